@@ -1,0 +1,228 @@
+// Run tokens: everything needed to reproduce a run, as one copy-paste-safe base64url line
+// (DESIGN.md §1). Layout, version 1:
+//   version u8 | seed u64 BE | strategy u8 | scenario hash 16 bytes | flags u8
+//   | [tape: varint count, then varint choices, when flags bit 0 is set] | checksum 4 bytes
+// The checksum is the first 4 bytes of SHA-256 over everything before it, so a mis-copied token is
+// reported as such instead of replaying some other run. Decoding failures are data (one-line reasons
+// that say what is wrong and what to do), because a bad token is user input, not a simulator bug.
+
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical.ts';
+
+/** Scheduling strategies a token can name; the index is the strategy id byte. */
+export const STRATEGIES = ['random', 'fifo'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
+export const TOKEN_VERSION = 1;
+
+const HASH_BYTES = 16;
+const CHECKSUM_BYTES = 4;
+/** version + seed + strategy + scenario hash + flags. */
+const HEADER_BYTES = 1 + 8 + 1 + HASH_BYTES + 1;
+const MIN_BYTES = HEADER_BYTES + CHECKSUM_BYTES;
+const FLAG_TAPE = 0x01;
+const U64_MAX = (1n << 64n) - 1n;
+const MISMATCH = 'token checksum mismatch: the token was altered or mis-copied';
+
+/** What a token says about a run. */
+export interface RunToken {
+  readonly seed: bigint;
+  readonly strategy: StrategyName;
+  /** 32 lowercase hex characters: see `scenarioHash`. */
+  readonly scenarioHash: string;
+  /** The explicit schedule, when present (shrunk runs, runs recorded from real threads). */
+  readonly tape?: readonly number[];
+}
+
+export type TokenResult =
+  | { readonly ok: true; readonly token: RunToken & { readonly version: number } }
+  | { readonly ok: false; readonly reason: string };
+
+/** First 16 bytes (32 hex) of the SHA-256 of the canonical JSON of a scenario's config. */
+export function scenarioHash(config: unknown): string {
+  return createHash('sha256').update(canonicalJson(config)).digest().subarray(0, HASH_BYTES).toString('hex');
+}
+
+/** Short form of a scenario hash for messages: its first 8 hex characters. */
+export function describeHash(h: string): string {
+  return h.slice(0, 8);
+}
+
+function checksum(bytes: Uint8Array): Buffer {
+  return createHash('sha256').update(bytes).digest().subarray(0, CHECKSUM_BYTES);
+}
+
+/** Unsigned LEB128 of a safe non-negative integer (arithmetic, not bitwise: values may exceed 2^32). */
+function pushVarint(out: number[], value: number): void {
+  let v = value;
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+}
+
+/**
+ * Check the fields of a token before encoding.
+ * @throws RangeError for a seed outside u64, an unknown strategy, a hash that is not 32 lowercase hex
+ *   characters, or a tape entry that is not a non-negative safe integer.
+ */
+function checkFields(t: RunToken): void {
+  if (t.seed < 0n || t.seed > U64_MAX) throw new RangeError(`token seed must be a u64, got ${t.seed}`);
+  if (!STRATEGIES.includes(t.strategy)) throw new RangeError(`unknown strategy '${t.strategy}'`);
+  if (!/^[0-9a-f]{32}$/.test(t.scenarioHash)) {
+    throw new RangeError(`scenario hash must be 32 lowercase hex characters, got '${t.scenarioHash}'`);
+  }
+  const bad = t.tape?.findIndex((c) => !Number.isSafeInteger(c) || c < 0) ?? -1;
+  if (bad >= 0) throw new RangeError(`tape entry ${bad} is not a non-negative safe integer`);
+}
+
+/**
+ * Encode a run token as one base64url line without padding.
+ * @throws RangeError as `checkFields` describes.
+ */
+export function encodeToken(t: RunToken): string {
+  checkFields(t);
+  const head = Buffer.alloc(HEADER_BYTES);
+  head.writeUInt8(TOKEN_VERSION, 0);
+  head.writeBigUInt64BE(t.seed, 1);
+  head.writeUInt8(STRATEGIES.indexOf(t.strategy), 9);
+  Buffer.from(t.scenarioHash, 'hex').copy(head, 10);
+  head.writeUInt8(t.tape === undefined ? 0 : FLAG_TAPE, 10 + HASH_BYTES);
+  const tail: number[] = [];
+  if (t.tape !== undefined) {
+    pushVarint(tail, t.tape.length);
+    for (const c of t.tape) pushVarint(tail, c);
+  }
+  const body = Buffer.concat([head, Buffer.from(tail)]);
+  return Buffer.concat([body, checksum(body)]).toString('base64url');
+}
+
+/** A read position in token bytes. */
+interface Cursor {
+  readonly bytes: Buffer;
+  pos: number;
+}
+
+/** Read one varint; undefined when the bytes end first. Values beyond 2^53 are reported as NaN. */
+function readVarint(c: Cursor): number | undefined {
+  let value = 0;
+  let scale = 1;
+  for (;;) {
+    const b = c.bytes[c.pos];
+    if (b === undefined) return undefined;
+    c.pos += 1;
+    value += (b & 0x7f) * scale;
+    if ((b & 0x80) === 0) return Number.isSafeInteger(value) ? value : Number.NaN;
+    scale *= 0x80;
+    if (scale > 2 ** 56) return Number.NaN;
+  }
+}
+
+type Parsed =
+  | { readonly kind: 'ok'; readonly token: RunToken; readonly end: number }
+  | { readonly kind: 'short'; readonly need: number }
+  | { readonly kind: 'bad'; readonly reason: string };
+
+/** Parse the fields after the version byte; `end` is where the checksum must start. */
+function parseBody(bytes: Buffer): Parsed {
+  const strategy = STRATEGIES[bytes.readUInt8(9)];
+  if (strategy === undefined) {
+    return { kind: 'bad', reason: `token names strategy id ${bytes.readUInt8(9)}, unknown to this build` };
+  }
+  const flags = bytes.readUInt8(10 + HASH_BYTES);
+  if ((flags & ~FLAG_TAPE) !== 0) {
+    return {
+      kind: 'bad',
+      reason: `token has unknown flags 0x${flags.toString(16)}; use the build that made it`,
+    };
+  }
+  const base = {
+    seed: bytes.readBigUInt64BE(1),
+    strategy,
+    scenarioHash: bytes.subarray(10, 10 + HASH_BYTES).toString('hex'),
+  };
+  if ((flags & FLAG_TAPE) === 0) return { kind: 'ok', token: base, end: HEADER_BYTES };
+  return parseTape(bytes, base);
+}
+
+function parseTape(bytes: Buffer, base: RunToken): Parsed {
+  const c: Cursor = { bytes, pos: HEADER_BYTES };
+  const count = readVarint(c);
+  if (count === undefined) return { kind: 'short', need: c.pos + 1 + CHECKSUM_BYTES };
+  if (Number.isNaN(count)) return { kind: 'bad', reason: 'token tape length is malformed' };
+  // Each choice takes at least one byte: a count beyond the bytes left is a truncation (or damage).
+  if (count > bytes.length - c.pos) return { kind: 'short', need: c.pos + count + CHECKSUM_BYTES };
+  const tape: number[] = new Array<number>(count);
+  for (let i = 0; i < count; i++) {
+    const v = readVarint(c);
+    if (v === undefined) return { kind: 'short', need: c.pos + (count - i) + CHECKSUM_BYTES };
+    if (Number.isNaN(v)) return { kind: 'bad', reason: `token tape entry ${i} is malformed` };
+    tape[i] = v;
+  }
+  return { kind: 'ok', token: { ...base, tape }, end: c.pos };
+}
+
+function checksumAt(bytes: Buffer, end: number): boolean {
+  return (
+    bytes.length >= end + CHECKSUM_BYTES &&
+    checksum(bytes.subarray(0, end)).equals(bytes.subarray(end, end + 4))
+  );
+}
+
+function fail(reason: string): TokenResult {
+  return { ok: false, reason };
+}
+
+function truncated(have: number, need: number): TokenResult {
+  return fail(`token is truncated: ${have} bytes, at least ${need} expected; copy the whole line`);
+}
+
+/**
+ * Decode a token (surrounding whitespace is ignored). Never throws: every failure is a result with a
+ * one-line reason: empty, characters outside base64url, unsupported version, truncated, checksum
+ * mismatch, trailing bytes after the checksum, unknown strategy or flags, malformed tape.
+ */
+export function decodeToken(text: string): TokenResult {
+  const s = text.trim();
+  if (s === '') return fail('token is empty; pass the token line printed by the run');
+  if (!/^[A-Za-z0-9_-]+$/.test(s)) {
+    return fail('token contains characters outside base64url; copy the whole token line');
+  }
+  const bytes = Buffer.from(s, 'base64url');
+  const version = bytes[0];
+  if (version === undefined) return truncated(0, MIN_BYTES);
+  if (version !== TOKEN_VERSION) {
+    return fail(`token format version ${version} is not supported by this build (supports ${TOKEN_VERSION})`);
+  }
+  if (bytes.length < MIN_BYTES) return truncated(bytes.length, MIN_BYTES);
+  const result = verify(bytes);
+  // The decoder ignores the unused low bits of the last character; an altered one still means damage.
+  if (result.ok && bytes.toString('base64url') !== s) return fail(MISMATCH);
+  return result;
+}
+
+/** Structure and checksum checks, in the order that names the most likely cause. */
+function verify(bytes: Buffer): TokenResult {
+  const whole = checksumAt(bytes, bytes.length - CHECKSUM_BYTES);
+  const parsed = parseBody(bytes);
+  if (parsed.kind === 'bad') {
+    return fail(whole ? parsed.reason : MISMATCH);
+  }
+  if (parsed.kind === 'short') {
+    return whole
+      ? fail('token tape is malformed: it runs past the checksum')
+      : truncated(bytes.length, parsed.need);
+  }
+  const expected = parsed.end + CHECKSUM_BYTES;
+  if (bytes.length > expected && checksumAt(bytes, parsed.end)) {
+    return fail(
+      `token has ${bytes.length - expected} trailing bytes after its checksum; copy only the token line`,
+    );
+  }
+  if (bytes.length < expected) return truncated(bytes.length, expected);
+  if (!whole || bytes.length !== expected) {
+    return fail(MISMATCH);
+  }
+  return { ok: true, token: { version: TOKEN_VERSION, ...parsed.token } };
+}

@@ -1,0 +1,734 @@
+// ttm_bo.c (and the inline helpers of include/drm/ttm/ttm_bo.h): buffer objects, their reservation,
+// pinning, LRU bumps, validation with the DESIRED/FALLBACK/force_space passes, eviction through the LRU
+// walker, multihop bouncing, release with zombies and delayed delete, and evict_all.
+// Simplified: no dmem cgroups, no vma offset manager beyond a counter, no io_mem reservation.
+
+import {
+  type BoType,
+  PAGE_SIZE,
+  TTM_PL_FLAG_DESIRED,
+  TTM_PL_FLAG_FALLBACK,
+  TTM_PL_SYSTEM,
+} from './constants.ts';
+import type { Device, Hop } from './device.ts';
+import type { KGen } from './env.ts';
+import {
+  EAGAIN,
+  EALREADY,
+  EBUSY,
+  EDEADLK,
+  EINTR,
+  EINVAL,
+  EMULTIHOP,
+  ENOENT,
+  ENOMEM,
+  ENOSPC,
+  ERESTARTSYS,
+} from './errno.ts';
+import { type OperationCtx, operationCtx, type Place, type Placement } from './placement.ts';
+import {
+  type LruBulkMove,
+  type Resource,
+  ResourceCursor,
+  type ResourceManager,
+  ttmResourceAddBulkMove,
+  ttmResourceAlloc,
+  ttmResourceCompatible,
+  ttmResourceDelBulkMove,
+  ttmResourceFree,
+  ttmResourceIntersects,
+  ttmResourceManagerFirst,
+  ttmResourceManagerUsed,
+  ttmResourceMoveToLruTail,
+} from './resource.ts';
+import { DmaResv, DmaResvUsage, dmaResvLock, dmaResvWaitTimeout } from './resv.ts';
+import type { Tt } from './tt.ts';
+import { ttmTtCreate, ttmTtDestroy, ttmTtPopulate } from './tt.ts';
+import type { WwAcquireCtx } from './ww_mutex.ts';
+
+/** Timeouts of the kernel's waits, in (virtual) milliseconds. */
+export const TTM_BO_WAIT_TIMEOUT_MS = 15_000;
+export const TTM_BO_RELEASE_WAIT_TIMEOUT_MS = 30_000;
+
+export class BufferObject {
+  type: BoType = 'device';
+  pageAlignment = 0;
+  priority = 0;
+  pinCount = 0;
+  deleted = false;
+  resource: Resource | null = null;
+  ttm: Tt | null = null;
+  bulkMove: LruBulkMove | null = null;
+  kref = 1;
+  /** base._resv: the BO's own reservation object. */
+  readonly ownResv: DmaResv;
+  /** base.resv: the reservation in use (own, or shared with other BOs). */
+  resv: DmaResv;
+  destroy: ((bo: BufferObject) => void) | null = null;
+  /** An mmap offset is allocated (device and sg BOs). */
+  vmaNode = false;
+  sg: object | null = null;
+  /** Ghost objects (ttm_transfer_obj) keep a reference on the BO they were split from. */
+  ghostOf: BufferObject | null = null;
+  destroyed = false;
+  /** Times ttm_bo_unmap_virtual zapped the CPU mappings (every move does it first). */
+  unmapCount = 0;
+
+  constructor(
+    readonly id: string,
+    public bdev: Device,
+    /** base.size in bytes. */
+    public size: number,
+  ) {
+    this.ownResv = new DmaResv(id, bdev.env);
+    this.resv = this.ownResv;
+  }
+
+  get numPages(): number {
+    return Math.ceil(this.size / PAGE_SIZE);
+  }
+}
+
+/** A zeroed BO of `size` bytes with one reference, no resource and no tt (ttm_bo_kunit_init). */
+export function newBufferObject(bdev: Device, size: number): BufferObject {
+  const bo = new BufferObject(`bo:${bdev.env.nextId('bo')}`, bdev, size);
+  bdev.env.emit('bo', bo.id, { type: 'bo.create', size });
+  return bo;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reservation
+
+/**
+ * ttm_bo_reserve: lock the BO's resv. `noWait` only trylocks (and refuses a ticket). Returns 0, -EBUSY,
+ * -EALREADY (the ticket holds it already), -EDEADLK (Wait-Die: back off and use the slowpath) or
+ * -ERESTARTSYS (signal, interruptible only).
+ */
+export function* ttmBoReserve(
+  bo: BufferObject,
+  interruptible: boolean,
+  noWait: boolean,
+  ticket: WwAcquireCtx | null,
+): KGen<number> {
+  if (noWait) {
+    if (ticket !== null) return -EBUSY;
+    return bo.resv.trylock(bo.bdev.env.current()) ? 0 : -EBUSY;
+  }
+  const ret = yield* dmaResvLock(bo.resv, ticket, interruptible);
+  return ret === -EINTR ? -ERESTARTSYS : ret;
+}
+
+/** ttm_bo_reserve_slowpath: sleep on a contended lock after backing off. 0 or -ERESTARTSYS. */
+export function* ttmBoReserveSlowpath(
+  bo: BufferObject,
+  interruptible: boolean,
+  ticket: WwAcquireCtx,
+): KGen<number> {
+  const ret = yield* dmaResvLock(bo.resv, ticket, interruptible, true);
+  return ret === -EINTR ? -ERESTARTSYS : ret;
+}
+
+/** ttm_bo_move_to_lru_tail: bump the BO's resource (lru_lock held). */
+export function ttmBoMoveToLruTail(bo: BufferObject): void {
+  if (bo.resource !== null) ttmResourceMoveToLruTail(bo.resource);
+}
+
+/** ttm_bo_unreserve: bump to the LRU tail, then unlock. Every unreserve reorders the LRU. */
+export function ttmBoUnreserve(bo: BufferObject): void {
+  ttmBoMoveToLruTail(bo);
+  bo.resv.unlock();
+}
+
+/** ttm_bo_set_bulk_move: move the BO's resource into (or out of) a bulk-move range (resv held). */
+export function ttmBoSetBulkMove(bo: BufferObject, bulk: LruBulkMove | null): void {
+  if (bo.bulkMove === bulk) return;
+  if (bo.resource !== null) ttmResourceDelBulkMove(bo.resource, bo);
+  bo.bulkMove = bulk;
+  if (bo.resource !== null) ttmResourceAddBulkMove(bo.resource, bo);
+}
+
+/** ttm_bo_pin: leave the bulk move; on 0→1 the resource goes to the unevictable list (resv held). */
+export function ttmBoPin(bo: BufferObject): void {
+  if (bo.kref === 0) throw new Error(`ttm_bo_pin: ${bo.id} has no reference`);
+  if (bo.resource !== null) ttmResourceDelBulkMove(bo.resource, bo);
+  const first = bo.pinCount === 0;
+  bo.pinCount += 1;
+  if (first && bo.resource !== null) ttmResourceMoveToLruTail(bo.resource);
+  bo.bdev.env.emit('bo', bo.id, { type: 'bo.pin', count: bo.pinCount });
+}
+
+/** ttm_bo_unpin: on 1→0 back into the bulk move and the LRU tail. Unpin at 0 warns and does nothing. */
+export function ttmBoUnpin(bo: BufferObject): void {
+  if (bo.pinCount === 0) return;
+  bo.pinCount -= 1;
+  if (bo.pinCount === 0 && bo.resource !== null) {
+    ttmResourceAddBulkMove(bo.resource, bo);
+    ttmResourceMoveToLruTail(bo.resource);
+  }
+  bo.bdev.env.emit('bo', bo.id, { type: 'bo.unpin', count: bo.pinCount });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Waiting
+
+/**
+ * ttm_bo_wait_ctx: wait for all fences (BOOKKEEP). With no_wait_gpu: 0 if idle, else -EBUSY.
+ * Otherwise 0, -EBUSY after 15 s, -ERESTARTSYS when interrupted.
+ */
+export function* ttmBoWaitCtx(bo: BufferObject, ctx: OperationCtx): KGen<number> {
+  if (ctx.noWaitGpu) return bo.resv.testSignaled(DmaResvUsage.BOOKKEEP) ? 0 : -EBUSY;
+  const ret = yield* dmaResvWaitTimeout(
+    bo.resv,
+    DmaResvUsage.BOOKKEEP,
+    ctx.interruptible,
+    TTM_BO_WAIT_TIMEOUT_MS,
+  );
+  if (ret < 0) return ret;
+  if (ret === 0) return -EBUSY;
+  return 0;
+}
+
+/** ttm_bo_unmap_virtual: zap every CPU mapping of the BO (before any move, swapout or shrink). */
+export function ttmBoUnmapVirtual(bo: BufferObject): void {
+  bo.unmapCount += 1;
+  bo.bdev.env.emit('bo', bo.id, { type: 'bo.unmap' });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Moves
+
+export function ttmBoTtDestroy(bo: BufferObject): void {
+  if (bo.ttm === null) return;
+  ttmTtDestroy(bo.bdev, bo.ttm);
+  bo.ttm = null;
+}
+
+/** ttm_bo_populate: populate the tt; a BO coming back from swap rejoins the LRU (resv held). */
+export function* ttmBoPopulate(bo: BufferObject, ctx: OperationCtx): KGen<number> {
+  const tt = bo.ttm;
+  if (tt === null) return 0;
+  const swapped = tt.isSwapped();
+  const ret = yield* ttmTtPopulate(bo.bdev, tt, ctx);
+  if (ret !== 0) return ret;
+  if (swapped && !tt.isSwapped() && bo.pinCount === 0 && bo.resource !== null) {
+    ttmResourceAddBulkMove(bo.resource, bo);
+    ttmResourceMoveToLruTail(bo.resource);
+  }
+  return 0;
+}
+
+/** ttm_bo_assign_mem. */
+export function ttmBoAssignMem(bo: BufferObject, newMem: Resource | null): void {
+  bo.resource = newMem;
+  bo.bdev.env.emit(
+    'bo',
+    bo.id,
+    newMem === null
+      ? { type: 'bo.unplaced' }
+      : { type: 'bo.placed', memType: newMem.memType, res: newMem.id },
+  );
+}
+
+/**
+ * ttm_bo_handle_move_mem: zap CPU mappings, create/populate the tt the destination needs, reserve a fence
+ * slot, and let the driver move. -EMULTIHOP is passed up with `hop` filled in; on success
+ * `ctx.bytesMoved += size`.
+ */
+export function* ttmBoHandleMoveMem(
+  bo: BufferObject,
+  mem: Resource,
+  evict: boolean,
+  ctx: OperationCtx,
+  hop: Hop | null,
+): KGen<number> {
+  const bdev = bo.bdev;
+  const oldUseTt = bo.resource === null || (bdev.manager(bo.resource.memType)?.useTt ?? true);
+  const newUseTt = bdev.manager(mem.memType)?.useTt ?? false;
+  ttmBoUnmapVirtual(bo);
+  let ret = 0;
+  if (newUseTt) {
+    ret = ttmTtCreate(bo, oldUseTt);
+    if (ret === 0 && mem.memType !== TTM_PL_SYSTEM) ret = yield* ttmBoPopulate(bo, ctx);
+  }
+  if (ret === 0) ret = bo.resv.reserveFences(1);
+  if (ret === 0) {
+    ret = yield* bdev.funcs.move(bo, evict, ctx, mem, hop);
+    if (ret === -EMULTIHOP) return ret;
+  }
+  if (ret !== 0) {
+    if (!oldUseTt) ttmBoTtDestroy(bo);
+    return ret;
+  }
+  ctx.bytesMoved += bo.size;
+  bdev.env.emit('bo', bo.id, {
+    type: evict ? 'bo.evicted' : 'bo.moved',
+    memType: mem.memType,
+    bytes: bo.size,
+  });
+  return 0;
+}
+
+/** ttm_bo_add_move_fence: a new user of memory freed by a pipelined eviction must wait for it. */
+export function ttmBoAddMoveFence(bo: BufferObject, man: ResourceManager, noWaitGpu: boolean): number {
+  const fence = man.move;
+  if (fence === null) return 0;
+  if (noWaitGpu) return fence.signaled ? 0 : -EBUSY;
+  bo.resv.addFence(fence, DmaResvUsage.KERNEL);
+  return bo.resv.reserveFences(1);
+}
+
+/** ttm_bo_eviction_valuable: SYSTEM always; otherwise only resources intersecting `place`. */
+export function ttmBoEvictionValuable(bo: BufferObject, place: Place): boolean {
+  const res = bo.resource;
+  if (res === null) return false;
+  if (res.memType === TTM_PL_SYSTEM) return true;
+  return ttmResourceIntersects(bo.bdev, res, place, bo.size);
+}
+
+/**
+ * ttm_bo_alloc_resource: one pass over the placement. The first pass (force_space false) skips FALLBACK
+ * places and never evicts; the second skips DESIRED places and evicts from non-SYSTEM managers.
+ * Returns the resource, -ENOSPC when no place worked, or a hard error.
+ */
+export function* ttmBoAllocResource(
+  bo: BufferObject,
+  placement: Placement,
+  ctx: OperationCtx,
+  forceSpace: boolean,
+): KGen<Resource | number> {
+  const bdev = bo.bdev;
+  const ticket = bo.resv.lockingCtx();
+  let ret = bo.resv.reserveFences(1);
+  if (ret !== 0) return ret;
+  for (const p of placement.placement) {
+    const man = bdev.manager(p.memType);
+    if (man === null || !ttmResourceManagerUsed(man)) continue;
+    if (p.flags & (forceSpace ? TTM_PL_FLAG_DESIRED : TTM_PL_FLAG_FALLBACK)) continue;
+    const mayEvict = forceSpace && p.memType !== TTM_PL_SYSTEM;
+    yield { kind: 'yield', label: 'resource.alloc' };
+    let res = ttmResourceAlloc(bo, p);
+    if (typeof res === 'number') {
+      if (res !== -ENOSPC && res !== -EAGAIN) return res;
+      if (!mayEvict) continue;
+      res = yield* ttmBoEvictAlloc(bdev, man, p, bo, ctx, ticket);
+      if (res === -EBUSY) continue;
+      if (typeof res === 'number') return res;
+    }
+    ret = ttmBoAddMoveFence(bo, man, ctx.noWaitGpu);
+    if (ret !== 0) {
+      ttmResourceFree(bo, res);
+      if (ret === -EBUSY) continue;
+      return ret;
+    }
+    return res;
+  }
+  return -ENOSPC;
+}
+
+/** ttm_bo_mem_space: the non-evicting pass, then the evicting one while it is -ENOSPC. */
+export function* ttmBoMemSpace(
+  bo: BufferObject,
+  placement: Placement,
+  ctx: OperationCtx,
+): KGen<Resource | number> {
+  let forceSpace = false;
+  let ret: Resource | number;
+  do {
+    ret = yield* ttmBoAllocResource(bo, placement, ctx, forceSpace);
+    forceSpace = !forceSpace;
+  } while (ret === -ENOSPC && forceSpace);
+  return ret;
+}
+
+/** ttm_bo_bounce_temp_buffer: move to the driver's hop placement (TEMPORARY) first. */
+function* ttmBoBounceTempBuffer(bo: BufferObject, ctx: OperationCtx, hop: Hop): KGen<number> {
+  if (hop.place === null) return -EINVAL;
+  const hopMem = yield* ttmBoMemSpace(bo, { placement: [hop.place] }, ctx);
+  if (typeof hopMem === 'number') return hopMem;
+  const ret = yield* ttmBoHandleMoveMem(bo, hopMem, false, ctx, null);
+  if (ret !== 0) {
+    ttmResourceFree(bo, hopMem);
+    return ret;
+  }
+  return 0;
+}
+
+/**
+ * ttm_bo_validate: make the BO's placement one of `placement` (resv held). Returns 0, -EINVAL (pinned
+ * BO that would have to move), -ENOMEM (no space even after evicting; -ENOSPC is mapped to it for
+ * userspace), -ERESTARTSYS, -EBUSY, or a driver move error.
+ */
+export function* ttmBoValidate(bo: BufferObject, placement: Placement, ctx: OperationCtx): KGen<number> {
+  if (placement.placement.length === 0) return yield* ttmBoPipelineGutting(bo);
+  let forceSpace = false;
+  let ret = 0;
+  do {
+    if (bo.resource !== null && ttmResourceCompatible(bo.resource, placement, forceSpace)) return 0;
+    if (bo.pinCount > 0) return -EINVAL;
+    const res = yield* ttmBoAllocResource(bo, placement, ctx, forceSpace);
+    forceSpace = !forceSpace;
+    if (res === -ENOSPC) {
+      ret = res;
+      continue;
+    }
+    if (typeof res === 'number') return res;
+    ret = yield* moveWithBounce(bo, res, false, ctx);
+    if (ret !== 0) {
+      ttmResourceFree(bo, res);
+      return ret;
+    }
+  } while (ret !== 0 && forceSpace);
+  if (ret === -ENOSPC) return -ENOMEM;
+  if (bo.resource === null || bo.resource.memType === TTM_PL_SYSTEM) return ttmTtCreate(bo, true);
+  return 0;
+}
+
+/** handle_move_mem, bouncing through the driver's hop placement while it answers -EMULTIHOP. */
+function* moveWithBounce(bo: BufferObject, res: Resource, evict: boolean, ctx: OperationCtx): KGen<number> {
+  for (;;) {
+    const hop: Hop = { place: null };
+    const ret = yield* ttmBoHandleMoveMem(bo, res, evict, ctx, hop);
+    if (ret !== -EMULTIHOP) return ret;
+    const bounced = yield* ttmBoBounceTempBuffer(bo, ctx, hop);
+    if (bounced !== 0) return bounced;
+  }
+}
+
+/**
+ * ttm_bo_init_reserved: initialise `bo` and validate it into `placement`, returning with the resv held.
+ * On failure the BO is put (destroyed) and must not be touched. 0, -ENOMEM, -EINVAL, -ERESTARTSYS.
+ */
+export function* ttmBoInitReserved(
+  bdev: Device,
+  bo: BufferObject,
+  type: BoType,
+  placement: Placement,
+  alignment: number,
+  ctx: OperationCtx,
+  sg: object | null,
+  resv: DmaResv | null,
+  destroy: ((bo: BufferObject) => void) | null,
+): KGen<number> {
+  bo.kref = 1;
+  bo.bdev = bdev;
+  bo.type = type;
+  bo.pageAlignment = alignment;
+  bo.destroy = destroy;
+  bo.pinCount = 0;
+  bo.sg = sg;
+  bo.bulkMove = null;
+  bo.resv = resv ?? bo.ownResv;
+  if (bdev.global !== null) bdev.global.boCount += 1;
+  if (type === 'device' || type === 'sg') {
+    if (bdev.vmaManager !== null) bdev.vmaManager.nodes += 1;
+    bo.vmaNode = true;
+  }
+  if (resv === null && !bo.resv.trylock(bdev.env.current())) {
+    throw new Error(`ttm_bo_init_reserved: fresh resv of ${bo.id} is locked`);
+  }
+  bdev.env.emit('bo', bo.id, { type: 'bo.init', boType: type });
+  const ret = yield* ttmBoValidate(bo, placement, ctx);
+  if (ret !== 0) {
+    if (resv === null) bo.resv.unlock();
+    yield* ttmBoPut(bo);
+    return ret;
+  }
+  return 0;
+}
+
+/** ttm_bo_init_validate: init_reserved with {interruptible} then unreserve (own resv only). */
+export function* ttmBoInitValidate(
+  bdev: Device,
+  bo: BufferObject,
+  type: BoType,
+  placement: Placement,
+  alignment: number,
+  interruptible: boolean,
+  resv: DmaResv | null,
+): KGen<number> {
+  const ctx = operationCtx({ interruptible });
+  const ret = yield* ttmBoInitReserved(bdev, bo, type, placement, alignment, ctx, null, resv, null);
+  if (ret !== 0) return ret;
+  if (resv === null) ttmBoUnreserve(bo);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Eviction
+
+/**
+ * ttm_bo_evict: move a locked victim to its evict_flags placement, or drop its backing store when the
+ * driver gives none (after waiting for idle). Returns 0 or the error of the wait / space search / move.
+ */
+export function* ttmBoEvict(bo: BufferObject, ctx: OperationCtx): KGen<number> {
+  const placement = bo.bdev.funcs.evictFlags(bo);
+  if (placement.placement.length === 0) {
+    const ret = yield* ttmBoWaitCtx(bo, ctx);
+    if (ret !== 0) return ret;
+    return yield* ttmBoPipelineGutting(bo);
+  }
+  const evictMem = yield* ttmBoMemSpace(bo, placement, ctx);
+  if (typeof evictMem === 'number') return evictMem;
+  const ret = yield* moveWithBounce(bo, evictMem, true, ctx);
+  if (ret !== 0) ttmResourceFree(bo, evictMem);
+  return ret;
+}
+
+/** The state of one eviction walk (struct ttm_bo_evict_walk + ttm_lru_walk_arg). */
+interface EvictWalk {
+  readonly ctx: OperationCtx;
+  ticket: WwAcquireCtx | null;
+  trylockOnly: boolean;
+  readonly place: Place;
+  readonly evictor: BufferObject;
+  evicted: number;
+  /** The resource the evictor got, once it got one. */
+  res: Resource | null;
+}
+
+/**
+ * ttm_bo_evict_cb: evict (or clean up, for zombies) one locked BO, then retry the evictor's allocation.
+ * 1 = evictor has its resource (stop), 0 = skipped, -EBUSY = keep walking, other < 0 = stop with error.
+ */
+function* ttmBoEvictCb(walk: EvictWalk, bo: BufferObject): KGen<number> {
+  if (bo.pinCount > 0 || !bo.bdev.funcs.evictionValuable(bo, walk.place)) return 0;
+  let lret: number;
+  if (bo.deleted) {
+    lret = yield* ttmBoWaitCtx(bo, walk.ctx);
+    if (lret === 0) ttmBoCleanupMemtypeUse(bo);
+  } else {
+    lret = yield* ttmBoEvict(bo, walk.ctx);
+  }
+  if (lret === 0) {
+    walk.evicted += 1;
+    const res = ttmResourceAlloc(walk.evictor, walk.place);
+    if (typeof res !== 'number') {
+      walk.res = res;
+      return 1;
+    }
+    lret = res;
+  }
+  return lret === -ENOSPC ? -EBUSY : lret;
+}
+
+/**
+ * ttm_lru_walk_for_evict: walk the manager's LRUs (priority 0 first) with a cursor, trylocking each BO;
+ * with a ticket (and not trylock-only, not no_wait_gpu) one BO per walk may be ticket-locked, whose
+ * -EDEADLK becomes -ENOSPC. Skips BOs whose resource changed type meanwhile. Returns progress or < 0.
+ */
+function* ttmLruWalkForEvict(walk: EvictWalk, man: ResourceManager, target: number): KGen<number> {
+  const task = man.bdev.env.current();
+  const cursor = new ResourceCursor(man);
+  let progress = 0;
+  try {
+    for (let res = cursor.next(); res !== null; res = cursor.next()) {
+      const bo = res.bo;
+      if (bo === null) continue;
+      let needsUnlock = false;
+      let locked = false;
+      if (bo.resv.trylock(task)) {
+        needsUnlock = true;
+        locked = true;
+      } else if (bo.resv === walk.ctx.resv && walk.ctx.allowResEvict) {
+        locked = true;
+      } else if (walk.ticket === null || walk.ctx.noWaitGpu || walk.trylockOnly) {
+        continue;
+      }
+      if (!ttmBoGetUnlessZero(bo)) {
+        if (needsUnlock) bo.resv.unlock();
+        continue;
+      }
+      const memType = res.memType;
+      let lret = 0;
+      if (!locked) {
+        lret = yield* dmaResvLock(bo.resv, walk.ticket, walk.ctx.interruptible);
+        if (lret === 0) {
+          needsUnlock = true;
+          walk.ticket = null;
+        } else if (lret === -EDEADLK) {
+          lret = -ENOSPC;
+        }
+      }
+      if (lret === 0 && bo.resource !== null && bo.resource.memType === memType) {
+        lret = yield* ttmBoEvictCb(walk, bo);
+      }
+      if (needsUnlock) bo.resv.unlock();
+      yield* ttmBoPut(bo);
+      if (lret === -EBUSY || lret === -EALREADY) lret = 0;
+      progress = lret < 0 ? lret : progress + lret;
+      if (progress < 0 || progress >= target) break;
+    }
+  } finally {
+    cursor.fini();
+  }
+  return progress;
+}
+
+/**
+ * ttm_bo_evict_alloc: make room in `man` for `evictor` at `place`. First a trylock-only walk; then, with
+ * a ww ticket, walks that may ticket-lock one BO each, repeated while they evict something.
+ * Returns the evictor's new resource, -EBUSY when nothing could be evicted, or an error.
+ */
+export function* ttmBoEvictAlloc(
+  _bdev: Device,
+  man: ResourceManager,
+  place: Place,
+  evictor: BufferObject,
+  ctx: OperationCtx,
+  ticket: WwAcquireCtx | null,
+): KGen<Resource | number> {
+  const walk: EvictWalk = { ctx, ticket, trylockOnly: true, place, evictor, evicted: 0, res: null };
+  let lret = yield* ttmLruWalkForEvict(walk, man, 1);
+  if (lret === 0 && ticket !== null) {
+    walk.trylockOnly = false;
+    do {
+      walk.ticket = ticket;
+      walk.evicted = 0;
+      lret = yield* ttmLruWalkForEvict(walk, man, 1);
+    } while (lret === 0 && walk.evicted > 0);
+  }
+  if (lret < 0) return lret;
+  if (lret === 0 || walk.res === null) return -EBUSY;
+  return walk.res;
+}
+
+/**
+ * ttm_bo_evict_first: evict the first BO of the manager's LRUs with a blocking (ticketless) reserve.
+ * 0, -ENOENT when the LRUs are empty, or the reserve/evict error.
+ */
+export function* ttmBoEvictFirst(_bdev: Device, man: ResourceManager, ctx: OperationCtx): KGen<number> {
+  const res = ttmResourceManagerFirst(man);
+  if (res === null) return -ENOENT;
+  const bo = res.bo;
+  if (bo === null || !ttmBoGetUnlessZero(bo)) return 0;
+  const memType = res.memType;
+  let ret = yield* ttmBoReserve(bo, ctx.interruptible, ctx.noWaitGpu, null);
+  if (ret === 0) {
+    if (bo.resource !== null && bo.resource.memType === memType) {
+      if (bo.deleted) {
+        ret = yield* ttmBoWaitCtx(bo, ctx);
+        if (ret === 0) ttmBoCleanupMemtypeUse(bo);
+      } else {
+        ret = yield* ttmBoEvict(bo, ctx);
+      }
+    }
+    bo.resv.unlock();
+  }
+  yield* ttmBoPut(bo);
+  return ret;
+}
+
+/**
+ * ttm_resource_manager_evict_all: evict until the LRUs are empty, then wait for the manager's last
+ * pipelined eviction. 0 or the first eviction error.
+ */
+export function* ttmResourceManagerEvictAll(bdev: Device, man: ResourceManager): KGen<number> {
+  const ctx = operationCtx();
+  let ret: number;
+  do {
+    ret = yield* ttmBoEvictFirst(bdev, man, ctx);
+  } while (ret === 0);
+  if (ret !== -ENOENT) return ret;
+  const fence = man.move;
+  if (fence !== null && !fence.signaled) {
+    const w = yield { kind: 'fences', fences: [fence], interruptible: false, timeoutMs: null };
+    if (w < 0) return w;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// References, release, zombies, delayed delete
+
+export function ttmBoGet(bo: BufferObject): void {
+  bo.kref += 1;
+}
+
+/** ttm_bo_get_unless_zero: false for a BO whose last reference is being dropped. */
+export function ttmBoGetUnlessZero(bo: BufferObject): boolean {
+  if (bo.kref === 0) return false;
+  bo.kref += 1;
+  return true;
+}
+
+/** ttm_bo_put: drop a reference; the last one releases the BO. */
+export function* ttmBoPut(bo: BufferObject): KGen<void> {
+  if (bo.kref <= 0) throw new Error(`ttm_bo_put: ${bo.id} reference count underflow`);
+  bo.kref -= 1;
+  if (bo.kref === 0) yield* ttmBoRelease(bo);
+}
+
+/** ttm_bo_cleanup_memtype_use: destroy the tt and free the resource. */
+export function ttmBoCleanupMemtypeUse(bo: BufferObject): void {
+  bo.bdev.funcs.deleteMemNotify?.(bo);
+  ttmBoTtDestroy(bo);
+  const res = bo.resource;
+  if (res !== null) {
+    ttmResourceFree(bo, res);
+    ttmBoAssignMem(bo, null);
+  }
+}
+
+/** ttm_bo_individualize_resv: a dying BO gets its own resv with a copy of the shared one's fences. */
+function* ttmBoIndividualizeResv(bo: BufferObject): KGen<number> {
+  if (bo.resv === bo.ownResv) return 0;
+  const r = bo.ownResv.copyFences(bo.resv);
+  if (r !== 0) return r;
+  if (bo.type !== 'sg') bo.resv = bo.ownResv;
+  yield { kind: 'yield', label: 'bo.individualize' };
+  return 0;
+}
+
+/**
+ * ttm_bo_release: the last reference is gone. An idle, lockable, non-sg BO is destroyed at once;
+ * otherwise it becomes a zombie (deleted, ref re-initialised to 1, pin dropped, bumped to the LRU tail)
+ * and its delayed delete is queued.
+ */
+function* ttmBoRelease(bo: BufferObject): KGen<void> {
+  const bdev = bo.bdev;
+  if (!bo.deleted) {
+    const ret = yield* ttmBoIndividualizeResv(bo);
+    if (ret !== 0) {
+      yield* dmaResvWaitTimeout(bo.resv, DmaResvUsage.BOOKKEEP, false, TTM_BO_RELEASE_WAIT_TIMEOUT_MS);
+    }
+    bdev.funcs.releaseNotify?.(bo);
+    if (bo.vmaNode) {
+      if (bdev.vmaManager !== null) bdev.vmaManager.nodes -= 1;
+      bo.vmaNode = false;
+    }
+    const busy = !bo.ownResv.testSignaled(DmaResvUsage.BOOKKEEP);
+    if (busy || bo.type === 'sg' || !bo.resv.trylock(bdev.env.current())) {
+      bo.deleted = true;
+      if (bo.pinCount > 0) {
+        bo.pinCount = 0;
+        if (bo.resource !== null) ttmResourceMoveToLruTail(bo.resource);
+      }
+      bo.kref = 1;
+      bdev.env.emit('bo', bo.id, { type: 'bo.zombie' });
+      if (bdev.wq !== null) bdev.wq.pending += 1;
+      bdev.env.queueWork(bdev.id, () => ttmBoDelayedDelete(bo), `delayed_delete ${bo.id}`);
+      return;
+    }
+    ttmBoCleanupMemtypeUse(bo);
+    bo.resv.unlock();
+  }
+  if (bdev.global !== null) bdev.global.boCount -= 1;
+  bo.destroyed = true;
+  bdev.env.emit('bo', bo.id, { type: 'bo.destroy' });
+  bo.destroy?.(bo);
+}
+
+/** ttm_bo_delayed_delete (work item): wait for idle, lock, clean up, drop the zombie's reference. */
+export function* ttmBoDelayedDelete(bo: BufferObject): KGen<void> {
+  yield* dmaResvWaitTimeout(bo.ownResv, DmaResvUsage.BOOKKEEP, false, null);
+  yield* dmaResvLock(bo.resv, null, false);
+  ttmBoCleanupMemtypeUse(bo);
+  bo.resv.unlock();
+  const wq = bo.bdev.wq;
+  if (wq !== null) wq.pending -= 1;
+  yield* ttmBoPut(bo);
+}
+
+// The gutting and ghost machinery lives in bo_util.ts (ttm_bo_util.c); imported late to keep the
+// module graph acyclic at evaluation time.
+import { ttmBoPipelineGutting } from './bo_util.ts';

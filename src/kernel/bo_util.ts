@@ -1,0 +1,210 @@
+// ttm_bo_util.c: the move helpers drivers call (move_null, move_memcpy, move_accel_cleanup), ghost
+// objects of pipelined moves (ttm_buffer_object_transfer), pipelined eviction through the manager's
+// move fence, and pipeline gutting (dropping a BO's backing store).
+// Simplified: memcpy moves no data in this slice (page content arrives with the page model).
+
+import {
+  type BufferObject,
+  newBufferObject,
+  TTM_BO_WAIT_TIMEOUT_MS,
+  ttmBoAssignMem,
+  ttmBoGet,
+  ttmBoMoveToLruTail,
+  ttmBoPopulate,
+  ttmBoPut,
+  ttmBoSetBulkMove,
+  ttmBoTtDestroy,
+} from './bo.ts';
+import { TTM_TT_FLAG_SWAPPED } from './constants.ts';
+import type { KGen } from './env.ts';
+import { EBUSY, EINVAL } from './errno.ts';
+import { type DmaFence, dmaFenceIsLater } from './fence.ts';
+import type { OperationCtx } from './placement.ts';
+import { type Resource, ttmResourceFree, ttmResourceSetBo } from './resource.ts';
+import { DmaResvUsage, dmaResvWaitTimeout } from './resv.ts';
+import { ttmTtCreate, ttmTtDestroy, ttmTtMarkForClear, ttmTtUnpopulate } from './tt.ts';
+
+/** ttm_bo_move_null: free the old resource, assign the new one; no data moves (e.g. SYSTEM ↔ TT). */
+export function ttmBoMoveNull(bo: BufferObject, newMem: Resource): void {
+  const old = bo.resource;
+  if (old !== null) ttmResourceFree(bo, old);
+  ttmBoAssignMem(bo, newMem);
+}
+
+/**
+ * ttm_bo_wait_free_node: wait (uninterruptibly, 15 s) until idle, drop a tt the destination does not
+ * use, free the old resource. 0 or -EBUSY on timeout.
+ */
+function* ttmBoWaitFreeNode(bo: BufferObject, dstUseTt: boolean): KGen<number> {
+  const ret = yield* dmaResvWaitTimeout(bo.resv, DmaResvUsage.BOOKKEEP, false, TTM_BO_WAIT_TIMEOUT_MS);
+  if (ret === 0) return -EBUSY;
+  if (ret < 0) return ret;
+  if (!dstUseTt) ttmBoTtDestroy(bo);
+  const old = bo.resource;
+  if (old !== null) ttmResourceFree(bo, old);
+  ttmBoAssignMem(bo, null);
+  return 0;
+}
+
+/** ttm_bo_move_sync_cleanup: wait for idle, free the old memory, assign the new. */
+export function* ttmBoMoveSyncCleanup(bo: BufferObject, newMem: Resource): KGen<void> {
+  const man = bo.bdev.manager(newMem.memType);
+  const ret = yield* ttmBoWaitFreeNode(bo, man?.useTt ?? false);
+  if (ret !== 0) throw new Error(`ttm_bo_move_sync_cleanup: wait_free_node returned ${ret}`);
+  ttmBoAssignMem(bo, newMem);
+}
+
+/**
+ * ttm_bo_move_memcpy: CPU copy between the old and new placement (populating a swapped tt or one the
+ * destination needs), then synchronous cleanup. 0, -EINVAL without a source, or the populate error.
+ */
+export function* ttmBoMoveMemcpy(bo: BufferObject, ctx: OperationCtx, dstMem: Resource): KGen<number> {
+  const src = bo.resource;
+  if (src === null) return -EINVAL;
+  const dstMan = bo.bdev.manager(dstMem.memType);
+  const tt = bo.ttm;
+  if (tt !== null && (tt.pageFlags & TTM_TT_FLAG_SWAPPED || dstMan?.useTt === true)) {
+    const ret = yield* ttmBoPopulate(bo, ctx);
+    if (ret !== 0) return ret;
+  }
+  yield { kind: 'yield', label: 'bo.memcpy' };
+  yield* ttmBoMoveSyncCleanup(bo, dstMem);
+  return 0;
+}
+
+/**
+ * ttm_buffer_object_transfer: a ghost BO takes over the old resource so the BO can get a new one while
+ * the GPU still uses the old memory. The ghost has its own locked resv with a fence slot, holds a
+ * reference on the BO, and sits at the LRU tail. 0 or -ENOMEM (fence slot).
+ */
+export function ttmBufferObjectTransfer(bo: BufferObject): BufferObject | number {
+  const ghost = newBufferObject(bo.bdev, bo.size);
+  ghost.type = bo.type;
+  ghost.priority = bo.priority;
+  ghost.pageAlignment = bo.pageAlignment;
+  ghost.ttm = bo.ttm;
+  ghost.deleted = bo.deleted;
+  if (bo.type === 'sg') ghost.resv = bo.resv;
+  if (bo.bdev.global !== null) bo.bdev.global.boCount += 1;
+  if (!ghost.ownResv.trylock(bo.bdev.env.current())) throw new Error('ghost resv locked at creation');
+  const ret = ghost.ownResv.reserveFences(1);
+  if (ret !== 0) {
+    ghost.ownResv.unlock();
+    return ret;
+  }
+  const res = bo.resource;
+  if (res !== null) {
+    ghost.bulkMove = bo.bulkMove;
+    ttmResourceSetBo(res, ghost);
+    ghost.resource = res;
+    ttmBoAssignMem(bo, null);
+    ttmBoSetBulkMove(ghost, null);
+  }
+  ttmBoGet(bo);
+  ghost.ghostOf = bo;
+  ghost.destroy = ttmTransferedDestroy;
+  ttmBoMoveToLruTail(ghost);
+  bo.bdev.env.emit('bo', ghost.id, { type: 'bo.ghost', of: bo.id });
+  if (res !== null)
+    bo.bdev.env.emit('bo', ghost.id, { type: 'bo.placed', memType: res.memType, res: res.id });
+  return ghost;
+}
+
+/** ttm_transfered_destroy: a ghost's destructor drops its reference on the original BO. */
+function ttmTransferedDestroy(ghost: BufferObject): void {
+  const bo = ghost.ghostOf;
+  ghost.ghostOf = null;
+  if (bo === null) return;
+  ghost.bdev.env.queueWork(ghost.bdev.id, () => ttmBoPut(bo), `put ${bo.id} from ${ghost.id}`);
+}
+
+/** ttm_bo_move_to_ghost: hang the old memory on a ghost that dies when `fence` signals. */
+function* ttmBoMoveToGhost(bo: BufferObject, fence: DmaFence, dstUseTt: boolean): KGen<number> {
+  const ghost = ttmBufferObjectTransfer(bo);
+  if (typeof ghost === 'number') return ghost;
+  ghost.ownResv.addFence(fence, DmaResvUsage.KERNEL);
+  if (dstUseTt) ghost.ttm = null;
+  else bo.ttm = null;
+  ghost.ownResv.unlock();
+  yield* ttmBoPut(ghost);
+  return 0;
+}
+
+/** ttm_bo_move_pipeline_evict: remember the fence as the manager's move fence, free the old node now. */
+function ttmBoMovePipelineEvict(bo: BufferObject, fence: DmaFence): void {
+  const old = bo.resource;
+  if (old === null) return;
+  const from = bo.bdev.manager(old.memType);
+  if (from !== null && (from.move === null || dmaFenceIsLater(fence, from.move) || from.move.signaled)) {
+    from.move = fence;
+  }
+  ttmResourceFree(bo, old);
+  ttmBoAssignMem(bo, null);
+}
+
+/**
+ * ttm_bo_move_accel_cleanup: after the driver queued a GPU copy signalling `fence`: add it to the BO
+ * (KERNEL usage); a normal move hands the old memory to a ghost; an eviction from a non-tt manager with
+ * pipelining frees the node at once behind the manager's move fence; otherwise wait and free.
+ */
+export function* ttmBoMoveAccelCleanup(
+  bo: BufferObject,
+  fence: DmaFence,
+  evict: boolean,
+  pipeline: boolean,
+  newMem: Resource,
+): KGen<number> {
+  const old = bo.resource;
+  if (old === null) return -EINVAL;
+  const from = bo.bdev.manager(old.memType);
+  const man = bo.bdev.manager(newMem.memType);
+  bo.resv.addFence(fence, DmaResvUsage.KERNEL);
+  let ret = 0;
+  if (!evict) ret = yield* ttmBoMoveToGhost(bo, fence, man?.useTt ?? false);
+  else if (from !== null && !from.useTt && pipeline) ttmBoMovePipelineEvict(bo, fence);
+  else ret = yield* ttmBoWaitFreeNode(bo, man?.useTt ?? false);
+  if (ret !== 0) return ret;
+  ttmBoAssignMem(bo, newMem);
+  return 0;
+}
+
+/**
+ * ttm_bo_pipeline_gutting: drop the BO's backing store. Idle: free the resource and leave an unpopulated
+ * tt marked for clearing (device BOs). Busy: a new cleared tt is created first, then the old resource and
+ * tt go to a ghost that carries the fences. Returns 0 or a tt creation / transfer error.
+ */
+export function* ttmBoPipelineGutting(bo: BufferObject): KGen<number> {
+  const bdev = bo.bdev;
+  if (bo.resv.testSignaled(DmaResvUsage.BOOKKEEP)) {
+    if (bo.ttm === null) {
+      const ret = ttmTtCreate(bo, true);
+      if (ret !== 0) return ret;
+    } else {
+      ttmTtUnpopulate(bdev, bo.ttm);
+      if (bo.type === 'device') ttmTtMarkForClear(bo.ttm);
+    }
+    const old = bo.resource;
+    if (old !== null) ttmResourceFree(bo, old);
+    ttmBoAssignMem(bo, null);
+    bdev.env.emit('bo', bo.id, { type: 'bo.gutted' });
+    return 0;
+  }
+  const oldTt = bo.ttm;
+  bo.ttm = null;
+  let ret = ttmTtCreate(bo, true);
+  const newTt = bo.ttm;
+  bo.ttm = oldTt;
+  if (ret !== 0) return ret;
+  const ghost = ttmBufferObjectTransfer(bo);
+  if (typeof ghost === 'number') {
+    ttmTtDestroy(bdev, newTt);
+    return ghost;
+  }
+  ret = ghost.ownResv.copyFences(bo.resv);
+  if (ret !== 0) yield* dmaResvWaitTimeout(bo.resv, DmaResvUsage.BOOKKEEP, false, null);
+  ghost.ownResv.unlock();
+  yield* ttmBoPut(ghost);
+  bo.ttm = newTt;
+  bdev.env.emit('bo', bo.id, { type: 'bo.gutted' });
+  return 0;
+}

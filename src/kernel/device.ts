@@ -1,0 +1,140 @@
+// ttm_device.c: a device with its resource managers (man_drv[]), the unevictable list, the delayed-
+// delete workqueue and membership of the global device list (used by global swapout).
+
+import type { BufferObject } from './bo.ts';
+import { TTM_NUM_MEM_TYPES, TTM_PL_SYSTEM } from './constants.ts';
+import type { KernelEnv, KGen } from './env.ts';
+import { EINVAL } from './errno.ts';
+import type { OperationCtx, Place, Placement } from './placement.ts';
+import {
+  NUMA_NO_NODE,
+  Pool,
+  TTM_ALLOCATION_POOL_USE_DMA_ALLOC,
+  TTM_ALLOCATION_POOL_USE_DMA32,
+} from './pool.ts';
+import {
+  LruItem,
+  type Resource,
+  ResourceManager,
+  sysManagerFunc,
+  ttmResourceManagerInit,
+  ttmResourceManagerSetUsed,
+} from './resource.ts';
+import type { Tt } from './tt.ts';
+
+/** struct ttm_device_funcs: the driver's hooks. */
+export interface DeviceFuncs {
+  ttmTtCreate(bo: BufferObject, pageFlags: number): Tt | null;
+  /** Default: ttm_bo_eviction_valuable. */
+  evictionValuable(bo: BufferObject, place: Place): boolean;
+  /**
+   * Move `bo` to `newMem`. May return -EMULTIHOP after setting `hop.place` to the bounce placement.
+   * On success the driver has assigned `newMem` to the BO (ttm_bo_move_null/memcpy/accel_cleanup).
+   */
+  move(bo: BufferObject, evict: boolean, ctx: OperationCtx, newMem: Resource, hop: Hop | null): KGen<number>;
+  /** Where to evict `bo` to; an empty placement means: drop its backing store (gutting). */
+  evictFlags(bo: BufferObject): Placement;
+  releaseNotify?(bo: BufferObject): void;
+  deleteMemNotify?(bo: BufferObject): void;
+}
+
+export interface Hop {
+  place: Place | null;
+}
+
+/** The TTM globals (struct ttm_global): one per simulated world, never module state. */
+export class TtmGlobal {
+  readonly deviceList: Device[] = [];
+  boCount = 0;
+}
+
+/** drm_vma_offset_manager: only its presence and the number of mmap offsets handed out matter here. */
+export interface VmaOffsetManager {
+  nodes: number;
+}
+
+export interface Workqueue {
+  readonly name: string;
+  /** Works queued and not finished. */
+  pending: number;
+}
+
+export class Device {
+  readonly managers: (ResourceManager | null)[] = new Array(TTM_NUM_MEM_TYPES).fill(null);
+  readonly unevictable = new LruItem(null, true);
+  funcs: DeviceFuncs;
+  pool: Pool = new Pool(null, NUMA_NO_NODE, 0);
+  wq: Workqueue | null = null;
+  vmaManager: VmaOffsetManager | null = null;
+  devMapping: object | null = null;
+  global: TtmGlobal | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly env: KernelEnv,
+    funcs: DeviceFuncs,
+  ) {
+    this.funcs = funcs;
+  }
+
+  /** ttm_manager_type. */
+  manager(memType: number): ResourceManager | null {
+    return this.managers[memType] ?? null;
+  }
+}
+
+export interface DeviceInitArgs {
+  readonly dev: object | null;
+  readonly mapping: object | null;
+  readonly vmaManager: VmaOffsetManager | null;
+  readonly useDmaAlloc: boolean;
+  readonly useDma32: boolean;
+}
+
+/** ttm_set_driver_manager. */
+export function ttmSetDriverManager(bdev: Device, memType: number, man: ResourceManager | null): void {
+  bdev.managers[memType] = man;
+}
+
+/** ttm_sys_man_init: the SYSTEM manager, use_tt, no size limit, enabled. */
+function ttmSysManInit(bdev: Device): void {
+  const man = new ResourceManager(bdev, TTM_PL_SYSTEM, true, 0, sysManagerFunc);
+  ttmResourceManagerInit(man, 0);
+  ttmSetDriverManager(bdev, TTM_PL_SYSTEM, man);
+  ttmResourceManagerSetUsed(man, true);
+}
+
+/**
+ * ttm_device_init: set up the SYSTEM manager, the pool, the workqueue and join the global device list.
+ * Returns 0, or -EINVAL without a vma offset manager.
+ */
+export function ttmDeviceInit(global: TtmGlobal, bdev: Device, args: DeviceInitArgs): number {
+  if (args.vmaManager === null) return -EINVAL;
+  bdev.wq = { name: 'ttm', pending: 0 };
+  ttmSysManInit(bdev);
+  let flags = 0;
+  if (args.useDmaAlloc) flags |= TTM_ALLOCATION_POOL_USE_DMA_ALLOC;
+  if (args.useDma32) flags |= TTM_ALLOCATION_POOL_USE_DMA32;
+  bdev.pool = new Pool(args.dev, NUMA_NO_NODE, flags);
+  bdev.vmaManager = args.vmaManager;
+  bdev.devMapping = args.mapping;
+  bdev.global = global;
+  global.deviceList.push(bdev);
+  bdev.env.emit('device', bdev.id, { type: 'dev.init' });
+  return 0;
+}
+
+/** ttm_device_fini: leave the device list, drop the SYSTEM manager, free the pool. */
+export function ttmDeviceFini(bdev: Device): void {
+  const global = bdev.global;
+  if (global !== null) {
+    const at = global.deviceList.indexOf(bdev);
+    if (at >= 0) global.deviceList.splice(at, 1);
+  }
+  bdev.wq = null;
+  const man = bdev.manager(TTM_PL_SYSTEM);
+  if (man !== null) ttmResourceManagerSetUsed(man, false);
+  ttmSetDriverManager(bdev, TTM_PL_SYSTEM, null);
+  bdev.pool.fini();
+  bdev.env.emit('device', bdev.id, { type: 'dev.fini' });
+}

@@ -1,0 +1,76 @@
+// dma_fence (drivers/dma-buf/dma-fence.c): a one-shot completion event of GPU work, ordered within its
+// context (timeline) by seqno. Simplified: no callbacks beyond waiters, error set only at signal time.
+
+import type { KernelEnv } from './env.ts';
+
+export class DmaFence {
+  signaled = false;
+  error = 0;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    readonly context: number,
+    readonly seqno: number,
+    /** Stable id for traces: `fence:<context>.<seqno>`. */
+    readonly id: string = `fence:${context}.${seqno}`,
+  ) {}
+
+  /** dma_fence_signal: wake every waiter once. Signalling twice is a no-op (returns false). */
+  signal(error = 0): boolean {
+    if (this.signaled) return false;
+    this.signaled = true;
+    this.error = error;
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const wake of waiters) wake();
+    return true;
+  }
+
+  /** Register a wake-up; returns a function that unregisters it (for interrupted waits). */
+  onSignal(wake: () => void): () => void {
+    if (this.signaled) {
+      wake();
+      return () => {};
+    }
+    this.waiters.add(wake);
+    return () => this.waiters.delete(wake);
+  }
+
+  get waiterCount(): number {
+    return this.waiters.size;
+  }
+}
+
+/** dma_fence_is_later: same context, newer seqno. */
+export function dmaFenceIsLater(f1: DmaFence, f2: DmaFence): boolean {
+  if (f1.context !== f2.context) return false;
+  return f1.seqno > f2.seqno;
+}
+
+/** A fence timeline (fence context) such as one GPU ring: fences signal in creation order. */
+export class FenceTimeline {
+  private seqno = 0;
+  readonly context: number;
+
+  constructor(
+    readonly env: KernelEnv,
+    readonly name: string,
+  ) {
+    this.context = env.nextId('fence-ctx');
+  }
+
+  /** Create the next fence of this timeline and hand it to the environment to be signalled later. */
+  emit(): DmaFence {
+    this.seqno += 1;
+    const fence = new DmaFence(this.context, this.seqno);
+    this.env.submit(fence);
+    return fence;
+  }
+
+  /** dma_fence_get_stub: an already signalled fence. */
+  static stub(): DmaFence {
+    const f = new DmaFence(0, 0, 'fence:stub');
+    f.signal();
+    return f;
+  }
+}

@@ -1,0 +1,473 @@
+// ttm_resource.c, ttm_sys_manager.c, ttm_range_manager.c: resources (a BO's backing memory in one
+// memory type), resource managers with per-priority LRUs, bulk moves and the LRU cursor with hitches.
+// Simplified: no dmem cgroup charging, no io_mem reservation (bus fields keep their init values).
+
+import type { BufferObject } from './bo.ts';
+import {
+  PAGE_SIZE,
+  pfnUp,
+  TTM_MAX_BO_PRIORITY,
+  TTM_NUM_MEM_TYPES,
+  TTM_PL_FLAG_CONTIGUOUS,
+  TTM_PL_FLAG_DESIRED,
+  TTM_PL_FLAG_FALLBACK,
+  TTM_PL_FLAG_TEMPORARY,
+  TTM_PL_FLAG_TOPDOWN,
+} from './constants.ts';
+import type { Device } from './device.ts';
+import { ENOSPC } from './errno.ts';
+import type { DmaFence } from './fence.ts';
+import {
+  ListHead,
+  listAddTail,
+  listBulkMoveTail,
+  listDelInit,
+  listEmpty,
+  listMove,
+  listMoveTail,
+  listUnlinked,
+} from './list.ts';
+import type { Place, Placement } from './placement.ts';
+import { type InsertMode, RangeAllocator, type RangeNode } from './range_allocator.ts';
+
+/** struct ttm_lru_item: a resource on an LRU, or a cursor's hitch. */
+export class LruItem extends ListHead {
+  constructor(
+    readonly res: Resource | null,
+    /** True for list heads (manager LRUs, the device's unevictable list); false for hitches. */
+    readonly isHead = false,
+  ) {
+    super();
+  }
+}
+
+export interface BusPlacement {
+  addr: null;
+  offset: number;
+  isIomem: boolean;
+  caching: 'cached' | 'write_combined' | 'uncached';
+}
+
+export class Resource {
+  start = 0;
+  size: number;
+  readonly memType: number;
+  readonly placement: number;
+  readonly bus: BusPlacement = { addr: null, offset: 0, isIomem: false, caching: 'cached' };
+  bo: BufferObject | null;
+  readonly lru = new LruItem(this);
+  /** Allocator node of range managers. */
+  node: RangeNode | null = null;
+  freed = false;
+
+  constructor(
+    readonly id: string,
+    bo: BufferObject,
+    place: Place,
+  ) {
+    this.size = bo.size;
+    this.memType = place.memType;
+    this.placement = place.flags;
+    this.bo = bo;
+  }
+
+  get numPages(): number {
+    return pfnUp(this.size);
+  }
+}
+
+export interface ManagerFunc {
+  /** Allocate a resource for `bo` at `place`: the resource, or -ENOSPC / -ENOMEM (/ -EBUSY in tests). */
+  alloc(man: ResourceManager, bo: BufferObject, place: Place): Resource | number;
+  free(man: ResourceManager, res: Resource): void;
+  intersects?(man: ResourceManager, res: Resource, place: Place, size: number): boolean;
+  compatible?(man: ResourceManager, res: Resource, place: Place, size: number): boolean;
+}
+
+export class ResourceManager {
+  useType = false;
+  usage = 0;
+  readonly lru: LruItem[] = Array.from({ length: TTM_MAX_BO_PRIORITY }, () => new LruItem(null, true));
+  /** Last pipelined eviction fence of this manager (man->move). */
+  move: DmaFence | null = null;
+  /** Cursors walking this manager now; bulk moves adjust their hitches. */
+  readonly cursors = new Set<ResourceCursor>();
+
+  constructor(
+    readonly bdev: Device,
+    readonly memType: number,
+    readonly useTt: boolean,
+    /** Size in bytes; 0 for SYSTEM (no limit). */
+    public size: number,
+    readonly func: ManagerFunc,
+    readonly id: string = `${bdev.id}/man${memType}`,
+  ) {}
+}
+
+/** ttm_resource_manager_init: empty LRUs, no usage, no move fence. Not yet used. */
+export function ttmResourceManagerInit(man: ResourceManager, size: number): void {
+  man.size = size;
+  man.usage = 0;
+  man.move = null;
+  for (const head of man.lru) listDelInit(head);
+}
+
+/** ttm_resource_manager_set_used. */
+export function ttmResourceManagerSetUsed(man: ResourceManager, used: boolean): void {
+  man.useType = used;
+  man.bdev.env.emit('manager', man.id, { type: used ? 'man.enable' : 'man.disable' });
+}
+
+export function ttmResourceManagerUsed(man: ResourceManager): boolean {
+  return man.useType;
+}
+
+/** ttm_resource_manager_usage. */
+export function ttmResourceManagerUsage(man: ResourceManager): number {
+  return man.usage;
+}
+
+function resourceIsSwapped(res: Resource, bo: BufferObject): boolean {
+  if (bo.resource !== res || bo.ttm === null) return false;
+  return bo.ttm.isSwapped();
+}
+
+/** ttm_resource_unevictable: pinned, or the current resource of a swapped-out BO. */
+export function ttmResourceUnevictable(res: Resource, bo: BufferObject): boolean {
+  return bo.pinCount > 0 || resourceIsSwapped(res, bo);
+}
+
+/** ttm_resource_init: fill in and put on the right list (unevictable or lru[prio] tail); usage += size. */
+export function ttmResourceInit(bo: BufferObject, place: Place, res: Resource): void {
+  const man = bo.bdev.manager(place.memType);
+  if (man === null) throw new Error(`ttm_resource_init: no manager for type ${place.memType}`);
+  if (ttmResourceUnevictable(res, bo)) listAddTail(res.lru, bo.bdev.unevictable);
+  else listAddTail(res.lru, man.lru[bo.priority]!);
+  man.usage += res.size;
+  bo.bdev.env.emit('resource', res.id, { type: 'res.init', memType: place.memType, bo: bo.id });
+  emitUsage(man);
+}
+
+/** ttm_resource_fini: off its list, usage -= size. Counterpart of ttmResourceInit. */
+export function ttmResourceFini(man: ResourceManager, res: Resource): void {
+  listDelInit(res.lru);
+  man.usage -= res.size;
+  res.freed = true;
+  man.bdev.env.emit('resource', res.id, { type: 'res.fini' });
+  emitUsage(man);
+}
+
+function emitUsage(man: ResourceManager): void {
+  man.bdev.env.emit('manager', man.id, { type: 'man.usage', usage: man.usage });
+}
+
+/** ttm_resource_alloc: the manager allocates; the resource joins the BO's bulk move. */
+export function ttmResourceAlloc(bo: BufferObject, place: Place): Resource | number {
+  const man = bo.bdev.manager(place.memType);
+  if (man === null) throw new Error(`ttm_resource_alloc: no manager for type ${place.memType}`);
+  const res = man.func.alloc(man, bo, place);
+  if (typeof res === 'number') return res;
+  ttmResourceAddBulkMove(res, bo);
+  return res;
+}
+
+/** ttm_resource_free: leave the bulk move, give the space back. `null` is a no-op. */
+export function ttmResourceFree(bo: BufferObject, res: Resource | null): void {
+  if (res === null) return;
+  if (res.freed) throw new Error(`ttm_resource_free: ${res.id} freed twice`);
+  ttmResourceDelBulkMove(res, bo);
+  const man = bo.bdev.manager(res.memType);
+  if (man === null) throw new Error(`ttm_resource_free: no manager for type ${res.memType}`);
+  man.func.free(man, res);
+}
+
+/** ttm_resource_set_bo: hand a resource to another BO (ghost objects). */
+export function ttmResourceSetBo(res: Resource, bo: BufferObject | null): void {
+  res.bo = bo;
+}
+
+/** ttm_resource_intersects: may evicting `res` help an allocation at `place`? */
+export function ttmResourceIntersects(bdev: Device, res: Resource, place: Place, size: number): boolean {
+  const man = bdev.manager(res.memType);
+  if (man === null || man.func.intersects === undefined) return true;
+  return man.func.intersects(man, res, place, size);
+}
+
+/**
+ * ttm_resource_compatible: may the BO stay in `res` for `placement`? Never for TEMPORARY (bounce)
+ * resources; DESIRED places only count in the first pass, FALLBACK places only when evicting.
+ */
+export function ttmResourceCompatible(res: Resource, placement: Placement, evicting: boolean): boolean {
+  if (res.placement & TTM_PL_FLAG_TEMPORARY) return false;
+  const bo = res.bo;
+  if (bo === null) return false;
+  for (const p of placement.placement) {
+    if (res.memType !== p.memType) continue;
+    if (p.flags & (evicting ? TTM_PL_FLAG_DESIRED : TTM_PL_FLAG_FALLBACK)) continue;
+    if (p.flags & TTM_PL_FLAG_CONTIGUOUS && !(res.placement & TTM_PL_FLAG_CONTIGUOUS)) continue;
+    const man = bo.bdev.manager(res.memType);
+    if (man?.func.compatible !== undefined && !man.func.compatible(man, res, p, bo.size)) continue;
+    return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Bulk moves (struct ttm_lru_bulk_move): resources of BOs sharing one resv stay contiguous per
+// (mem type, priority) so the whole range can be bumped to the LRU tail at once.
+
+export interface BulkPos {
+  first: Resource | null;
+  last: Resource | null;
+}
+
+export class LruBulkMove {
+  readonly pos: BulkPos[][] = Array.from({ length: TTM_NUM_MEM_TYPES }, () =>
+    Array.from({ length: TTM_MAX_BO_PRIORITY }, () => ({ first: null, last: null })),
+  );
+
+  posFor(res: Resource): BulkPos {
+    const prio = res.bo?.priority ?? 0;
+    return this.pos[res.memType]![prio]!;
+  }
+}
+
+/** ttm_lru_next_res / ttm_lru_prev_res: neighbours on the list, skipping hitches. */
+export function ttmLruNextRes(res: Resource): Resource | null {
+  for (let n = res.lru.next as LruItem; !n.isHead; n = n.next as LruItem) {
+    if (n.res !== null) return n.res;
+  }
+  return null;
+}
+
+export function ttmLruPrevRes(res: Resource): Resource | null {
+  for (let n = res.lru.prev as LruItem; !n.isHead; n = n.prev as LruItem) {
+    if (n.res !== null) return n.res;
+  }
+  return null;
+}
+
+/** ttm_lru_bulk_move_pos_tail: move `res` to the end of its bulk range. */
+function bulkMovePosTail(pos: BulkPos, res: Resource): void {
+  if (pos.last === res || pos.last === null) return;
+  if (pos.first === res) pos.first = ttmLruNextRes(res);
+  listMove(res.lru, pos.last.lru);
+  pos.last = res;
+}
+
+/** ttm_lru_bulk_move_add. */
+export function ttmLruBulkMoveAdd(bulk: LruBulkMove, res: Resource): void {
+  const pos = bulk.posFor(res);
+  if (pos.first === null) {
+    pos.first = res;
+    pos.last = res;
+  } else {
+    bulkMovePosTail(pos, res);
+  }
+}
+
+/** ttm_lru_bulk_move_del. */
+export function ttmLruBulkMoveDel(bulk: LruBulkMove, res: Resource): void {
+  const pos = bulk.posFor(res);
+  if (pos.first === null || pos.last === null || (pos.first === res && pos.last === res)) {
+    pos.first = null;
+    pos.last = null;
+  } else if (pos.first === res) {
+    pos.first = ttmLruNextRes(res);
+  } else if (pos.last === res) {
+    pos.last = ttmLruPrevRes(res);
+  } else {
+    listMove(res.lru, pos.last.lru);
+  }
+}
+
+/** ttm_resource_add_bulk_move: only for BOs with a bulk move that are not pinned. */
+export function ttmResourceAddBulkMove(res: Resource, bo: BufferObject): void {
+  if (bo.bulkMove !== null && bo.pinCount === 0) ttmLruBulkMoveAdd(bo.bulkMove, res);
+}
+
+export function ttmResourceDelBulkMove(res: Resource, bo: BufferObject): void {
+  if (bo.bulkMove !== null && bo.pinCount === 0) ttmLruBulkMoveDel(bo.bulkMove, res);
+}
+
+/** ttm_lru_bulk_move_tail: splice every range to its LRU tail, first moving walkers' hitches past it. */
+export function ttmLruBulkMoveTail(bulk: LruBulkMove): void {
+  for (const row of bulk.pos) {
+    for (const [prio, pos] of row.entries()) {
+      if (pos.first === null || pos.last === null) continue;
+      const bo = pos.first.bo;
+      if (bo === null) continue;
+      const man = bo.bdev.manager(pos.first.memType);
+      if (man === null) continue;
+      adjustCursors(man, pos.first, pos.last);
+      listBulkMoveTail(man.lru[prio]!, pos.first.lru, pos.last.lru);
+    }
+  }
+}
+
+/** ttm_bulk_move_adjust_cursors: a hitch inside [first..last] is moved right after `last`. */
+function adjustCursors(man: ResourceManager, first: Resource, last: Resource): void {
+  for (const cursor of man.cursors) {
+    for (let n: ListHead = first.lru; ; n = n.next) {
+      if (n === cursor.hitch) {
+        listMove(cursor.hitch, last.lru);
+        break;
+      }
+      if (n === last.lru) break;
+    }
+  }
+}
+
+/** ttm_resource_move_to_lru_tail: unevictable tail, bulk range tail, or lru[prio] tail. */
+export function ttmResourceMoveToLruTail(res: Resource): void {
+  const bo = res.bo;
+  if (bo === null) return;
+  const bdev = bo.bdev;
+  if (ttmResourceUnevictable(res, bo)) {
+    listMoveTail(res.lru, bdev.unevictable);
+  } else if (bo.bulkMove !== null) {
+    const pos = bo.bulkMove.posFor(res);
+    if (pos.first === null) {
+      // Not in a range yet (e.g. just unpinned before being re-added): the plain LRU tail.
+      const man = bdev.manager(res.memType);
+      if (man !== null) listMoveTail(res.lru, man.lru[bo.priority]!);
+    } else {
+      bulkMovePosTail(pos, res);
+    }
+  } else {
+    const man = bdev.manager(res.memType);
+    if (man !== null) listMoveTail(res.lru, man.lru[bo.priority]!);
+  }
+  bdev.env.emit('resource', res.id, { type: 'res.bump', list: listNameOf(res) });
+}
+
+/** Which list a resource is on, for traces and oracles. */
+export function listNameOf(res: Resource): string {
+  if (listUnlinked(res.lru)) return 'none';
+  const bo = res.bo;
+  if (bo === null) return 'orphan';
+  for (let n: ListHead = res.lru.next; n !== res.lru; n = n.next) {
+    if (n === bo.bdev.unevictable) return 'unevictable';
+    const man = bo.bdev.manager(res.memType);
+    if (man !== null) {
+      const prio = man.lru.indexOf(n as LruItem);
+      if (prio >= 0) return `lru${prio}`;
+    }
+  }
+  return 'unknown';
+}
+
+// ---------------------------------------------------------------------------------------------------
+// LRU cursor (struct ttm_resource_cursor): iteration that survives dropping the lru_lock, by leaving a
+// hitch in the list after the last resource returned.
+
+export class ResourceCursor {
+  readonly hitch = new LruItem(null);
+  prio = 0;
+
+  constructor(readonly man: ResourceManager) {
+    man.cursors.add(this);
+  }
+
+  /** ttm_resource_manager_first / _next: the next resource after the hitch, priority 0 first. */
+  next(): Resource | null {
+    while (this.prio < TTM_MAX_BO_PRIORITY) {
+      const head = this.man.lru[this.prio]!;
+      if (listUnlinked(this.hitch)) listAdd(this.hitch, head);
+      for (let n = this.hitch.next as LruItem; n !== head; n = n.next as LruItem) {
+        if (n.res !== null) {
+          listMove(this.hitch, n);
+          return n.res;
+        }
+      }
+      listDelInit(this.hitch);
+      this.prio += 1;
+    }
+    return null;
+  }
+
+  /** ttm_resource_cursor_fini. */
+  fini(): void {
+    listDelInit(this.hitch);
+    this.man.cursors.delete(this);
+  }
+}
+
+function listAdd(node: ListHead, head: ListHead): void {
+  listMove(node, head);
+}
+
+/** First resource on the manager's LRUs (ttm_resource_manager_first without keeping a cursor). */
+export function ttmResourceManagerFirst(man: ResourceManager): Resource | null {
+  for (const head of man.lru) {
+    for (let n = head.next as LruItem; n !== head; n = n.next as LruItem) if (n.res !== null) return n.res;
+  }
+  return null;
+}
+
+export function lruResources(head: ListHead): Resource[] {
+  const out: Resource[] = [];
+  for (let n = head.next as LruItem; n !== head; n = n.next as LruItem) if (n.res !== null) out.push(n.res);
+  return out;
+}
+
+export function lruEmpty(head: ListHead): boolean {
+  return lruResources(head).length === 0 && listEmpty(head);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The SYSTEM manager (ttm_sys_manager.c): no limit, resources have no address.
+
+export const sysManagerFunc: ManagerFunc = {
+  alloc(man, bo, place) {
+    const res = new Resource(`res:${man.bdev.env.nextId('res')}`, bo, place);
+    ttmResourceInit(bo, place, res);
+    return res;
+  },
+  free(man, res) {
+    ttmResourceFini(man, res);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// The range manager (ttm_range_manager.c): a drm_mm allocator over the manager's pages.
+
+export class RangeManager extends ResourceManager {
+  readonly mm: RangeAllocator;
+
+  constructor(bdev: Device, memType: number, useTt: boolean, sizeBytes: number) {
+    super(bdev, memType, useTt, sizeBytes, rangeManagerFunc);
+    this.mm = new RangeAllocator(Math.floor(sizeBytes / PAGE_SIZE));
+  }
+}
+
+export const rangeManagerFunc: ManagerFunc = {
+  alloc(man, bo, place) {
+    const rman = man as RangeManager;
+    const mode: InsertMode = place.flags & TTM_PL_FLAG_TOPDOWN ? 'high' : 'best';
+    const pages = pfnUp(bo.size);
+    const node = rman.mm.insert(pages, bo.pageAlignment, place.fpfn, place.lpfn, mode);
+    if (typeof node === 'number') return -ENOSPC;
+    const res = new Resource(`res:${man.bdev.env.nextId('res')}`, bo, place);
+    res.node = node;
+    res.start = node.start;
+    ttmResourceInit(bo, place, res);
+    return res;
+  },
+  free(man, res) {
+    const rman = man as RangeManager;
+    if (res.node !== null) rman.mm.remove(res.node);
+    res.node = null;
+    ttmResourceFini(man, res);
+  },
+  intersects(_man, res, place) {
+    const npages = res.numPages;
+    if (place.fpfn >= res.start + npages || (place.lpfn !== 0 && place.lpfn <= res.start)) return false;
+    return true;
+  },
+  compatible(_man, res, place) {
+    const npages = res.numPages;
+    if (res.start < place.fpfn || (place.lpfn !== 0 && res.start + npages > place.lpfn)) return false;
+    return true;
+  },
+};

@@ -1,0 +1,144 @@
+// dma_resv (drivers/dma-buf/dma-resv.c): the reservation object of a BO: a ww_mutex plus the fences of
+// the GPU work that uses the BO, each with a usage (KERNEL < WRITE < READ < BOOKKEEP).
+
+import type { KernelEnv, KGen } from './env.ts';
+import { ENOMEM } from './errno.ts';
+import type { DmaFence } from './fence.ts';
+import { WwAcquireCtx, WwMutex } from './ww_mutex.ts';
+
+export enum DmaResvUsage {
+  KERNEL = 0,
+  WRITE = 1,
+  READ = 2,
+  BOOKKEEP = 3,
+}
+
+interface ResvFence {
+  fence: DmaFence;
+  usage: DmaResvUsage;
+}
+
+export class DmaResv {
+  readonly lock: WwMutex;
+  private fences: ResvFence[] = [];
+  /** Fence slots reserved by dma_resv_reserve_fences and not yet used. */
+  slotsReserved = 0;
+  /** Fault injection: the next reserve_fences fails with -ENOMEM (used by tests of error paths). */
+  failNextReserve = false;
+
+  constructor(
+    readonly id: string,
+    env: KernelEnv | null = null,
+  ) {
+    this.lock = new WwMutex(id);
+    if (env !== null) {
+      this.lock.observer = (holder, waiters) =>
+        env.emit(
+          'resv',
+          id,
+          holder === null ? { type: 'resv.unlocked' } : { type: 'resv.locked', by: holder.task, waiters },
+        );
+    }
+  }
+
+  /** dma_resv_locking_ctx: the ww ticket that holds this resv, if any. */
+  lockingCtx(): WwAcquireCtx | null {
+    return this.lock.holder?.ctx ?? null;
+  }
+
+  isLocked(): boolean {
+    return this.lock.isLocked;
+  }
+
+  /** dma_resv_trylock. */
+  trylock(task: string): boolean {
+    return this.lock.trylock(task);
+  }
+
+  /** dma_resv_unlock. */
+  unlock(): void {
+    this.lock.unlock();
+  }
+
+  /** dma_resv_reserve_fences: 0 or -ENOMEM. */
+  reserveFences(n: number): number {
+    if (this.failNextReserve) {
+      this.failNextReserve = false;
+      return -ENOMEM;
+    }
+    this.slotsReserved += n;
+    return 0;
+  }
+
+  /**
+   * dma_resv_add_fence: a later fence of the same context replaces the earlier one (whatever the usage,
+   * the stricter usage wins); otherwise the fence takes a reserved slot.
+   */
+  addFence(fence: DmaFence, usage: DmaResvUsage): void {
+    const same = this.fences.find((f) => f.fence.context === fence.context && fence.context !== 0);
+    if (same !== undefined) {
+      if (fence.seqno >= same.fence.seqno) same.fence = fence;
+      same.usage = Math.min(same.usage, usage);
+      return;
+    }
+    this.fences.push({ fence, usage });
+    if (this.slotsReserved > 0) this.slotsReserved -= 1;
+  }
+
+  /** Fences whose usage is `usage` or stricter (dma_resv_iter with that usage). */
+  fencesFor(usage: DmaResvUsage): DmaFence[] {
+    this.prune();
+    return this.fences.filter((f) => f.usage <= usage).map((f) => f.fence);
+  }
+
+  /** dma_resv_test_signaled. */
+  testSignaled(usage: DmaResvUsage): boolean {
+    return this.fencesFor(usage).every((f) => f.signaled);
+  }
+
+  /** dma_resv_copy_fences: make `this` hold the same fences as `src`. */
+  copyFences(src: DmaResv): number {
+    if (this.failNextReserve) {
+      this.failNextReserve = false;
+      return -ENOMEM;
+    }
+    this.fences = src.fences.map((f) => ({ fence: f.fence, usage: f.usage }));
+    return 0;
+  }
+
+  get fenceCount(): number {
+    return this.fences.length;
+  }
+
+  /** Drop signalled fences (the kernel drops them lazily too). */
+  private prune(): void {
+    if (this.fences.some((f) => f.fence.signaled)) this.fences = this.fences.filter((f) => !f.fence.signaled);
+  }
+}
+
+/** dma_resv_lock[_interruptible] / _slow: sleeps through the environment. */
+export function* dmaResvLock(
+  resv: DmaResv,
+  ctx: WwAcquireCtx | null,
+  interruptible: boolean,
+  slow = false,
+): KGen<number> {
+  return yield { kind: 'lock', mutex: resv.lock, ctx, interruptible, slow };
+}
+
+/** dma_resv_wait_timeout: 1 when idle, 0 on timeout, -ERESTARTSYS when interrupted. */
+export function* dmaResvWaitTimeout(
+  resv: DmaResv,
+  usage: DmaResvUsage,
+  interruptible: boolean,
+  timeoutMs: number | null,
+): KGen<number> {
+  const pending = resv.fencesFor(usage).filter((f) => !f.signaled);
+  if (pending.length === 0) return 1;
+  return yield { kind: 'fences', fences: pending, interruptible, timeoutMs };
+}
+
+/** ww_acquire_init: a new ticket for `task`; tickets taken later are younger. */
+export function wwAcquireInit(env: KernelEnv): WwAcquireCtx {
+  return new WwAcquireCtx(env.nextId('ticket'), env.current());
+}

@@ -1,0 +1,134 @@
+// ww_mutex with the Wait-Die algorithm (kernel/locking/ww_mutex.h, reservation_ww_class is DEFINE_WD_CLASS).
+// Simplified: ownership is handed directly to the first waiter on unlock (no optimistic spinning), which
+// is one of the orders the kernel allows and keeps every grant a visible, scheduled event.
+
+import { EALREADY, EDEADLK } from './errno.ts';
+
+/** Returned by `attempt` when the caller has to sleep. Never reaches kernel code. */
+export const WOULD_BLOCK = 1;
+
+/** struct ww_acquire_ctx: a ticket; lower stamp = older = wins. */
+export class WwAcquireCtx {
+  /** Number of ww_mutexes this context holds (ctx->acquired). */
+  acquired = 0;
+
+  constructor(
+    readonly stamp: number,
+    readonly task: string,
+  ) {}
+}
+
+export interface WwHolder {
+  readonly task: string;
+  readonly ctx: WwAcquireCtx | null;
+}
+
+export interface WwWaiter {
+  readonly task: string;
+  readonly ctx: WwAcquireCtx | null;
+  readonly interruptible: boolean;
+  /** Resumes the sleeping task with 0 (lock handed over) or -EDEADLK (Wait-Die: back off). */
+  readonly wake: (ret: number) => void;
+}
+
+export class WwMutex {
+  holder: WwHolder | null = null;
+  private readonly waiters: WwWaiter[] = [];
+  /** Told about every ownership change (the resv statechart). */
+  observer: ((holder: WwHolder | null, waiters: number) => void) | null = null;
+
+  constructor(readonly id: string) {}
+
+  get isLocked(): boolean {
+    return this.holder !== null;
+  }
+
+  get waiterTasks(): readonly string[] {
+    return this.waiters.map((w) => w.task);
+  }
+
+  /** ww_mutex_trylock(lock, NULL): true if taken. */
+  trylock(task: string): boolean {
+    if (this.holder !== null) return false;
+    this.grant({ task, ctx: null });
+    return true;
+  }
+
+  /**
+   * The non-sleeping part of ww_mutex_lock[_slow]: take the lock if free; otherwise decide between
+   * -EALREADY (this context holds it), -EDEADLK (Wait-Die: a context holding other locks meets an older
+   * holder or an older waiter) and WOULD_BLOCK. The slow path never dies.
+   */
+  attempt(task: string, ctx: WwAcquireCtx | null, slow: boolean): number {
+    if (ctx !== null && this.holder !== null && this.holder.ctx === ctx) return -EALREADY;
+    if (this.holder === null) {
+      this.grant({ task, ctx });
+      return 0;
+    }
+    if (ctx !== null && !slow && this.mustDie(ctx)) return -EDEADLK;
+    return WOULD_BLOCK;
+  }
+
+  /** Queue a sleeper: context waiters in stamp order (older first), plain waiters at the tail. */
+  enqueue(waiter: WwWaiter): void {
+    if (waiter.ctx === null) {
+      this.waiters.push(waiter);
+      return;
+    }
+    const stamp = waiter.ctx.stamp;
+    let at = this.waiters.findIndex((w) => w.ctx === null || w.ctx.stamp > stamp);
+    if (at < 0) at = this.waiters.length;
+    this.waiters.splice(at, 0, waiter);
+    this.observer?.(this.holder, this.waiters.length);
+  }
+
+  /** Remove a sleeper that gave up (signal). Returns false if it was not queued (already woken). */
+  remove(waiter: WwWaiter): boolean {
+    const at = this.waiters.indexOf(waiter);
+    if (at < 0) return false;
+    this.waiters.splice(at, 1);
+    this.observer?.(this.holder, this.waiters.length);
+    return true;
+  }
+
+  /** ww_mutex_unlock: release, hand over to the first waiter, then kill younger waiters that hold locks. */
+  unlock(): void {
+    const holder = this.holder;
+    if (holder === null) throw new Error(`ww_mutex ${this.id}: unlock of an unlocked mutex`);
+    if (holder.ctx !== null) holder.ctx.acquired -= 1;
+    this.holder = null;
+    const next = this.waiters.shift();
+    if (next === undefined) {
+      this.observer?.(null, 0);
+      return;
+    }
+    this.grant({ task: next.task, ctx: next.ctx });
+    next.wake(0);
+    this.dieYoungerWaiters();
+  }
+
+  private grant(holder: WwHolder): void {
+    this.holder = holder;
+    if (holder.ctx !== null) holder.ctx.acquired += 1;
+    this.observer?.(holder, this.waiters.length);
+  }
+
+  private mustDie(ctx: WwAcquireCtx): boolean {
+    if (ctx.acquired === 0) return false;
+    const hold = this.holder?.ctx ?? null;
+    if (hold !== null && hold.stamp < ctx.stamp) return true;
+    return this.waiters.some((w) => w.ctx !== null && w.ctx.stamp < ctx.stamp);
+  }
+
+  /** __ww_mutex_check_waiters for Wait-Die: waiters younger than the new holder that hold locks die. */
+  private dieYoungerWaiters(): void {
+    const hold = this.holder?.ctx ?? null;
+    if (hold === null) return;
+    for (const w of [...this.waiters]) {
+      if (w.ctx !== null && w.ctx.acquired > 0 && w.ctx.stamp > hold.stamp) {
+        this.remove(w);
+        w.wake(-EDEADLK);
+      }
+    }
+  }
+}

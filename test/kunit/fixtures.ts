@@ -1,0 +1,172 @@
+// The KUnit fixtures of drivers/gpu/drm/ttm/tests (ttm_kunit_helpers.c, ttm_mock_manager.c) as test-only
+// code: mock managers (an allocator over the manager's pages, use_tt = true), the bad (-ENOSPC) and busy
+// (-EBUSY) managers, and the mock driver's move and evict_flags.
+
+import {
+  type BufferObject,
+  newBufferObject,
+  ttmBoEvictionValuable,
+  ttmResourceManagerEvictAll,
+} from '../../src/kernel/bo.ts';
+import { ttmBoMoveMemcpy, ttmBoMoveNull } from '../../src/kernel/bo_util.ts';
+import {
+  PAGE_SIZE,
+  TTM_PL_FLAG_FALLBACK,
+  TTM_PL_FLAG_TEMPORARY,
+  TTM_PL_PRIV,
+  TTM_PL_SYSTEM,
+  TTM_PL_TT,
+  TTM_PL_VRAM,
+} from '../../src/kernel/constants.ts';
+import {
+  Device,
+  type DeviceFuncs,
+  TtmGlobal,
+  ttmDeviceInit,
+  ttmSetDriverManager,
+} from '../../src/kernel/device.ts';
+import type { KGen } from '../../src/kernel/env.ts';
+import { EBUSY, EMULTIHOP, ENOSPC } from '../../src/kernel/errno.ts';
+import { type Placement, place, placementOf } from '../../src/kernel/placement.ts';
+import {
+  RangeManager,
+  type Resource,
+  ResourceManager,
+  rangeManagerFunc,
+  ttmResourceManagerInit,
+  ttmResourceManagerSetUsed,
+} from '../../src/kernel/resource.ts';
+import { runSync, SyncEnv } from '../../src/kernel/sync.ts';
+import { ttmTtInit } from '../../src/kernel/tt.ts';
+
+export const TTM_PL_MOCK1 = TTM_PL_PRIV + 1;
+export const TTM_PL_MOCK2 = TTM_PL_PRIV + 2;
+
+/** mock_move: null moves from nothing / SYSTEM without tt and SYSTEM↔TT; VRAM→SYSTEM needs a TT hop. */
+export function* mockMove(
+  bo: BufferObject,
+  _evict: boolean,
+  ctx: Parameters<DeviceFuncs['move']>[2],
+  newMem: Resource,
+  hop: Parameters<DeviceFuncs['move']>[4],
+): KGen<number> {
+  const old = bo.resource;
+  if (old === null || (old.memType === TTM_PL_SYSTEM && bo.ttm === null)) {
+    ttmBoMoveNull(bo, newMem);
+    return 0;
+  }
+  if (old.memType === TTM_PL_VRAM && newMem.memType === TTM_PL_SYSTEM) {
+    if (hop !== null) hop.place = place(TTM_PL_TT, TTM_PL_FLAG_TEMPORARY);
+    return -EMULTIHOP;
+  }
+  if (
+    (old.memType === TTM_PL_SYSTEM && newMem.memType === TTM_PL_TT) ||
+    (old.memType === TTM_PL_TT && newMem.memType === TTM_PL_SYSTEM)
+  ) {
+    ttmBoMoveNull(bo, newMem);
+    return 0;
+  }
+  return yield* ttmBoMoveMemcpy(bo, ctx, newMem);
+}
+
+const sysPlacement: Placement = placementOf(place(TTM_PL_SYSTEM, TTM_PL_FLAG_FALLBACK));
+const mock2Placement: Placement = placementOf(place(TTM_PL_MOCK2, TTM_PL_FLAG_FALLBACK));
+const badPlacement: Placement = placementOf(place(TTM_PL_MOCK1, TTM_PL_FLAG_FALLBACK));
+
+/** mock_evict_flags: VRAM/SYSTEM → SYSTEM, TT → MOCK2, anything else → no placement (purge). */
+export function mockEvictFlags(bo: BufferObject): Placement {
+  switch (bo.resource?.memType) {
+    case TTM_PL_VRAM:
+    case TTM_PL_SYSTEM:
+      return sysPlacement;
+    case TTM_PL_TT:
+      return mock2Placement;
+    default:
+      return { placement: [] };
+  }
+}
+
+/** ttm_dev_funcs of the KUnit helpers. */
+export const ttmDevFuncs: DeviceFuncs = {
+  ttmTtCreate: (bo, pageFlags) => ttmTtInit(bo, pageFlags, 'cached', 0),
+  evictionValuable: ttmBoEvictionValuable,
+  move: mockMove,
+  evictFlags: mockEvictFlags,
+};
+
+/** ttm_dev_funcs_bad_evict: always evict to MOCK1. */
+export const ttmDevFuncsBadEvict: DeviceFuncs = { ...ttmDevFuncs, evictFlags: () => badPlacement };
+
+export interface TestDevice {
+  readonly env: SyncEnv;
+  readonly global: TtmGlobal;
+  readonly bdev: Device;
+  readonly drm: { vmaOffsetManager: { nodes: number } | null; anonMapping: object };
+}
+
+/** ttm_test_devices_all_init + ttm_device_kunit_init: a DRM device and a ttm device on it. */
+export function testDevice(
+  funcs: DeviceFuncs = ttmDevFuncs,
+  env = new SyncEnv(),
+  global = new TtmGlobal(),
+): TestDevice {
+  const drm = { vmaOffsetManager: { nodes: 0 }, anonMapping: {} };
+  const bdev = new Device(`device:${env.nextId('device')}`, env, funcs);
+  const ret = ttmDeviceInit(global, bdev, {
+    dev: {},
+    mapping: drm.anonMapping,
+    vmaManager: drm.vmaOffsetManager,
+    useDmaAlloc: false,
+    useDma32: false,
+  });
+  if (ret !== 0) throw new Error(`ttm_device_init failed: ${ret}`);
+  return { env, global, bdev, drm };
+}
+
+/** ttm_mock_manager_init: an allocator over `size` bytes in PAGE_SIZE blocks, use_tt = true. */
+export function mockManagerInit(bdev: Device, memType: number, size: number): RangeManager {
+  const man = new RangeManager(bdev, memType, true, size);
+  ttmResourceManagerInit(man, size);
+  ttmSetDriverManager(bdev, memType, man);
+  ttmResourceManagerSetUsed(man, true);
+  return man;
+}
+
+/** ttm_mock_manager_fini: evict everything, then drop the manager. */
+export function mockManagerFini(bdev: Device, memType: number): void {
+  const man = bdev.manager(memType);
+  if (man === null) return;
+  ttmResourceManagerSetUsed(man, true);
+  runSync(bdev.env, ttmResourceManagerEvictAll(bdev, man));
+  ttmResourceManagerSetUsed(man, false);
+  ttmSetDriverManager(bdev, memType, null);
+}
+
+function scriptedManager(bdev: Device, memType: number, size: number, err: number): ResourceManager {
+  const man = new ResourceManager(bdev, memType, true, size, {
+    alloc: () => err,
+    free: () => {},
+    compatible: () => true,
+  });
+  ttmResourceManagerInit(man, size);
+  ttmSetDriverManager(bdev, memType, man);
+  ttmResourceManagerSetUsed(man, true);
+  return man;
+}
+
+/** ttm_bad_manager_init: every allocation fails with -ENOSPC; everything is compatible. */
+export function badManagerInit(bdev: Device, memType: number, size: number): ResourceManager {
+  return scriptedManager(bdev, memType, size, -ENOSPC);
+}
+
+/** ttm_busy_manager_init: every allocation fails with -EBUSY. */
+export function busyManagerInit(bdev: Device, memType: number, size: number): ResourceManager {
+  return scriptedManager(bdev, memType, size, -EBUSY);
+}
+
+/** ttm_bo_kunit_init: a zeroed device BO of `size` bytes, one reference, no resource, no tt. */
+export function kunitBo(t: TestDevice, size: number): BufferObject {
+  return newBufferObject(t.bdev, size);
+}
+
+export { PAGE_SIZE, rangeManagerFunc };
