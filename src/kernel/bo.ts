@@ -80,7 +80,7 @@ export class BufferObject {
     /** base.size in bytes. */
     public size: number,
   ) {
-    this.ownResv = new DmaResv(id, bdev.env);
+    this.ownResv = new DmaResv(`${id}/resv`, bdev.env);
     this.resv = this.ownResv;
   }
 

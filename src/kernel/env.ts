@@ -28,7 +28,9 @@ export type Wait =
       readonly timeoutMs: number | null;
     }
   /** A preemption point at a visible operation that does not block. Resumed with 0. */
-  | { readonly kind: 'yield'; readonly label: string };
+  | { readonly kind: 'yield'; readonly label: string }
+  /** Sleep for virtual milliseconds (msleep); resumed with 0. Only test and workload tasks sleep. */
+  | { readonly kind: 'sleep'; readonly ms: number };
 
 /** A kernel path that may sleep: yields waits, receives their results, returns T. */
 export type KGen<T> = Generator<Wait, T, number>;

@@ -68,7 +68,7 @@ export function runSync<T>(env: KernelEnv, gen: KGen<T>, hooks: SyncHooks = {}):
     const step = gen.next(input);
     if (step.done) return step.value;
     const wait = step.value;
-    if (wait.kind === 'yield') {
+    if (wait.kind === 'yield' || wait.kind === 'sleep') {
       input = 0;
     } else if (wait.kind === 'lock') {
       if (wait.interruptible && hooks.signalPending) {

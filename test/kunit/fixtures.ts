@@ -24,8 +24,9 @@ import {
   TtmGlobal,
   ttmDeviceInit,
   ttmSetDriverManager,
+  type VmaOffsetManager,
 } from '../../src/kernel/device.ts';
-import type { KGen } from '../../src/kernel/env.ts';
+import type { KernelEnv, KGen } from '../../src/kernel/env.ts';
 import { EBUSY, EMULTIHOP, ENOSPC } from '../../src/kernel/errno.ts';
 import { type Placement, place, placementOf } from '../../src/kernel/placement.ts';
 import {
@@ -36,6 +37,7 @@ import {
   ttmResourceManagerInit,
   ttmResourceManagerSetUsed,
 } from '../../src/kernel/resource.ts';
+import type { DmaResv } from '../../src/kernel/resv.ts';
 import { runSync, SyncEnv } from '../../src/kernel/sync.ts';
 import { ttmTtInit } from '../../src/kernel/tt.ts';
 
@@ -97,19 +99,19 @@ export const ttmDevFuncs: DeviceFuncs = {
 /** ttm_dev_funcs_bad_evict: always evict to MOCK1. */
 export const ttmDevFuncsBadEvict: DeviceFuncs = { ...ttmDevFuncs, evictFlags: () => badPlacement };
 
-export interface TestDevice {
-  readonly env: SyncEnv;
+export interface TestDevice<E extends KernelEnv = SyncEnv> {
+  readonly env: E;
   readonly global: TtmGlobal;
   readonly bdev: Device;
   readonly drm: { vmaOffsetManager: { nodes: number } | null; anonMapping: object };
 }
 
 /** ttm_test_devices_all_init + ttm_device_kunit_init: a DRM device and a ttm device on it. */
-export function testDevice(
+export function testDevice<E extends KernelEnv = SyncEnv>(
   funcs: DeviceFuncs = ttmDevFuncs,
-  env = new SyncEnv(),
+  env: E = new SyncEnv() as unknown as E,
   global = new TtmGlobal(),
-): TestDevice {
+): TestDevice<E> {
   const drm = { vmaOffsetManager: { nodes: 0 }, anonMapping: {} };
   const bdev = new Device(`device:${env.nextId('device')}`, env, funcs);
   const ret = ttmDeviceInit(global, bdev, {
@@ -164,9 +166,70 @@ export function busyManagerInit(bdev: Device, memType: number, size: number): Re
   return scriptedManager(bdev, memType, size, -EBUSY);
 }
 
-/** ttm_bo_kunit_init: a zeroed device BO of `size` bytes, one reference, no resource, no tt. */
-export function kunitBo(t: TestDevice, size: number): BufferObject {
-  return newBufferObject(t.bdev, size);
+/**
+ * ttm_bo_kunit_init: a zeroed device BO of `size` bytes, one reference, no resource, no tt; with `resv`
+ * the BO uses that (shared) reservation object instead of its own.
+ */
+export function kunitBo(t: { readonly bdev: Device }, size: number, resv: DmaResv | null = null): BufferObject {
+  const bo = newBufferObject(t.bdev, size);
+  if (resv !== null) bo.resv = resv;
+  return bo;
+}
+
+/** ttm_test_devices_basic: a struct device and a DRM device (with its vma offset manager), no ttm device. */
+export interface TestDevices<E extends KernelEnv = SyncEnv> {
+  readonly env: E;
+  readonly global: TtmGlobal;
+  /** The struct device the ttm devices (and their pools) are created on. */
+  readonly dev: object;
+  readonly drm: { vmaOffsetManager: VmaOffsetManager | null; anonMapping: object };
+}
+
+export function testDevicesBasic<E extends KernelEnv = SyncEnv>(
+  env: E = new SyncEnv() as unknown as E,
+  global = new TtmGlobal(),
+): TestDevices<E> {
+  return { env, global, dev: {}, drm: { vmaOffsetManager: { nodes: 0 }, anonMapping: {} } };
+}
+
+function unsetFunc(): never {
+  throw new Error('ttm device used before ttm_device_init');
+}
+
+/** The driver hooks of a zeroed (kunit_kzalloc'ed) struct ttm_device: calling any of them is a bug. */
+const unsetDevFuncs: DeviceFuncs = {
+  ttmTtCreate: unsetFunc,
+  evictionValuable: unsetFunc,
+  move: unsetFunc,
+  evictFlags: unsetFunc,
+};
+
+/** kunit_kzalloc(sizeof(struct ttm_device)): a device object not initialised yet. */
+export function newTtmDevice(priv: TestDevices<KernelEnv>): Device {
+  return new Device(`device:${priv.env.nextId('device')}`, priv.env, unsetDevFuncs);
+}
+
+/**
+ * ttm_device_kunit_init (ttm_device_kunit_init_with_funcs): ttm_device_init on the test DRM device with
+ * the KUnit device funcs. Returns 0, or -EINVAL when the DRM device has no vma offset manager.
+ */
+export function ttmDeviceKunitInit(
+  priv: TestDevices<KernelEnv>,
+  bdev: Device,
+  useDmaAlloc: boolean,
+  useDma32: boolean,
+  funcs: DeviceFuncs = ttmDevFuncs,
+): number {
+  const ret = ttmDeviceInit(priv.global, bdev, {
+    dev: priv.dev,
+    mapping: priv.drm.anonMapping,
+    vmaManager: priv.drm.vmaOffsetManager,
+    useDmaAlloc,
+    useDma32,
+  });
+  // ttm_device_init sets bdev->funcs right after its vma-manager check.
+  if (ret === 0) bdev.funcs = funcs;
+  return ret;
 }
 
 export { PAGE_SIZE, rangeManagerFunc };

@@ -1,0 +1,9 @@
+// Every statechart of the model, by the kernel object kind it mirrors.
+
+export { dmaResvMachine } from './dma_resv.machine.ts';
+export { gpuRingMachine } from './gpu_ring.machine.ts';
+export { taskMachine } from './task.machine.ts';
+export { ttmBoMachine } from './ttm_bo.machine.ts';
+export { ttmDeviceMachine } from './ttm_device.machine.ts';
+export { ttmResourceMachine } from './ttm_resource.machine.ts';
+export { ttmResourceManagerMachine } from './ttm_resource_manager.machine.ts';

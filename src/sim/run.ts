@@ -1,0 +1,138 @@
+// One run of a scenario: build it in a fresh Sim from (seed, strategy, tape), run to quiescence, judge
+// the outcome, and package the result with its token and the SHA-256 of its trace.
+
+import { Rng } from '../engine/prng.ts';
+import { encodeToken, type StrategyName, scenarioHash } from '../engine/token.ts';
+import type { Failure, Outcome } from '../engine/types.ts';
+import type { Scenario } from './scenario.ts';
+import { Sim } from './sim.ts';
+
+export interface RunOptions {
+  readonly seed: bigint;
+  readonly strategy?: StrategyName;
+  readonly tape?: readonly number[];
+  readonly keepTrace?: boolean;
+  readonly maxSteps?: number;
+  readonly keepMirrorLog?: boolean;
+}
+
+export interface RunResult {
+  readonly token: string;
+  readonly scenario: string;
+  readonly seed: string;
+  readonly strategy: StrategyName;
+  readonly steps: number;
+  readonly virtualTimeMs: number;
+  readonly outcome: Outcome;
+  readonly traceSha256: string;
+  readonly choices: number;
+  readonly failure: Failure | null;
+  readonly stats: Record<string, number>;
+  readonly objects: string[];
+  /** Trace lines, when kept. */
+  readonly trace: readonly string[] | null;
+  /** The Sim, for callers that look further (benchmarks, tests). */
+  readonly sim: Sim;
+}
+
+export const DEFAULT_MAX_STEPS = 200_000;
+
+export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
+  const strategy = opts.strategy ?? 'random';
+  const sim = new Sim({
+    seed: opts.seed,
+    strategy,
+    keepTrace: opts.keepTrace ?? false,
+    keepMirrorLog: opts.keepMirrorLog ?? false,
+    ...(opts.tape === undefined ? {} : { tape: opts.tape }),
+  });
+  const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
+  let failure: Failure | null = null;
+  let workload: ReturnType<Scenario['build']> | null = null;
+  try {
+    workload = scenario.build(sim, Rng.fromSeed(opts.seed).fork(`scenario:${scenario.name}`));
+    const r = sim.run(maxSteps);
+    failure = judge(sim, workload, r.quiescent, maxSteps);
+  } catch (err) {
+    failure = {
+      kind: 'crash',
+      id: 'crash.exception',
+      message: err instanceof Error ? err.message : String(err),
+      step: sim.scheduler.steps,
+    };
+  }
+  const tokenArgs = {
+    seed: opts.seed,
+    strategy,
+    scenarioHash: scenarioHash(scenario.config),
+    ...(opts.tape === undefined ? {} : { tape: opts.tape }),
+  };
+  return {
+    token: encodeToken(tokenArgs),
+    scenario: scenario.name,
+    seed: opts.seed.toString(),
+    strategy,
+    steps: sim.scheduler.steps,
+    virtualTimeMs: sim.scheduler.now(),
+    outcome: failure === null ? 'pass' : failure.kind,
+    traceSha256: sim.trace.sha256(),
+    choices: sim.scheduler.tape.length,
+    failure,
+    stats: workload?.stats() ?? {},
+    objects: workload?.describe() ?? [],
+    trace: opts.keepTrace ? sim.trace.lines() : null,
+    sim,
+  };
+}
+
+/** Liveness first (unfinished tasks), then simulator crashes (statechart violations), then invariants. */
+function judge(
+  sim: Sim,
+  workload: ReturnType<Scenario['build']>,
+  quiescent: boolean,
+  maxSteps: number,
+): Failure | null {
+  const step = sim.scheduler.steps;
+  if (!quiescent) {
+    return {
+      kind: 'liveness',
+      id: 'liveness.step-budget',
+      message: `still running after ${maxSteps} steps`,
+      step,
+    };
+  }
+  const stuck = sim.allTasks().filter((t) => t.status !== 'done');
+  if (stuck.length > 0) {
+    const first = stuck[0]!;
+    return {
+      kind: 'liveness',
+      id: 'liveness.deadlock',
+      message: `nothing left to run but ${stuck.length} task(s) never finished: ${stuck
+        .map((t) => `${t.id} waits for ${t.blockedOn ?? t.status}`)
+        .join('; ')}`,
+      step,
+      actor: first.id,
+    };
+  }
+  const v = sim.mirror.violations[0];
+  if (v !== undefined) {
+    return {
+      kind: 'crash',
+      id: 'crash.statechart',
+      message: `${v.actor} got ${v.event} in state ${v.state}, which its statechart does not allow`,
+      step,
+      actor: v.actor,
+    };
+  }
+  const breach = workload.check()[0];
+  if (breach !== undefined) {
+    return {
+      kind: 'correctness',
+      id: breach.id,
+      message: breach.message,
+      step,
+      ...(breach.actor === undefined ? {} : { actor: breach.actor }),
+    };
+  }
+  return null;
+}

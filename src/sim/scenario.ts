@@ -1,0 +1,31 @@
+// What a built-in scenario is: a named, hashed configuration that builds a workload in a fresh Sim and,
+// after the run, reports its statistics and any broken end-of-run invariant.
+
+import type { Rng } from '../engine/prng.ts';
+import type { Sim } from './sim.ts';
+
+export interface Breach {
+  /** Check id, e.g. `correctness.leak`. */
+  readonly id: string;
+  readonly message: string;
+  readonly actor?: string;
+}
+
+export interface Workload {
+  /** Statistics for the summary (numbers only, stable key order). */
+  stats(): Record<string, number>;
+  /** End-of-run invariants; empty when all hold. */
+  check(): Breach[];
+  /** One human line per object worth showing at the end (final placements). */
+  describe(): string[];
+}
+
+export interface Scenario {
+  readonly name: string;
+  /** One line for `ttm-sim scenarios`. */
+  readonly summary: string;
+  /** Everything that shapes the workload; its canonical hash goes into tokens. */
+  readonly config: Record<string, unknown>;
+  /** Create devices, objects and tasks in `sim`; `rng` is the scenario's own stream. */
+  build(sim: Sim, rng: Rng): Workload;
+}

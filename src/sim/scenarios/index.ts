@@ -1,0 +1,15 @@
+// The built-in scenarios, by name.
+
+import type { Scenario } from '../scenario.ts';
+import { vramPressure } from './vram_pressure.ts';
+
+export const SCENARIOS: readonly Scenario[] = [
+  vramPressure(),
+  vramPressure({ clients: 6, bosPerClient: 4, frames: 6, vramKiB: 384 }, 'vram-pressure-large'),
+];
+
+export const DEFAULT_SCENARIO = 'vram-pressure';
+
+export function findScenario(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}

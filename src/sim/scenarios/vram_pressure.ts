@@ -1,0 +1,291 @@
+// vram-pressure: several clients compete for a small VRAM. Each creates BOs, then submits frames: it
+// reserves its BOs plus the shared ones with one ww ticket (backing off on -EDEADLK through the
+// slowpath), validates them into VRAM with TT as fallback (evicting others), fences them with a GPU job
+// and unreserves. One client pins a scanout buffer for a while. At the end every reference is put, busy
+// BOs become zombies and the delayed-delete workers clean them up.
+
+import type { Rng } from '../../engine/prng.ts';
+import {
+  type BufferObject,
+  newBufferObject,
+  ttmBoGet,
+  ttmBoInitValidate,
+  ttmBoPin,
+  ttmBoPut,
+  ttmBoReserve,
+  ttmBoReserveSlowpath,
+  ttmBoUnpin,
+  ttmBoUnreserve,
+  ttmBoValidate,
+} from '../../kernel/bo.ts';
+import {
+  memTypeName,
+  PAGE_SIZE,
+  TTM_PL_FLAG_FALLBACK,
+  TTM_PL_TT,
+  TTM_PL_VRAM,
+} from '../../kernel/constants.ts';
+import { TtmGlobal } from '../../kernel/device.ts';
+import type { KGen } from '../../kernel/env.ts';
+import { EALREADY, EDEADLK, errnoName } from '../../kernel/errno.ts';
+import { operationCtx, type Placement, place, placementOf } from '../../kernel/placement.ts';
+import { DmaResvUsage, wwAcquireInit } from '../../kernel/resv.ts';
+import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
+import { runSync } from '../../kernel/sync.ts';
+import type { WwAcquireCtx } from '../../kernel/ww_mutex.ts';
+import type { Breach, Scenario, Workload } from '../scenario.ts';
+import type { Sim } from '../sim.ts';
+
+export interface VramPressureConfig {
+  readonly vramKiB: number;
+  readonly ttKiB: number;
+  readonly clients: number;
+  readonly bosPerClient: number;
+  readonly sharedBos: number;
+  readonly frames: number;
+  readonly minBoKiB: number;
+  readonly maxBoKiB: number;
+}
+
+const DEFAULTS: VramPressureConfig = {
+  vramKiB: 256,
+  ttKiB: 512,
+  clients: 3,
+  bosPerClient: 3,
+  sharedBos: 2,
+  frames: 4,
+  minBoKiB: 16,
+  maxBoKiB: 96,
+};
+
+/** Where user BOs go: VRAM, or TT when VRAM cannot be made free (amdgpu's VRAM|GTT domain). */
+const VRAM_OR_TT: Placement = placementOf(place(TTM_PL_VRAM), place(TTM_PL_TT, TTM_PL_FLAG_FALLBACK));
+const VRAM_ONLY: Placement = placementOf(place(TTM_PL_VRAM));
+
+interface Counters {
+  created: number;
+  createFailures: number;
+  submits: number;
+  submitFailures: number;
+  backoffs: number;
+  pins: number;
+  pinFailures: number;
+  bytesMoved: number;
+}
+
+/** Reserve every BO with one ticket, drm_exec style: on -EDEADLK drop all, slowpath the contended one. */
+function* reserveAll(
+  bos: readonly BufferObject[],
+  ticket: WwAcquireCtx,
+  c: Counters,
+): KGen<BufferObject[] | number> {
+  let contended: BufferObject | null = null;
+  for (;;) {
+    const locked: BufferObject[] = [];
+    if (contended !== null) {
+      const ret = yield* ttmBoReserveSlowpath(contended, true, ticket);
+      if (ret !== 0) return ret;
+      locked.push(contended);
+    }
+    let dead: BufferObject | null = null;
+    for (const bo of bos) {
+      if (bo === contended) continue;
+      const ret = yield* ttmBoReserve(bo, true, false, ticket);
+      if (ret === -EALREADY) continue;
+      if (ret === -EDEADLK) {
+        dead = bo;
+        break;
+      }
+      if (ret !== 0) {
+        for (const l of locked) l.resv.unlock();
+        return ret;
+      }
+      locked.push(bo);
+    }
+    if (dead === null) return locked;
+    for (const l of locked) l.resv.unlock();
+    c.backoffs += 1;
+    contended = dead;
+  }
+}
+
+function* submitFrame(
+  dev: SimDevice,
+  bos: readonly BufferObject[],
+  c: Counters,
+  env: Sim['env'],
+): KGen<void> {
+  const ticket = wwAcquireInit(env);
+  const locked = yield* reserveAll(bos, ticket, c);
+  if (typeof locked === 'number') {
+    c.submitFailures += 1;
+    return;
+  }
+  const ctx = operationCtx({ interruptible: true });
+  let failed = false;
+  for (const bo of locked) {
+    const ret = yield* ttmBoValidate(bo, VRAM_OR_TT, ctx);
+    if (ret !== 0) failed = true;
+  }
+  c.bytesMoved += ctx.bytesMoved;
+  if (failed) c.submitFailures += 1;
+  else {
+    const job = dev.gfxRing.emit();
+    for (const bo of locked) {
+      bo.resv.reserveFences(1);
+      bo.resv.addFence(job, DmaResvUsage.WRITE);
+    }
+    c.submits += 1;
+  }
+  for (const bo of locked) ttmBoUnreserve(bo);
+}
+
+function* scanout(bo: BufferObject, pin: boolean, c: Counters): KGen<void> {
+  const ret = yield* ttmBoReserve(bo, true, false, null);
+  if (ret !== 0) return;
+  if (pin) {
+    const ctx = operationCtx({ interruptible: true });
+    const v = yield* ttmBoValidate(bo, VRAM_ONLY, ctx);
+    c.bytesMoved += ctx.bytesMoved;
+    if (v === 0) {
+      ttmBoPin(bo);
+      c.pins += 1;
+    } else {
+      c.pinFailures += 1;
+    }
+  } else if (bo.pinCount > 0) {
+    ttmBoUnpin(bo);
+  }
+  ttmBoUnreserve(bo);
+}
+
+function sizeBytes(rng: Rng, cfg: VramPressureConfig): number {
+  const pagesMin = (cfg.minBoKiB * 1024) / PAGE_SIZE;
+  const pagesMax = (cfg.maxBoKiB * 1024) / PAGE_SIZE;
+  return rng.int(pagesMin, pagesMax) * PAGE_SIZE;
+}
+
+export function vramPressure(overrides: Partial<VramPressureConfig> = {}, name = 'vram-pressure'): Scenario {
+  const cfg: VramPressureConfig = { ...DEFAULTS, ...overrides };
+  return {
+    name,
+    summary: `${cfg.clients} clients, ${cfg.bosPerClient} BOs each + ${cfg.sharedBos} shared, ${cfg.frames} frames, VRAM ${cfg.vramKiB} KiB, TT ${cfg.ttKiB} KiB: ww reservation, validate, evict, pin, put`,
+    config: { scenario: 'vram-pressure', ...cfg },
+    build(sim: Sim, rng: Rng): Workload {
+      const global = new TtmGlobal();
+      const dev = createSimDevice(sim.env, global, 'device:0', {
+        vramBytes: cfg.vramKiB * 1024,
+        ttBytes: cfg.ttKiB * 1024,
+      });
+      const c: Counters = {
+        created: 0,
+        createFailures: 0,
+        submits: 0,
+        submitFailures: 0,
+        backoffs: 0,
+        pins: 0,
+        pinFailures: 0,
+        bytesMoved: 0,
+      };
+      const all: BufferObject[] = [];
+      const shared: BufferObject[] = [];
+      for (let i = 0; i < cfg.sharedBos; i += 1) {
+        const bo = newBufferObject(dev.bdev, sizeBytes(rng, cfg));
+        const ret = runSync(sim.env, ttmBoInitValidate(dev.bdev, bo, 'device', VRAM_OR_TT, 1, false, null));
+        if (ret !== 0) throw new Error(`vram-pressure: shared BO creation failed ${errnoName(ret)}`);
+        shared.push(bo);
+        all.push(bo);
+      }
+      for (let client = 0; client < cfg.clients; client += 1) {
+        const sizes = Array.from({ length: cfg.bosPerClient }, () => sizeBytes(rng, cfg));
+        const order = rng.int(0, 1) === 0;
+        const mine = [...shared];
+        for (const s of mine) ttmBoGet(s);
+        sim.spawn(`client${client}`, function* () {
+          const bos: BufferObject[] = [];
+          for (const size of sizes) {
+            const bo = newBufferObject(dev.bdev, size);
+            all.push(bo);
+            const ret = yield* ttmBoInitValidate(dev.bdev, bo, 'device', VRAM_OR_TT, 1, true, null);
+            if (ret === 0) {
+              bos.push(bo);
+              c.created += 1;
+            } else {
+              c.createFailures += 1;
+            }
+          }
+          const set = order ? [...bos, ...mine] : [...mine, ...bos];
+          for (let frame = 0; frame < cfg.frames; frame += 1) {
+            if (client === 0 && frame === 1 && bos[0] !== undefined) yield* scanout(bos[0], true, c);
+            yield* submitFrame(dev, set, c, sim.env);
+            if (client === 0 && frame === cfg.frames - 1 && bos[0] !== undefined)
+              yield* scanout(bos[0], false, c);
+          }
+          for (const bo of bos) yield* ttmBoPut(bo);
+          for (const s of mine) yield* ttmBoPut(s);
+          return 0;
+        });
+      }
+      for (const s of shared) runSync(sim.env, ttmBoPut(s));
+      return {
+        stats: () => ({ ...c, ...eventStats(sim), boCount: global.boCount }),
+        check: () => endChecks(dev, global, all),
+        describe: () => all.map((bo) => describeBo(bo)),
+      };
+    },
+  };
+}
+
+function eventStats(sim: Sim): Record<string, number> {
+  const n = sim.mirror.counts;
+  return {
+    evictions: n.get('bo.evicted') ?? 0,
+    moves: n.get('bo.moved') ?? 0,
+    zombies: n.get('bo.zombie') ?? 0,
+    ghosts: n.get('bo.ghost') ?? 0,
+    destroyed: n.get('bo.destroy') ?? 0,
+  };
+}
+
+function describeBo(bo: BufferObject): string {
+  const where = bo.destroyed
+    ? 'destroyed'
+    : bo.resource === null
+      ? 'no resource'
+      : memTypeName(bo.resource.memType);
+  return `${bo.id} ${bo.size / 1024} KiB: ${where}`;
+}
+
+/** After everything was put: no BO alive, no memory in use, no lock held, allocator = accounting. */
+function endChecks(dev: SimDevice, global: TtmGlobal, all: readonly BufferObject[]): Breach[] {
+  const out: Breach[] = [];
+  for (const man of [dev.vram, dev.tt]) {
+    if (man.usage !== man.mm.usedPages * PAGE_SIZE) {
+      out.push({
+        id: 'correctness.accounting',
+        actor: man.id,
+        message: `usage ${man.usage} B but the allocator holds ${man.mm.usedPages} pages`,
+      });
+    }
+    if (man.usage !== 0) {
+      out.push({
+        id: 'correctness.leak',
+        actor: man.id,
+        message: `${man.usage} B still in use after every BO was put`,
+      });
+    }
+  }
+  if (global.boCount !== 0) {
+    out.push({ id: 'correctness.bo-leak', message: `${global.boCount} BOs (incl. ghosts) never destroyed` });
+  }
+  for (const bo of all) {
+    if (bo.resv.isLocked()) {
+      out.push({
+        id: 'correctness.lock-held',
+        actor: bo.id,
+        message: `resv still held by ${bo.resv.lock.holder?.task}`,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,177 @@
+// The simulated world of one run: the scheduler and trace of the engine, the kernel environment the
+// kernel model runs in (who is `current`, ids, fences, work items), the statecharts mirroring every
+// kernel object, the task actors, and the GPU rings that signal fences. A run is a pure function of
+// (seed, strategy, tape, workload).
+
+import { Rng } from '../engine/prng.ts';
+import { Scheduler } from '../engine/scheduler.ts';
+import type { StrategyName } from '../engine/token.ts';
+import { Trace } from '../engine/trace.ts';
+import type { Effect, Envelope, SimActor } from '../engine/types.ts';
+import type { KernelEnv, KGen, MirrorEvent, ObjKind } from '../kernel/env.ts';
+import type { DmaFence } from '../kernel/fence.ts';
+import { Mirror } from './mirror.ts';
+import { TaskActor, type TaskHost } from './task.ts';
+
+export interface SimOptions {
+  readonly seed: bigint;
+  readonly strategy?: StrategyName;
+  readonly tape?: readonly number[];
+  /** Keep the trace lines in memory (for writing them out or comparing runs). */
+  readonly keepTrace?: boolean;
+  /** Keep every statechart event (for the benchmark's raw replay). */
+  readonly keepMirrorLog?: boolean;
+}
+
+/** SIGTERM, the signal the KUnit reserve test sends; any signal interrupts interruptible waits alike. */
+export const SIGTERM = 15;
+
+/** A GPU ring: signals the fences submitted to it, one per delivered message, in order. */
+class RingActor implements SimActor {
+  private readonly fences = new Map<string, DmaFence>();
+
+  constructor(
+    readonly id: string,
+    private readonly mirror: Mirror,
+  ) {}
+
+  submit(fence: DmaFence): void {
+    this.fences.set(fence.id, fence);
+    this.mirror.emit('ring', this.id, { type: 'ring.submit' });
+  }
+
+  state(): string {
+    return this.mirror.state(this.id) ?? 'idle';
+  }
+
+  deliver(env: Envelope): void {
+    if (env.msg.type !== 'fence.signal') throw new Error(`${this.id}: unexpected message ${env.msg.type}`);
+    const fence = this.fences.get(env.msg.fence);
+    if (fence === undefined) throw new Error(`${this.id}: unknown fence ${env.msg.fence}`);
+    this.fences.delete(env.msg.fence);
+    fence.signal();
+    this.mirror.emit('ring', this.id, { type: 'ring.signal' });
+  }
+}
+
+/** Sends a signal to a task when its timer fires. */
+class SignalSender implements SimActor {
+  constructor(
+    readonly id: string,
+    private readonly scheduler: Scheduler,
+    private readonly target: string,
+  ) {}
+
+  state(): string {
+    return 'armed';
+  }
+
+  deliver(env: Envelope): void {
+    if (env.msg.type !== 'timer.fire') throw new Error(`${this.id}: unexpected message ${env.msg.type}`);
+    this.scheduler.post(this.id, this.target, { type: 'task.signal', signo: SIGTERM });
+  }
+}
+
+export class Sim implements TaskHost {
+  readonly rng: Rng;
+  readonly trace: Trace;
+  readonly scheduler: Scheduler;
+  readonly mirror: Mirror;
+  readonly env: KernelEnv;
+  private readonly tasks = new Map<string, TaskActor>();
+  private readonly rings = new Map<number, RingActor>();
+  private readonly counters = new Map<string, number>();
+  private current: string | null = null;
+  private workers = 0;
+  private senders = 0;
+
+  constructor(opts: SimOptions) {
+    this.rng = Rng.fromSeed(opts.seed);
+    this.trace = new Trace({ keepLines: opts.keepTrace ?? false });
+    this.scheduler = new Scheduler({
+      rng: this.rng.fork('scheduler'),
+      strategy: opts.strategy ?? 'random',
+      trace: this.trace,
+      ...(opts.tape === undefined ? {} : { tape: opts.tape }),
+    });
+    this.mirror = new Mirror((e: Effect) => this.scheduler.note(e), opts.keepMirrorLog ?? false);
+    this.env = this.makeEnv();
+  }
+
+  setCurrent(task: string | null): void {
+    this.current = task;
+  }
+
+  /** Start a task running `body`; it takes its first step when the scheduler picks it. */
+  spawn(name: string, body: () => KGen<unknown>): TaskActor {
+    const id = `task:${name}`;
+    const task = new TaskActor(id, this, body);
+    this.tasks.set(name, task);
+    this.scheduler.register(task);
+    this.scheduler.post('engine', id, { type: 'task.run' });
+    return task;
+  }
+
+  task(name: string): TaskActor {
+    const t = this.tasks.get(name);
+    if (t === undefined) throw new Error(`no task named ${name}`);
+    return t;
+  }
+
+  allTasks(): TaskActor[] {
+    return [...this.tasks.values()];
+  }
+
+  /** Deliver a signal to task `name` now (as a message from the engine). */
+  signal(name: string): void {
+    this.scheduler.post('engine', this.task(name).id, { type: 'task.signal', signo: SIGTERM });
+  }
+
+  /** Deliver a signal to task `name` after `ms` virtual milliseconds. */
+  signalAfter(name: string, ms: number): void {
+    const sender = new SignalSender(`signal:${this.senders++}`, this.scheduler, this.task(name).id);
+    this.scheduler.register(sender);
+    this.scheduler.sleep(sender.id, ms, { type: 'timer.fire', timer: 0 });
+  }
+
+  /** Run until nothing is pending or `maxSteps` steps were taken. */
+  run(maxSteps = 1_000_000): { steps: number; quiescent: boolean } {
+    return this.scheduler.run(maxSteps);
+  }
+
+  private makeEnv(): KernelEnv {
+    return {
+      current: () => this.current ?? 'engine',
+      nextId: (family) => {
+        const n = this.counters.get(family) ?? 0;
+        this.counters.set(family, n + 1);
+        return n;
+      },
+      emit: (kind: ObjKind, id: string, event: MirrorEvent) => this.mirror.emit(kind, id, event),
+      submit: (fence) => {
+        this.ring(fence.context).submit(fence);
+        this.postSignal(fence);
+      },
+      queueWork: (deviceId, work) => {
+        this.spawn(`kworker/${deviceId}:${this.workers++}`, work);
+      },
+    };
+  }
+
+  private ring(context: number): RingActor {
+    let ring = this.rings.get(context);
+    if (ring === undefined) {
+      ring = new RingActor(`gpu:${context}`, this.mirror);
+      this.rings.set(context, ring);
+      this.scheduler.register(ring);
+    }
+    return ring;
+  }
+
+  private postSignal(fence: DmaFence): void {
+    this.scheduler.post(this.current ?? 'engine', `gpu:${fence.context}`, {
+      type: 'fence.signal',
+      fence: fence.id,
+    });
+  }
+}

@@ -1,0 +1,230 @@
+// A task: a simulated thread running a kernel path (an ioctl, a kworker item, a KUnit kthread). Its body
+// is a kernel generator; every Wait it yields is a scheduling point. Locks are attempted in the task's
+// next step (so other tasks can run in between), a sleeping lock or fence wait parks the task until the
+// waker's message is delivered, and a signal interrupts interruptible waits as the kernel does.
+
+import { type AnyActorRef, createActor } from 'xstate';
+import { taskMachine } from '../../machines/task.machine.ts';
+import type { Scheduler } from '../engine/scheduler.ts';
+import type { Envelope, SimActor } from '../engine/types.ts';
+import type { KGen, Wait } from '../kernel/env.ts';
+import { EINTR, ERESTARTSYS } from '../kernel/errno.ts';
+import { WOULD_BLOCK, type WwWaiter } from '../kernel/ww_mutex.ts';
+import { stateString } from './mirror.ts';
+
+export type TaskStatus = 'ready' | 'runnable' | 'running' | 'blocked' | 'sleeping' | 'done';
+
+/** Lets a task tell the world it is running kernel code now (the kernel's `current`). */
+export interface TaskHost {
+  readonly scheduler: Scheduler;
+  setCurrent(task: string | null): void;
+}
+
+export class TaskActor implements SimActor {
+  status: TaskStatus = 'ready';
+  result: unknown = undefined;
+  /** What a blocked task waits for (`lock bo:3`, `fence fence:1.2`), for liveness reports. */
+  blockedOn: string | null = null;
+  signalPending = false;
+  /** Steps this task ran. */
+  steps = 0;
+  private gen: KGen<unknown> | null = null;
+  private wait: Wait | null = null;
+  private waiter: WwWaiter | null = null;
+  private unregister: (() => void)[] = [];
+  private timer: number | null = null;
+  private waitSeq = 0;
+  private readonly chart: AnyActorRef;
+  private chartState: string;
+
+  constructor(
+    readonly id: string,
+    private readonly host: TaskHost,
+    private readonly body: () => KGen<unknown>,
+  ) {
+    this.chart = createActor(taskMachine, { systemId: id }).start();
+    this.chartState = stateString(this.chart.getSnapshot().value);
+  }
+
+  state(): string {
+    return this.chartState;
+  }
+
+  deliver(env: Envelope): void {
+    const msg = env.msg;
+    switch (msg.type) {
+      case 'task.run':
+        this.onRun();
+        break;
+      case 'bo.reserved':
+        if (this.wait?.kind === 'lock' && this.waiter !== null) {
+          this.waiter = null;
+          this.finishWait(msg.errno);
+        }
+        break;
+      case 'fence.signaled':
+        if (this.wait?.kind === 'fences' && this.wait.fences.every((f) => f.signaled)) this.finishWait(1);
+        break;
+      case 'timer.fire':
+        if (msg.timer === this.waitSeq && this.wait !== null) {
+          this.timer = null;
+          this.finishWait(0);
+        }
+        break;
+      case 'task.signal':
+        this.onSignal();
+        break;
+      default:
+        throw new Error(`${this.id}: unexpected message ${msg.type}`);
+    }
+  }
+
+  private onRun(): void {
+    if (this.gen === null) {
+      this.gen = this.body();
+      this.transition({ type: 'task.start' });
+      this.run(0);
+      return;
+    }
+    const w = this.wait;
+    if (w?.kind === 'lock') {
+      this.attemptLock(w);
+      return;
+    }
+    if (w?.kind === 'yield') {
+      this.wait = null;
+      this.transition({ type: 'task.resume' });
+      this.run(0);
+    }
+  }
+
+  private attemptLock(w: Extract<Wait, { kind: 'lock' }>): void {
+    this.transition({ type: 'task.resume' });
+    if (w.interruptible && this.signalPending) {
+      this.wait = null;
+      this.run(-EINTR);
+      return;
+    }
+    this.host.setCurrent(this.id);
+    const r = w.mutex.attempt(this.id, w.ctx, w.slow);
+    this.host.setCurrent(null);
+    if (r !== WOULD_BLOCK) {
+      this.wait = null;
+      this.run(r);
+      return;
+    }
+    const waiter: WwWaiter = {
+      task: this.id,
+      ctx: w.ctx,
+      interruptible: w.interruptible,
+      wake: (ret) =>
+        this.host.scheduler.post(w.mutex.id, this.id, { type: 'bo.reserved', bo: w.mutex.id, errno: ret }),
+    };
+    this.waiter = waiter;
+    w.mutex.enqueue(waiter);
+    this.block(`lock ${w.mutex.id}`);
+  }
+
+  private onSignal(): void {
+    this.signalPending = true;
+    const w = this.wait;
+    if (w === null || !('interruptible' in w) || !w.interruptible) return;
+    if (w.kind === 'lock') {
+      if (this.waiter === null || !w.mutex.remove(this.waiter)) return;
+      this.waiter = null;
+      this.finishWait(-EINTR);
+    } else {
+      this.finishWait(-ERESTARTSYS);
+    }
+  }
+
+  private finishWait(ret: number): void {
+    for (const u of this.unregister) u();
+    this.unregister = [];
+    if (this.timer !== null) this.host.scheduler.cancelSleep(this.timer);
+    this.timer = null;
+    this.wait = null;
+    this.blockedOn = null;
+    this.transition({ type: 'task.resume' });
+    this.run(ret);
+  }
+
+  /** Run the body until it yields a wait that ends this step, or returns. */
+  private run(input: number): void {
+    const gen = this.gen;
+    if (gen === null) return;
+    this.status = 'running';
+    this.steps += 1;
+    this.host.setCurrent(this.id);
+    try {
+      let value = input;
+      for (;;) {
+        const r = gen.next(value);
+        if (r.done) {
+          this.status = 'done';
+          this.result = r.value;
+          this.transition({ type: 'task.exit' });
+          return;
+        }
+        const next = this.park(r.value);
+        if (next === null) return;
+        value = next;
+      }
+    } finally {
+      this.host.setCurrent(null);
+    }
+  }
+
+  /** Handle a yielded wait: a number resumes at once, null ends the step. */
+  private park(w: Wait): number | null {
+    const sched = this.host.scheduler;
+    this.wait = w;
+    switch (w.kind) {
+      case 'yield':
+      case 'lock':
+        this.status = 'runnable';
+        this.transition({ type: 'task.preempt' });
+        sched.post(this.id, this.id, { type: 'task.run' });
+        return null;
+      case 'sleep':
+        this.waitSeq += 1;
+        this.timer = sched.sleep(this.id, w.ms, { type: 'timer.fire', timer: this.waitSeq });
+        this.status = 'sleeping';
+        this.transition({ type: 'task.sleep', ms: w.ms });
+        return null;
+      case 'fences': {
+        if (w.fences.every((f) => f.signaled)) {
+          this.wait = null;
+          return 1;
+        }
+        if (w.interruptible && this.signalPending) {
+          this.wait = null;
+          return -ERESTARTSYS;
+        }
+        for (const f of w.fences) {
+          if (f.signaled) continue;
+          this.unregister.push(
+            f.onSignal(() => sched.post(f.id, this.id, { type: 'fence.signaled', fence: f.id })),
+          );
+        }
+        if (w.timeoutMs !== null) {
+          this.waitSeq += 1;
+          this.timer = sched.sleep(this.id, w.timeoutMs, { type: 'timer.fire', timer: this.waitSeq });
+        }
+        this.block(`fence ${w.fences.map((f) => f.id).join(',')}`);
+        return null;
+      }
+    }
+  }
+
+  private block(on: string): void {
+    this.status = 'blocked';
+    this.blockedOn = on;
+    this.transition({ type: 'task.block', on });
+  }
+
+  private transition(event: Parameters<AnyActorRef['send']>[0]): void {
+    this.chart.send(event);
+    this.chartState = stateString(this.chart.getSnapshot().value);
+  }
+}
