@@ -170,7 +170,11 @@ export function busyManagerInit(bdev: Device, memType: number, size: number): Re
  * ttm_bo_kunit_init: a zeroed device BO of `size` bytes, one reference, no resource, no tt; with `resv`
  * the BO uses that (shared) reservation object instead of its own.
  */
-export function kunitBo(t: { readonly bdev: Device }, size: number, resv: DmaResv | null = null): BufferObject {
+export function kunitBo(
+  t: { readonly bdev: Device },
+  size: number,
+  resv: DmaResv | null = null,
+): BufferObject {
   const bo = newBufferObject(t.bdev, size);
   if (resv !== null) bo.resv = resv;
   return bo;

@@ -100,6 +100,14 @@ function snapshot(bo: BufferObject): Snapshot {
   return { ttm: bo.ttm, resource: bo.resource, bulkMove: bo.bulkMove, resv: bo.resv };
 }
 
+/**
+ * The full test device on the simulator's KernelEnv. testDevice types its env as SyncEnv but only uses
+ * the KernelEnv members (nextId, and the Device); the sim cases never call runSync/flushWork on it.
+ */
+function simDevice(sim: Sim): TestDevice {
+  return testDevice(ttmDevFuncs, sim.env as SyncEnv);
+}
+
 /** dummy_ttm_bo_destroy. */
 function dummyTtmBoDestroy(_bo: BufferObject): void {}
 
@@ -717,7 +725,7 @@ describe('ttm_bo_validate', () => {
       const paths = new Set<string>();
       for (const seed of SEEDS) {
         const sim = new Sim({ seed });
-        const t = testDevice(ttmDevFuncs, sim.env as SyncEnv);
+        const t = simDevice(sim);
         const ctx = operationCtx();
         const bo = kunitBoOfType(t, BO_SIZE, p.boType);
         const res = ttmResourceAlloc(bo, place(TTM_PL_SYSTEM));
@@ -730,7 +738,7 @@ describe('ttm_bo_validate', () => {
         bo.resv.addFence(fence, DmaResvUsage.BOOKKEEP);
         bo.resv.unlock();
         const boCount = t.global.boCount;
-        let after: Snapshot | null = null;
+        let after = null as Snapshot | null;
 
         sim.spawn('main', function* () {
           // kthread_create + wake_up_process: threaded_dma_resv_signal signals every BOOKKEEP fence.
@@ -756,7 +764,7 @@ describe('ttm_bo_validate', () => {
         expect(sim.task('main').result).toBe(0);
         expect(sim.task('dma-resv-signal').result).toBe(0);
         expect(after).not.toBeNull();
-        const a = after as unknown as Snapshot;
+        const a = after!;
         expect(a.ttm).not.toBeNull();
         expect(a.resource).toBeNull();
         expect(a.bulkMove).toBeNull();
@@ -781,14 +789,14 @@ describe('ttm_bo_validate', () => {
     test(`ttm_bo_validate_move_fence_not_signaled: ${p.description} → 0, ${where}, bytes_moved 4096`, () => {
       for (const seed of SEEDS) {
         const sim = new Sim({ seed });
-        const t = testDevice(ttmDevFuncs, sim.env as SyncEnv);
+        const t = simDevice(sim);
         const fstMem = TTM_PL_VRAM;
         const sndMem = TTM_PL_VRAM + 1;
         const ctxInit = operationCtx();
         const ctxVal = operationCtx({ noWaitGpu: p.noGpuWait });
-        let bo: BufferObject | null = null;
-        let move: DmaFence | null = null;
-        let signalledBeforeReturn: boolean | null = null;
+        let bo = null as BufferObject | null;
+        let move = null as DmaFence | null;
+        let signalledBeforeReturn = null as boolean | null;
 
         sim.spawn('main', function* () {
           const b = newBufferObject(t.bdev, BO_SIZE);
@@ -832,13 +840,13 @@ describe('ttm_bo_validate', () => {
         expect(sim.task('main').status).toBe('done');
         expect(sim.task('main').result).toBe(0);
         expect(sim.task('move-fence-signal').result).toBe(0);
-        const b = bo as unknown as BufferObject;
+        const b = bo!;
         expect(ctxVal.bytesMoved).toBe(BO_SIZE);
         expect(b.resource!.memType).toBe(p.memType);
         // Waiting: the move fence was added to the BO and the memcpy move waited for it; no_wait: -EBUSY
         // before the fence signalled.
         expect(signalledBeforeReturn).toBe(!p.noGpuWait);
-        expect((move as unknown as DmaFence).signaled).toBe(true);
+        expect(move!.signaled).toBe(true);
         expect(t.bdev.manager(fstMem)!.usage).toBe(p.noGpuWait ? 0 : BO_SIZE);
         expect(t.bdev.manager(sndMem)!.usage).toBe(p.noGpuWait ? BO_SIZE : 0);
         expect(t.bdev.manager(TTM_PL_SYSTEM)!.usage).toBe(0);

@@ -1,0 +1,44 @@
+// Human-readable summaries of runs.
+
+import { errnoName } from '../kernel/errno.ts';
+import type { RunResult } from '../sim/run.ts';
+
+function kib(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1048576).toFixed(1)} MiB` : `${bytes / 1024} KiB`;
+}
+
+export function summary(r: RunResult, title: string): string {
+  const s = r.stats;
+  const n = (k: string): number => s[k] ?? 0;
+  const lines = [
+    title,
+    `  outcome     ${r.outcome}${r.failure === null ? '' : `: ${r.failure.id} at step ${r.failure.step}: ${r.failure.message}`}`,
+    `  steps       ${r.steps} (${r.choices} scheduling choices), virtual time ${r.virtualTimeMs} ms`,
+  ];
+  if ('created' in s) {
+    lines.push(
+      `  BOs         ${n('created')} created (${n('createFailures')} failed), ${n('ghosts')} ghosts, ${n('zombies')} zombies, ${n('destroyed')} destroyed, ${n('boCount')} alive`,
+      `  submits     ${n('submits')} ok, ${n('submitFailures')} failed, ${n('backoffs')} ww back-offs (${errnoName(-35)})`,
+      `  memory      ${n('evictions')} evictions, ${n('moves')} moves, ${kib(n('bytesMoved'))} moved`,
+      `  pinning     ${n('pins')} scanout pins, ${n('pinFailures')} failed`,
+    );
+  }
+  lines.push(`  trace       sha256 ${r.traceSha256}`, `  token       ${r.token}`);
+  return lines.join('\n');
+}
+
+export function jsonResult(r: RunResult): Record<string, unknown> {
+  return {
+    token: r.token,
+    scenario: r.scenario,
+    seed: r.seed,
+    strategy: r.strategy,
+    steps: r.steps,
+    choices: r.choices,
+    virtualTimeMs: r.virtualTimeMs,
+    outcome: r.outcome,
+    traceSha256: r.traceSha256,
+    failure: r.failure,
+    stats: r.stats,
+  };
+}

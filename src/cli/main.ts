@@ -1,0 +1,282 @@
+// The ttm-sim command: run, replay, selfcheck and list the built-in scenarios.
+// Exit codes: 0 pass, 1 correctness violation, 2 bad input, 3 liveness failure, 4 simulator crash.
+
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { decodeToken, describeHash, STRATEGIES, type StrategyName, scenarioHash } from '../engine/token.ts';
+import { firstDivergence } from '../engine/trace.ts';
+import { EXIT_CODE } from '../engine/types.ts';
+import { type RunResult, runScenario } from '../sim/run.ts';
+import type { Scenario } from '../sim/scenario.ts';
+import { DEFAULT_SCENARIO, findScenario, SCENARIOS } from '../sim/scenarios/index.ts';
+import { fail, UsageError } from './errors.ts';
+import { jsonResult, summary } from './format.ts';
+
+const VERSION = '0.1.0';
+
+const HELP: Record<string, string> = {
+  main: `ttm-sim ${VERSION}: a deterministic, seed-reproducible simulator of Linux TTM
+
+Usage: ttm-sim <command> [options]
+
+Commands:
+  run        run a built-in scenario with a seed          ttm-sim run --scenario vram-pressure --seed 1
+  replay     re-run a token byte for byte                 ttm-sim replay <token>
+  selfcheck  run a token twice, name the first divergence ttm-sim selfcheck <token>
+  scenarios  list the built-in scenarios                  ttm-sim scenarios
+
+Every run prints a token: one line holding the format version, seed, strategy and scenario hash.
+The same token always gives the same trace (same SHA-256), on any machine.
+
+Exit codes: 0 pass, 1 correctness violation, 2 bad input, 3 liveness failure (deadlock, no progress),
+4 simulator crash. 'ttm-sim <command> --help' shows a command's options.`,
+  run: `Usage: ttm-sim run [--scenario NAME] [--seed N] [--strategy random|fifo] [--json] [--trace FILE]
+
+Runs one schedule of a built-in scenario and prints a summary with the run's token.
+  --scenario NAME   built-in scenario (default ${DEFAULT_SCENARIO}; see 'ttm-sim scenarios')
+  --seed N          unsigned 64-bit seed, decimal or 0x-hex (default 1)
+  --strategy S      random: uniform random walk over the enabled actors (default); fifo: always the first
+  --json            print one JSON object: token, seed, steps, outcome, traceSha256, failure, stats
+  --trace FILE      write the trace: canonical JSONL, one line per step (written atomically)`,
+  replay: `Usage: ttm-sim replay TOKEN [--json] [--trace FILE]
+
+Re-runs the schedule a token describes and prints the same summary, trace SHA-256 and outcome.
+  --json            print one JSON object (as 'run --json')
+  --trace FILE      write the trace JSONL`,
+  selfcheck: `Usage: ttm-sim selfcheck TOKEN [--json]
+
+Runs a token twice in this process and compares the traces line by line. Prints 'identical' with the
+SHA-256, or the first step where they diverge (a determinism bug: exit code 4).`,
+  scenarios: `Usage: ttm-sim scenarios [--json]
+
+Lists the built-in scenarios with a one-line description and their configuration hash.`,
+};
+
+function parseSeed(text: string): bigint {
+  const ok = /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(text);
+  const value = ok ? BigInt(text) : -1n;
+  if (!ok || value < 0n || value >= 1n << 64n) {
+    fail(`--seed must be an unsigned 64-bit integer (decimal or 0x-hex), got "${text}"`);
+  }
+  return value;
+}
+
+function parseStrategy(text: string): StrategyName {
+  const found = STRATEGIES.find((s) => s === text);
+  if (found === undefined) fail(`--strategy must be one of ${STRATEGIES.join(', ')}, got "${text}"`);
+  return found;
+}
+
+function scenarioByName(name: string): Scenario {
+  const s = findScenario(name);
+  if (s === undefined) {
+    fail(
+      `unknown scenario "${name}"; the built-in ones are: ${SCENARIOS.map((x) => x.name).join(', ')} (see 'ttm-sim scenarios')`,
+    );
+  }
+  return s;
+}
+
+function writeTrace(file: string, r: RunResult): void {
+  const path = resolve(file);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, r.trace === null ? '' : `${r.trace.join('\n')}\n`);
+    renameSync(tmp, path);
+  } catch (err) {
+    fail(`cannot write the trace to ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function report(r: RunResult, json: boolean, title: string, trace: string | undefined): number {
+  if (trace !== undefined) writeTrace(trace, r);
+  if (json) process.stdout.write(`${JSON.stringify(jsonResult(r))}\n`);
+  else process.stdout.write(`${summary(r, title)}\n`);
+  return EXIT_CODE[r.outcome];
+}
+
+/** parseArgs with its errors turned into one-line usage errors. */
+function guarded<R>(command: string, parse: () => R): R {
+  try {
+    return parse();
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    fail(`${command}: ${msg}; see 'ttm-sim ${command} --help'`);
+  }
+}
+
+function cmdRun(args: string[]): number {
+  const { values, positionals } = guarded('run', () =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        scenario: { type: 'string' },
+        seed: { type: 'string' },
+        strategy: { type: 'string' },
+        json: { type: 'boolean' },
+        trace: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }),
+  );
+  if (values.help) return help('run');
+  if (positionals.length > 0) fail(`run: unexpected argument "${positionals[0]}"; see 'ttm-sim run --help'`);
+  const scenario = scenarioByName(values.scenario ?? DEFAULT_SCENARIO);
+  const seed = parseSeed(values.seed ?? '1');
+  const strategy = parseStrategy(values.strategy ?? 'random');
+  const r = runScenario(scenario, { seed, strategy, keepTrace: values.trace !== undefined });
+  return report(
+    r,
+    values.json === true,
+    `ttm-sim run ${scenario.name} --seed ${seed} --strategy ${strategy}\n  ${scenario.summary}`,
+    values.trace,
+  );
+}
+
+interface DecodedRun {
+  readonly scenario: Scenario;
+  readonly seed: bigint;
+  readonly strategy: StrategyName;
+  readonly tape: readonly number[] | undefined;
+}
+
+function decode(token: string | undefined, command: string): DecodedRun {
+  if (token === undefined)
+    fail(`${command}: missing TOKEN; usage: ttm-sim ${command} TOKEN (a token is printed by 'ttm-sim run')`);
+  const d = decodeToken(token);
+  if (!d.ok) fail(`bad token: ${d.reason}`);
+  const scenario = SCENARIOS.find((s) => scenarioHash(s.config) === d.token.scenarioHash);
+  if (scenario === undefined) {
+    fail(
+      `the token is for scenario ${describeHash(d.token.scenarioHash)}, which this build does not have (it was made by a build with another scenario set or configuration); run 'ttm-sim scenarios' to see the hashes here`,
+    );
+  }
+  return { scenario, seed: d.token.seed, strategy: d.token.strategy, tape: d.token.tape };
+}
+
+function runDecoded(d: DecodedRun, keepTrace: boolean): RunResult {
+  return runScenario(d.scenario, {
+    seed: d.seed,
+    strategy: d.strategy,
+    keepTrace,
+    ...(d.tape === undefined ? {} : { tape: d.tape }),
+  });
+}
+
+function cmdReplay(args: string[]): number {
+  const { values, positionals } = guarded('replay', () =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean' },
+        trace: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }),
+  );
+  if (values.help) return help('replay');
+  if (positionals.length > 1) fail(`replay: expected one TOKEN, got ${positionals.length} arguments`);
+  const d = decode(positionals[0], 'replay');
+  const r = runDecoded(d, values.trace !== undefined);
+  return report(
+    r,
+    values.json === true,
+    `ttm-sim replay: ${d.scenario.name} --seed ${d.seed} --strategy ${d.strategy}`,
+    values.trace,
+  );
+}
+
+function cmdSelfcheck(args: string[]): number {
+  const { values, positionals } = guarded('selfcheck', () =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }),
+  );
+  if (values.help) return help('selfcheck');
+  if (positionals.length > 1) fail(`selfcheck: expected one TOKEN, got ${positionals.length} arguments`);
+  const d = decode(positionals[0], 'selfcheck');
+  const a = runDecoded(d, true);
+  const b = runDecoded(d, true);
+  const at = firstDivergence(a.trace ?? [], b.trace ?? []);
+  const result = {
+    token: a.token,
+    identical: at === undefined,
+    steps: a.steps,
+    traceSha256: [a.traceSha256, b.traceSha256],
+    firstDivergentStep: at ?? null,
+  };
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else if (at === undefined)
+    process.stdout.write(`selfcheck: 2 runs identical, ${a.steps} steps, sha256 ${a.traceSha256}\n`);
+  else {
+    process.stdout.write(
+      `selfcheck: runs diverge at step ${at}\n  run 1: ${a.trace?.[at] ?? '(ended)'}\n  run 2: ${b.trace?.[at] ?? '(ended)'}\n`,
+    );
+  }
+  return at === undefined ? EXIT_CODE.pass : EXIT_CODE.crash;
+}
+
+function cmdScenarios(args: string[]): number {
+  const { values } = guarded('scenarios', () =>
+    parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }),
+  );
+  if (values.help) return help('scenarios');
+  const rows = SCENARIOS.map((s) => ({
+    name: s.name,
+    hash: describeHash(scenarioHash(s.config)),
+    summary: s.summary,
+  }));
+  if (values.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+  else {
+    const width = Math.max(...rows.map((r) => r.name.length));
+    for (const r of rows) process.stdout.write(`${r.name.padEnd(width)}  ${r.hash}  ${r.summary}\n`);
+  }
+  return 0;
+}
+
+function help(topic: string): number {
+  process.stdout.write(`${HELP[topic] ?? HELP.main}\n`);
+  return 0;
+}
+
+const COMMANDS: Record<string, (args: string[]) => number> = {
+  run: cmdRun,
+  replay: cmdReplay,
+  selfcheck: cmdSelfcheck,
+  scenarios: cmdScenarios,
+};
+
+export function main(argv: string[]): number {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help')
+      return help(rest[0] ?? 'main');
+    if (command === '--version') {
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    }
+    const fn = COMMANDS[command];
+    if (fn === undefined)
+      fail(
+        `unknown command "${command}"; the commands are ${Object.keys(COMMANDS).join(', ')} (see 'ttm-sim --help')`,
+      );
+    return fn(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`ttm-sim: ${err.message}\n`);
+      return EXIT_CODE.badInput;
+    }
+    process.stderr.write(
+      `ttm-sim: internal error (a simulator bug): ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+    return EXIT_CODE.crash;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
