@@ -43,7 +43,7 @@ export class RangeAllocator {
   insert(pages: number, alignment: number, fpfn: number, lpfn: number, mode: InsertMode): RangeNode | number {
     if (pages <= 0) return -ENOSPC;
     const end = lpfn === 0 ? this.sizePages : Math.min(lpfn, this.sizePages);
-    const align = alignment > 1 ? alignment : 1;
+    const align = Math.max(alignment, 1);
     let chosen: { start: number; hole: number } | null = null;
     for (const [hs, he] of this.holes(fpfn, end)) {
       const start = mode === 'high' ? alignDown(he - pages, align) : alignUp(hs, align);

@@ -62,7 +62,7 @@ export class Mirror {
   /** Events seen per type (statistics for summaries). */
   readonly counts = new Map<string, number>();
   /** Every event sent, in order (the benchmark replays them on fresh actors). */
-  readonly log: { id: string; kind: ObjKind | 'ring'; event: MirrorEvent }[] | null;
+  readonly log: { id: string; kind: ObjKind | 'ring' | 'task'; event: MirrorEvent }[] | null;
 
   constructor(
     private readonly onEffect: (effect: Effect) => void,
@@ -92,6 +92,11 @@ export class Mirror {
     const from = entry.state;
     entry.state = stateString(after.value);
     this.onEffect({ actor: id, event: event.type, from, to: entry.state });
+  }
+
+  /** Record an event a task sent to its own chart (tasks own their charts; the log wants them too). */
+  record(id: string, event: MirrorEvent): void {
+    this.log?.push({ id, kind: 'task', event });
   }
 
   state(id: string): string | undefined {

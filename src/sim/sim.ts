@@ -102,6 +102,10 @@ export class Sim implements TaskHost {
     this.current = task;
   }
 
+  chartEvent(task: string, event: { readonly type: string }): void {
+    if (this.mirror.log !== null) this.mirror.record(task, event as MirrorEvent);
+  }
+
   /** Start a task running `body`; it takes its first step when the scheduler picks it. */
   spawn(name: string, body: () => KGen<unknown>): TaskActor {
     const id = `task:${name}`;

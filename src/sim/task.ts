@@ -4,7 +4,7 @@
 // waker's message is delivered, and a signal interrupts interruptible waits as the kernel does.
 
 import { type AnyActorRef, createActor } from 'xstate';
-import { taskMachine } from '../../machines/task.machine.ts';
+import { type TaskEvent, taskMachine } from '../../machines/task.machine.ts';
 import type { Scheduler } from '../engine/scheduler.ts';
 import type { Envelope, SimActor } from '../engine/types.ts';
 import type { KGen, Wait } from '../kernel/env.ts';
@@ -18,6 +18,8 @@ export type TaskStatus = 'ready' | 'runnable' | 'running' | 'blocked' | 'sleepin
 export interface TaskHost {
   readonly scheduler: Scheduler;
   setCurrent(task: string | null): void;
+  /** Told about every event the task sends its chart (benchmark logging). */
+  chartEvent(task: string, event: TaskEvent): void;
 }
 
 export class TaskActor implements SimActor {
@@ -223,7 +225,8 @@ export class TaskActor implements SimActor {
     this.transition({ type: 'task.block', on });
   }
 
-  private transition(event: Parameters<AnyActorRef['send']>[0]): void {
+  private transition(event: TaskEvent): void {
+    this.host.chartEvent(this.id, event);
     this.chart.send(event);
     this.chartState = stateString(this.chart.getSnapshot().value);
   }

@@ -11,8 +11,10 @@ import {
 import { ttmBoMoveMemcpy, ttmBoMoveNull } from '../../src/kernel/bo_util.ts';
 import {
   PAGE_SIZE,
+  pfnUp,
   TTM_PL_FLAG_FALLBACK,
   TTM_PL_FLAG_TEMPORARY,
+  TTM_PL_FLAG_TOPDOWN,
   TTM_PL_PRIV,
   TTM_PL_SYSTEM,
   TTM_PL_TT,
@@ -29,11 +31,13 @@ import {
 import type { KernelEnv, KGen } from '../../src/kernel/env.ts';
 import { EBUSY, EMULTIHOP, ENOSPC } from '../../src/kernel/errno.ts';
 import { type Placement, place, placementOf } from '../../src/kernel/placement.ts';
+import { RangeAllocator, type RangeNode } from '../../src/kernel/range_allocator.ts';
 import {
-  RangeManager,
-  type Resource,
+  Resource,
   ResourceManager,
   rangeManagerFunc,
+  ttmResourceFini,
+  ttmResourceInit,
   ttmResourceManagerInit,
   ttmResourceManagerSetUsed,
 } from '../../src/kernel/resource.ts';
@@ -125,9 +129,46 @@ export function testDevice<E extends KernelEnv = SyncEnv>(
   return { env, global, bdev, drm };
 }
 
-/** ttm_mock_manager_init: an allocator over `size` bytes in PAGE_SIZE blocks, use_tt = true. */
-export function mockManagerInit(bdev: Device, memType: number, size: number): RangeManager {
-  const man = new RangeManager(bdev, memType, true, size);
+/**
+ * ttm_mock_manager_init: the KUnit mock manager, use_tt = true, allocating PAGE_SIZE blocks over `size`
+ * bytes (TOPDOWN honoured) with no intersects/compatible hooks, and never looking at the BO's alignment
+ * (the tests pass PAGE_SIZE there, which the buddy-based mock ignores). An allocator over pages stands
+ * in for drm_buddy; no KUnit expectation depends on buddy block layout.
+ */
+export class MockManager extends ResourceManager {
+  readonly mm: RangeAllocator;
+  private readonly nodes = new Map<Resource, RangeNode>();
+
+  constructor(bdev: Device, memType: number, size: number) {
+    super(bdev, memType, true, size, {
+      alloc: (m, bo, pl) => {
+        const res = new Resource(`res:${m.bdev.env.nextId('res')}`, bo, pl);
+        const node = this.mm.insert(
+          pfnUp(res.size),
+          1,
+          0,
+          0,
+          pl.flags & TTM_PL_FLAG_TOPDOWN ? 'high' : 'best',
+        );
+        if (typeof node === 'number') return node;
+        this.nodes.set(res, node);
+        res.start = node.start;
+        ttmResourceInit(bo, pl, res);
+        return res;
+      },
+      free: (m, res) => {
+        const node = this.nodes.get(res);
+        if (node !== undefined) this.mm.remove(node);
+        this.nodes.delete(res);
+        ttmResourceFini(m, res);
+      },
+    });
+    this.mm = new RangeAllocator(Math.floor(size / PAGE_SIZE));
+  }
+}
+
+export function mockManagerInit(bdev: Device, memType: number, size: number): MockManager {
+  const man = new MockManager(bdev, memType, size);
   ttmResourceManagerInit(man, size);
   ttmSetDriverManager(bdev, memType, man);
   ttmResourceManagerSetUsed(man, true);

@@ -18,10 +18,8 @@ import {
 import {
   type BoType,
   PAGE_SIZE,
-  pfnUp,
   TTM_PL_FLAG_DESIRED,
   TTM_PL_FLAG_FALLBACK,
-  TTM_PL_FLAG_TOPDOWN,
   TTM_PL_PRIV,
   TTM_PL_SYSTEM,
   TTM_PL_TT,
@@ -29,7 +27,7 @@ import {
   TTM_TT_FLAG_PRIV_POPULATED,
   TTM_TT_FLAG_ZERO_ALLOC,
 } from '../../src/kernel/constants.ts';
-import { type Device, ttmDeviceFini, ttmSetDriverManager } from '../../src/kernel/device.ts';
+import { ttmDeviceFini } from '../../src/kernel/device.ts';
 import { waitFences } from '../../src/kernel/env.ts';
 import { EINVAL, ENOMEM } from '../../src/kernel/errno.ts';
 import { DmaFence, FenceTimeline } from '../../src/kernel/fence.ts';
@@ -42,18 +40,7 @@ import {
   place,
   placementOf,
 } from '../../src/kernel/placement.ts';
-import { RangeAllocator, type RangeNode } from '../../src/kernel/range_allocator.ts';
-import {
-  lruResources,
-  Resource,
-  ResourceManager,
-  ttmResourceAlloc,
-  ttmResourceFini,
-  ttmResourceFree,
-  ttmResourceInit,
-  ttmResourceManagerInit,
-  ttmResourceManagerSetUsed,
-} from '../../src/kernel/resource.ts';
+import { lruResources, type Resource, ttmResourceAlloc, ttmResourceFree } from '../../src/kernel/resource.ts';
 import { DmaResv, DmaResvUsage, dmaResvLock, dmaResvWaitTimeout } from '../../src/kernel/resv.ts';
 import { runSync, type SyncEnv } from '../../src/kernel/sync.ts';
 import type { Tt } from '../../src/kernel/tt.ts';
@@ -63,6 +50,7 @@ import {
   busyManagerInit,
   kunitBo,
   mockManagerFini,
+  mockManagerInit,
   type TestDevice,
   TTM_PL_MOCK1,
   TTM_PL_MOCK2,
@@ -155,40 +143,6 @@ function boFini(t: TestDevice, bo: BufferObject): void {
   runSync(t.env, ttmBoPut(bo));
 }
 
-/**
- * ttm_mock_manager_init as in ttm_mock_manager.c: use_tt, no intersects/compatible, and allocation in
- * PAGE_SIZE blocks (default_page_size) over [0, man->size) that ignores bo->page_alignment — the tests pass
- * alignment = PAGE_SIZE (in pages!), which the buddy mock never looks at. The fixture's mockManagerInit uses
- * range-manager semantics that honour page_alignment, so 512 KiB BOs could not be packed; hence this copy.
- * A first-fit range allocator stands in for drm_buddy (TOPDOWN → highest hole).
- */
-function ttmMockManagerInit(bdev: Device, memType: number, size: number): ResourceManager {
-  const mm = new RangeAllocator(Math.floor(size / PAGE_SIZE));
-  const nodes = new Map<Resource, RangeNode>();
-  const man = new ResourceManager(bdev, memType, true, size, {
-    alloc(m, bo, pl) {
-      const res = new Resource(`res:${m.bdev.env.nextId('res')}`, bo, pl);
-      const mode = pl.flags & TTM_PL_FLAG_TOPDOWN ? 'high' : 'best';
-      const node = mm.insert(pfnUp(res.size), 1, 0, 0, mode);
-      if (typeof node === 'number') return node;
-      nodes.set(res, node);
-      res.start = node.start;
-      ttmResourceInit(bo, pl, res);
-      return res;
-    },
-    free(m, res) {
-      const node = nodes.get(res);
-      if (node !== undefined) mm.remove(node);
-      nodes.delete(res);
-      ttmResourceFini(m, res);
-    },
-  });
-  ttmResourceManagerInit(man, size);
-  ttmSetDriverManager(bdev, memType, man);
-  ttmResourceManagerSetUsed(man, true);
-  return man;
-}
-
 /** ttm_pool_alloc on a bare tt: pages are handed out, but PRIV_POPULATED is left to ttm_tt_populate. */
 function poolAlloc(t: TestDevice, tt: Tt): void {
   if (tt.pages !== null) for (let i = 0; i < tt.numPages; i += 1) tt.pages[i] = t.bdev.pool.takeFrame();
@@ -226,7 +180,7 @@ describe('ttm_bo_validate', () => {
   for (const p of BO_TYPE_CASES) {
     test(`ttm_bo_init_reserved_mock_man: ${p.description} → 0, bytes_moved 4096`, () => {
       const t = testDevice();
-      ttmMockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
+      mockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
       const ctx = operationCtx();
       const { bo, err } = initReserved(t, BO_SIZE, p.boType, placementFor(TTM_PL_VRAM), ctx);
       bo.resv.unlock();
@@ -266,7 +220,7 @@ describe('ttm_bo_validate', () => {
   for (const p of BO_TYPE_CASES) {
     test(`ttm_bo_validate_basic: ${p.description} → 0, populated tt in VRAM, bytes_moved 8192`, () => {
       const t = testDevice();
-      ttmMockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
+      mockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
       const ctxInit = operationCtx();
       const ctxVal = operationCtx();
       const { bo, err: errInit } = initReserved(t, SZ_8K, p.boType, placementFor(TTM_PL_SYSTEM), ctxInit);
@@ -310,7 +264,7 @@ describe('ttm_bo_validate', () => {
     test(`ttm_bo_validate_same_placement: ${p.description} → 0, bytes_moved 0`, () => {
       const t = testDevice();
       const placement = placementFor(p.memType);
-      if (p.memType !== TTM_PL_SYSTEM) ttmMockManagerInit(t.bdev, p.memType, MANAGER_SIZE);
+      if (p.memType !== TTM_PL_SYSTEM) mockManagerInit(t.bdev, p.memType, MANAGER_SIZE);
       const ctxInit = operationCtx();
       const ctxVal = operationCtx();
       const { bo, err: errInit } = initReserved(t, BO_SIZE, 'device', placement, ctxInit);
@@ -371,7 +325,7 @@ describe('ttm_bo_validate', () => {
     const fstMem = TTM_PL_VRAM;
     const sndMem = TTM_PL_VRAM + 1;
     badManagerInit(t.bdev, fstMem, MANAGER_SIZE);
-    ttmMockManagerInit(t.bdev, sndMem, MANAGER_SIZE);
+    mockManagerInit(t.bdev, sndMem, MANAGER_SIZE);
     const ctxInit = operationCtx();
     const ctxVal = operationCtx();
     const { bo, err: errInit } = initReserved(t, BO_SIZE, 'device', placementFor(TTM_PL_SYSTEM), ctxInit);
@@ -394,8 +348,8 @@ describe('ttm_bo_validate', () => {
   for (const p of BO_TYPE_CASES) {
     test(`ttm_bo_validate_multihop: ${p.description} → 0, VRAM→TT→SYSTEM, bytes_moved 8192`, () => {
       const t = testDevice();
-      ttmMockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
-      ttmMockManagerInit(t.bdev, TTM_PL_TT, MANAGER_SIZE);
+      mockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
+      mockManagerInit(t.bdev, TTM_PL_TT, MANAGER_SIZE);
       const ctxInit = operationCtx();
       const ctxVal = operationCtx();
       const { bo, err: errInit } = initReserved(t, BO_SIZE, p.boType, placementFor(TTM_PL_VRAM), ctxInit);
@@ -485,8 +439,8 @@ describe('ttm_bo_validate', () => {
 
   test('ttm_bo_validate_happy_evict → 0, LRU head evicted via TT hop to SYSTEM, bytes_moved 20480', () => {
     const t = testDevice();
-    ttmMockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
-    ttmMockManagerInit(t.bdev, TTM_PL_TT, MANAGER_SIZE);
+    mockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
+    mockManagerInit(t.bdev, TTM_PL_TT, MANAGER_SIZE);
     const placement = placementFor(TTM_PL_VRAM);
     const ctxInit = operationCtx();
     const ctxVal = operationCtx();
@@ -526,8 +480,8 @@ describe('ttm_bo_validate', () => {
 
   test('ttm_bo_validate_all_pinned_evict → -ENOMEM', () => {
     const t = testDevice();
-    ttmMockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
-    ttmMockManagerInit(t.bdev, TTM_PL_TT, MANAGER_SIZE);
+    mockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
+    mockManagerInit(t.bdev, TTM_PL_TT, MANAGER_SIZE);
     const placement = placementFor(TTM_PL_VRAM);
     const ctxInit = operationCtx();
     const ctxVal = operationCtx();
@@ -557,8 +511,8 @@ describe('ttm_bo_validate', () => {
 
   test('ttm_bo_validate_allowed_only_evict → 0, unpinned BO evicted to SYSTEM, bytes_moved 1052672', () => {
     const t = testDevice();
-    ttmMockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
-    ttmMockManagerInit(t.bdev, TTM_PL_TT, MANAGER_SIZE);
+    mockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
+    mockManagerInit(t.bdev, TTM_PL_TT, MANAGER_SIZE);
     const placement = placementFor(TTM_PL_VRAM);
     const ctxInit = operationCtx();
     const ctxVal = operationCtx();
@@ -596,7 +550,7 @@ describe('ttm_bo_validate', () => {
 
   test('ttm_bo_validate_deleted_evict → 0, deleted BO cleaned up, usage 8192', () => {
     const t = testDevice();
-    ttmMockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
+    mockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
     const man = t.bdev.manager(TTM_PL_VRAM)!;
     const placement = placementFor(TTM_PL_VRAM);
     const ctxInit = operationCtx();
@@ -632,7 +586,7 @@ describe('ttm_bo_validate', () => {
     const t0 = testDevice();
     ttmDeviceFini(t0.bdev);
     const t = testDevice(ttmDevFuncsBadEvict, t0.env, t0.global);
-    ttmMockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
+    mockManagerInit(t.bdev, TTM_PL_VRAM, MANAGER_SIZE);
     busyManagerInit(t.bdev, TTM_PL_MOCK1, MANAGER_SIZE);
     const placement = placementFor(TTM_PL_VRAM);
     const ctxInit = operationCtx();
@@ -656,7 +610,7 @@ describe('ttm_bo_validate', () => {
 
   test('ttm_bo_validate_evict_gutting → 0, victim without evict placement gutted (ZERO_ALLOC)', () => {
     const t = testDevice();
-    ttmMockManagerInit(t.bdev, TTM_PL_MOCK1, MANAGER_SIZE);
+    mockManagerInit(t.bdev, TTM_PL_MOCK1, MANAGER_SIZE);
     const placement = placementFor(TTM_PL_MOCK1);
     const ctxInit = operationCtx();
     const ctxVal = operationCtx();
@@ -683,8 +637,8 @@ describe('ttm_bo_validate', () => {
 
   test('ttm_bo_validate_recrusive_evict → 0, TT victim evicted to MOCK2 after MOCK2 victim is gutted', () => {
     const t = testDevice();
-    ttmMockManagerInit(t.bdev, TTM_PL_TT, MANAGER_SIZE);
-    ttmMockManagerInit(t.bdev, TTM_PL_MOCK2, MANAGER_SIZE);
+    mockManagerInit(t.bdev, TTM_PL_TT, MANAGER_SIZE);
+    mockManagerInit(t.bdev, TTM_PL_MOCK2, MANAGER_SIZE);
     const placementTt = placementFor(TTM_PL_TT);
     const placementMock = placementFor(TTM_PL_MOCK2);
     const ctxInit = operationCtx();
@@ -813,8 +767,8 @@ describe('ttm_bo_validate', () => {
             dummyTtmBoDestroy,
           );
           expect(errInit).toBe(0);
-          ttmMockManagerInit(t.bdev, fstMem, MANAGER_SIZE);
-          ttmMockManagerInit(t.bdev, sndMem, MANAGER_SIZE);
+          mockManagerInit(t.bdev, fstMem, MANAGER_SIZE);
+          mockManagerInit(t.bdev, sndMem, MANAGER_SIZE);
           const placementVal = placementOf(
             place(fstMem, TTM_PL_FLAG_DESIRED),
             place(sndMem, TTM_PL_FLAG_FALLBACK),
