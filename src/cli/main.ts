@@ -278,5 +278,3 @@ export function main(argv: string[]): number {
     return EXIT_CODE.crash;
   }
 }
-
-process.exitCode = main(process.argv.slice(2));

@@ -6,6 +6,7 @@ import { encodeToken, type StrategyName, scenarioHash } from '../engine/token.ts
 import type { Failure, Outcome } from '../engine/types.ts';
 import type { Scenario } from './scenario.ts';
 import { Sim } from './sim.ts';
+import type { TaskActor } from './task.ts';
 
 export interface RunOptions {
   readonly seed: bigint;
@@ -85,6 +86,26 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   };
 }
 
+/** Follow "task waits for a lock held by task" edges; describe the first cycle found. */
+function waitsForCycle(stuck: readonly TaskActor[]): string | null {
+  const byId = new Map(stuck.map((t) => [t.id, t]));
+  for (const start of stuck) {
+    const path: TaskActor[] = [];
+    let t: TaskActor | undefined = start;
+    while (t !== undefined && !path.includes(t)) {
+      path.push(t);
+      const holder: string | undefined = t.blockedMutex?.holder?.task;
+      t = holder === undefined ? undefined : byId.get(holder);
+    }
+    if (t === undefined) continue;
+    const loop = path.slice(path.indexOf(t));
+    return loop
+      .map((x) => `${x.id} waits for ${x.blockedMutex?.id} held by ${x.blockedMutex?.holder?.task}`)
+      .join(' → ');
+  }
+  return null;
+}
+
 /** Liveness first (unfinished tasks), then simulator crashes (statechart violations), then invariants. */
 function judge(
   sim: Sim,
@@ -104,12 +125,16 @@ function judge(
   const stuck = sim.allTasks().filter((t) => t.status !== 'done');
   if (stuck.length > 0) {
     const first = stuck[0]!;
+    const cycle = waitsForCycle(stuck);
     return {
       kind: 'liveness',
-      id: 'liveness.deadlock',
-      message: `nothing left to run but ${stuck.length} task(s) never finished: ${stuck
-        .map((t) => `${t.id} waits for ${t.blockedOn ?? t.status}`)
-        .join('; ')}`,
+      id: cycle === null ? 'liveness.stuck' : 'liveness.deadlock',
+      message:
+        cycle === null
+          ? `nothing left to run but ${stuck.length} task(s) never finished: ${stuck
+              .map((t) => `${t.id} waits for ${t.blockedOn ?? t.status}`)
+              .join('; ')}`
+          : `deadlock: ${cycle}`,
       step,
       actor: first.id,
     };

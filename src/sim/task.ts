@@ -9,7 +9,7 @@ import type { Scheduler } from '../engine/scheduler.ts';
 import type { Envelope, SimActor } from '../engine/types.ts';
 import type { KGen, Wait } from '../kernel/env.ts';
 import { EINTR, ERESTARTSYS } from '../kernel/errno.ts';
-import { WOULD_BLOCK, type WwWaiter } from '../kernel/ww_mutex.ts';
+import { WOULD_BLOCK, type WwMutex, type WwWaiter } from '../kernel/ww_mutex.ts';
 import { stateString } from './mirror.ts';
 
 export type TaskStatus = 'ready' | 'runnable' | 'running' | 'blocked' | 'sleeping' | 'done';
@@ -27,6 +27,8 @@ export class TaskActor implements SimActor {
   result: unknown = undefined;
   /** What a blocked task waits for (`lock bo:3`, `fence fence:1.2`), for liveness reports. */
   blockedOn: string | null = null;
+  /** The ww_mutex a blocked task sleeps on (for waits-for cycles in liveness reports). */
+  blockedMutex: WwMutex | null = null;
   signalPending = false;
   /** Steps this task ran. */
   steps = 0;
@@ -124,6 +126,7 @@ export class TaskActor implements SimActor {
     };
     this.waiter = waiter;
     w.mutex.enqueue(waiter);
+    this.blockedMutex = w.mutex;
     this.block(`lock ${w.mutex.id}`);
   }
 
@@ -147,6 +150,7 @@ export class TaskActor implements SimActor {
     this.timer = null;
     this.wait = null;
     this.blockedOn = null;
+    this.blockedMutex = null;
     this.transition({ type: 'task.resume' });
     this.run(ret);
   }

@@ -1,11 +1,14 @@
 // The built-in scenarios, by name.
 
 import type { Scenario } from '../scenario.ts';
+import { abbaDeadlock } from './abba.ts';
 import { vramPressure } from './vram_pressure.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
   vramPressure(),
   vramPressure({ clients: 6, bosPerClient: 4, frames: 6, vramKiB: 384 }, 'vram-pressure-large'),
+  abbaDeadlock(false, 'abba-deadlock'),
+  abbaDeadlock(true, 'abba-ww'),
 ];
 
 export const DEFAULT_SCENARIO = 'vram-pressure';
