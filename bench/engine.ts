@@ -9,16 +9,8 @@
 // Usage: npm run bench [-- --seeds N --rounds R]
 
 import { parseArgs } from 'node:util';
-import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
-import {
-  dmaResvMachine,
-  gpuRingMachine,
-  taskMachine,
-  ttmBoMachine,
-  ttmDeviceMachine,
-  ttmResourceMachine,
-  ttmResourceManagerMachine,
-} from '../machines/index.ts';
+import { type AnyActorRef, createActor } from 'xstate';
+import { MACHINES } from '../src/sim/mirror.ts';
 import { runScenario } from '../src/sim/run.ts';
 import { DEFAULT_SCENARIO, findScenario } from '../src/sim/scenarios/index.ts';
 
@@ -26,17 +18,6 @@ const { values } = parseArgs({ options: { seeds: { type: 'string' }, rounds: { t
 const seeds = Number(values.seeds ?? 200);
 const rounds = Number(values.rounds ?? 3);
 const scenario = findScenario(DEFAULT_SCENARIO)!;
-
-const MACHINES: Record<string, AnyStateMachine> = {
-  device: ttmDeviceMachine,
-  manager: ttmResourceManagerMachine,
-  bo: ttmBoMachine,
-  resource: ttmResourceMachine,
-  resv: dmaResvMachine,
-  fence: gpuRingMachine,
-  ring: gpuRingMachine,
-  task: taskMachine,
-};
 
 type Log = NonNullable<ReturnType<typeof runScenario>['sim']['mirror']['log']>;
 

@@ -7,15 +7,18 @@ import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
 import {
   dmaResvMachine,
   gpuRingMachine,
+  taskMachine,
   ttmBoMachine,
   ttmDeviceMachine,
   ttmResourceMachine,
   ttmResourceManagerMachine,
 } from '../../machines/index.ts';
+import type { XStateClock } from '../engine/clock.ts';
 import type { Effect } from '../engine/types.ts';
 import type { MirrorEvent, ObjKind } from '../kernel/env.ts';
 
-const MACHINES: Record<ObjKind | 'ring', AnyStateMachine> = {
+/** The statechart of each kind of simulated object. */
+export const MACHINES: Record<ObjKind | 'ring' | 'task', AnyStateMachine> = {
   device: ttmDeviceMachine,
   manager: ttmResourceManagerMachine,
   bo: ttmBoMachine,
@@ -23,6 +26,7 @@ const MACHINES: Record<ObjKind | 'ring', AnyStateMachine> = {
   resv: dmaResvMachine,
   fence: gpuRingMachine,
   ring: gpuRingMachine,
+  task: taskMachine,
 };
 
 /**
@@ -67,6 +71,8 @@ export class Mirror {
   constructor(
     private readonly onEffect: (effect: Effect) => void,
     keepLog = false,
+    /** Virtual clock per actor: delayed transitions, if a chart ever has one, run on scheduler time. */
+    private readonly clockFor: ((id: string) => XStateClock) | null = null,
   ) {
     this.log = keepLog ? [] : null;
   }
@@ -78,7 +84,11 @@ export class Mirror {
     let entry = this.actors.get(id);
     if (entry === undefined) {
       const input = event.type === 'bo.create' ? { size: event.size } : {};
-      const actor = createActor(MACHINES[kind], { input, systemId: id }).start();
+      const actor = createActor(MACHINES[kind], {
+        input,
+        systemId: id,
+        ...(this.clockFor === null ? {} : { clock: this.clockFor(id) }),
+      }).start();
       entry = { actor, state: stateString(actor.getSnapshot().value) };
       this.actors.set(id, entry);
     }

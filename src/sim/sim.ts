@@ -94,7 +94,11 @@ export class Sim implements TaskHost {
       trace: this.trace,
       ...(opts.tape === undefined ? {} : { tape: opts.tape }),
     });
-    this.mirror = new Mirror((e: Effect) => this.scheduler.note(e), opts.keepMirrorLog ?? false);
+    this.mirror = new Mirror(
+      (e: Effect) => this.scheduler.note(e),
+      opts.keepMirrorLog ?? false,
+      (id) => this.scheduler.clockFor(id),
+    );
     this.env = this.makeEnv();
   }
 

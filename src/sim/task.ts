@@ -46,7 +46,7 @@ export class TaskActor implements SimActor {
     private readonly host: TaskHost,
     private readonly body: () => KGen<unknown>,
   ) {
-    this.chart = createActor(taskMachine, { systemId: id }).start();
+    this.chart = createActor(taskMachine, { systemId: id, clock: host.scheduler.clockFor(id) }).start();
     this.chartState = stateString(this.chart.getSnapshot().value);
   }
 
