@@ -46,6 +46,7 @@ export const ttmBoMachine = setup({
       pinCount: ({ event, context }) =>
         event.type === 'bo.pin' || event.type === 'bo.unpin' ? event.count : context.pinCount,
     }),
+    clearPin: assign({ pinCount: () => 0 }),
     countMove: assign({ moves: ({ context }) => context.moves + 1 }),
     countEviction: assign({ evictions: ({ context }) => context.evictions + 1 }),
     countUnmap: assign({ unmaps: ({ context }) => context.unmaps + 1 }),
@@ -115,7 +116,7 @@ export const ttmBoMachine = setup({
               { guard: 'lastUnpin', target: 'unpinned', actions: 'recordPin' },
               { actions: 'recordPin' },
             ],
-            'bo.zombie': { target: 'unpinned' },
+            'bo.zombie': { target: 'unpinned', actions: 'clearPin' },
           },
         },
       },

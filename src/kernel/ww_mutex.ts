@@ -69,15 +69,22 @@ export class WwMutex {
     return WOULD_BLOCK;
   }
 
-  /** Queue a sleeper: context waiters in stamp order (older first), plain waiters at the tail. */
+  /**
+   * Queue a sleeper as __ww_mutex_add_waiter does: plain waiters at the tail (FIFO); a context waiter
+   * goes in front of the younger context waiters that follow the last older one, leaving plain waiters
+   * where they are (so they are not starved).
+   */
   enqueue(waiter: WwWaiter): void {
-    if (waiter.ctx === null) {
-      this.waiters.push(waiter);
-      return;
+    let at = this.waiters.length;
+    if (waiter.ctx !== null) {
+      const stamp = waiter.ctx.stamp;
+      for (let i = this.waiters.length - 1; i >= 0; i -= 1) {
+        const ctx = this.waiters[i]!.ctx;
+        if (ctx === null) continue;
+        if (ctx.stamp < stamp) break;
+        at = i;
+      }
     }
-    const stamp = waiter.ctx.stamp;
-    let at = this.waiters.findIndex((w) => w.ctx === null || w.ctx.stamp > stamp);
-    if (at < 0) at = this.waiters.length;
     this.waiters.splice(at, 0, waiter);
     this.observer?.(this.holder, this.waiters.length);
   }
