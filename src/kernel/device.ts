@@ -5,6 +5,7 @@ import type { BufferObject } from './bo.ts';
 import { TTM_NUM_MEM_TYPES, TTM_PL_SYSTEM } from './constants.ts';
 import type { KernelEnv, KGen } from './env.ts';
 import { EINVAL } from './errno.ts';
+import type { Iommu } from './iommu.ts';
 import type { OperationCtx, Place, Placement } from './placement.ts';
 import {
   NUMA_NO_NODE,
@@ -12,6 +13,7 @@ import {
   TTM_ALLOCATION_POOL_USE_DMA_ALLOC,
   TTM_ALLOCATION_POOL_USE_DMA32,
 } from './pool.ts';
+import { Ram } from './ram.ts';
 import {
   LruItem,
   type Resource,
@@ -42,10 +44,15 @@ export interface Hop {
   place: Place | null;
 }
 
-/** The TTM globals (struct ttm_global): one per simulated world, never module state. */
+/** Simulated RAM of a world unless told otherwise: 64 MiB. */
+export const DEFAULT_RAM_PAGES = 16384;
+
+/** The TTM globals (struct ttm_global) and the machine's memory: one per simulated world, never module state. */
 export class TtmGlobal {
   readonly deviceList: Device[] = [];
   boCount = 0;
+
+  constructor(readonly ram: Ram = new Ram(DEFAULT_RAM_PAGES)) {}
 }
 
 /** drm_vma_offset_manager: only its presence and the number of mmap offsets handed out matter here. */
@@ -68,6 +75,8 @@ export class Device {
   vmaManager: VmaOffsetManager | null = null;
   devMapping: object | null = null;
   global: TtmGlobal | null = null;
+  /** The IOMMU this device's DMA goes through; null = direct mapping (DMA address = frame number). */
+  iommu: Iommu | null = null;
 
   constructor(
     readonly id: string,

@@ -1,0 +1,74 @@
+// An IOMMU's IOVA space (not part of TTM: the DMA API under ttm_pool_map and driver binds). One IOVA
+// space may be shared by several devices. Mapping a run of page frames takes a contiguous IOVA range;
+// exhaustion and fragmentation make a map fail with -EFAULT, which is how dma_map_page failure surfaces
+// in ttm_pool_map. Map failures can also be injected.
+
+import { EFAULT } from './errno.ts';
+import { RangeAllocator, type RangeNode } from './range_allocator.ts';
+
+export interface IommuMapping {
+  readonly iova: number;
+  readonly device: string;
+  readonly pfns: readonly number[];
+}
+
+export class Iommu {
+  private readonly mm: RangeAllocator;
+  private readonly mappings = new Map<number, { node: RangeNode; mapping: IommuMapping }>();
+  /** Fault injection: this many more map calls fail with -EFAULT. */
+  failNextMaps = 0;
+  /** Map calls that failed (exhaustion, fragmentation or injection). */
+  mapFailures = 0;
+
+  constructor(
+    readonly id: string,
+    readonly sizePages: number,
+  ) {
+    this.mm = new RangeAllocator(sizePages);
+  }
+
+  get usedPages(): number {
+    return this.mm.usedPages;
+  }
+
+  get mappingCount(): number {
+    return this.mappings.size;
+  }
+
+  /** dma_map_page of a run of frames for `device`: the IOVA (in pages) or -EFAULT. */
+  map(device: string, pfns: readonly number[]): number {
+    if (this.failNextMaps > 0) {
+      this.failNextMaps -= 1;
+      this.mapFailures += 1;
+      return -EFAULT;
+    }
+    const node = this.mm.insert(pfns.length, 1, 0, 0, 'best');
+    if (typeof node === 'number') {
+      this.mapFailures += 1;
+      return -EFAULT;
+    }
+    this.mappings.set(node.start, { node, mapping: { iova: node.start, device, pfns: [...pfns] } });
+    return node.start;
+  }
+
+  /** dma_unmap_page. Unmapping an IOVA that is not mapped is a bug (double unmap). */
+  unmap(iova: number): void {
+    const m = this.mappings.get(iova);
+    if (m === undefined) throw new Error(`${this.id}: unmap of IOVA ${iova}, which is not mapped`);
+    this.mappings.delete(iova);
+    this.mm.remove(m.node);
+  }
+
+  /** The frame behind an IOVA page, or undefined when nothing maps it. */
+  translate(iovaPage: number): number | undefined {
+    for (const { mapping } of this.mappings.values()) {
+      const off = iovaPage - mapping.iova;
+      if (off >= 0 && off < mapping.pfns.length) return mapping.pfns[off];
+    }
+    return undefined;
+  }
+
+  mappingsOf(device: string): IommuMapping[] {
+    return [...this.mappings.values()].map((m) => m.mapping).filter((m) => m.device === device);
+  }
+}

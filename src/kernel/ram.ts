@@ -1,0 +1,142 @@
+// Simulated physical memory: a finite number of 4 KiB page frames, each holding a 32-bit content word
+// (enough to tell one page's data from another's), allocated in naturally aligned blocks of 2^order
+// frames as the page allocator hands them out. Data loss, stale reads and leaks between BOs are
+// detectable because contents travel with copies and are cleared when asked, not assumed.
+// Simplified: no zones or NUMA; a block allocator over an address-ordered free map stands in for buddy.
+
+import { ENOMEM } from './errno.ts';
+import { RangeAllocator, type RangeNode } from './range_allocator.ts';
+
+/** x86 page attribute of a frame in the kernel's linear map (set_pages_array_wc/uc/wb). */
+export type PageCaching = 'wb' | 'wc' | 'uc';
+
+const CACHING_CODES: readonly PageCaching[] = ['wb', 'wc', 'uc'];
+
+export class Ram {
+  private readonly mm: RangeAllocator;
+  private readonly blocks = new Map<number, RangeNode>();
+  private readonly content: Uint32Array;
+  /** page->private: the order of a block's head page, 0 for tail pages (as ttm_pool sets it). */
+  private readonly priv: Int32Array;
+  private readonly caching: Uint8Array;
+  /** Fault injection: this many more block allocations fail with -ENOMEM. */
+  failNextAllocs = 0;
+  /** Linear-map caching changes (each a TLB shootdown on real hardware). */
+  cachingChanges = 0;
+
+  constructor(readonly totalPages: number) {
+    this.mm = new RangeAllocator(totalPages);
+    this.content = new Uint32Array(totalPages);
+    this.priv = new Int32Array(totalPages);
+    this.caching = new Uint8Array(totalPages);
+  }
+
+  get usedPages(): number {
+    return this.mm.usedPages;
+  }
+
+  get freeCount(): number {
+    return this.totalPages - this.mm.usedPages;
+  }
+
+  /** alloc_pages(order): the first frame of a naturally aligned free block, or -ENOMEM. */
+  allocPages(order: number): number {
+    if (this.failNextAllocs > 0) {
+      this.failNextAllocs -= 1;
+      return -ENOMEM;
+    }
+    const n = 1 << order;
+    const node = this.mm.insert(n, n, 0, 0, 'best');
+    if (typeof node === 'number') return -ENOMEM;
+    this.blocks.set(node.start, node);
+    for (let i = 0; i < n; i += 1) this.caching[node.start + i] = 0;
+    return node.start;
+  }
+
+  /** __free_pages: give a whole block back. Freeing a frame that is not a block head is a bug. */
+  freeBlock(first: number): void {
+    const node = this.blocks.get(first);
+    if (node === undefined) throw new Error(`free of page frame ${first}, which is not an allocated block`);
+    this.blocks.delete(first);
+    this.mm.remove(node);
+  }
+
+  /** Split an allocated block into order-0 blocks (split_page / ttm_pool_split_for_swap). */
+  splitBlock(first: number): void {
+    const node = this.blocks.get(first);
+    if (node === undefined) throw new Error(`split of page frame ${first}, which is not an allocated block`);
+    if (node.size === 1) return;
+    this.blocks.delete(first);
+    this.mm.remove(node);
+    for (let i = 0; i < node.size; i += 1) {
+      const single = this.mm.insert(1, 1, first + i, first + i + 1, 'best');
+      if (typeof single === 'number') throw new Error(`split of block ${first}: frame ${first + i} not free`);
+      this.blocks.set(first + i, single);
+      this.priv[first + i] = 0;
+    }
+  }
+
+  /** Order of the allocated block starting at `first`, or -1 when `first` is not a block head. */
+  blockOrder(first: number): number {
+    const node = this.blocks.get(first);
+    return node === undefined ? -1 : Math.log2(node.size);
+  }
+
+  isAllocated(pfn: number): boolean {
+    for (const node of this.blocks.values())
+      if (pfn >= node.start && pfn < node.start + node.size) return true;
+    return false;
+  }
+
+  read(pfn: number): number {
+    return this.content[pfn]!;
+  }
+
+  write(pfn: number, value: number): void {
+    this.content[pfn] = value >>> 0;
+  }
+
+  /** clear_page. */
+  clear(pfn: number): void {
+    this.content[pfn] = 0;
+  }
+
+  /** copy_highpage. */
+  copy(dst: number, src: number): void {
+    this.content[dst] = this.content[src]!;
+  }
+
+  getPrivate(pfn: number): number {
+    return this.priv[pfn]!;
+  }
+
+  setPrivate(pfn: number, value: number): void {
+    this.priv[pfn] = value;
+  }
+
+  getCaching(pfn: number): PageCaching {
+    return CACHING_CODES[this.caching[pfn]!]!;
+  }
+
+  /** set_pages_array_{wb,wc,uc} on `count` frames from `pfn`; counts one change per call that changes any. */
+  setCaching(pfn: number, count: number, caching: PageCaching): void {
+    const code = CACHING_CODES.indexOf(caching);
+    let changed = false;
+    for (let i = 0; i < count; i += 1) {
+      if (this.caching[pfn + i] !== code) changed = true;
+      this.caching[pfn + i] = code;
+    }
+    if (changed) this.cachingChanges += 1;
+  }
+}
+
+/** A 32-bit content word for page `index` of object `owner` at `version` (FNV-1a, for test data). */
+export function pageContent(owner: string, index: number, version: number): number {
+  let h = 0x811c9dc5;
+  const text = `${owner}:${index}:${version}`;
+  for (let i = 0; i < text.length; i += 1) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) | 1;
+}
