@@ -10,6 +10,7 @@ import { EXIT_CODE } from '../engine/types.ts';
 import { type RunResult, runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { DEFAULT_SCENARIO, findScenario, SCENARIOS } from '../sim/scenarios/index.ts';
+import { CHART_EXTENSION, CHART_FORMATS, CHARTS, exportChart } from '../viz/charts.ts';
 import { fail, UsageError } from './errors.ts';
 import { jsonResult, summary } from './format.ts';
 
@@ -25,6 +26,7 @@ Commands:
   replay     re-run a token byte for byte                 ttm-sim replay <token>
   selfcheck  run a token twice, name the first divergence ttm-sim selfcheck <token>
   scenarios  list the built-in scenarios                  ttm-sim scenarios
+  charts     export the statecharts (Mermaid, SCXML, JSON)  ttm-sim charts --out charts/
 
 Every run prints a token: one line holding the format version, seed, strategy and scenario hash.
 The same token always gives the same trace (same SHA-256), on any machine.
@@ -48,6 +50,13 @@ Re-runs the schedule a token describes and prints the same summary, trace SHA-25
 
 Runs a token twice in this process and compares the traces line by line. Prints 'identical' with the
 SHA-256, or the first step where they diverge (a determinism bug: exit code 4).`,
+  charts: `Usage: ttm-sim charts [--format mermaid|scxml|json] [--out DIR]
+
+Exports every statechart of the model (ttm_bo, dma_resv, ttm_resource, ttm_resource_manager, ttm_device,
+task, gpu_ring). Mermaid is stateDiagram-v2 (GitHub renders it), SCXML is W3C State Chart XML, JSON is
+the machine configuration that the Stately tools accept.
+  --format F        mermaid (default), scxml or json
+  --out DIR         write one file per chart (<name>.mmd / .scxml / .json) instead of printing them`,
   scenarios: `Usage: ttm-sim scenarios [--json]
 
 Lists the built-in scenarios with a one-line description and their configuration hash.`,
@@ -240,6 +249,47 @@ function cmdScenarios(args: string[]): number {
   return 0;
 }
 
+function cmdCharts(args: string[]): number {
+  const { values, positionals } = guarded('charts', () =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: { format: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }),
+  );
+  if (values.help) return help('charts');
+  if (positionals.length > 0)
+    fail(`charts: unexpected argument "${positionals[0]}"; see 'ttm-sim charts --help'`);
+  const format = CHART_FORMATS.find((f) => f === (values.format ?? 'mermaid'));
+  if (format === undefined)
+    fail(`--format must be one of ${CHART_FORMATS.join(', ')}, got "${values.format}"`);
+  if (values.out === undefined) {
+    for (const c of CHARTS) {
+      const head =
+        format === 'mermaid'
+          ? `%% ${c.name}: ${c.mirrors}`
+          : format === 'scxml'
+            ? `<!-- ${c.name}: ${c.mirrors} -->`
+            : `// ${c.name}: ${c.mirrors}`;
+      process.stdout.write(`${head}\n${exportChart(c.machine, format)}\n`);
+    }
+    return 0;
+  }
+  const dir = resolve(values.out);
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const c of CHARTS) {
+      const path = resolve(dir, `${c.name}.${CHART_EXTENSION[format]}`);
+      writeFileSync(`${path}.tmp-${process.pid}`, exportChart(c.machine, format));
+      renameSync(`${path}.tmp-${process.pid}`, path);
+      process.stdout.write(`${path}\n`);
+    }
+  } catch (err) {
+    fail(`cannot write the charts to ${values.out}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return 0;
+}
+
 function help(topic: string): number {
   process.stdout.write(`${HELP[topic] ?? HELP.main}\n`);
   return 0;
@@ -250,6 +300,7 @@ const COMMANDS: Record<string, (args: string[]) => number> = {
   replay: cmdReplay,
   selfcheck: cmdSelfcheck,
   scenarios: cmdScenarios,
+  charts: cmdCharts,
 };
 
 export function main(argv: string[]): number {

@@ -113,6 +113,34 @@ describe('ttm-sim run / replay / selfcheck', () => {
   });
 });
 
+describe('ttm-sim charts', () => {
+  test('charts --format scxml --out DIR: one file per machine, each the exporter output', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ttm-sim-charts-'));
+    const r = cli('charts', '--format', 'scxml', '--out', dir);
+    expect(r.code).toBe(0);
+    const names = [
+      'ttm_bo',
+      'dma_resv',
+      'ttm_resource',
+      'ttm_resource_manager',
+      'ttm_device',
+      'task',
+      'gpu_ring',
+    ];
+    expect(r.stdout).toBe(names.map((n) => `${join(dir, `${n}.scxml`)}\n`).join(''));
+    expect(readFileSync(join(dir, 'dma_resv.scxml'), 'utf8')).toContain(
+      '<scxml xmlns="http://www.w3.org/2005/07/scxml"',
+    );
+  });
+
+  test('charts prints Mermaid by default, each chart headed by its name', () => {
+    const r = cli('charts');
+    expect(r.code).toBe(0);
+    expect(r.stdout.startsWith('%% ttm_bo: drivers/gpu/drm/ttm/ttm_bo.c\nstateDiagram-v2\n')).toBe(true);
+    expect(r.stdout.match(/^stateDiagram-v2$/gm)).toHaveLength(7);
+  });
+});
+
 describe('ttm-sim bad input: one line on stderr, exit 2, no stack trace', () => {
   const good = encodeToken({ seed: 1n, strategy: 'random', scenarioHash: '95ef300a'.padEnd(32, '0') });
 
@@ -123,6 +151,8 @@ describe('ttm-sim bad input: one line on stderr, exit 2, no stack trace', () => 
     expectBadInput(cli('run', '--strategy', 'dfs'), '--strategy must be one of random, fifo'));
   test('unknown option', () => expectBadInput(cli('run', '--bogus'), "see 'ttm-sim run --help'"));
   test('unknown command', () => expectBadInput(cli('fuzz'), 'unknown command "fuzz"'));
+  test('unknown chart format', () =>
+    expectBadInput(cli('charts', '--format', 'dot'), '--format must be one of mermaid, scxml, json'));
   test('missing token', () => expectBadInput(cli('replay'), 'missing TOKEN'));
   test('truncated token', () => expectBadInput(cli('replay', good.slice(0, 12)), 'token is truncated'));
   test('bad checksum', () => {

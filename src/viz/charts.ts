@@ -1,0 +1,196 @@
+// Exports every statechart of the model as Mermaid stateDiagram-v2, SCXML and Stately-importable JSON,
+// by walking XState's live state-node tree (machine.root): compound and parallel states (regions
+// separated by `--`), initial and final states, guards by name, targetless (internal) transitions as
+// self-loops, delayed (`after`) and eventless (`always`) transitions.
+
+import type { AnyStateMachine } from 'xstate';
+import { MACHINES } from '../sim/mirror.ts';
+
+/** What each exported chart is and which kernel file it mirrors. */
+export const CHARTS: readonly {
+  readonly name: string;
+  readonly mirrors: string;
+  readonly machine: AnyStateMachine;
+}[] = [
+  { name: 'ttm_bo', mirrors: 'drivers/gpu/drm/ttm/ttm_bo.c', machine: MACHINES.bo },
+  { name: 'dma_resv', mirrors: 'drivers/dma-buf/dma-resv.c (ww_mutex)', machine: MACHINES.resv },
+  { name: 'ttm_resource', mirrors: 'drivers/gpu/drm/ttm/ttm_resource.c', machine: MACHINES.resource },
+  {
+    name: 'ttm_resource_manager',
+    mirrors: 'drivers/gpu/drm/ttm/ttm_resource.c, ttm_range_manager.c, ttm_sys_manager.c',
+    machine: MACHINES.manager,
+  },
+  { name: 'ttm_device', mirrors: 'drivers/gpu/drm/ttm/ttm_device.c', machine: MACHINES.device },
+  { name: 'task', mirrors: 'a kernel thread running a TTM path', machine: MACHINES.task },
+  { name: 'gpu_ring', mirrors: 'a dma_fence timeline', machine: MACHINES.ring },
+];
+
+export type ChartFormat = 'mermaid' | 'scxml' | 'json';
+export const CHART_FORMATS: readonly ChartFormat[] = ['mermaid', 'scxml', 'json'];
+export const CHART_EXTENSION: Record<ChartFormat, string> = { mermaid: 'mmd', scxml: 'scxml', json: 'json' };
+
+/** The parts of XState's StateNode this exporter reads. */
+interface Node {
+  readonly id: string;
+  readonly key: string;
+  readonly type: 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
+  readonly states: Record<string, Node>;
+  readonly initial?: { readonly target: readonly Node[] } | undefined;
+  readonly transitions: Map<string, readonly Transition[]>;
+  readonly always?: readonly Transition[] | undefined;
+}
+
+interface Transition {
+  readonly target?: readonly Node[] | undefined;
+  readonly guard?: unknown;
+  readonly eventType: string;
+}
+
+function rootOf(machine: AnyStateMachine): Node {
+  return machine.root as unknown as Node;
+}
+
+function children(node: Node): Node[] {
+  return Object.values(node.states);
+}
+
+function guardName(guard: unknown): string | null {
+  if (guard === undefined || guard === null) return null;
+  if (typeof guard === 'string') return guard;
+  if (typeof guard === 'function') return guard.name || 'guard';
+  if (typeof guard === 'object' && 'type' in guard) return String((guard as { type: unknown }).type);
+  return 'guard';
+}
+
+/** `xstate.after.100.id` → `after 100ms`; other events as they are. */
+function eventLabel(event: string): string {
+  const m = /^xstate\.after\.([^.]+)\./.exec(event);
+  if (m === null) return event;
+  return /^\d+$/.test(m[1]!) ? `after ${m[1]}ms` : `after ${m[1]}`;
+}
+
+interface Edge {
+  readonly from: Node;
+  readonly to: Node | null;
+  readonly label: string;
+}
+
+function edgesOf(node: Node): Edge[] {
+  const out: Edge[] = [];
+  for (const [event, transitions] of node.transitions) {
+    for (const t of transitions) {
+      const g = guardName(t.guard);
+      const label = `${eventLabel(event)}${g === null ? '' : ` [${g}]`}`;
+      if (t.target === undefined || t.target.length === 0) out.push({ from: node, to: null, label });
+      else for (const target of t.target) out.push({ from: node, to: target, label });
+    }
+  }
+  for (const t of node.always ?? []) {
+    const g = guardName(t.guard);
+    for (const target of t.target ?? [])
+      out.push({ from: node, to: target, label: `always${g === null ? '' : ` [${g}]`}` });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Mermaid
+
+function mid(node: Node): string {
+  return node.id.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+function mermaidNode(node: Node, indent: string, lines: string[], edges: Edge[]): void {
+  edges.push(...edgesOf(node));
+  const kids = children(node);
+  if (kids.length === 0) {
+    lines.push(`${indent}state "${node.key}" as ${mid(node)}`);
+    return;
+  }
+  lines.push(`${indent}state "${node.key}" as ${mid(node)} {`);
+  kids.forEach((child, i) => {
+    if (node.type === 'parallel' && i > 0) lines.push(`${indent}  --`);
+    mermaidNode(child, `${indent}  `, lines, edges);
+  });
+  for (const target of node.initial?.target ?? []) lines.push(`${indent}  [*] --> ${mid(target)}`);
+  for (const child of kids) if (child.type === 'final') lines.push(`${indent}  ${mid(child)} --> [*]`);
+  lines.push(`${indent}}`);
+}
+
+/** Mermaid stateDiagram-v2 of a machine (GitHub renders it in ```mermaid blocks). */
+export function toMermaid(machine: AnyStateMachine): string {
+  const root = rootOf(machine);
+  const lines = ['stateDiagram-v2'];
+  const edges: Edge[] = [];
+  mermaidNode(root, '  ', lines, edges);
+  lines.push(`  [*] --> ${mid(root)}`);
+  for (const e of edges) {
+    const to = e.to === null ? mid(e.from) : mid(e.to);
+    lines.push(`  ${mid(e.from)} --> ${to} : ${e.label}${e.to === null ? ' (internal)' : ''}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// SCXML (W3C State Chart XML)
+
+function xmlAttr(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+}
+
+function scxmlNode(node: Node, indent: string, lines: string[]): void {
+  const tag = node.type === 'parallel' ? 'parallel' : node.type === 'final' ? 'final' : 'state';
+  const initial = node.type === 'compound' ? node.initial?.target.map((t) => t.id).join(' ') : undefined;
+  const attrs = `id="${xmlAttr(node.id)}"${initial === undefined ? '' : ` initial="${xmlAttr(initial)}"`}`;
+  const inner: string[] = [];
+  for (const e of edgesOf(node)) {
+    const [event, cond] = splitLabel(e.label);
+    const ev = event === 'always' ? '' : ` event="${xmlAttr(event)}"`;
+    const c = cond === null ? '' : ` cond="${xmlAttr(cond)}"`;
+    const target = e.to === null ? ' type="internal"' : ` target="${xmlAttr(e.to.id)}"`;
+    inner.push(`${indent}  <transition${ev}${c}${target}/>`);
+  }
+  const kids = children(node);
+  if (inner.length === 0 && kids.length === 0) {
+    lines.push(`${indent}<${tag} ${attrs}/>`);
+    return;
+  }
+  lines.push(`${indent}<${tag} ${attrs}>`, ...inner);
+  for (const child of kids) scxmlNode(child, `${indent}  `, lines);
+  lines.push(`${indent}</${tag}>`);
+}
+
+function splitLabel(label: string): [string, string | null] {
+  const m = /^(.*) \[(.*)\]$/.exec(label);
+  return m === null ? [label, null] : [m[1]!, m[2]!];
+}
+
+/** SCXML document of a machine; guards become `cond` names, targetless transitions `type="internal"`. */
+export function toScxml(machine: AnyStateMachine): string {
+  const root = rootOf(machine);
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" name="${xmlAttr(root.id)}" initial="${xmlAttr(root.id)}">`,
+  ];
+  scxmlNode(root, '  ', lines);
+  lines.push('</scxml>');
+  return `${lines.join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Stately JSON: the machine config with functions replaced by their names (what the Stately
+// inspector receives as `definition`; Studio also accepts it as the object literal of createMachine).
+
+export function toStatelyJson(machine: AnyStateMachine): string {
+  return `${JSON.stringify(
+    machine.config,
+    (_key, value: unknown) => (typeof value === 'function' ? { type: value.name || 'function' } : value),
+    2,
+  )}\n`;
+}
+
+export function exportChart(machine: AnyStateMachine, format: ChartFormat): string {
+  if (format === 'mermaid') return toMermaid(machine);
+  if (format === 'scxml') return toScxml(machine);
+  return toStatelyJson(machine);
+}

@@ -1,0 +1,115 @@
+// Chart export: Mermaid structure of every machine, SCXML well-formed with every transition target and
+// initial state existing, Stately JSON parseable, and the README embedding the current Mermaid charts.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { CHARTS, toMermaid, toScxml, toStatelyJson } from '../../src/viz/charts.ts';
+
+/** A small XML well-formedness check: tags nest and close, attributes are quoted, one root element. */
+function xmlProblems(xml: string): string[] {
+  const problems: string[] = [];
+  const body = xml.replace(/^<\?xml[^?]*\?>\s*/, '');
+  const stack: string[] = [];
+  let roots = 0;
+  const tag = /<(\/?)([A-Za-z_][\w.-]*)((?:\s+[\w:.-]+="[^"<]*")*)\s*(\/?)>|<!--[\s\S]*?-->/g;
+  let last = 0;
+  for (let m = tag.exec(body); m !== null; m = tag.exec(body)) {
+    const between = body.slice(last, m.index);
+    if (between.trim() !== '') problems.push(`text outside tags: ${between.trim().slice(0, 40)}`);
+    if (/[<>]/.test(between)) problems.push(`stray bracket near ${m.index}`);
+    last = tag.lastIndex;
+    if (m[0].startsWith('<!--')) continue;
+    const [, closing, name, , selfClosing] = m;
+    if (closing === '/') {
+      if (stack.pop() !== name) problems.push(`</${name}> closes the wrong element`);
+    } else {
+      if (stack.length === 0) roots += 1;
+      if (selfClosing !== '/') stack.push(name!);
+    }
+  }
+  if (body.slice(last).trim() !== '') problems.push('text after the root element');
+  if (stack.length > 0) problems.push(`unclosed: ${stack.join(', ')}`);
+  if (roots !== 1) problems.push(`${roots} root elements`);
+  return problems;
+}
+
+function attrValues(xml: string, element: string, attr: string): string[] {
+  const re = new RegExp(`<${element}\\b[^>]*\\s${attr}="([^"]*)"`, 'g');
+  return [...xml.matchAll(re)].map((m) => m[1]!);
+}
+
+describe('charts', () => {
+  test('the catalogue exports 7 machines', () => {
+    expect(CHARTS.map((c) => c.name)).toEqual([
+      'ttm_bo',
+      'dma_resv',
+      'ttm_resource',
+      'ttm_resource_manager',
+      'ttm_device',
+      'task',
+      'gpu_ring',
+    ]);
+  });
+
+  for (const { name, machine } of CHARTS) {
+    test(`${name}: SCXML is well-formed and every target and initial state exists`, () => {
+      const xml = toScxml(machine);
+      expect(xmlProblems(xml)).toEqual([]);
+      const ids = new Set([
+        ...attrValues(xml, 'state', 'id'),
+        ...attrValues(xml, 'parallel', 'id'),
+        ...attrValues(xml, 'final', 'id'),
+      ]);
+      const targets = attrValues(xml, 'transition', 'target');
+      expect(targets.length).toBeGreaterThan(0);
+      for (const t of targets) expect(ids.has(t)).toBe(true);
+      for (const i of [...attrValues(xml, 'state', 'initial'), ...attrValues(xml, 'scxml', 'initial')]) {
+        expect(ids.has(i)).toBe(true);
+      }
+    });
+
+    test(`${name}: Mermaid is a stateDiagram-v2 whose edges use declared states`, () => {
+      const text = toMermaid(machine);
+      const lines = text.trimEnd().split('\n');
+      expect(lines[0]).toBe('stateDiagram-v2');
+      const declared = new Set([...text.matchAll(/ as (\w+)/g)].map((m) => m[1]!));
+      for (const line of lines) {
+        const edge = /^\s*(\S+) --> (\S+)/.exec(line);
+        if (edge === null) continue;
+        for (const end of [edge[1]!, edge[2]!]) if (end !== '[*]') expect(declared.has(end)).toBe(true);
+      }
+    });
+
+    test(`${name}: Stately JSON parses back to a config with states`, () => {
+      const config = JSON.parse(toStatelyJson(machine)) as { id: string; states: Record<string, unknown> };
+      expect(config.id).toBe(name);
+      expect(Object.keys(config.states).length).toBeGreaterThan(0);
+    });
+  }
+
+  test('ttm_bo: parallel regions, guards by name, internal self-loops, final state', () => {
+    const text = toMermaid(CHARTS[0]!.machine);
+    expect(text.split('\n').filter((l) => l.trim() === '--')).toHaveLength(2);
+    expect(text).toContain('  ttm_bo_pin_pinned --> ttm_bo_pin_unpinned : bo.unpin [lastUnpin]\n');
+    expect(text).toContain('  ttm_bo_pin_pinned --> ttm_bo_pin_pinned : bo.unpin (internal)\n');
+    expect(text).toContain('      ttm_bo_lifecycle_destroyed --> [*]\n');
+    expect(text).toContain('  ttm_bo_placement --> ttm_bo_placement_placed_vram : bo.placed [inVram]\n');
+  });
+
+  test('dma_resv: SCXML carries guards as cond and the nested initial state', () => {
+    const xml = toScxml(CHARTS[1]!.machine);
+    expect(xml).toContain(
+      '<transition event="resv.locked" cond="hasWaiters" target="dma_resv.locked.contended"/>',
+    );
+    expect(xml).toContain('<state id="dma_resv.locked" initial="dma_resv.locked.uncontended">');
+  });
+
+  test('the README embeds the current Mermaid charts of ttm_bo, dma_resv and task', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    for (const name of ['ttm_bo', 'dma_resv', 'task']) {
+      const chart = CHARTS.find((c) => c.name === name)!;
+      expect(readme).toContain(`\`\`\`mermaid\n${toMermaid(chart.machine)}\`\`\``);
+    }
+  });
+});
