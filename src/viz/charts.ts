@@ -117,10 +117,17 @@ function mermaidNode(node: Node, indent: string, lines: string[], edges: Edge[])
   lines.push(`${indent}}`);
 }
 
+/**
+ * Header of every exported chart: transitions declared on a region (e.g. the BO's `placement`) are edges
+ * from a composite state into its own descendants, which Mermaid's ELK layout rejects and its dagre
+ * layout draws; the frontmatter selects dagre whatever the renderer's default is.
+ */
+export const MERMAID_HEADER = ['---', 'config:', '  layout: dagre', '---', 'stateDiagram-v2'];
+
 /** Mermaid stateDiagram-v2 of a machine (GitHub renders it in ```mermaid blocks). */
 export function toMermaid(machine: AnyStateMachine): string {
   const root = rootOf(machine);
-  const lines = ['stateDiagram-v2'];
+  const lines = [...MERMAID_HEADER];
   const edges: Edge[] = [];
   mermaidNode(root, '  ', lines, edges);
   lines.push(`  [*] --> ${mid(root)}`);

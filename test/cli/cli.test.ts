@@ -136,7 +136,7 @@ describe('ttm-sim charts', () => {
   test('charts prints Mermaid by default, each chart headed by its name', () => {
     const r = cli('charts');
     expect(r.code).toBe(0);
-    expect(r.stdout.startsWith('%% ttm_bo: drivers/gpu/drm/ttm/ttm_bo.c\nstateDiagram-v2\n')).toBe(true);
+    expect(r.stdout.startsWith('%% ttm_bo: drivers/gpu/drm/ttm/ttm_bo.c\n---\nconfig:\n  layout: dagre\n---\nstateDiagram-v2\n')).toBe(true);
     expect(r.stdout.match(/^stateDiagram-v2$/gm)).toHaveLength(7);
   });
 });

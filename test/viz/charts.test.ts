@@ -72,7 +72,7 @@ describe('charts', () => {
     test(`${name}: Mermaid is a stateDiagram-v2 whose edges use declared states`, () => {
       const text = toMermaid(machine);
       const lines = text.trimEnd().split('\n');
-      expect(lines[0]).toBe('stateDiagram-v2');
+      expect(lines.slice(0, 5)).toEqual(['---', 'config:', '  layout: dagre', '---', 'stateDiagram-v2']);
       const declared = new Set([...text.matchAll(/ as (\w+)/g)].map((m) => m[1]!));
       for (const line of lines) {
         const edge = /^\s*(\S+) --> (\S+)/.exec(line);
