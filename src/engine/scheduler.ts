@@ -78,6 +78,8 @@ export class Scheduler {
   private diverged = false;
   private seq = 0;
   private stepCount = 0;
+  /** True while a step is being taken (messages posted then are stamped with its number). */
+  private inStep = false;
   private queued = 0;
 
   constructor(opts: SchedulerOptions) {
@@ -135,7 +137,7 @@ export class Scheduler {
     if (slot === undefined)
       throw new Error(`scheduler: post of ${msg.type} from '${from}' to unknown actor '${to}'`);
     if (slot.head === slot.inbox.length) this.ready.splice(lowerBound(this.ready, to), 0, to);
-    slot.inbox.push({ seq: this.seq, from, to, msg });
+    slot.inbox.push({ seq: this.seq, from, to, msg, sent: this.inStep ? this.stepCount : -1 });
     this.seq += 1;
     this.queued += 1;
   }
@@ -210,8 +212,13 @@ export class Scheduler {
     const slot = this.slots.get(id)!;
     const env = this.take(slot, index);
     const from = slot.actor.state();
-    this.bus.send(env);
-    this.record(id, env.msg.type, env.from, from, slot.actor.state(), payloadOf(env.msg));
+    this.inStep = true;
+    try {
+      this.bus.send(env);
+    } finally {
+      this.inStep = false;
+    }
+    this.record(id, env.msg.type, env.from, from, slot.actor.state(), payloadOf(env.msg), env.sent);
   }
 
   /** Pop the head envelope of `slot`, whose id sits at `index` in the enabled set. */
@@ -235,8 +242,13 @@ export class Scheduler {
     const owner = this.slots.get(timer.owner)?.actor;
     // A timer's owner need not be a registered actor (e.g. 'engine'); its state is then ''.
     const from = owner?.state() ?? '';
-    timer.fn();
-    this.record(timer.owner, 'timer', 'clock', from, owner?.state() ?? '', { timer: timer.id });
+    this.inStep = true;
+    try {
+      timer.fn();
+    } finally {
+      this.inStep = false;
+    }
+    this.record(timer.owner, 'timer', 'clock', from, owner?.state() ?? '', { timer: timer.id }, undefined);
   }
 
   private record(
@@ -246,6 +258,7 @@ export class Scheduler {
     from: string,
     to: string,
     payload: Record<string, unknown> | undefined,
+    sent: number | undefined,
   ): void {
     const line: { -readonly [K in keyof TraceLine]: TraceLine[K] } = {
       step: this.stepCount,
@@ -257,6 +270,7 @@ export class Scheduler {
       to,
     };
     if (payload !== undefined) line.payload = payload;
+    if (sent !== undefined) line.sent = sent;
     if (this.effects.length > 0) {
       line.effects = this.effects;
       this.effects = [];

@@ -26,6 +26,8 @@ export interface TraceLine {
   readonly to: string;
   readonly payload?: Record<string, unknown>;
   readonly effects?: readonly Effect[];
+  /** Step during which the delivered message was posted (-1: during setup); absent for timers. */
+  readonly sent?: number;
 }
 
 export interface TraceOptions {
@@ -49,6 +51,7 @@ export function traceLineText(line: TraceLine): string {
   if (line.effects !== undefined) out += `,"effects":${canonicalJson(line.effects)}`;
   out += `,"event":${JSON.stringify(line.event)},"from":${JSON.stringify(line.from)}`;
   if (line.payload !== undefined) out += `,"payload":${canonicalJson(line.payload)}`;
+  if (line.sent !== undefined) out += `,"sent":${line.sent}`;
   out += `,"src":${JSON.stringify(line.src)},"step":${line.step},"t":${line.t}`;
   return `${out},"to":${JSON.stringify(line.to)}}`;
 }

@@ -12,6 +12,8 @@ export interface Envelope {
   /** systemId of the receiver. */
   readonly to: string;
   readonly msg: Msg;
+  /** Step during which it was posted (-1: before the first step, e.g. scenario setup). */
+  readonly sent: number;
 }
 
 /** An entry of the trace for state changes an actor underwent as a side effect of another's step. */
@@ -20,6 +22,8 @@ export interface Effect {
   readonly event: string;
   readonly from: string;
   readonly to: string;
+  /** The event's fields other than its type (e.g. a manager's `usage`), when it has any. */
+  readonly data?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
 /** Anything the scheduler can deliver messages to. Identified by a stable systemId, never a session id. */

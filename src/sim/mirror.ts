@@ -54,6 +54,19 @@ interface Entry {
   state: string;
 }
 
+/** The trace effect of one statechart event: the event's non-type fields travel as `data`. */
+function effectOf(actor: string, event: MirrorEvent, from: string, to: string): Effect {
+  let data: Record<string, string | number | boolean | null> | undefined;
+  for (const key in event) {
+    if (key === 'type') continue;
+    data ??= {};
+    data[key] = event[key] ?? null;
+  }
+  return data === undefined
+    ? { actor, event: event.type, from, to }
+    : { actor, event: event.type, from, to, data };
+}
+
 export interface Violation {
   readonly actor: string;
   readonly event: string;
@@ -101,7 +114,7 @@ export class Mirror {
       this.violations.push({ actor: id, event: event.type, state: entry.state });
     const from = entry.state;
     entry.state = stateString(after.value);
-    this.onEffect({ actor: id, event: event.type, from, to: entry.state });
+    this.onEffect(effectOf(id, event, from, entry.state));
   }
 
   /** Record an event a task sent to its own chart (tasks own their charts; the log wants them too). */

@@ -11,7 +11,7 @@ import { encodeToken } from '../../src/engine/token.ts';
 import { EXIT_CODE } from '../../src/engine/types.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/ttm-sim.js');
-const SEED1_SHA = '726b3d0838521736bee47d0462096e2f1ff4193a7916b8527d822f8bc56f24af';
+const SEED1_SHA = '98cd06c14dc783e33f74f68429c8f8ae4f71e002a0a059c22a29a4615209f5d7';
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
@@ -136,7 +136,11 @@ describe('ttm-sim charts', () => {
   test('charts prints Mermaid by default, each chart headed by its name', () => {
     const r = cli('charts');
     expect(r.code).toBe(0);
-    expect(r.stdout.startsWith('%% ttm_bo: drivers/gpu/drm/ttm/ttm_bo.c\n---\nconfig:\n  layout: dagre\n---\nstateDiagram-v2\n')).toBe(true);
+    expect(
+      r.stdout.startsWith(
+        '%% ttm_bo: drivers/gpu/drm/ttm/ttm_bo.c\n---\nconfig:\n  layout: dagre\n---\nstateDiagram-v2\n',
+      ),
+    ).toBe(true);
     expect(r.stdout.match(/^stateDiagram-v2$/gm)).toHaveLength(7);
   });
 });

@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { Bus } from '../../src/engine/bus.ts';
 import type { Envelope } from '../../src/engine/types.ts';
 
-const env = (to: string, seq = 0): Envelope => ({ seq, from: 'engine', to, msg: { type: 'task.run' } });
+const env = (to: string, seq = 0): Envelope => ({
+  seq,
+  from: 'engine',
+  to,
+  msg: { type: 'task.run' },
+  sent: -1,
+});
 
 describe('Bus', () => {
   it('delivers only to the handler attached at env.to', () => {

@@ -138,7 +138,7 @@ describe('Scheduler: enabled set and order', () => {
     sched.post('task:1', 'a', { type: 'fence.signaled', fence: 'f1' });
     sched.step();
     expect(sched.inbox('a')).toEqual([
-      { seq: 1, from: 'task:1', to: 'a', msg: { type: 'fence.signaled', fence: 'f1' } },
+      { seq: 1, from: 'task:1', to: 'a', msg: { type: 'fence.signaled', fence: 'f1' }, sent: -1 },
     ]);
     expect(sched.pendingCount()).toBe(1);
     expect(() => sched.inbox('zz')).toThrow(/'zz'/);
@@ -231,8 +231,8 @@ describe('Scheduler: trace lines', () => {
     sched.post('engine', 'bo:1', RUN);
     sched.run(10);
     expect(trace.lines()).toEqual([
-      '{"actor":"bo:1","event":"bo.reserve","from":"n0","payload":{"interruptible":true,"slow":false,"task":"task:0","ticket":null},"src":"task:0","step":0,"t":0,"to":"n1"}',
-      '{"actor":"bo:1","event":"task.run","from":"n1","src":"engine","step":1,"t":0,"to":"n2"}',
+      '{"actor":"bo:1","event":"bo.reserve","from":"n0","payload":{"interruptible":true,"slow":false,"task":"task:0","ticket":null},"sent":-1,"src":"task:0","step":0,"t":0,"to":"n1"}',
+      '{"actor":"bo:1","event":"task.run","from":"n1","sent":-1,"src":"engine","step":1,"t":0,"to":"n2"}',
     ]);
   });
 
@@ -305,7 +305,7 @@ describe('Scheduler: timers', () => {
     expect(log).toEqual(['task:0<timer.fire#0']);
     expect(trace.lines()).toEqual([
       `{"actor":"task:0","event":"timer","from":"n0","payload":{"timer":${id}},"src":"clock","step":0,"t":30,"to":"n0"}`,
-      '{"actor":"task:0","event":"timer.fire","from":"n0","payload":{"timer":7},"src":"clock","step":1,"t":30,"to":"n1"}',
+      '{"actor":"task:0","event":"timer.fire","from":"n0","payload":{"timer":7},"sent":0,"src":"clock","step":1,"t":30,"to":"n1"}',
     ]);
   });
 

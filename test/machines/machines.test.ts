@@ -244,12 +244,14 @@ describe('Mirror', () => {
         event: 'bo.init',
         from: 'lifecycle.allocated placement.unplaced pin.unpinned',
         to: 'lifecycle.initialized placement.unplaced pin.unpinned',
+        data: { boType: 'device' },
       },
       {
         actor: 'bo:0',
         event: 'bo.placed',
         from: 'lifecycle.initialized placement.unplaced pin.unpinned',
         to: 'lifecycle.initialized placement.placed.vram pin.unpinned',
+        data: { memType: 2, res: 'res:0' },
       },
     ]);
     expect(m.violations).toEqual([]);
@@ -263,8 +265,8 @@ describe('Mirror', () => {
     m.emit('resource', 'res:0', { type: 'res.init', memType: 2, bo: 'bo:0' });
     expect(m.violations).toEqual([{ actor: 'res:0', event: 'res.init', state: 'onLru' }]);
     expect(effects).toEqual([
-      { actor: 'res:0', event: 'res.init', from: 'allocated', to: 'onLru' },
-      { actor: 'res:0', event: 'res.init', from: 'onLru', to: 'onLru' },
+      { actor: 'res:0', event: 'res.init', from: 'allocated', to: 'onLru', data: { memType: 2, bo: 'bo:0' } },
+      { actor: 'res:0', event: 'res.init', from: 'onLru', to: 'onLru', data: { memType: 2, bo: 'bo:0' } },
     ]);
     expect(m.counts.get('res.init')).toBe(2);
   });

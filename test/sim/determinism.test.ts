@@ -55,6 +55,6 @@ describe(`determinism over ${SEEDS} seeds of ${DEFAULT_SCENARIO}`, () => {
   test('seed 1 has a pinned trace hash (changes only when the model or engine changes)', () => {
     const d = main[1]!;
     expect(d.steps).toBe(171);
-    expect(d.traceSha256).toBe('726b3d0838521736bee47d0462096e2f1ff4193a7916b8527d822f8bc56f24af');
+    expect(d.traceSha256).toBe('98cd06c14dc783e33f74f68429c8f8ae4f71e002a0a059c22a29a4615209f5d7');
   });
 });
