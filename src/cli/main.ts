@@ -5,12 +5,13 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeToken, describeHash, STRATEGIES, type StrategyName, scenarioHash } from '../engine/token.ts';
-import { firstDivergence } from '../engine/trace.ts';
+import { firstDivergence, type TraceLine } from '../engine/trace.ts';
 import { EXIT_CODE } from '../engine/types.ts';
 import { type RunResult, runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { DEFAULT_SCENARIO, findScenario, SCENARIOS } from '../sim/scenarios/index.ts';
 import { CHART_EXTENSION, CHART_FORMATS, CHARTS, exportChart } from '../viz/charts.ts';
+import { toPerfetto } from '../viz/perfetto.ts';
 import { fail, UsageError } from './errors.ts';
 import { jsonResult, summary } from './format.ts';
 
@@ -27,6 +28,7 @@ Commands:
   selfcheck  run a token twice, name the first divergence ttm-sim selfcheck <token>
   scenarios  list the built-in scenarios                  ttm-sim scenarios
   charts     export the statecharts (Mermaid, SCXML, JSON)  ttm-sim charts --out charts/
+  trace      write a run as a Perfetto / Chrome trace       ttm-sim trace <token> --perfetto run.json
 
 Every run prints a token: one line holding the format version, seed, strategy and scenario hash.
 The same token always gives the same trace (same SHA-256), on any machine.
@@ -57,6 +59,14 @@ task, gpu_ring). Mermaid is stateDiagram-v2 (GitHub renders it), SCXML is W3C St
 the machine configuration that the Stately tools accept.
   --format F        mermaid (default), scxml or json
   --out DIR         write one file per chart (<name>.mmd / .scxml / .json) instead of printing them`,
+  trace: `Usage: ttm-sim trace TOKEN --perfetto FILE
+
+Replays a token and writes its interleaving as Chrome / Perfetto Trace Event JSON (open it in
+ui.perfetto.dev or chrome://tracing): a track per actor, a slice per delivered message, the edges the
+kernel took on other objects as slices on their tracks, arrows from the step that sent each message to
+the step that delivered it, counter tracks of memory usage per manager, and a failing check as an
+instant event. One step is 10 µs of virtual time; the same token always gives the same bytes.
+  --perfetto FILE   where to write the JSON (written atomically)`,
   scenarios: `Usage: ttm-sim scenarios [--json]
 
 Lists the built-in scenarios with a one-line description and their configuration hash.`,
@@ -87,16 +97,21 @@ function scenarioByName(name: string): Scenario {
   return s;
 }
 
-function writeTrace(file: string, r: RunResult): void {
+/** Write via a temporary file and a rename, so a file that exists is complete. */
+function writeAtomically(file: string, text: string): void {
   const path = resolve(file);
   try {
     mkdirSync(dirname(path), { recursive: true });
     const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, r.trace === null ? '' : `${r.trace.join('\n')}\n`);
+    writeFileSync(tmp, text);
     renameSync(tmp, path);
   } catch (err) {
-    fail(`cannot write the trace to ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    fail(`cannot write ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+function writeTrace(file: string, r: RunResult): void {
+  writeAtomically(file, r.trace === null ? '' : `${r.trace.join('\n')}\n`);
 }
 
 function report(r: RunResult, json: boolean, title: string, trace: string | undefined): number {
@@ -275,19 +290,33 @@ function cmdCharts(args: string[]): number {
     }
     return 0;
   }
-  const dir = resolve(values.out);
-  try {
-    mkdirSync(dir, { recursive: true });
-    for (const c of CHARTS) {
-      const path = resolve(dir, `${c.name}.${CHART_EXTENSION[format]}`);
-      writeFileSync(`${path}.tmp-${process.pid}`, exportChart(c.machine, format));
-      renameSync(`${path}.tmp-${process.pid}`, path);
-      process.stdout.write(`${path}\n`);
-    }
-  } catch (err) {
-    fail(`cannot write the charts to ${values.out}: ${err instanceof Error ? err.message : String(err)}`);
+  for (const c of CHARTS) {
+    const path = resolve(values.out, `${c.name}.${CHART_EXTENSION[format]}`);
+    writeAtomically(path, exportChart(c.machine, format));
+    process.stdout.write(`${path}\n`);
   }
   return 0;
+}
+
+function cmdTrace(args: string[]): number {
+  const { values, positionals } = guarded('trace', () =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: { perfetto: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }),
+  );
+  if (values.help) return help('trace');
+  if (positionals.length > 1) fail(`trace: expected one TOKEN, got ${positionals.length} arguments`);
+  const d = decode(positionals[0], 'trace');
+  if (values.perfetto === undefined)
+    fail("trace: --perfetto FILE is required (the output file); see 'ttm-sim trace --help'");
+  const r = runDecoded(d, true);
+  const lines = (r.trace ?? []).map((l) => JSON.parse(l) as TraceLine);
+  const json = toPerfetto({ lines, failure: r.failure, token: r.token, traceSha256: r.traceSha256 });
+  writeAtomically(values.perfetto, json);
+  process.stdout.write(`wrote ${values.perfetto}: ${r.steps} steps, outcome ${r.outcome}\n`);
+  return EXIT_CODE[r.outcome];
 }
 
 function help(topic: string): number {
@@ -301,6 +330,7 @@ const COMMANDS: Record<string, (args: string[]) => number> = {
   selfcheck: cmdSelfcheck,
   scenarios: cmdScenarios,
   charts: cmdCharts,
+  trace: cmdTrace,
 };
 
 export function main(argv: string[]): number {

@@ -145,6 +145,23 @@ describe('ttm-sim charts', () => {
   });
 });
 
+describe('ttm-sim trace', () => {
+  test('trace TOKEN --perfetto FILE writes Trace Event JSON, identical bytes on a second run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ttm-sim-perfetto-'));
+    const token = String(json('run', '--seed', '1').value.token);
+    const a = cli('trace', token, '--perfetto', join(dir, 'a.json'));
+    const b = cli('trace', token, '--perfetto', join(dir, 'b.json'));
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(`wrote ${join(dir, 'a.json')}: 171 steps, outcome pass\n`);
+    const bytes = readFileSync(join(dir, 'a.json'));
+    expect(bytes).toEqual(readFileSync(join(dir, 'b.json')));
+    expect(b.code).toBe(0);
+    expect(
+      (JSON.parse(bytes.toString('utf8')) as { traceEvents: unknown[] }).traceEvents.length,
+    ).toBeGreaterThan(171);
+  });
+});
+
 describe('ttm-sim bad input: one line on stderr, exit 2, no stack trace', () => {
   const good = encodeToken({ seed: 1n, strategy: 'random', scenarioHash: '95ef300a'.padEnd(32, '0') });
 
@@ -158,6 +175,11 @@ describe('ttm-sim bad input: one line on stderr, exit 2, no stack trace', () => 
   test('unknown chart format', () =>
     expectBadInput(cli('charts', '--format', 'dot'), '--format must be one of mermaid, scxml, json'));
   test('missing token', () => expectBadInput(cli('replay'), 'missing TOKEN'));
+  test('trace without --perfetto', () =>
+    expectBadInput(
+      cli('trace', encodeToken({ seed: 1n, strategy: 'random', scenarioHash: '95ef300a'.padEnd(32, '0') })),
+      '--perfetto FILE is required',
+    ));
   test('truncated token', () => expectBadInput(cli('replay', good.slice(0, 12)), 'token is truncated'));
   test('bad checksum', () => {
     const mid = Math.floor(good.length / 2);

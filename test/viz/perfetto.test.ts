@@ -1,0 +1,99 @@
+// Perfetto / Chrome Trace Event JSON: required fields per phase, flows that join a sender's slice to
+// the receiver's, memory counters, the failing check as an instant event, and identical bytes for one
+// token.
+
+import { describe, expect, test } from 'vitest';
+import type { TraceLine } from '../../src/engine/trace.ts';
+import { runScenario } from '../../src/sim/run.ts';
+import { findScenario } from '../../src/sim/scenarios/index.ts';
+import { STEP_US, type TraceEvent, toPerfetto } from '../../src/viz/perfetto.ts';
+
+function perfetto(scenario: string, seed: bigint): { json: string; events: TraceEvent[]; steps: number } {
+  const r = runScenario(findScenario(scenario)!, { seed, keepTrace: true });
+  const lines = (r.trace ?? []).map((l) => JSON.parse(l) as TraceLine);
+  const json = toPerfetto({ lines, failure: r.failure, token: r.token, traceSha256: r.traceSha256 });
+  return { json, events: (JSON.parse(json) as { traceEvents: TraceEvent[] }).traceEvents, steps: r.steps };
+}
+
+/** The trace event format's required fields, per phase. */
+function formatProblems(e: TraceEvent): string[] {
+  const p: string[] = [];
+  const need = (field: keyof TraceEvent, type: string) => {
+    if (typeof e[field] !== type) p.push(`${e.ph} ${e.name}: ${String(field)} must be a ${type}`);
+  };
+  need('name', 'string');
+  need('pid', 'number');
+  need('tid', 'number');
+  if (e.ph !== 'M') need('ts', 'number');
+  if (e.ph === 'X') need('dur', 'number');
+  if (e.ph === 'M' && typeof (e.args as { name?: unknown } | undefined)?.name !== 'string')
+    p.push('M without args.name');
+  if (e.ph === 'C' && !Object.values(e.args ?? {}).every((v) => typeof v === 'number'))
+    p.push('C with a non-number series');
+  if ((e.ph === 's' || e.ph === 'f') && typeof e.id !== 'number') p.push(`${e.ph} without id`);
+  if (e.ph === 'f' && e.bp !== 'e') p.push('f without bp "e"');
+  if (e.ph === 'i' && !['g', 'p', 't'].includes(e.s ?? '')) p.push('i without scope');
+  return p;
+}
+
+describe('perfetto', () => {
+  const run = perfetto('vram-pressure', 1n);
+
+  test('every event has the fields its phase requires', () => {
+    expect(run.events.flatMap(formatProblems)).toEqual([]);
+  });
+
+  test('one X slice per delivered message on the receiver track, plus thread names for every actor', () => {
+    const slices = run.events.filter((e) => e.ph === 'X' && !String(e.cat).startsWith('effect.'));
+    expect(slices).toHaveLength(run.steps);
+    expect(slices.map((e) => e.ts)).toEqual(Array.from({ length: run.steps }, (_, k) => k * STEP_US));
+    const names = run.events
+      .filter((e) => e.name === 'thread_name')
+      .map((e) => (e.args as { name: string }).name);
+    expect(names).toContain('task:client0');
+    expect(names).toContain('device:0/man2');
+  });
+
+  test('every flow start lies inside a slice of the sender track and has exactly one end', () => {
+    const starts = run.events.filter((e) => e.ph === 's');
+    const ends = run.events.filter((e) => e.ph === 'f');
+    expect(starts.length).toBeGreaterThan(50);
+    expect(ends.map((e) => e.id)).toEqual(starts.map((e) => e.id));
+    const slices = run.events.filter((e) => e.ph === 'X');
+    for (const s of starts) {
+      const inside = slices.some((x) => x.tid === s.tid && x.ts! <= s.ts! && s.ts! < x.ts! + x.dur!);
+      expect(inside).toBe(true);
+    }
+  });
+
+  test('VRAM usage is a counter track whose last value is 0 (everything freed)', () => {
+    const vram = run.events.filter((e) => e.ph === 'C' && e.name === 'device:0 vram bytes');
+    expect(vram.length).toBeGreaterThan(5);
+    expect((vram.at(-1)!.args as { bytes: number }).bytes).toBe(0);
+    expect(Math.max(...vram.map((e) => (e.args as { bytes: number }).bytes))).toBeLessThanOrEqual(256 * 1024);
+  });
+
+  test('the same token gives byte-identical JSON', () => {
+    expect(perfetto('vram-pressure', 1n).json).toBe(run.json);
+  });
+
+  test('a deadlock is a global instant event at the failing step', () => {
+    const dead = perfetto('abba-deadlock', 0n);
+    const instants = dead.events.filter((e) => e.ph === 'i');
+    expect(instants).toEqual([
+      {
+        name: 'liveness.deadlock',
+        ph: 'i',
+        s: 'g',
+        pid: 1,
+        tid: expect.any(Number),
+        ts: dead.steps * STEP_US,
+        args: {
+          kind: 'liveness',
+          message:
+            'deadlock: task:ab waits for bo:1/resv held by task:ba → task:ba waits for bo:0/resv held by task:ab',
+        },
+      },
+    ]);
+  });
+});
