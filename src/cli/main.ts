@@ -308,9 +308,9 @@ function cmdTrace(args: string[]): number {
   );
   if (values.help) return help('trace');
   if (positionals.length > 1) fail(`trace: expected one TOKEN, got ${positionals.length} arguments`);
-  const d = decode(positionals[0], 'trace');
   if (values.perfetto === undefined)
     fail("trace: --perfetto FILE is required (the output file); see 'ttm-sim trace --help'");
+  const d = decode(positionals[0], 'trace');
   const r = runDecoded(d, true);
   const lines = (r.trace ?? []).map((l) => JSON.parse(l) as TraceLine);
   const json = toPerfetto({ lines, failure: r.failure, token: r.token, traceSha256: r.traceSha256 });
