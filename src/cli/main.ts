@@ -12,6 +12,7 @@ import type { Scenario } from '../sim/scenario.ts';
 import { DEFAULT_SCENARIO, findScenario, SCENARIOS } from '../sim/scenarios/index.ts';
 import { CHART_EXTENSION, CHART_FORMATS, CHARTS, exportChart } from '../viz/charts.ts';
 import { toPerfetto } from '../viz/perfetto.ts';
+import { renderViewer } from '../viz/viewer.ts';
 import { fail, UsageError } from './errors.ts';
 import { jsonResult, summary } from './format.ts';
 
@@ -29,6 +30,7 @@ Commands:
   scenarios  list the built-in scenarios                  ttm-sim scenarios
   charts     export the statecharts (Mermaid, SCXML, JSON)  ttm-sim charts --out charts/
   trace      write a run as a Perfetto / Chrome trace       ttm-sim trace <token> --perfetto run.json
+  view       write an offline HTML viewer of a run          ttm-sim view <token> --out run.html
 
 Every run prints a token: one line holding the format version, seed, strategy and scenario hash.
 The same token always gives the same trace (same SHA-256), on any machine.
@@ -67,6 +69,13 @@ kernel took on other objects as slices on their tracks, arrows from the step tha
 the step that delivered it, counter tracks of memory usage per manager, and a failing check as an
 instant event. One step is 10 µs of virtual time; the same token always gives the same bytes.
   --perfetto FILE   where to write the JSON (written atomically)`,
+  view: `Usage: ttm-sim view TOKEN --out FILE.html
+
+Replays a token and writes one self-contained HTML file that works offline (file://, no network): the
+statechart of the selected actor with the states active at the selected step highlighted, a timeline of
+the interleaving (one lane per actor), a step slider and keyboard stepping (arrows, PgUp/PgDn, Home/End),
+the step's message, payload and effects, and the failing check marked with a jump to it.
+  --out FILE        where to write the HTML (written atomically)`,
   scenarios: `Usage: ttm-sim scenarios [--json]
 
 Lists the built-in scenarios with a one-line description and their configuration hash.`,
@@ -319,6 +328,34 @@ function cmdTrace(args: string[]): number {
   return EXIT_CODE[r.outcome];
 }
 
+function cmdView(args: string[]): number {
+  const { values, positionals } = guarded('view', () =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }),
+  );
+  if (values.help) return help('view');
+  if (positionals.length > 1) fail(`view: expected one TOKEN, got ${positionals.length} arguments`);
+  if (values.out === undefined)
+    fail("view: --out FILE.html is required (the output file); see 'ttm-sim view --help'");
+  const d = decode(positionals[0], 'view');
+  const r = runDecoded(d, true);
+  const lines = (r.trace ?? []).map((l) => JSON.parse(l) as TraceLine);
+  const html = renderViewer({
+    title: `ttm-sim ${d.scenario.name} --seed ${d.seed} --strategy ${d.strategy}`,
+    token: r.token,
+    traceSha256: r.traceSha256,
+    outcome: r.outcome,
+    failure: r.failure,
+    lines,
+  });
+  writeAtomically(values.out, html);
+  process.stdout.write(`wrote ${values.out}: ${r.steps} steps, outcome ${r.outcome}\n`);
+  return EXIT_CODE[r.outcome];
+}
+
 function help(topic: string): number {
   process.stdout.write(`${HELP[topic] ?? HELP.main}\n`);
   return 0;
@@ -331,6 +368,7 @@ const COMMANDS: Record<string, (args: string[]) => number> = {
   scenarios: cmdScenarios,
   charts: cmdCharts,
   trace: cmdTrace,
+  view: cmdView,
 };
 
 export function main(argv: string[]): number {
