@@ -162,6 +162,20 @@ describe('ttm-sim trace', () => {
   });
 });
 
+describe('ttm-sim view', () => {
+  test('view TOKEN --out FILE writes one HTML file embedding the run; a failing run keeps its exit code', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ttm-sim-view-'));
+    const token = String(json('run', '--scenario', 'abba-deadlock', '--seed', '0').value.token);
+    const r = cli('view', token, '--out', join(dir, 'dead.html'));
+    expect(r.code).toBe(EXIT_CODE.liveness);
+    expect(r.stdout).toBe(`wrote ${join(dir, 'dead.html')}: 6 steps, outcome liveness\n`);
+    const html = readFileSync(join(dir, 'dead.html'), 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).toContain(token);
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+  });
+});
+
 describe('ttm-sim bad input: one line on stderr, exit 2, no stack trace', () => {
   const good = encodeToken({ seed: 1n, strategy: 'random', scenarioHash: '95ef300a'.padEnd(32, '0') });
 
@@ -175,6 +189,7 @@ describe('ttm-sim bad input: one line on stderr, exit 2, no stack trace', () => 
   test('unknown chart format', () =>
     expectBadInput(cli('charts', '--format', 'dot'), '--format must be one of mermaid, scxml, json'));
   test('missing token', () => expectBadInput(cli('replay'), 'missing TOKEN'));
+  test('view without --out', () => expectBadInput(cli('view', 'x'), '--out FILE.html is required'));
   test('trace without --perfetto', () =>
     expectBadInput(
       cli('trace', encodeToken({ seed: 1n, strategy: 'random', scenarioHash: '95ef300a'.padEnd(32, '0') })),
