@@ -3,6 +3,7 @@
 // walker, multihop bouncing, release with zombies and delayed delete, and evict_all.
 // Simplified: no dmem cgroups, no vma offset manager beyond a counter, no io_mem reservation.
 
+import type { CpuMapping } from './bo_vm.ts';
 import {
   type BoType,
   PAGE_SIZE,
@@ -73,6 +74,8 @@ export class BufferObject {
   destroyed = false;
   /** Times ttm_bo_unmap_virtual zapped the CPU mappings (every move does it first). */
   unmapCount = 0;
+  /** The CPU mappings (VMAs) of this BO's mmap offset (bo_vm.ts). */
+  readonly mappings = new Set<CpuMapping>();
 
   constructor(
     readonly id: string,
@@ -188,9 +191,10 @@ export function* ttmBoWaitCtx(bo: BufferObject, ctx: OperationCtx): KGen<number>
   return 0;
 }
 
-/** ttm_bo_unmap_virtual: zap every CPU mapping of the BO (before any move, swapout or shrink). */
+/** ttm_bo_unmap_virtual: zap every PTE of every CPU mapping of the BO (before any move, swapout or shrink). */
 export function ttmBoUnmapVirtual(bo: BufferObject): void {
   bo.unmapCount += 1;
+  for (const vma of bo.mappings) vma.zap();
   bo.bdev.env.emit('bo', bo.id, { type: 'bo.unmap' });
 }
 

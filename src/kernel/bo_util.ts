@@ -16,6 +16,7 @@ import {
   ttmBoTtDestroy,
 } from './bo.ts';
 import { TTM_TT_FLAG_SWAPPED } from './constants.ts';
+import { copyPages } from './content.ts';
 import type { KGen } from './env.ts';
 import { EBUSY, EINVAL } from './errno.ts';
 import { type DmaFence, dmaFenceIsLater } from './fence.ts';
@@ -68,6 +69,11 @@ export function* ttmBoMoveMemcpy(bo: BufferObject, ctx: OperationCtx, dstMem: Re
     if (ret !== 0) return ret;
   }
   yield { kind: 'yield', label: 'bo.memcpy' };
+  // Between two tt placements the pages are the same frames (nothing to copy); otherwise copy, or
+  // clear where the source has no memory.
+  const srcUseTt = bo.bdev.manager(src.memType)?.useTt ?? false;
+  if (!(srcUseTt && dstMan?.useTt === true))
+    copyPages(bo, { res: src, tt: bo.ttm }, { res: dstMem, tt: bo.ttm });
   yield* ttmBoMoveSyncCleanup(bo, dstMem);
   return 0;
 }

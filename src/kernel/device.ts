@@ -2,6 +2,7 @@
 // delete workqueue and membership of the global device list (used by global swapout).
 
 import type { BufferObject } from './bo.ts';
+import type { CpuMapping } from './bo_vm.ts';
 import { TTM_NUM_MEM_TYPES, TTM_PL_SYSTEM } from './constants.ts';
 import type { KernelEnv, KGen } from './env.ts';
 import { EINVAL } from './errno.ts';
@@ -77,6 +78,10 @@ export class Device {
   global: TtmGlobal | null = null;
   /** The IOMMU this device's DMA goes through; null = direct mapping (DMA address = frame number). */
   iommu: Iommu | null = null;
+  /** drm_dev_unplug happened: drm_dev_enter fails, CPU faults get the dummy page (bo_vm.ts). */
+  unplugged = false;
+  /** The VMAs of dev_mapping (its i_mmap): every CPU mapping of this device's BOs (bo_vm.ts). */
+  readonly vmas = new Set<CpuMapping>();
 
   constructor(
     readonly id: string,

@@ -3,6 +3,8 @@
 // frames as the page allocator hands them out. Data loss, stale reads and leaks between BOs are
 // detectable because contents travel with copies and are cleared when asked, not assumed.
 // Simplified: no zones or NUMA; a block allocator over an address-ordered free map stands in for buddy.
+// Frame 0 is reserved (never handed out, not counted as used), as the first page of physical memory is
+// on x86, so a frame number or direct-mapped DMA address is never 0 (NULL).
 
 import { ENOMEM } from './errno.ts';
 import { RangeAllocator, type RangeNode } from './range_allocator.ts';
@@ -23,16 +25,21 @@ export class Ram {
   failNextAllocs = 0;
   /** Linear-map caching changes (each a TLB shootdown on real hardware). */
   cachingChanges = 0;
+  /** Frame 0, never handed out. */
+  private readonly reserved: number;
 
   constructor(readonly totalPages: number) {
     this.mm = new RangeAllocator(totalPages);
     this.content = new Uint32Array(totalPages);
     this.priv = new Int32Array(totalPages);
     this.caching = new Uint8Array(totalPages);
+    if (totalPages > 0) this.mm.insert(1, 1, 0, 1, 'best');
+    this.reserved = totalPages > 0 ? 1 : 0;
   }
 
+  /** Frames handed out by allocPages and not freed (the reserved frame 0 is not counted). */
   get usedPages(): number {
-    return this.mm.usedPages;
+    return this.mm.usedPages - this.reserved;
   }
 
   get freeCount(): number {
@@ -128,6 +135,17 @@ export class Ram {
     }
     if (changed) this.cachingChanges += 1;
   }
+
+  /** set_pages_array_{wb,wc,uc} on an array of (not necessarily contiguous) frames: one change if any. */
+  setCachingPages(pfns: readonly number[], caching: PageCaching): void {
+    const code = CACHING_CODES.indexOf(caching);
+    let changed = false;
+    for (const pfn of pfns) {
+      if (this.caching[pfn] !== code) changed = true;
+      this.caching[pfn] = code;
+    }
+    if (changed) this.cachingChanges += 1;
+  }
 }
 
 /** A 32-bit content word for page `index` of object `owner` at `version` (FNV-1a, for test data). */
@@ -138,5 +156,5 @@ export function pageContent(owner: string, index: number, version: number): numb
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 0) | 1;
+  return (h | 1) >>> 0;
 }

@@ -434,10 +434,16 @@ export const sysManagerFunc: ManagerFunc = {
 
 export class RangeManager extends ResourceManager {
   readonly mm: RangeAllocator;
+  /**
+   * Device memory (a manager without tts, e.g. VRAM) has contents of its own: one word per page,
+   * kept when a resource is freed (stale data stays until overwritten, as in real VRAM).
+   */
+  readonly content: Uint32Array | null;
 
   constructor(bdev: Device, memType: number, useTt: boolean, sizeBytes: number) {
     super(bdev, memType, useTt, sizeBytes, rangeManagerFunc);
     this.mm = new RangeAllocator(Math.floor(sizeBytes / PAGE_SIZE));
+    this.content = useTt ? null : new Uint32Array(this.mm.sizePages);
   }
 }
 

@@ -12,6 +12,7 @@ import {
   TTM_PL_TT,
   TTM_PL_VRAM,
 } from './constants.ts';
+import { copyPages } from './content.ts';
 import {
   Device,
   type DeviceFuncs,
@@ -78,6 +79,8 @@ export function simDeviceFuncs(copyRing: () => FenceTimeline): DeviceFuncs {
         return 0;
       }
       if (pair.includes(TTM_PL_VRAM) && pair.includes(TTM_PL_TT)) {
+        // The copy engine moves the data; the CPU may only look after the fence (faults wait for it).
+        copyPages(bo, { res: old, tt: bo.ttm }, { res: newMem, tt: bo.ttm });
         const fence = copyRing().emit();
         return yield* ttmBoMoveAccelCleanup(bo, fence, evict, true, newMem);
       }

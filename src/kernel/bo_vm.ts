@@ -1,0 +1,318 @@
+// ttm_bo_vm.c: CPU mappings of buffer objects and the page-fault handler that fills them. A fault
+// trylocks the BO's reservation (waiting for the holder without the mmap lock and asking for a retry
+// when it may), waits for pipelined moves (KERNEL fences), populates the tt and installs up to 16 PTEs
+// itself (check-and-set: a PTE somebody else installed is left alone), then returns VM_FAULT_NOPAGE.
+// Every move, swapout and shrink zaps the PTEs first (ttm_bo_unmap_virtual in bo.ts), under the resv
+// the fault needs to install them, so a PTE never outlives the memory it points at.
+// Simplified: a VMA (`CpuMapping`) is one mmap of one BO, addressed in BO pages (the kernel's
+// page_offset: address-derived offset plus vm_pgoff minus the BO's mmap offset); no mmap_lock (its
+// drop on the retry paths is implicit), no vm_ops override, no ttm_bo_vm_open (fork / VMA split) and no
+// ttm_bo_vm_access. No io_mem_reserve: a resource of a manager without a tt (VRAM) is iomem and its PTEs
+// point at the resource's start + offset in that manager's aperture; a fault on a BO with no resource
+// returns SIGBUS where the kernel would dereference NULL. drm_dev_enter is the device's `unplugged` flag.
+
+import { type BufferObject, ttmBoGet, ttmBoPopulate, ttmBoPut } from './bo.ts';
+import { type Caching, pfnUp, TTM_TT_FLAG_EXTERNAL, TTM_TT_FLAG_EXTERNAL_MAPPABLE } from './constants.ts';
+import type { Device } from './device.ts';
+import type { KGen } from './env.ts';
+import { EAGAIN, EINTR, EINVAL, ENOMEM, ERESTARTSYS } from './errno.ts';
+import { operationCtx } from './placement.ts';
+import { DmaResvUsage, dmaResvLock, dmaResvWaitTimeout } from './resv.ts';
+
+/** TTM_BO_VM_NUM_PREFAULT: PTEs a fault installs at most, from the faulting page on. */
+export const TTM_BO_VM_NUM_PREFAULT = 16;
+
+/** vm_fault_t values the TTM fault path returns (VM_FAULT_NOPAGE, _RETRY, _SIGBUS, _OOM). */
+export type VmFault = 'NOPAGE' | 'RETRY' | 'SIGBUS' | 'OOM';
+
+/** vmf->flags, the bits ttm_bo_vm.c looks at. */
+export interface FaultFlags {
+  /** FAULT_FLAG_ALLOW_RETRY and not FAULT_FLAG_TRIED: `fault_flag_allow_retry_first()`. */
+  readonly allowRetry: boolean;
+  /** FAULT_FLAG_RETRY_NOWAIT: may ask for a retry but must not sleep first. */
+  readonly retryNowait: boolean;
+  /**
+   * FAULT_FLAG_INTERRUPTIBLE. Kept for the core mm's sake; ttm_bo_vm.c does not read it: its resv lock,
+   * fence wait and populate are interruptible whatever the flag says.
+   */
+  readonly interruptible: boolean;
+}
+
+/** What a PTE maps: a page of the BO's tt, a page of a memory type's aperture, or the dummy page. */
+export type PteKind = 'page' | 'iomem' | 'dummy';
+
+/** One page table entry of a VMA (the pfn and the caching bits of its pgprot). */
+export interface Pte {
+  readonly kind: PteKind;
+  /** Page frame number ('page', 'dummy') or page index in the memory type's aperture ('iomem'). */
+  readonly pfn: number;
+  /** Memory type of the BO's resource when the PTE was made; null for the dummy page. */
+  readonly memType: number | null;
+  readonly caching: Caching;
+}
+
+/** A PTE change of a VMA: installed, found present (left alone), or zapped. */
+export interface PteEvent {
+  readonly op: 'install' | 'present' | 'zap';
+  readonly page: number;
+  /** The task that did it (`current`). */
+  readonly task: string;
+}
+
+/** How a BO is mmapped: the vm_flags that matter and the range of BO pages the VMA covers. */
+export interface MmapArgs {
+  /** VM_SHARED (MAP_SHARED). Default true. */
+  readonly shared?: boolean;
+  /** VM_MAYWRITE (the file is open for writing). Default true. */
+  readonly mayWrite?: boolean;
+  /** First BO page the VMA maps (vm_pgoff relative to the BO's mmap offset). Default 0. */
+  readonly pgoff?: number;
+  /** vma_pages(vma). Default: the BO's size in pages. Not checked against the BO (drm_gem_mmap does). */
+  readonly numPages?: number;
+}
+
+/** A VMA of one mmap of a BO by one process, with its page table: BO page offset → PTE. */
+export class CpuMapping {
+  readonly ptes = new Map<number, Pte>();
+  readonly log: PteEvent[] = [];
+  /** Set by ttm_bo_vm_close; a closed VMA takes no faults. */
+  closed = false;
+  /** Fault injection: inserts at these BO pages fail with VM_FAULT_OOM (page table allocation). */
+  readonly failInsertPages = new Set<number>();
+
+  constructor(
+    readonly id: string,
+    readonly bo: BufferObject,
+    /** First BO page mapped. */
+    readonly pgoff: number,
+    readonly numPages: number,
+  ) {}
+
+  /** One past the last BO page mapped (the fault path's page_last). */
+  get pageLast(): number {
+    return this.pgoff + this.numPages;
+  }
+
+  /** unmap_mapping_range over this VMA: drop every PTE. Returns the number of PTEs zapped. */
+  zap(): number {
+    const n = this.ptes.size;
+    if (n === 0) return 0;
+    const task = this.bo.bdev.env.current();
+    for (const page of [...this.ptes.keys()].sort((a, b) => a - b)) this.log.push({ op: 'zap', page, task });
+    this.ptes.clear();
+    return n;
+  }
+}
+
+/** is_cow_mapping: private and writable. */
+function isCowMapping(shared: boolean, mayWrite: boolean): boolean {
+  return !shared && mayWrite;
+}
+
+/**
+ * ttm_bo_mmap_obj: set up a VMA over `bo`. The VMA owns a BO reference (dropped by ttm_bo_vm_close) and
+ * joins the BO's and the device address space's mappings, so ttm_bo_unmap_virtual and drm_dev_unplug
+ * zap it. Returns the mapping, or -EINVAL for a copy-on-write (private, writable) mapping.
+ */
+export function ttmBoMmapObj(bo: BufferObject, args: MmapArgs = {}): CpuMapping | number {
+  if (isCowMapping(args.shared ?? true, args.mayWrite ?? true)) return -EINVAL;
+  ttmBoGet(bo);
+  const bdev = bo.bdev;
+  const vma = new CpuMapping(
+    `vma:${bdev.env.nextId('vma')}`,
+    bo,
+    args.pgoff ?? 0,
+    args.numPages ?? pfnUp(bo.size) - (args.pgoff ?? 0),
+  );
+  bo.mappings.add(vma);
+  bdev.vmas.add(vma);
+  return vma;
+}
+
+/**
+ * ttm_bo_vm_close, after what munmap does first: zap the VMA's PTEs and unlink it from the BO's and the
+ * device's mappings; then drop the VMA's BO reference (which may release the BO).
+ */
+export function* ttmBoVmClose(vma: CpuMapping): KGen<void> {
+  if (vma.closed) throw new Error(`ttm_bo_vm_close: ${vma.id} closed twice`);
+  vma.zap();
+  vma.closed = true;
+  vma.bo.mappings.delete(vma);
+  vma.bo.bdev.vmas.delete(vma);
+  yield* ttmBoPut(vma.bo);
+}
+
+/**
+ * drm_dev_unplug: the device is gone; from now on faults map the dummy page (drm_dev_enter fails), and
+ * every user mapping of the device is zapped (unmap_mapping_range over the whole device address space).
+ */
+export function drmDevUnplug(bdev: Device): void {
+  bdev.unplugged = true;
+  for (const vma of bdev.vmas) vma.zap();
+}
+
+/**
+ * vmf_insert_pfn_prot: install `pte` at BO page `page` unless a PTE is there already, which is left as it
+ * is (another thread won the race). Returns NOPAGE in both cases, SIGBUS for a page outside the VMA,
+ * OOM when the page table cannot be allocated (injected with `failInsertPages`).
+ */
+export function vmfInsertPfnProt(vma: CpuMapping, page: number, pte: Pte): VmFault {
+  if (page < vma.pgoff || page >= vma.pageLast) return 'SIGBUS';
+  if (vma.failInsertPages.has(page)) return 'OOM';
+  const task = vma.bo.bdev.env.current();
+  if (vma.ptes.has(page)) {
+    vma.log.push({ op: 'present', page, task });
+    return 'NOPAGE';
+  }
+  vma.ptes.set(page, pte);
+  vma.log.push({ op: 'install', page, task });
+  return 'NOPAGE';
+}
+
+/**
+ * ttm_bo_vm_reserve: lock the BO's resv for a fault. Returns null with the resv held, or (resv not held):
+ * RETRY on contention when a retry is allowed (after sleeping until the holder is done, holding a BO
+ * reference meanwhile, unless RETRY_NOWAIT), NOPAGE when a non-retryable blocking lock is interrupted,
+ * SIGBUS for an imported (EXTERNAL) tt that is not EXTERNAL_MAPPABLE.
+ */
+export function* ttmBoVmReserve(bo: BufferObject, flags: FaultFlags): KGen<VmFault | null> {
+  const resv = bo.resv;
+  if (!resv.trylock(bo.bdev.env.current())) {
+    if (flags.allowRetry) {
+      if (!flags.retryNowait) {
+        ttmBoGet(bo);
+        const ret = yield* dmaResvLock(resv, null, true);
+        if (ret === 0) resv.unlock();
+        yield* ttmBoPut(bo);
+      }
+      return 'RETRY';
+    }
+    const ret = yield* dmaResvLock(resv, null, true);
+    if (ret !== 0) return 'NOPAGE';
+  }
+  const tt = bo.ttm;
+  if (tt !== null && tt.pageFlags & TTM_TT_FLAG_EXTERNAL && !(tt.pageFlags & TTM_TT_FLAG_EXTERNAL_MAPPABLE)) {
+    resv.unlock();
+    return 'SIGBUS';
+  }
+  return null;
+}
+
+/**
+ * ttm_bo_vm_fault_idle (resv held): null when no KERNEL fence (pipelined move or clear) is pending.
+ * Otherwise, on a first retryable attempt: RETRY at once with RETRY_NOWAIT (resv still held), else wait
+ * for the fences, unlock the resv and RETRY. Otherwise an interruptible wait: null when idle, NOPAGE on
+ * a signal (-ERESTARTSYS), SIGBUS on any other error.
+ */
+export function* ttmBoVmFaultIdle(bo: BufferObject, flags: FaultFlags): KGen<VmFault | null> {
+  if (bo.resv.testSignaled(DmaResvUsage.KERNEL)) return null;
+  if (flags.allowRetry) {
+    if (flags.retryNowait) return 'RETRY';
+    ttmBoGet(bo);
+    yield* dmaResvWaitTimeout(bo.resv, DmaResvUsage.KERNEL, true, null);
+    bo.resv.unlock();
+    yield* ttmBoPut(bo);
+    return 'RETRY';
+  }
+  const err = yield* dmaResvWaitTimeout(bo.resv, DmaResvUsage.KERNEL, true, null);
+  if (err < 0) return err === -ERESTARTSYS ? 'NOPAGE' : 'SIGBUS';
+  return null;
+}
+
+/**
+ * ttm_bo_vm_fault_reserved (resv held): wait for pipelined moves, then install up to `numPrefault` PTEs
+ * from BO page `pageOffset` on, stopping at the VMA's end. SYSTEM/TT pages come from the populated tt
+ * (a missing page is OOM for the faulting page and ends the prefault later on); iomem PTEs point at the
+ * resource in its aperture. Returns NOPAGE (installed, or present already, or the first insert failed,
+ * or populate was interrupted: -EINTR/-ERESTARTSYS/-EAGAIN), RETRY (from the idle wait), SIGBUS (offset
+ * beyond the BO, no resource, other populate errors, failed idle wait), OOM (NULL faulting page), or the
+ * error of a failed prefault insert after the first page.
+ */
+export function* ttmBoVmFaultReserved(
+  vma: CpuMapping,
+  pageOffset: number,
+  flags: FaultFlags,
+  numPrefault: number,
+): KGen<VmFault> {
+  const bo = vma.bo;
+  const idle = yield* ttmBoVmFaultIdle(bo, flags);
+  if (idle !== null) return idle;
+  const res = bo.resource;
+  if (res === null) return 'SIGBUS';
+  if (pageOffset >= pfnUp(bo.size)) return 'SIGBUS';
+  const man = bo.bdev.manager(res.memType);
+  if (man === null) throw new Error(`ttm_bo_vm_fault: no manager for memory type ${res.memType}`);
+  const iomem = !man.useTt;
+  // ttm_io_prot: the tt's caching for tt-backed memory, the bus caching for iomem.
+  const caching: Caching = iomem ? res.bus.caching : (bo.ttm?.caching ?? 'cached');
+  if (!iomem) {
+    const err = yield* ttmBoPopulate(bo, operationCtx({ interruptible: true, forceAlloc: true }));
+    if (err !== 0) return err === -EINTR || err === -ERESTARTSYS || err === -EAGAIN ? 'NOPAGE' : 'SIGBUS';
+  }
+  yield { kind: 'yield', label: 'vm.insert_pfn' };
+  let ret: VmFault = 'NOPAGE';
+  let page = pageOffset;
+  for (let i = 0; i < numPrefault; i += 1) {
+    let pte: Pte;
+    if (iomem) {
+      pte = { kind: 'iomem', pfn: res.start + page, memType: res.memType, caching };
+    } else {
+      const pfn = bo.ttm?.pages?.[page] ?? null;
+      if (pfn === null && i === 0) return 'OOM';
+      if (pfn === null) break;
+      pte = { kind: 'page', pfn, memType: res.memType, caching };
+    }
+    ret = vmfInsertPfnProt(vma, page, pte);
+    // "Never error on prefaulted PTEs": the first page's error becomes a refault; a later one ends the
+    // loop, and (as in the kernel's code) its error is what the fault returns.
+    if (ret !== 'NOPAGE') {
+      if (i === 0) return 'NOPAGE';
+      break;
+    }
+    page += 1;
+    if (page >= vma.pageLast) break;
+  }
+  return ret;
+}
+
+/**
+ * ttm_bo_vm_dummy_page (resv held): map one freshly allocated zeroed page over the whole VMA (each
+ * insert check-and-set). Returns NOPAGE, or OOM when no page can be allocated. The kernel frees these
+ * pages at drm device release, which the model does not have: they stay allocated.
+ */
+export function ttmBoVmDummyPage(vma: CpuMapping): VmFault {
+  const ram = vma.bo.bdev.global?.ram ?? null;
+  const pfn = ram === null ? -ENOMEM : ram.allocPages(0);
+  if (ram === null || pfn < 0) return 'OOM';
+  ram.clear(pfn);
+  let ret: VmFault = 'NOPAGE';
+  for (let page = vma.pgoff; page < vma.pageLast; page += 1) {
+    ret = vmfInsertPfnProt(vma, page, { kind: 'dummy', pfn, memType: null, caching: 'cached' });
+  }
+  return ret;
+}
+
+/**
+ * ttm_bo_vm_fault: the fault handler for BO page `pageOffset` of `vma`. Reserve (trylock, retry or
+ * blocking lock); an unplugged device gets the dummy page over the whole VMA; otherwise
+ * ttm_bo_vm_fault_reserved with 16 prefaulted PTEs. The resv is unlocked on return except after a RETRY
+ * that already dropped it. Returns NOPAGE (PTEs installed, or refault after a signal), RETRY (core mm
+ * retries the fault without FAULT_FLAG_ALLOW_RETRY-first), SIGBUS or OOM, as §1.9 of the reference says.
+ * Throws for a closed VMA or a page outside it (the core mm never calls the handler there).
+ */
+export function* ttmBoVmFault(vma: CpuMapping, pageOffset: number, flags: FaultFlags): KGen<VmFault> {
+  if (vma.closed) throw new Error(`ttm_bo_vm_fault: fault on closed ${vma.id}`);
+  if (pageOffset < vma.pgoff || pageOffset >= vma.pageLast) {
+    throw new Error(`ttm_bo_vm_fault: page ${pageOffset} outside ${vma.id} (core mm would SIGSEGV)`);
+  }
+  const bo = vma.bo;
+  yield { kind: 'yield', label: 'vm.fault' };
+  const reserved = yield* ttmBoVmReserve(bo, flags);
+  if (reserved !== null) return reserved;
+  let ret: VmFault;
+  if (!bo.bdev.unplugged) ret = yield* ttmBoVmFaultReserved(vma, pageOffset, flags, TTM_BO_VM_NUM_PREFAULT);
+  else ret = ttmBoVmDummyPage(vma);
+  if (ret === 'RETRY' && !flags.retryNowait) return ret;
+  bo.resv.unlock();
+  return ret;
+}
