@@ -257,7 +257,8 @@ export function* ttmBoVmFaultReserved(
     if (iomem) {
       pte = { kind: 'iomem', pfn: res.start + page, memType: res.memType, caching };
     } else {
-      const pfn = bo.ttm?.pages?.[page] ?? null;
+      const entry = bo.ttm?.pages?.[page] ?? null;
+      const pfn = typeof entry === 'number' ? entry : null;
       if (pfn === null && i === 0) return 'OOM';
       if (pfn === null) break;
       pte = { kind: 'page', pfn, memType: res.memType, caching };

@@ -1,6 +1,7 @@
 // ttm_device.c: a device with its resource managers (man_drv[]), the unevictable list, the delayed-
 // delete workqueue and membership of the global device list (used by global swapout).
 
+import { DEFAULT_SWAP_PAGES, SwapSpace } from './backup.ts';
 import type { BufferObject } from './bo.ts';
 import type { CpuMapping } from './bo_vm.ts';
 import { TTM_NUM_MEM_TYPES, TTM_PL_SYSTEM } from './constants.ts';
@@ -13,6 +14,7 @@ import {
   Pool,
   TTM_ALLOCATION_POOL_USE_DMA_ALLOC,
   TTM_ALLOCATION_POOL_USE_DMA32,
+  TtmPoolManager,
 } from './pool.ts';
 import { Ram } from './ram.ts';
 import {
@@ -39,6 +41,12 @@ export interface DeviceFuncs {
   evictFlags(bo: BufferObject): Placement;
   releaseNotify?(bo: BufferObject): void;
   deleteMemNotify?(bo: BufferObject): void;
+  /** Populate a tt instead of ttm_pool_alloc (e.g. restore a backed-up tt): 0 or -errno. */
+  ttmTtPopulate?(bdev: Device, tt: Tt, ctx: OperationCtx): KGen<number>;
+  /** Unpopulate a tt instead of ttm_pool_free. */
+  ttmTtUnpopulate?(bdev: Device, tt: Tt): void;
+  /** Told before a BO's tt is swapped out. */
+  swapNotify?(bo: BufferObject): void;
 }
 
 export interface Hop {
@@ -48,12 +56,43 @@ export interface Hop {
 /** Simulated RAM of a world unless told otherwise: 64 MiB. */
 export const DEFAULT_RAM_PAGES = 16384;
 
+/** 2 GiB of DMA32-addressable pages: the cap of ttm_dma32_pages_limit. */
+const DMA32_PAGES = 2 ** 31 / 4096;
+
 /** The TTM globals (struct ttm_global) and the machine's memory: one per simulated world, never module state. */
 export class TtmGlobal {
   readonly deviceList: Device[] = [];
   boCount = 0;
+  /** ttm_pool.c's globals (page_pool_size = totalram / 2). */
+  readonly poolMgr: TtmPoolManager;
+  /** ttm_tt.c's accounting: pages of populated non-EXTERNAL tts, and those of DMA32 pools. */
+  ttmPagesAllocated = 0;
+  ttmDma32PagesAllocated = 0;
+  /** ttm_pages_limit (totalram / 2) and ttm_dma32_pages_limit (min(that, 2 GiB)). */
+  ttmPagesLimit: number;
+  ttmDma32PagesLimit: number;
+  /**
+   * The page allocator's direct reclaim: the shrinkers registered in this world, run when an order-0
+   * allocation finds no free frame (mm/page_alloc.c __alloc_pages_direct_reclaim). Returns pages freed.
+   * Null: nothing to reclaim with (allocations just fail).
+   */
+  directReclaim: ((pages: number) => KGen<number>) | null = null;
+  /**
+   * Named mutations switched on in this world: each brings back one historical kernel bug (off by
+   * default; the simulator's model is the fixed kernel).
+   */
+  mutations: ReadonlySet<string> = new Set();
 
-  constructor(readonly ram: Ram = new Ram(DEFAULT_RAM_PAGES)) {}
+  constructor(
+    readonly ram: Ram = new Ram(DEFAULT_RAM_PAGES),
+    /** The swap space shmem backup and swapout files live in. */
+    readonly swap: SwapSpace = new SwapSpace(DEFAULT_SWAP_PAGES),
+  ) {
+    const half = Math.floor(ram.totalPages / 2);
+    this.poolMgr = new TtmPoolManager(ram, half);
+    this.ttmPagesLimit = half;
+    this.ttmDma32PagesLimit = Math.min(half, DMA32_PAGES);
+  }
 }
 
 /** drm_vma_offset_manager: only its presence and the number of mmap offsets handed out matter here. */
@@ -129,7 +168,7 @@ export function ttmDeviceInit(global: TtmGlobal, bdev: Device, args: DeviceInitA
   let flags = 0;
   if (args.useDmaAlloc) flags |= TTM_ALLOCATION_POOL_USE_DMA_ALLOC;
   if (args.useDma32) flags |= TTM_ALLOCATION_POOL_USE_DMA32;
-  bdev.pool = new Pool(args.dev, NUMA_NO_NODE, flags);
+  bdev.pool = new Pool(args.dev, NUMA_NO_NODE, flags, global, bdev);
   bdev.vmaManager = args.vmaManager;
   bdev.devMapping = args.mapping;
   bdev.global = global;

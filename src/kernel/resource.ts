@@ -281,13 +281,13 @@ export function ttmLruBulkMoveDel(bulk: LruBulkMove, res: Resource): void {
   }
 }
 
-/** ttm_resource_add_bulk_move: only for BOs with a bulk move that are not pinned. */
+/** ttm_resource_add_bulk_move: only for BOs with a bulk move that are evictable (not pinned, not swapped). */
 export function ttmResourceAddBulkMove(res: Resource, bo: BufferObject): void {
-  if (bo.bulkMove !== null && bo.pinCount === 0) ttmLruBulkMoveAdd(bo.bulkMove, res);
+  if (bo.bulkMove !== null && !ttmResourceUnevictable(res, bo)) ttmLruBulkMoveAdd(bo.bulkMove, res);
 }
 
 export function ttmResourceDelBulkMove(res: Resource, bo: BufferObject): void {
-  if (bo.bulkMove !== null && bo.pinCount === 0) ttmLruBulkMoveDel(bo.bulkMove, res);
+  if (bo.bulkMove !== null && !ttmResourceUnevictable(res, bo)) ttmLruBulkMoveDel(bo.bulkMove, res);
 }
 
 /** ttm_lru_bulk_move_tail: splice every range to its LRU tail, first moving walkers' hitches past it. */

@@ -11,6 +11,8 @@ import {
   TTM_PL_SYSTEM,
   TTM_PL_TT,
   TTM_PL_VRAM,
+  TTM_TT_FLAG_EXTERNAL,
+  TTM_TT_FLAG_EXTERNAL_MAPPABLE,
 } from './constants.ts';
 import { copyPages } from './content.ts';
 import {
@@ -25,17 +27,24 @@ import type { KernelEnv, KGen } from './env.ts';
 import { EMULTIHOP } from './errno.ts';
 import { FenceTimeline } from './fence.ts';
 import { type OperationCtx, type Placement, place, placementOf } from './placement.ts';
+import { ttmPoolAlloc } from './pool.ts';
 import {
   RangeManager,
   type Resource,
   ttmResourceManagerInit,
   ttmResourceManagerSetUsed,
 } from './resource.ts';
-import { ttmTtInit } from './tt.ts';
+import { type Tt, ttmTtClearBackedUp, ttmTtInit, ttmTtRestore, ttmTtSetupBackup } from './tt.ts';
 
 export interface SimDeviceConfig {
   readonly vramBytes: number;
   readonly ttBytes: number;
+  /**
+   * amdgpu (default): plain tts, counted by TTM and swapped out whole by ttm_global_swapout.
+   * xe: tts are EXTERNAL | EXTERNAL_MAPPABLE with a backup file, counted by the driver, shrunk page by
+   * page by the driver's shrinker (shrinker.ts) and restored on populate (xe_ttm_tt_populate).
+   */
+  readonly style?: 'amdgpu' | 'xe';
 }
 
 const VRAM_EVICT: Placement = placementOf(place(TTM_PL_TT), place(TTM_PL_SYSTEM, TTM_PL_FLAG_FALLBACK));
@@ -46,10 +55,40 @@ function needsHop(from: number, to: number): boolean {
   return (from === TTM_PL_VRAM && to === TTM_PL_SYSTEM) || (from === TTM_PL_SYSTEM && to === TTM_PL_VRAM);
 }
 
+/** Driver state of the xe flavour: which BOs userspace marked purgeable (madvise DONTNEED). */
+export interface XeState {
+  readonly purgeable: Set<BufferObject>;
+  /** tt → its BO (xe_ttm_tt keeps this back pointer). */
+  readonly owner: WeakMap<Tt, BufferObject>;
+}
+
+/** xe_ttm_tt_create: EXTERNAL | EXTERNAL_MAPPABLE (xe accounts and shrinks them itself), with a backup file. */
+function xeTtCreate(xe: XeState, bo: BufferObject, pageFlags: number): Tt | null {
+  const tt = ttmTtInit(bo, pageFlags | TTM_TT_FLAG_EXTERNAL | TTM_TT_FLAG_EXTERNAL_MAPPABLE, 'cached', 0);
+  if (ttmTtSetupBackup(tt) !== 0) return null;
+  xe.owner.set(tt, bo);
+  return tt;
+}
+
+/** xe_ttm_tt_populate: a backed-up tt of a BO that is not purgeable is restored; otherwise fresh pages. */
+function* xeTtPopulate(xe: XeState, bdev: Device, tt: Tt, ctx: OperationCtx): KGen<number> {
+  const bo = xe.owner.get(tt);
+  if (tt.isBackedUp() && (bo === undefined || !xe.purgeable.has(bo)))
+    return yield* ttmTtRestore(bdev, tt, ctx);
+  ttmTtClearBackedUp(tt);
+  return yield* ttmPoolAlloc(bdev.pool, tt, ctx);
+}
+
 /** The driver's ttm_device_funcs; `copyRing` is the GPU ring that runs its VRAM↔TT copies. */
-export function simDeviceFuncs(copyRing: () => FenceTimeline): DeviceFuncs {
+export function simDeviceFuncs(copyRing: () => FenceTimeline, xe: XeState | null = null): DeviceFuncs {
+  const xeHooks =
+    xe === null
+      ? {}
+      : { ttmTtPopulate: (bdev: Device, tt: Tt, ctx: OperationCtx) => xeTtPopulate(xe, bdev, tt, ctx) };
   return {
-    ttmTtCreate: (bo, pageFlags) => ttmTtInit(bo, pageFlags, 'cached', 0),
+    ...xeHooks,
+    ttmTtCreate: (bo, pageFlags) =>
+      xe === null ? ttmTtInit(bo, pageFlags, 'cached', 0) : xeTtCreate(xe, bo, pageFlags),
     evictionValuable: ttmBoEvictionValuable,
     evictFlags(bo: BufferObject): Placement {
       const memType = bo.resource?.memType;
@@ -91,6 +130,8 @@ export function simDeviceFuncs(copyRing: () => FenceTimeline): DeviceFuncs {
 
 export interface SimDevice {
   readonly bdev: Device;
+  /** Driver state of the xe flavour, null for amdgpu. */
+  readonly xe: XeState | null;
   readonly vram: RangeManager;
   readonly tt: RangeManager;
   readonly copyRing: FenceTimeline;
@@ -106,10 +147,11 @@ export function createSimDevice(
   cfg: SimDeviceConfig,
 ): SimDevice {
   let copyRing: FenceTimeline | null = null;
+  const xe: XeState | null = cfg.style === 'xe' ? { purgeable: new Set(), owner: new WeakMap() } : null;
   const bdev = new Device(
     id,
     env,
-    simDeviceFuncs(() => copyRing!),
+    simDeviceFuncs(() => copyRing!, xe),
   );
   copyRing = new FenceTimeline(env, `${id}/copy`);
   const gfxRing = new FenceTimeline(env, `${id}/gfx`);
@@ -123,7 +165,7 @@ export function createSimDevice(
   if (ret !== 0) throw new Error(`ttm_device_init: ${ret}`);
   const vram = addRangeManager(bdev, TTM_PL_VRAM, false, cfg.vramBytes);
   const tt = addRangeManager(bdev, TTM_PL_TT, true, cfg.ttBytes);
-  return { bdev, vram, tt, copyRing, gfxRing };
+  return { bdev, xe, vram, tt, copyRing, gfxRing };
 }
 
 function addRangeManager(bdev: Device, memType: number, useTt: boolean, size: number): RangeManager {

@@ -15,6 +15,7 @@ export interface RunOptions {
   readonly keepTrace?: boolean;
   readonly maxSteps?: number;
   readonly keepMirrorLog?: boolean;
+  readonly mutations?: readonly string[];
 }
 
 export interface RunResult {
@@ -45,6 +46,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     strategy,
     keepTrace: opts.keepTrace ?? false,
     keepMirrorLog: opts.keepMirrorLog ?? false,
+    ...(opts.mutations === undefined ? {} : { mutations: opts.mutations }),
     ...(opts.tape === undefined ? {} : { tape: opts.tape }),
   });
   const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;

@@ -21,6 +21,8 @@ export interface SimOptions {
   readonly keepTrace?: boolean;
   /** Keep every statechart event (for the benchmark's raw replay). */
   readonly keepMirrorLog?: boolean;
+  /** Named mutations (historical kernel bugs) scenarios switch on in the worlds they build. */
+  readonly mutations?: readonly string[];
 }
 
 /** SIGTERM, the signal the KUnit reserve test sends; any signal interrupts interruptible waits alike. */
@@ -78,6 +80,7 @@ export class Sim implements TaskHost {
   readonly scheduler: Scheduler;
   readonly mirror: Mirror;
   readonly env: KernelEnv;
+  readonly mutations: ReadonlySet<string>;
   private readonly tasks = new Map<string, TaskActor>();
   private readonly rings = new Map<number, RingActor>();
   private readonly counters = new Map<string, number>();
@@ -100,6 +103,7 @@ export class Sim implements TaskHost {
       (id) => this.scheduler.clockFor(id),
     );
     this.env = this.makeEnv();
+    this.mutations = new Set(opts.mutations ?? []);
   }
 
   setCurrent(task: string | null): void {

@@ -104,6 +104,7 @@ describe('ttm-sim run / replay / selfcheck', () => {
       'vram-pressure-large',
       'abba-deadlock',
       'abba-ww',
+      'memory-pressure',
     ]);
     for (const row of rows) expect(row.hash).toMatch(/^[0-9a-f]{8}$/);
   });

@@ -40,6 +40,7 @@ import {
   place,
   placementOf,
 } from '../../src/kernel/placement.ts';
+import { ttmPoolAlloc } from '../../src/kernel/pool.ts';
 import { lruResources, type Resource, ttmResourceAlloc, ttmResourceFree } from '../../src/kernel/resource.ts';
 import { DmaResv, DmaResvUsage, dmaResvLock, dmaResvWaitTimeout } from '../../src/kernel/resv.ts';
 import { runSync, type SyncEnv } from '../../src/kernel/sync.ts';
@@ -145,7 +146,7 @@ function boFini(t: TestDevice, bo: BufferObject): void {
 
 /** ttm_pool_alloc on a bare tt: pages are handed out, but PRIV_POPULATED is left to ttm_tt_populate. */
 function poolAlloc(t: TestDevice, tt: Tt): void {
-  if (tt.pages !== null) for (let i = 0; i < tt.numPages; i += 1) tt.pages[i] = t.bdev.pool.takeFrame();
+  expect(runSync(t.env, ttmPoolAlloc(t.bdev.pool, tt, operationCtx()))).toBe(0);
 }
 
 describe('ttm_bo_validate', () => {

@@ -2,6 +2,7 @@
 
 import type { Scenario } from '../scenario.ts';
 import { abbaDeadlock } from './abba.ts';
+import { memoryPressure } from './memory_pressure.ts';
 import { vramPressure } from './vram_pressure.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -9,6 +10,7 @@ export const SCENARIOS: readonly Scenario[] = [
   vramPressure({ clients: 6, bosPerClient: 4, frames: 6, vramKiB: 384 }, 'vram-pressure-large'),
   abbaDeadlock(false, 'abba-deadlock'),
   abbaDeadlock(true, 'abba-ww'),
+  memoryPressure(),
 ];
 
 export const DEFAULT_SCENARIO = 'vram-pressure';

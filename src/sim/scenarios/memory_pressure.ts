@@ -1,0 +1,292 @@
+// memory-pressure: more BO data than RAM on an xe-style device. Writer tasks create BOs, populate them
+// (running direct reclaim when the page allocator fails) and fill every page with known content; some
+// BOs are marked purgeable. A kswapd task reclaims in the background (pool shrinker, then the BO
+// shrinker: purge pass, backup pass). Reader tasks mmap every BO and touch every page through the CPU
+// fault handler: a backed-up BO is restored by the fault, and restores are interrupted at seeded points
+// (-EINTR → the fault returns NOPAGE → the reader touches the page again and the restore resumes).
+// Every page a reader sees must hold the writer's content (or zeros for a purged BO). At the end every
+// BO is put and nothing may be left: no frame, no swap slot, no BO.
+
+import type { Rng } from '../../engine/prng.ts';
+import { SwapSpace } from '../../kernel/backup.ts';
+import {
+  type BufferObject,
+  newBufferObject,
+  ttmBoInitReserved,
+  ttmBoPopulate,
+  ttmBoPut,
+  ttmBoReserve,
+  ttmBoUnreserve,
+} from '../../kernel/bo.ts';
+import { type CpuMapping, ttmBoMmapObj, ttmBoVmClose, ttmBoVmFault } from '../../kernel/bo_vm.ts';
+import { PAGE_SIZE, TTM_PL_SYSTEM } from '../../kernel/constants.ts';
+import { currentPlace, writePage } from '../../kernel/content.ts';
+import { TtmGlobal } from '../../kernel/device.ts';
+import type { KGen } from '../../kernel/env.ts';
+import { ENOMEM, errnoName } from '../../kernel/errno.ts';
+import { operationCtx, place, placementOf } from '../../kernel/placement.ts';
+import { ttmPoolShrinkerScan } from '../../kernel/pool.ts';
+import { pageContent, Ram } from '../../kernel/ram.ts';
+import { reclaim, XeShrinker } from '../../kernel/shrinker.ts';
+import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
+import type { Breach, Scenario, Workload } from '../scenario.ts';
+import type { Sim } from '../sim.ts';
+
+export interface MemoryPressureConfig {
+  readonly ramPages: number;
+  readonly swapPages: number;
+  readonly writers: number;
+  readonly bosPerWriter: number;
+  readonly boPages: number;
+  readonly readers: number;
+  /** Every n-th BO of a writer is marked purgeable. */
+  readonly purgeableEvery: number;
+  /** kswapd wakes this many times, 1 ms apart, and reclaims when free RAM is under the watermark. */
+  readonly kswapdWakeups: number;
+  readonly watermarkPages: number;
+}
+
+const DEFAULTS: MemoryPressureConfig = {
+  ramPages: 512,
+  swapPages: 4096,
+  writers: 2,
+  bosPerWriter: 5,
+  boPages: 64,
+  readers: 2,
+  purgeableEvery: 4,
+  kswapdWakeups: 40,
+  watermarkPages: 96,
+};
+
+/** Attempts at a populate or a page access before a task gives up (a liveness bound, reported). */
+const MAX_ATTEMPTS = 64;
+
+interface Counters {
+  populated: number;
+  directReclaims: number;
+  kswapdReclaims: number;
+  faults: number;
+  refaults: number;
+  signalsArmed: number;
+  pagesChecked: number;
+  givenUp: number;
+}
+
+export function memoryPressure(
+  overrides: Partial<MemoryPressureConfig> = {},
+  name = 'memory-pressure',
+): Scenario {
+  const cfg: MemoryPressureConfig = { ...DEFAULTS, ...overrides };
+  const bos = cfg.writers * cfg.bosPerWriter;
+  return {
+    name,
+    summary: `${bos} BOs × ${cfg.boPages} pages in ${cfg.ramPages} pages of RAM (xe-style): populate under pressure, reclaim (purge, backup), fault-driven restore interrupted by signals`,
+    config: { scenario: 'memory-pressure', ...cfg },
+    build(sim: Sim, rng: Rng): Workload {
+      const global = new TtmGlobal(new Ram(cfg.ramPages), new SwapSpace(cfg.swapPages));
+      global.mutations = sim.mutations;
+      const dev = createSimDevice(sim.env, global, 'device:0', {
+        vramBytes: 64 * PAGE_SIZE,
+        ttBytes: 64 * PAGE_SIZE,
+        style: 'xe',
+      });
+      const shrinker = new XeShrinker(dev);
+      // The shrinkers this world's page allocator runs in direct reclaim (no GPU waits there).
+      global.directReclaim = (pages) =>
+        reclaim(dev, shrinker, { nrToScan: pages, gfpFs: true, gfpIo: false, kswapd: false });
+      const c: Counters = {
+        populated: 0,
+        directReclaims: 0,
+        kswapdReclaims: 0,
+        faults: 0,
+        refaults: 0,
+        signalsArmed: 0,
+        pagesChecked: 0,
+        givenUp: 0,
+      };
+      const breaches: Breach[] = [];
+      const all: BufferObject[] = [];
+      const written = new Set<BufferObject>();
+      let running = cfg.writers + cfg.readers;
+      let writing = cfg.writers;
+
+      /** Populate (resv held): on -ENOMEM run direct reclaim (no GPU waits) and try again. */
+      const populate = function* (bo: BufferObject): KGen<number> {
+        for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+          const ret = yield* ttmBoPopulate(bo, operationCtx({ interruptible: true }));
+          if (ret !== -ENOMEM) return ret;
+          c.directReclaims += 1;
+          yield* reclaim(dev, shrinker, { nrToScan: cfg.boPages, gfpFs: true, gfpIo: false, kswapd: false });
+        }
+        return -ENOMEM;
+      };
+
+      for (let w = 0; w < cfg.writers; w += 1) {
+        sim.spawn(`writer${w}`, function* () {
+          for (let i = 0; i < cfg.bosPerWriter; i += 1) {
+            const bo = newBufferObject(dev.bdev, cfg.boPages * PAGE_SIZE);
+            all.push(bo);
+            const sys = placementOf(place(TTM_PL_SYSTEM));
+            const ret = yield* ttmBoInitReserved(
+              dev.bdev,
+              bo,
+              'device',
+              sys,
+              1,
+              operationCtx(),
+              null,
+              null,
+              null,
+            );
+            if (ret !== 0) {
+              breaches.push({
+                id: 'correctness.create',
+                actor: bo.id,
+                message: `init failed ${errnoName(ret)}`,
+              });
+              continue;
+            }
+            const p = yield* populate(bo);
+            if (p === 0) {
+              c.populated += 1;
+              const where = currentPlace(bo)!;
+              for (let page = 0; page < cfg.boPages; page += 1)
+                writePage(bo, where, page, pageContent(bo.id, page, 1));
+              written.add(bo);
+            } else {
+              c.givenUp += 1;
+            }
+            ttmBoUnreserve(bo);
+            if ((i + 1) % cfg.purgeableEvery === 0) dev.xe!.purgeable.add(bo);
+          }
+          writing -= 1;
+          running -= 1;
+          return 0;
+        });
+      }
+
+      sim.spawn('kswapd', function* () {
+        for (let i = 0; i < cfg.kswapdWakeups && running > 0; i += 1) {
+          yield { kind: 'sleep', ms: 1 };
+          if (global.ram.freeCount < cfg.watermarkPages) {
+            c.kswapdReclaims += 1;
+            yield* reclaim(dev, shrinker, {
+              nrToScan: cfg.watermarkPages,
+              gfpFs: true,
+              gfpIo: true,
+              kswapd: true,
+            });
+          }
+        }
+        return 0;
+      });
+
+      /** A user access to one page: fault until a PTE is there, then check what it maps. */
+      const touch = function* (vma: CpuMapping, page: number, who: string): KGen<void> {
+        for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+          const pte = vma.ptes.get(page);
+          if (pte !== undefined) {
+            checkPage(vma.bo, page, pte.pfn, who);
+            return;
+          }
+          c.faults += 1;
+          const flags = { allowRetry: attempt === 0, retryNowait: false, interruptible: true };
+          const ret = yield* ttmBoVmFault(vma, page, flags);
+          if (ret === 'SIGBUS' || ret === 'OOM') {
+            breaches.push({
+              id: 'correctness.fault',
+              actor: who,
+              message: `${vma.bo.id} page ${page}: ${ret}`,
+            });
+            return;
+          }
+          if (vma.ptes.get(page) === undefined) c.refaults += 1;
+        }
+        c.givenUp += 1;
+      };
+
+      const checkPage = (bo: BufferObject, page: number, pfn: number, who: string): void => {
+        c.pagesChecked += 1;
+        const got = global.ram.read(pfn);
+        const want = pageContent(bo.id, page, 1);
+        if (got === want) return;
+        if (got === 0 && dev.xe!.purgeable.has(bo)) return;
+        breaches.push({
+          id: 'correctness.content',
+          actor: who,
+          message: `${bo.id} page ${page} reads ${got.toString(16)}, expected ${want.toString(16)}`,
+        });
+      };
+
+      for (let r = 0; r < cfg.readers; r += 1) {
+        const who = `task:reader${r}`;
+        sim.spawn(`reader${r}`, function* () {
+          // Wait for the writers, then read every BO they wrote, in a seeded order.
+          while (writing > 0) yield { kind: 'sleep', ms: 1 };
+          const order = [...written];
+          for (let i = order.length - 1; i > 0; i -= 1) {
+            const j = rng.int(0, i);
+            [order[i], order[j]] = [order[j]!, order[i]!];
+          }
+          for (const bo of order) {
+            const vma = ttmBoMmapObj(bo);
+            if (typeof vma === 'number') continue;
+            // A signal arrives during the next restore read: the fault is interrupted and resumed.
+            if (rng.chance(1, 2)) {
+              global.swap.interruptAfterReads = rng.int(0, cfg.boPages - 1);
+              c.signalsArmed += 1;
+            }
+            for (let page = 0; page < cfg.boPages; page += 1) yield* touch(vma, page, who);
+            yield* ttmBoVmClose(vma);
+          }
+          running -= 1;
+          return 0;
+        });
+      }
+
+      sim.spawn('teardown', function* () {
+        while (running > 0) yield { kind: 'sleep', ms: 1 };
+        for (const bo of all) {
+          if (bo.destroyed) continue;
+          // Drop the last reference; busy or contended BOs go through delayed delete.
+          const ret = yield* ttmBoReserve(bo, false, false, null);
+          if (ret === 0) ttmBoUnreserve(bo);
+          yield* ttmBoPut(bo);
+        }
+        return 0;
+      });
+
+      return {
+        stats: () => ({
+          ...c,
+          purgedPages: shrinker.stats.purged,
+          backedUpPages: shrinker.stats.backedUp,
+          ramUsedPages: global.ram.usedPages,
+          swapUsedPages: global.swap.usedPages,
+          boCount: global.boCount,
+        }),
+        check: () => [...breaches, ...endChecks(dev, global)],
+        describe: () => all.map((bo) => `${bo.id}: ${bo.destroyed ? 'destroyed' : 'alive'}`),
+      };
+    },
+  };
+}
+
+/** Nothing left behind once every BO is gone: pooled pages aside, no frame; no swap slot; no BO. */
+function endChecks(dev: SimDevice, global: TtmGlobal): Breach[] {
+  const out: Breach[] = [];
+  if (global.boCount !== 0)
+    out.push({ id: 'correctness.bo-leak', message: `${global.boCount} BOs never destroyed` });
+  if (global.swap.usedPages !== 0) {
+    out.push({ id: 'correctness.swap-leak', message: `${global.swap.usedPages} swap slots still in use` });
+  }
+  ttmPoolShrinkerScan(global.poolMgr, global.ram.totalPages);
+  if (global.ram.usedPages !== 0) {
+    out.push({ id: 'correctness.page-leak', message: `${global.ram.usedPages} page frames never freed` });
+  }
+  for (const man of [dev.vram, dev.tt]) {
+    if (man.usage !== 0)
+      out.push({ id: 'correctness.leak', actor: man.id, message: `${man.usage} B still in use` });
+  }
+  return out;
+}
