@@ -60,6 +60,9 @@ export class SwapSpace {
   /** Pages dropped (ttm_backup_drop). */
   drops = 0;
 
+  /** Told the used slot count after every change (the swap space's statechart). */
+  observer: ((op: string, usedPages: number) => void) | null = null;
+
   constructor(readonly totalPages: number) {
     this.content = new Uint32Array(totalPages);
     this.free = Array.from({ length: totalPages }, (_, i) => totalPages - 1 - i);
@@ -76,7 +79,9 @@ export class SwapSpace {
   /** A free slot, or -ENOSPC. */
   allocSlot(): number {
     const slot = this.free.pop();
-    return slot === undefined ? -ENOSPC : slot;
+    if (slot === undefined) return -ENOSPC;
+    this.observer?.('alloc', this.usedPages);
+    return slot;
   }
 
   freeSlot(slot: number): void {
@@ -89,6 +94,7 @@ export class SwapSpace {
       else hi = mid;
     }
     this.free.splice(lo, 0, slot);
+    this.observer?.('free', this.usedPages);
   }
 
   read(slot: number): number {

@@ -41,7 +41,18 @@ export interface MirrorEvent {
   readonly [key: string]: string | number | boolean | null;
 }
 
-export type ObjKind = 'device' | 'manager' | 'bo' | 'resource' | 'resv' | 'fence';
+export type ObjKind =
+  | 'device'
+  | 'manager'
+  | 'bo'
+  | 'resource'
+  | 'resv'
+  | 'fence'
+  | 'tt'
+  | 'pool'
+  | 'swap'
+  | 'iommu'
+  | 'shrinker';
 
 export interface KernelEnv {
   /** systemId of the task running kernel code now (the kernel's `current`). */

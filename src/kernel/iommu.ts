@@ -19,6 +19,8 @@ export class Iommu {
   failNextMaps = 0;
   /** Map calls that failed (exhaustion, fragmentation or injection). */
   mapFailures = 0;
+  /** Told about every map, unmap and failed map with the IOVA pages in use (the IOMMU's statechart). */
+  observer: ((op: 'map' | 'unmap' | 'fault', usedPages: number) => void) | null = null;
 
   constructor(
     readonly id: string,
@@ -40,14 +42,17 @@ export class Iommu {
     if (this.failNextMaps > 0) {
       this.failNextMaps -= 1;
       this.mapFailures += 1;
+      this.observer?.('fault', this.usedPages);
       return -EFAULT;
     }
     const node = this.mm.insert(pfns.length, 1, 0, 0, 'best');
     if (typeof node === 'number') {
       this.mapFailures += 1;
+      this.observer?.('fault', this.usedPages);
       return -EFAULT;
     }
     this.mappings.set(node.start, { node, mapping: { iova: node.start, device, pfns: [...pfns] } });
+    this.observer?.('map', this.usedPages);
     return node.start;
   }
 
@@ -57,6 +62,7 @@ export class Iommu {
     if (m === undefined) throw new Error(`${this.id}: unmap of IOVA ${iova}, which is not mapped`);
     this.mappings.delete(iova);
     this.mm.remove(m.node);
+    this.observer?.('unmap', this.usedPages);
   }
 
   /** The frame behind an IOVA page, or undefined when nothing maps it. */

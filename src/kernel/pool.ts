@@ -74,6 +74,8 @@ export class TtmPoolManager {
   readonly shrinkerList: PoolType[] = [];
   /** allocated_pages: pages in pool types. */
   allocatedPages = 0;
+  /** Told the pooled page count after every change (the pool's statechart). */
+  observer: ((op: string, pooledPages: number) => void) | null = null;
   /** Fault injection: this many more kzalloc of a struct ttm_pool_tt_restore fail (-ENOMEM). */
   failNextRestoreAllocs = 0;
   /** Fault injection: this many more set_pages_array_wc/uc calls fail (-ENOMEM). */
@@ -272,6 +274,7 @@ function typeGive(pt: PoolType, mgr: TtmPoolManager, p: number): void {
   for (let i = 0; i < nr; i += 1) mgr.ram.clear(p + i);
   pt.pages.push(p);
   mgr.allocatedPages += nr;
+  mgr.observer?.('give', mgr.allocatedPages);
 }
 
 /** ttm_pool_type_take: the oldest pooled block, or null. */
@@ -279,6 +282,7 @@ function typeTake(pt: PoolType, mgr: TtmPoolManager): number | null {
   const p = pt.pages.shift();
   if (p === undefined) return null;
   mgr.allocatedPages -= 1 << pt.order;
+  mgr.observer?.('take', mgr.allocatedPages);
   return p;
 }
 
@@ -290,6 +294,7 @@ function typeFini(pt: PoolType, mgr: TtmPoolManager): void {
     mgr.allocatedPages -= 1 << pt.order;
     freePage(pt.pool, mgr.ram, pt.caching, pt.order, p);
   }
+  mgr.observer?.('fini', mgr.allocatedPages);
 }
 
 /** ttm_pool_select_type: the type pages of (caching, order) are pooled in, or null (not pooled). */

@@ -9,7 +9,7 @@
 import { ttmBackupBytesAvail } from './backup.ts';
 import { type BufferObject, ttmBoGetUnlessZero, ttmBoPut } from './bo.ts';
 import { PAGE_SIZE, TTM_PL_SYSTEM, TTM_PL_TT, TTM_TT_FLAG_EXTERNAL_MAPPABLE } from './constants.ts';
-import type { KGen } from './env.ts';
+import type { KGen, MirrorEvent } from './env.ts';
 import { EBUSY, EINTR } from './errno.ts';
 import { type OperationCtx, operationCtx, place } from './placement.ts';
 import { SHRINK_EMPTY, SHRINK_STOP, ttmPoolShrinkerCount, ttmPoolShrinkerScan } from './pool.ts';

@@ -163,9 +163,25 @@ export function createSimDevice(
     useDma32: false,
   });
   if (ret !== 0) throw new Error(`ttm_device_init: ${ret}`);
+  watchMemory(env, global, bdev);
   const vram = addRangeManager(bdev, TTM_PL_VRAM, false, cfg.vramBytes);
   const tt = addRangeManager(bdev, TTM_PL_TT, true, cfg.ttBytes);
   return { bdev, xe, vram, tt, copyRing, gfxRing };
+}
+
+/** Connect the world's pool, swap space and the device's IOMMU to their statecharts. */
+function watchMemory(env: KernelEnv, global: TtmGlobal, bdev: Device): void {
+  global.poolMgr.observer ??= (op, pages) => env.emit('pool', 'pool', { type: 'mem.usage', pages, op });
+  global.swap.observer ??= (op, pages) => env.emit('swap', 'swap', { type: 'mem.usage', pages, op });
+  const iommu = bdev.iommu;
+  if (iommu !== null) {
+    iommu.observer ??= (op, pages) =>
+      env.emit(
+        'iommu',
+        iommu.id,
+        op === 'fault' ? { type: 'mem.fault', op } : { type: 'mem.usage', pages, op },
+      );
+  }
 }
 
 function addRangeManager(bdev: Device, memType: number, useTt: boolean, size: number): RangeManager {

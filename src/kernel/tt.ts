@@ -28,8 +28,8 @@ import {
   TTM_TT_FLAG_ZERO_ALLOC,
 } from './constants.ts';
 import type { Device, TtmGlobal } from './device.ts';
-import type { KGen } from './env.ts';
-import { EINVAL, ENOMEM } from './errno.ts';
+import type { KernelEnv, KGen, MirrorEvent } from './env.ts';
+import { EINTR, EINVAL, ENOMEM } from './errno.ts';
 import type { OperationCtx } from './placement.ts';
 import {
   type BackupFlags,
@@ -62,6 +62,8 @@ export class Tt {
   destroyed = false;
   /** The world whose RAM and swap space the pages live in. */
   readonly global: TtmGlobal | null;
+  /** Where the tt's statechart is told about its edges. */
+  readonly env: KernelEnv;
 
   constructor(
     readonly id: string,
@@ -76,6 +78,7 @@ export class Tt {
     this.pages = new Array<TtPage>(this.numPages).fill(null);
     this.sg = bo.sg;
     this.global = bo.bdev.global;
+    this.env = bo.bdev.env;
   }
 
   isPopulated(): boolean {
@@ -91,6 +94,10 @@ export class Tt {
   isBackedUp(): boolean {
     return (this.pageFlags & TTM_TT_FLAG_BACKED_UP) !== 0;
   }
+}
+
+function emitTt(tt: Tt, event: MirrorEvent): void {
+  tt.env.emit('tt', tt.id, event);
 }
 
 function globalOf(tt: Tt): TtmGlobal {
@@ -164,6 +171,7 @@ export function ttmTtDestroy(bdev: Device, tt: Tt | null): void {
   ttmTtUnpopulate(bdev, tt);
   ttmTtFini(tt);
   tt.destroyed = true;
+  emitTt(tt, { type: 'tt.destroy' });
 }
 
 function accountPages(bdev: Device, tt: Tt, sign: 1 | -1): void {
@@ -204,6 +212,7 @@ export function* ttmTtPopulate(bdev: Device, tt: Tt | null, ctx: OperationCtx): 
   }
   tt.pageFlags |= TTM_TT_FLAG_PRIV_POPULATED;
   tt.pageFlags &= ~TTM_TT_FLAG_BACKED_UP;
+  emitTt(tt, { type: 'tt.populate', pages: tt.numPages });
   if (tt.pageFlags & TTM_TT_FLAG_SWAPPED) {
     ret = ttmTtSwapin(tt);
     if (ret !== 0) {
@@ -221,6 +230,7 @@ export function ttmTtUnpopulate(bdev: Device, tt: Tt): void {
   else ttmPoolFree(bdev.pool, tt);
   accountPages(bdev, tt, -1);
   tt.pageFlags &= ~TTM_TT_FLAG_PRIV_POPULATED;
+  emitTt(tt, { type: 'tt.unpopulate' });
 }
 
 /**
@@ -245,6 +255,7 @@ export function ttmTtSwapout(bdev: Device, tt: Tt): number {
   ttmTtUnpopulate(bdev, tt);
   tt.swapStorage = storage;
   tt.pageFlags |= TTM_TT_FLAG_SWAPPED;
+  emitTt(tt, { type: 'tt.swapout', pages: tt.numPages });
   return tt.numPages;
 }
 
@@ -282,6 +293,7 @@ export function ttmTtBackup(bdev: Device, tt: Tt, flags: BackupFlags): number {
   if (ret > 0) {
     tt.pageFlags &= ~TTM_TT_FLAG_PRIV_POPULATED;
     tt.pageFlags |= TTM_TT_FLAG_BACKED_UP;
+    emitTt(tt, { type: 'tt.backup', pages: ret, purge: flags.purge });
   }
   return ret;
 }
@@ -293,6 +305,7 @@ export function ttmTtBackup(bdev: Device, tt: Tt, flags: BackupFlags): number {
  */
 export function* ttmTtRestore(bdev: Device, tt: Tt, ctx: OperationCtx): KGen<number> {
   const ret = yield* ttmPoolRestoreAndAlloc(bdev.pool, tt, ctx);
+  if (ret === -EINTR) emitTt(tt, { type: 'tt.restore.interrupted' });
   if (ret !== 0) return ret;
   tt.pageFlags &= ~TTM_TT_FLAG_BACKED_UP;
   return 0;

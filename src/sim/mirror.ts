@@ -7,11 +7,16 @@ import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
 import {
   dmaResvMachine,
   gpuRingMachine,
+  iommuMachine,
+  shrinkerMachine,
+  swapMachine,
   taskMachine,
   ttmBoMachine,
   ttmDeviceMachine,
+  ttmPoolMachine,
   ttmResourceMachine,
   ttmResourceManagerMachine,
+  ttmTtMachine,
 } from '../../machines/index.ts';
 import type { XStateClock } from '../engine/clock.ts';
 import type { Effect } from '../engine/types.ts';
@@ -27,6 +32,11 @@ export const MACHINES: Record<ObjKind | 'ring' | 'task', AnyStateMachine> = {
   fence: gpuRingMachine,
   ring: gpuRingMachine,
   task: taskMachine,
+  tt: ttmTtMachine,
+  pool: ttmPoolMachine,
+  swap: swapMachine,
+  iommu: iommuMachine,
+  shrinker: shrinkerMachine,
 };
 
 /**

@@ -11,7 +11,7 @@ import { encodeToken } from '../../src/engine/token.ts';
 import { EXIT_CODE } from '../../src/engine/types.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/ttm-sim.js');
-const SEED1_SHA = '98cd06c14dc783e33f74f68429c8f8ae4f71e002a0a059c22a29a4615209f5d7';
+const SEED1_SHA = '182636679a449d7b2c26cafae78aa432ef0b49f7c54b3b810f54161a3c2dd073';
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });

@@ -1,0 +1,36 @@
+// Statecharts of the memory a world has besides device memory: the TTM page pool's free pages
+// (ttm_pool.c), the swap space backups go to (shmem / ttm_backup.c) and an IOMMU's IOVA space. Each keeps
+// its usage in pages as context (the viewer and Perfetto counters read it).
+
+import { assign, setup } from 'xstate';
+
+export type UsageEvent = { type: 'mem.usage'; pages: number; op: string } | { type: 'mem.fault'; op: string };
+
+function usageMachine(id: string) {
+  return setup({
+    types: { context: {} as { pages: number; faults: number }, events: {} as UsageEvent },
+    actions: {
+      record: assign({
+        pages: ({ event, context }) => (event.type === 'mem.usage' ? event.pages : context.pages),
+      }),
+      countFault: assign({ faults: ({ context }) => context.faults + 1 }),
+    },
+    guards: { nowEmpty: ({ event }) => event.type === 'mem.usage' && event.pages === 0 },
+  }).createMachine({
+    id,
+    context: { pages: 0, faults: 0 },
+    initial: 'empty',
+    on: {
+      'mem.usage': [
+        { guard: 'nowEmpty', target: '.empty', actions: 'record' },
+        { target: '.used', actions: 'record' },
+      ],
+      'mem.fault': { actions: 'countFault' },
+    },
+    states: { empty: {}, used: {} },
+  });
+}
+
+export const ttmPoolMachine = usageMachine('ttm_pool');
+export const swapMachine = usageMachine('swap');
+export const iommuMachine = usageMachine('iommu');
