@@ -57,7 +57,7 @@ SHA-256, or the first step where they diverge (a determinism bug: exit code 4).`
   charts: `Usage: ttm-sim charts [--format mermaid|scxml|json] [--out DIR]
 
 Exports every statechart of the model (ttm_bo, dma_resv, ttm_resource, ttm_resource_manager, ttm_device,
-task, gpu_ring). Mermaid is stateDiagram-v2 (GitHub renders it), SCXML is W3C State Chart XML, JSON is
+task, gpu_ring, ttm_tt, ttm_pool, swap, iommu, shrinker). Mermaid is stateDiagram-v2 (GitHub renders it), SCXML is W3C State Chart XML, JSON is
 the machine configuration that the Stately tools accept.
   --format F        mermaid (default), scxml or json
   --out DIR         write one file per chart (<name>.mmd / .scxml / .json) instead of printing them`,

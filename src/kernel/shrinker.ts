@@ -78,14 +78,23 @@ export class XeShrinker {
   /** xe_shrinker_scan: a purge pass when purgeable pages exist, then (with __GFP_FS) a backup pass. */
   *scan(sc: ShrinkControl): KGen<number> {
     const ctx = operationCtx({ interruptible: false, noWaitGpu: ttmBoShrinkAvoidWait(sc.kswapd) });
+    this.emit({ type: 'shrinker.scan', target: sc.nrToScan });
     let freed = 0;
-    if (this.pages().purgeable > 0)
+    if (this.pages().purgeable > 0) {
+      this.emit({ type: 'shrinker.pass', pass: 'purge' });
       freed += yield* this.walk(ctx, sc.nrToScan, { purgeOnly: true, writeback: false });
+    }
     if (freed < sc.nrToScan && sc.gfpFs) {
+      this.emit({ type: 'shrinker.pass', pass: 'backup' });
       const writeback = !ctx.noWaitGpu && sc.gfpIo;
       freed += yield* this.walk(ctx, sc.nrToScan - freed, { purgeOnly: false, writeback });
     }
+    this.emit({ type: 'shrinker.done', freed });
     return freed === 0 ? SHRINK_STOP : freed;
+  }
+
+  private emit(event: MirrorEvent): void {
+    this.dev.bdev.env.emit('shrinker', `${this.dev.bdev.id}/shrinker`, event);
   }
 
   /** The guarded LRU walk of xe's shrinker: trylock only, a reference held across the shrink. */

@@ -6,6 +6,7 @@
 import { type BufferObject, ttmBoEvictionValuable } from './bo.ts';
 import { ttmBoMoveAccelCleanup, ttmBoMoveMemcpy, ttmBoMoveNull } from './bo_util.ts';
 import {
+  type Caching,
   TTM_PL_FLAG_FALLBACK,
   TTM_PL_FLAG_TEMPORARY,
   TTM_PL_SYSTEM,
@@ -45,6 +46,8 @@ export interface SimDeviceConfig {
    * page by the driver's shrinker (shrinker.ts) and restored on populate (xe_ttm_tt_populate).
    */
   readonly style?: 'amdgpu' | 'xe';
+  /** Caching of the tts the driver creates (amdgpu: write-combined for USWC buffers). Default cached. */
+  readonly ttCaching?: Caching;
 }
 
 const VRAM_EVICT: Placement = placementOf(place(TTM_PL_TT), place(TTM_PL_SYSTEM, TTM_PL_FLAG_FALLBACK));
@@ -80,7 +83,11 @@ function* xeTtPopulate(xe: XeState, bdev: Device, tt: Tt, ctx: OperationCtx): KG
 }
 
 /** The driver's ttm_device_funcs; `copyRing` is the GPU ring that runs its VRAM↔TT copies. */
-export function simDeviceFuncs(copyRing: () => FenceTimeline, xe: XeState | null = null): DeviceFuncs {
+export function simDeviceFuncs(
+  copyRing: () => FenceTimeline,
+  xe: XeState | null = null,
+  ttCaching: Caching = 'cached',
+): DeviceFuncs {
   const xeHooks =
     xe === null
       ? {}
@@ -88,7 +95,7 @@ export function simDeviceFuncs(copyRing: () => FenceTimeline, xe: XeState | null
   return {
     ...xeHooks,
     ttmTtCreate: (bo, pageFlags) =>
-      xe === null ? ttmTtInit(bo, pageFlags, 'cached', 0) : xeTtCreate(xe, bo, pageFlags),
+      xe === null ? ttmTtInit(bo, pageFlags, ttCaching, 0) : xeTtCreate(xe, bo, pageFlags),
     evictionValuable: ttmBoEvictionValuable,
     evictFlags(bo: BufferObject): Placement {
       const memType = bo.resource?.memType;
@@ -151,7 +158,7 @@ export function createSimDevice(
   const bdev = new Device(
     id,
     env,
-    simDeviceFuncs(() => copyRing!, xe),
+    simDeviceFuncs(() => copyRing!, xe, cfg.ttCaching ?? 'cached'),
   );
   copyRing = new FenceTimeline(env, `${id}/copy`);
   const gfxRing = new FenceTimeline(env, `${id}/gfx`);

@@ -23,6 +23,15 @@ export const CHARTS: readonly {
   { name: 'ttm_device', mirrors: 'drivers/gpu/drm/ttm/ttm_device.c', machine: MACHINES.device },
   { name: 'task', mirrors: 'a kernel thread running a TTM path', machine: MACHINES.task },
   { name: 'gpu_ring', mirrors: 'a dma_fence timeline', machine: MACHINES.ring },
+  {
+    name: 'ttm_tt',
+    mirrors: 'drivers/gpu/drm/ttm/ttm_tt.c (with ttm_pool.c backup/restore)',
+    machine: MACHINES.tt,
+  },
+  { name: 'ttm_pool', mirrors: 'drivers/gpu/drm/ttm/ttm_pool.c (pooled free pages)', machine: MACHINES.pool },
+  { name: 'swap', mirrors: 'the swap space of shmem backups (ttm_backup.c)', machine: MACHINES.swap },
+  { name: 'iommu', mirrors: 'an IOMMU IOVA space (DMA API)', machine: MACHINES.iommu },
+  { name: 'shrinker', mirrors: 'drivers/gpu/drm/xe/xe_shrinker.c (shape)', machine: MACHINES.shrinker },
 ];
 
 export type ChartFormat = 'mermaid' | 'scxml' | 'json';

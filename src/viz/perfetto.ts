@@ -2,7 +2,8 @@
 // Process "actors" has one thread (track) per actor; every delivered message is a complete slice
 // ('X') on its receiver's track, and the edges the kernel took on other objects during that step are
 // slices on theirs; a flow arrow ('s' → 'f') joins the step that sent a message to the step that
-// delivered it; counter tracks ('C') follow memory usage; a failing check is a global instant ('i').
+// delivered it; counter tracks ('C') follow memory usage (each manager's bytes; pooled pages, swap and
+// IOVA pages); a failing check is a global instant ('i').
 // Time is virtual: step k spans [k·10 µs, k·10 µs + 10 µs), so one token always gives the same bytes.
 // Simplified: deterministic runs have no worker threads, so there is no "worker threads" process yet.
 
@@ -132,6 +133,16 @@ export function toPerfetto(input: PerfettoInput): string {
           tid: 0,
           ts,
           args: { bytes: e.data.usage },
+        });
+      }
+      if (e.event === 'mem.usage' && typeof e.data?.pages === 'number') {
+        events.push({
+          name: `${e.actor} pages`,
+          ph: 'C',
+          pid: COUNTERS_PID,
+          tid: 0,
+          ts,
+          args: { pages: e.data.pages },
         });
       }
     });

@@ -28,6 +28,11 @@ export function chartOf(actor: string): string | null {
   if (/\/man\d+$/.test(actor)) return 'ttm_resource_manager';
   if (/^device:\d+$/.test(actor)) return 'ttm_device';
   if (actor.startsWith('gpu:')) return 'gpu_ring';
+  if (actor.startsWith('tt:')) return 'ttm_tt';
+  if (actor === 'pool') return 'ttm_pool';
+  if (actor === 'swap') return 'swap';
+  if (actor.startsWith('iommu')) return 'iommu';
+  if (actor.endsWith('/shrinker')) return 'shrinker';
   return null;
 }
 

@@ -11,7 +11,7 @@ import { encodeToken } from '../../src/engine/token.ts';
 import { EXIT_CODE } from '../../src/engine/types.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/ttm-sim.js');
-const SEED1_SHA = '182636679a449d7b2c26cafae78aa432ef0b49f7c54b3b810f54161a3c2dd073';
+const SEED1_SHA = '94272bca82c4d6780f2d735a5519b3ed35fd48fc9f0def7aa33ecef78db2d163';
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
@@ -127,6 +127,11 @@ describe('ttm-sim charts', () => {
       'ttm_device',
       'task',
       'gpu_ring',
+      'ttm_tt',
+      'ttm_pool',
+      'swap',
+      'iommu',
+      'shrinker',
     ];
     expect(r.stdout).toBe(names.map((n) => `${join(dir, `${n}.scxml`)}\n`).join(''));
     expect(readFileSync(join(dir, 'dma_resv.scxml'), 'utf8')).toContain(
@@ -142,7 +147,7 @@ describe('ttm-sim charts', () => {
         '%% ttm_bo: drivers/gpu/drm/ttm/ttm_bo.c\n---\nconfig:\n  layout: dagre\n---\nstateDiagram-v2\n',
       ),
     ).toBe(true);
-    expect(r.stdout.match(/^stateDiagram-v2$/gm)).toHaveLength(7);
+    expect(r.stdout.match(/^stateDiagram-v2$/gm)).toHaveLength(12);
   });
 });
 

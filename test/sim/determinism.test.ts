@@ -55,6 +55,6 @@ describe(`determinism over ${SEEDS} seeds of ${DEFAULT_SCENARIO}`, () => {
   test('seed 1 has a pinned trace hash (changes only when the model or engine changes)', () => {
     const d = main[1]!;
     expect(d.steps).toBe(171);
-    expect(d.traceSha256).toBe('182636679a449d7b2c26cafae78aa432ef0b49f7c54b3b810f54161a3c2dd073');
+    expect(d.traceSha256).toBe('94272bca82c4d6780f2d735a5519b3ed35fd48fc9f0def7aa33ecef78db2d163');
   });
 });

@@ -40,7 +40,7 @@ function attrValues(xml: string, element: string, attr: string): string[] {
 }
 
 describe('charts', () => {
-  test('the catalogue exports 7 machines', () => {
+  test('the catalogue exports 12 machines', () => {
     expect(CHARTS.map((c) => c.name)).toEqual([
       'ttm_bo',
       'dma_resv',
@@ -49,6 +49,11 @@ describe('charts', () => {
       'ttm_device',
       'task',
       'gpu_ring',
+      'ttm_tt',
+      'ttm_pool',
+      'swap',
+      'iommu',
+      'shrinker',
     ]);
   });
 

@@ -97,3 +97,22 @@ describe('perfetto', () => {
     ]);
   });
 });
+
+describe('perfetto: page memory counters', () => {
+  const run = perfetto('vram-pressure', 1n);
+
+  test('vram-pressure (write-combined tts): pooled pages are a counter track', () => {
+    const pool = run.events.filter((e) => e.ph === 'C' && e.name === 'pool pages');
+    expect(pool.length).toBeGreaterThan(10);
+    expect(Math.max(...pool.map((e) => (e.args as { pages: number }).pages))).toBeGreaterThan(0);
+  });
+
+  test('memory-pressure: swap pages are a counter track that ends at 0', () => {
+    const mp = perfetto('memory-pressure', 1n);
+    expect(mp.events.flatMap(formatProblems)).toEqual([]);
+    const swap = mp.events.filter((e) => e.ph === 'C' && e.name === 'swap pages');
+    expect(swap.length).toBeGreaterThan(10);
+    expect((swap.at(-1)!.args as { pages: number }).pages).toBe(0);
+    expect(Math.max(...swap.map((e) => (e.args as { pages: number }).pages))).toBeGreaterThan(0);
+  });
+});

@@ -176,6 +176,7 @@ export function vramPressure(overrides: Partial<VramPressureConfig> = {}, name =
       const dev = createSimDevice(sim.env, global, 'device:0', {
         vramBytes: cfg.vramKiB * 1024,
         ttBytes: cfg.ttKiB * 1024,
+        ttCaching: 'write_combined',
       });
       const c: Counters = {
         created: 0,
