@@ -23,6 +23,13 @@ export function summary(r: RunResult, title: string): string {
       `  pinning     ${n('pins')} scanout pins, ${n('pinFailures')} failed`,
     );
   }
+  if ('pagesChecked' in s) {
+    lines.push(
+      `  pages       ${n('pagesChecked')} pages read through CPU faults and checked; ${n('faults')} faults, ${n('refaults')} refaults`,
+      `  reclaim     ${n('directReclaims')} direct, ${n('kswapdReclaims')} kswapd; ${n('purgedPages')} pages purged, ${n('backedUpPages')} backed up; ${n('signalsArmed')} signals aimed at restores`,
+      `  left over   ${n('ramUsedPages')} page frames, ${n('swapUsedPages')} swap slots, ${n('boCount')} BOs`,
+    );
+  }
   lines.push(`  trace       sha256 ${r.traceSha256}`, `  token       ${r.token}`);
   return lines.join('\n');
 }

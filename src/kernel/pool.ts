@@ -579,7 +579,8 @@ function* restoreCommit(
 
 /**
  * Mutation: a restore that finishes inside its last block after being interrupted leaves tt->restore
- * (and the block's caching) behind — ttm_pool_restore_and_alloc before the fix of b63d715b8090.
+ * (and the block's caching) behind — ttm_pool_restore_and_alloc before "drm/ttm: Drop tt->restore after
+ * successful restore" (2026, Fixes b63d715b8090).
  */
 export const MUTATION_RESTORE_STALE_STATE = 'pool-restore-stale-state';
 
