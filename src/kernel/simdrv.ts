@@ -27,6 +27,7 @@ import {
 import type { KernelEnv, KGen } from './env.ts';
 import { EMULTIHOP } from './errno.ts';
 import { FenceTimeline } from './fence.ts';
+import { Iommu } from './iommu.ts';
 import { type OperationCtx, type Placement, place, placementOf } from './placement.ts';
 import { ttmPoolAlloc } from './pool.ts';
 import {
@@ -35,7 +36,7 @@ import {
   ttmResourceManagerInit,
   ttmResourceManagerSetUsed,
 } from './resource.ts';
-import { type Tt, ttmTtClearBackedUp, ttmTtInit, ttmTtRestore, ttmTtSetupBackup } from './tt.ts';
+import { type Tt, ttmSgTtInit, ttmTtClearBackedUp, ttmTtInit, ttmTtRestore, ttmTtSetupBackup } from './tt.ts';
 
 export interface SimDeviceConfig {
   readonly vramBytes: number;
@@ -48,6 +49,8 @@ export interface SimDeviceConfig {
   readonly style?: 'amdgpu' | 'xe';
   /** Caching of the tts the driver creates (amdgpu: write-combined for USWC buffers). Default cached. */
   readonly ttCaching?: Caching;
+  /** Give the device an IOMMU with an IOVA space of this many pages (DMA goes through it). */
+  readonly iommuPages?: number;
 }
 
 const VRAM_EVICT: Placement = placementOf(place(TTM_PL_TT), place(TTM_PL_SYSTEM, TTM_PL_FLAG_FALLBACK));
@@ -63,6 +66,14 @@ export interface XeState {
   readonly purgeable: Set<BufferObject>;
   /** tt → its BO (xe_ttm_tt keeps this back pointer). */
   readonly owner: WeakMap<Tt, BufferObject>;
+}
+
+/**
+ * amdgpu_ttm_tt_create: with an IOMMU the tt gets a DMA address array (ttm_sg_tt_init), so the pool
+ * maps every block through the IOMMU when it populates; without one a plain page array.
+ */
+function amdgpuTtCreate(bo: BufferObject, pageFlags: number, caching: Caching): Tt {
+  return bo.bdev.iommu === null ? ttmTtInit(bo, pageFlags, caching, 0) : ttmSgTtInit(bo, pageFlags, caching);
 }
 
 /** xe_ttm_tt_create: EXTERNAL | EXTERNAL_MAPPABLE (xe accounts and shrinks them itself), with a backup file. */
@@ -95,7 +106,7 @@ export function simDeviceFuncs(
   return {
     ...xeHooks,
     ttmTtCreate: (bo, pageFlags) =>
-      xe === null ? ttmTtInit(bo, pageFlags, ttCaching, 0) : xeTtCreate(xe, bo, pageFlags),
+      xe === null ? amdgpuTtCreate(bo, pageFlags, ttCaching) : xeTtCreate(xe, bo, pageFlags),
     evictionValuable: ttmBoEvictionValuable,
     evictFlags(bo: BufferObject): Placement {
       const memType = bo.resource?.memType;
@@ -170,6 +181,7 @@ export function createSimDevice(
     useDma32: false,
   });
   if (ret !== 0) throw new Error(`ttm_device_init: ${ret}`);
+  if (cfg.iommuPages !== undefined) bdev.iommu = new Iommu(`iommu:${id}`, cfg.iommuPages);
   watchMemory(env, global, bdev);
   const vram = addRangeManager(bdev, TTM_PL_VRAM, false, cfg.vramBytes);
   const tt = addRangeManager(bdev, TTM_PL_TT, true, cfg.ttBytes);

@@ -11,7 +11,7 @@ import { encodeToken } from '../../src/engine/token.ts';
 import { EXIT_CODE } from '../../src/engine/types.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/ttm-sim.js');
-const SEED1_SHA = '94272bca82c4d6780f2d735a5519b3ed35fd48fc9f0def7aa33ecef78db2d163';
+const SEED1_SHA = '8570332557b206ee4a17bafe8fdd79297b8f51e100ecb0de6c5054a5b3c19f6e';
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });

@@ -55,6 +55,6 @@ describe(`determinism over ${SEEDS} seeds of ${DEFAULT_SCENARIO}`, () => {
   test('seed 1 has a pinned trace hash (changes only when the model or engine changes)', () => {
     const d = main[1]!;
     expect(d.steps).toBe(171);
-    expect(d.traceSha256).toBe('94272bca82c4d6780f2d735a5519b3ed35fd48fc9f0def7aa33ecef78db2d163');
+    expect(d.traceSha256).toBe('8570332557b206ee4a17bafe8fdd79297b8f51e100ecb0de6c5054a5b3c19f6e');
   });
 });

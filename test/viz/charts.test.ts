@@ -110,11 +110,34 @@ describe('charts', () => {
     expect(xml).toContain('<state id="dma_resv.locked" initial="dma_resv.locked.uncontended">');
   });
 
-  test('the README embeds the current Mermaid charts of ttm_bo, dma_resv and task', () => {
+  test('the README embeds the current Mermaid charts of ttm_bo, dma_resv, ttm_tt and task', () => {
     const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
-    for (const name of ['ttm_bo', 'dma_resv', 'task']) {
+    for (const name of ['ttm_bo', 'dma_resv', 'ttm_tt', 'task']) {
       const chart = CHARTS.find((c) => c.name === name)!;
       expect(readme).toContain(`\`\`\`mermaid\n${toMermaid(chart.machine)}\`\`\``);
     }
+  });
+});
+
+describe('charts: delayed and eventless transitions', () => {
+  test('after 100 ms and always transitions are exported with their labels in Mermaid and SCXML', async () => {
+    const { setup } = await import('xstate');
+    const m = setup({ guards: { ready: () => true }, delays: { hangcheck: 500 } }).createMachine({
+      id: 'demo',
+      initial: 'a',
+      states: {
+        a: { after: { 100: 'b', hangcheck: 'c' } },
+        b: { always: { guard: 'ready', target: 'c' } },
+        c: { type: 'final' },
+      },
+    });
+    const text = toMermaid(m);
+    expect(text).toContain('  demo_a --> demo_b : after 100ms\n');
+    expect(text).toContain('  demo_a --> demo_c : after hangcheck\n');
+    expect(text).toContain('  demo_b --> demo_c : always [ready]\n');
+    expect(text).toContain('    demo_c --> [*]\n');
+    const xml = toScxml(m);
+    expect(xml).toContain('<transition cond="ready" target="demo.c"/>');
+    expect(xml).toContain('<final id="demo.c"/>');
   });
 });

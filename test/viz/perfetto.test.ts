@@ -116,3 +116,13 @@ describe('perfetto: page memory counters', () => {
     expect(Math.max(...swap.map((e) => (e.args as { pages: number }).pages))).toBeGreaterThan(0);
   });
 });
+
+describe('perfetto: IOVA counter', () => {
+  test('vram-pressure maps tt pages through the device IOMMU: an IOVA counter track that ends at 0', () => {
+    const run = perfetto('vram-pressure', 1n);
+    const iova = run.events.filter((e) => e.ph === 'C' && e.name === 'iommu:device:0 pages');
+    expect(iova.length).toBeGreaterThan(5);
+    expect((iova.at(-1)!.args as { pages: number }).pages).toBe(0);
+    expect(Math.max(...iova.map((e) => (e.args as { pages: number }).pages))).toBeGreaterThan(0);
+  });
+});

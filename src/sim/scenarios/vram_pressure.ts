@@ -45,6 +45,8 @@ export interface VramPressureConfig {
   readonly frames: number;
   readonly minBoKiB: number;
   readonly maxBoKiB: number;
+  /** The device's IOVA space in pages: tt pages are mapped through it when populated. */
+  readonly iovaPages: number;
 }
 
 const DEFAULTS: VramPressureConfig = {
@@ -56,6 +58,7 @@ const DEFAULTS: VramPressureConfig = {
   frames: 4,
   minBoKiB: 16,
   maxBoKiB: 96,
+  iovaPages: 1024,
 };
 
 /** Where user BOs go: VRAM, or TT when VRAM cannot be made free (amdgpu's VRAM|GTT domain). */
@@ -177,6 +180,7 @@ export function vramPressure(overrides: Partial<VramPressureConfig> = {}, name =
         vramBytes: cfg.vramKiB * 1024,
         ttBytes: cfg.ttKiB * 1024,
         ttCaching: 'write_combined',
+        iommuPages: cfg.iovaPages,
       });
       const c: Counters = {
         created: 0,
