@@ -479,10 +479,14 @@ export function* ttmBoEvict(bo: BufferObject, ctx: OperationCtx): KGen<number> {
 }
 
 /** The state of one eviction walk (struct ttm_bo_evict_walk + ttm_lru_walk_arg). */
-interface EvictWalk {
+/** struct ttm_lru_walk_arg: how the walker locks. The ticket is dropped after one ticket-lock. */
+export interface LruWalkArg {
   readonly ctx: OperationCtx;
   ticket: WwAcquireCtx | null;
   trylockOnly: boolean;
+}
+
+interface EvictWalk extends LruWalkArg {
   readonly place: Place;
   readonly evictor: BufferObject;
   evicted: number;
@@ -518,9 +522,15 @@ function* ttmBoEvictCb(walk: EvictWalk, bo: BufferObject): KGen<number> {
 /**
  * ttm_lru_walk_for_evict: walk the manager's LRUs (priority 0 first) with a cursor, trylocking each BO;
  * with a ticket (and not trylock-only, not no_wait_gpu) one BO per walk may be ticket-locked, whose
- * -EDEADLK becomes -ENOSPC. Skips BOs whose resource changed type meanwhile. Returns progress or < 0.
+ * -EDEADLK becomes -ENOSPC. Skips BOs whose resource changed type meanwhile and hands each locked BO to
+ * `processBo` (the walk's ops->process_bo: eviction, swapout). Returns progress or < 0.
  */
-function* ttmLruWalkForEvict(walk: EvictWalk, man: ResourceManager, target: number): KGen<number> {
+export function* ttmLruWalkForEvict(
+  walk: LruWalkArg,
+  man: ResourceManager,
+  target: number,
+  processBo: (bo: BufferObject) => KGen<number>,
+): KGen<number> {
   const task = man.bdev.env.current();
   const cursor = new ResourceCursor(man);
   let progress = 0;
@@ -554,7 +564,7 @@ function* ttmLruWalkForEvict(walk: EvictWalk, man: ResourceManager, target: numb
         }
       }
       if (lret === 0 && bo.resource !== null && bo.resource.memType === memType) {
-        lret = yield* ttmBoEvictCb(walk, bo);
+        lret = yield* processBo(bo);
       }
       if (needsUnlock) bo.resv.unlock();
       yield* ttmBoPut(bo);
@@ -582,13 +592,14 @@ export function* ttmBoEvictAlloc(
   ticket: WwAcquireCtx | null,
 ): KGen<Resource | number> {
   const walk: EvictWalk = { ctx, ticket, trylockOnly: true, place, evictor, evicted: 0, res: null };
-  let lret = yield* ttmLruWalkForEvict(walk, man, 1);
+  const evictCb = (bo: BufferObject) => ttmBoEvictCb(walk, bo);
+  let lret = yield* ttmLruWalkForEvict(walk, man, 1, evictCb);
   if (lret === 0 && ticket !== null) {
     walk.trylockOnly = false;
     do {
       walk.ticket = ticket;
       walk.evicted = 0;
-      lret = yield* ttmLruWalkForEvict(walk, man, 1);
+      lret = yield* ttmLruWalkForEvict(walk, man, 1, evictCb);
     } while (lret === 0 && walk.evicted > 0);
   }
   if (lret < 0) return lret;

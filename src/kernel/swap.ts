@@ -14,21 +14,19 @@
 import {
   type BufferObject,
   ttmBoCleanupMemtypeUse,
-  ttmBoGetUnlessZero,
   ttmBoHandleMoveMem,
-  ttmBoPut,
   ttmBoUnmapVirtual,
   ttmBoValidate,
   ttmBoWaitCtx,
+  ttmLruWalkForEvict,
 } from './bo.ts';
 import { TTM_NUM_MEM_TYPES, TTM_PL_SYSTEM, TTM_TT_FLAG_EXTERNAL, TTM_TT_FLAG_SWAPPED } from './constants.ts';
 import type { Device, Hop, TtmGlobal } from './device.ts';
 import type { KGen } from './env.ts';
-import { EALREADY, EBUSY, EINTR, ENOMEM, ENOSPC } from './errno.ts';
+import { EBUSY, EINTR, ENOMEM, ENOSPC } from './errno.ts';
 import { type OperationCtx, place, placementOf } from './placement.ts';
 import {
   type Resource,
-  ResourceCursor,
   type ResourceManager,
   ttmLruBulkMoveDel,
   ttmResourceAlloc,
@@ -114,41 +112,6 @@ function* swapoutLocked(bo: BufferObject, res: Resource, ctx: OperationCtx): KGe
 }
 
 /**
- * ttm_lru_walk_for_evict with trylock_only and ttm_bo_swapout_cb: walk `man`'s LRUs (priority 0 first),
- * trylocking each BO (or using the caller's resv when allow_res_evict), skipping BOs being released and
- * BOs whose resource changed meanwhile. Stops once `target` pages are out or on an error.
- */
-function* swapoutWalk(man: ResourceManager, ctx: OperationCtx, target: number): KGen<number> {
-  const task = man.bdev.env.current();
-  const cursor = new ResourceCursor(man);
-  let progress = 0;
-  try {
-    for (let res = cursor.next(); res !== null; res = cursor.next()) {
-      const bo = res.bo;
-      if (bo === null) continue;
-      let needsUnlock = false;
-      if (bo.resv.trylock(task)) needsUnlock = true;
-      else if (!(bo.resv === ctx.resv && ctx.allowResEvict)) continue;
-      if (!ttmBoGetUnlessZero(bo)) {
-        if (needsUnlock) bo.resv.unlock();
-        continue;
-      }
-      const memType = res.memType;
-      let lret = 0;
-      if (bo.resource !== null && bo.resource.memType === memType) lret = yield* ttmBoSwapoutCb(bo, ctx);
-      if (needsUnlock) bo.resv.unlock();
-      yield* ttmBoPut(bo);
-      if (lret === -EBUSY || lret === -EALREADY) lret = 0;
-      progress = lret < 0 ? lret : progress + lret;
-      if (progress < 0 || progress >= target) break;
-    }
-  } finally {
-    cursor.fini();
-  }
-  return progress;
-}
-
-/**
  * ttm_bo_swapout: swap BOs of `man` out to shmem until at least `target` pages went. Returns the pages
  * swapped out (0: nothing suitable), or an error of a wait or move (e.g. -ERESTARTSYS, -EMULTIHOP).
  */
@@ -158,7 +121,8 @@ export function* ttmBoSwapout(
   man: ResourceManager,
   target: number,
 ): KGen<number> {
-  return yield* swapoutWalk(man, ctx, target);
+  const arg = { ctx, ticket: null, trylockOnly: true };
+  return yield* ttmLruWalkForEvict(arg, man, target, (bo) => ttmBoSwapoutCb(bo, ctx));
 }
 
 /**
