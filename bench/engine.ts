@@ -31,7 +31,7 @@ function engineRound(keepLog: boolean): { ms: number; messages: number; events: 
   let events = 0;
   const t0 = now();
   for (let s = 0; s < seeds; s += 1) {
-    const r = runScenario(scenario, { seed: BigInt(s), keepMirrorLog: keepLog });
+    const r = runScenario(scenario, { seed: BigInt(s), keepMirrorLog: keepLog, oracles: false });
     messages += r.steps;
     if (keepLog) {
       const log = r.sim.mirror.log!;

@@ -1,5 +1,6 @@
 // Human-readable summaries of runs.
 
+import { formatStrategy } from '../engine/strategy.ts';
 import { errnoName } from '../kernel/errno.ts';
 import type { RunResult } from '../sim/run.ts';
 
@@ -39,7 +40,7 @@ export function jsonResult(r: RunResult): Record<string, unknown> {
     token: r.token,
     scenario: r.scenario,
     seed: r.seed,
-    strategy: r.strategy,
+    strategy: formatStrategy(r.strategy, r.strategyParams),
     steps: r.steps,
     choices: r.choices,
     virtualTimeMs: r.virtualTimeMs,

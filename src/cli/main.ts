@@ -4,7 +4,15 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeToken, describeHash, STRATEGIES, type StrategyName, scenarioHash } from '../engine/token.ts';
+import {
+  formatStrategy,
+  PCT_K_DEFAULT,
+  parseStrategy,
+  type StrategyName,
+  type StrategyParams,
+  type StrategySpec,
+} from '../engine/strategy.ts';
+import { decodeToken, describeHash, scenarioHash } from '../engine/token.ts';
 import { firstDivergence, type TraceLine } from '../engine/trace.ts';
 import { EXIT_CODE } from '../engine/types.ts';
 import { type RunResult, runScenario } from '../sim/run.ts';
@@ -32,17 +40,29 @@ Commands:
   trace      write a run as a Perfetto / Chrome trace       ttm-sim trace <token> --perfetto run.json
   view       write an offline HTML viewer of a run          ttm-sim view <token> --out run.html
 
-Every run prints a token: one line holding the format version, seed, strategy and scenario hash.
+Every run prints a token: one line holding the format version, seed, strategy (with its parameters) and
+scenario hash.
 The same token always gives the same trace (same SHA-256), on any machine.
 
 Exit codes: 0 pass, 1 correctness violation, 2 bad input, 3 liveness failure (deadlock, no progress),
 4 simulator crash. 'ttm-sim <command> --help' shows a command's options.`,
-  run: `Usage: ttm-sim run [--scenario NAME] [--seed N] [--strategy random|fifo] [--json] [--trace FILE]
+  run: `Usage: ttm-sim run [--scenario NAME] [--seed N] [--strategy S] [--json] [--trace FILE]
 
 Runs one schedule of a built-in scenario and prints a summary with the run's token.
   --scenario NAME   built-in scenario (default ${DEFAULT_SCENARIO}; see 'ttm-sim scenarios')
   --seed N          unsigned 64-bit seed, decimal or 0x-hex (default 1)
-  --strategy S      random: uniform random walk over the enabled actors (default); fifo: always the first
+  --strategy S      how the seed picks the next actor at each choice (two or more enabled actors):
+                      random   uniform random walk over the enabled actors (default)
+                      fifo     always the first enabled actor by id (one schedule, whatever the seed)
+                      pos      each message gets a random priority when posted; the actor whose
+                               oldest message has the highest one runs (partial order sampling)
+                      pct:D    PCT aimed at bugs of depth D (1..3): actors get random priorities and
+                      pct:D:K  the highest enabled one runs; D-1 times, at a random choice in [1, K],
+                               the actor that just ran drops below all others. K bounds the choices
+                               of a run (default ${PCT_K_DEFAULT}; the summary prints a run's count). If a
+                               run makes at most K choices, it hits a given depth-D bug with
+                               probability >= 1/(n*K^(D-1)), n = the number of actors.
+                    The token records the strategy and its parameters; replay needs no --strategy.
   --json            print one JSON object: token, seed, steps, outcome, traceSha256, failure, stats
   --trace FILE      write the trace: canonical JSONL, one line per step (written atomically)`,
   replay: `Usage: ttm-sim replay TOKEN [--json] [--trace FILE]
@@ -90,10 +110,20 @@ function parseSeed(text: string): bigint {
   return value;
 }
 
-function parseStrategy(text: string): StrategyName {
-  const found = STRATEGIES.find((s) => s === text);
-  if (found === undefined) fail(`--strategy must be one of ${STRATEGIES.join(', ')}, got "${text}"`);
-  return found;
+function strategyOption(text: string): StrategySpec {
+  const r = parseStrategy(text);
+  if (!r.ok) fail(`--strategy ${r.reason}`);
+  return r.spec;
+}
+
+/** Run options naming a strategy and, when it has any, its parameters. */
+function strategyOptions(s: StrategySpec): { strategy: StrategyName; strategyParams?: StrategyParams } {
+  return s.params === undefined ? { strategy: s.name } : { strategy: s.name, strategyParams: s.params };
+}
+
+/** The command-line form of a strategy, K spelled out: 'random', 'pct:2:1000'. */
+function label(s: StrategySpec): string {
+  return formatStrategy(s.name, s.params);
 }
 
 function scenarioByName(name: string): Scenario {
@@ -159,12 +189,16 @@ function cmdRun(args: string[]): number {
   if (positionals.length > 0) fail(`run: unexpected argument "${positionals[0]}"; see 'ttm-sim run --help'`);
   const scenario = scenarioByName(values.scenario ?? DEFAULT_SCENARIO);
   const seed = parseSeed(values.seed ?? '1');
-  const strategy = parseStrategy(values.strategy ?? 'random');
-  const r = runScenario(scenario, { seed, strategy, keepTrace: values.trace !== undefined });
+  const strategy = strategyOption(values.strategy ?? 'random');
+  const r = runScenario(scenario, {
+    seed,
+    ...strategyOptions(strategy),
+    keepTrace: values.trace !== undefined,
+  });
   return report(
     r,
     values.json === true,
-    `ttm-sim run ${scenario.name} --seed ${seed} --strategy ${strategy}\n  ${scenario.summary}`,
+    `ttm-sim run ${scenario.name} --seed ${seed} --strategy ${label(strategy)}\n  ${scenario.summary}`,
     values.trace,
   );
 }
@@ -172,7 +206,7 @@ function cmdRun(args: string[]): number {
 interface DecodedRun {
   readonly scenario: Scenario;
   readonly seed: bigint;
-  readonly strategy: StrategyName;
+  readonly strategy: StrategySpec;
   readonly tape: readonly number[] | undefined;
 }
 
@@ -187,13 +221,15 @@ function decode(token: string | undefined, command: string): DecodedRun {
       `the token is for scenario ${describeHash(d.token.scenarioHash)}, which this build does not have (it was made by a build with another scenario set or configuration); run 'ttm-sim scenarios' to see the hashes here`,
     );
   }
-  return { scenario, seed: d.token.seed, strategy: d.token.strategy, tape: d.token.tape };
+  const { strategy, strategyParams } = d.token;
+  const spec = strategyParams === undefined ? { name: strategy } : { name: strategy, params: strategyParams };
+  return { scenario, seed: d.token.seed, strategy: spec, tape: d.token.tape };
 }
 
 function runDecoded(d: DecodedRun, keepTrace: boolean): RunResult {
   return runScenario(d.scenario, {
     seed: d.seed,
-    strategy: d.strategy,
+    ...strategyOptions(d.strategy),
     keepTrace,
     ...(d.tape === undefined ? {} : { tape: d.tape }),
   });
@@ -218,7 +254,7 @@ function cmdReplay(args: string[]): number {
   return report(
     r,
     values.json === true,
-    `ttm-sim replay: ${d.scenario.name} --seed ${d.seed} --strategy ${d.strategy}`,
+    `ttm-sim replay: ${d.scenario.name} --seed ${d.seed} --strategy ${label(d.strategy)}`,
     values.trace,
   );
 }
@@ -344,7 +380,7 @@ function cmdView(args: string[]): number {
   const r = runDecoded(d, true);
   const lines = (r.trace ?? []).map((l) => JSON.parse(l) as TraceLine);
   const html = renderViewer({
-    title: `ttm-sim ${d.scenario.name} --seed ${d.seed} --strategy ${d.strategy}`,
+    title: `ttm-sim ${d.scenario.name} --seed ${d.seed} --strategy ${label(d.strategy)}`,
     token: r.token,
     traceSha256: r.traceSha256,
     outcome: r.outcome,

@@ -4,12 +4,18 @@
 // through the bus and writes one trace line. Only real choices (two or more enabled actors) are
 // recorded in the tape, so a tape replays a run under any seed. Timers fire only when every inbox
 // is empty: a timeout models "nothing else happened first", and virtual time then jumps to it.
+// Strategies (src/engine/strategy.ts): 'random' draws uniformly, 'fifo' takes the first enabled actor,
+// 'pct' and 'pos' are priority-based choosers (src/engine/pct.ts, src/engine/pos.ts) told of every
+// registration, post and delivery. Every strategy draws only from the scheduler's rng, so a run is a
+// function of (seed, strategy, params); an explicit tape entry overrides any strategy.
 
 import { Bus } from './bus.ts';
 import { type DueTimer, VirtualClock, type XStateClock } from './clock.ts';
 import type { Msg } from './messages.ts';
+import { Pct } from './pct.ts';
+import { Pos } from './pos.ts';
 import type { Rng } from './prng.ts';
-import type { StrategyName } from './token.ts';
+import { type Chooser, type StrategyName, type StrategyParams, strategyProblem } from './strategy.ts';
 import type { Trace, TraceLine } from './trace.ts';
 import type { Effect, Envelope, SimActor } from './types.ts';
 
@@ -17,6 +23,8 @@ export interface SchedulerOptions {
   /** Source of 'random' choices. Pass a dedicated stream (e.g. `rng.fork('scheduler')`). */
   readonly rng: Rng;
   readonly strategy: StrategyName;
+  /** The strategy's parameters: required for 'pct' (depth, k), absent for the others. */
+  readonly strategyParams?: StrategyParams;
   /** Explicit choices to replay, consumed one per real choice. */
   readonly tape?: readonly number[];
   readonly trace: Trace;
@@ -65,6 +73,9 @@ function payloadOf(msg: Msg): Record<string, unknown> | undefined {
 export class Scheduler {
   private readonly rng: Rng;
   private readonly strategy: StrategyName;
+  /** The priority-based strategy ('pct', 'pos'); undefined for 'random' and 'fifo'. */
+  private readonly chooser: Chooser | undefined;
+  private readonly pct: Pct | undefined;
   private readonly replay: readonly number[] | undefined;
   private readonly trace: Trace;
   private readonly clock = new VirtualClock();
@@ -82,9 +93,17 @@ export class Scheduler {
   private inStep = false;
   private queued = 0;
 
+  /**
+   * @throws RangeError when the strategy's parameters are missing, unexpected or out of range (see
+   *   `strategyProblem`).
+   */
   constructor(opts: SchedulerOptions) {
+    const problem = strategyProblem(opts.strategy, opts.strategyParams);
+    if (problem !== undefined) throw new RangeError(`scheduler: ${problem}`);
     this.rng = opts.rng;
     this.strategy = opts.strategy;
+    this.pct = opts.strategy === 'pct' ? new Pct(opts.rng, opts.strategyParams!) : undefined;
+    this.chooser = this.pct ?? (opts.strategy === 'pos' ? new Pos(opts.rng) : undefined);
     this.replay = opts.tape;
     this.trace = opts.trace;
   }
@@ -97,6 +116,19 @@ export class Scheduler {
   /** The run's tape: the index chosen at every step that had two or more enabled actors. */
   get tape(): readonly number[] {
     return this.recorded;
+  }
+
+  /**
+   * The priority the strategy compares for `id` now: under 'pct' the actor's priority (high band above d,
+   * low band 1..d−1), under 'pos' the priority of its head message; otherwise undefined.
+   */
+  priorityOf(id: string): number | undefined {
+    return this.chooser?.priorityOf(id);
+  }
+
+  /** PCT's change points k_1..k_{d−1} (choice numbers, in the order drawn); empty for other strategies. */
+  get changePoints(): readonly number[] {
+    return this.pct?.changePoints ?? [];
   }
 
   /** True once an explicit tape entry was out of range or the tape ran out before the run did. */
@@ -126,6 +158,7 @@ export class Scheduler {
     if (this.slots.has(actor.id)) throw new Error(`scheduler: actor '${actor.id}' is already registered`);
     this.bus.attach(actor.id, (env) => actor.deliver(env));
     this.slots.set(actor.id, { actor, inbox: [], head: 0 });
+    this.chooser?.register(actor.id);
   }
 
   /**
@@ -140,6 +173,7 @@ export class Scheduler {
     slot.inbox.push({ seq: this.seq, from, to, msg, sent: this.inStep ? this.stepCount : -1 });
     this.seq += 1;
     this.queued += 1;
+    this.chooser?.posted(to);
   }
 
   /** The XState `clock` for the actor `actorId`: its delayed events run on this run's virtual time. */
@@ -227,6 +261,7 @@ export class Scheduler {
     slot.inbox[slot.head] = undefined;
     slot.head += 1;
     this.queued -= 1;
+    this.chooser?.delivered(slot.actor.id);
     if (slot.head === slot.inbox.length) {
       slot.inbox.length = 0;
       slot.head = 0;
@@ -284,6 +319,7 @@ export class Scheduler {
     if (n === 1) return 0;
     const index = this.fromTape(n) ?? this.fromStrategy(n);
     this.recorded.push(index);
+    this.chooser?.chosen(this.ready[index]!);
     return index;
   }
 
@@ -303,6 +339,7 @@ export class Scheduler {
   }
 
   private fromStrategy(n: number): number {
+    if (this.chooser !== undefined) return this.chooser.pick(this.ready);
     return this.strategy === 'random' ? this.rng.below(n) : 0;
   }
 }

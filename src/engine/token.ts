@@ -1,17 +1,27 @@
 // Run tokens: everything needed to reproduce a run, as one copy-paste-safe base64url line
 // (DESIGN.md §1). Layout, version 1:
 //   version u8 | seed u64 BE | strategy u8 | scenario hash 16 bytes | flags u8
+//   | [strategy params: pct (id 2) only: varint depth, varint k]
 //   | [tape: varint count, then varint choices, when flags bit 0 is set] | checksum 4 bytes
+// Strategy ids are indices in STRATEGIES: 0 random, 1 fifo, 2 pct, 3 pos. The params block is present
+// exactly when the strategy takes params, so tokens of 'random' and 'fifo' are byte for byte those of
+// the first version-1 builds, and those builds reject a 'pct' or 'pos' token as an unknown strategy id
+// rather than misreading it: the version stays 1.
 // The checksum is the first 4 bytes of SHA-256 over everything before it, so a mis-copied token is
 // reported as such instead of replaying some other run. Decoding failures are data (one-line reasons
 // that say what is wrong and what to do), because a bad token is user input, not a simulator bug.
 
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical.ts';
+import {
+  hasParams,
+  STRATEGIES,
+  type StrategyName,
+  type StrategyParams,
+  strategyProblem,
+} from './strategy.ts';
 
-/** Scheduling strategies a token can name; the index is the strategy id byte. */
-export const STRATEGIES = ['random', 'fifo'] as const;
-export type StrategyName = (typeof STRATEGIES)[number];
+export { STRATEGIES, type StrategyName, type StrategyParams } from './strategy.ts';
 
 export const TOKEN_VERSION = 1;
 
@@ -28,6 +38,8 @@ const MISMATCH = 'token checksum mismatch: the token was altered or mis-copied';
 export interface RunToken {
   readonly seed: bigint;
   readonly strategy: StrategyName;
+  /** The strategy's parameters: present exactly for 'pct' (depth, k). */
+  readonly strategyParams?: StrategyParams;
   /** 32 lowercase hex characters: see `scenarioHash`. */
   readonly scenarioHash: string;
   /** The explicit schedule, when present (shrunk runs, runs recorded from real threads). */
@@ -64,12 +76,15 @@ function pushVarint(out: number[], value: number): void {
 
 /**
  * Check the fields of a token before encoding.
- * @throws RangeError for a seed outside u64, an unknown strategy, a hash that is not 32 lowercase hex
- *   characters, or a tape entry that is not a non-negative safe integer.
+ * @throws RangeError for a seed outside u64, an unknown strategy, strategy params missing, unexpected or
+ *   out of range (see `strategyProblem`), a hash that is not 32 lowercase hex characters, or a tape entry
+ *   that is not a non-negative safe integer.
  */
 function checkFields(t: RunToken): void {
   if (t.seed < 0n || t.seed > U64_MAX) throw new RangeError(`token seed must be a u64, got ${t.seed}`);
   if (!STRATEGIES.includes(t.strategy)) throw new RangeError(`unknown strategy '${t.strategy}'`);
+  const problem = strategyProblem(t.strategy, t.strategyParams);
+  if (problem !== undefined) throw new RangeError(problem);
   if (!/^[0-9a-f]{32}$/.test(t.scenarioHash)) {
     throw new RangeError(`scenario hash must be 32 lowercase hex characters, got '${t.scenarioHash}'`);
   }
@@ -90,6 +105,10 @@ export function encodeToken(t: RunToken): string {
   Buffer.from(t.scenarioHash, 'hex').copy(head, 10);
   head.writeUInt8(t.tape === undefined ? 0 : FLAG_TAPE, 10 + HASH_BYTES);
   const tail: number[] = [];
+  if (t.strategyParams !== undefined) {
+    pushVarint(tail, t.strategyParams.depth);
+    pushVarint(tail, t.strategyParams.k);
+  }
   if (t.tape !== undefined) {
     pushVarint(tail, t.tape.length);
     for (const c of t.tape) pushVarint(tail, c);
@@ -121,7 +140,8 @@ function readVarint(c: Cursor): number | undefined {
 
 type Parsed =
   | { readonly kind: 'ok'; readonly token: RunToken; readonly end: number }
-  | { readonly kind: 'short'; readonly need: number }
+  /** The bytes end inside `part` (or a checksum over them all says `part` runs past where it ends). */
+  | { readonly kind: 'short'; readonly need: number; readonly part: 'tape' | 'strategy parameters' }
   | { readonly kind: 'bad'; readonly reason: string };
 
 /** Parse the fields after the version byte; `end` is where the checksum must start. */
@@ -142,21 +162,44 @@ function parseBody(bytes: Buffer): Parsed {
     strategy,
     scenarioHash: bytes.subarray(10, 10 + HASH_BYTES).toString('hex'),
   };
-  if ((flags & FLAG_TAPE) === 0) return { kind: 'ok', token: base, end: HEADER_BYTES };
-  return parseTape(bytes, base);
+  const c: Cursor = { bytes, pos: HEADER_BYTES };
+  const withParams = hasParams(strategy) ? parseParams(c, base) : { kind: 'ok' as const, token: base };
+  if (withParams.kind !== 'ok') return withParams;
+  if ((flags & FLAG_TAPE) === 0) return { kind: 'ok', token: withParams.token, end: c.pos };
+  return parseTape(c, withParams.token);
 }
 
-function parseTape(bytes: Buffer, base: RunToken): Parsed {
-  const c: Cursor = { bytes, pos: HEADER_BYTES };
+/** The params block of a strategy that takes params (pct: varint depth, varint k), checked. */
+function parseParams(
+  c: Cursor,
+  base: RunToken,
+): { readonly kind: 'ok'; readonly token: RunToken } | Exclude<Parsed, { kind: 'ok' }> {
+  const depth = readVarint(c);
+  const k = depth === undefined ? undefined : readVarint(c);
+  if (depth === undefined || k === undefined) {
+    return { kind: 'short', need: c.pos + 1 + CHECKSUM_BYTES, part: 'strategy parameters' };
+  }
+  const strategyParams = { depth, k };
+  const problem = strategyProblem(base.strategy, strategyParams);
+  if (problem !== undefined) {
+    return { kind: 'bad', reason: `token has bad strategy parameters: ${problem}` };
+  }
+  return { kind: 'ok', token: { ...base, strategyParams } };
+}
+
+function parseTape(c: Cursor, base: RunToken): Parsed {
+  const { bytes } = c;
   const count = readVarint(c);
-  if (count === undefined) return { kind: 'short', need: c.pos + 1 + CHECKSUM_BYTES };
+  if (count === undefined) return { kind: 'short', need: c.pos + 1 + CHECKSUM_BYTES, part: 'tape' };
   if (Number.isNaN(count)) return { kind: 'bad', reason: 'token tape length is malformed' };
   // Each choice takes at least one byte: a count beyond the bytes left is a truncation (or damage).
-  if (count > bytes.length - c.pos) return { kind: 'short', need: c.pos + count + CHECKSUM_BYTES };
+  if (count > bytes.length - c.pos) {
+    return { kind: 'short', need: c.pos + count + CHECKSUM_BYTES, part: 'tape' };
+  }
   const tape: number[] = new Array<number>(count);
   for (let i = 0; i < count; i++) {
     const v = readVarint(c);
-    if (v === undefined) return { kind: 'short', need: c.pos + (count - i) + CHECKSUM_BYTES };
+    if (v === undefined) return { kind: 'short', need: c.pos + (count - i) + CHECKSUM_BYTES, part: 'tape' };
     if (Number.isNaN(v)) return { kind: 'bad', reason: `token tape entry ${i} is malformed` };
     tape[i] = v;
   }
@@ -181,7 +224,8 @@ function truncated(have: number, need: number): TokenResult {
 /**
  * Decode a token (surrounding whitespace is ignored). Never throws: every failure is a result with a
  * one-line reason: empty, characters outside base64url, unsupported version, truncated, checksum
- * mismatch, trailing bytes after the checksum, unknown strategy or flags, malformed tape.
+ * mismatch, trailing bytes after the checksum, unknown strategy or flags, bad strategy parameters,
+ * malformed tape.
  */
 export function decodeToken(text: string): TokenResult {
   const s = text.trim();
@@ -195,11 +239,18 @@ export function decodeToken(text: string): TokenResult {
   if (version !== TOKEN_VERSION) {
     return fail(`token format version ${version} is not supported by this build (supports ${TOKEN_VERSION})`);
   }
-  if (bytes.length < MIN_BYTES) return truncated(bytes.length, MIN_BYTES);
+  const min = minBytes(bytes);
+  if (bytes.length < min) return truncated(bytes.length, min);
   const result = verify(bytes);
   // The decoder ignores the unused low bits of the last character; an altered one still means damage.
   if (result.ok && bytes.toString('base64url') !== s) return fail(MISMATCH);
   return result;
+}
+
+/** Fewest bytes a token can have: one more per parameter (a varint each) when its strategy takes any. */
+function minBytes(bytes: Buffer): number {
+  const strategy = bytes.length > 9 ? STRATEGIES[bytes.readUInt8(9)] : undefined;
+  return strategy !== undefined && hasParams(strategy) ? MIN_BYTES + 2 : MIN_BYTES;
 }
 
 /** Structure and checksum checks, in the order that names the most likely cause. */
@@ -210,9 +261,12 @@ function verify(bytes: Buffer): TokenResult {
     return fail(whole ? parsed.reason : MISMATCH);
   }
   if (parsed.kind === 'short') {
-    return whole
-      ? fail('token tape is malformed: it runs past the checksum')
-      : truncated(bytes.length, parsed.need);
+    if (!whole) return truncated(bytes.length, parsed.need);
+    return fail(
+      parsed.part === 'tape'
+        ? 'token tape is malformed: it runs past the checksum'
+        : 'token strategy parameters are malformed: they run past the checksum',
+    );
   }
   const expected = parsed.end + CHECKSUM_BYTES;
   if (bytes.length > expected && checksumAt(bytes, parsed.end)) {

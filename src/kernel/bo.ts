@@ -95,6 +95,7 @@ export class BufferObject {
 /** A zeroed BO of `size` bytes with one reference, no resource and no tt (ttm_bo_kunit_init). */
 export function newBufferObject(bdev: Device, size: number): BufferObject {
   const bo = new BufferObject(`bo:${bdev.env.nextId('bo')}`, bdev, size);
+  bdev.global?.bos.add(bo);
   bdev.env.emit('bo', bo.id, { type: 'bo.create', size });
   return bo;
 }
@@ -728,6 +729,7 @@ function* ttmBoRelease(bo: BufferObject): KGen<void> {
     bo.resv.unlock();
   }
   if (bdev.global !== null) bdev.global.boCount -= 1;
+  bdev.global?.bos.delete(bo);
   bo.destroyed = true;
   bdev.env.emit('bo', bo.id, { type: 'bo.destroy' });
   bo.destroy?.(bo);

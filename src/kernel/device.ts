@@ -63,6 +63,11 @@ const DMA32_PAGES = 2 ** 31 / 4096;
 export class TtmGlobal {
   readonly deviceList: Device[] = [];
   boCount = 0;
+  /**
+   * Every BO of this world not yet destroyed (ghosts and zombies included), in creation order: added by
+   * newBufferObject, removed when ttm_bo_release destroys it. What the per-step oracles look at.
+   */
+  readonly bos = new Set<BufferObject>();
   /** ttm_pool.c's globals (page_pool_size = totalram / 2). */
   readonly poolMgr: TtmPoolManager;
   /** ttm_tt.c's accounting: pages of populated non-EXTERNAL tts, and those of DMA32 pools. */

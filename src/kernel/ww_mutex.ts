@@ -47,6 +47,11 @@ export class WwMutex {
     return this.waiters.map((w) => w.task);
   }
 
+  /** The sleepers in queue order, read-only (the Wait-Die oracles look at their tickets). */
+  get queued(): readonly WwWaiter[] {
+    return this.waiters;
+  }
+
   /** ww_mutex_trylock(lock, NULL): true if taken. */
   trylock(task: string): boolean {
     if (this.holder !== null) return false;

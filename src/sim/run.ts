@@ -2,8 +2,10 @@
 // the outcome, and package the result with its token and the SHA-256 of its trace.
 
 import { Rng } from '../engine/prng.ts';
-import { encodeToken, type StrategyName, scenarioHash } from '../engine/token.ts';
+import { encodeToken, type StrategyName, type StrategyParams, scenarioHash } from '../engine/token.ts';
 import type { Failure, Outcome } from '../engine/types.ts';
+import { checkAll } from '../explore/oracles.ts';
+import type { TtmGlobal } from '../kernel/device.ts';
 import type { Scenario } from './scenario.ts';
 import { Sim } from './sim.ts';
 import type { TaskActor } from './task.ts';
@@ -11,11 +13,15 @@ import type { TaskActor } from './task.ts';
 export interface RunOptions {
   readonly seed: bigint;
   readonly strategy?: StrategyName;
+  /** The strategy's parameters: required for 'pct' (depth, k), absent for the others. */
+  readonly strategyParams?: StrategyParams;
   readonly tape?: readonly number[];
   readonly keepTrace?: boolean;
   readonly maxSteps?: number;
   readonly keepMirrorLog?: boolean;
   readonly mutations?: readonly string[];
+  /** Check the per-step oracles (src/explore/oracles.ts) after every step; default true. */
+  readonly oracles?: boolean;
 }
 
 export interface RunResult {
@@ -23,6 +29,7 @@ export interface RunResult {
   readonly scenario: string;
   readonly seed: string;
   readonly strategy: StrategyName;
+  readonly strategyParams?: StrategyParams;
   readonly steps: number;
   readonly virtualTimeMs: number;
   readonly outcome: Outcome;
@@ -41,9 +48,11 @@ export const DEFAULT_MAX_STEPS = 200_000;
 
 export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   const strategy = opts.strategy ?? 'random';
+  const params = opts.strategyParams === undefined ? {} : { strategyParams: opts.strategyParams };
   const sim = new Sim({
     seed: opts.seed,
     strategy,
+    ...params,
     keepTrace: opts.keepTrace ?? false,
     keepMirrorLog: opts.keepMirrorLog ?? false,
     ...(opts.mutations === undefined ? {} : { mutations: opts.mutations }),
@@ -54,8 +63,11 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   let workload: ReturnType<Scenario['build']> | null = null;
   try {
     workload = scenario.build(sim, Rng.fromSeed(opts.seed).fork(`scenario:${scenario.name}`));
-    const r = sim.run(maxSteps);
-    failure = judge(sim, workload, r.quiescent, maxSteps);
+    const r =
+      (opts.oracles ?? true)
+        ? runChecked(sim, workload.worlds(), maxSteps)
+        : { ...sim.run(maxSteps), failure: null };
+    failure = r.failure ?? judge(sim, workload, r.quiescent, maxSteps);
   } catch (err) {
     failure = {
       kind: 'crash',
@@ -67,6 +79,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   const tokenArgs = {
     seed: opts.seed,
     strategy,
+    ...params,
     scenarioHash: scenarioHash(scenario.config),
     ...(opts.tape === undefined ? {} : { tape: opts.tape }),
   };
@@ -75,6 +88,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     scenario: scenario.name,
     seed: opts.seed.toString(),
     strategy,
+    ...params,
     steps: sim.scheduler.steps,
     virtualTimeMs: sim.scheduler.now(),
     outcome: failure === null ? 'pass' : failure.kind,
@@ -86,6 +100,32 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     trace: opts.keepTrace ? sim.trace.lines() : null,
     sim,
   };
+}
+
+/**
+ * Step the scheduler one step at a time (the same steps Sim.run takes) and check every oracle over
+ * `worlds` after each. Returns whether it ended quiescent and, when an oracle broke, the failure: the
+ * oracle's id, kind and actor, at the trace index of the step just taken.
+ */
+function runChecked(
+  sim: Sim,
+  worlds: readonly TtmGlobal[],
+  maxSteps: number,
+): { quiescent: boolean; failure: Failure | null } {
+  let steps = 0;
+  while (steps < maxSteps && sim.scheduler.step()) {
+    steps += 1;
+    const v = checkAll(worlds);
+    if (v !== null) {
+      const step = sim.scheduler.steps - 1;
+      return {
+        quiescent: false,
+        failure: { kind: v.kind, id: v.oracle, message: v.message, step, actor: v.actor },
+      };
+    }
+  }
+  // run(0) takes no step: it only reports whether anything is left.
+  return { quiescent: sim.scheduler.run(0).quiescent, failure: null };
 }
 
 /** Follow "task waits for a lock held by task" edges; describe the first cycle found. */

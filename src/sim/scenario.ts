@@ -2,6 +2,7 @@
 // after the run, reports its statistics and any broken end-of-run invariant.
 
 import type { Rng } from '../engine/prng.ts';
+import type { TtmGlobal } from '../kernel/device.ts';
 import type { Sim } from './sim.ts';
 
 export interface Breach {
@@ -18,6 +19,8 @@ export interface Workload {
   check(): Breach[];
   /** One human line per object worth showing at the end (final placements). */
   describe(): string[];
+  /** The TTM worlds the scenario built (RAM, swap, devices, live BOs): what the per-step oracles check. */
+  worlds(): TtmGlobal[];
 }
 
 export interface Scenario {

@@ -5,7 +5,7 @@
 
 import { Rng } from '../engine/prng.ts';
 import { Scheduler } from '../engine/scheduler.ts';
-import type { StrategyName } from '../engine/token.ts';
+import type { StrategyName, StrategyParams } from '../engine/token.ts';
 import { Trace } from '../engine/trace.ts';
 import type { Effect, Envelope, SimActor } from '../engine/types.ts';
 import type { KernelEnv, KGen, MirrorEvent, ObjKind } from '../kernel/env.ts';
@@ -16,6 +16,8 @@ import { TaskActor, type TaskHost } from './task.ts';
 export interface SimOptions {
   readonly seed: bigint;
   readonly strategy?: StrategyName;
+  /** The strategy's parameters: required for 'pct' (depth, k), absent for the others. */
+  readonly strategyParams?: StrategyParams;
   readonly tape?: readonly number[];
   /** Keep the trace lines in memory (for writing them out or comparing runs). */
   readonly keepTrace?: boolean;
@@ -94,6 +96,7 @@ export class Sim implements TaskHost {
     this.scheduler = new Scheduler({
       rng: this.rng.fork('scheduler'),
       strategy: opts.strategy ?? 'random',
+      ...(opts.strategyParams === undefined ? {} : { strategyParams: opts.strategyParams }),
       trace: this.trace,
       ...(opts.tape === undefined ? {} : { tape: opts.tape }),
     });

@@ -51,10 +51,14 @@ describe('encodeToken / decodeToken round trip', () => {
     }
   });
 
-  it('every strategy round-trips', () => {
+  it('every strategy round-trips (pct with its parameters)', () => {
     for (const strategy of STRATEGIES) {
-      const r = decodeToken(encodeToken({ ...base, strategy }));
-      expect(r.ok && r.token.strategy).toBe(strategy);
+      const t: RunToken =
+        strategy === 'pct'
+          ? { ...base, strategy, strategyParams: { depth: 2, k: 9 } }
+          : { ...base, strategy };
+      const r = decodeToken(encodeToken(t));
+      expect(r).toEqual({ ok: true, token: { version: 1, ...t } });
     }
   });
 

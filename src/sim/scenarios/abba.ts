@@ -77,6 +77,7 @@ export function abbaDeadlock(withTickets: boolean, name: string): Scenario {
           bos.map(
             (bo) => `${bo.id}: ${bo.resv.isLocked() ? `locked by ${bo.resv.lock.holder?.task}` : 'unlocked'}`,
           ),
+        worlds: () => [global],
       };
     },
   };

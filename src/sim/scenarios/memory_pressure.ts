@@ -267,6 +267,7 @@ export function memoryPressure(
         }),
         check: () => [...breaches, ...endChecks(dev, global)],
         describe: () => all.map((bo) => `${bo.id}: ${bo.destroyed ? 'destroyed' : 'alive'}`),
+        worlds: () => [global],
       };
     },
   };

@@ -236,6 +236,7 @@ export function vramPressure(overrides: Partial<VramPressureConfig> = {}, name =
         stats: () => ({ ...c, ...eventStats(sim), boCount: global.boCount }),
         check: () => endChecks(dev, global, all),
         describe: () => all.map((bo) => describeBo(bo)),
+        worlds: () => [global],
       };
     },
   };
