@@ -48,12 +48,28 @@ export function traceLineText(line: TraceLine): string {
     throw new TypeError(`trace line: step and t must be finite, got step=${line.step} t=${line.t}`);
   }
   let out = `{"actor":${JSON.stringify(line.actor)}`;
-  if (line.effects !== undefined) out += `,"effects":${canonicalJson(line.effects)}`;
+  if (line.effects !== undefined) out += `,"effects":${effectsText(line.effects)}`;
   out += `,"event":${JSON.stringify(line.event)},"from":${JSON.stringify(line.from)}`;
   if (line.payload !== undefined) out += `,"payload":${canonicalJson(line.payload)}`;
   if (line.sent !== undefined) out += `,"sent":${line.sent}`;
   out += `,"src":${JSON.stringify(line.src)},"step":${line.step},"t":${line.t}`;
   return `${out},"to":${JSON.stringify(line.to)}}`;
+}
+
+/**
+ * The effects array with keys in sorted order (actor, data, event, from, to), written by hand because it
+ * runs for every statechart edge: the same bytes as canonicalJson(effects).
+ */
+function effectsText(effects: readonly Effect[]): string {
+  let out = '[';
+  for (let i = 0; i < effects.length; i += 1) {
+    const e = effects[i]!;
+    if (i > 0) out += ',';
+    out += `{"actor":${JSON.stringify(e.actor)}`;
+    if (e.data !== undefined) out += `,"data":${canonicalJson(e.data)}`;
+    out += `,"event":${JSON.stringify(e.event)},"from":${JSON.stringify(e.from)},"to":${JSON.stringify(e.to)}}`;
+  }
+  return `${out}]`;
 }
 
 /**

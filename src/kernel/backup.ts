@@ -41,8 +41,10 @@ export function ttmBackupPagePtrToHandle(p: BackupHandle): number {
 /** The swap devices of the machine (get_nr_swap_pages): slots holding one page's content each. */
 export class SwapSpace {
   private readonly content: Uint32Array;
-  /** Free slots, highest first, so the lowest free slot is popped (deterministic placement). */
-  private readonly free: number[];
+  /** Freed slots below `neverUsed`, highest first, so the lowest free slot is popped (deterministic placement). */
+  private readonly free: number[] = [];
+  /** Slots from here on were never handed out. */
+  private neverUsed = 0;
   private nextFileId = 0;
   /** Errors the next backup_page / swapout page writes return, in order (e.g. -ENOMEM). */
   readonly failWrites: number[] = [];
@@ -65,21 +67,24 @@ export class SwapSpace {
 
   constructor(readonly totalPages: number) {
     this.content = new Uint32Array(totalPages);
-    this.free = Array.from({ length: totalPages }, (_, i) => totalPages - 1 - i);
   }
 
   get usedPages(): number {
-    return this.totalPages - this.free.length;
+    return this.neverUsed - this.free.length;
   }
 
   get freePages(): number {
-    return this.free.length;
+    return this.totalPages - this.usedPages;
   }
 
-  /** A free slot, or -ENOSPC. */
+  /** The lowest free slot, or -ENOSPC. Slots from `neverUsed` on have never been handed out. */
   allocSlot(): number {
-    const slot = this.free.pop();
-    if (slot === undefined) return -ENOSPC;
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      if (this.neverUsed === this.totalPages) return -ENOSPC;
+      slot = this.neverUsed;
+      this.neverUsed += 1;
+    }
     this.observer?.('alloc', this.usedPages);
     return slot;
   }
