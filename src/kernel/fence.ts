@@ -67,9 +67,9 @@ export class FenceTimeline {
     return fence;
   }
 
-  /** dma_fence_get_stub: an already signalled fence. */
-  static stub(): DmaFence {
-    const f = new DmaFence(0, 0, 'fence:stub');
+  /** An already signalled fence (the kernel's dma_fence_get_stub). */
+  static signaled(): DmaFence {
+    const f = new DmaFence(0, 0, 'fence:signaled');
     f.signal();
     return f;
   }

@@ -419,7 +419,7 @@ describe('ttm_bo_validate', () => {
     const t = testDevice();
     const ctx = operationCtx();
     const man = t.bdev.manager(TTM_PL_SYSTEM)!;
-    man.move = FenceTimeline.stub();
+    man.move = FenceTimeline.signaled();
     const bo = kunitBoOfType(t, BO_SIZE, 'device');
 
     reserve(t, bo);
