@@ -7,6 +7,7 @@ import type { CpuMapping } from './bo_vm.ts';
 import { TTM_NUM_MEM_TYPES, TTM_PL_SYSTEM } from './constants.ts';
 import type { KernelEnv, KGen } from './env.ts';
 import { EINVAL } from './errno.ts';
+import type { FaultHook, FaultSite } from './faults.ts';
 import type { Iommu } from './iommu.ts';
 import type { OperationCtx, Place, Placement } from './placement.ts';
 import {
@@ -87,6 +88,11 @@ export class TtmGlobal {
    * default; the simulator's model is the fixed kernel).
    */
   mutations: ReadonlySet<string> = new Set();
+  /**
+   * The run's fault plan, asked at every fault site (src/kernel/faults.ts). Null: no fault injection
+   * (the KUnit ports and unit tests), and `injectFault` always answers false.
+   */
+  faultHook: FaultHook | null = null;
 
   constructor(
     readonly ram: Ram = new Ram(DEFAULT_RAM_PAGES),
@@ -97,6 +103,11 @@ export class TtmGlobal {
     this.poolMgr = new TtmPoolManager(ram, half);
     this.ttmPagesLimit = half;
     this.ttmDma32PagesLimit = Math.min(half, DMA32_PAGES);
+  }
+
+  /** True when the run's fault plan makes this evaluation of `site` fail (`where` names the object). */
+  injectFault(site: FaultSite, where: string): boolean {
+    return this.faultHook !== null && this.faultHook(site, where);
   }
 }
 

@@ -8,7 +8,9 @@ import { Scheduler } from '../engine/scheduler.ts';
 import type { StrategyName, StrategyParams } from '../engine/token.ts';
 import { Trace } from '../engine/trace.ts';
 import type { Effect, Envelope, SimActor } from '../engine/types.ts';
+import type { TtmGlobal } from '../kernel/device.ts';
 import type { KernelEnv, KGen, MirrorEvent, ObjKind } from '../kernel/env.ts';
+import type { FaultHook } from '../kernel/faults.ts';
 import type { DmaFence } from '../kernel/fence.ts';
 import { Mirror } from './mirror.ts';
 import { TaskActor, type TaskHost } from './task.ts';
@@ -83,6 +85,8 @@ export class Sim implements TaskHost {
   readonly mirror: Mirror;
   readonly env: KernelEnv;
   readonly mutations: ReadonlySet<string>;
+  /** The run's fault plan as the kernel model asks it (null: no fault injection). */
+  faultHook: FaultHook | null = null;
   private readonly tasks = new Map<string, TaskActor>();
   private readonly rings = new Map<number, RingActor>();
   private readonly counters = new Map<string, number>();
@@ -147,6 +151,15 @@ export class Sim implements TaskHost {
     const sender = new SignalSender(`signal:${this.senders++}`, this.scheduler, this.task(name).id);
     this.scheduler.register(sender);
     this.scheduler.sleep(sender.id, ms, { type: 'timer.fire', timer: 0 });
+  }
+
+  /**
+   * Connect a TTM world a scenario built to this run: switch on the run's mutations in it and route its
+   * fault sites to the run's fault plan. Every scenario calls this for every world it creates.
+   */
+  adopt(global: TtmGlobal): void {
+    global.mutations = this.mutations;
+    global.faultHook = this.faultHook;
   }
 
   /** Run until nothing is pending or `maxSteps` steps were taken. */

@@ -32,6 +32,7 @@ export function abbaDeadlock(withTickets: boolean, name: string): Scenario {
     config: { scenario: 'abba', withTickets },
     build(sim: Sim, _rng: Rng): Workload {
       const global = new TtmGlobal();
+      sim.adopt(global);
       const dev = createSimDevice(sim.env, global, 'device:0', { vramBytes: 64 * 1024, ttBytes: 64 * 1024 });
       const bos = [0, 1].map(() => {
         const bo = newBufferObject(dev.bdev, 4096);

@@ -84,7 +84,7 @@ export function memoryPressure(
     config: { scenario: 'memory-pressure', ...cfg },
     build(sim: Sim, rng: Rng): Workload {
       const global = new TtmGlobal(new Ram(cfg.ramPages), new SwapSpace(cfg.swapPages));
-      global.mutations = sim.mutations;
+      sim.adopt(global);
       const dev = createSimDevice(sim.env, global, 'device:0', {
         vramBytes: 64 * PAGE_SIZE,
         ttBytes: 64 * PAGE_SIZE,

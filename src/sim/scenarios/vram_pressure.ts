@@ -176,6 +176,7 @@ export function vramPressure(overrides: Partial<VramPressureConfig> = {}, name =
     config: { scenario: 'vram-pressure', ...cfg },
     build(sim: Sim, rng: Rng): Workload {
       const global = new TtmGlobal();
+      sim.adopt(global);
       const dev = createSimDevice(sim.env, global, 'device:0', {
         vramBytes: cfg.vramKiB * 1024,
         ttBytes: cfg.ttKiB * 1024,
