@@ -28,6 +28,13 @@ export interface SchedulerOptions {
   /** Explicit choices to replay, consumed one per real choice. */
   readonly tape?: readonly number[];
   readonly trace: Trace;
+  /**
+   * A chooser that replaces the strategy's (shrinking's guided replay): asked at every real choice no
+   * tape entry decided. Its run is recorded in the tape like any other, so the tape replays it.
+   */
+  readonly guide?: Chooser;
+  /** Keep the id of the actor picked at every real choice (`chosenIds`). */
+  readonly recordChosen?: boolean;
 }
 
 export interface RunResult {
@@ -84,6 +91,7 @@ export class Scheduler {
   /** Ids of actors with a non-empty inbox, sorted; maintained on post and on delivery. */
   private readonly ready: string[] = [];
   private readonly recorded: number[] = [];
+  private readonly chosenLog: string[] | null;
   private effects: Effect[] = [];
   private replayPos = 0;
   private diverged = false;
@@ -103,7 +111,8 @@ export class Scheduler {
     this.rng = opts.rng;
     this.strategy = opts.strategy;
     this.pct = opts.strategy === 'pct' ? new Pct(opts.rng, opts.strategyParams!) : undefined;
-    this.chooser = this.pct ?? (opts.strategy === 'pos' ? new Pos(opts.rng) : undefined);
+    this.chooser = opts.guide ?? this.pct ?? (opts.strategy === 'pos' ? new Pos(opts.rng) : undefined);
+    this.chosenLog = opts.recordChosen === true ? [] : null;
     this.replay = opts.tape;
     this.trace = opts.trace;
   }
@@ -124,6 +133,11 @@ export class Scheduler {
    */
   priorityOf(id: string): number | undefined {
     return this.chooser?.priorityOf(id);
+  }
+
+  /** The actor picked at every real choice, when kept (`recordChosen`); empty otherwise. */
+  get chosenIds(): readonly string[] {
+    return this.chosenLog ?? [];
   }
 
   /** PCT's change points k_1..k_{d−1} (choice numbers, in the order drawn); empty for other strategies. */
@@ -320,6 +334,7 @@ export class Scheduler {
     const index = this.fromTape(n) ?? this.fromStrategy(n);
     this.recorded.push(index);
     this.chooser?.chosen(this.ready[index]!);
+    this.chosenLog?.push(this.ready[index]!);
     return index;
   }
 

@@ -2,11 +2,15 @@
 // (DESIGN.md §1). Layout, version 1:
 //   version u8 | seed u64 BE | strategy u8 | scenario hash 16 bytes | flags u8
 //   | [strategy params: pct (id 2) only: varint depth, varint k]
-//   | [tape: varint count, then varint choices, when flags bit 0 is set] | checksum 4 bytes
+//   | [tape: varint count, then varint choices, when flags bit 0 is set]
+//   | [mutations: varint count, then per mutation varint byte length + UTF-8, when flags bit 1 is set]
+//   | [faults: varint count, then the failing fault-site evaluations as varint gaps, when bit 2 is set]
+//   | checksum 4 bytes
 // Strategy ids are indices in STRATEGIES: 0 random, 1 fifo, 2 pct, 3 pos. The params block is present
 // exactly when the strategy takes params, so tokens of 'random' and 'fifo' are byte for byte those of
 // the first version-1 builds, and those builds reject a 'pct' or 'pos' token as an unknown strategy id
-// rather than misreading it: the version stays 1.
+// rather than misreading it: the version stays 1. The mutation and fault blocks came later the same way:
+// a token without them is unchanged, and an older build rejects one with them as having unknown flags.
 // The checksum is the first 4 bytes of SHA-256 over everything before it, so a mis-copied token is
 // reported as such instead of replaying some other run. Decoding failures are data (one-line reasons
 // that say what is wrong and what to do), because a bad token is user input, not a simulator bug.
@@ -31,6 +35,11 @@ const CHECKSUM_BYTES = 4;
 const HEADER_BYTES = 1 + 8 + 1 + HASH_BYTES + 1;
 const MIN_BYTES = HEADER_BYTES + CHECKSUM_BYTES;
 const FLAG_TAPE = 0x01;
+const FLAG_MUTATIONS = 0x02;
+const FLAG_FAULTS = 0x04;
+const FLAGS_KNOWN = FLAG_TAPE | FLAG_MUTATIONS | FLAG_FAULTS;
+/** Longest mutation spec a token carries (`name=value`), in bytes. */
+const MUTATION_MAX_BYTES = 64;
 const U64_MAX = (1n << 64n) - 1n;
 const MISMATCH = 'token checksum mismatch: the token was altered or mis-copied';
 
@@ -44,6 +53,10 @@ export interface RunToken {
   readonly scenarioHash: string;
   /** The explicit schedule, when present (shrunk runs, runs recorded from real threads). */
   readonly tape?: readonly number[];
+  /** Mutation specs switched on (`name` or `name=value`), when any. */
+  readonly mutations?: readonly string[];
+  /** Fault-site evaluations that fail (sorted, distinct), when any (src/explore/faults.ts). */
+  readonly faults?: readonly number[];
 }
 
 export type TokenResult =
@@ -90,6 +103,18 @@ function checkFields(t: RunToken): void {
   }
   const bad = t.tape?.findIndex((c) => !Number.isSafeInteger(c) || c < 0) ?? -1;
   if (bad >= 0) throw new RangeError(`tape entry ${bad} is not a non-negative safe integer`);
+  for (const m of t.mutations ?? []) {
+    const n = Buffer.byteLength(m, 'utf8');
+    if (n === 0 || n > MUTATION_MAX_BYTES) {
+      throw new RangeError(`mutation spec '${m}' must be 1..${MUTATION_MAX_BYTES} bytes`);
+    }
+  }
+  const f = t.faults ?? [];
+  for (let i = 0; i < f.length; i++) {
+    if (!Number.isSafeInteger(f[i]) || f[i]! < 0 || (i > 0 && f[i]! <= f[i - 1]!)) {
+      throw new RangeError(`fault list must be sorted distinct non-negative integers (entry ${i})`);
+    }
+  }
 }
 
 /**
@@ -103,7 +128,13 @@ export function encodeToken(t: RunToken): string {
   head.writeBigUInt64BE(t.seed, 1);
   head.writeUInt8(STRATEGIES.indexOf(t.strategy), 9);
   Buffer.from(t.scenarioHash, 'hex').copy(head, 10);
-  head.writeUInt8(t.tape === undefined ? 0 : FLAG_TAPE, 10 + HASH_BYTES);
+  const mutations = t.mutations !== undefined && t.mutations.length > 0 ? t.mutations : undefined;
+  const faults = t.faults !== undefined && t.faults.length > 0 ? t.faults : undefined;
+  const flags =
+    (t.tape === undefined ? 0 : FLAG_TAPE) |
+    (mutations === undefined ? 0 : FLAG_MUTATIONS) |
+    (faults === undefined ? 0 : FLAG_FAULTS);
+  head.writeUInt8(flags, 10 + HASH_BYTES);
   const tail: number[] = [];
   if (t.strategyParams !== undefined) {
     pushVarint(tail, t.strategyParams.depth);
@@ -112,6 +143,22 @@ export function encodeToken(t: RunToken): string {
   if (t.tape !== undefined) {
     pushVarint(tail, t.tape.length);
     for (const c of t.tape) pushVarint(tail, c);
+  }
+  if (mutations !== undefined) {
+    pushVarint(tail, mutations.length);
+    for (const m of mutations) {
+      const bytes = Buffer.from(m, 'utf8');
+      pushVarint(tail, bytes.length);
+      for (const b of bytes) tail.push(b);
+    }
+  }
+  if (faults !== undefined) {
+    pushVarint(tail, faults.length);
+    let prev = 0;
+    for (const at of faults) {
+      pushVarint(tail, at - prev);
+      prev = at;
+    }
   }
   const body = Buffer.concat([head, Buffer.from(tail)]);
   return Buffer.concat([body, checksum(body)]).toString('base64url');
@@ -141,7 +188,11 @@ function readVarint(c: Cursor): number | undefined {
 type Parsed =
   | { readonly kind: 'ok'; readonly token: RunToken; readonly end: number }
   /** The bytes end inside `part` (or a checksum over them all says `part` runs past where it ends). */
-  | { readonly kind: 'short'; readonly need: number; readonly part: 'tape' | 'strategy parameters' }
+  | {
+      readonly kind: 'short';
+      readonly need: number;
+      readonly part: 'tape' | 'strategy parameters' | 'mutations' | 'faults';
+    }
   | { readonly kind: 'bad'; readonly reason: string };
 
 /** Parse the fields after the version byte; `end` is where the checksum must start. */
@@ -151,7 +202,7 @@ function parseBody(bytes: Buffer): Parsed {
     return { kind: 'bad', reason: `token names strategy id ${bytes.readUInt8(9)}, unknown to this build` };
   }
   const flags = bytes.readUInt8(10 + HASH_BYTES);
-  if ((flags & ~FLAG_TAPE) !== 0) {
+  if ((flags & ~FLAGS_KNOWN) !== 0) {
     return {
       kind: 'bad',
       reason: `token has unknown flags 0x${flags.toString(16)}; use the build that made it`,
@@ -165,8 +216,54 @@ function parseBody(bytes: Buffer): Parsed {
   const c: Cursor = { bytes, pos: HEADER_BYTES };
   const withParams = hasParams(strategy) ? parseParams(c, base) : { kind: 'ok' as const, token: base };
   if (withParams.kind !== 'ok') return withParams;
-  if ((flags & FLAG_TAPE) === 0) return { kind: 'ok', token: withParams.token, end: c.pos };
-  return parseTape(c, withParams.token);
+  let parsed: Parsed = { kind: 'ok', token: withParams.token, end: c.pos };
+  if ((flags & FLAG_TAPE) !== 0) parsed = parseTape(c, parsed.token);
+  if (parsed.kind === 'ok' && (flags & FLAG_MUTATIONS) !== 0) parsed = parseMutations(c, parsed.token);
+  if (parsed.kind === 'ok' && (flags & FLAG_FAULTS) !== 0) parsed = parseFaults(c, parsed.token);
+  return parsed;
+}
+
+function parseMutations(c: Cursor, base: RunToken): Parsed {
+  const { bytes } = c;
+  const count = readVarint(c);
+  if (count === undefined) return { kind: 'short', need: c.pos + 1 + CHECKSUM_BYTES, part: 'mutations' };
+  if (Number.isNaN(count) || count === 0) return { kind: 'bad', reason: 'token mutation list is malformed' };
+  const mutations: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const len = readVarint(c);
+    if (len === undefined) return { kind: 'short', need: c.pos + 1 + CHECKSUM_BYTES, part: 'mutations' };
+    if (Number.isNaN(len) || len === 0 || len > MUTATION_MAX_BYTES) {
+      return { kind: 'bad', reason: `token mutation ${i} is malformed` };
+    }
+    if (c.pos + len > bytes.length) {
+      return { kind: 'short', need: c.pos + len + CHECKSUM_BYTES, part: 'mutations' };
+    }
+    mutations.push(bytes.subarray(c.pos, c.pos + len).toString('utf8'));
+    c.pos += len;
+  }
+  return { kind: 'ok', token: { ...base, mutations }, end: c.pos };
+}
+
+function parseFaults(c: Cursor, base: RunToken): Parsed {
+  const { bytes } = c;
+  const count = readVarint(c);
+  if (count === undefined) return { kind: 'short', need: c.pos + 1 + CHECKSUM_BYTES, part: 'faults' };
+  if (Number.isNaN(count) || count === 0) return { kind: 'bad', reason: 'token fault list is malformed' };
+  if (count > bytes.length - c.pos)
+    return { kind: 'short', need: c.pos + count + CHECKSUM_BYTES, part: 'faults' };
+  const faults: number[] = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const gap = readVarint(c);
+    if (gap === undefined)
+      return { kind: 'short', need: c.pos + (count - i) + CHECKSUM_BYTES, part: 'faults' };
+    if (Number.isNaN(gap) || (i > 0 && gap === 0)) {
+      return { kind: 'bad', reason: `token fault entry ${i} is malformed` };
+    }
+    at += gap;
+    faults.push(at);
+  }
+  return { kind: 'ok', token: { ...base, faults }, end: c.pos };
 }
 
 /** The params block of a strategy that takes params (pct: varint depth, varint k), checked. */
@@ -263,9 +360,9 @@ function verify(bytes: Buffer): TokenResult {
   if (parsed.kind === 'short') {
     if (!whole) return truncated(bytes.length, parsed.need);
     return fail(
-      parsed.part === 'tape'
-        ? 'token tape is malformed: it runs past the checksum'
-        : 'token strategy parameters are malformed: they run past the checksum',
+      parsed.part === 'strategy parameters'
+        ? 'token strategy parameters are malformed: they run past the checksum'
+        : `token ${parsed.part === 'tape' ? 'tape' : `${parsed.part} list`} is malformed: it runs past the checksum`,
     );
   }
   const expected = parsed.end + CHECKSUM_BYTES;

@@ -107,7 +107,7 @@ export class TtmGlobal {
 
   /** True when the run's fault plan makes this evaluation of `site` fail (`where` names the object). */
   injectFault(site: FaultSite, where: string): boolean {
-    return this.faultHook !== null && this.faultHook(site, where);
+    return this.faultHook?.(site, where) ?? false;
   }
 }
 

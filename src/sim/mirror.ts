@@ -20,6 +20,7 @@ import {
 } from '../../machines/index.ts';
 import type { XStateClock } from '../engine/clock.ts';
 import type { Effect } from '../engine/types.ts';
+import type { Coverage } from '../explore/coverage.ts';
 import type { MirrorEvent, ObjKind } from '../kernel/env.ts';
 
 /** The statechart of each kind of simulated object. */
@@ -88,6 +89,8 @@ export class Mirror {
   readonly violations: Violation[] = [];
   /** Events seen per type (statistics for summaries). */
   readonly counts = new Map<string, number>();
+  /** Where taken transitions are counted, when a campaign measures coverage. */
+  coverage: Coverage | null = null;
   /** Every event sent, in order (the benchmark replays them on fresh actors). */
   readonly log: { id: string; kind: ObjKind | 'ring' | 'task'; event: MirrorEvent }[] | null;
 
@@ -124,7 +127,13 @@ export class Mirror {
       this.violations.push({ actor: id, event: event.type, state: entry.state });
     const from = entry.state;
     entry.state = stateString(after.value);
+    this.coverage?.hit(kind, id, from, event.type);
     this.onEffect(effectOf(id, event, from, entry.state));
+  }
+
+  /** A task's own chart took `event` in state `from` (tasks own their charts; coverage wants them). */
+  taskTransition(id: string, from: string, event: string): void {
+    this.coverage?.hit('task', id, from, event);
   }
 
   /** Record an event a task sent to its own chart (tasks own their charts; the log wants them too). */

@@ -2,8 +2,11 @@
 // the outcome, and package the result with its token and the SHA-256 of its trace.
 
 import { Rng } from '../engine/prng.ts';
+import type { Chooser } from '../engine/strategy.ts';
 import { encodeToken, type StrategyName, type StrategyParams, scenarioHash } from '../engine/token.ts';
 import type { Failure, Outcome } from '../engine/types.ts';
+import type { Coverage } from '../explore/coverage.ts';
+import { FaultInjector, type FaultPlan, type FiredFault } from '../explore/faults.ts';
 import { checkAll } from '../explore/oracles.ts';
 import type { TtmGlobal } from '../kernel/device.ts';
 import type { Scenario } from './scenario.ts';
@@ -22,6 +25,14 @@ export interface RunOptions {
   readonly mutations?: readonly string[];
   /** Check the per-step oracles (src/explore/oracles.ts) after every step; default true. */
   readonly oracles?: boolean;
+  /** Which fault-site evaluations fail (src/explore/faults.ts); none when absent. */
+  readonly faults?: FaultPlan;
+  /** Count the statechart transitions taken into this campaign coverage. */
+  readonly coverage?: Coverage;
+  /** A chooser replacing the strategy's (shrinking); the token then carries the full tape. */
+  readonly guide?: Chooser;
+  /** Keep the actor picked at every real choice (`sim.scheduler.chosenIds`). */
+  readonly recordChosen?: boolean;
 }
 
 export interface RunResult {
@@ -36,6 +47,12 @@ export interface RunResult {
   readonly traceSha256: string;
   readonly choices: number;
   readonly failure: Failure | null;
+  /** What identifies the failure across schedules (see `signatureOf`); null for a pass. */
+  readonly signature: string | null;
+  /** The fault-site evaluations that failed, in order. */
+  readonly faultsFired: readonly FiredFault[];
+  /** Fault-site evaluations made (fired or not). */
+  readonly faultEvaluations: number;
   readonly stats: Record<string, number>;
   readonly objects: string[];
   /** Trace lines, when kept. */
@@ -49,15 +66,38 @@ export const DEFAULT_MAX_STEPS = 200_000;
 export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   const strategy = opts.strategy ?? 'random';
   const params = opts.strategyParams === undefined ? {} : { strategyParams: opts.strategyParams };
+  const mutations = opts.mutations === undefined ? [] : [...new Set(opts.mutations)].sort();
   const sim = new Sim({
     seed: opts.seed,
     strategy,
     ...params,
     keepTrace: opts.keepTrace ?? false,
     keepMirrorLog: opts.keepMirrorLog ?? false,
-    ...(opts.mutations === undefined ? {} : { mutations: opts.mutations }),
+    mutations,
     ...(opts.tape === undefined ? {} : { tape: opts.tape }),
+    ...(opts.guide === undefined ? {} : { guide: opts.guide }),
+    ...(opts.recordChosen === true ? { recordChosen: true } : {}),
   });
+  if (opts.coverage !== undefined) {
+    opts.coverage.beginRun();
+    sim.mirror.coverage = opts.coverage;
+  }
+  const injector =
+    opts.faults === undefined
+      ? null
+      : new FaultInjector(
+          opts.faults,
+          () => sim.scheduler.steps,
+          (f) =>
+            sim.scheduler.note({
+              actor: f.where,
+              event: 'fault',
+              from: '',
+              to: '',
+              data: { site: f.site, at: f.at },
+            }),
+        );
+  if (injector !== null) sim.faultHook = injector.hook;
   const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
   let failure: Failure | null = null;
   let workload: ReturnType<Scenario['build']> | null = null;
@@ -76,12 +116,17 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
       step: sim.scheduler.steps,
     };
   }
+  const fired = injector?.fired ?? [];
+  // A guided run is replayed from its full tape; so is any run given a tape (the recorded one extends it).
+  const tape = opts.guide !== undefined || opts.tape !== undefined ? sim.scheduler.tape : undefined;
   const tokenArgs = {
     seed: opts.seed,
     strategy,
     ...params,
     scenarioHash: scenarioHash(scenario.config),
-    ...(opts.tape === undefined ? {} : { tape: opts.tape }),
+    ...(tape === undefined ? {} : { tape }),
+    ...(mutations.length === 0 ? {} : { mutations }),
+    ...(fired.length === 0 ? {} : { faults: fired.map((f) => f.at) }),
   };
   return {
     token: encodeToken(tokenArgs),
@@ -95,6 +140,9 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     traceSha256: sim.trace.sha256(),
     choices: sim.scheduler.tape.length,
     failure,
+    signature: failure === null ? null : signatureOf(sim, failure),
+    faultsFired: fired,
+    faultEvaluations: injector?.evaluations ?? 0,
     stats: workload?.stats() ?? {},
     objects: workload?.describe() ?? [],
     trace: opts.keepTrace ? sim.trace.lines() : null,
@@ -126,6 +174,31 @@ function runChecked(
   }
   // run(0) takes no step: it only reports whether anything is left.
   return { quiescent: sim.scheduler.run(0).quiescent, failure: null };
+}
+
+/** The actor's name with its trailing instance numbers dropped: `task:kworker/device:0:3` → `task:kworker/device:0`. */
+function actorClass(actor: string): string {
+  return actor.replace(/:\d+$/, '').replace(/\d+$/, '');
+}
+
+/**
+ * A failure's signature, what shrinking keeps and campaigns deduplicate on: the oracle or check id, the
+ * actor class, the actor's state when it was detected, and the errno the message names, if any.
+ */
+export function signatureOf(sim: Sim, failure: Failure): string {
+  const actor = failure.actor ?? '';
+  const state = actor === '' ? '' : (sim.mirror.state(actor) ?? taskState(sim, actor));
+  const errno = /-E[A-Z0-9]+/.exec(failure.message)?.[0] ?? '';
+  return [failure.id, actorClass(actor), state, errno].join(' | ');
+}
+
+function taskState(sim: Sim, actor: string): string {
+  return (
+    sim
+      .allTasks()
+      .find((t) => t.id === actor)
+      ?.state() ?? ''
+  );
 }
 
 /** Follow "task waits for a lock held by task" edges; describe the first cycle found. */

@@ -5,12 +5,13 @@
 
 import { Rng } from '../engine/prng.ts';
 import { Scheduler } from '../engine/scheduler.ts';
+import type { Chooser } from '../engine/strategy.ts';
 import type { StrategyName, StrategyParams } from '../engine/token.ts';
 import { Trace } from '../engine/trace.ts';
 import type { Effect, Envelope, SimActor } from '../engine/types.ts';
 import type { TtmGlobal } from '../kernel/device.ts';
 import type { KernelEnv, KGen, MirrorEvent, ObjKind } from '../kernel/env.ts';
-import type { FaultHook } from '../kernel/faults.ts';
+import type { FaultHook, FaultSite } from '../kernel/faults.ts';
 import type { DmaFence } from '../kernel/fence.ts';
 import { Mirror } from './mirror.ts';
 import { TaskActor, type TaskHost } from './task.ts';
@@ -27,6 +28,10 @@ export interface SimOptions {
   readonly keepMirrorLog?: boolean;
   /** Named mutations (historical kernel bugs) scenarios switch on in the worlds they build. */
   readonly mutations?: readonly string[];
+  /** A chooser replacing the strategy's (see SchedulerOptions.guide). */
+  readonly guide?: Chooser;
+  /** Keep the actor picked at every real choice. */
+  readonly recordChosen?: boolean;
 }
 
 /** SIGTERM, the signal the KUnit reserve test sends; any signal interrupts interruptible waits alike. */
@@ -103,6 +108,8 @@ export class Sim implements TaskHost {
       ...(opts.strategyParams === undefined ? {} : { strategyParams: opts.strategyParams }),
       trace: this.trace,
       ...(opts.tape === undefined ? {} : { tape: opts.tape }),
+      ...(opts.guide === undefined ? {} : { guide: opts.guide }),
+      ...(opts.recordChosen === true ? { recordChosen: true } : {}),
     });
     this.mirror = new Mirror(
       (e: Effect) => this.scheduler.note(e),
@@ -115,6 +122,14 @@ export class Sim implements TaskHost {
 
   setCurrent(task: string | null): void {
     this.current = task;
+  }
+
+  taskTransition(task: string, from: string, event: string): void {
+    this.mirror.taskTransition(task, from, event);
+  }
+
+  fault(site: FaultSite, where: string): boolean {
+    return this.faultHook?.(site, where) ?? false;
   }
 
   chartEvent(task: string, event: { readonly type: string }): void {

@@ -9,6 +9,7 @@ import type { Scheduler } from '../engine/scheduler.ts';
 import type { Envelope, SimActor } from '../engine/types.ts';
 import type { KGen, Wait } from '../kernel/env.ts';
 import { EINTR, ERESTARTSYS } from '../kernel/errno.ts';
+import type { FaultSite } from '../kernel/faults.ts';
 import { WOULD_BLOCK, type WwMutex, type WwWaiter } from '../kernel/ww_mutex.ts';
 import { stateString } from './mirror.ts';
 
@@ -20,6 +21,10 @@ export interface TaskHost {
   setCurrent(task: string | null): void;
   /** Told about every event the task sends its chart (benchmark logging). */
   chartEvent(task: string, event: TaskEvent): void;
+  /** The task's chart took `event` in state `from` (coverage). */
+  taskTransition(task: string, from: string, event: string): void;
+  /** The run's fault plan at a task-level fault site: true when this evaluation fails. */
+  fault(site: FaultSite, where: string): boolean;
 }
 
 export class TaskActor implements SimActor {
@@ -117,6 +122,12 @@ export class TaskActor implements SimActor {
       this.run(r);
       return;
     }
+    // An injected signal arriving as the task goes to sleep on the lock: the wait ends with -EINTR.
+    if (w.interruptible && this.host.fault('signal.wait', this.id)) {
+      this.wait = null;
+      this.run(-EINTR);
+      return;
+    }
     const waiter: WwWaiter = {
       task: this.id,
       ctx: w.ctx,
@@ -207,6 +218,16 @@ export class TaskActor implements SimActor {
           this.wait = null;
           return -ERESTARTSYS;
         }
+        // Injected faults, one evaluation per site: a signal as the task goes to sleep (the wait is
+        // interrupted, the signal handled by the ioctl's restart), or a timeout that expires first.
+        if (w.interruptible && this.host.fault('signal.wait', this.id)) {
+          this.wait = null;
+          return -ERESTARTSYS;
+        }
+        if (w.timeoutMs !== null && this.host.fault('fence.timeout', this.id)) {
+          this.wait = null;
+          return 0;
+        }
         for (const f of w.fences) {
           if (f.signaled) continue;
           this.unregister.push(
@@ -231,7 +252,9 @@ export class TaskActor implements SimActor {
 
   private transition(event: TaskEvent): void {
     this.host.chartEvent(this.id, event);
+    const from = this.chartState;
     this.chart.send(event);
     this.chartState = stateString(this.chart.getSnapshot().value);
+    this.host.taskTransition(this.id, from, event.type);
   }
 }

@@ -1,0 +1,104 @@
+// Fault plans: which evaluations of the model's fault sites (src/kernel/faults.ts) fail in a run.
+// Sites are numbered by evaluation, in the order the run reaches them (fired or not), so a plan is a list
+// of evaluation numbers and a run is a pure function of (seed, strategy, tape, mutations, plan).
+// Positions are never decided by a per-evaluation coin with a fixed probability, which would make late
+// faults geometrically rare (DESIGN.md §3). Two ways to draw a plan:
+//   uniform  1 to 3 positions drawn uniformly over [0, K), K the evaluations a run of the scenario
+//            makes (measured by a calibration run): every part of the run is equally likely to fail;
+//   buggify  FoundationDB's two stages: each site kind is switched on for the run with probability 1/4
+//            when first reached, then each evaluation of a switched-on kind below K fails with 1/4.
+// Whatever drew them, the evaluations that did fail are recorded, and the token carries that explicit
+// list: replaying it fails exactly the same evaluations. Faults fire only below K; the rest of the run
+// is the quiet phase in which every task must still finish (the liveness judgement of src/sim/run.ts).
+
+import type { Rng } from '../engine/prng.ts';
+import type { FaultHook, FaultSite } from '../kernel/faults.ts';
+
+export const FAULT_MODES = ['off', 'uniform', 'buggify'] as const;
+export type FaultMode = (typeof FAULT_MODES)[number];
+
+/** How a run's faults are decided. */
+export type FaultPlan =
+  /** Fail exactly these evaluation numbers (sorted, distinct). */
+  | { readonly kind: 'planned'; readonly at: readonly number[] }
+  /** Two-stage activation over evaluations below `window`, drawn from `rng`. */
+  | { readonly kind: 'buggify'; readonly rng: Rng; readonly window: number };
+
+/** One evaluation that failed. */
+export interface FiredFault {
+  /** The evaluation number (what a plan names). */
+  readonly at: number;
+  readonly site: FaultSite;
+  /** The object or task it hit. */
+  readonly where: string;
+  /** The scheduler step during which it fired. */
+  readonly step: number;
+}
+
+const BUGGIFY_ACTIVATE = 4; // 1 in 4
+const BUGGIFY_FIRE = 4; // 1 in 4
+
+/** Counts fault-site evaluations and fails the ones its plan names; `hook` goes to TtmGlobal.faultHook. */
+export class FaultInjector {
+  /** Evaluations so far. */
+  evaluations = 0;
+  readonly fired: FiredFault[] = [];
+  readonly hook: FaultHook;
+  private readonly decide: (at: number, site: FaultSite) => boolean;
+
+  constructor(
+    plan: FaultPlan,
+    /** The current scheduler step (for the record). */
+    private readonly stepOf: () => number,
+    /** Told of every fired fault (the trace effect). */
+    private readonly onFire: (f: FiredFault) => void,
+  ) {
+    this.decide = plan.kind === 'planned' ? plannedDecider(plan.at) : buggifyDecider(plan.rng, plan.window);
+    this.hook = (site, where) => {
+      const at = this.evaluations;
+      this.evaluations += 1;
+      if (!this.decide(at, site)) return false;
+      const f: FiredFault = { at, site, where, step: this.stepOf() };
+      this.fired.push(f);
+      this.onFire(f);
+      return true;
+    };
+  }
+}
+
+function plannedDecider(at: readonly number[]): (at: number) => boolean {
+  const set = new Set(at);
+  return (i) => set.has(i);
+}
+
+function buggifyDecider(rng: Rng, window: number): (at: number, site: FaultSite) => boolean {
+  const active = new Map<FaultSite, boolean>();
+  return (i, site) => {
+    if (i >= window) return false;
+    let on = active.get(site);
+    if (on === undefined) {
+      on = rng.below(BUGGIFY_ACTIVATE) === 0;
+      active.set(site, on);
+    }
+    return on && rng.below(BUGGIFY_FIRE) === 0;
+  };
+}
+
+/**
+ * A uniform plan: 1 to 3 distinct evaluation numbers drawn uniformly in [0, window), sorted. Empty
+ * when the window is empty (the scenario reaches no fault site).
+ */
+export function drawUniform(rng: Rng, window: number): number[] {
+  if (window <= 0) return [];
+  const count = Math.min(window, 1 + rng.below(3));
+  const picked = new Set<number>();
+  while (picked.size < count) picked.add(rng.below(window));
+  return [...picked].sort((a, b) => a - b);
+}
+
+/** Why `text` is not a fault mode, or undefined. */
+export function faultModeProblem(text: string): string | undefined {
+  return (FAULT_MODES as readonly string[]).includes(text)
+    ? undefined
+    : `must be one of ${FAULT_MODES.join(', ')}, got "${text}"`;
+}
