@@ -1,27 +1,40 @@
 // The ttm-sim command: run, replay, selfcheck and list the built-in scenarios.
 // Exit codes: 0 pass, 1 correctness violation, 2 bad input, 3 liveness failure, 4 simulator crash.
 
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  formatStrategy,
-  PCT_K_DEFAULT,
-  parseStrategy,
-  type StrategyName,
-  type StrategyParams,
-  type StrategySpec,
-} from '../engine/strategy.ts';
-import { decodeToken, describeHash, scenarioHash } from '../engine/token.ts';
+import { PCT_K_DEFAULT } from '../engine/strategy.ts';
+import { describeHash, scenarioHash } from '../engine/token.ts';
 import { firstDivergence, type TraceLine } from '../engine/trace.ts';
 import { EXIT_CODE } from '../engine/types.ts';
 import { type RunResult, runScenario } from '../sim/run.ts';
-import type { Scenario } from '../sim/scenario.ts';
-import { DEFAULT_SCENARIO, findScenario, SCENARIOS } from '../sim/scenarios/index.ts';
+import { DEFAULT_SCENARIO, SCENARIOS } from '../sim/scenarios/index.ts';
 import { CHART_EXTENSION, CHART_FORMATS, CHARTS, exportChart } from '../viz/charts.ts';
 import { toPerfetto } from '../viz/perfetto.ts';
 import { renderViewer } from '../viz/viewer.ts';
+import {
+  decode,
+  guarded,
+  label,
+  mutationOptions,
+  parseSeed,
+  runDecoded,
+  scenarioByName,
+  strategyOption,
+  strategyOptions,
+  writeAtomically,
+} from './common.ts';
 import { fail, UsageError } from './errors.ts';
+import {
+  cmdFuzz,
+  cmdMutations,
+  cmdShrink,
+  FUZZ_HELP,
+  faultOption,
+  MUTATIONS_HELP,
+  runFaults,
+  SHRINK_HELP,
+} from './explore.ts';
 import { jsonResult, summary } from './format.ts';
 
 const VERSION = '0.1.0';
@@ -32,21 +45,25 @@ const HELP: Record<string, string> = {
 Usage: ttm-sim <command> [options]
 
 Commands:
+  fuzz       a campaign: many schedules, hunting failures ttm-sim fuzz --scenario vram-pressure
   run        run a built-in scenario with a seed          ttm-sim run --scenario vram-pressure --seed 1
   replay     re-run a token byte for byte                 ttm-sim replay <token>
   selfcheck  run a token twice, name the first divergence ttm-sim selfcheck <token>
+  shrink     minimise a failing token                     ttm-sim shrink <token>
+  mutations  list the historical bugs that can be put back ttm-sim mutations
   scenarios  list the built-in scenarios                  ttm-sim scenarios
   charts     export the statecharts (Mermaid, SCXML, JSON)  ttm-sim charts --out charts/
   trace      write a run as a Perfetto / Chrome trace       ttm-sim trace <token> --perfetto run.json
   view       write an offline HTML viewer of a run          ttm-sim view <token> --out run.html
 
-Every run prints a token: one line holding the format version, seed, strategy (with its parameters) and
-scenario hash.
+Every run prints a token: one line holding the format version, seed, strategy (with its parameters),
+scenario hash, and the mutations, injected faults and explicit schedule when there are any.
 The same token always gives the same trace (same SHA-256), on any machine.
 
 Exit codes: 0 pass, 1 correctness violation, 2 bad input, 3 liveness failure (deadlock, no progress),
 4 simulator crash. 'ttm-sim <command> --help' shows a command's options.`,
-  run: `Usage: ttm-sim run [--scenario NAME] [--seed N] [--strategy S] [--json] [--trace FILE]
+  run: `Usage: ttm-sim run [--scenario NAME] [--seed N] [--strategy S] [--mutation M]... [--faults F]
+                   [--json] [--trace FILE]
 
 Runs one schedule of a built-in scenario and prints a summary with the run's token.
   --scenario NAME   built-in scenario (default ${DEFAULT_SCENARIO}; see 'ttm-sim scenarios')
@@ -63,6 +80,10 @@ Runs one schedule of a built-in scenario and prints a summary with the run's tok
                                run makes at most K choices, it hits a given depth-D bug with
                                probability >= 1/(n*K^(D-1)), n = the number of actors.
                     The token records the strategy and its parameters; replay needs no --strategy.
+  --mutation M      switch on a bug from the catalogue, NAME or NAME=VALUE (repeatable; see
+                    'ttm-sim mutations')
+  --faults F        off (default), uniform or buggify: inject faults (see 'ttm-sim fuzz --help');
+                    the token records which ones fired
   --json            print one JSON object: token, seed, steps, outcome, traceSha256, failure, stats
   --trace FILE      write the trace: canonical JSONL, one line per step (written atomically)`,
   replay: `Usage: ttm-sim replay TOKEN [--json] [--trace FILE]
@@ -96,58 +117,13 @@ statechart of the selected actor with the states active at the selected step hig
 the interleaving (one lane per actor), a step slider and keyboard stepping (arrows, PgUp/PgDn, Home/End),
 the step's message, payload and effects, and the failing check marked with a jump to it.
   --out FILE        where to write the HTML (written atomically)`,
+  fuzz: FUZZ_HELP,
+  shrink: SHRINK_HELP,
+  mutations: MUTATIONS_HELP,
   scenarios: `Usage: ttm-sim scenarios [--json]
 
 Lists the built-in scenarios with a one-line description and their configuration hash.`,
 };
-
-function parseSeed(text: string): bigint {
-  const ok = /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(text);
-  const value = ok ? BigInt(text) : -1n;
-  if (!ok || value < 0n || value >= 1n << 64n) {
-    fail(`--seed must be an unsigned 64-bit integer (decimal or 0x-hex), got "${text}"`);
-  }
-  return value;
-}
-
-function strategyOption(text: string): StrategySpec {
-  const r = parseStrategy(text);
-  if (!r.ok) fail(`--strategy ${r.reason}`);
-  return r.spec;
-}
-
-/** Run options naming a strategy and, when it has any, its parameters. */
-function strategyOptions(s: StrategySpec): { strategy: StrategyName; strategyParams?: StrategyParams } {
-  return s.params === undefined ? { strategy: s.name } : { strategy: s.name, strategyParams: s.params };
-}
-
-/** The command-line form of a strategy, K spelled out: 'random', 'pct:2:1000'. */
-function label(s: StrategySpec): string {
-  return formatStrategy(s.name, s.params);
-}
-
-function scenarioByName(name: string): Scenario {
-  const s = findScenario(name);
-  if (s === undefined) {
-    fail(
-      `unknown scenario "${name}"; the built-in ones are: ${SCENARIOS.map((x) => x.name).join(', ')} (see 'ttm-sim scenarios')`,
-    );
-  }
-  return s;
-}
-
-/** Write via a temporary file and a rename, so a file that exists is complete. */
-function writeAtomically(file: string, text: string): void {
-  const path = resolve(file);
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (err) {
-    fail(`cannot write ${file}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
 
 function writeTrace(file: string, r: RunResult): void {
   writeAtomically(file, r.trace === null ? '' : `${r.trace.join('\n')}\n`);
@@ -160,16 +136,6 @@ function report(r: RunResult, json: boolean, title: string, trace: string | unde
   return EXIT_CODE[r.outcome];
 }
 
-/** parseArgs with its errors turned into one-line usage errors. */
-function guarded<R>(command: string, parse: () => R): R {
-  try {
-    return parse();
-  } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    fail(`${command}: ${msg}; see 'ttm-sim ${command} --help'`);
-  }
-}
-
 function cmdRun(args: string[]): number {
   const { values, positionals } = guarded('run', () =>
     parseArgs({
@@ -179,6 +145,8 @@ function cmdRun(args: string[]): number {
         scenario: { type: 'string' },
         seed: { type: 'string' },
         strategy: { type: 'string' },
+        mutation: { type: 'string', multiple: true },
+        faults: { type: 'string' },
         json: { type: 'boolean' },
         trace: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -190,10 +158,14 @@ function cmdRun(args: string[]): number {
   const scenario = scenarioByName(values.scenario ?? DEFAULT_SCENARIO);
   const seed = parseSeed(values.seed ?? '1');
   const strategy = strategyOption(values.strategy ?? 'random');
+  const mutations = mutationOptions(values.mutation);
+  const faults = runFaults(scenario, seed, strategyOptions(strategy), mutations, faultOption(values.faults));
   const r = runScenario(scenario, {
     seed,
     ...strategyOptions(strategy),
     keepTrace: values.trace !== undefined,
+    mutations,
+    ...(faults === undefined ? {} : { faults }),
   });
   return report(
     r,
@@ -201,38 +173,6 @@ function cmdRun(args: string[]): number {
     `ttm-sim run ${scenario.name} --seed ${seed} --strategy ${label(strategy)}\n  ${scenario.summary}`,
     values.trace,
   );
-}
-
-interface DecodedRun {
-  readonly scenario: Scenario;
-  readonly seed: bigint;
-  readonly strategy: StrategySpec;
-  readonly tape: readonly number[] | undefined;
-}
-
-function decode(token: string | undefined, command: string): DecodedRun {
-  if (token === undefined)
-    fail(`${command}: missing TOKEN; usage: ttm-sim ${command} TOKEN (a token is printed by 'ttm-sim run')`);
-  const d = decodeToken(token);
-  if (!d.ok) fail(`bad token: ${d.reason}`);
-  const scenario = SCENARIOS.find((s) => scenarioHash(s.config) === d.token.scenarioHash);
-  if (scenario === undefined) {
-    fail(
-      `the token is for scenario ${describeHash(d.token.scenarioHash)}, which this build does not have (it was made by a build with another scenario set or configuration); run 'ttm-sim scenarios' to see the hashes here`,
-    );
-  }
-  const { strategy, strategyParams } = d.token;
-  const spec = strategyParams === undefined ? { name: strategy } : { name: strategy, params: strategyParams };
-  return { scenario, seed: d.token.seed, strategy: spec, tape: d.token.tape };
-}
-
-function runDecoded(d: DecodedRun, keepTrace: boolean): RunResult {
-  return runScenario(d.scenario, {
-    seed: d.seed,
-    ...strategyOptions(d.strategy),
-    keepTrace,
-    ...(d.tape === undefined ? {} : { tape: d.tape }),
-  });
 }
 
 function cmdReplay(args: string[]): number {
@@ -397,8 +337,11 @@ function help(topic: string): number {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[]) => number> = {
+const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
+  fuzz: cmdFuzz,
   run: cmdRun,
+  shrink: cmdShrink,
+  mutations: cmdMutations,
   replay: cmdReplay,
   selfcheck: cmdSelfcheck,
   scenarios: cmdScenarios,
@@ -407,7 +350,7 @@ const COMMANDS: Record<string, (args: string[]) => number> = {
   view: cmdView,
 };
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === undefined || command === '--help' || command === '-h' || command === 'help')
@@ -421,7 +364,7 @@ export function main(argv: string[]): number {
       fail(
         `unknown command "${command}"; the commands are ${Object.keys(COMMANDS).join(', ')} (see 'ttm-sim --help')`,
       );
-    return fn(rest);
+    return await fn(rest);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`ttm-sim: ${err.message}\n`);

@@ -135,6 +135,11 @@ export class Scheduler {
     return this.chooser?.priorityOf(id);
   }
 
+  /** Actors registered so far (PCT's n). */
+  get actorCount(): number {
+    return this.slots.size;
+  }
+
   /** The actor picked at every real choice, when kept (`recordChosen`); empty otherwise. */
   get chosenIds(): readonly string[] {
     return this.chosenLog ?? [];

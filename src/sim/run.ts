@@ -7,6 +7,7 @@ import { encodeToken, type StrategyName, type StrategyParams, scenarioHash } fro
 import type { Failure, Outcome } from '../engine/types.ts';
 import type { Coverage } from '../explore/coverage.ts';
 import { FaultInjector, type FaultPlan, type FiredFault } from '../explore/faults.ts';
+import { findCycle } from '../explore/livelock.ts';
 import { checkAll } from '../explore/oracles.ts';
 import type { TtmGlobal } from '../kernel/device.ts';
 import type { Scenario } from './scenario.ts';
@@ -97,17 +98,20 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
               data: { site: f.site, at: f.at },
             }),
         );
-  if (injector !== null) sim.faultHook = injector.hook;
   const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
   let failure: Failure | null = null;
   let workload: ReturnType<Scenario['build']> | null = null;
   try {
     workload = scenario.build(sim, Rng.fromSeed(opts.seed).fork(`scenario:${scenario.name}`));
+    if (injector !== null) sim.faultHook = injector.hook;
     const r =
       (opts.oracles ?? true)
         ? runChecked(sim, workload.worlds(), maxSteps)
         : { ...sim.run(maxSteps), failure: null };
     failure = r.failure ?? judge(sim, workload, r.quiescent, maxSteps);
+    if (failure?.id === 'liveness.step-budget') {
+      failure = livelockOf(scenario, opts, sim, injector?.fired ?? [], failure);
+    }
   } catch (err) {
     failure = {
       kind: 'crash',
@@ -174,6 +178,43 @@ function runChecked(
   }
   // run(0) takes no step: it only reports whether anything is left.
   return { quiescent: sim.scheduler.run(0).quiescent, failure: null };
+}
+
+/**
+ * Name the cycle of a run that ran out of steps. Runs keep no trace lines unless asked, so the run is
+ * taken again with its lines kept (it is a pure function of its options, so the same steps come back).
+ */
+function livelockOf(
+  scenario: Scenario,
+  opts: RunOptions,
+  sim: Sim,
+  fired: readonly FiredFault[],
+  failure: Failure,
+): Failure {
+  // Guides and two-stage fault plans are consumed by the run; the again-run takes the recorded tape
+  // and the faults that fired instead, which make the same choices.
+  const { coverage: _c, guide: _g, strategyParams: _p, faults: _f, ...rest } = opts;
+  const lines = opts.keepTrace
+    ? sim.trace.lines()
+    : runScenario(scenario, {
+        ...rest,
+        strategy: 'fifo',
+        tape: sim.scheduler.tape,
+        keepTrace: true,
+        faults: { kind: 'planned', at: fired.map((f) => f.at) },
+      }).sim.trace.lines();
+  const cycle = findCycle(lines);
+  if (cycle === null) return failure;
+  const shown = cycle.round.slice(0, 12).join(' ; ');
+  const more = cycle.round.length > 12 ? ` ; … (${cycle.round.length - 12} more)` : '';
+  const actors = [...new Set(cycle.round.map((l) => l.split(' ')[0]!))];
+  return {
+    kind: 'liveness',
+    id: 'liveness.livelock',
+    message: `livelock: the last ${cycle.length} steps repeat a ${cycle.period}-step cycle of ${actors.join(', ')}: ${shown}${more}`,
+    step: failure.step,
+    actor: actors[0]!,
+  };
 }
 
 /** The actor's name with its trailing instance numbers dropped: `task:kworker/device:0:3` → `task:kworker/device:0`. */

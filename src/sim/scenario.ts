@@ -23,12 +23,21 @@ export interface Workload {
   worlds(): TtmGlobal[];
 }
 
+/** A `sometimes` goal: reached by a run whose statistic `id` is above 0. */
+export interface SometimesGoal {
+  /** A key of the workload's `stats()`. */
+  readonly id: string;
+  readonly description: string;
+}
+
 export interface Scenario {
   readonly name: string;
   /** One line for `ttm-sim scenarios`. */
   readonly summary: string;
   /** Everything that shapes the workload; its canonical hash goes into tokens. */
   readonly config: Record<string, unknown>;
+  /** Rare situations a campaign over this scenario should reach; listed when never reached. */
+  readonly sometimes?: readonly SometimesGoal[];
   /** Create devices, objects and tasks in `sim`; `rng` is the scenario's own stream. */
   build(sim: Sim, rng: Rng): Workload;
 }

@@ -90,7 +90,10 @@ export class Sim implements TaskHost {
   readonly mirror: Mirror;
   readonly env: KernelEnv;
   readonly mutations: ReadonlySet<string>;
-  /** The run's fault plan as the kernel model asks it (null: no fault injection). */
+  /**
+   * The run's fault plan as the kernel model asks it (null: no fault injection). Set after the scenario
+   * is built: faults belong to the run, not to the setup.
+   */
   faultHook: FaultHook | null = null;
   private readonly tasks = new Map<string, TaskActor>();
   private readonly rings = new Map<number, RingActor>();
@@ -174,7 +177,7 @@ export class Sim implements TaskHost {
    */
   adopt(global: TtmGlobal): void {
     global.mutations = this.mutations;
-    global.faultHook = this.faultHook;
+    global.faultHook = (site, where) => this.fault(site, where);
   }
 
   /** Run until nothing is pending or `maxSteps` steps were taken. */

@@ -1,0 +1,142 @@
+// Pieces the ttm-sim commands share: parsing seeds, strategies and mutations, finding scenarios,
+// decoding tokens into runs, writing files atomically.
+
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  formatStrategy,
+  parseStrategy,
+  type StrategyName,
+  type StrategyParams,
+  type StrategySpec,
+} from '../engine/strategy.ts';
+import { decodeToken, describeHash, scenarioHash } from '../engine/token.ts';
+import { parseMutation } from '../explore/mutations.ts';
+import { type RunResult, runScenario } from '../sim/run.ts';
+import type { Scenario } from '../sim/scenario.ts';
+import { findScenario, SCENARIOS } from '../sim/scenarios/index.ts';
+import { fail } from './errors.ts';
+
+export function parseSeed(text: string): bigint {
+  const ok = /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(text);
+  const value = ok ? BigInt(text) : -1n;
+  if (!ok || value < 0n || value >= 1n << 64n) {
+    fail(`--seed must be an unsigned 64-bit integer (decimal or 0x-hex), got "${text}"`);
+  }
+  return value;
+}
+
+export function strategyOption(text: string): StrategySpec {
+  const r = parseStrategy(text);
+  if (!r.ok) fail(`--strategy ${r.reason}`);
+  return r.spec;
+}
+
+/** Run options naming a strategy and, when it has any, its parameters. */
+export function strategyOptions(s: StrategySpec): {
+  strategy: StrategyName;
+  strategyParams?: StrategyParams;
+} {
+  return s.params === undefined ? { strategy: s.name } : { strategy: s.name, strategyParams: s.params };
+}
+
+/** The command-line form of a strategy, K spelled out: 'random', 'pct:2:1000'. */
+export function label(s: StrategySpec): string {
+  return formatStrategy(s.name, s.params);
+}
+
+export function scenarioByName(name: string): Scenario {
+  const s = findScenario(name);
+  if (s === undefined) {
+    fail(
+      `unknown scenario "${name}"; the built-in ones are: ${SCENARIOS.map((x) => x.name).join(', ')} (see 'ttm-sim scenarios')`,
+    );
+  }
+  return s;
+}
+
+/** Write via a temporary file and a rename, so a file that exists is complete. */
+export function writeAtomically(file: string, text: string): void {
+  const path = resolve(file);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    fail(`cannot write ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** parseArgs with its errors turned into one-line usage errors. */
+export function guarded<R>(command: string, parse: () => R): R {
+  try {
+    return parse();
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    fail(`${command}: ${msg}; see 'ttm-sim ${command} --help'`);
+  }
+}
+
+export interface DecodedRun {
+  readonly scenario: Scenario;
+  readonly seed: bigint;
+  readonly strategy: StrategySpec;
+  readonly tape: readonly number[] | undefined;
+  readonly mutations: readonly string[];
+  readonly faults: readonly number[];
+}
+
+/** A scenario by the hash a token names: a built-in one, or one of the scenario files given. */
+export function decode(
+  token: string | undefined,
+  command: string,
+  extra: readonly Scenario[] = [],
+): DecodedRun {
+  if (token === undefined)
+    fail(`${command}: missing TOKEN; usage: ttm-sim ${command} TOKEN (a token is printed by 'ttm-sim run')`);
+  const d = decodeToken(token);
+  if (!d.ok) fail(`bad token: ${d.reason}`);
+  const scenario = [...SCENARIOS, ...extra].find((s) => scenarioHash(s.config) === d.token.scenarioHash);
+  if (scenario === undefined) {
+    fail(
+      `the token is for scenario ${describeHash(d.token.scenarioHash)}, which this build does not have (it was made by a build with another scenario set or configuration, or from a scenario file: pass that file with --scenario FILE); run 'ttm-sim scenarios' to see the hashes here`,
+    );
+  }
+  for (const m of d.token.mutations ?? []) {
+    const p = parseMutation(m);
+    if (!p.ok) fail(`the token switches on mutation '${m}', which this build does not have`);
+  }
+  const { strategy, strategyParams } = d.token;
+  const spec = strategyParams === undefined ? { name: strategy } : { name: strategy, params: strategyParams };
+  return {
+    scenario,
+    seed: d.token.seed,
+    strategy: spec,
+    tape: d.token.tape,
+    mutations: d.token.mutations ?? [],
+    faults: d.token.faults ?? [],
+  };
+}
+
+export function runDecoded(d: DecodedRun, keepTrace: boolean): RunResult {
+  return runScenario(d.scenario, {
+    seed: d.seed,
+    ...strategyOptions(d.strategy),
+    keepTrace,
+    ...(d.tape === undefined ? {} : { tape: d.tape }),
+    mutations: d.mutations,
+    ...(d.faults.length === 0 ? {} : { faults: { kind: 'planned', at: d.faults } }),
+  });
+}
+
+/** `--mutation` values, checked against the catalogue; canonical specs, sorted and distinct. */
+export function mutationOptions(values: readonly string[] | undefined): string[] {
+  const out = new Set<string>();
+  for (const v of values ?? []) {
+    const p = parseMutation(v);
+    if (!p.ok) fail(`--mutation: ${p.reason}`);
+    out.add(p.spec);
+  }
+  return [...out].sort();
+}

@@ -1,0 +1,444 @@
+// The race-hunting commands: fuzz (campaigns), shrink (minimise a failing token), mutations (the bug
+// catalogue), and the fault options of `run`.
+
+import { parseArgs } from 'node:util';
+import { Rng } from '../engine/prng.ts';
+import { formatStrategy, type StrategyName, type StrategyParams } from '../engine/strategy.ts';
+import type { TraceLine } from '../engine/trace.ts';
+import { EXIT_CODE } from '../engine/types.ts';
+import {
+  CAMPAIGN_FAULTS,
+  type CampaignFaults,
+  type CampaignOptions,
+  type CampaignState,
+  type FoundFailure,
+  pctMissBounds,
+} from '../explore/campaign.ts';
+import { CORPUS_FILE } from '../explore/corpus.ts';
+import { drawUniform, FAULT_MODES, type FaultMode, type FaultPlan } from '../explore/faults.ts';
+import { type FuzzResult, fuzz, prepareCampaign } from '../explore/fuzz.ts';
+import { MUTATIONS } from '../explore/mutations.ts';
+import { shrink } from '../explore/shrink.ts';
+import { runScenario } from '../sim/run.ts';
+import type { Scenario } from '../sim/scenario.ts';
+import { DEFAULT_SCENARIO } from '../sim/scenarios/index.ts';
+import {
+  decode,
+  guarded,
+  label,
+  mutationOptions,
+  parseSeed,
+  runDecoded,
+  scenarioByName,
+  strategyOption,
+  writeAtomically,
+} from './common.ts';
+import { fail } from './errors.ts';
+
+export const DEFAULT_SCHEDULES = 1000;
+
+export const FUZZ_HELP = `Usage: ttm-sim fuzz [--scenario NAME] [--schedules N | --time-budget T] [--strategy S]
+                    [--mutation M]... [--faults F] [--seed B] [--corpus DIR] [--no-shrink] [--json]
+
+Runs many schedules of a scenario looking for one that breaks a check, and reports what it found.
+  --scenario NAME   built-in scenario (default ${DEFAULT_SCENARIO}; see 'ttm-sim scenarios')
+  --schedules N     schedules to run (default ${DEFAULT_SCHEDULES})
+  --time-budget T   stop after T of wall-clock time (e.g. 90s, 10m, 1h) even if N is not reached;
+                    given alone, N is unlimited
+  --strategy S      one strategy for every schedule (see 'ttm-sim run --help'); by default a portfolio:
+                    schedule i takes random, pct:1, pct:2, pct:3, pos or coverage-guided mutation of
+                    tapes in turn (PCT's k is measured by a calibration pass of 8 schedules)
+  --mutation M      switch on a bug from the catalogue, NAME or NAME=VALUE (repeatable; see
+                    'ttm-sim mutations'); the campaign should then find it
+  --faults F        off, uniform, buggify or mixed (default): where injected faults (ENOMEM in page
+                    and resource allocation, IOMMU map errors, backup failures, interrupted restores,
+                    signals to interruptible waits, fence timeouts) fire. uniform: 1-3 at positions
+                    drawn uniformly over the run; buggify: each fault kind switched on with 1/4, then
+                    firing with 1/4; mixed: rounds of six schedules alternate off, uniform, off, buggify.
+                    Faults only fire in the first part of a run (the calibrated number of fault
+                    sites); the rest is a quiet phase in which every task must still finish.
+  --seed B          base seed: schedule i uses seed B+i (default 0)
+  --corpus DIR      keep the campaign in DIR/${CORPUS_FILE} (written atomically after every new failure
+                    and every 2 s); running the same command again resumes it where it stopped
+  --no-shrink       report failures without shrinking them (shrinking takes up to 10 s per failure)
+  --json            print the report as one JSON object
+
+A progress line (schedules/s, failures, coverage) goes to stderr. Ctrl-C stops between two schedules and
+saves the corpus. Every failure is printed with its token and, shrunk, with a smaller token that still
+fails the same way (same check, actor, state and errno). A campaign without failures prints, for PCT
+depth d = 1..3, an upper bound on the probability that a depth-d bug was missed.
+
+Exit codes: 0 no failure, 1/3/4 the kind of the first failure (correctness, liveness, crash), 2 bad
+input, 130 interrupted without a failure.`;
+
+export const SHRINK_HELP = `Usage: ttm-sim shrink TOKEN [--budget SECONDS] [--json] [--trace FILE]
+
+Minimises a failing run: drops injected faults and preemptions (points where an actor that could go
+on was switched away from) while the failure keeps its signature (check id, actor, actor state, errno).
+Prints the shrunk token (it replays the shrunk run exactly), its steps and preemptions, and its trace
+with the preemptions marked.
+  --budget SECONDS  time for the search (default 10)
+  --json            print one JSON object
+  --trace FILE      write the shrunk run's trace JSONL`;
+
+export const MUTATIONS_HELP = `Usage: ttm-sim mutations [--json]
+
+Lists the mutations: named flags, off by default, that each bring back one historical TTM bug (named by
+the upstream fix) or a synthetic calibrator bug with a known probability. Switch one on with
+'--mutation NAME' (or NAME=VALUE for those with a parameter) on run or fuzz.`;
+
+export function faultOption(text: string | undefined): FaultMode {
+  const mode = FAULT_MODES.find((m) => m === (text ?? 'off'));
+  if (mode === undefined) fail(`--faults must be one of ${FAULT_MODES.join(', ')}, got "${text}"`);
+  return mode;
+}
+
+/**
+ * The fault plan of a single run with `mode`: the window is the fault sites an unfaulted run of the
+ * same schedule reaches (so positions are spread over the whole run), the draws come from the seed.
+ */
+export function runFaults(
+  scenario: Scenario,
+  seed: bigint,
+  strategy: { strategy: StrategyName; strategyParams?: StrategyParams },
+  mutations: readonly string[],
+  mode: FaultMode,
+): FaultPlan | undefined {
+  if (mode === 'off') return undefined;
+  const probe = runScenario(scenario, {
+    seed,
+    ...strategy,
+    mutations,
+    oracles: false,
+    faults: { kind: 'planned', at: [] },
+  });
+  const rng = Rng.fromSeed(seed).fork('faults');
+  return mode === 'uniform'
+    ? { kind: 'planned', at: drawUniform(rng, probe.faultEvaluations) }
+    : { kind: 'buggify', rng, window: probe.faultEvaluations };
+}
+
+export function cmdMutations(args: string[]): number {
+  const { values } = guarded('mutations', () =>
+    parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }),
+  );
+  if (values.help) {
+    process.stdout.write(`${MUTATIONS_HELP}\n`);
+    return 0;
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(MUTATIONS)}\n`);
+    return 0;
+  }
+  const width = Math.max(...MUTATIONS.map((m) => m.name.length + (m.param === undefined ? 0 : 2)));
+  for (const m of MUTATIONS) {
+    const name = m.param === undefined ? m.name : `${m.name}=L`;
+    const origin = m.kind === 'calibrator' ? 'calibrator' : `${m.commit} (${m.year})`;
+    process.stdout.write(`${name.padEnd(width)}  ${origin}  ${m.title}\n`);
+    process.stdout.write(`${''.padEnd(width)}    ${m.change}; found in ${m.scenario} by ${m.detectedBy}\n`);
+    if (m.param !== undefined) {
+      process.stdout.write(
+        `${''.padEnd(width)}    L: ${m.param.meaning} (${m.param.min}..${m.param.max}, default ${m.param.default})\n`,
+      );
+    }
+  }
+  return 0;
+}
+
+/** A trace line as one readable row: `  12  task:ab  task.run  running → blocked  (+2 effects)`. */
+function traceRow(line: TraceLine, preempted: boolean): string {
+  const change = line.from === line.to ? line.to : `${line.from} → ${line.to}`;
+  const effects = (line.effects ?? [])
+    .filter((e) => e.actor !== line.actor)
+    .map((e) =>
+      e.event === 'fault' ? `FAULT ${String(e.data?.site)} on ${e.actor}` : `${e.actor} ${e.event}`,
+    );
+  const more =
+    effects.length === 0 ? '' : `  [${effects.slice(0, 3).join('; ')}${effects.length > 3 ? '; …' : ''}]`;
+  return `${preempted ? '▶' : ' '}${String(line.step).padStart(5)}  ${line.actor}  ${line.event}  ${change}${more}`;
+}
+
+export function cmdShrink(args: string[]): number {
+  const { values, positionals } = guarded('shrink', () =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        budget: { type: 'string' },
+        json: { type: 'boolean' },
+        trace: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }),
+  );
+  if (values.help) {
+    process.stdout.write(`${SHRINK_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length > 1) fail(`shrink: expected one TOKEN, got ${positionals.length} arguments`);
+  const budget = values.budget === undefined ? 10 : Number(values.budget);
+  if (!Number.isFinite(budget) || budget <= 0 || budget > 3600) {
+    fail(`--budget must be a number of seconds in (0, 3600], got "${values.budget}"`);
+  }
+  const d = decode(positionals[0], 'shrink');
+  const before = runDecoded(d, false);
+  if (before.failure === null) {
+    fail("shrink: this token's run passes; shrink needs the token of a failing run");
+  }
+  const t0 = Date.now();
+  const s = shrink(
+    {
+      scenario: d.scenario,
+      options: {
+        seed: d.seed,
+        strategy: d.strategy.name,
+        ...(d.strategy.params === undefined ? {} : { strategyParams: d.strategy.params }),
+        ...(d.tape === undefined ? {} : { tape: d.tape }),
+        mutations: d.mutations,
+        faults: { kind: 'planned', at: d.faults },
+      },
+    },
+    budget * 1000,
+  );
+  const ms = Date.now() - t0;
+  // The shrunk token must replay to the same signature: check it as a user would.
+  const again = runDecoded(decode(s.token, 'shrink'), false);
+  const replays = again.signature === s.signature;
+  if (values.trace !== undefined) writeAtomically(values.trace, `${(s.run.trace ?? []).join('\n')}\n`);
+  const result = {
+    signature: s.signature,
+    token: s.token,
+    replays,
+    steps: s.steps,
+    stepsBefore: s.stepsBefore,
+    preemptions: s.preemptions,
+    preemptionsBefore: s.preemptionsBefore,
+    preemptionSteps: s.preemptionSteps,
+    faults: s.faults,
+    faultsBefore: s.faultsBefore,
+    tries: s.tries,
+    ms,
+    timedOut: s.timedOut,
+    failure: s.run.failure,
+  };
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    const marks = new Set(s.preemptionSteps);
+    const lines = (s.run.trace ?? []).map((l) => JSON.parse(l) as TraceLine);
+    const out = [
+      `ttm-sim shrink: ${d.scenario.name} --seed ${d.seed} --strategy ${label(d.strategy)}`,
+      `  failure     ${s.run.failure?.id} at step ${s.run.failure?.step}: ${s.run.failure?.message}`,
+      `  signature   ${s.signature}`,
+      `  shrunk      ${s.stepsBefore} → ${s.steps} steps, ${s.preemptionsBefore} → ${s.preemptions} preemptions, ${s.faultsBefore} → ${s.faults} faults (${s.tries} runs, ${(ms / 1000).toFixed(1)} s${s.timedOut ? ', budget ran out' : ''})`,
+      `  replays     ${replays ? 'yes, same signature' : 'NO: the shrunk token fails differently (a simulator bug)'}`,
+      `  token       ${s.token}`,
+      '',
+      `trace of the shrunk run (▶ marks the ${s.preemptions} preemption${s.preemptions === 1 ? '' : 's'}):`,
+      ...lines.map((l) => traceRow(l, marks.has(l.step))),
+    ];
+    process.stdout.write(`${out.join('\n')}\n`);
+  }
+  return replays ? EXIT_CODE[s.run.outcome] : EXIT_CODE.crash;
+}
+
+/** `90s`, `10m`, `1h`, or plain seconds; in ms. */
+function parseDuration(text: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/.exec(text);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m?.[2] ?? 's'] ?? 1000;
+  const value = m === null ? Number.NaN : Number(m[1]) * unit;
+  if (!Number.isFinite(value) || value <= 0) {
+    fail(`--time-budget must be a duration such as 90s, 10m or 1h, got "${text}"`);
+  }
+  return value;
+}
+
+function positiveInt(name: string, text: string): number {
+  const v = /^[1-9][0-9]{0,9}$/.test(text) ? Number(text) : Number.NaN;
+  if (Number.isNaN(v)) fail(`--${name} must be a positive integer, got "${text}"`);
+  return v;
+}
+
+function fmtRate(n: number): string {
+  return n >= 100 ? n.toFixed(0) : n.toFixed(1);
+}
+
+function progressLine(state: CampaignState, total: number, ms: number): string {
+  const rate = ms > 0 ? ((state.next - 0) * 1000) / ms : 0;
+  const finite = Number.isFinite(total);
+  const width = 24;
+  const filled = finite ? Math.min(width, Math.round((state.next / total) * width)) : 0;
+  const bar = finite ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` : '';
+  const of = finite ? `/${total}` : '';
+  return `${bar}${state.next}${of} schedules  ${fmtRate(rate)}/s  ${state.failures.length} failure(s)  coverage ${state.coverage.triples.size} triples, ${state.coverage.pairs.size} pairs`;
+}
+
+function failureText(f: FoundFailure, n: number): string[] {
+  const out = [
+    `  ${n}. ${f.kind}: ${f.id}${f.actor === null ? '' : ` on ${f.actor}`} (first at schedule ${f.schedule}, ${f.arm}; ${f.count} schedule${f.count === 1 ? '' : 's'})`,
+    `     ${f.message}`,
+    `     token   ${f.token}`,
+  ];
+  if (f.shrunk !== null) {
+    out.push(
+      `     shrunk  ${f.shrunk.token}`,
+      `             ${f.steps} → ${f.shrunk.steps} steps, ${f.shrunk.preemptions} preemption${f.shrunk.preemptions === 1 ? '' : 's'}, ${f.shrunk.faults} fault${f.shrunk.faults === 1 ? '' : 's'} (${(f.shrunk.ms / 1000).toFixed(1)} s${f.shrunk.timedOut ? ', budget ran out' : ''}); 'ttm-sim shrink TOKEN' prints its trace`,
+    );
+  }
+  return out;
+}
+
+function reportText(opts: CampaignOptions, r: FuzzResult, corpusDir: string | undefined): string {
+  const s = r.state;
+  const secs = r.elapsedMs / 1000;
+  const rate = secs > 0 ? r.ranNow / secs : 0;
+  const strategy =
+    opts.strategy === undefined ? 'portfolio' : formatStrategy(opts.strategy.name, opts.strategy.params);
+  const stop = {
+    done: 'all schedules run',
+    'time-budget': 'time budget reached',
+    failures: 'failure limit reached',
+    interrupted: `interrupted${corpusDir === undefined ? '' : ' (run the same command to resume)'}`,
+  }[r.stopped];
+  const lines = [
+    `ttm-sim fuzz ${opts.scenario.name}: ${s.next} schedules${r.resumedAt > 0 ? ` (resumed at ${r.resumedAt})` : ''}, ${r.ranNow} in ${secs.toFixed(1)} s (${fmtRate(rate)} schedules/s), ${strategy}, faults ${opts.faults ?? 'mixed'}, base seed ${opts.baseSeed}`,
+    `  stopped     ${stop}`,
+  ];
+  if ((opts.mutations ?? []).length > 0) lines.push(`  mutations   ${(opts.mutations ?? []).join(', ')}`);
+  lines.push(
+    `  calibrated  k = ${s.calibration.k} choices, n = ${s.calibration.n} actors, ${s.calibration.steps} steps, ${s.calibration.faultSites} fault sites per run; step budget ${r.maxSteps}`,
+    `  arms        ${Object.entries(s.armRuns)
+      .map(([a, n]) => `${a} ${n}${s.armFailures[a] ? ` (${s.armFailures[a]} failed)` : ''}`)
+      .join(' · ')}`,
+    `  coverage    ${s.coverage.triples.size} (machine, state, event) triples, ${s.coverage.pairs.size} cross-actor transition pairs; ${s.corpus.length} tapes in the corpus`,
+    `  faults      ${s.faultRuns} schedules with an injected fault, ${s.lateFaultRuns} with one in the last 5 % of their steps`,
+  );
+  const reached = s.goals.filter((g) => g.reached > 0);
+  const missed = s.goals.filter((g) => g.reached === 0);
+  lines.push(
+    `  sometimes   ${reached.length} of ${s.goals.length} goals reached${missed.length === 0 ? '' : `; never reached: ${missed.map((g) => `${g.id} (${g.description})`).join('; ')}`}`,
+  );
+  if (s.failures.length === 0) {
+    lines.push('  failures    none');
+    for (const b of pctMissBounds(s)) {
+      lines.push(
+        `  confidence  d=${b.d}: P(a depth-${b.d} bug was missed) ≤ ${b.miss < 1e-4 ? b.miss.toExponential(1) : b.miss.toFixed(4)} after ${b.schedules} pct:${b.d} schedules (n=${b.n}, k=${b.k}: p ≥ 1/(n·k^${b.d - 1}) per schedule)`,
+      );
+    }
+  } else {
+    lines.push(`  failures    ${s.failures.length} distinct:`);
+    s.failures.forEach((f, i) => {
+      lines.push(...failureText(f, i + 1));
+    });
+  }
+  if (corpusDir !== undefined) lines.push(`  corpus      ${corpusDir}/${CORPUS_FILE}`);
+  return lines.join('\n');
+}
+
+function reportJson(opts: CampaignOptions, r: FuzzResult): Record<string, unknown> {
+  const s = r.state;
+  return {
+    scenario: opts.scenario.name,
+    identity: r.identity,
+    stopped: r.stopped,
+    schedules: s.next,
+    ranNow: r.ranNow,
+    resumedAt: r.resumedAt,
+    elapsedMs: r.elapsedMs,
+    schedulesPerSecond: r.elapsedMs > 0 ? (r.ranNow * 1000) / r.elapsedMs : 0,
+    steps: s.steps,
+    maxSteps: r.maxSteps,
+    calibration: s.calibration,
+    arms: s.armRuns,
+    armFailures: s.armFailures,
+    coverage: { triples: s.coverage.triples.size, pairs: s.coverage.pairs.size, corpus: s.corpus.length },
+    faults: { schedules: s.faultRuns, late: s.lateFaultRuns },
+    sometimes: s.goals,
+    failures: s.failures,
+    pctMissBound: s.failures.length === 0 ? pctMissBounds(s) : null,
+  };
+}
+
+export async function cmdFuzz(args: string[]): Promise<number> {
+  const { values, positionals } = guarded('fuzz', () =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        scenario: { type: 'string' },
+        schedules: { type: 'string' },
+        'time-budget': { type: 'string' },
+        strategy: { type: 'string' },
+        mutation: { type: 'string', multiple: true },
+        faults: { type: 'string' },
+        seed: { type: 'string' },
+        corpus: { type: 'string' },
+        'no-shrink': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }),
+  );
+  if (values.help) {
+    process.stdout.write(`${FUZZ_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length > 0)
+    fail(`fuzz: unexpected argument "${positionals[0]}"; see 'ttm-sim fuzz --help'`);
+  const faults = CAMPAIGN_FAULTS.find((f) => f === (values.faults ?? 'mixed'));
+  if (faults === undefined)
+    fail(`--faults must be one of ${CAMPAIGN_FAULTS.join(', ')}, got "${values.faults}"`);
+  const budget = values['time-budget'] === undefined ? undefined : parseDuration(values['time-budget']);
+  const schedules =
+    values.schedules !== undefined
+      ? positiveInt('schedules', values.schedules)
+      : budget !== undefined
+        ? Number.POSITIVE_INFINITY
+        : DEFAULT_SCHEDULES;
+  const strategy = values.strategy === undefined ? undefined : strategyOption(values.strategy);
+  const opts: CampaignOptions = {
+    scenario: scenarioByName(values.scenario ?? DEFAULT_SCENARIO),
+    baseSeed: parseSeed(values.seed ?? '0'),
+    schedules,
+    ...(budget === undefined ? {} : { timeBudgetMs: budget }),
+    ...(strategy === undefined ? {} : { strategy }),
+    mutations: mutationOptions(values.mutation),
+    faults: faults as CampaignFaults,
+    shrink: values['no-shrink'] !== true,
+  };
+  const corpusDir = values.corpus;
+  const prepared = prepareCampaign(opts, corpusDir);
+  if (!prepared.ok) fail(`--corpus: ${prepared.reason}`);
+  const tty = process.stderr.isTTY === true;
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onSigint);
+  let lastLine = 0;
+  try {
+    const r = await fuzz(opts, prepared, {
+      ...(corpusDir === undefined ? {} : { corpusDir }),
+      progressMs: tty ? 250 : 10_000,
+      onProgress: (state, total, ms) => {
+        const line = progressLine(state, total, ms);
+        if (tty) process.stderr.write(`\r${line}\u001b[K`);
+        else if (ms - lastLine >= 10_000 || state.next >= total) process.stderr.write(`${line}\n`);
+        lastLine = ms;
+      },
+      onFailure: (f) => {
+        const msg = `failure ${f.id} at schedule ${f.schedule}: ${f.message.slice(0, 160)}`;
+        process.stderr.write(tty ? `\r${msg}\u001b[K\n` : `${msg}\n`);
+      },
+      stopRequested: () => interrupted,
+    });
+    if (tty) process.stderr.write('\n');
+    if (values.json) process.stdout.write(`${JSON.stringify(reportJson(opts, r))}\n`);
+    else process.stdout.write(`${reportText(opts, r, corpusDir)}\n`);
+    const first = r.state.failures[0];
+    if (first !== undefined) return EXIT_CODE[first.kind];
+    return r.stopped === 'interrupted' ? 130 : EXIT_CODE.pass;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,414 @@
+// Campaigns: many schedules of one scenario, searching for a failure (DESIGN.md §3).
+// Schedule i of a campaign with base seed B is a pure function of (B, i, the options and the schedules
+// before it), never of wall-clock time, so a campaign cut short and resumed from its corpus makes the
+// same runs as one that was not. The default strategy is a portfolio: schedule i takes arm i mod 6 of
+// random, pct:1, pct:2, pct:3, pos and coverage-guided mutation of tapes; with faults 'mixed' (the
+// default) successive rounds of six alternate no faults, uniform faults, no faults, two-stage faults.
+// Coverage is the set of (machine, state, event) triples and cross-actor transition pairs; a run that
+// adds to it goes into the corpus the coverage-guided arm mutates (a prefix of its tape kept and the
+// rest drawn at random, or a few of its choices changed).
+
+import { Rng } from '../engine/prng.ts';
+import type { Chooser, StrategySpec } from '../engine/strategy.ts';
+import { formatStrategy } from '../engine/strategy.ts';
+import { scenarioHash } from '../engine/token.ts';
+import type { Failure } from '../engine/types.ts';
+import { type RunOptions, type RunResult, runScenario } from '../sim/run.ts';
+import type { Scenario } from '../sim/scenario.ts';
+import { Coverage } from './coverage.ts';
+import { drawUniform, type FaultPlan } from './faults.ts';
+import { type ShrinkResult, shrink } from './shrink.ts';
+
+export const CAMPAIGN_FAULTS = ['off', 'uniform', 'buggify', 'mixed'] as const;
+export type CampaignFaults = (typeof CAMPAIGN_FAULTS)[number];
+
+/** One arm of the portfolio: a scheduling strategy or coverage-guided mutation. */
+export type Arm = { readonly kind: 'strategy'; readonly spec: StrategySpec } | { readonly kind: 'cover' };
+
+export function armName(arm: Arm): string {
+  return arm.kind === 'cover' ? 'cover' : formatStrategy(arm.spec.name, arm.spec.params);
+}
+
+/** Schedules of the calibration pass that measures k (choices), n (actors), steps and fault sites. */
+export const CALIBRATION_RUNS = 8;
+
+export interface Calibration {
+  /** Most real choices of a calibration run: PCT's k. */
+  readonly k: number;
+  /** Most actors of a calibration run: PCT's n. */
+  readonly n: number;
+  /** Most steps of a calibration run. */
+  readonly steps: number;
+  /** Mean fault-site evaluations per run (rounded up): the window faults are placed in. */
+  readonly faultSites: number;
+}
+
+export interface CampaignOptions {
+  readonly scenario: Scenario;
+  /** Seed of schedule 0; schedule i uses base + i. */
+  readonly baseSeed: bigint;
+  /** Schedules to run in all (including those of a resumed campaign). */
+  readonly schedules: number;
+  /** Stop after this much wall-clock time (ms), whatever `schedules` says; none when absent. */
+  readonly timeBudgetMs?: number;
+  /** One strategy for every schedule; the portfolio when absent. */
+  readonly strategy?: StrategySpec;
+  readonly mutations?: readonly string[];
+  readonly faults?: CampaignFaults;
+  /** Shrink each new failure (default true) within this many ms each. */
+  readonly shrink?: boolean;
+  readonly shrinkBudgetMs?: number;
+  /** Stop once this many distinct failures were found; never when absent. */
+  readonly stopAfterFailures?: number;
+  /** Steps a run may take before it counts as a livelock (default: from calibration). */
+  readonly maxSteps?: number;
+}
+
+/** A distinct failure of a campaign (first schedule with its signature). */
+export interface FoundFailure {
+  readonly signature: string;
+  readonly kind: Failure['kind'];
+  readonly id: string;
+  readonly message: string;
+  readonly actor: string | null;
+  /** Index of the first schedule that failed this way. */
+  readonly schedule: number;
+  readonly arm: string;
+  readonly seed: string;
+  readonly token: string;
+  readonly steps: number;
+  /** Schedules that failed this way. */
+  count: number;
+  shrunk: {
+    readonly token: string;
+    readonly steps: number;
+    readonly preemptions: number;
+    readonly faults: number;
+    readonly tries: number;
+    readonly ms: number;
+    readonly timedOut: boolean;
+  } | null;
+}
+
+/** A `sometimes` goal: a rare situation the campaign should reach at least once. */
+export interface GoalState {
+  readonly id: string;
+  readonly description: string;
+  /** Schedules that reached it. */
+  reached: number;
+}
+
+/** A coverage-guided corpus entry: a run that covered something new. */
+export interface CorpusEntry {
+  readonly seed: string;
+  readonly tape: readonly number[];
+  readonly faults: readonly number[];
+}
+
+/** Everything a campaign knows; what the corpus directory stores and resumes from. */
+export interface CampaignState {
+  /** Next schedule index. */
+  next: number;
+  readonly calibration: Calibration;
+  readonly armRuns: Record<string, number>;
+  readonly armFailures: Record<string, number>;
+  readonly failures: FoundFailure[];
+  readonly goals: GoalState[];
+  readonly corpus: CorpusEntry[];
+  readonly coverage: Coverage;
+  /** Schedules in which a fault fired, and in which one fired in the last 5 % of the steps. */
+  faultRuns: number;
+  lateFaultRuns: number;
+  steps: number;
+}
+
+export interface CampaignProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly failures: number;
+  readonly triples: number;
+  readonly pairs: number;
+}
+
+/** The goals every scenario has, besides those it declares. */
+const FAULT_GOALS = [
+  { id: 'fault.fired', description: 'an injected fault fired' },
+  { id: 'fault.late', description: 'an injected fault fired in the last 5 % of a run' },
+] as const;
+
+/** Most corpus entries kept for coverage-guided mutation (oldest dropped first). */
+const CORPUS_MAX = 4096;
+/** Floor of the livelock step budget. */
+const MIN_MAX_STEPS = 2_000;
+
+export function portfolio(): Arm[] {
+  return [
+    { kind: 'strategy', spec: { name: 'random' } },
+    ...[1, 2, 3].map((depth): Arm => ({ kind: 'strategy', spec: { name: 'pct', params: { depth, k: 1 } } })),
+    { kind: 'strategy', spec: { name: 'pos' } },
+    { kind: 'cover' },
+  ];
+}
+
+/** Measure k, n, steps and fault sites on a few unfaulted random schedules (seeds base+0..7, shifted). */
+export function calibrate(scenario: Scenario, baseSeed: bigint, mutations: readonly string[]): Calibration {
+  let k = 1;
+  let n = 1;
+  let steps = 0;
+  let sites = 0;
+  for (let i = 0; i < CALIBRATION_RUNS; i++) {
+    const r = runScenario(scenario, {
+      seed: (baseSeed + BigInt(i)) & 0xffff_ffff_ffff_ffffn,
+      strategy: 'random',
+      mutations,
+      oracles: false,
+      faults: { kind: 'planned', at: [] },
+    });
+    k = Math.max(k, r.choices);
+    n = Math.max(n, r.sim.scheduler.actorCount);
+    steps = Math.max(steps, r.steps);
+    sites += r.faultEvaluations;
+  }
+  return { k, n, steps, faultSites: Math.ceil(sites / CALIBRATION_RUNS) };
+}
+
+export function newState(opts: CampaignOptions, calibration: Calibration): CampaignState {
+  return {
+    next: 0,
+    calibration,
+    armRuns: {},
+    armFailures: {},
+    failures: [],
+    goals: [
+      ...(opts.scenario.sometimes ?? []).map((g) => ({ id: g.id, description: g.description, reached: 0 })),
+      ...FAULT_GOALS.map((g) => ({ ...g, reached: 0 })),
+    ],
+    corpus: [],
+    coverage: new Coverage(),
+    faultRuns: 0,
+    lateFaultRuns: 0,
+    steps: 0,
+  };
+}
+
+/** The fault mode of schedule i under the campaign's setting. */
+function faultModeOf(setting: CampaignFaults, i: number, arms: number): 'off' | 'uniform' | 'buggify' {
+  if (setting !== 'mixed') return setting;
+  const round = Math.floor(i / arms) % 4;
+  return round === 1 ? 'uniform' : round === 3 ? 'buggify' : 'off';
+}
+
+/** The coverage-guided arm's chooser: a corpus tape, mutated, then random choices. */
+class TapeMutator implements Chooser {
+  private choice = 0;
+  constructor(
+    private readonly tape: readonly number[],
+    private readonly rng: Rng,
+  ) {}
+  register(): void {}
+  posted(): void {}
+  delivered(): void {}
+  pick(enabled: readonly string[]): number {
+    const c = this.tape[this.choice];
+    return c !== undefined && c < enabled.length ? c : this.rng.below(enabled.length);
+  }
+  chosen(): void {
+    this.choice += 1;
+  }
+  priorityOf(): number | undefined {
+    return undefined;
+  }
+}
+
+/** A mutated tape: a prefix of `tape` (the rest random), or `tape` with 1–3 choices changed. */
+function mutateTape(tape: readonly number[], rng: Rng): number[] {
+  if (tape.length === 0 || rng.below(2) === 0) return tape.slice(0, rng.below(tape.length + 1));
+  const out = tape.slice();
+  const changes = 1 + rng.below(3);
+  for (let j = 0; j < changes; j++) {
+    const at = rng.below(out.length);
+    out[at] = rng.below(Math.max(2, out[at]! + 2));
+  }
+  return out;
+}
+
+/** The run options of schedule i. */
+export function scheduleOptions(
+  opts: CampaignOptions,
+  state: CampaignState,
+  i: number,
+  arms: readonly Arm[],
+  maxSteps: number,
+): { arm: Arm; run: RunOptions; faultMode: string } {
+  const seed = (opts.baseSeed + BigInt(i)) & 0xffff_ffff_ffff_ffffn;
+  const arm: Arm =
+    opts.strategy !== undefined ? { kind: 'strategy', spec: opts.strategy } : arms[i % arms.length]!;
+  const faultMode = faultModeOf(opts.faults ?? 'mixed', i, arms.length);
+  const rng = Rng.fromSeed(seed).fork('campaign');
+  const window = state.calibration.faultSites;
+  const faults: FaultPlan =
+    faultMode === 'uniform'
+      ? { kind: 'planned', at: drawUniform(rng.fork('faults'), window) }
+      : faultMode === 'buggify'
+        ? { kind: 'buggify', rng: rng.fork('faults'), window }
+        : { kind: 'planned', at: [] };
+  const common = { mutations: opts.mutations ?? [], maxSteps, coverage: state.coverage, faults };
+  if (arm.kind === 'cover' && state.corpus.length > 0) {
+    const entry = state.corpus[rng.below(state.corpus.length)]!;
+    const tape = mutateTape(entry.tape, rng.fork('tape'));
+    const keepFaults = faultMode === 'off' && entry.faults.length > 0 && rng.below(2) === 0;
+    return {
+      arm,
+      faultMode: keepFaults ? 'corpus' : faultMode,
+      run: {
+        ...common,
+        seed: BigInt(entry.seed),
+        strategy: 'fifo',
+        guide: new TapeMutator(tape, rng.fork('suffix')),
+        ...(keepFaults ? { faults: { kind: 'planned', at: entry.faults } } : {}),
+      },
+    };
+  }
+  if (arm.kind === 'cover') return { arm, faultMode, run: { ...common, seed, strategy: 'random' } };
+  const spec = arm.spec;
+  const params =
+    spec.name === 'pct' && spec.params !== undefined && opts.strategy === undefined
+      ? {
+          strategyParams: {
+            depth: spec.params.depth,
+            k: Math.max(state.calibration.k, spec.params.depth - 1, 1),
+          },
+        }
+      : spec.params === undefined
+        ? {}
+        : { strategyParams: spec.params };
+  return { arm, faultMode, run: { ...common, seed, strategy: spec.name, ...params } };
+}
+
+export interface StepReport {
+  readonly index: number;
+  readonly result: RunResult;
+  readonly arm: string;
+  /** A failure with a new signature, when this schedule found one. */
+  readonly newFailure: FoundFailure | null;
+}
+
+/** Run schedule `state.next` and fold its result into the state. */
+export function runOne(
+  opts: CampaignOptions,
+  state: CampaignState,
+  arms: readonly Arm[],
+  maxSteps: number,
+  now: () => number,
+): StepReport {
+  const i = state.next;
+  const { arm, run } = scheduleOptions(opts, state, i, arms, maxSteps);
+  const result = runScenario(opts.scenario, run);
+  const name = arm.kind === 'cover' ? 'cover' : formatStrategy(run.strategy ?? 'random', run.strategyParams);
+  state.next = i + 1;
+  state.steps += result.steps;
+  state.armRuns[name] = (state.armRuns[name] ?? 0) + 1;
+  if (state.coverage.fresh > 0) {
+    state.corpus.push({
+      seed: result.seed,
+      tape: result.sim.scheduler.tape.slice(),
+      faults: result.faultsFired.map((f) => f.at),
+    });
+    if (state.corpus.length > CORPUS_MAX) state.corpus.shift();
+  }
+  for (const g of state.goals) if (goalReached(g.id, result)) g.reached += 1;
+  if (result.faultsFired.length > 0) {
+    state.faultRuns += 1;
+    if (result.faultsFired.some((f) => f.step >= result.steps * 0.95)) state.lateFaultRuns += 1;
+  }
+  let newFailure: FoundFailure | null = null;
+  if (result.failure !== null && result.signature !== null) {
+    state.armFailures[name] = (state.armFailures[name] ?? 0) + 1;
+    const known = state.failures.find((f) => f.signature === result.signature);
+    if (known !== undefined) known.count += 1;
+    else {
+      newFailure = {
+        signature: result.signature,
+        kind: result.failure.kind,
+        id: result.failure.id,
+        message: result.failure.message,
+        actor: result.failure.actor ?? null,
+        schedule: i,
+        arm: name,
+        seed: result.seed,
+        token: result.token,
+        steps: result.steps,
+        count: 1,
+        shrunk: null,
+      };
+      if (opts.shrink ?? true) newFailure.shrunk = shrunkOf(opts, run, result, now);
+      state.failures.push(newFailure);
+    }
+  }
+  return { index: i, result, arm: name, newFailure };
+}
+
+function goalReached(id: string, r: RunResult): boolean {
+  if (id === 'fault.fired') return r.faultsFired.length > 0;
+  if (id === 'fault.late') return r.faultsFired.some((f) => f.step >= r.steps * 0.95);
+  const stat = r.stats[id];
+  return stat !== undefined && stat > 0;
+}
+
+function shrunkOf(
+  opts: CampaignOptions,
+  run: RunOptions,
+  result: RunResult,
+  now: () => number,
+): FoundFailure['shrunk'] {
+  const t0 = now();
+  // Replay the failing schedule exactly: its recorded tape and the faults that fired.
+  const { coverage: _c, guide: _g, strategyParams: _p, faults: _f, ...rest } = run;
+  const s: ShrinkResult = shrink(
+    {
+      scenario: opts.scenario,
+      options: {
+        ...rest,
+        strategy: 'fifo',
+        tape: result.sim.scheduler.tape,
+        faults: { kind: 'planned', at: result.faultsFired.map((f) => f.at) },
+      },
+      signature: result.signature!,
+    },
+    opts.shrinkBudgetMs ?? 10_000,
+    now,
+  );
+  if (s.signature === null) return null;
+  return {
+    token: s.token,
+    steps: s.steps,
+    preemptions: s.preemptions,
+    faults: s.faults,
+    tries: s.tries,
+    ms: now() - t0,
+    timedOut: s.timedOut,
+  };
+}
+
+/** The campaign's step budget per run: generous against the calibration, at least MIN_MAX_STEPS. */
+export function campaignMaxSteps(opts: CampaignOptions, c: Calibration): number {
+  return opts.maxSteps ?? Math.max(MIN_MAX_STEPS, 20 * c.steps);
+}
+
+/** Per depth d = 1..3: the PCT bound on missing a depth-d bug after the pct:d schedules run. */
+export function pctMissBounds(
+  state: CampaignState,
+): { d: number; n: number; k: number; schedules: number; miss: number }[] {
+  const { n, k } = state.calibration;
+  return [1, 2, 3].map((d) => {
+    const schedules = Object.entries(state.armRuns)
+      .filter(([name]) => name === `pct:${d}:${k}` || name.startsWith(`pct:${d}:`))
+      .reduce((a, [, v]) => a + v, 0);
+    const p = 1 / (n * k ** (d - 1));
+    return { d, n, k, schedules, miss: (1 - p) ** schedules };
+  });
+}
+
+export function scenarioId(s: Scenario): string {
+  return scenarioHash(s.config);
+}

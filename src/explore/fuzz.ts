@@ -1,0 +1,148 @@
+// Driving a campaign: calibrate (or resume from the corpus), run schedules until the count, the time
+// budget, the failure limit or an interruption ends it, and keep the corpus on disk up to date. The loop
+// hands control back to the event loop every few milliseconds so that progress can be drawn and a
+// Ctrl-C (SIGINT) stops it between two schedules, with everything found so far saved.
+
+import { formatStrategy } from '../engine/strategy.ts';
+import {
+  type Arm,
+  type Calibration,
+  type CampaignOptions,
+  type CampaignState,
+  calibrate,
+  campaignMaxSteps,
+  type FoundFailure,
+  newState,
+  portfolio,
+  runOne,
+  scenarioId,
+} from './campaign.ts';
+import { type CampaignIdentity, loadCampaign, saveCampaign } from './corpus.ts';
+
+export interface FuzzHooks {
+  /** Corpus directory: resumed from when it holds this campaign, written as the campaign goes. */
+  readonly corpusDir?: string;
+  /** Called at most every `progressMs` (and once at the end). */
+  readonly onProgress?: (state: CampaignState, total: number, elapsedMs: number) => void;
+  readonly progressMs?: number;
+  /** Called for every failure with a new signature, after it was shrunk and saved. */
+  readonly onFailure?: (f: FoundFailure) => void;
+  /** Polled between schedules: true stops the campaign (e.g. set by a SIGINT handler). */
+  readonly stopRequested?: () => boolean;
+  readonly now?: () => number;
+}
+
+export type StopReason = 'done' | 'time-budget' | 'failures' | 'interrupted';
+
+export interface FuzzResult {
+  readonly state: CampaignState;
+  readonly identity: CampaignIdentity;
+  readonly stopped: StopReason;
+  /** Schedules run by this call (a resumed campaign ran the others before). */
+  readonly ranNow: number;
+  /** Index of the schedule this call started at (0 unless resumed). */
+  readonly resumedAt: number;
+  readonly elapsedMs: number;
+  readonly maxSteps: number;
+}
+
+const SAVE_EVERY_MS = 2_000;
+const YIELD_EVERY_MS = 50;
+
+export function campaignIdentity(opts: CampaignOptions): CampaignIdentity {
+  return {
+    scenario: opts.scenario.name,
+    scenarioHash: scenarioId(opts.scenario),
+    baseSeed: opts.baseSeed.toString(),
+    strategy:
+      opts.strategy === undefined ? 'portfolio' : formatStrategy(opts.strategy.name, opts.strategy.params),
+    mutations: [...(opts.mutations ?? [])].sort(),
+    faults: opts.faults ?? 'mixed',
+  };
+}
+
+export type Prepared =
+  | { readonly ok: true; readonly state: CampaignState; readonly identity: CampaignIdentity }
+  | { readonly ok: false; readonly reason: string };
+
+/** Resume the campaign from `corpusDir` when it holds it, else calibrate a new one. */
+export function prepareCampaign(opts: CampaignOptions, corpusDir: string | undefined): Prepared {
+  const identity = campaignIdentity(opts);
+  if (corpusDir !== undefined) {
+    const loaded = loadCampaign(corpusDir, identity);
+    if (loaded.kind === 'bad') return { ok: false, reason: loaded.reason };
+    if (loaded.kind === 'ok') return { ok: true, state: loaded.state, identity };
+  }
+  const calibration: Calibration = calibrate(opts.scenario, opts.baseSeed, identity.mutations);
+  return { ok: true, state: newState(opts, calibration), identity };
+}
+
+/** Run a prepared campaign to its end. */
+export async function fuzz(
+  opts: CampaignOptions,
+  prepared: { readonly state: CampaignState; readonly identity: CampaignIdentity },
+  hooks: FuzzHooks = {},
+): Promise<FuzzResult> {
+  const now = hooks.now ?? Date.now;
+  const { state, identity } = prepared;
+  const arms: Arm[] = portfolio();
+  const maxSteps = campaignMaxSteps(opts, state.calibration);
+  const start = now();
+  const resumedAt = state.next;
+  let lastSave = start;
+  let lastYield = start;
+  let lastProgress = start;
+  const save = () => {
+    if (hooks.corpusDir !== undefined) saveCampaign(hooks.corpusDir, identity, state);
+    lastSave = now();
+  };
+  let stopped: StopReason = 'done';
+  while (state.next < opts.schedules) {
+    const t = now();
+    if (opts.timeBudgetMs !== undefined && t - start >= opts.timeBudgetMs) {
+      stopped = 'time-budget';
+      break;
+    }
+    if (opts.stopAfterFailures !== undefined && state.failures.length >= opts.stopAfterFailures) {
+      stopped = 'failures';
+      break;
+    }
+    if (t - lastYield >= YIELD_EVERY_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      lastYield = now();
+      if (hooks.stopRequested?.()) {
+        stopped = 'interrupted';
+        break;
+      }
+    }
+    const report = runOne(opts, state, arms, maxSteps, now);
+    if (report.newFailure !== null) {
+      save();
+      hooks.onFailure?.(report.newFailure);
+    }
+    const after = now();
+    if (after - lastSave >= SAVE_EVERY_MS) save();
+    if (hooks.onProgress !== undefined && after - lastProgress >= (hooks.progressMs ?? 250)) {
+      hooks.onProgress(state, opts.schedules, after - start);
+      lastProgress = after;
+    }
+  }
+  if (
+    stopped === 'done' &&
+    opts.stopAfterFailures !== undefined &&
+    state.failures.length >= opts.stopAfterFailures
+  ) {
+    stopped = 'failures';
+  }
+  save();
+  hooks.onProgress?.(state, opts.schedules, now() - start);
+  return {
+    state,
+    identity,
+    stopped,
+    ranNow: state.next - resumedAt,
+    resumedAt,
+    elapsedMs: now() - start,
+    maxSteps,
+  };
+}

@@ -1,0 +1,211 @@
+// Shrinking a failing schedule (DESIGN.md §3): delta debugging over the run's injected faults and its
+// preemptions, keeping the failure signature (check id, actor class, actor state, errno).
+// A schedule is rewritten as "decisions": the real choices at which the run did not simply let the
+// actor that ran last go on. A guided replay takes each decision when its actor is enabled and
+// otherwise lets the last actor continue (or the first enabled one when it cannot), so removing a
+// decision removes a preemption. ddmin removes chunks of faults, then of decisions, while the
+// signature survives; a final pass tries each remaining decision alone. The shrunk run is packaged as a
+// token with its full tape ('fifo' strategy: no random draw is left), which replays it exactly.
+
+import type { Chooser } from '../engine/strategy.ts';
+import { type RunOptions, type RunResult, runScenario } from '../sim/run.ts';
+import type { Scenario } from '../sim/scenario.ts';
+
+/** The guided chooser: decisions by choice number, otherwise non-preemptive. */
+export class Guide implements Chooser {
+  /** Actor the default would pick at each choice (what the run would do without decisions). */
+  readonly defaults: string[] = [];
+  /** Choices at which the actor picked was not the one that ran last although it was enabled. */
+  preemptions = 0;
+  /** For each preemption, the number of messages delivered before it (the k-th delivery preempted). */
+  readonly preemptedDeliveries: number[] = [];
+  private deliveries = 0;
+  private last = '';
+  private choice = 0;
+  private lastWasEnabled = false;
+  private defaultPick = '';
+
+  constructor(private readonly decisions: ReadonlyMap<number, string>) {}
+
+  register(): void {}
+  posted(): void {}
+  delivered(id: string): void {
+    this.last = id;
+    this.deliveries += 1;
+  }
+  pick(enabled: readonly string[]): number {
+    const at = enabled.indexOf(this.last);
+    this.lastWasEnabled = at >= 0;
+    this.defaultPick = enabled[at >= 0 ? at : 0]!;
+    const want = this.decisions.get(this.choice);
+    if (want !== undefined) {
+      const i = enabled.indexOf(want);
+      if (i >= 0) return i;
+    }
+    return at >= 0 ? at : 0;
+  }
+  chosen(id: string): void {
+    this.defaults.push(this.defaultPick);
+    if (this.lastWasEnabled && id !== this.last) {
+      this.preemptions += 1;
+      this.preemptedDeliveries.push(this.deliveries);
+    }
+    this.choice += 1;
+  }
+  priorityOf(): number | undefined {
+    return undefined;
+  }
+}
+
+/** The failing run to shrink: what runScenario was given (tape-less runs are recorded again). */
+export interface ShrinkInput {
+  readonly scenario: Scenario;
+  readonly options: RunOptions;
+  /** The failure signature to keep; taken from a fresh run of `options` when absent. */
+  readonly signature?: string;
+}
+
+export interface ShrinkResult {
+  /** The failure signature kept (null: the input run did not fail, nothing to shrink). */
+  readonly signature: string | null;
+  /** Token of the shrunk run: replays it exactly. */
+  readonly token: string;
+  /** The shrunk run itself (with its trace lines). */
+  readonly run: RunResult;
+  readonly preemptions: number;
+  /** Trace steps of the shrunk run at which an actor was preempted (another ran although it could). */
+  readonly preemptionSteps: readonly number[];
+  readonly preemptionsBefore: number;
+  readonly faults: number;
+  readonly faultsBefore: number;
+  readonly steps: number;
+  readonly stepsBefore: number;
+  /** Candidate runs tried. */
+  readonly tries: number;
+  /** True when the time budget ran out before the search ended (the result still fails the same way). */
+  readonly timedOut: boolean;
+}
+
+/** Delta debugging (Zeller's ddmin) over `items`: a smallest-found subset for which `keeps` holds. */
+function ddmin<T>(
+  items: readonly T[],
+  keeps: (subset: readonly T[]) => boolean,
+  expired: () => boolean,
+): T[] {
+  let current = [...items];
+  let n = 2;
+  while (current.length >= 2 && !expired()) {
+    const chunk = Math.ceil(current.length / n);
+    let reduced = false;
+    for (let start = 0; start < current.length && !expired(); start += chunk) {
+      const complement = [...current.slice(0, start), ...current.slice(start + chunk)];
+      if (keeps(complement)) {
+        current = complement;
+        n = Math.max(n - 1, 2);
+        reduced = true;
+        break;
+      }
+    }
+    if (!reduced) {
+      if (n >= current.length) break;
+      n = Math.min(current.length, n * 2);
+    }
+  }
+  if (current.length === 1 && !expired() && keeps([])) return [];
+  return current;
+}
+
+/**
+ * Shrink a failing run within `budgetMs` of wall-clock time (a budget on the search only: every result
+ * is checked by running it, so it is deterministic given the same number of tries).
+ */
+export function shrink(input: ShrinkInput, budgetMs = 10_000, now: () => number = Date.now): ShrinkResult {
+  const { scenario } = input;
+  const base: RunOptions = { ...input.options, keepTrace: false };
+  const original = runScenario(scenario, { ...base, recordChosen: true });
+  const signature = input.signature ?? original.signature;
+  const faultsBefore = original.faultsFired.map((f) => f.at);
+  if (signature === null || original.signature !== signature) {
+    return {
+      signature: null,
+      token: original.token,
+      run: original,
+      preemptions: 0,
+      preemptionSteps: [],
+      preemptionsBefore: 0,
+      faults: faultsBefore.length,
+      faultsBefore: faultsBefore.length,
+      steps: original.steps,
+      stepsBefore: original.steps,
+      tries: 1,
+      timedOut: false,
+    };
+  }
+  const deadline = now() + budgetMs;
+  const expired = () => now() > deadline;
+  let tries = 1;
+  // Options of a guided candidate: the strategy is irrelevant (every choice is the guide's) and 'fifo'
+  // keeps the token free of strategy parameters.
+  const guided = (decisions: ReadonlyMap<number, string>, faults: readonly number[], keepTrace = false) => {
+    const guide = new Guide(decisions);
+    const { strategyParams: _p, tape: _t, ...rest } = base;
+    const run = runScenario(scenario, {
+      ...rest,
+      strategy: 'fifo',
+      guide,
+      keepTrace,
+      faults: { kind: 'planned', at: faults },
+    });
+    tries += 1;
+    return { run, guide };
+  };
+  // Re-run the original as a fully guided run to learn, at every choice, what the default would pick.
+  const chosen = original.sim.scheduler.chosenIds;
+  const full = guided(new Map(chosen.map((id, c) => [c, id])), faultsBefore);
+  const decisions0: [number, string][] = [];
+  chosen.forEach((id, c) => {
+    if (full.guide.defaults[c] !== id) decisions0.push([c, id]);
+  });
+  const keeps = (d: readonly [number, string][], f: readonly number[]) =>
+    guided(new Map(d), f).run.signature === signature;
+  // Should the guided form not reproduce the failure (it always should), keep every choice as a decision.
+  let decisions = keeps(decisions0, faultsBefore)
+    ? decisions0
+    : chosen.map((id, c) => [c, id] as [number, string]);
+  const faults = ddmin(faultsBefore, (f) => keeps(decisions, f), expired);
+  decisions = ddmin(decisions, (d) => keeps(d, faults), expired);
+  // One at a time: ddmin stops at a 1-minimal set only when it runs to the end.
+  for (let i = decisions.length - 1; i >= 0 && !expired(); i--) {
+    const without = [...decisions.slice(0, i), ...decisions.slice(i + 1)];
+    if (keeps(without, faults)) decisions = without;
+  }
+  const final = guided(new Map(decisions), faults, true);
+  const before = guided(new Map(decisions0), faultsBefore);
+  return {
+    signature,
+    token: final.run.token,
+    run: final.run,
+    preemptions: final.guide.preemptions,
+    preemptionSteps: deliverySteps(final.run.trace ?? [], final.guide.preemptedDeliveries),
+    preemptionsBefore: before.guide.preemptions,
+    faults: final.run.faultsFired.length,
+    faultsBefore: faultsBefore.length,
+    steps: final.run.steps,
+    stepsBefore: original.steps,
+    tries,
+    timedOut: expired(),
+  };
+}
+
+/** Trace steps of the given deliveries (0-based counts of delivered messages; timers are not deliveries). */
+function deliverySteps(lines: readonly string[], deliveries: readonly number[]): number[] {
+  const wanted = new Set(deliveries);
+  const out: number[] = [];
+  let k = 0;
+  lines.forEach((line, step) => {
+    if (line.includes('"event":"timer"') && line.includes('"src":"clock"')) return;
+    if (wanted.has(k)) out.push(step);
+    k += 1;
+  });
+  return out;
+}
