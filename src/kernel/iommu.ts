@@ -1,7 +1,8 @@
 // An IOMMU's IOVA space (not part of TTM: the DMA API under ttm_pool_map and driver binds). One IOVA
 // space may be shared by several devices. Mapping a run of page frames takes a contiguous IOVA range;
 // exhaustion and fragmentation make a map fail with -EFAULT, which is how dma_map_page failure surfaces
-// in ttm_pool_map. Map failures can also be injected.
+// in ttm_pool_map. Map failures can also be injected: by the `failNextMaps` knob, or by the caller when
+// the run's fault plan fails this evaluation of the 'iommu.map' site.
 
 import { EFAULT } from './errno.ts';
 import { RangeAllocator, type RangeNode } from './range_allocator.ts';
@@ -37,10 +38,13 @@ export class Iommu {
     return this.mappings.size;
   }
 
-  /** dma_map_page of a run of frames for `device`: the IOVA (in pages) or -EFAULT. */
-  map(device: string, pfns: readonly number[]): number {
-    if (this.failNextMaps > 0) {
-      this.failNextMaps -= 1;
+  /**
+   * dma_map_page of a run of frames for `device`: the IOVA (in pages) or -EFAULT. `injected`: the run's
+   * fault plan fails this map (the caller evaluated the 'iommu.map' site), as the IOVA allocator would.
+   */
+  map(device: string, pfns: readonly number[], injected = false): number {
+    if (injected || this.failNextMaps > 0) {
+      if (!injected) this.failNextMaps -= 1;
       this.mapFailures += 1;
       this.observer?.('fault', this.usedPages);
       return -EFAULT;

@@ -196,8 +196,11 @@ function fls(n: number): number {
 // ---------------------------------------------------------------------------------------------------
 // Pages, pool types, DMA mapping
 
-/** ttm_pool_alloc_page: a block from RAM (DMA pools: coherent, mapped for its lifetime), or null. */
-function allocPage(pool: Pool, order: number, zero: boolean): number | null {
+/**
+ * ttm_pool_alloc_page: a block from RAM (DMA pools: coherent, mapped for its lifetime), or null. `where`
+ * names the tt for the 'iommu.map' fault site of a coherent allocation through an IOMMU.
+ */
+function allocPage(pool: Pool, order: number, zero: boolean, where: string): number | null {
   const mgr = mgrOf(pool);
   const ram = mgr.ram;
   const p = ram.allocPages(order);
@@ -213,7 +216,8 @@ function allocPage(pool: Pool, order: number, zero: boolean): number | null {
   const iommu = pool.iommu;
   let addr = p;
   if (iommu !== null) {
-    addr = iommu.map(pool.bdev?.id ?? 'pool', blockPfns(p, order));
+    const injected = pool.global?.injectFault('iommu.map', where) ?? false;
+    addr = iommu.map(pool.bdev?.id ?? 'pool', blockPfns(p, order), injected);
     if (addr < 0) {
       ram.freeBlock(p);
       return null;
@@ -253,12 +257,16 @@ export function ttmPoolPageOrder(pool: Pool, p: number): number {
   return mgrOf(pool).ram.getPrivate(p);
 }
 
-/** ttm_pool_map: the block's DMA address (DMA pools: the fixed one), or -EFAULT. */
-function poolMap(pool: Pool, order: number, p: number): number {
+/**
+ * ttm_pool_map: the block's DMA address (DMA pools: the fixed one), or -EFAULT (dma_mapping_error). A
+ * map through an IOMMU is an evaluation of the 'iommu.map' fault site (`where` names the tt).
+ */
+function poolMap(pool: Pool, order: number, p: number, where: string): number {
   if (pool.useDmaAlloc) return pool.dma.get(p)!.addr;
   const iommu = pool.iommu;
   if (iommu === null) return p;
-  const iova = iommu.map(pool.bdev?.id ?? 'pool', blockPfns(p, order));
+  const injected = pool.global?.injectFault('iommu.map', where) ?? false;
+  const iova = iommu.map(pool.bdev?.id ?? 'pool', blockPfns(p, order), injected);
   return iova < 0 ? -EFAULT : iova;
 }
 
@@ -392,7 +400,11 @@ function pagesOf(tt: Tt): (number | BackupHandle | null)[] {
   return tt.pages;
 }
 
-/** ttm_pool_apply_caching: set_pages_array_wc/uc on the staged slots [caching_divide, pages). */
+/**
+ * ttm_pool_apply_caching: set_pages_array_wc/uc on the staged slots [caching_divide, pages). The change
+ * splits large pages of the linear map, which allocates page-table pages: an evaluation of the
+ * 'page.alloc' fault site, failing with -ENOMEM as split_large_page does when alloc_pages returns NULL.
+ */
 function applyCaching(mgr: TtmPoolManager, tt: Tt, alloc: PoolAllocState): number {
   const num = alloc.pages - alloc.cachingDivide;
   if (num === 0) return 0;
@@ -401,6 +413,7 @@ function applyCaching(mgr: TtmPoolManager, tt: Tt, alloc: PoolAllocState): numbe
       mgr.failNextSetCaching -= 1;
       return -ENOMEM;
     }
+    if (tt.global?.injectFault('page.alloc', tt.id)) return -ENOMEM;
     const pages = pagesOf(tt).slice(alloc.cachingDivide, alloc.pages) as number[];
     mgr.ram.setCachingPages(pages, pageCachingOf(alloc.ttCaching));
     // x86 returns here: the caller moves the divide once it commits a page of consistent caching.
@@ -438,7 +451,7 @@ function pageAllocated(
   }
   let firstDma = 0;
   if (alloc.dmaAddr) {
-    const addr = poolMap(pool, order, p);
+    const addr = poolMap(pool, order, p, tt.id);
     if (addr < 0) return addr;
     firstDma = addr;
   }
@@ -538,6 +551,16 @@ function* restoreCommit(
         ret = -EINTR;
         break;
       }
+      // A signal pending as an interruptible read of a backed-up page starts (ttm_backup_copy_page):
+      // an evaluation of the 'restore.interrupt' fault site; the restore stops here, resumable.
+      if (
+        p.handle !== 0 &&
+        ctx.interruptible &&
+        restore.pool.global?.injectFault('restore.interrupt', tt.id)
+      ) {
+        ret = -EINTR;
+        break;
+      }
       if (p.handle === 0) {
         restore.restoredPages += 1;
         continue;
@@ -618,13 +641,17 @@ function* poolAllocInner(
   let reclaimRounds = 0;
   for (; alloc.remainingPages > 0; order = Math.min(order, fls(alloc.remainingPages))) {
     let p: number | null = null;
+    let injected = false;
     const pt = ttmPoolSelectType(pool, pageCaching, order);
     if (pt !== null && allowPools) p = typeTake(pt, mgr);
     if (p === null) {
-      // From the system; this also stops taking from pools until the order drops.
+      // From the system; this also stops taking from pools until the order drops. Each system
+      // allocation is an evaluation of the 'page.alloc' fault site: a fired fault is alloc_pages
+      // (or dma_alloc_attrs) returning NULL.
       pageCaching = 'cached';
       allowPools = false;
-      p = allocPage(pool, order, zero);
+      injected = pool.global?.injectFault('page.alloc', tt.id) ?? false;
+      p = injected ? null : allocPage(pool, order, zero, tt.id);
     }
     if (p === null) {
       if (order > 0) {
@@ -635,8 +662,12 @@ function* poolAllocInner(
       }
       // An order-0 GFP_USER allocation enters direct reclaim before it fails (the higher orders use
       // __GFP_NORETRY and do not): the page allocator runs the shrinkers and tries again while they
-      // make progress.
-      if (reclaimRounds < DIRECT_RECLAIM_ROUNDS && (yield* directReclaim(pool, alloc.remainingPages)) > 0) {
+      // make progress. An injected NULL is alloc_pages' final answer, reclaim included.
+      if (
+        !injected &&
+        reclaimRounds < DIRECT_RECLAIM_ROUNDS &&
+        (yield* directReclaim(pool, alloc.remainingPages)) > 0
+      ) {
         reclaimRounds += 1;
         continue;
       }
@@ -664,9 +695,63 @@ function* poolAllocInner(
   if (failed !== null) freePage(pool, ram, pageCaching, failed.order, failed.page);
   if (tt.restore !== null) return r;
   const cachingDivide = alloc.cachingDivide;
+  const allocated = tt.numPages - alloc.remainingPages;
+  const mutations = pool.global?.mutations;
+  if (mutations?.has(MUTATION_POOL_ALLOC_ERROR_NO_UNMAP)) {
+    freeAllocatedUnmapped(pool, ram, tt, allocated);
+    return r;
+  }
+  if (mutations?.has(MUTATION_POOL_ALLOC_ERROR_DOUBLE_FREE) && cachingDivide > 0) {
+    // ttm_pool_free_range walked tt->pages from slot 0 whatever its start page: the first call leaves
+    // stale pointers (and DMA addresses) behind, and the second frees slots [0, allocated - divide)
+    // again instead of [divide, allocated).
+    const pages = pagesOf(tt);
+    const stale = pages.slice(0, cachingDivide);
+    const staleDma = tt.dmaAddress?.slice(0, cachingDivide) ?? null;
+    freeRange(pool, ram, tt, tt.caching, 0, cachingDivide);
+    for (let i = 0; i < cachingDivide; i += 1) {
+      pages[i] = stale[i] ?? null;
+      if (staleDma !== null) tt.dmaAddress![i] = staleDma[i] ?? null;
+    }
+    freeRange(pool, ram, tt, 'cached', 0, allocated - cachingDivide);
+    return r;
+  }
   freeRange(pool, ram, tt, tt.caching, 0, cachingDivide);
-  freeRange(pool, ram, tt, 'cached', cachingDivide, tt.numPages - alloc.remainingPages);
+  freeRange(pool, ram, tt, 'cached', cachingDivide, allocated);
   return r;
+}
+
+/**
+ * Mutation: the error path of ttm_pool_alloc frees the pages it allocated without DMA-unmapping them
+ * (and with the tt's caching, whether or not it was applied): d099fc8f540a's error path, fixed by
+ * "drm/ttm/pool: Fix ttm_pool_alloc error path" (379989e7cbdc, 2023). The IOVA ranges stay mapped to
+ * frames that went back to the system.
+ */
+export const MUTATION_POOL_ALLOC_ERROR_NO_UNMAP = 'pool-alloc-error-no-unmap';
+
+/**
+ * Mutation: when ttm_pool_alloc fails after a caching divide (e.g. a caching change or a page allocation
+ * failing under OOM), the second half of the two-step free starts at slot 0: the pages of the first
+ * range are freed (and unmapped) twice. Fixed by "drm/ttm: Fix an invalid freeing on already freed page
+ * in error path" (40510a941d27, 2024; Fixes 379989e7cbdc).
+ */
+export const MUTATION_POOL_ALLOC_ERROR_DOUBLE_FREE = 'pool-alloc-error-double-free';
+
+/** The pre-379989e7cbdc error path: free every allocated block to the system, no DMA unmap, no pooling. */
+function freeAllocatedUnmapped(pool: Pool, ram: Ram, tt: Tt, allocated: number): void {
+  const pages = pagesOf(tt);
+  let nr = 1;
+  for (let i = 0; i < allocated; i += nr) {
+    const p = pages[i];
+    if (typeof p !== 'number') throw new Error(`ttm_pool_alloc error path: ${tt.id} slot ${i} holds no page`);
+    const order = ttmPoolPageOrder(pool, p);
+    nr = 1 << order;
+    freePage(pool, ram, tt.caching, order, p);
+    for (let j = i; j < i + nr; j += 1) {
+      pages[j] = null;
+      if (tt.dmaAddress !== null) tt.dmaAddress[j] = null;
+    }
+  }
 }
 
 /**
@@ -844,7 +929,10 @@ export function ttmPoolBackup(pool: Pool, tt: Tt, flags: BackupFlags): number {
     const page = pages[i] ?? null;
     if (typeof page !== 'number') continue;
     splitForSwap(pool, ram, page);
-    const handle = ttmBackupBackupPage(backup, ram, page, flags.writeback, i);
+    // ttm_backup_backup_page failing (shmem -ENOMEM): an evaluation of the 'backup.write' fault site.
+    const handle = global.injectFault('backup.write', tt.id)
+      ? -ENOMEM
+      : ttmBackupBackupPage(backup, ram, page, flags.writeback, i);
     if (handle < 0) {
       // Partially shrunken tts are allowed.
       ret = handle;

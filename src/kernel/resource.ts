@@ -15,7 +15,7 @@ import {
   TTM_PL_FLAG_TOPDOWN,
 } from './constants.ts';
 import type { Device } from './device.ts';
-import { ENOSPC } from './errno.ts';
+import { ENOMEM, ENOSPC } from './errno.ts';
 import type { DmaFence } from './fence.ts';
 import {
   ListHead,
@@ -165,6 +165,7 @@ function emitUsage(man: ResourceManager): void {
 export function ttmResourceAlloc(bo: BufferObject, place: Place): Resource | number {
   const man = bo.bdev.manager(place.memType);
   if (man === null) throw new Error(`ttm_resource_alloc: no manager for type ${place.memType}`);
+  if (bo.bdev.global?.injectFault('resource.alloc', bo.id)) return -ENOMEM; // the manager's kzalloc
   const res = man.func.alloc(man, bo, place);
   if (typeof res === 'number') return res;
   ttmResourceAddBulkMove(res, bo);
