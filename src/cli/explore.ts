@@ -148,11 +148,12 @@ export function cmdMutations(args: string[]): number {
 /** A trace line as one readable row: `  12  task:ab  task.run  running → blocked  (+2 effects)`. */
 function traceRow(line: TraceLine, preempted: boolean): string {
   const change = line.from === line.to ? line.to : `${line.from} → ${line.to}`;
-  const effects = (line.effects ?? [])
-    .filter((e) => e.actor !== line.actor)
-    .map((e) =>
-      e.event === 'fault' ? `FAULT ${String(e.data?.site)} on ${e.actor}` : `${e.actor} ${e.event}`,
-    );
+  const all = (line.effects ?? []).filter((e) => e.actor !== line.actor || e.event === 'fault');
+  // Injected faults first: they are what a reader of a shrunk trace looks for.
+  const effects = [
+    ...all.filter((e) => e.event === 'fault').map((e) => `FAULT ${String(e.data?.site)} on ${e.actor}`),
+    ...all.filter((e) => e.event !== 'fault').map((e) => `${e.actor} ${e.event}`),
+  ];
   const more =
     effects.length === 0 ? '' : `  [${effects.slice(0, 3).join('; ')}${effects.length > 3 ? '; …' : ''}]`;
   return `${preempted ? '▶' : ' '}${String(line.step).padStart(5)}  ${line.actor}  ${line.event}  ${change}${more}`;

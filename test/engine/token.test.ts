@@ -244,3 +244,63 @@ describe('scenarioHash / describeHash', () => {
     expect(r.ok && r.token.scenarioHash).toBe(h);
   });
 });
+
+describe('mutation and fault blocks', () => {
+  const withBoth: RunToken = {
+    seed: 7n,
+    strategy: 'random',
+    scenarioHash: HASH,
+    mutations: ['calibrator-starvation=10', 'pool-restore-stale-state'],
+    faults: [3, 17, 300],
+  };
+
+  it('encode to exact bytes: flags 0x06, mutations as length-prefixed UTF-8, faults as gaps', () => {
+    const t = encodeToken(withBoth);
+    expect(t).toBe(
+      'AQAAAAAAAAAHAAARIjNEVWZ3iJmqu8zd7v8GAhhjYWxpYnJhdG9yLXN0YXJ2YXRpb249MTAYcG9vbC1yZXN0b3JlLXN0YWxlLXN0YXRlAwMOmwKE09hQ',
+    );
+    const bytes = Buffer.from(t, 'base64url');
+    expect(bytes[26]).toBe(0x06);
+    // Gaps 3, 14, 283 (= 0x9b 0x02 as a varint) after the count 3.
+    expect([...bytes.subarray(bytes.length - 9, bytes.length - 4)]).toEqual([0x03, 0x03, 0x0e, 0x9b, 0x02]);
+  });
+
+  it('round-trip, alone and with a tape', () => {
+    const r = decodeToken(encodeToken(withBoth));
+    expect(r).toEqual({ ok: true, token: { version: 1, ...withBoth } });
+    const fifo: RunToken = { seed: 7n, strategy: 'fifo', scenarioHash: HASH, tape: [0, 1, 2], faults: [0] };
+    const t = encodeToken(fifo);
+    expect(t).toBe('AQAAAAAAAAAHAQARIjNEVWZ3iJmqu8zd7v8FAwABAgEAu_Sqfg');
+    expect(decodeToken(t)).toEqual({ ok: true, token: { version: 1, ...fifo } });
+  });
+
+  it('empty lists leave the token as it was without them', () => {
+    expect(encodeToken({ ...base, mutations: [], faults: [] })).toBe(encodeToken(base));
+  });
+
+  it('rejects unsorted faults and oversized mutation specs when encoding', () => {
+    expect(() => encodeToken({ ...base, faults: [5, 5] })).toThrow(
+      'fault list must be sorted distinct non-negative integers (entry 1)',
+    );
+    expect(() => encodeToken({ ...base, mutations: ['x'.repeat(65)] })).toThrow(
+      `mutation spec '${'x'.repeat(65)}' must be 1..64 bytes`,
+    );
+  });
+
+  it('a truncated mutation block is reported as truncation', () => {
+    const t = encodeToken(withBoth);
+    expect(decodeToken(t.slice(0, -8))).toEqual({
+      ok: false,
+      reason: 'token is truncated: 81 bytes, at least 86 expected; copy the whole line',
+    });
+  });
+
+  it('an unknown flag bit (0x08) is refused with its value', () => {
+    const body = Buffer.from(encodeToken(base), 'base64url').subarray(0, 27);
+    body[26] = 0x08;
+    expect(decodeToken(seal(body))).toEqual({
+      ok: false,
+      reason: 'token has unknown flags 0x8; use the build that made it',
+    });
+  });
+});

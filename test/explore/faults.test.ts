@@ -1,0 +1,86 @@
+// Fault plans: uniform draws, the two-stage (BUGGIFY) decider, and what the injector records.
+
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/engine/prng.ts';
+import { drawUniform, FaultInjector, faultModeProblem } from '../../src/explore/faults.ts';
+import type { FaultSite } from '../../src/kernel/faults.ts';
+
+const SITES: FaultSite[] = ['page.alloc', 'iommu.map', 'signal.wait'];
+
+function buggify(seed: bigint, evaluations: number): FaultInjector {
+  const inj = new FaultInjector(
+    { kind: 'buggify', rng: Rng.fromSeed(seed), window: 40 },
+    () => 0,
+    () => {},
+  );
+  for (let i = 0; i < evaluations; i++) inj.hook(SITES[i % 3]!, 'x');
+  return inj;
+}
+
+describe('drawUniform', () => {
+  it('1 to 3 sorted distinct positions in [0, window), from the stream', () => {
+    const r = Rng.fromSeed(5n);
+    expect([drawUniform(r, 100), drawUniform(r, 100), drawUniform(r, 1), drawUniform(r, 0)]).toEqual([
+      [29, 91],
+      [30],
+      [0],
+      [],
+    ]);
+  });
+
+  it('every position of the window is reachable, the last 5 % included', () => {
+    const seen = new Set<number>();
+    const r = Rng.fromSeed(1n);
+    for (let i = 0; i < 2000; i++) for (const p of drawUniform(r, 40)) seen.add(p);
+    expect(seen.size).toBe(40);
+    // A window of 100: 1-3 faults per run put one in [95, 100) in about 10 % of runs (≥ 1 in 20).
+    let late = 0;
+    const r2 = Rng.fromSeed(2n);
+    for (let i = 0; i < 1000; i++) if (drawUniform(r2, 100).some((p) => p >= 95)) late += 1;
+    expect(late).toBe(99);
+  });
+});
+
+describe('FaultInjector', () => {
+  it('planned: fails exactly the listed evaluations and records site, object and step', () => {
+    let step = 10;
+    const seen: string[] = [];
+    const inj = new FaultInjector(
+      { kind: 'planned', at: [1, 3] },
+      () => step,
+      (f) => seen.push(f.site),
+    );
+    const answers = SITES.concat(SITES).map((s) => {
+      step += 1;
+      return inj.hook(s, `obj${step}`);
+    });
+    expect(answers).toEqual([false, true, false, true, false, false]);
+    expect(inj.evaluations).toBe(6);
+    expect(inj.fired).toEqual([
+      { at: 1, site: 'iommu.map', where: 'obj12', step: 12 },
+      { at: 3, site: 'page.alloc', where: 'obj14', step: 14 },
+    ]);
+    expect(seen).toEqual(['iommu.map', 'page.alloc']);
+  });
+
+  it('buggify: kinds switched on per run, firing only inside the window, a function of the seed', () => {
+    expect(buggify(1n, 60).fired.map((f) => f.at)).toEqual([0, 21, 25, 28, 30, 33]);
+    expect(buggify(3n, 60).fired.map((f) => f.site)).toEqual([
+      'signal.wait',
+      'iommu.map',
+      'signal.wait',
+      'iommu.map',
+      'iommu.map',
+      'signal.wait',
+    ]);
+    // Seed 0 switched no kind on: nothing fires however long the run.
+    expect(buggify(0n, 60).fired).toEqual([]);
+    expect(buggify(1n, 60).fired).toEqual(buggify(1n, 60).fired);
+    expect(Math.max(...buggify(2n, 400).fired.map((f) => f.at))).toBeLessThan(40);
+  });
+
+  it('fault modes are checked by name', () => {
+    expect(faultModeProblem('uniform')).toBeUndefined();
+    expect(faultModeProblem('sometimes')).toBe('must be one of off, uniform, buggify, got "sometimes"');
+  });
+});
