@@ -26,6 +26,7 @@ import {
   ENOSPC,
   ERESTARTSYS,
 } from './errno.ts';
+import { dmaFenceGet, dmaFencePut } from './fence_refs.ts';
 import { type OperationCtx, operationCtx, type Place, type Placement } from './placement.ts';
 import {
   type LruBulkMove,
@@ -273,13 +274,30 @@ export function* ttmBoHandleMoveMem(
   return 0;
 }
 
-/** ttm_bo_add_move_fence: a new user of memory freed by a pipelined eviction must wait for it. */
+/**
+ * Mutation: ttm_bo_add_move_fence keeps the reference it took on the manager's move fence when it has
+ * added the fence to the BO — after "drm/ttm: remove bo->moving" (8bb31587820a), fixed by "drm/ttm:
+ * fixup ttm_bo_add_move_fence v2" (7be2bb8c2ff3, 2022). Every such allocation leaks a fence.
+ */
+export const MUTATION_MOVE_FENCE_NO_PUT = 'move-fence-no-put';
+
+/**
+ * ttm_bo_add_move_fence: a new user of memory freed by a pipelined eviction must wait for it. Samples
+ * the manager's move fence with a reference (dma_fence_get under move_lock) and drops it when done.
+ */
 export function ttmBoAddMoveFence(bo: BufferObject, man: ResourceManager, noWaitGpu: boolean): number {
-  const fence = man.move;
+  const global = bo.bdev.global;
+  const fence = dmaFenceGet(global, man.move);
   if (fence === null) return 0;
-  if (noWaitGpu) return fence.signaled ? 0 : -EBUSY;
+  if (noWaitGpu) {
+    const ret = fence.signaled ? 0 : -EBUSY;
+    dmaFencePut(global, fence);
+    return ret;
+  }
   bo.resv.addFence(fence, DmaResvUsage.KERNEL);
-  return bo.resv.reserveFences(1);
+  const ret = bo.resv.reserveFences(1);
+  if (!global?.mutations.has(MUTATION_MOVE_FENCE_NO_PUT)) dmaFencePut(global, fence);
+  return ret;
 }
 
 /** ttm_bo_eviction_valuable: SYSTEM always; otherwise only resources intersecting `place`. */
@@ -462,8 +480,17 @@ export function* ttmBoInitValidate(
 // Eviction
 
 /**
- * ttm_bo_evict: move a locked victim to its evict_flags placement, or drop its backing store when the
- * driver gives none (after waiting for idle). Returns 0 or the error of the wait / space search / move.
+ * Mutation: ttm_bo_evict moves the victim with a single ttm_bo_handle_move_mem and treats the driver's
+ * -EMULTIHOP (VRAM→SYSTEM needs a bounce through TT) as a hard error instead of bouncing — before
+ * "drm/ttm: Fix multihop assert on eviction." (403797925768, 2021). The error ends the eviction walk and
+ * reaches the evictor's caller.
+ */
+export const MUTATION_EVICT_MULTIHOP_ERROR = 'evict-multihop-error';
+
+/**
+ * ttm_bo_evict: move a locked victim to its evict_flags placement (bouncing through the driver's hop
+ * placement on -EMULTIHOP), or drop its backing store when the driver gives none (after waiting for
+ * idle). Returns 0 or the error of the wait / space search / move.
  */
 export function* ttmBoEvict(bo: BufferObject, ctx: OperationCtx): KGen<number> {
   const placement = bo.bdev.funcs.evictFlags(bo);
@@ -474,7 +501,9 @@ export function* ttmBoEvict(bo: BufferObject, ctx: OperationCtx): KGen<number> {
   }
   const evictMem = yield* ttmBoMemSpace(bo, placement, ctx);
   if (typeof evictMem === 'number') return evictMem;
-  const ret = yield* moveWithBounce(bo, evictMem, true, ctx);
+  const ret = bo.bdev.global?.mutations.has(MUTATION_EVICT_MULTIHOP_ERROR)
+    ? yield* ttmBoHandleMoveMem(bo, evictMem, true, ctx, { place: null })
+    : yield* moveWithBounce(bo, evictMem, true, ctx);
   if (ret !== 0) ttmResourceFree(bo, evictMem);
   return ret;
 }

@@ -20,6 +20,7 @@ import { copyPages } from './content.ts';
 import type { KGen } from './env.ts';
 import { EBUSY, EINVAL } from './errno.ts';
 import { type DmaFence, dmaFenceIsLater } from './fence.ts';
+import { dmaResvFini, dmaResvInit } from './fence_refs.ts';
 import type { OperationCtx } from './placement.ts';
 import { type Resource, ttmResourceFree, ttmResourceSetBo } from './resource.ts';
 import { DmaResvUsage, dmaResvWaitTimeout } from './resv.ts';
@@ -98,6 +99,8 @@ export function ttmBufferObjectTransfer(bo: BufferObject): BufferObject | number
     ghost.ownResv.unlock();
     return ret;
   }
+  // dma_resv_init of the ghost's own resv, from here on finalised by ttm_transfered_destroy.
+  dmaResvInit(bo.bdev.global, ghost.ownResv, ghost.id);
   const res = bo.resource;
   if (res !== null) {
     ghost.bulkMove = bo.bulkMove;
@@ -116,8 +119,20 @@ export function ttmBufferObjectTransfer(bo: BufferObject): BufferObject | number
   return ghost;
 }
 
-/** ttm_transfered_destroy: a ghost's destructor drops its reference on the original BO. */
+/**
+ * Mutation: a ghost's destructor does not finalise the ghost's reservation object, so the fences of
+ * every pipelined move leak — before "drm/ttm: fix memleak in ttm_transfered_destroy" (0db55f9a1baf,
+ * 2021).
+ */
+export const MUTATION_GHOST_RESV_NO_FINI = 'ghost-resv-no-fini';
+
+/**
+ * ttm_transfered_destroy: a ghost's destructor finalises the ghost's resv (dma_resv_fini: its fences
+ * are released) and drops its reference on the original BO.
+ */
 function ttmTransferedDestroy(ghost: BufferObject): void {
+  const global = ghost.bdev.global;
+  if (!global?.mutations.has(MUTATION_GHOST_RESV_NO_FINI)) dmaResvFini(global, ghost.ownResv);
   const bo = ghost.ghostOf;
   ghost.ghostOf = null;
   if (bo === null) return;

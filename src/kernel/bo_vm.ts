@@ -6,16 +6,28 @@
 // the fault needs to install them, so a PTE never outlives the memory it points at.
 // Simplified: a VMA (`CpuMapping`) is one mmap of one BO, addressed in BO pages (the kernel's
 // page_offset: address-derived offset plus vm_pgoff minus the BO's mmap offset); no mmap_lock (its
-// drop on the retry paths is implicit), no vm_ops override, no ttm_bo_vm_open (fork / VMA split) and no
-// ttm_bo_vm_access. No io_mem_reserve: a resource of a manager without a tt (VRAM) is iomem and its PTEs
-// point at the resource's start + offset in that manager's aperture; a fault on a BO with no resource
-// returns SIGBUS where the kernel would dereference NULL. drm_dev_enter is the device's `unplugged` flag.
+// drop on the retry paths is implicit), no vm_ops override, no ttm_bo_vm_open (fork / VMA split). No
+// io_mem_reserve: a resource of a manager without a tt (VRAM) is iomem and its PTEs point at the
+// resource's start + offset in that manager's aperture; a fault on a BO with no resource returns SIGBUS
+// where the kernel would dereference NULL. drm_dev_enter is the device's `unplugged` flag.
+// Also ttm_bo_access / ttm_bo_vm_access (ptrace, devcoredump): access through the kernel mapping of a
+// tt-backed BO; device memory needs the driver's access_memory hook, which the model has none of.
 
-import { type BufferObject, ttmBoGet, ttmBoPopulate, ttmBoPut } from './bo.ts';
-import { type Caching, pfnUp, TTM_TT_FLAG_EXTERNAL, TTM_TT_FLAG_EXTERNAL_MAPPABLE } from './constants.ts';
+import { type BufferObject, ttmBoGet, ttmBoPopulate, ttmBoPut, ttmBoReserve, ttmBoUnreserve } from './bo.ts';
+import {
+  type Caching,
+  PAGE_SHIFT,
+  PAGE_SIZE,
+  pfnUp,
+  TTM_PL_SYSTEM,
+  TTM_PL_TT,
+  TTM_TT_FLAG_EXTERNAL,
+  TTM_TT_FLAG_EXTERNAL_MAPPABLE,
+} from './constants.ts';
+import { currentPlace, readPage, writePage } from './content.ts';
 import type { Device } from './device.ts';
 import type { KGen } from './env.ts';
-import { EAGAIN, EINTR, EINVAL, ENOMEM, ERESTARTSYS } from './errno.ts';
+import { EAGAIN, EINTR, EINVAL, EIO, ENODATA, ENOMEM, ERESTARTSYS } from './errno.ts';
 import { operationCtx } from './placement.ts';
 import { DmaResvUsage, dmaResvLock, dmaResvWaitTimeout } from './resv.ts';
 
@@ -220,6 +232,13 @@ export function* ttmBoVmFaultIdle(bo: BufferObject, flags: FaultFlags): KGen<VmF
 }
 
 /**
+ * Mutation: the fault handler populates the tt non-interruptibly and turns every populate error into
+ * VM_FAULT_OOM (the OOM killer runs, a signal cannot end a long swap-in) — before "drm/ttm: Make the call
+ * to ttm_tt_populate() interruptible when faulting" (e44f18c6ff8b, 2023).
+ */
+export const MUTATION_FAULT_POPULATE_OOM = 'fault-populate-oom';
+
+/**
  * ttm_bo_vm_fault_reserved (resv held): wait for pipelined moves, then install up to `numPrefault` PTEs
  * from BO page `pageOffset` on, stopping at the VMA's end. SYSTEM/TT pages come from the populated tt
  * (a missing page is OOM for the faulting page and ends the prefault later on); iomem PTEs point at the
@@ -246,7 +265,9 @@ export function* ttmBoVmFaultReserved(
   // ttm_io_prot: the tt's caching for tt-backed memory, the bus caching for iomem.
   const caching: Caching = iomem ? res.bus.caching : (bo.ttm?.caching ?? 'cached');
   if (!iomem) {
-    const err = yield* ttmBoPopulate(bo, operationCtx({ interruptible: true, forceAlloc: true }));
+    const legacy = bo.bdev.global?.mutations.has(MUTATION_FAULT_POPULATE_OOM) ?? false;
+    const err = yield* ttmBoPopulate(bo, operationCtx({ interruptible: !legacy, forceAlloc: true }));
+    if (err !== 0 && legacy) return 'OOM';
     if (err !== 0) return err === -EINTR || err === -ERESTARTSYS || err === -EAGAIN ? 'NOPAGE' : 'SIGBUS';
   }
   yield { kind: 'yield', label: 'vm.insert_pfn' };
@@ -316,4 +337,76 @@ export function* ttmBoVmFault(vma: CpuMapping, pageOffset: number, flags: FaultF
   if (ret === 'RETRY' && !flags.retryNowait) return ret;
   bo.resv.unlock();
   return ret;
+}
+
+/**
+ * Mutation: ttm_bo_access uses bo->resource without checking it, so accessing a BO whose backing store
+ * is gone (evicted to nothing, gutted) dereferences NULL — before "drm/ttm: Avoid NULL pointer deref for
+ * evicted BOs" (491adc6a0f99, 2025).
+ */
+export const MUTATION_ACCESS_NO_RESOURCE_CHECK = 'access-no-resource-check';
+
+/**
+ * ttm_bo_vm_access_kmap: page by page through a kernel mapping of the tt (ttm_bo_kmap populates it,
+ * non-interruptibly). Reads fill `buf` with the content word of each page the range touches; writes
+ * store `buf`'s words there. Returns `len` or the populate error.
+ */
+function* ttmBoVmAccessKmap(
+  bo: BufferObject,
+  offset: number,
+  len: number,
+  write: boolean,
+  buf: number[],
+): KGen<number> {
+  const ret = yield* ttmBoPopulate(bo, operationCtx());
+  if (ret !== 0) return ret;
+  const where = currentPlace(bo)!;
+  const first = offset >> PAGE_SHIFT;
+  const last = (offset + len - 1) >> PAGE_SHIFT;
+  for (let page = first; page <= last; page += 1) {
+    if (write) writePage(bo, where, page, buf[page - first] ?? 0);
+    else buf.push(readPage(bo, where, page) ?? 0);
+  }
+  return len;
+}
+
+/**
+ * ttm_bo_access: access `len` bytes at byte `offset` of `bo` for ptrace or a devcoredump. Takes the
+ * resv (interruptible). Returns `len`, -EIO (range outside the BO, or memory without tts: no driver
+ * access_memory hook in the model), -ENODATA (the BO has no resource), -ERESTARTSYS, or a populate error.
+ */
+export function* ttmBoAccess(
+  bo: BufferObject,
+  offset: number,
+  len: number,
+  write: boolean,
+  buf: number[],
+): KGen<number> {
+  if (len < 1 || offset + len > bo.size) return -EIO;
+  const ret = yield* ttmBoReserve(bo, true, false, null);
+  if (ret !== 0) return ret;
+  let r: number;
+  if (bo.resource === null && !bo.bdev.global?.mutations.has(MUTATION_ACCESS_NO_RESOURCE_CHECK)) {
+    r = -ENODATA;
+  } else {
+    // With the mutation this reads bo->resource->mem_type of a BO that has none: a NULL dereference.
+    const memType = (bo.resource as NonNullable<BufferObject['resource']>).memType;
+    r =
+      memType === TTM_PL_SYSTEM || memType === TTM_PL_TT
+        ? yield* ttmBoVmAccessKmap(bo, offset, len, write, buf)
+        : -EIO;
+  }
+  ttmBoUnreserve(bo);
+  return r;
+}
+
+/** ttm_bo_vm_access: access through a VMA; `addr` is the byte offset from the VMA's start. */
+export function* ttmBoVmAccess(
+  vma: CpuMapping,
+  addr: number,
+  len: number,
+  write: boolean,
+  buf: number[],
+): KGen<number> {
+  return yield* ttmBoAccess(vma.bo, addr + vma.pgoff * PAGE_SIZE, len, write, buf);
 }
