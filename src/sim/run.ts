@@ -64,6 +64,18 @@ export interface RunResult {
 
 export const DEFAULT_MAX_STEPS = 200_000;
 
+/** Scenario hashes by scenario: a campaign runs one scenario thousands of times. */
+const HASHES = new WeakMap<Scenario, string>();
+
+function hashOf(scenario: Scenario): string {
+  let h = HASHES.get(scenario);
+  if (h === undefined) {
+    h = scenarioHash(scenario.config);
+    HASHES.set(scenario, h);
+  }
+  return h;
+}
+
 export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   const strategy = opts.strategy ?? 'random';
   const params = opts.strategyParams === undefined ? {} : { strategyParams: opts.strategyParams };
@@ -127,7 +139,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     seed: opts.seed,
     strategy,
     ...params,
-    scenarioHash: scenarioHash(scenario.config),
+    scenarioHash: hashOf(scenario),
     ...(tape === undefined ? {} : { tape }),
     ...(mutations.length === 0 ? {} : { mutations }),
     ...(fired.length === 0 ? {} : { faults: fired.map((f) => f.at) }),
