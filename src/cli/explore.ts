@@ -45,7 +45,8 @@ Runs many schedules of a scenario looking for one that breaks a check, and repor
   --schedules N     schedules to run (default ${DEFAULT_SCHEDULES})
   --time-budget T   stop after T of wall-clock time (e.g. 90s, 10m, 1h) even if N is not reached;
                     given alone, N is unlimited
-  --strategy S      one strategy for every schedule (see 'ttm-sim run --help'); by default a portfolio:
+  --strategy S      one strategy for every schedule (see 'ttm-sim run --help'), or cover (coverage-
+                    guided mutation of tapes alone); by default a portfolio:
                     schedule i takes random, pct:1, pct:2, pct:3, pos or coverage-guided mutation of
                     tapes in turn (PCT's k is measured by a calibration pass of 8 schedules)
   --mutation M      switch on a bug from the catalogue, NAME or NAME=VALUE (repeatable; see
@@ -293,8 +294,7 @@ function reportText(opts: CampaignOptions, r: FuzzResult, corpusDir: string | un
   const s = r.state;
   const secs = r.elapsedMs / 1000;
   const rate = secs > 0 ? r.ranNow / secs : 0;
-  const strategy =
-    opts.strategy === undefined ? 'portfolio' : formatStrategy(opts.strategy.name, opts.strategy.params);
+  const strategy = r.identity.strategy;
   const stop = {
     done: 'all schedules run',
     'time-budget': 'time budget reached',
@@ -396,13 +396,15 @@ export async function cmdFuzz(args: string[]): Promise<number> {
       : budget !== undefined
         ? Number.POSITIVE_INFINITY
         : DEFAULT_SCHEDULES;
-  const strategy = values.strategy === undefined ? undefined : strategyOption(values.strategy);
+  const cover = values.strategy === 'cover';
+  const strategy = values.strategy === undefined || cover ? undefined : strategyOption(values.strategy);
   const opts: CampaignOptions = {
     scenario: scenarioByName(values.scenario ?? DEFAULT_SCENARIO),
     baseSeed: parseSeed(values.seed ?? '0'),
     schedules,
     ...(budget === undefined ? {} : { timeBudgetMs: budget }),
     ...(strategy === undefined ? {} : { strategy }),
+    ...(cover ? { arms: [{ kind: 'cover' } as const] } : {}),
     mutations: mutationOptions(values.mutation),
     faults: faults as CampaignFaults,
     shrink: values['no-shrink'] !== true,

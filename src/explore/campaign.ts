@@ -51,8 +51,10 @@ export interface CampaignOptions {
   readonly schedules: number;
   /** Stop after this much wall-clock time (ms), whatever `schedules` says; none when absent. */
   readonly timeBudgetMs?: number;
-  /** One strategy for every schedule; the portfolio when absent. */
+  /** One strategy for every schedule; the arms (or the portfolio) when absent. */
   readonly strategy?: StrategySpec;
+  /** The arms schedules take in turn when no single strategy is given; the portfolio when absent. */
+  readonly arms?: readonly Arm[];
   readonly mutations?: readonly string[];
   readonly faults?: CampaignFaults;
   /** Shrink each new failure (default true) within this many ms each. */

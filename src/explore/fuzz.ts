@@ -6,6 +6,7 @@
 import { formatStrategy } from '../engine/strategy.ts';
 import {
   type Arm,
+  armName,
   type Calibration,
   type CampaignOptions,
   type CampaignState,
@@ -85,7 +86,7 @@ export async function fuzz(
 ): Promise<FuzzResult> {
   const now = hooks.now ?? Date.now;
   const { state, identity } = prepared;
-  const arms: Arm[] = portfolio();
+  const arms: readonly Arm[] = opts.arms ?? portfolio();
   const maxSteps = campaignMaxSteps(opts, state.calibration);
   const start = now();
   const resumedAt = state.next;
