@@ -2,6 +2,7 @@
 
 import type { Scenario } from '../scenario.ts';
 import { abbaDeadlock } from './abba.ts';
+import { calibrate } from './calibrate.ts';
 import { memoryPressure } from './memory_pressure.ts';
 import { vramPressure } from './vram_pressure.ts';
 
@@ -11,6 +12,7 @@ export const SCENARIOS: readonly Scenario[] = [
   abbaDeadlock(false, 'abba-deadlock'),
   abbaDeadlock(true, 'abba-ww'),
   memoryPressure(),
+  calibrate(),
 ];
 
 export const DEFAULT_SCENARIO = 'vram-pressure';
