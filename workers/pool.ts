@@ -5,8 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 
 export function createRunPool(threads: number): Piscina {
+  return createPool('run.worker.ts', threads);
+}
+
+/** A pool of `threads` workers running the default export of `workers/<file>`. */
+export function createPool(file: string, threads: number): Piscina {
   return new Piscina({
-    filename: fileURLToPath(new URL('./run.worker.ts', import.meta.url)),
+    filename: fileURLToPath(new URL(`./${file}`, import.meta.url)),
     execArgv: ['--import', 'tsx'],
     minThreads: threads,
     maxThreads: threads,
