@@ -65,6 +65,7 @@ for (const m of mutations) {
   const spec = m.param === undefined ? m.name : `${m.name}=${m.param.default}`;
   const row = {
     name: spec,
+    detectedBy: m.detectedBy,
     scenario: m.scenario,
     portfolio: [] as HuntResult[],
     arms: {} as Record<string, HuntResult[]>,
