@@ -183,7 +183,7 @@ export function newState(opts: CampaignOptions, calibration: Calibration): Campa
     failures: [],
     goals: [
       ...(opts.scenario.sometimes ?? []).map((g) => ({ id: g.id, description: g.description, reached: 0 })),
-      ...FAULT_GOALS.map((g) => ({ ...g, reached: 0 })),
+      ...((opts.faults ?? 'mixed') === 'off' ? [] : FAULT_GOALS.map((g) => ({ ...g, reached: 0 }))),
     ],
     corpus: [],
     coverage: new Coverage(),

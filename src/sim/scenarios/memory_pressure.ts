@@ -82,6 +82,13 @@ export function memoryPressure(
     name,
     summary: `${bos} BOs × ${cfg.boPages} pages in ${cfg.ramPages} pages of RAM (xe-style): populate under pressure, reclaim (purge, backup), fault-driven restore interrupted by signals`,
     config: { scenario: 'memory-pressure', ...cfg },
+    sometimes: [
+      { id: 'directReclaims', description: 'an allocation ran direct reclaim' },
+      { id: 'kswapdReclaims', description: 'kswapd reclaimed' },
+      { id: 'purgedPages', description: 'reclaim purged pages of a purgeable BO' },
+      { id: 'backedUpPages', description: 'reclaim backed pages up to shmem' },
+      { id: 'refaults', description: 'a CPU fault had to be retried' },
+    ],
     build(sim: Sim, rng: Rng): Workload {
       const global = new TtmGlobal(new Ram(cfg.ramPages), new SwapSpace(cfg.swapPages));
       sim.adopt(global);

@@ -174,6 +174,13 @@ export function vramPressure(overrides: Partial<VramPressureConfig> = {}, name =
     name,
     summary: `${cfg.clients} clients, ${cfg.bosPerClient} BOs each + ${cfg.sharedBos} shared, ${cfg.frames} frames, VRAM ${cfg.vramKiB} KiB, TT ${cfg.ttKiB} KiB: ww reservation, validate, evict, pin, put`,
     config: { scenario: 'vram-pressure', ...cfg },
+    sometimes: [
+      { id: 'backoffs', description: 'a ww reservation backed off with -EDEADLK and took the slowpath' },
+      { id: 'evictions', description: 'a validate evicted another BO' },
+      { id: 'ghosts', description: 'a pipelined move handed the old resource to a ghost' },
+      { id: 'pinFailures', description: 'pinning the scanout into VRAM failed' },
+      { id: 'submitFailures', description: 'a submit could not place its BOs' },
+    ],
     build(sim: Sim, rng: Rng): Workload {
       const global = new TtmGlobal();
       sim.adopt(global);
