@@ -95,8 +95,8 @@ export function faultOption(text: string | undefined): FaultMode {
 }
 
 /**
- * The fault plan of a single run with `mode`: the window is the fault sites an unfaulted run of the
- * same schedule reaches (so positions are spread over the whole run), the draws come from the seed.
+ * The fault plan of a single run with `mode`, drawn from the seed: uniform positions over the steps an
+ * unfaulted run of the same schedule takes, or two-stage firing over the fault sites it reaches.
  */
 export function runFaults(
   scenario: Scenario,
@@ -115,7 +115,7 @@ export function runFaults(
   });
   const rng = Rng.fromSeed(seed).fork('faults');
   return mode === 'uniform'
-    ? { kind: 'planned', at: drawUniform(rng, probe.faultEvaluations) }
+    ? { kind: 'steps', steps: drawUniform(rng, probe.steps) }
     : { kind: 'buggify', rng, window: probe.faultEvaluations };
 }
 

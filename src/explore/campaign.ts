@@ -39,7 +39,9 @@ export interface Calibration {
   readonly n: number;
   /** Most steps of a calibration run. */
   readonly steps: number;
-  /** Mean fault-site evaluations per run (rounded up): the window faults are placed in. */
+  /** Mean steps of a calibration run (rounded up): the window uniform faults are placed in. */
+  readonly meanSteps: number;
+  /** Mean fault-site evaluations per run (rounded up): the window two-stage faults fire in. */
   readonly faultSites: number;
 }
 
@@ -158,6 +160,7 @@ export function calibrate(scenario: Scenario, baseSeed: bigint, mutations: reado
   let n = 1;
   let steps = 0;
   let sites = 0;
+  let total = 0;
   for (let i = 0; i < CALIBRATION_RUNS; i++) {
     const r = runScenario(scenario, {
       seed: (baseSeed + BigInt(i)) & 0xffff_ffff_ffff_ffffn,
@@ -169,9 +172,16 @@ export function calibrate(scenario: Scenario, baseSeed: bigint, mutations: reado
     k = Math.max(k, r.choices);
     n = Math.max(n, r.sim.scheduler.actorCount);
     steps = Math.max(steps, r.steps);
+    total += r.steps;
     sites += r.faultEvaluations;
   }
-  return { k, n, steps, faultSites: Math.ceil(sites / CALIBRATION_RUNS) };
+  return {
+    k,
+    n,
+    steps,
+    meanSteps: Math.ceil(total / CALIBRATION_RUNS),
+    faultSites: Math.ceil(sites / CALIBRATION_RUNS),
+  };
 }
 
 export function newState(opts: CampaignOptions, calibration: Calibration): CampaignState {
@@ -250,7 +260,7 @@ export function scheduleOptions(
   const window = state.calibration.faultSites;
   const faults: FaultPlan =
     faultMode === 'uniform'
-      ? { kind: 'planned', at: drawUniform(rng.fork('faults'), window) }
+      ? { kind: 'steps', steps: drawUniform(rng.fork('faults'), state.calibration.meanSteps) }
       : faultMode === 'buggify'
         ? { kind: 'buggify', rng: rng.fork('faults'), window }
         : { kind: 'planned', at: [] };

@@ -3,13 +3,17 @@
 // of evaluation numbers and a run is a pure function of (seed, strategy, tape, mutations, plan).
 // Positions are never decided by a per-evaluation coin with a fixed probability, which would make late
 // faults geometrically rare (DESIGN.md §3). Two ways to draw a plan:
-//   uniform  1 to 3 positions drawn uniformly over [0, K), K the evaluations a run of the scenario
-//            makes (measured by a calibration run): every part of the run is equally likely to fail;
+//   uniform  1 to 3 steps drawn uniformly over [0, S), S the steps a run of the scenario takes (measured
+//            by a calibration run); the first fault-site evaluation at or after each fails. Drawing
+//            over steps rather than over evaluations keeps late faults as likely as early ones even
+//            where sites cluster early (allocations) and thin out late (teardown);
 //   buggify  FoundationDB's two stages: each site kind is switched on for the run with probability 1/4
-//            when first reached, then each evaluation of a switched-on kind below K fails with 1/4.
+//            when first reached, then each evaluation of a switched-on kind below K (the evaluations a
+//            calibration run makes) fails with 1/4.
 // Whatever drew them, the evaluations that did fail are recorded, and the token carries that explicit
-// list: replaying it fails exactly the same evaluations. Faults fire only below K; the rest of the run
-// is the quiet phase in which every task must still finish (the liveness judgement of src/sim/run.ts).
+// list: replaying it fails exactly the same evaluations. Faults fire only inside the window; the rest
+// of the run is the quiet phase in which every task must still finish (the liveness judgement of
+// src/sim/run.ts).
 
 import type { Rng } from '../engine/prng.ts';
 import type { FaultHook, FaultSite } from '../kernel/faults.ts';
@@ -21,6 +25,8 @@ export type FaultMode = (typeof FAULT_MODES)[number];
 export type FaultPlan =
   /** Fail exactly these evaluation numbers (sorted, distinct). */
   | { readonly kind: 'planned'; readonly at: readonly number[] }
+  /** For each of these steps (sorted), fail the first evaluation made at or after it. */
+  | { readonly kind: 'steps'; readonly steps: readonly number[] }
   /** Two-stage activation over evaluations below `window`, drawn from `rng`. */
   | { readonly kind: 'buggify'; readonly rng: Rng; readonly window: number };
 
@@ -44,7 +50,7 @@ export class FaultInjector {
   evaluations = 0;
   readonly fired: FiredFault[] = [];
   readonly hook: FaultHook;
-  private readonly decide: (at: number, site: FaultSite) => boolean;
+  private readonly decide: (at: number, site: FaultSite, step: number) => boolean;
 
   constructor(
     plan: FaultPlan,
@@ -53,12 +59,18 @@ export class FaultInjector {
     /** Told of every fired fault (the trace effect). */
     private readonly onFire: (f: FiredFault) => void,
   ) {
-    this.decide = plan.kind === 'planned' ? plannedDecider(plan.at) : buggifyDecider(plan.rng, plan.window);
+    this.decide =
+      plan.kind === 'planned'
+        ? plannedDecider(plan.at)
+        : plan.kind === 'steps'
+          ? stepsDecider(plan.steps)
+          : buggifyDecider(plan.rng, plan.window);
     this.hook = (site, where) => {
       const at = this.evaluations;
       this.evaluations += 1;
-      if (!this.decide(at, site)) return false;
-      const f: FiredFault = { at, site, where, step: this.stepOf() };
+      const step = this.stepOf();
+      if (!this.decide(at, site, step)) return false;
+      const f: FiredFault = { at, site, where, step };
       this.fired.push(f);
       this.onFire(f);
       return true;
@@ -69,6 +81,16 @@ export class FaultInjector {
 function plannedDecider(at: readonly number[]): (at: number) => boolean {
   const set = new Set(at);
   return (i) => set.has(i);
+}
+
+function stepsDecider(steps: readonly number[]): (at: number, site: FaultSite, step: number) => boolean {
+  let next = 0;
+  return (_at, _site, step) => {
+    if (next >= steps.length || step < steps[next]!) return false;
+    // One fault per planned step; planned steps already passed without an evaluation are used up too.
+    while (next < steps.length && steps[next]! <= step) next += 1;
+    return true;
+  };
 }
 
 function buggifyDecider(rng: Rng, window: number): (at: number, site: FaultSite) => boolean {

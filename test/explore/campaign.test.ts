@@ -47,7 +47,7 @@ describe('fuzz campaigns', () => {
     const r = await campaign({ scenario: abba, baseSeed: 0n, schedules: 30, faults: 'off' });
     const s = r.state;
     expect(r.stopped).toBe('done');
-    expect(s.calibration).toEqual({ k: 5, n: 2, steps: 6, faultSites: 0 });
+    expect(s.calibration).toEqual({ k: 5, n: 2, steps: 6, meanSteps: 6, faultSites: 0 });
     expect(s.armRuns).toEqual({ random: 5, 'pct:1:5': 5, 'pct:2:5': 5, 'pct:3:5': 5, pos: 5, cover: 5 });
     expect(s.armFailures).toEqual({ random: 1, cover: 1, 'pct:3:5': 2, pos: 3 });
     expect([s.coverage.triples.size, s.coverage.pairs.size, s.corpus.length]).toEqual([17, 24, 3]);
@@ -79,7 +79,7 @@ describe('fuzz campaigns', () => {
   it('abba-ww: green, with PCT miss bounds from the calibrated n and k', async () => {
     const r = await campaign({ scenario: abbaWw, baseSeed: 0n, schedules: 60, faults: 'off' });
     expect(r.state.failures).toEqual([]);
-    expect(r.state.calibration).toEqual({ k: 6, n: 2, steps: 9, faultSites: 0 });
+    expect(r.state.calibration).toEqual({ k: 6, n: 2, steps: 9, meanSteps: 7, faultSites: 0 });
     const bounds = pctMissBounds(r.state).map((b) => ({ ...b, miss: Number(b.miss.toPrecision(4)) }));
     expect(bounds).toEqual([
       { d: 1, n: 2, k: 6, schedules: 10, miss: 0.0009766 },

@@ -63,6 +63,26 @@ describe('FaultInjector', () => {
     expect(seen).toEqual(['iommu.map', 'page.alloc']);
   });
 
+  it('steps: the first evaluation at or after each planned step fails, one per planned step', () => {
+    let step = 0;
+    const inj = new FaultInjector(
+      { kind: 'steps', steps: [2, 3, 9] },
+      () => step,
+      () => {},
+    );
+    const answers: boolean[] = [];
+    for (step = 0; step < 12; step += 2)
+      answers.push(inj.hook('page.alloc', 'x'), inj.hook('signal.wait', 'y'));
+    // Steps 0, 2, 4, 6, 8, 10 with two evaluations each: the first evaluation of step 2 serves the
+    // planned 2, the first of step 4 the planned 3, the first of step 10 the planned 9.
+    expect(inj.fired.map((f) => [f.at, f.step])).toEqual([
+      [2, 2],
+      [4, 4],
+      [10, 10],
+    ]);
+    expect(answers.filter(Boolean)).toHaveLength(3);
+  });
+
   it('buggify: kinds switched on per run, firing only inside the window, a function of the seed', () => {
     expect(buggify(1n, 60).fired.map((f) => f.at)).toEqual([0, 21, 25, 28, 30, 33]);
     expect(buggify(3n, 60).fired.map((f) => f.site)).toEqual([
