@@ -13,9 +13,9 @@
 // and two workers that both read before either writes lose an update: a depth-2 bug.
 //
 // Which shapes a run builds: the starvation shape when its mutation is on, the lost-update shape when
-// its mutation is on, and both (unmutated, L = 14) when neither is on; `shape` forces one of them (used
-// by the benchmark to time one calibrator with its bug off). Nothing here creates a TTM world: the only
-// statecharts are the tasks' own.
+// its mutation is on, and both (unmutated, L = 14) when neither is on; `shape` forces one of them and
+// `starvationSteps` sets L with the mutation off (the benchmark times one calibrator with its bug off).
+// Nothing here creates a TTM world: the only statecharts are the tasks' own.
 
 import type { Rng } from '../../engine/prng.ts';
 import { mutationValue } from '../../explore/mutations.ts';
@@ -35,6 +35,8 @@ export type CalibrateShape = 'starvation' | 'lost-update';
 export interface CalibrateOptions {
   /** Build only this shape, whatever the mutations; by default the mutations decide (see above). */
   readonly shape?: CalibrateShape;
+  /** Steps of the long task when the starvation mutation is off (default 14). */
+  readonly starvationSteps?: number;
 }
 
 export function calibrate(opts: CalibrateOptions = {}, name = 'calibrate'): Scenario {
@@ -42,7 +44,11 @@ export function calibrate(opts: CalibrateOptions = {}, name = 'calibrate'): Scen
     name,
     summary:
       'calibrators: a task starved for L steps (calibrator-starvation=L, p = 2^-L under random) and a lost update of 3 workers (calibrator-lost-update)',
-    config: { scenario: 'calibrate', shape: opts.shape ?? 'auto' },
+    config: {
+      scenario: 'calibrate',
+      shape: opts.shape ?? 'auto',
+      starvationSteps: opts.starvationSteps ?? STARVATION_STEPS_DEFAULT,
+    },
     build(sim: Sim, _rng: Rng): Workload {
       const starveL = mutationValue(sim.mutations, STARVATION);
       const lostOn = mutationValue(sim.mutations, LOST_UPDATE) !== undefined;
@@ -52,7 +58,9 @@ export function calibrate(opts: CalibrateOptions = {}, name = 'calibrate'): Scen
       const withLost = opts.shape === undefined ? auto || lostOn : opts.shape === 'lost-update';
       const parts: Shape[] = [];
       if (withStarvation)
-        parts.push(starvation(sim, starveL ?? STARVATION_STEPS_DEFAULT, starveL !== undefined));
+        parts.push(
+          starvation(sim, starveL ?? opts.starvationSteps ?? STARVATION_STEPS_DEFAULT, starveL !== undefined),
+        );
       if (withLost) parts.push(lostUpdate(sim, lostOn));
       return {
         stats: () => Object.assign({}, ...parts.map((p) => p.stats())),
