@@ -190,7 +190,8 @@ export function* ttmBoMoveAccelCleanup(
 }
 
 /**
- * ttm_bo_pipeline_gutting: drop the BO's backing store. Idle: free the resource and leave an unpopulated
+ * ttm_bo_pipeline_gutting: drop the BO's backing store. The BO's chart sees it as `bo.unplaced` (the
+ * ttm_bo chart has no transition for a separate `bo.gutted` edge). Idle: free the resource and leave an unpopulated
  * tt marked for clearing (device BOs). Busy: a new cleared tt is created first, then the old resource and
  * tt go to a ghost that carries the fences. Returns 0 or a tt creation / transfer error.
  */
@@ -207,7 +208,6 @@ export function* ttmBoPipelineGutting(bo: BufferObject): KGen<number> {
     const old = bo.resource;
     if (old !== null) ttmResourceFree(bo, old);
     ttmBoAssignMem(bo, null);
-    bdev.env.emit('bo', bo.id, { type: 'bo.gutted' });
     return 0;
   }
   const oldTt = bo.ttm;
@@ -226,6 +226,5 @@ export function* ttmBoPipelineGutting(bo: BufferObject): KGen<number> {
   ghost.ownResv.unlock();
   yield* ttmBoPut(ghost);
   bo.ttm = newTt;
-  bdev.env.emit('bo', bo.id, { type: 'bo.gutted' });
   return 0;
 }

@@ -57,15 +57,3 @@ export function dmaResvFini(global: TtmGlobal | null, resv: DmaResv): void {
   if (global === null) return;
   if (!fenceRefs(global).resvs.delete(resv)) throw new Error(`dma_resv_fini: ${resv.id} finalised twice`);
 }
-
-/** One line per reference still held in `global`, in the order they were taken (for end checks). */
-export function heldRefs(global: TtmGlobal): string[] {
-  const refs = ledgers.get(global);
-  if (refs === undefined) return [];
-  const out: string[] = [];
-  for (const [fence, n] of refs.fences) out.push(`${fence.id}: ${n} reference(s) never put`);
-  for (const [resv, owner] of refs.resvs) {
-    out.push(`${resv.id} of ${owner}: never finalised (dma_resv_fini), its fences leak`);
-  }
-  return out;
-}

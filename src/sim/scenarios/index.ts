@@ -4,6 +4,8 @@ import type { Scenario } from '../scenario.ts';
 import { abbaDeadlock } from './abba.ts';
 import { calibrate } from './calibrate.ts';
 import { memoryPressure } from './memory_pressure.ts';
+import { moveRace } from './move_race.ts';
+import { uploadRace } from './upload_race.ts';
 import { vramPressure } from './vram_pressure.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -12,6 +14,8 @@ export const SCENARIOS: readonly Scenario[] = [
   abbaDeadlock(false, 'abba-deadlock'),
   abbaDeadlock(true, 'abba-ww'),
   memoryPressure(),
+  moveRace(),
+  uploadRace(),
   calibrate(),
 ];
 

@@ -1,0 +1,135 @@
+// What the race scenarios (move-race, upload-race) share: a user access to a mapped page through the CPU
+// fault handler, the errors userspace may see, and the end-of-run checks that nothing is left behind.
+
+import type { BufferObject } from '../../kernel/bo.ts';
+import { type CpuMapping, ttmBoVmFault } from '../../kernel/bo_vm.ts';
+import type { TtmGlobal } from '../../kernel/device.ts';
+import type { KGen } from '../../kernel/env.ts';
+import { EBUSY, EFAULT, EINTR, ENOMEM, ENOSPC, ERESTARTSYS } from '../../kernel/errno.ts';
+import { fenceRefs } from '../../kernel/fence_refs.ts';
+import { ttmPoolShrinkerScan } from '../../kernel/pool.ts';
+import type { SimDevice } from '../../kernel/simdrv.ts';
+import type { Breach } from '../scenario.ts';
+
+/**
+ * What ttm_bo_validate (and BO creation) may return to userspace: -ENOMEM (no space, also for -ENOSPC
+ * from the allocation passes), -ENOSPC (a bounce through the hop placement found no space), -EFAULT
+ * (DMA mapping), -ERESTARTSYS / -EINTR (signal), -EBUSY (GPU wait timed out). Never a kernel-internal
+ * code such as -EMULTIHOP.
+ */
+export const VALIDATE_ERRNOS: ReadonlySet<number> = new Set([
+  -ENOMEM,
+  -ENOSPC,
+  -EFAULT,
+  -ERESTARTSYS,
+  -EINTR,
+  -EBUSY,
+]);
+
+/** Faults on one page before an access gives up (a liveness bound; never reached in a passing run). */
+const MAX_FAULTS = 16;
+
+export interface FaultTally {
+  faults: number;
+  sigbus: number;
+  pagesMapped: number;
+}
+
+/**
+ * A user access to BO page `page` of `vma`: fault until a PTE is there. Returns false when the access
+ * got SIGBUS (populate failed: out of pages or IOVA space, which the kernel reports so) or OOM, which a
+ * TTM fault must never return (it runs the OOM killer): that is recorded as a breach.
+ */
+export function* touchPage(
+  vma: CpuMapping,
+  page: number,
+  who: string,
+  tally: FaultTally,
+  breaches: Breach[],
+): KGen<boolean> {
+  for (let attempt = 0; attempt < MAX_FAULTS; attempt += 1) {
+    if (vma.ptes.has(page)) {
+      tally.pagesMapped += 1;
+      return true;
+    }
+    tally.faults += 1;
+    const flags = { allowRetry: attempt === 0, retryNowait: false, interruptible: true };
+    const ret = yield* ttmBoVmFault(vma, page, flags);
+    if (ret === 'SIGBUS') {
+      tally.sigbus += 1;
+      return false;
+    }
+    if (ret === 'OOM') {
+      breaches.push({
+        id: 'correctness.fault-oom',
+        actor: who,
+        message: `fault on ${vma.bo.id} page ${page} returned VM_FAULT_OOM: the OOM killer runs for a TTM fault`,
+      });
+      return false;
+    }
+  }
+  breaches.push({
+    id: 'correctness.fault-stuck',
+    actor: who,
+    message: `${vma.bo.id} page ${page} still unmapped after ${MAX_FAULTS} faults`,
+  });
+  return false;
+}
+
+/**
+ * After every BO was put: no BO left (ghosts included), nothing of VRAM or TT in use, no DMA mapping in
+ * the device's IOMMU, no fence reference or ghost resv held (src/kernel/fence_refs.ts), no page frame
+ * (pooled pages are shrunk first), no resv locked.
+ */
+export function leakChecks(dev: SimDevice, global: TtmGlobal, bos: readonly BufferObject[]): Breach[] {
+  const out: Breach[] = [];
+  for (const man of [dev.vram, dev.tt]) {
+    if (man.usage !== 0) {
+      out.push({
+        id: 'correctness.leak',
+        actor: man.id,
+        message: `${man.usage} B still in use after every BO was put`,
+      });
+    }
+  }
+  if (global.boCount !== 0) {
+    out.push({ id: 'correctness.bo-leak', message: `${global.boCount} BOs (incl. ghosts) never destroyed` });
+  }
+  const iommu = dev.bdev.iommu;
+  if (iommu !== null && iommu.mappingCount !== 0) {
+    out.push({
+      id: 'correctness.iommu-leak',
+      actor: iommu.id,
+      message: `${iommu.mappingCount} DMA mapping(s) (${iommu.usedPages} IOVA pages) left after every BO was put`,
+    });
+  }
+  const refs = fenceRefs(global);
+  for (const [fence, n] of refs.fences) {
+    out.push({
+      id: 'correctness.fence-leak',
+      actor: fence.id,
+      message: `${fence.id}: ${n} reference(s) taken by dma_fence_get never put`,
+    });
+  }
+  for (const [resv, owner] of refs.resvs) {
+    out.push({
+      id: 'correctness.fence-leak',
+      actor: owner,
+      message: `${resv.id} of ghost ${owner} never finalised (dma_resv_fini): its fences leak`,
+    });
+  }
+  ttmPoolShrinkerScan(global.poolMgr, global.ram.totalPages);
+  if (global.ram.usedPages !== 0) {
+    out.push({ id: 'correctness.page-leak', message: `${global.ram.usedPages} page frames never freed` });
+  }
+  for (const bo of bos) {
+    if (bo.resv.isLocked()) {
+      out.push({
+        id: 'correctness.lock-held',
+        actor: bo.id,
+        message: `resv still held by ${bo.resv.lock.holder?.task}`,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,112 @@
+// upload-race: uploader tasks race over the page pool and the IOMMU, the way a driver's upload path does.
+// Each uploader creates write-combined staging BOs of a few pages in SYSTEM, mmaps each one and touches
+// every page: the first fault populates the tt (ttm_pool_alloc: pooled write-combined blocks first, then
+// pages from the system with their caching change staged and applied in a batch, every block mapped
+// through the IOMMU), later faults map the remaining pages. Then it unmaps and puts the BO, whose pages
+// go back (cleared) to the global write-combined pool, where the other uploader's next populate finds
+// them. The run checks that a failed populate reaches userspace as SIGBUS (never VM_FAULT_OOM) and that
+// nothing is left: no BO, no IOMMU mapping, no frame.
+
+import type { Rng } from '../../engine/prng.ts';
+import { type BufferObject, newBufferObject, ttmBoInitValidate, ttmBoPut } from '../../kernel/bo.ts';
+import { ttmBoMmapObj, ttmBoVmClose } from '../../kernel/bo_vm.ts';
+import { PAGE_SIZE, TTM_PL_SYSTEM } from '../../kernel/constants.ts';
+import { TtmGlobal } from '../../kernel/device.ts';
+import { errnoName } from '../../kernel/errno.ts';
+import { place, placementOf } from '../../kernel/placement.ts';
+import { createSimDevice } from '../../kernel/simdrv.ts';
+import type { Breach, Scenario, Workload } from '../scenario.ts';
+import type { Sim } from '../sim.ts';
+import { type FaultTally, leakChecks, touchPage, VALIDATE_ERRNOS } from './race_common.ts';
+
+export interface UploadRaceConfig {
+  readonly uploaders: number;
+  readonly bosPerUploader: number;
+  readonly minBoPages: number;
+  readonly maxBoPages: number;
+  /** The device's IOVA space in pages. */
+  readonly iovaPages: number;
+}
+
+const DEFAULTS: UploadRaceConfig = {
+  uploaders: 2,
+  bosPerUploader: 4,
+  minBoPages: 3,
+  maxBoPages: 7,
+  iovaPages: 256,
+};
+
+const SYSTEM_ONLY = placementOf(place(TTM_PL_SYSTEM));
+
+interface Counters extends FaultTally {
+  created: number;
+  createFailures: number;
+}
+
+export function uploadRace(overrides: Partial<UploadRaceConfig> = {}, name = 'upload-race'): Scenario {
+  const cfg: UploadRaceConfig = { ...DEFAULTS, ...overrides };
+  return {
+    name,
+    summary: `${cfg.uploaders} uploaders × ${cfg.bosPerUploader} write-combined staging BOs of ${cfg.minBoPages}-${cfg.maxBoPages} pages, populated by CPU faults through the page pool and an IOMMU`,
+    config: { scenario: 'upload-race', ...cfg },
+    build(sim: Sim, rng: Rng): Workload {
+      const global = new TtmGlobal();
+      sim.adopt(global);
+      const dev = createSimDevice(sim.env, global, 'device:0', {
+        vramBytes: 16 * PAGE_SIZE,
+        ttBytes: 16 * PAGE_SIZE,
+        ttCaching: 'write_combined',
+        iommuPages: cfg.iovaPages,
+      });
+      const c: Counters = { created: 0, createFailures: 0, faults: 0, sigbus: 0, pagesMapped: 0 };
+      const breaches: Breach[] = [];
+      const all: BufferObject[] = [];
+      for (let u = 0; u < cfg.uploaders; u += 1) {
+        const who = `task:uploader${u}`;
+        const sizes = Array.from({ length: cfg.bosPerUploader }, () =>
+          rng.int(cfg.minBoPages, cfg.maxBoPages),
+        );
+        sim.spawn(`uploader${u}`, function* () {
+          for (const pages of sizes) {
+            const bo = newBufferObject(dev.bdev, pages * PAGE_SIZE);
+            all.push(bo);
+            const ret = yield* ttmBoInitValidate(dev.bdev, bo, 'device', SYSTEM_ONLY, 1, true, null);
+            if (ret !== 0) {
+              c.createFailures += 1;
+              if (!VALIDATE_ERRNOS.has(ret)) {
+                breaches.push({
+                  id: 'correctness.errno',
+                  actor: who,
+                  message: `creating ${bo.id} returned ${errnoName(ret)}`,
+                });
+              }
+              continue;
+            }
+            c.created += 1;
+            const vma = ttmBoMmapObj(bo);
+            if (typeof vma !== 'number') {
+              for (let page = 0; page < pages; page += 1) {
+                if (!(yield* touchPage(vma, page, who, c, breaches))) break;
+              }
+              yield* ttmBoVmClose(vma);
+            }
+            yield* ttmBoPut(bo);
+          }
+          return 0;
+        });
+      }
+      return {
+        stats: () => ({
+          ...c,
+          pooledPages: global.poolMgr.allocatedPages,
+          iommuMapFailures: dev.bdev.iommu?.mapFailures ?? 0,
+          boCount: global.boCount,
+        }),
+        check: () => [...breaches, ...leakChecks(dev, global, all)],
+        describe: () =>
+          all.map((bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`),
+        worlds: () => [global],
+      };
+    },
+  };
+}
