@@ -1,0 +1,198 @@
+// The move / pool / fault-path mutation catalogue (src/explore/mutations_move.ts): every entry names a
+// built-in scenario, and one schedule of that scenario (seed, strategy and, for the mutations that need
+// it, the failing fault-site evaluation) finds the mutation with exactly the failure its entry promises,
+// while the same schedule without the mutation passes.
+
+import { describe, expect, test } from 'vitest';
+import type { StrategyName, StrategyParams } from '../../src/engine/token.ts';
+import type { Failure } from '../../src/engine/types.ts';
+import type { FiredFault } from '../../src/explore/faults.ts';
+import { MUTATIONS } from '../../src/explore/mutations.ts';
+import { MOVE_MUTATIONS } from '../../src/explore/mutations_move.ts';
+import { type RunOptions, runScenario } from '../../src/sim/run.ts';
+import { findScenario, SCENARIOS } from '../../src/sim/scenarios/index.ts';
+
+interface Case {
+  readonly mutation: string;
+  readonly scenario: string;
+  readonly seed: bigint;
+  readonly strategy: StrategyName;
+  readonly strategyParams?: StrategyParams;
+  /** Fault-site evaluations that fail (empty: the mutation needs no fault). */
+  readonly faults: readonly number[];
+  readonly fired: readonly FiredFault[];
+  readonly failure: Failure;
+}
+
+const CASES: readonly Case[] = [
+  {
+    mutation: 'pool-restore-stale-state',
+    scenario: 'memory-pressure',
+    seed: 26n,
+    strategy: 'random',
+    faults: [],
+    fired: [],
+    failure: {
+      kind: 'correctness',
+      id: 'backup.handles',
+      actor: 'bo:1',
+      step: 113,
+      message: 'tt:1 keeps restore state but is not backed up: its next restore would read nothing back',
+    },
+  },
+  {
+    mutation: 'evict-multihop-error',
+    scenario: 'move-race',
+    seed: 1n,
+    strategy: 'pct',
+    strategyParams: { depth: 1, k: 1000 },
+    faults: [],
+    fired: [],
+    failure: {
+      kind: 'correctness',
+      id: 'correctness.errno',
+      actor: 'task:client0',
+      step: 91,
+      message: 'ttm_bo_validate of bo:6 returned -EMULTIHOP, which it never returns to userspace',
+    },
+  },
+  {
+    mutation: 'pool-alloc-error-no-unmap',
+    scenario: 'upload-race',
+    seed: 0n,
+    strategy: 'random',
+    faults: [5],
+    fired: [{ at: 5, site: 'iommu.map', where: 'tt:1', step: 5 }],
+    failure: {
+      kind: 'correctness',
+      id: 'correctness.iommu-leak',
+      actor: 'iommu:device:0',
+      step: 33,
+      message: '1 DMA mapping(s) (4 IOVA pages) left after every BO was put',
+    },
+  },
+  {
+    mutation: 'pool-alloc-error-double-free',
+    scenario: 'upload-race',
+    seed: 5n,
+    strategy: 'pos',
+    faults: [11],
+    fired: [{ at: 11, site: 'page.alloc', where: 'tt:1', step: 7 }],
+    failure: {
+      kind: 'crash',
+      id: 'crash.exception',
+      step: 7,
+      message: 'iommu:device:0: unmap of IOVA 0, which is not mapped',
+    },
+  },
+  {
+    mutation: 'ghost-resv-no-fini',
+    scenario: 'move-race',
+    seed: 1n,
+    strategy: 'pos',
+    faults: [],
+    fired: [],
+    failure: {
+      kind: 'correctness',
+      id: 'correctness.fence-leak',
+      actor: 'bo:8',
+      step: 256,
+      message: 'bo:8/resv of ghost bo:8 never finalised (dma_resv_fini): its fences leak',
+    },
+  },
+  {
+    mutation: 'move-fence-no-put',
+    scenario: 'move-race',
+    seed: 0n,
+    strategy: 'pct',
+    strategyParams: { depth: 2, k: 1000 },
+    faults: [],
+    fired: [],
+    failure: {
+      kind: 'correctness',
+      id: 'correctness.fence-leak',
+      actor: 'fence:0.2',
+      step: 94,
+      message: 'fence:0.2: 1 reference(s) taken by dma_fence_get never put',
+    },
+  },
+  {
+    mutation: 'fault-populate-oom',
+    scenario: 'upload-race',
+    seed: 0n,
+    strategy: 'random',
+    faults: [6],
+    fired: [{ at: 6, site: 'page.alloc', where: 'tt:1', step: 5 }],
+    failure: {
+      kind: 'correctness',
+      id: 'correctness.fault-oom',
+      actor: 'task:uploader0',
+      step: 33,
+      message: 'fault on bo:0 page 0 returned VM_FAULT_OOM: the OOM killer runs for a TTM fault',
+    },
+  },
+  {
+    mutation: 'access-no-resource-check',
+    scenario: 'move-race',
+    seed: 2n,
+    strategy: 'pct',
+    strategyParams: { depth: 3, k: 1000 },
+    faults: [],
+    fired: [],
+    failure: {
+      kind: 'crash',
+      id: 'crash.exception',
+      step: 87,
+      message: "Cannot read properties of null (reading 'memType')",
+    },
+  },
+];
+
+function options(c: Case, mutations: readonly string[]): RunOptions {
+  return {
+    seed: c.seed,
+    strategy: c.strategy,
+    ...(c.strategyParams === undefined ? {} : { strategyParams: c.strategyParams }),
+    mutations,
+    faults: { kind: 'planned', at: c.faults },
+  };
+}
+
+describe('MOVE_MUTATIONS', () => {
+  test('every entry is historical, named once in the catalogue, with a 12-digit commit and a built-in scenario', () => {
+    const scenarios = new Set(SCENARIOS.map((s) => s.name));
+    for (const m of MOVE_MUTATIONS) {
+      expect(m.kind).toBe('historical');
+      expect(m.name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect(m.commit).toMatch(/^[0-9a-f]{12}$/);
+      expect(scenarios.has(m.scenario)).toBe(true);
+      expect(MUTATIONS.filter((x) => x.name === m.name)).toHaveLength(1);
+    }
+  });
+
+  test('every entry has exactly one case below, of its scenario, detected as its entry says', () => {
+    expect(CASES.map((c) => c.mutation).sort()).toEqual(MOVE_MUTATIONS.map((m) => m.name).sort());
+    for (const c of CASES) {
+      const m = MOVE_MUTATIONS.find((x) => x.name === c.mutation)!;
+      expect(c.scenario).toBe(m.scenario);
+      expect(c.failure.id).toBe(m.detectedBy);
+      // The mutations that need a fault say so, and only they get one.
+      expect(m.change.includes('needs a fault')).toBe(c.faults.length > 0);
+    }
+  });
+
+  for (const c of CASES) {
+    const strategy = c.strategyParams === undefined ? c.strategy : `${c.strategy}:${c.strategyParams.depth}`;
+    const faults = c.faults.length === 0 ? '' : `, faults at ${c.faults.join(',')}`;
+    test(`${c.mutation}: ${c.scenario} seed ${c.seed} ${strategy}${faults} → ${c.failure.id}; passes without it`, () => {
+      const scenario = findScenario(c.scenario)!;
+      const found = runScenario(scenario, options(c, [c.mutation]));
+      expect(found.failure).toEqual(c.failure);
+      expect(found.faultsFired).toEqual(c.fired);
+      const clean = runScenario(scenario, options(c, []));
+      expect(clean.failure).toBeNull();
+      expect(clean.outcome).toBe('pass');
+      expect(clean.faultsFired).toEqual(c.fired);
+    });
+  }
+});
