@@ -10,7 +10,10 @@
 //    timed after a warm-up, per tool and calibrator.
 //
 // PCT's k is the largest choice count seen in calibration runs of the mutated scenario (random and pos,
-// seeds outside the measured ones). The same bug in both tools: the fig-5 shape is a task of L scheduled
+// seeds outside the measured ones). With k = L, pct:3 cannot find the starvation: its two change points
+// are distinct choices in [1, L], all of which the failing run spends in the long task, so one of them
+// demotes it before its last step (pct:2 finds it when its one point is choice L: p = 1/(2L)). pct:1
+// never finds the lost update (no change point: each worker runs to its end). The same bug in both tools: the fig-5 shape is a task of L scheduled
 // steps and a task of one step (p = 2^-L when each choice between the two is uniform); the lost update is
 // three workers that each start, read a counter, reach a scheduling point and write it + 1 (with the bug
 // off: the read-modify-write under a mutex, the lock attempt being a scheduling point too).
@@ -308,6 +311,11 @@ const verdict = (x: number | null, target: number) =>
 console.log(
   `fewer schedules at L=14: ${fewer === null ? 'n/a' : `${fewer.toFixed(1)}×`} (ttm-sim ${best?.label ?? 'none'} ${show(best?.median ?? null)} vs fast-check ${show(fcL14)}; target ≥ ${TARGET_FEWER}×: ${verdict(fewer, TARGET_FEWER)})`,
 );
+const perStrategy = STRATEGIES.map((s) => {
+  const m = l14.ttm[s.label]!.median;
+  return `${s.label} ${m === null || fcL14 === null ? 'n/a (not found)' : `${(fcL14 / m).toFixed(fcL14 / m < 10 ? 2 : 0)}×`}`;
+});
+console.log(`fewer schedules at L=14 per strategy: ${perStrategy.join(', ')}`);
 console.log(
   `fewer schedules at L=14, random vs fast-check (same uniform choice): ${fewerRandom === null ? 'n/a' : `${fewerRandom.toFixed(2)}×`} (not a target: both draw p = 2^-14)`,
 );
@@ -326,6 +334,12 @@ console.log(
     fewerAtL14: fewer,
     fewerAtL14Strategy: best?.label ?? null,
     fewerAtL14Random: fewerRandom,
+    fewerAtL14PerStrategy: Object.fromEntries(
+      STRATEGIES.map((s) => {
+        const m = l14.ttm[s.label]!.median;
+        return [s.label, m === null || fcL14 === null ? null : fcL14 / m];
+      }),
+    ),
     rows: rows.map((r) => ({
       calibrator: r.calibrator,
       k: r.k,
