@@ -193,7 +193,10 @@ export function newState(opts: CampaignOptions, calibration: Calibration): Campa
     failures: [],
     goals: [
       ...(opts.scenario.sometimes ?? []).map((g) => ({ id: g.id, description: g.description, reached: 0 })),
-      ...((opts.faults ?? 'mixed') === 'off' ? [] : FAULT_GOALS.map((g) => ({ ...g, reached: 0 }))),
+      // Fault goals only where faults can fire: faults on, and fault sites reached by the calibration.
+      ...((opts.faults ?? 'mixed') === 'off' || calibration.faultSites === 0
+        ? []
+        : FAULT_GOALS.map((g) => ({ ...g, reached: 0 }))),
     ],
     corpus: [],
     coverage: new Coverage(),
