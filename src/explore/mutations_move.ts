@@ -1,6 +1,7 @@
 // Historical-bug mutations in moves, ghosts, the page pool, backup/restore and the CPU fault path.
-// Those whose `change` says "needs a fault" only misbehave on an error path: a campaign with fault
-// injection on (src/explore/faults.ts) reaches it.
+// Those whose `change` says "error path only" misbehave only when an allocation or DMA mapping fails:
+// an injected fault (src/explore/faults.ts) gets there, and so does upload-race's small IOVA space when
+// two populates overlap.
 
 import { MUTATION_EVICT_MULTIHOP_ERROR, MUTATION_MOVE_FENCE_NO_PUT } from '../kernel/bo.ts';
 import { MUTATION_GHOST_RESV_NO_FINI } from '../kernel/bo_util.ts';
@@ -41,7 +42,7 @@ export const MOVE_MUTATIONS: readonly MutationInfo[] = [
     commit: '379989e7cbdc',
     year: 2023,
     change:
-      "ttm_pool_alloc's error path frees the blocks it allocated without DMA-unmapping them (d099fc8f540a's path); needs a fault: 'page.alloc' or 'iommu.map' after the first block",
+      "ttm_pool_alloc's error path frees the blocks it allocated without DMA-unmapping them (d099fc8f540a's path); error path only: a 'page.alloc' or 'iommu.map' fault after the first block, or IOVA exhaustion",
     scenario: 'upload-race',
     detectedBy: 'correctness.iommu-leak',
   },
@@ -52,7 +53,7 @@ export const MOVE_MUTATIONS: readonly MutationInfo[] = [
     commit: '40510a941d27',
     year: 2024,
     change:
-      "the error path's second ttm_pool_free_range walks tt->pages from slot 0: blocks before the caching divide are unmapped and freed twice (Fixes 379989e7cbdc); needs a fault: 'page.alloc' after pooled write-combined blocks",
+      "the error path's second ttm_pool_free_range walks tt->pages from slot 0: blocks before the caching divide are unmapped and freed twice (Fixes 379989e7cbdc); error path only, after pooled write-combined blocks: a 'page.alloc' fault (e.g. the batched caching change) or IOVA exhaustion",
     scenario: 'upload-race',
     detectedBy: 'crash.exception',
   },
@@ -85,7 +86,7 @@ export const MOVE_MUTATIONS: readonly MutationInfo[] = [
     commit: 'e44f18c6ff8b',
     year: 2023,
     change:
-      "the fault handler populates non-interruptibly and returns VM_FAULT_OOM for any populate error; needs a fault: 'page.alloc' or 'iommu.map' in a populate the fault handler makes",
+      "the fault handler populates non-interruptibly and returns VM_FAULT_OOM for any populate error; error path only: a 'page.alloc' or 'iommu.map' fault, or IOVA exhaustion, in a populate the fault handler makes",
     scenario: 'upload-race',
     detectedBy: 'correctness.fault-oom',
   },

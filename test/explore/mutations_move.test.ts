@@ -1,12 +1,12 @@
 // The move / pool / fault-path mutation catalogue (src/explore/mutations_move.ts): every entry names a
 // built-in scenario, and one schedule of that scenario (seed, strategy and, for the mutations that need
-// it, the failing fault-site evaluation) finds the mutation with exactly the failure its entry promises,
-// while the same schedule without the mutation passes.
+// it, the fault plan) finds the mutation with exactly the failure its entry promises, while the same
+// schedule without the mutation passes.
 
 import { describe, expect, test } from 'vitest';
 import type { StrategyName, StrategyParams } from '../../src/engine/token.ts';
 import type { Failure } from '../../src/engine/types.ts';
-import type { FiredFault } from '../../src/explore/faults.ts';
+import type { FaultPlan, FiredFault } from '../../src/explore/faults.ts';
 import { MUTATIONS } from '../../src/explore/mutations.ts';
 import { MOVE_MUTATIONS } from '../../src/explore/mutations_move.ts';
 import { type RunOptions, runScenario } from '../../src/sim/run.ts';
@@ -18,11 +18,15 @@ interface Case {
   readonly seed: bigint;
   readonly strategy: StrategyName;
   readonly strategyParams?: StrategyParams;
-  /** Fault-site evaluations that fail (empty: the mutation needs no fault). */
-  readonly faults: readonly number[];
+  /** Which fault-site evaluations fail (none for most). */
+  readonly faults: FaultPlan;
   readonly fired: readonly FiredFault[];
   readonly failure: Failure;
+  /** Statistics of the run without the mutation that show it took the same path (when worth pinning). */
+  readonly cleanStats?: Record<string, number>;
 }
+
+const NO_FAULTS: FaultPlan = { kind: 'planned', at: [] };
 
 const CASES: readonly Case[] = [
   {
@@ -30,7 +34,7 @@ const CASES: readonly Case[] = [
     scenario: 'memory-pressure',
     seed: 26n,
     strategy: 'random',
-    faults: [],
+    faults: NO_FAULTS,
     fired: [],
     failure: {
       kind: 'correctness',
@@ -46,7 +50,7 @@ const CASES: readonly Case[] = [
     seed: 1n,
     strategy: 'pct',
     strategyParams: { depth: 1, k: 1000 },
-    faults: [],
+    faults: NO_FAULTS,
     fired: [],
     failure: {
       kind: 'correctness',
@@ -57,12 +61,14 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    // No fault: both uploaders hold mapped BOs and the IOVA space runs out under a later block.
     mutation: 'pool-alloc-error-no-unmap',
     scenario: 'upload-race',
-    seed: 0n,
-    strategy: 'random',
-    faults: [5],
-    fired: [{ at: 5, site: 'iommu.map', where: 'tt:1', step: 5 }],
+    seed: 1n,
+    strategy: 'pos',
+    faults: NO_FAULTS,
+    fired: [],
+    cleanStats: { iommuMapFailures: 1, sigbus: 1 },
     failure: {
       kind: 'correctness',
       id: 'correctness.iommu-leak',
@@ -74,15 +80,15 @@ const CASES: readonly Case[] = [
   {
     mutation: 'pool-alloc-error-double-free',
     scenario: 'upload-race',
-    seed: 5n,
-    strategy: 'pos',
-    faults: [11],
-    fired: [{ at: 11, site: 'page.alloc', where: 'tt:1', step: 7 }],
+    seed: 0n,
+    strategy: 'random',
+    faults: { kind: 'planned', at: [22] },
+    fired: [{ at: 22, site: 'page.alloc', where: 'tt:3', step: 19 }],
     failure: {
       kind: 'crash',
       id: 'crash.exception',
-      step: 7,
-      message: 'iommu:device:0: unmap of IOVA 0, which is not mapped',
+      step: 19,
+      message: 'iommu:device:0: unmap of IOVA 4, which is not mapped',
     },
   },
   {
@@ -90,7 +96,7 @@ const CASES: readonly Case[] = [
     scenario: 'move-race',
     seed: 1n,
     strategy: 'pos',
-    faults: [],
+    faults: NO_FAULTS,
     fired: [],
     failure: {
       kind: 'correctness',
@@ -106,7 +112,7 @@ const CASES: readonly Case[] = [
     seed: 0n,
     strategy: 'pct',
     strategyParams: { depth: 2, k: 1000 },
-    faults: [],
+    faults: NO_FAULTS,
     fired: [],
     failure: {
       kind: 'correctness',
@@ -117,18 +123,19 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    // A fault placed as campaigns place them: the first evaluation at or after step 8.
     mutation: 'fault-populate-oom',
     scenario: 'upload-race',
     seed: 0n,
     strategy: 'random',
-    faults: [6],
-    fired: [{ at: 6, site: 'page.alloc', where: 'tt:1', step: 5 }],
+    faults: { kind: 'steps', steps: [8] },
+    fired: [{ at: 8, site: 'iommu.map', where: 'tt:2', step: 9 }],
     failure: {
       kind: 'correctness',
       id: 'correctness.fault-oom',
       actor: 'task:uploader0',
       step: 33,
-      message: 'fault on bo:0 page 0 returned VM_FAULT_OOM: the OOM killer runs for a TTM fault',
+      message: 'fault on bo:2 page 0 returned VM_FAULT_OOM: the OOM killer runs for a TTM fault',
     },
   },
   {
@@ -137,7 +144,7 @@ const CASES: readonly Case[] = [
     seed: 2n,
     strategy: 'pct',
     strategyParams: { depth: 3, k: 1000 },
-    faults: [],
+    faults: NO_FAULTS,
     fired: [],
     failure: {
       kind: 'crash',
@@ -154,7 +161,7 @@ function options(c: Case, mutations: readonly string[]): RunOptions {
     strategy: c.strategy,
     ...(c.strategyParams === undefined ? {} : { strategyParams: c.strategyParams }),
     mutations,
-    faults: { kind: 'planned', at: c.faults },
+    faults: c.faults,
   };
 }
 
@@ -176,14 +183,17 @@ describe('MOVE_MUTATIONS', () => {
       const m = MOVE_MUTATIONS.find((x) => x.name === c.mutation)!;
       expect(c.scenario).toBe(m.scenario);
       expect(c.failure.id).toBe(m.detectedBy);
-      // The mutations that need a fault say so, and only they get one.
-      expect(m.change.includes('needs a fault')).toBe(c.faults.length > 0);
     }
   });
 
   for (const c of CASES) {
     const strategy = c.strategyParams === undefined ? c.strategy : `${c.strategy}:${c.strategyParams.depth}`;
-    const faults = c.faults.length === 0 ? '' : `, faults at ${c.faults.join(',')}`;
+    const faults =
+      c.faults.kind === 'planned' && c.faults.at.length > 0
+        ? `, evaluation ${c.faults.at.join(',')} fails`
+        : c.faults.kind === 'steps'
+          ? `, fault at step ${c.faults.steps.join(',')}`
+          : '';
     test(`${c.mutation}: ${c.scenario} seed ${c.seed} ${strategy}${faults} → ${c.failure.id}; passes without it`, () => {
       const scenario = findScenario(c.scenario)!;
       const found = runScenario(scenario, options(c, [c.mutation]));
@@ -193,6 +203,7 @@ describe('MOVE_MUTATIONS', () => {
       expect(clean.failure).toBeNull();
       expect(clean.outcome).toBe('pass');
       expect(clean.faultsFired).toEqual(c.fired);
+      if (c.cleanStats !== undefined) expect(clean.stats).toMatchObject(c.cleanStats);
     });
   }
 });

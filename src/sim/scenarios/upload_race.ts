@@ -4,8 +4,10 @@
 // pages from the system with their caching change staged and applied in a batch, every block mapped
 // through the IOMMU), later faults map the remaining pages. Then it unmaps and puts the BO, whose pages
 // go back (cleared) to the global write-combined pool, where the other uploader's next populate finds
-// them. The run checks that a failed populate reaches userspace as SIGBUS (never VM_FAULT_OOM) and that
-// nothing is left: no BO, no IOMMU mapping, no frame.
+// them. The IOVA space is small: when both uploaders hold mapped staging BOs, a populate can find no
+// IOVA range for a later block and fail with -EFAULT halfway (so can an injected fault). The run checks
+// that a failed populate reaches userspace as SIGBUS (never VM_FAULT_OOM) and that nothing is left: no
+// BO, no IOMMU mapping, no frame.
 
 import type { Rng } from '../../engine/prng.ts';
 import { type BufferObject, newBufferObject, ttmBoInitValidate, ttmBoPut } from '../../kernel/bo.ts';
@@ -24,7 +26,7 @@ export interface UploadRaceConfig {
   readonly bosPerUploader: number;
   readonly minBoPages: number;
   readonly maxBoPages: number;
-  /** The device's IOVA space in pages. */
+  /** The device's IOVA space in pages (small: concurrent populates exhaust it). */
   readonly iovaPages: number;
 }
 
@@ -33,7 +35,7 @@ const DEFAULTS: UploadRaceConfig = {
   bosPerUploader: 4,
   minBoPages: 3,
   maxBoPages: 7,
-  iovaPages: 256,
+  iovaPages: 12,
 };
 
 const SYSTEM_ONLY = placementOf(place(TTM_PL_SYSTEM));
