@@ -1,5 +1,58 @@
-// Historical-bug mutations in swapout, the LRU and bulk moves, and the shrinkers.
+// Historical-bug mutations in swapout, the LRU and bulk moves, and the shrinkers. Each names the
+// upstream fix (its hash; the Fixes: hash only where `change` says so) and the built-in scenario one of
+// whose schedules finds it, with the failure id the run then reports.
 
+import {
+  MUTATION_SWAPOUT_BUSY_ZOMBIE_PROGRESS,
+  MUTATION_SWAPOUT_NO_RESOURCE_CHECK,
+  MUTATION_SWAPOUT_UNLOCKED_TT_CHECK,
+  MUTATION_SWAPOUT_VALUABLE_BEFORE_RESOURCE,
+} from '../kernel/swap.ts';
 import type { MutationInfo } from './mutations.ts';
 
-export const SWAP_MUTATIONS: readonly MutationInfo[] = [];
+export const SWAP_MUTATIONS: readonly MutationInfo[] = [
+  {
+    name: MUTATION_SWAPOUT_BUSY_ZOMBIE_PROGRESS,
+    kind: 'historical',
+    title: 'drm/ttm: Fix a deadlock if the target BO is not idle during swap',
+    commit: '70982eef4d7e',
+    year: 2021,
+    change:
+      "a busy zombie's failed cleanup counts as its pages swapped out, so ttm_tt_populate's page-limit loop calls ttm_global_swapout again and again while the zombie's fence is unsignalled",
+    scenario: 'swap-race',
+    detectedBy: 'liveness.livelock',
+  },
+  {
+    name: MUTATION_SWAPOUT_UNLOCKED_TT_CHECK,
+    kind: 'historical',
+    title: 'drm/ttm: fix deref of bo->ttm without holding the lock v2',
+    commit: '2d2ddb589d59',
+    year: 2021,
+    change:
+      'the swapout walk checks bo->ttm and reads its page count before trylocking the BO, with a preemption point between the check and the read',
+    scenario: 'swap-race',
+    detectedBy: 'crash.exception',
+  },
+  {
+    name: MUTATION_SWAPOUT_NO_RESOURCE_CHECK,
+    kind: 'historical',
+    title: 'drm/ttm: Fix a NULL pointer dereference',
+    commit: '9a9a8fe26751',
+    year: 2023,
+    change:
+      "the swapout walk reads bo->resource's memory type before the trylock without checking that it is the listed resource (NULL for a new BO being populated)",
+    scenario: 'swap-race',
+    detectedBy: 'crash.exception',
+  },
+  {
+    name: MUTATION_SWAPOUT_VALUABLE_BEFORE_RESOURCE,
+    kind: 'historical',
+    title: 'drm/ttm: check null pointer before accessing when swapping',
+    commit: '2dedcf414bb0',
+    year: 2023,
+    change:
+      'the swapout walk evaluates pin_count and eviction_valuable(place of bo->resource->mem_type) before the trylock and before bo->resource is checked',
+    scenario: 'swap-race',
+    detectedBy: 'crash.exception',
+  },
+];

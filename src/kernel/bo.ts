@@ -155,7 +155,8 @@ export function ttmBoSetBulkMove(bo: BufferObject, bulk: LruBulkMove | null): vo
 /** ttm_bo_pin: leave the bulk move; on 0→1 the resource goes to the unevictable list (resv held). */
 export function ttmBoPin(bo: BufferObject): void {
   if (bo.kref === 0) throw new Error(`ttm_bo_pin: ${bo.id} has no reference`);
-  if (bo.resource !== null) ttmResourceDelBulkMove(bo.resource, bo);
+  // Only the first pin can find the resource in a bulk move (a pinned one is never in a range).
+  if (bo.resource !== null && bo.pinCount === 0) ttmResourceDelBulkMove(bo.resource, bo);
   const first = bo.pinCount === 0;
   bo.pinCount += 1;
   if (first && bo.resource !== null) ttmResourceMoveToLruTail(bo.resource);
@@ -554,12 +555,15 @@ function* ttmBoEvictCb(walk: EvictWalk, bo: BufferObject): KGen<number> {
  * with a ticket (and not trylock-only, not no_wait_gpu) one BO per walk may be ticket-locked, whose
  * -EDEADLK becomes -ENOSPC. Skips BOs whose resource changed type meanwhile and hands each locked BO to
  * `processBo` (the walk's ops->process_bo: eviction, swapout). Returns progress or < 0.
+ * `preLock`, when given, looks at each listed resource and its BO before the trylock (false: skip it);
+ * only mutations that bring back older walk orders pass one (swap.ts).
  */
 export function* ttmLruWalkForEvict(
   walk: LruWalkArg,
   man: ResourceManager,
   target: number,
   processBo: (bo: BufferObject) => KGen<number>,
+  preLock?: (res: Resource, bo: BufferObject) => KGen<boolean>,
 ): KGen<number> {
   const task = man.bdev.env.current();
   const cursor = new ResourceCursor(man);
@@ -568,6 +572,7 @@ export function* ttmLruWalkForEvict(
     for (let res = cursor.next(); res !== null; res = cursor.next()) {
       const bo = res.bo;
       if (bo === null) continue;
+      if (preLock !== undefined && !(yield* preLock(res, bo))) continue;
       let needsUnlock = false;
       let locked = false;
       if (bo.resv.trylock(task)) {

@@ -339,8 +339,25 @@ export function ttmPoolShrinkerCount(mgr: TtmPoolManager): number {
   return mgr.allocatedPages > 0 ? mgr.allocatedPages : SHRINK_EMPTY;
 }
 
-/** ttm_pool_shrinker_scan: shrink until `nrToScan` pages are freed or the pools are empty; or SHRINK_STOP. */
-export function ttmPoolShrinkerScan(mgr: TtmPoolManager, nrToScan: number): number {
+/**
+ * Mutation: the pool shrinker's scan stops as soon as one ttm_pool_shrink freed something (one block),
+ * whatever the shrinker core asked for, so reclaim gets far less than it needs from a pool full of small
+ * blocks — the loop before "drm/ttm: Respect the shrinker core free target" (eac21f8ebeb4, 2025).
+ */
+export const MUTATION_POOL_SHRINKER_ONE_BLOCK = 'pool-shrinker-one-block';
+
+const NO_MUTATIONS: ReadonlySet<string> = new Set();
+
+/**
+ * ttm_pool_shrinker_scan: shrink until `nrToScan` pages are freed or the pools are empty; or SHRINK_STOP.
+ * `mutations` are the world's (TtmGlobal.mutations) when the shrinker runs as reclaim.
+ */
+export function ttmPoolShrinkerScan(
+  mgr: TtmPoolManager,
+  nrToScan: number,
+  mutations: ReadonlySet<string> = NO_MUTATIONS,
+): number {
+  const oneBlock = mutations.has(MUTATION_POOL_SHRINKER_ONE_BLOCK);
   let freed = 0;
   let idle = 0;
   do {
@@ -350,6 +367,7 @@ export function ttmPoolShrinkerScan(mgr: TtmPoolManager, nrToScan: number): numb
     if (idle > mgr.shrinkerList.length) {
       throw new Error(`ttm_pool_shrinker_scan: ${mgr.allocatedPages} pages counted but no type holds any`);
     }
+    if (oneBlock && freed > 0) break;
   } while (freed < nrToScan && mgr.allocatedPages > 0);
   return freed > 0 ? freed : SHRINK_STOP;
 }

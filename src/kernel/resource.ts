@@ -248,10 +248,31 @@ export function ttmLruPrevRes(res: Resource): Resource | null {
   return null;
 }
 
+/**
+ * Mutation: moving a range's first resource to the range tail leaves `first` pointing at it, so the
+ * range shrinks to that one resource and the others drop out of it; deleting members of a range emptied
+ * that way dereferences its NULL `last`, as ttm_lru_bulk_move_del did before the WARN_ON guard: both
+ * reverted by "drm/ttm: fix bulk_move corruption when adding a entry" (4481913607e5, 2023; Fixes
+ * fee2ede15542).
+ */
+export const MUTATION_BULK_MOVE_STALE_FIRST = 'bulk-move-stale-first';
+
+/**
+ * Mutation: resources of pinned BOs join (and leave) bulk-move ranges like any other: adding one splices
+ * it out of the unevictable list into the range on the manager's LRU, or pulls the range's next members
+ * onto the unevictable list — ttm_resource_alloc / ttm_resource_free / ttm_bo_set_bulk_move before
+ * "drm/ttm: fix bulk move handling v2" (0f9cd1ea10d3, 2022; Fixes fee2ede15542) checked pin_count.
+ */
+export const MUTATION_BULK_MOVE_PINNED = 'bulk-move-pinned';
+
+function hasMutation(res: Resource, name: string): boolean {
+  return res.bo?.bdev.global?.mutations.has(name) ?? false;
+}
+
 /** ttm_lru_bulk_move_pos_tail: move `res` to the end of its bulk range. */
 function bulkMovePosTail(pos: BulkPos, res: Resource): void {
   if (pos.last === res || pos.last === null) return;
-  if (pos.first === res) pos.first = ttmLruNextRes(res);
+  if (pos.first === res && !hasMutation(res, MUTATION_BULK_MOVE_STALE_FIRST)) pos.first = ttmLruNextRes(res);
   listMove(res.lru, pos.last.lru);
   pos.last = res;
 }
@@ -270,7 +291,9 @@ export function ttmLruBulkMoveAdd(bulk: LruBulkMove, res: Resource): void {
 /** ttm_lru_bulk_move_del. */
 export function ttmLruBulkMoveDel(bulk: LruBulkMove, res: Resource): void {
   const pos = bulk.posFor(res);
-  if (pos.first === null || pos.last === null || (pos.first === res && pos.last === res)) {
+  // WARN_ON(!pos->first || !pos->last): a corrupt (emptied) range is reset instead of dereferenced.
+  const guarded = !hasMutation(res, MUTATION_BULK_MOVE_STALE_FIRST);
+  if ((guarded && (pos.first === null || pos.last === null)) || (pos.first === res && pos.last === res)) {
     pos.first = null;
     pos.last = null;
   } else if (pos.first === res) {
@@ -278,17 +301,24 @@ export function ttmLruBulkMoveDel(bulk: LruBulkMove, res: Resource): void {
   } else if (pos.last === res) {
     pos.last = ttmLruPrevRes(res);
   } else {
-    listMove(res.lru, pos.last.lru);
+    listMove(res.lru, (pos.last as Resource).lru);
   }
+}
+
+/** Does `res` belong in its BO's bulk move: the BO has one and is evictable (not pinned, not swapped). */
+function inBulkMove(res: Resource, bo: BufferObject): boolean {
+  if (bo.bulkMove === null) return false;
+  if (bo.bdev.global?.mutations.has(MUTATION_BULK_MOVE_PINNED)) return !resourceIsSwapped(res, bo);
+  return !ttmResourceUnevictable(res, bo);
 }
 
 /** ttm_resource_add_bulk_move: only for BOs with a bulk move that are evictable (not pinned, not swapped). */
 export function ttmResourceAddBulkMove(res: Resource, bo: BufferObject): void {
-  if (bo.bulkMove !== null && !ttmResourceUnevictable(res, bo)) ttmLruBulkMoveAdd(bo.bulkMove, res);
+  if (inBulkMove(res, bo)) ttmLruBulkMoveAdd(bo.bulkMove!, res);
 }
 
 export function ttmResourceDelBulkMove(res: Resource, bo: BufferObject): void {
-  if (bo.bulkMove !== null && !ttmResourceUnevictable(res, bo)) ttmLruBulkMoveDel(bo.bulkMove, res);
+  if (inBulkMove(res, bo)) ttmLruBulkMoveDel(bo.bulkMove!, res);
 }
 
 /** ttm_lru_bulk_move_tail: splice every range to its LRU tail, first moving walkers' hitches past it. */

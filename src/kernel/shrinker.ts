@@ -173,7 +173,7 @@ export function* reclaim(dev: SimDevice, shrinker: XeShrinker, sc: ShrinkControl
   const global = dev.bdev.global;
   let freed = 0;
   if (global !== null && ttmPoolShrinkerCount(global.poolMgr) !== SHRINK_EMPTY) {
-    const p = ttmPoolShrinkerScan(global.poolMgr, sc.nrToScan);
+    const p = ttmPoolShrinkerScan(global.poolMgr, sc.nrToScan, global.mutations);
     if (p !== SHRINK_STOP) freed += p;
   }
   if (freed < sc.nrToScan && shrinker.count(sc) !== SHRINK_EMPTY) {

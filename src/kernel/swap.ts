@@ -34,7 +34,7 @@ import {
   ttmResourceMoveToLruTail,
 } from './resource.ts';
 import { DmaResvUsage } from './resv.ts';
-import { ttmTtBackup, ttmTtSwapout } from './tt.ts';
+import { type Tt, ttmTtBackup, ttmTtSwapout } from './tt.ts';
 
 /**
  * ttm_resource_del_bulk_move_unevictable: take a resource out of its bulk move although its BO just
@@ -43,6 +43,39 @@ import { ttmTtBackup, ttmTtSwapout } from './tt.ts';
 function delBulkMoveUnevictable(res: Resource, bo: BufferObject): void {
   if (bo.bulkMove !== null) ttmLruBulkMoveDel(bo.bulkMove, res);
 }
+
+/**
+ * Mutation: a busy zombie whose cleanup failed (its wait timed out or was refused) still counts as
+ * swapped out, so ttm_global_swapout reports progress although nothing was freed and ttm_tt_populate's
+ * page-limit loop calls it again, forever while the fence stays unsignalled — ttm_bo_swapout ignoring
+ * ttm_bo_cleanup_refs' result and returning 0 (success) before "drm/ttm: Fix a deadlock if the target BO
+ * is not idle during swap" (70982eef4d7e, 2021).
+ */
+export const MUTATION_SWAPOUT_BUSY_ZOMBIE_PROGRESS = 'swapout-busy-zombie-progress';
+
+/**
+ * Mutation: the swapout walk checks the BO's tt (present, not EXTERNAL, not SWAPPED) and reads its page
+ * count before it holds the BO's reservation, while the owner may destroy the tt or hand it to a ghost
+ * in between (the window is a preemption point): the pre-5.14 ttm_device_swapout, fixed by "drm/ttm:
+ * fix deref of bo->ttm without holding the lock v2" (2d2ddb589d59, 2021).
+ */
+export const MUTATION_SWAPOUT_UNLOCKED_TT_CHECK = 'swapout-unlocked-tt-check';
+
+/**
+ * Mutation: the swapout walk takes the BO's current resource as the one to swap out (its memory type is
+ * the swapout's place) without checking under the lru lock that it is the listed resource, before the
+ * trylock: a BO whose listed resource is not assigned yet (a new BO being populated) has none. Fixed by
+ * "drm/ttm: Fix a NULL pointer dereference" (9a9a8fe26751, 2023; Fixes 6a9b02899402).
+ */
+export const MUTATION_SWAPOUT_NO_RESOURCE_CHECK = 'swapout-no-resource-check';
+
+/**
+ * Mutation: the swapout walk evaluates "pinned or not worth evicting from bo->resource's memory type"
+ * before anything has checked that the BO has a resource, before the trylock — the pin check of
+ * "drm/ttm: never consider pinned BOs for eviction&swap" (a2848d08742c), fixed by "drm/ttm: check null
+ * pointer before accessing when swapping" (2dedcf414bb0, 2023).
+ */
+export const MUTATION_SWAPOUT_VALUABLE_BEFORE_RESOURCE = 'swapout-valuable-before-resource';
 
 /**
  * ttm_bo_swapout_cb (resv held): swap one BO's tt out to shmem. -EBUSY (skip) for a pinned BO, one the
@@ -72,6 +105,11 @@ function* ttmBoSwapoutCb(bo: BufferObject, ctx: OperationCtx): KGen<number> {
     ret = yield* ttmBoWaitCtx(bo, ctx);
     if (ret === 0) {
       ttmBoCleanupMemtypeUse(bo);
+      ret = numPages;
+    } else if (bdev.global?.mutations.has(MUTATION_SWAPOUT_BUSY_ZOMBIE_PROGRESS)) {
+      // The busy zombie is reported as swapped out. (The preemption point keeps a no_wait_gpu caller,
+      // whose wait does not sleep, from spinning inside one step.)
+      yield { kind: 'yield', label: 'swapout.busy-zombie' };
       ret = numPages;
     }
   } else {
@@ -122,7 +160,47 @@ export function* ttmBoSwapout(
   target: number,
 ): KGen<number> {
   const arg = { ctx, ticket: null, trylockOnly: true };
-  return yield* ttmLruWalkForEvict(arg, man, target, (bo) => ttmBoSwapoutCb(bo, ctx));
+  const mutations = man.bdev.global?.mutations;
+  const legacy =
+    mutations !== undefined &&
+    (mutations.has(MUTATION_SWAPOUT_UNLOCKED_TT_CHECK) ||
+      mutations.has(MUTATION_SWAPOUT_NO_RESOURCE_CHECK) ||
+      mutations.has(MUTATION_SWAPOUT_VALUABLE_BEFORE_RESOURCE));
+  const processBo = (bo: BufferObject) => ttmBoSwapoutCb(bo, ctx);
+  if (!legacy) return yield* ttmLruWalkForEvict(arg, man, target, processBo);
+  return yield* ttmLruWalkForEvict(arg, man, target, processBo, (res, bo) =>
+    swapoutUnlockedChecks(mutations, res, bo),
+  );
+}
+
+/**
+ * The checks older swapout walks made on a listed resource's BO under the lru lock only, before
+ * trylocking the BO, as the mutations above bring them back. False: skip the BO. Dereferencing a NULL
+ * `bo->ttm` or `bo->resource` here is a TypeError, as it is an oops in the kernel.
+ */
+function* swapoutUnlockedChecks(
+  mutations: ReadonlySet<string>,
+  _res: Resource,
+  bo: BufferObject,
+): KGen<boolean> {
+  if (mutations.has(MUTATION_SWAPOUT_UNLOCKED_TT_CHECK)) {
+    if (bo.ttm === null || bo.ttm.pageFlags & (TTM_TT_FLAG_EXTERNAL | TTM_TT_FLAG_SWAPPED)) return false;
+    // Nothing holds the BO: its owner may run between the check and the use of bo->ttm.
+    yield { kind: 'yield', label: 'swapout.unlocked-tt' };
+    const unlocked = bo.ttm as Tt;
+    if (unlocked.numPages === 0) return false;
+  }
+  if (mutations.has(MUTATION_SWAPOUT_VALUABLE_BEFORE_RESOURCE)) {
+    const current = bo.resource as Resource;
+    if (bo.pinCount > 0 || !bo.bdev.funcs.evictionValuable(bo, place(current.memType))) return false;
+  }
+  if (mutations.has(MUTATION_SWAPOUT_NO_RESOURCE_CHECK)) {
+    // The swapout's place: the memory type of whatever bo->resource is now, not of the listed resource;
+    // only a place backed by tts can be swapped from.
+    const current = bo.resource as Resource;
+    if (bo.bdev.manager(current.memType)?.useTt !== true) return false;
+  }
+  return true;
 }
 
 /**

@@ -226,11 +226,16 @@ export function* ttmTtPopulate(bdev: Device, tt: Tt | null, ctx: OperationCtx): 
 /** ttm_tt_unpopulate: give the pages back (driver hook, else the pool); a no-op for an unpopulated tt. */
 export function ttmTtUnpopulate(bdev: Device, tt: Tt): void {
   if (!tt.isPopulated()) return;
+  releasePages(bdev, tt);
+  emitTt(tt, { type: 'tt.unpopulate' });
+}
+
+/** The work of ttm_tt_unpopulate on a populated tt, without telling its statechart. */
+function releasePages(bdev: Device, tt: Tt): void {
   if (bdev.funcs.ttmTtUnpopulate !== undefined) bdev.funcs.ttmTtUnpopulate(bdev, tt);
   else ttmPoolFree(bdev.pool, tt);
   accountPages(bdev, tt, -1);
   tt.pageFlags &= ~TTM_TT_FLAG_PRIV_POPULATED;
-  emitTt(tt, { type: 'tt.unpopulate' });
 }
 
 /**
@@ -252,7 +257,8 @@ export function ttmTtSwapout(bdev: Device, tt: Tt): number {
       return ret;
     }
   }
-  ttmTtUnpopulate(bdev, tt);
+  // The unpopulate is part of the swapout: its statechart takes one edge, populated → swapped.
+  if (tt.isPopulated()) releasePages(bdev, tt);
   tt.swapStorage = storage;
   tt.pageFlags |= TTM_TT_FLAG_SWAPPED;
   emitTt(tt, { type: 'tt.swapout', pages: tt.numPages });

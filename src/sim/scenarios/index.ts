@@ -5,6 +5,7 @@ import { abbaDeadlock } from './abba.ts';
 import { calibrate } from './calibrate.ts';
 import { memoryPressure } from './memory_pressure.ts';
 import { moveRace } from './move_race.ts';
+import { swapRace } from './swap_race.ts';
 import { uploadRace } from './upload_race.ts';
 import { vramPressure } from './vram_pressure.ts';
 
@@ -16,6 +17,7 @@ export const SCENARIOS: readonly Scenario[] = [
   memoryPressure(),
   moveRace(),
   uploadRace(),
+  swapRace(),
   calibrate(),
 ];
 

@@ -1,0 +1,230 @@
+// swap-race: ttm_global_swapout under a small TTM page limit (ttm_pages_limit) on an amdgpu-style device,
+// whose tts TTM counts and swaps out whole. Every populate over the limit runs the swapout walk in the
+// allocating task, while other tasks destroy the BOs it walks over:
+// - a hog fills SYSTEM with populated BOs, and a reaper puts them one by one (their tts are destroyed
+//   as the walk meets them);
+// - clients create BOs in TT (a new BO's TT resource is on the LRU while its tt is being populated and
+//   the BO has no resource yet), fence them with GPU jobs, validate them into TT again (swapping them
+//   back in) and put them;
+// - a stalled job keeps one BO busy after its last reference is gone: a zombie on the SYSTEM LRU whose
+//   fence signals only once every other task finished, so every swapout that reaches it waits 15 s
+//   and gives up on it.
+// At the end every BO is put and nothing may be left: no BO, no byte of TT or VRAM, no swap slot, no
+// frame, no lock; ttm_bo_validate and populate return only errors userspace may see.
+
+import type { Rng } from '../../engine/prng.ts';
+import {
+  type BufferObject,
+  newBufferObject,
+  ttmBoInitReserved,
+  ttmBoPopulate,
+  ttmBoPut,
+  ttmBoReserve,
+  ttmBoUnreserve,
+  ttmBoValidate,
+} from '../../kernel/bo.ts';
+import { PAGE_SIZE, TTM_PL_SYSTEM, TTM_PL_TT } from '../../kernel/constants.ts';
+import { TtmGlobal } from '../../kernel/device.ts';
+import type { KGen } from '../../kernel/env.ts';
+import { DmaFence } from '../../kernel/fence.ts';
+import { operationCtx, type Placement, place, placementOf } from '../../kernel/placement.ts';
+import { Ram } from '../../kernel/ram.ts';
+import { DmaResvUsage } from '../../kernel/resv.ts';
+import { createSimDevice } from '../../kernel/simdrv.ts';
+import type { Breach, Scenario, Workload } from '../scenario.ts';
+import type { Sim } from '../sim.ts';
+import { Completion, checkErrno, leakChecks } from './swap_checks.ts';
+
+export interface SwapRaceConfig {
+  readonly ramPages: number;
+  /** ttm_pages_limit: populated tt pages above it make ttm_tt_populate swap other BOs out. */
+  readonly pagesLimit: number;
+  /** Populated SYSTEM BOs the hog creates (swap candidates) and the reaper puts. */
+  readonly hogBos: number;
+  readonly hogPages: number;
+  readonly clients: number;
+  readonly bosPerClient: number;
+  readonly minBoPages: number;
+  readonly maxBoPages: number;
+  /** Pages of the BO whose GPU job stalls until the end (the busy zombie). */
+  readonly stalledPages: number;
+}
+
+const DEFAULTS: SwapRaceConfig = {
+  ramPages: 1024,
+  pagesLimit: 16,
+  hogBos: 4,
+  hogPages: 4,
+  clients: 2,
+  bosPerClient: 2,
+  minBoPages: 2,
+  maxBoPages: 6,
+  stalledPages: 8,
+};
+
+const SYSTEM_ONLY: Placement = placementOf(place(TTM_PL_SYSTEM));
+const TT_ONLY: Placement = placementOf(place(TTM_PL_TT));
+
+interface Counters {
+  created: number;
+  createFailures: number;
+  revalidated: number;
+  swapins: number;
+  validateFailures: number;
+  reaped: number;
+}
+
+export function swapRace(overrides: Partial<SwapRaceConfig> = {}, name = 'swap-race'): Scenario {
+  const cfg: SwapRaceConfig = { ...DEFAULTS, ...overrides };
+  return {
+    name,
+    summary: `${cfg.clients} clients × ${cfg.bosPerClient} TT BOs, ${cfg.hogBos} SYSTEM BOs reaped, a stalled zombie, ttm_pages_limit ${cfg.pagesLimit} pages: global swapout racing BO destruction`,
+    config: { scenario: 'swap-race', ...cfg },
+    sometimes: [
+      { id: 'swapouts', description: 'a populate over the page limit swapped a BO out' },
+      { id: 'swapins', description: 'a swapped-out BO was validated back in' },
+      { id: 'zombies', description: 'a busy BO became a zombie' },
+    ],
+    build(sim: Sim, rng: Rng): Workload {
+      const global = new TtmGlobal(new Ram(cfg.ramPages));
+      sim.adopt(global);
+      global.ttmPagesLimit = cfg.pagesLimit;
+      global.ttmDma32PagesLimit = cfg.pagesLimit;
+      const dev = createSimDevice(sim.env, global, 'device:0', {
+        vramBytes: 64 * PAGE_SIZE,
+        ttBytes: 256 * PAGE_SIZE,
+      });
+      const c: Counters = {
+        created: 0,
+        createFailures: 0,
+        revalidated: 0,
+        swapins: 0,
+        validateFailures: 0,
+        reaped: 0,
+      };
+      const breaches: Breach[] = [];
+      const all: BufferObject[] = [];
+      const hogsReady = new Completion(sim.env, 'hogs-ready');
+      const othersDone = new Completion(sim.env, 'others-done');
+      let running = cfg.clients + 2;
+      const finished = (): void => {
+        running -= 1;
+        if (running === 0) othersDone.complete();
+      };
+
+      /** A new BO validated into `placement` (interruptible); returned reserved, or null. */
+      const create = function* (who: string, pages: number, placement: Placement): KGen<BufferObject | null> {
+        const bo = newBufferObject(dev.bdev, pages * PAGE_SIZE);
+        all.push(bo);
+        const ctx = operationCtx({ interruptible: true });
+        const ret = yield* ttmBoInitReserved(dev.bdev, bo, 'device', placement, 1, ctx, null, null, null);
+        checkErrno(ret, `creating ${bo.id}`, who, breaches);
+        if (ret !== 0) {
+          c.createFailures += 1;
+          return null;
+        }
+        c.created += 1;
+        return bo;
+      };
+
+      /** Populate a reserved BO's tt (what a CPU fault or a driver's kmap does). */
+      const populate = function* (who: string, bo: BufferObject): KGen<void> {
+        const ret = yield* ttmBoPopulate(bo, operationCtx({ interruptible: true }));
+        checkErrno(ret, `populating ${bo.id}`, who, breaches);
+      };
+
+      // The stalled job: its BO is put while the job runs and stays a busy zombie until the end.
+      sim.spawn('stall', function* () {
+        const bo = yield* create('task:stall', cfg.stalledPages, SYSTEM_ONLY);
+        if (bo !== null) {
+          yield* populate('task:stall', bo);
+          const job = new DmaFence(sim.env.nextId('fence-ctx'), 1, 'fence:stalled-job');
+          if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
+          ttmBoUnreserve(bo);
+          yield* ttmBoPut(bo);
+          yield* othersDone.wait();
+          job.signal();
+        }
+        return 0;
+      });
+
+      const hogs: BufferObject[] = [];
+      sim.spawn('hog', function* () {
+        for (let i = 0; i < cfg.hogBos; i += 1) {
+          const bo = yield* create('task:hog', cfg.hogPages, SYSTEM_ONLY);
+          if (bo === null) continue;
+          yield* populate('task:hog', bo);
+          ttmBoUnreserve(bo);
+          hogs.push(bo);
+        }
+        hogsReady.complete();
+        finished();
+        return 0;
+      });
+
+      sim.spawn('reaper', function* () {
+        yield* hogsReady.wait();
+        for (const bo of hogs) {
+          yield { kind: 'yield', label: 'reaper' };
+          yield* ttmBoPut(bo);
+          c.reaped += 1;
+        }
+        finished();
+        return 0;
+      });
+
+      for (let client = 0; client < cfg.clients; client += 1) {
+        const who = `task:client${client}`;
+        const sizes = Array.from({ length: cfg.bosPerClient }, () => rng.int(cfg.minBoPages, cfg.maxBoPages));
+        sim.spawn(`client${client}`, function* () {
+          const bos: BufferObject[] = [];
+          for (const pages of sizes) {
+            const bo = yield* create(who, pages, TT_ONLY);
+            if (bo === null) continue;
+            const job = dev.gfxRing.emit();
+            if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
+            ttmBoUnreserve(bo);
+            bos.push(bo);
+          }
+          // Use every BO again: a swapped-out one comes back in (populate over the limit once more).
+          for (const bo of bos) {
+            if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
+            if (bo.ttm?.isSwapped()) c.swapins += 1;
+            const ret = yield* ttmBoValidate(bo, TT_ONLY, operationCtx({ interruptible: true }));
+            checkErrno(ret, `validating ${bo.id}`, who, breaches);
+            if (ret === 0) {
+              c.revalidated += 1;
+              const job = dev.gfxRing.emit();
+              if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
+            } else {
+              c.validateFailures += 1;
+            }
+            ttmBoUnreserve(bo);
+          }
+          for (const bo of bos) {
+            yield { kind: 'yield', label: 'client.put' };
+            yield* ttmBoPut(bo);
+          }
+          finished();
+          return 0;
+        });
+      }
+
+      return {
+        stats: () => {
+          const n = sim.mirror.counts;
+          return {
+            ...c,
+            swapouts: n.get('tt.swapout') ?? 0,
+            zombies: n.get('bo.zombie') ?? 0,
+            boCount: global.boCount,
+          };
+        },
+        check: () => [...breaches, ...leakChecks(dev, global, all)],
+        describe: () =>
+          all.map((bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`),
+        worlds: () => [global],
+      };
+    },
+  };
+}
