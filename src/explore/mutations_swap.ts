@@ -2,6 +2,7 @@
 // upstream fix (its hash; the Fixes: hash only where `change` says so) and the built-in scenario one of
 // whose schedules finds it, with the failure id the run then reports.
 
+import { MUTATION_BULK_MOVE_PINNED, MUTATION_BULK_MOVE_STALE_FIRST } from '../kernel/resource.ts';
 import {
   MUTATION_SWAPOUT_BUSY_ZOMBIE_PROGRESS,
   MUTATION_SWAPOUT_NO_RESOURCE_CHECK,
@@ -54,5 +55,27 @@ export const SWAP_MUTATIONS: readonly MutationInfo[] = [
       'the swapout walk evaluates pin_count and eviction_valuable(place of bo->resource->mem_type) before the trylock and before bo->resource is checked',
     scenario: 'swap-race',
     detectedBy: 'crash.exception',
+  },
+  {
+    name: MUTATION_BULK_MOVE_STALE_FIRST,
+    kind: 'historical',
+    title: 'drm/ttm: fix bulk_move corruption when adding a entry',
+    commit: '4481913607e5',
+    year: 2023,
+    change:
+      "moving a bulk range's first resource to the range tail keeps `first` on it (the other members drop out of the range), and ttm_lru_bulk_move_del has no WARN_ON guard for an emptied range: deleting a member then dereferences its NULL `last`",
+    scenario: 'bulk-lru',
+    detectedBy: 'crash.exception',
+  },
+  {
+    name: MUTATION_BULK_MOVE_PINNED,
+    kind: 'historical',
+    title: 'drm/ttm: fix bulk move handling v2',
+    commit: '0f9cd1ea10d3',
+    year: 2022,
+    change:
+      'ttm_resource_alloc / _free and ttm_bo_set_bulk_move add and remove resources of pinned BOs to and from bulk ranges (no pin_count check): a pinned resource is spliced onto the LRU',
+    scenario: 'bulk-lru',
+    detectedBy: 'pinned.resident',
   },
 ];

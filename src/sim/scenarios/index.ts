@@ -2,6 +2,7 @@
 
 import type { Scenario } from '../scenario.ts';
 import { abbaDeadlock } from './abba.ts';
+import { bulkLru } from './bulk_lru.ts';
 import { calibrate } from './calibrate.ts';
 import { memoryPressure } from './memory_pressure.ts';
 import { moveRace } from './move_race.ts';
@@ -18,6 +19,7 @@ export const SCENARIOS: readonly Scenario[] = [
   moveRace(),
   uploadRace(),
   swapRace(),
+  bulkLru(),
   calibrate(),
 ];
 

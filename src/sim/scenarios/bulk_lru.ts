@@ -1,0 +1,318 @@
+// bulk-lru: per-VM BOs sharing one reservation keep their resources contiguous on the LRUs in a bulk
+// move (amdgpu's vm->lru_bulk_move), while other paths reorder, evict and free them one by one:
+// - the VM task submits frames: it locks the VM's reservation, validates every per-VM BO into VRAM (TT as
+//   fallback), fences them with one GPU job, bumps the whole bulk move to the LRU tail and unlocks; BOs
+//   added to the VM since the last frame join the bulk move then (amdgpu_vm_bo_base_init);
+// - a user task touches single per-VM BOs (reserve, unreserve: that BO alone goes to its range's tail);
+// - a rival client validates its own BOs into VRAM, evicting per-VM BOs to TT;
+// - a display task creates a scanout BO in the VM and pins it before the VM renders its first frame
+//   (so the VM adopts it pinned); each flip, after the VM's frame, unpins it and pins it again; at the
+//   end it unpins it in a last submission to the VM;
+// - at the end everything is unpinned and put.
+// The per-step oracles check LRU placement (pinned resources on the unevictable list, the others on
+// their manager's LRU); at the end nothing may be left: no BO, no byte of VRAM or TT, no frame, no lock.
+
+import type { Rng } from '../../engine/prng.ts';
+import {
+  type BufferObject,
+  newBufferObject,
+  ttmBoInitReserved,
+  ttmBoPin,
+  ttmBoPut,
+  ttmBoReserve,
+  ttmBoSetBulkMove,
+  ttmBoUnpin,
+  ttmBoUnreserve,
+  ttmBoValidate,
+} from '../../kernel/bo.ts';
+import {
+  PAGE_SIZE,
+  TTM_PL_FLAG_FALLBACK,
+  TTM_PL_SYSTEM,
+  TTM_PL_TT,
+  TTM_PL_VRAM,
+} from '../../kernel/constants.ts';
+import { TtmGlobal } from '../../kernel/device.ts';
+import type { KGen } from '../../kernel/env.ts';
+import { operationCtx, type Placement, place, placementOf } from '../../kernel/placement.ts';
+import { LruBulkMove, ttmLruBulkMoveTail } from '../../kernel/resource.ts';
+import { type DmaResv, DmaResvUsage } from '../../kernel/resv.ts';
+import { createSimDevice } from '../../kernel/simdrv.ts';
+import type { Breach, Scenario, Workload } from '../scenario.ts';
+import type { Sim } from '../sim.ts';
+import { Completion, checkErrno, leakChecks } from './swap_checks.ts';
+
+export interface BulkLruConfig {
+  readonly vramPages: number;
+  readonly ttPages: number;
+  /** Per-VM BOs (sharing the VM's reservation, in its bulk move). */
+  readonly vmBos: number;
+  readonly minVmBoPages: number;
+  readonly maxVmBoPages: number;
+  /** Frames the VM task submits. */
+  readonly frames: number;
+  /** Single-BO touches of the user task. */
+  readonly touches: number;
+  /** The rival client's BOs and frames. */
+  readonly rivalBos: number;
+  readonly rivalBoPages: number;
+  readonly rivalFrames: number;
+  readonly scanoutPages: number;
+  /** Page flips: the scanout is pinned for one, unpinned before the next. */
+  readonly flips: number;
+}
+
+const DEFAULTS: BulkLruConfig = {
+  vramPages: 32,
+  ttPages: 128,
+  vmBos: 3,
+  minVmBoPages: 3,
+  maxVmBoPages: 5,
+  frames: 3,
+  touches: 4,
+  rivalBos: 2,
+  rivalBoPages: 8,
+  rivalFrames: 2,
+  scanoutPages: 4,
+  flips: 2,
+};
+
+const VRAM_OR_TT: Placement = placementOf(place(TTM_PL_VRAM), place(TTM_PL_TT, TTM_PL_FLAG_FALLBACK));
+const VRAM_ONLY: Placement = placementOf(place(TTM_PL_VRAM));
+const SYSTEM_ONLY: Placement = placementOf(place(TTM_PL_SYSTEM));
+
+interface Counters {
+  submits: number;
+  validateFailures: number;
+  touches: number;
+  rivalSubmits: number;
+  pins: number;
+  pinFailures: number;
+  adoptedPinned: number;
+}
+
+export function bulkLru(overrides: Partial<BulkLruConfig> = {}, name = 'bulk-lru'): Scenario {
+  const cfg: BulkLruConfig = { ...DEFAULTS, ...overrides };
+  return {
+    name,
+    summary: `a VM of ${cfg.vmBos} BOs in one bulk move (${cfg.frames} frames, ${cfg.touches} single-BO touches), a rival evicting them from ${cfg.vramPages} pages of VRAM, a scanout pinned for ${cfg.flips} flips and adopted by the VM`,
+    config: { scenario: 'bulk-lru', ...cfg },
+    sometimes: [
+      { id: 'evictions', description: 'a per-VM BO was evicted from VRAM' },
+      { id: 'adoptedPinned', description: 'the VM adopted the scanout while it was pinned' },
+    ],
+    build(sim: Sim, rng: Rng): Workload {
+      const global = new TtmGlobal();
+      sim.adopt(global);
+      const dev = createSimDevice(sim.env, global, 'device:0', {
+        vramBytes: cfg.vramPages * PAGE_SIZE,
+        ttBytes: cfg.ttPages * PAGE_SIZE,
+      });
+      const c: Counters = {
+        submits: 0,
+        validateFailures: 0,
+        touches: 0,
+        rivalSubmits: 0,
+        pins: 0,
+        pinFailures: 0,
+        adoptedPinned: 0,
+      };
+      const breaches: Breach[] = [];
+      const all: BufferObject[] = [];
+      const bulk = new LruBulkMove();
+      const vmReady = new Completion(sim.env, 'vm-ready');
+      const displayReady = new Completion(sim.env, 'display-ready');
+      const frameDone = Array.from({ length: cfg.frames }, (_, f) => new Completion(sim.env, `frame-${f}`));
+      const workDone = new Completion(sim.env, 'work-done');
+      let working = 4;
+      const finished = (): void => {
+        working -= 1;
+        if (working === 0) workDone.complete();
+      };
+      const vmBos: BufferObject[] = [];
+      /** BOs created in the VM and not yet in its bulk move. */
+      const toAdopt: BufferObject[] = [];
+      let root: BufferObject | null = null;
+      let scanout: BufferObject | null = null;
+
+      /** A new BO validated into `placement`, reserved on return (its own resv, or `resv`, held). */
+      const create = function* (
+        who: string,
+        pages: number,
+        placement: Placement,
+        resv: DmaResv | null,
+      ): KGen<BufferObject | null> {
+        const bo = newBufferObject(dev.bdev, pages * PAGE_SIZE);
+        all.push(bo);
+        const ctx = operationCtx({ interruptible: true });
+        const ret = yield* ttmBoInitReserved(dev.bdev, bo, 'device', placement, 1, ctx, null, resv, null);
+        checkErrno(ret, `creating ${bo.id}`, who, breaches);
+        return ret === 0 ? bo : null;
+      };
+
+      const validate = function* (who: string, bo: BufferObject, placement: Placement): KGen<number> {
+        const ret = yield* ttmBoValidate(bo, placement, operationCtx({ interruptible: true }));
+        checkErrno(ret, `validating ${bo.id}`, who, breaches);
+        if (ret !== 0) c.validateFailures += 1;
+        return ret;
+      };
+
+      /** The VM's page-directory BO: its reservation is the one every per-VM BO shares. */
+      const vmSizes = Array.from({ length: cfg.vmBos }, () => rng.int(cfg.minVmBoPages, cfg.maxVmBoPages));
+      sim.spawn('vm', function* () {
+        const pd = yield* create('task:vm', 1, SYSTEM_ONLY, null);
+        if (pd !== null) {
+          root = pd;
+          for (const pages of vmSizes) {
+            const bo = yield* create('task:vm', pages, VRAM_OR_TT, pd.resv);
+            if (bo === null) continue;
+            vmBos.push(bo);
+            toAdopt.push(bo);
+          }
+          for (const bo of toAdopt.splice(0)) ttmBoSetBulkMove(bo, bulk);
+          ttmBoUnreserve(pd);
+        }
+        vmReady.complete();
+        // The first frame is rendered once the display has its framebuffer.
+        yield* displayReady.wait();
+        for (let frame = 0; frame < cfg.frames && pd !== null; frame += 1) {
+          yield { kind: 'yield', label: 'vm.frame' };
+          if ((yield* ttmBoReserve(pd, true, false, null)) !== 0) {
+            frameDone[frame]!.complete();
+            continue;
+          }
+          for (const bo of toAdopt.splice(0)) {
+            if (bo.pinCount > 0) c.adoptedPinned += 1;
+            ttmBoSetBulkMove(bo, bulk);
+          }
+          let ok = true;
+          for (const bo of vmBos) if ((yield* validate('task:vm', bo, VRAM_OR_TT)) !== 0) ok = false;
+          if (ok) {
+            const job = dev.gfxRing.emit();
+            if (pd.resv.reserveFences(1) === 0) pd.resv.addFence(job, DmaResvUsage.BOOKKEEP);
+            c.submits += 1;
+          }
+          // amdgpu_vm_move_to_lru_tail: the whole VM at once, then the lock goes.
+          ttmLruBulkMoveTail(bulk);
+          pd.resv.unlock();
+          frameDone[frame]!.complete();
+        }
+        for (const done of frameDone) done.complete();
+        finished();
+        return 0;
+      });
+
+      const touchOrder = Array.from({ length: cfg.touches }, () => rng.int(0, cfg.vmBos - 1));
+      sim.spawn('user', function* () {
+        yield* vmReady.wait();
+        for (const i of touchOrder) {
+          yield { kind: 'yield', label: 'user.touch' };
+          const bo = vmBos[i];
+          if (bo === undefined) continue;
+          // A CPU access: reserve the BO, then unreserve, which bumps it alone to its range's tail.
+          if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
+          c.touches += 1;
+          ttmBoUnreserve(bo);
+        }
+        finished();
+        return 0;
+      });
+
+      const rivalBos: BufferObject[] = [];
+      sim.spawn('rival', function* () {
+        for (let i = 0; i < cfg.rivalBos; i += 1) {
+          const bo = yield* create('task:rival', cfg.rivalBoPages, VRAM_OR_TT, null);
+          if (bo === null) continue;
+          rivalBos.push(bo);
+          ttmBoUnreserve(bo);
+        }
+        for (let frame = 0; frame < cfg.rivalFrames; frame += 1) {
+          for (const bo of rivalBos) {
+            if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
+            if ((yield* validate('task:rival', bo, VRAM_OR_TT)) === 0) {
+              const job = dev.gfxRing.emit();
+              if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
+              c.rivalSubmits += 1;
+            }
+            ttmBoUnreserve(bo);
+          }
+        }
+        finished();
+        return 0;
+      });
+
+      sim.spawn('display', function* () {
+        yield* vmReady.wait();
+        const pd = root;
+        /** Pin the (reserved) scanout into VRAM for a flip. */
+        const pin = function* (bo: BufferObject): KGen<void> {
+          if ((yield* validate('task:display', bo, VRAM_ONLY)) === 0) {
+            ttmBoPin(bo);
+            c.pins += 1;
+          } else {
+            c.pinFailures += 1;
+          }
+        };
+        // The first modeset: the framebuffer is created in the VM and pinned at once; the VM adopts it
+        // at its next frame.
+        if (pd !== null && (yield* ttmBoReserve(pd, true, false, null)) === 0) {
+          const bo = yield* create('task:display', cfg.scanoutPages, VRAM_OR_TT, pd.resv);
+          if (bo !== null) {
+            scanout = bo;
+            toAdopt.push(bo);
+            yield* pin(bo);
+          }
+          pd.resv.unlock();
+        }
+        displayReady.complete();
+        const bo = scanout as BufferObject | null;
+        for (let flip = 0; flip < cfg.flips && bo !== null; flip += 1) {
+          // A flip to the frame the VM rendered: unpinned and pinned again to show it, under one lock.
+          yield* frameDone[Math.min(flip, cfg.frames - 1)]!.wait();
+          if ((yield* ttmBoReserve(bo, false, false, null)) !== 0) continue;
+          if (bo.pinCount > 0) ttmBoUnpin(bo);
+          yield* pin(bo);
+          bo.resv.unlock();
+        }
+        // Switched off: unpinned for good. An unpinned resource joins the VM's bulk move where it is (its
+        // range may be empty, the resource still on the unevictable list), so the display's last
+        // submission in the VM bumps the bulk move before the lock goes, as every VM submission does.
+        if (bo !== null && (yield* ttmBoReserve(bo, false, false, null)) === 0) {
+          while (bo.pinCount > 0) ttmBoUnpin(bo);
+          ttmLruBulkMoveTail(bulk);
+          ttmBoUnreserve(bo);
+        }
+        finished();
+        return 0;
+      });
+
+      sim.spawn('teardown', function* () {
+        yield* workDone.wait();
+        for (const bo of [
+          scanout as BufferObject | null,
+          ...vmBos,
+          ...rivalBos,
+          root as BufferObject | null,
+        ]) {
+          if (bo === null) continue;
+          yield { kind: 'yield', label: 'teardown.put' };
+          yield* ttmBoPut(bo);
+        }
+        return 0;
+      });
+
+      return {
+        stats: () => ({
+          ...c,
+          evictions: sim.mirror.counts.get('bo.evicted') ?? 0,
+          zombies: sim.mirror.counts.get('bo.zombie') ?? 0,
+          boCount: global.boCount,
+        }),
+        check: () => [...breaches, ...leakChecks(dev, global, all)],
+        describe: () =>
+          all.map((bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`),
+        worlds: () => [global],
+      };
+    },
+  };
+}
