@@ -1,0 +1,936 @@
+// race: a scenario composed from a declarative config. It names devices (each its own TTM world: RAM,
+// swap, an amdgpu- or xe-style device with VRAM and TT), buffer objects created on them before the run
+// (with known content in every page, optionally pinned), and racing tasks, one actor each:
+// - fault: mmap a BO and touch every page through the CPU fault handler, checking what each PTE maps;
+// - exec: reserve several BOs with one ww ticket (backing off on -EDEADLK through the slowpath), validate
+//   them into their placements, fence them with a GPU job, optionally hold the reservations a while
+//   (a long ioctl), unreserve;
+// - reclaim: the pool shrinker, the xe BO shrinker (with the pool shrinker first) or ttm_global_swapout;
+// - put: the owner's last user reference goes (after unpinning); busy BOs become zombies whose delayed
+//   delete runs in kworker tasks the model spawns;
+// - signal: a signal to a named task after a virtual delay, interrupting its interruptible waits;
+// - evict: ttm_resource_manager_evict_all of VRAM or TT (suspend-style).
+// GPU rings signal the fences. Every task holds its own reference on the BOs it uses and drops it when
+// it is done; when every task has finished, a teardown task puts the BOs no put task took care of. The
+// run checks that every page a fault mapped held the BO's content, that userspace saw only the errors
+// it may see, and that nothing is left: no BO, no byte of VRAM or TT, no frame, no swap slot, no lock.
+
+import type { Rng } from '../../engine/prng.ts';
+import { SwapSpace } from '../../kernel/backup.ts';
+import {
+  type BufferObject,
+  newBufferObject,
+  ttmBoGet,
+  ttmBoInitReserved,
+  ttmBoPin,
+  ttmBoPopulate,
+  ttmBoPut,
+  ttmBoReserve,
+  ttmBoReserveSlowpath,
+  ttmBoUnpin,
+  ttmBoUnreserve,
+  ttmBoValidate,
+  ttmResourceManagerEvictAll,
+} from '../../kernel/bo.ts';
+import {
+  type CpuMapping,
+  ttmBoMmapObj,
+  ttmBoVmClose,
+  ttmBoVmFault,
+  type VmFault,
+} from '../../kernel/bo_vm.ts';
+import {
+  type Caching,
+  memTypeName,
+  PAGE_SIZE,
+  TTM_PL_FLAG_FALLBACK,
+  TTM_PL_SYSTEM,
+  TTM_PL_TT,
+  TTM_PL_VRAM,
+} from '../../kernel/constants.ts';
+import { currentPlace, writePage } from '../../kernel/content.ts';
+import { TtmGlobal } from '../../kernel/device.ts';
+import type { KGen } from '../../kernel/env.ts';
+import { EALREADY, EDEADLK, EINTR, ERESTARTSYS, errnoName } from '../../kernel/errno.ts';
+import { operationCtx, type Placement, place, placementOf } from '../../kernel/placement.ts';
+import { SHRINK_STOP, ttmPoolShrinkerScan } from '../../kernel/pool.ts';
+import { pageContent, Ram } from '../../kernel/ram.ts';
+import { RangeManager } from '../../kernel/resource.ts';
+import { DmaResvUsage, wwAcquireInit } from '../../kernel/resv.ts';
+import { reclaim, XeShrinker } from '../../kernel/shrinker.ts';
+import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
+import { ttmGlobalSwapout } from '../../kernel/swap.ts';
+import { runSync } from '../../kernel/sync.ts';
+import type { WwAcquireCtx } from '../../kernel/ww_mutex.ts';
+import type { Breach, Scenario, SometimesGoal, Workload } from '../scenario.ts';
+import type { Sim } from '../sim.ts';
+import { leakChecks, VALIDATE_ERRNOS } from './race_common.ts';
+
+// ---------------------------------------------------------------------------------------------------
+// The config
+
+export type DeviceStyle = 'amdgpu' | 'xe';
+export type BoPlacement = 'vram' | 'tt' | 'vram-or-tt' | 'system';
+export type ReclaimMode = 'pool' | 'shrinker' | 'swapout';
+export type EvictMem = 'vram' | 'tt';
+
+export const DEVICE_STYLES: readonly DeviceStyle[] = ['amdgpu', 'xe'];
+export const BO_PLACEMENTS: readonly BoPlacement[] = ['vram', 'tt', 'vram-or-tt', 'system'];
+export const RECLAIM_MODES: readonly ReclaimMode[] = ['pool', 'shrinker', 'swapout'];
+export const EVICT_MEMS: readonly EvictMem[] = ['vram', 'tt'];
+export const CACHINGS: readonly Caching[] = ['cached', 'write_combined', 'uncached'];
+export const TASK_KINDS = ['fault', 'exec', 'reclaim', 'put', 'signal', 'evict'] as const;
+export type TaskKind = (typeof TASK_KINDS)[number];
+
+/** One device, in a world of its own (RAM, swap, TTM globals). */
+export interface RaceDevice {
+  readonly name: string;
+  readonly style: DeviceStyle;
+  readonly vramKiB: number;
+  readonly ttKiB: number;
+  readonly ramPages: number;
+  readonly swapPages: number;
+  /** Caching of the tts an amdgpu-style device creates (xe's are cached). */
+  readonly caching: Caching;
+}
+
+export interface RaceBo {
+  readonly name: string;
+  /** The device's name. */
+  readonly device: string;
+  readonly kib: number;
+  readonly placement: BoPlacement;
+  /** Pinned from creation until its owner puts it. */
+  readonly pinned: boolean;
+}
+
+interface TaskBase {
+  readonly name: string;
+  /** Virtual milliseconds before the task starts. */
+  readonly delayMs: number;
+}
+
+export interface FaultTask extends TaskBase {
+  readonly kind: 'fault';
+  readonly bo: string;
+  /** Times the task maps the BO, touches every page and unmaps it. */
+  readonly repeat: number;
+}
+
+export interface ExecTask extends TaskBase {
+  readonly kind: 'exec';
+  readonly bos: readonly string[];
+  /** Submissions. */
+  readonly repeat: number;
+  /** Virtual milliseconds the reservations are held after validation (a long ioctl). */
+  readonly holdMs: number;
+}
+
+export interface ReclaimTask extends TaskBase {
+  readonly kind: 'reclaim';
+  readonly device: string;
+  readonly mode: ReclaimMode;
+  /** Pages each round asks for (nr_to_scan; swapout: pages to swap out). */
+  readonly pages: number;
+  readonly repeat: number;
+}
+
+export interface PutTask extends TaskBase {
+  readonly kind: 'put';
+  readonly bo: string;
+}
+
+export interface SignalTask {
+  readonly kind: 'signal';
+  readonly name: string;
+  /** The task signalled. */
+  readonly target: string;
+  /** Virtual milliseconds until the first signal; each repeat comes as much later again. */
+  readonly afterMs: number;
+  readonly repeat: number;
+}
+
+export interface EvictTask extends TaskBase {
+  readonly kind: 'evict';
+  readonly device: string;
+  readonly mem: EvictMem;
+  readonly repeat: number;
+}
+
+export type RaceTask = FaultTask | ExecTask | ReclaimTask | PutTask | SignalTask | EvictTask;
+
+export interface RaceConfig {
+  readonly devices: readonly RaceDevice[];
+  readonly bos: readonly RaceBo[];
+  readonly tasks: readonly RaceTask[];
+}
+
+/** Defaults of the fields a config may leave out (device names of BOs and tasks: the only device). */
+export const RACE_DEFAULTS = {
+  device: { style: 'amdgpu', vramKiB: 256, ttKiB: 512, ramPages: 4096, swapPages: 4096, caching: 'cached' },
+  bo: { pinned: false },
+  task: { delayMs: 0, repeat: 1, holdMs: 0, pages: 64 },
+} as const;
+
+/** The `race` built-in: one device, four BOs, five racing tasks. */
+export const DEFAULT_RACE_CONFIG: RaceConfig = {
+  devices: [
+    {
+      name: 'gpu0',
+      style: 'amdgpu',
+      vramKiB: 64,
+      ttKiB: 64,
+      ramPages: 1024,
+      swapPages: 1024,
+      caching: 'write_combined',
+    },
+  ],
+  bos: [
+    { name: 'color', device: 'gpu0', kib: 32, placement: 'vram-or-tt', pinned: false },
+    { name: 'depth', device: 'gpu0', kib: 16, placement: 'vram', pinned: false },
+    { name: 'staging', device: 'gpu0', kib: 16, placement: 'tt', pinned: false },
+    { name: 'readback', device: 'gpu0', kib: 8, placement: 'system', pinned: false },
+  ],
+  tasks: [
+    { kind: 'exec', name: 'render', bos: ['color', 'depth', 'staging'], repeat: 8, holdMs: 1, delayMs: 0 },
+    { kind: 'fault', name: 'reader', bo: 'color', repeat: 4, delayMs: 0 },
+    { kind: 'reclaim', name: 'swapper', device: 'gpu0', mode: 'swapout', pages: 8, repeat: 3, delayMs: 0 },
+    { kind: 'evict', name: 'suspend', device: 'gpu0', mem: 'vram', repeat: 3, delayMs: 0 },
+    { kind: 'put', name: 'closer', bo: 'color', delayMs: 0 },
+    { kind: 'signal', name: 'sigterm', target: 'reader', afterMs: 1, repeat: 2 },
+  ],
+};
+
+/** A problem with a config: where (a path into it), what, and how to fix it. */
+export interface ConfigProblem {
+  readonly path: readonly (string | number)[];
+  readonly problem: string;
+  readonly fix: string;
+}
+
+/** Task names the scenario uses itself. */
+const RESERVED_TASK = /^(teardown|kworker.*)$/;
+
+/** What the BO's placement allows, in KiB: the largest manager it may live in. */
+export function placementRoomKiB(dev: RaceDevice, placement: BoPlacement): number {
+  switch (placement) {
+    case 'vram':
+      return dev.vramKiB;
+    case 'tt':
+      return dev.ttKiB;
+    case 'vram-or-tt':
+      return Math.max(dev.vramKiB, dev.ttKiB);
+    case 'system':
+      return (dev.ramPages * PAGE_SIZE) / 1024;
+  }
+}
+
+function roomText(dev: RaceDevice, placement: BoPlacement): string {
+  switch (placement) {
+    case 'vram':
+      return `VRAM of "${dev.name}" has ${dev.vramKiB} KiB`;
+    case 'tt':
+      return `TT of "${dev.name}" has ${dev.ttKiB} KiB`;
+    case 'vram-or-tt':
+      return `VRAM of "${dev.name}" has ${dev.vramKiB} KiB, TT ${dev.ttKiB} KiB`;
+    case 'system':
+      return `RAM of "${dev.name}" has ${dev.ramPages} pages (${placementRoomKiB(dev, placement)} KiB)`;
+  }
+}
+
+/**
+ * What is wrong with a config beyond each field's own type and range: duplicate names, references to
+ * BOs, devices and tasks that do not exist, BOs no manager they may go to can hold, and combinations
+ * the model cannot run. Empty when the config can run.
+ */
+export function raceProblems(cfg: RaceConfig): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const devices = new Map<string, RaceDevice>();
+  cfg.devices.forEach((d, i) => {
+    if (devices.has(d.name)) {
+      out.push({
+        path: ['devices', i, 'name'],
+        problem: `device "${d.name}" is named twice`,
+        fix: 'give every device its own name',
+      });
+    } else devices.set(d.name, d);
+  });
+  const deviceNames = [...devices.keys()].map((n) => `"${n}"`).join(', ');
+  const deviceRef = (path: (string | number)[], name: string): RaceDevice | undefined => {
+    const d = devices.get(name);
+    if (d !== undefined) return d;
+    if (name === '') {
+      out.push({
+        path,
+        problem: `missing field (the config has ${cfg.devices.length} devices)`,
+        fix: `name the device: one of ${deviceNames}`,
+      });
+    } else {
+      out.push({ path, problem: `no device is named "${name}"`, fix: `use one of ${deviceNames}` });
+    }
+    return undefined;
+  };
+  const bos = new Map<string, RaceBo>();
+  cfg.bos.forEach((bo, i) => {
+    if (bos.has(bo.name)) {
+      out.push({
+        path: ['bos', i, 'name'],
+        problem: `BO "${bo.name}" is named twice`,
+        fix: 'give every BO its own name',
+      });
+    } else bos.set(bo.name, bo);
+    const dev = deviceRef(['bos', i, 'device'], bo.device);
+    if (dev === undefined) return;
+    const room = placementRoomKiB(dev, bo.placement);
+    if (bo.kib > room) {
+      out.push({
+        path: ['bos', i, 'kib'],
+        problem: `${bo.kib} KiB is larger than every manager placement "${bo.placement}" may use (${roomText(dev, bo.placement)})`,
+        fix: `make it at most ${room} KiB, or give the device more room`,
+      });
+    }
+  });
+  const boNames = [...bos.keys()].map((n) => `"${n}"`).join(', ');
+  const boRef = (path: (string | number)[], name: string): RaceBo | undefined => {
+    const bo = bos.get(name);
+    if (bo === undefined)
+      out.push({ path, problem: `no BO is named "${name}"`, fix: `use one of ${boNames}` });
+    return bo;
+  };
+  const tasks = new Map<string, RaceTask>();
+  cfg.tasks.forEach((t, i) => {
+    if (tasks.has(t.name)) {
+      out.push({
+        path: ['tasks', i, 'name'],
+        problem: `task "${t.name}" is named twice`,
+        fix: 'give every task its own name',
+      });
+    } else tasks.set(t.name, t);
+    if (RESERVED_TASK.test(t.name)) {
+      out.push({
+        path: ['tasks', i, 'name'],
+        problem: `"${t.name}" is a task name the scenario uses itself`,
+        fix: 'choose another name',
+      });
+    }
+  });
+  const putBy = new Map<string, number>();
+  cfg.tasks.forEach((t, i) => {
+    switch (t.kind) {
+      case 'fault':
+        boRef(['tasks', i, 'bo'], t.bo);
+        break;
+      case 'put': {
+        if (boRef(['tasks', i, 'bo'], t.bo) === undefined) break;
+        const first = putBy.get(t.bo);
+        if (first !== undefined) {
+          out.push({
+            path: ['tasks', i, 'bo'],
+            problem: `BO "${t.bo}" is put already by tasks[${first}] ("${cfg.tasks[first]!.name}"); its owner has one reference`,
+            fix: 'put every BO at most once',
+          });
+        } else putBy.set(t.bo, i);
+        break;
+      }
+      case 'exec': {
+        const seen = new Set<string>();
+        let device: string | null = null;
+        t.bos.forEach((name, j) => {
+          const bo = boRef(['tasks', i, 'bos', j], name);
+          if (bo === undefined) return;
+          if (seen.has(name)) {
+            out.push({
+              path: ['tasks', i, 'bos', j],
+              problem: `BO "${name}" is listed twice`,
+              fix: 'list every BO of a submission once',
+            });
+          }
+          seen.add(name);
+          if (device === null) device = bo.device;
+          else if (bo.device !== device) {
+            out.push({
+              path: ['tasks', i, 'bos', j],
+              problem: `BO "${name}" is on device "${bo.device}" but the submission's first BO is on "${device}"`,
+              fix: 'submit BOs of one device (the job runs on that GPU)',
+            });
+          }
+        });
+        break;
+      }
+      case 'reclaim': {
+        const dev = deviceRef(['tasks', i, 'device'], t.device);
+        if (dev !== undefined && t.mode === 'shrinker' && dev.style !== 'xe') {
+          out.push({
+            path: ['tasks', i, 'mode'],
+            problem: `mode "shrinker" runs the xe BO shrinker, but device "${dev.name}" is ${dev.style}-style`,
+            fix: 'use mode "swapout" or "pool" for an amdgpu-style device, or make the device "xe"',
+          });
+        }
+        break;
+      }
+      case 'evict':
+        deviceRef(['tasks', i, 'device'], t.device);
+        break;
+      case 'signal':
+        break;
+    }
+  });
+  cfg.tasks.forEach((t, i) => {
+    if (t.kind !== 'signal') return;
+    const target = tasks.get(t.target);
+    if (target === undefined) {
+      const names = cfg.tasks
+        .filter((x) => x.kind !== 'signal')
+        .map((x) => `"${x.name}"`)
+        .join(', ');
+      out.push({
+        path: ['tasks', i, 'target'],
+        problem: `no task is named "${t.target}"`,
+        fix: names === '' ? 'add a task to signal' : `use one of ${names}`,
+      });
+    } else if (target.kind === 'signal') {
+      out.push({
+        path: ['tasks', i, 'target'],
+        problem: `"${t.target}" is a signal, not a task that runs`,
+        fix: 'signal a fault, exec, reclaim, put or evict task',
+      });
+    }
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The scenario
+
+const PLACEMENTS: Readonly<Record<BoPlacement, Placement>> = {
+  vram: placementOf(place(TTM_PL_VRAM)),
+  tt: placementOf(place(TTM_PL_TT)),
+  'vram-or-tt': placementOf(place(TTM_PL_VRAM), place(TTM_PL_TT, TTM_PL_FLAG_FALLBACK)),
+  system: placementOf(place(TTM_PL_SYSTEM)),
+};
+
+/** Faults of one page access before it gives up (a liveness bound; never reached in a passing run). */
+const MAX_FAULTS = 32;
+
+/** Content version every BO page is written with at creation (nothing writes it later). */
+const VERSION = 1;
+
+interface Counters {
+  faults: number;
+  refaults: number;
+  pagesChecked: number;
+  sigbus: number;
+  execs: number;
+  execFailures: number;
+  backoffs: number;
+  interrupted: number;
+  signalsHandled: number;
+  reclaims: number;
+  reclaimedPages: number;
+  evictAlls: number;
+  evictErrors: number;
+  puts: number;
+}
+
+interface World {
+  readonly cfg: RaceDevice;
+  readonly global: TtmGlobal;
+  readonly dev: SimDevice;
+  readonly shrinker: XeShrinker | null;
+  readonly bos: BufferObject[];
+}
+
+interface LiveBo {
+  readonly cfg: RaceBo;
+  readonly bo: BufferObject;
+  readonly world: World;
+}
+
+function summaryOf(cfg: RaceConfig): string {
+  const kinds = new Map<string, number>();
+  for (const t of cfg.tasks) kinds.set(t.kind, (kinds.get(t.kind) ?? 0) + 1);
+  const tasks = [...kinds].map(([k, n]) => `${n} ${k}`).join(', ');
+  return `${cfg.devices.length} device(s), ${cfg.bos.length} BOs, racing tasks: ${tasks}`;
+}
+
+function goalsOf(cfg: RaceConfig): SometimesGoal[] {
+  const has = (k: TaskKind) => cfg.tasks.some((t) => t.kind === k);
+  const goals: SometimesGoal[] = [];
+  if (cfg.tasks.filter((t) => t.kind === 'exec').length > 1)
+    goals.push({
+      id: 'backoffs',
+      description: 'a ww reservation backed off with -EDEADLK and took the slowpath',
+    });
+  if (has('exec') || has('evict')) goals.push({ id: 'evictions', description: 'a BO was evicted' });
+  if (has('fault')) goals.push({ id: 'refaults', description: 'a CPU fault had to be taken again' });
+  if (has('signal')) goals.push({ id: 'interrupted', description: 'a signal interrupted a wait' });
+  if (has('reclaim')) goals.push({ id: 'reclaimedPages', description: 'reclaim freed or swapped out pages' });
+  if (has('put')) goals.push({ id: 'zombies', description: 'a busy BO was put and became a zombie' });
+  return goals;
+}
+
+/** The `race` scenario of `cfg` (a complete config: see RACE_DEFAULTS and raceProblems). */
+export function race(cfg: RaceConfig = DEFAULT_RACE_CONFIG, name = 'race'): Scenario {
+  const problems = raceProblems(cfg);
+  if (problems.length > 0) {
+    const p = problems[0]!;
+    throw new Error(`race: ${p.path.join('.')}: ${p.problem}; ${p.fix}`);
+  }
+  const goals = goalsOf(cfg);
+  return {
+    name,
+    summary: summaryOf(cfg),
+    config: {
+      scenario: 'race',
+      devices: cfg.devices.map((d) => ({ ...d })),
+      bos: cfg.bos.map((b) => ({ ...b })),
+      tasks: cfg.tasks.map((t) => (t.kind === 'exec' ? { ...t, bos: [...t.bos] } : { ...t })),
+    },
+    ...(goals.length === 0 ? {} : { sometimes: goals }),
+    build: (sim: Sim, _rng: Rng): Workload => buildRace(cfg, sim),
+  };
+}
+
+function buildRace(cfg: RaceConfig, sim: Sim): Workload {
+  const c: Counters = {
+    faults: 0,
+    refaults: 0,
+    pagesChecked: 0,
+    sigbus: 0,
+    execs: 0,
+    execFailures: 0,
+    backoffs: 0,
+    interrupted: 0,
+    signalsHandled: 0,
+    reclaims: 0,
+    reclaimedPages: 0,
+    evictAlls: 0,
+    evictErrors: 0,
+    puts: 0,
+  };
+  const breaches: Breach[] = [];
+
+  const worlds = new Map<string, World>();
+  cfg.devices.forEach((d, i) => {
+    const global = new TtmGlobal(new Ram(d.ramPages), new SwapSpace(d.swapPages));
+    sim.adopt(global);
+    const dev = createSimDevice(sim.env, global, `device:${i}`, {
+      vramBytes: d.vramKiB * 1024,
+      ttBytes: d.ttKiB * 1024,
+      style: d.style,
+      ttCaching: d.caching,
+    });
+    const shrinker = d.style === 'xe' ? new XeShrinker(dev) : null;
+    if (shrinker !== null) {
+      // Direct reclaim of this world's page allocator (no GPU waits there).
+      global.directReclaim = (pages) =>
+        reclaim(dev, shrinker, { nrToScan: pages, gfpFs: true, gfpIo: false, kswapd: false });
+    }
+    worlds.set(d.name, { cfg: d, global, dev, shrinker, bos: [] });
+  });
+
+  // The BOs, created before the run, every page written with its known content.
+  const live = new Map<string, LiveBo>();
+  for (const b of cfg.bos) {
+    const world = worlds.get(b.device)!;
+    const bo = createBo(sim, world, b);
+    world.bos.push(bo);
+    live.set(b.name, { cfg: b, bo, world });
+  }
+
+  const allowed = (ret: number, who: string, what: string): void => {
+    if (ret === 0 || VALIDATE_ERRNOS.has(ret)) return;
+    breaches.push({
+      id: 'correctness.errno',
+      actor: who,
+      message: `${what} returned ${errnoName(ret)}, which userspace never sees`,
+    });
+  };
+
+  /** Back in userspace: a pending signal is handled there (and the interrupted call restarted). */
+  const returnToUser = (task: string): void => {
+    const t = sim.task(task);
+    if (!t.signalPending) return;
+    t.signalPending = false;
+    c.signalsHandled += 1;
+  };
+
+  const runners = cfg.tasks.filter((t): t is Exclude<RaceTask, SignalTask> => t.kind !== 'signal');
+  const putByTask = new Set(cfg.tasks.flatMap((t) => (t.kind === 'put' ? [t.bo] : [])));
+  let running = runners.length;
+
+  /** The owner's reference goes: unpin first (the owner pinned it), then put. */
+  const ownerPut = function* (lb: LiveBo): KGen<void> {
+    if (lb.cfg.pinned) {
+      const ret = yield* ttmBoReserve(lb.bo, false, false, null);
+      if (ret !== 0)
+        throw new Error(`race: uninterruptible reserve of ${lb.bo.id} returned ${errnoName(ret)}`);
+      ttmBoUnpin(lb.bo);
+      ttmBoUnreserve(lb.bo);
+    }
+    yield* ttmBoPut(lb.bo);
+    c.puts += 1;
+  };
+
+  const teardown = function* (): KGen<number> {
+    for (const b of cfg.bos) if (!putByTask.has(b.name)) yield* ownerPut(live.get(b.name)!);
+    return 0;
+  };
+
+  const finished = (): void => {
+    running -= 1;
+    if (running === 0) sim.spawn('teardown', teardown);
+  };
+
+  // -- fault --------------------------------------------------------------------------------------
+
+  const checkPte = (lb: LiveBo, vma: CpuMapping, page: number, who: string): void => {
+    const pte = vma.ptes.get(page)!;
+    c.pagesChecked += 1;
+    const want = pageContent(lb.bo.id, page, VERSION);
+    let got: number | null = null;
+    if (pte.kind === 'page') {
+      const ram = lb.world.global.ram;
+      if (!ram.isAllocated(pte.pfn)) {
+        breaches.push({
+          id: 'correctness.content',
+          actor: who,
+          message: `"${lb.cfg.name}" (${lb.bo.id}) page ${page} maps page frame ${pte.pfn}, which is free`,
+        });
+        return;
+      }
+      got = ram.read(pte.pfn);
+    } else if (pte.kind === 'iomem' && pte.memType !== null) {
+      const man = lb.bo.bdev.manager(pte.memType);
+      got = man instanceof RangeManager ? (man.content?.[pte.pfn] ?? null) : null;
+    }
+    if (got === want) return;
+    const where = pte.memType === null ? pte.kind : `${pte.kind} in ${memTypeName(pte.memType)}`;
+    breaches.push({
+      id: 'correctness.content',
+      actor: who,
+      message: `"${lb.cfg.name}" (${lb.bo.id}) page ${page} reads ${got === null ? 'nothing' : got.toString(16)} through a PTE to ${where} ${pte.pfn}, expected ${want.toString(16)}`,
+    });
+  };
+
+  /** One user access to a page: fault until a PTE is there, then check what it maps. */
+  const access = function* (lb: LiveBo, vma: CpuMapping, page: number, task: string): KGen<boolean> {
+    const who = `task:${task}`;
+    let allowRetry = true;
+    for (let attempt = 0; attempt < MAX_FAULTS; attempt += 1) {
+      if (vma.ptes.has(page)) {
+        checkPte(lb, vma, page, who);
+        return true;
+      }
+      c.faults += 1;
+      const ret = yield* ttmBoVmFaultOf(vma, page, allowRetry);
+      if (ret === 'SIGBUS') {
+        c.sigbus += 1;
+        return false;
+      }
+      if (ret === 'OOM') {
+        breaches.push({
+          id: 'correctness.fault-oom',
+          actor: who,
+          message: `fault on "${lb.cfg.name}" (${lb.bo.id}) page ${page} returned VM_FAULT_OOM: the OOM killer runs for a TTM fault`,
+        });
+        return false;
+      }
+      if (vma.ptes.has(page)) continue;
+      // RETRY: the core mm takes the fault again (FAULT_FLAG_TRIED) unless a signal sends it back to
+      // userspace first; NOPAGE without a PTE: back in userspace, the access faults afresh.
+      const pending = sim.task(task).signalPending;
+      if (ret === 'RETRY' && !pending) {
+        allowRetry = false;
+      } else {
+        c.refaults += 1;
+        if (pending) c.interrupted += 1;
+        returnToUser(task);
+        allowRetry = true;
+      }
+    }
+    breaches.push({
+      id: 'correctness.fault-stuck',
+      actor: who,
+      message: `"${lb.cfg.name}" (${lb.bo.id}) page ${page} still unmapped after ${MAX_FAULTS} faults`,
+    });
+    return false;
+  };
+
+  const faultTask = function* (t: FaultTask): KGen<number> {
+    const lb = live.get(t.bo)!;
+    for (let r = 0; r < t.repeat; r += 1) {
+      const vma = ttmBoMmapObj(lb.bo);
+      if (typeof vma === 'number') throw new Error(`race: mmap of ${lb.bo.id} returned ${errnoName(vma)}`);
+      for (let page = 0; page < lb.bo.numPages; page += 1) {
+        if (!(yield* access(lb, vma, page, t.name))) break;
+      }
+      yield* ttmBoVmClose(vma);
+      returnToUser(t.name);
+    }
+    yield* ttmBoPut(lb.bo);
+    return 0;
+  };
+
+  // -- exec ---------------------------------------------------------------------------------------
+
+  /** Reserve every BO with one ticket, drm_exec style: on -EDEADLK drop all, slowpath the contended one. */
+  const reserveAll = function* (
+    bos: readonly BufferObject[],
+    ticket: WwAcquireCtx,
+  ): KGen<BufferObject[] | number> {
+    let contended: BufferObject | null = null;
+    for (;;) {
+      const locked: BufferObject[] = [];
+      if (contended !== null) {
+        const ret = yield* ttmBoReserveSlowpath(contended, true, ticket);
+        if (ret !== 0) return ret;
+        locked.push(contended);
+      }
+      let dead: BufferObject | null = null;
+      for (const bo of bos) {
+        if (bo === contended) continue;
+        const ret = yield* ttmBoReserve(bo, true, false, ticket);
+        if (ret === -EALREADY) continue;
+        if (ret === -EDEADLK) {
+          dead = bo;
+          break;
+        }
+        if (ret !== 0) {
+          for (const l of locked) l.resv.unlock();
+          return ret;
+        }
+        locked.push(bo);
+      }
+      if (dead === null) return locked;
+      for (const l of locked) l.resv.unlock();
+      c.backoffs += 1;
+      contended = dead;
+    }
+  };
+
+  const execTask = function* (t: ExecTask): KGen<number> {
+    const who = `task:${t.name}`;
+    const lbs = t.bos.map((n) => live.get(n)!);
+    const bos = lbs.map((lb) => lb.bo);
+    const dev = lbs[0]!.world.dev;
+    for (let r = 0; r < t.repeat; r += 1) {
+      const ticket = wwAcquireInit(sim.env);
+      const locked = yield* reserveAll(bos, ticket);
+      if (typeof locked === 'number') {
+        if (locked === -ERESTARTSYS || locked === -EINTR) c.interrupted += 1;
+        else allowed(locked, who, 'reserving the submission');
+        c.execFailures += 1;
+        returnToUser(t.name);
+        continue;
+      }
+      const ctx = operationCtx({ interruptible: true });
+      let failed = false;
+      for (const lb of lbs) {
+        // A pinned BO stays where it is (amdgpu_cs_bo_validate skips pinned BOs).
+        if (lb.bo.pinCount > 0) continue;
+        const ret = yield* ttmBoValidate(lb.bo, PLACEMENTS[lb.cfg.placement], ctx);
+        if (ret === -ERESTARTSYS || ret === -EINTR) c.interrupted += 1;
+        allowed(ret, who, `ttm_bo_validate of "${lb.cfg.name}" (${lb.bo.id})`);
+        if (ret !== 0) {
+          failed = true;
+          break;
+        }
+      }
+      if (failed) {
+        c.execFailures += 1;
+      } else {
+        const job = dev.gfxRing.emit();
+        for (const bo of bos) {
+          bo.resv.reserveFences(1);
+          bo.resv.addFence(job, DmaResvUsage.WRITE);
+        }
+        c.execs += 1;
+      }
+      if (t.holdMs > 0) yield { kind: 'sleep', ms: t.holdMs };
+      for (const bo of bos) ttmBoUnreserve(bo);
+      returnToUser(t.name);
+    }
+    for (const bo of bos) yield* ttmBoPut(bo);
+    return 0;
+  };
+
+  // -- reclaim, evict, put --------------------------------------------------------------------------
+
+  const reclaimTask = function* (t: ReclaimTask): KGen<number> {
+    const w = worlds.get(t.device)!;
+    for (let r = 0; r < t.repeat; r += 1) {
+      c.reclaims += 1;
+      let freed = 0;
+      if (t.mode === 'pool') {
+        yield { kind: 'yield', label: 'race.pool-shrink' };
+        const n = ttmPoolShrinkerScan(w.global.poolMgr, t.pages, w.global.mutations);
+        if (n !== SHRINK_STOP) freed = n;
+      } else if (t.mode === 'shrinker') {
+        // kswapd: the pool shrinker, then the BO shrinker (purge pass, backup pass).
+        freed = yield* reclaim(w.dev, w.shrinker!, {
+          nrToScan: t.pages,
+          gfpFs: true,
+          gfpIo: true,
+          kswapd: true,
+        });
+      } else {
+        // debugfs tt_shrink: ttm_global_swapout until enough pages went or nothing more could.
+        while (freed < t.pages) {
+          const n = yield* ttmGlobalSwapout(w.global, operationCtx());
+          if (n <= 0) {
+            allowed(n, `task:${t.name}`, 'ttm_global_swapout');
+            break;
+          }
+          freed += n;
+        }
+      }
+      c.reclaimedPages += freed;
+      returnToUser(t.name);
+    }
+    return 0;
+  };
+
+  const evictTask = function* (t: EvictTask): KGen<number> {
+    const w = worlds.get(t.device)!;
+    const man = t.mem === 'vram' ? w.dev.vram : w.dev.tt;
+    for (let r = 0; r < t.repeat; r += 1) {
+      c.evictAlls += 1;
+      const ret = yield* ttmResourceManagerEvictAll(w.dev.bdev, man);
+      if (ret !== 0) {
+        c.evictErrors += 1;
+        allowed(ret, `task:${t.name}`, `ttm_resource_manager_evict_all of ${t.mem}`);
+      }
+      returnToUser(t.name);
+    }
+    return 0;
+  };
+
+  const bodyOf = (t: Exclude<RaceTask, SignalTask>): KGen<number> => {
+    switch (t.kind) {
+      case 'fault':
+        return faultTask(t);
+      case 'exec':
+        return execTask(t);
+      case 'reclaim':
+        return reclaimTask(t);
+      case 'evict':
+        return evictTask(t);
+      case 'put':
+        return (function* () {
+          yield* ownerPut(live.get(t.bo)!);
+          return 0;
+        })();
+    }
+  };
+
+  // Every task holds its own references on the BOs it uses (as another process's handle would).
+  for (const t of runners) {
+    if (t.kind === 'fault') ttmBoGet(live.get(t.bo)!.bo);
+    if (t.kind === 'exec') for (const n of t.bos) ttmBoGet(live.get(n)!.bo);
+  }
+  for (const t of runners) {
+    sim.spawn(t.name, function* () {
+      if (t.delayMs > 0) yield { kind: 'sleep', ms: t.delayMs };
+      const ret = yield* bodyOf(t);
+      finished();
+      return ret;
+    });
+  }
+  if (running === 0) sim.spawn('teardown', teardown);
+  let signals = 0;
+  for (const t of cfg.tasks) {
+    if (t.kind !== 'signal') continue;
+    for (let k = 1; k <= t.repeat; k += 1) {
+      sim.signalAfter(t.target, t.afterMs * k);
+      signals += 1;
+    }
+  }
+
+  const allBos = [...live.values()];
+  return {
+    stats: () => ({ ...c, signals, ...eventStats(sim), ...worldStats([...worlds.values()]) }),
+    check: () => {
+      const out = [...breaches];
+      for (const w of worlds.values()) {
+        out.push(...leakChecks(w.dev, w.global, w.bos));
+        if (w.global.swap.usedPages !== 0) {
+          out.push({
+            id: 'correctness.swap-leak',
+            actor: w.dev.bdev.id,
+            message: `${w.global.swap.usedPages} swap slots still in use`,
+          });
+        }
+      }
+      return out;
+    },
+    describe: () => allBos.map(describeBo),
+    worlds: () => [...worlds.values()].map((w) => w.global),
+  };
+}
+
+/** ttm_bo_vm_fault with the flags of a first (retryable) or a retried access. */
+function ttmBoVmFaultOf(vma: CpuMapping, page: number, allowRetry: boolean): KGen<VmFault> {
+  return ttmBoVmFault(vma, page, { allowRetry, retryNowait: false, interruptible: true });
+}
+
+/** Create one BO in its placement (pinned if asked), populate it and write every page's content. */
+function createBo(sim: Sim, world: World, b: RaceBo): BufferObject {
+  const bdev = world.dev.bdev;
+  const bo = newBufferObject(bdev, b.kib * 1024);
+  const fail = (what: string, ret: number): never => {
+    throw new Error(
+      `race: ${what} of BO "${b.name}" (${b.kib} KiB, ${b.placement}) on device "${world.cfg.name}" failed with ${errnoName(ret)}: the BOs do not fit`,
+    );
+  };
+  const ctx = operationCtx();
+  const ret = runSync(
+    sim.env,
+    ttmBoInitReserved(bdev, bo, 'device', PLACEMENTS[b.placement], 1, ctx, null, null, null),
+  );
+  if (ret !== 0) fail('creation', ret);
+  const pop = runSync(sim.env, ttmBoPopulate(bo, ctx));
+  if (pop !== 0) fail('populating', pop);
+  const where = currentPlace(bo);
+  if (where === null) fail('placing', 0);
+  for (let page = 0; page < bo.numPages; page += 1) {
+    if (!writePage(bo, where!, page, pageContent(bo.id, page, VERSION))) fail(`writing page ${page}`, 0);
+  }
+  if (b.pinned) ttmBoPin(bo);
+  ttmBoUnreserve(bo);
+  return bo;
+}
+
+function eventStats(sim: Sim): Record<string, number> {
+  const n = sim.mirror.counts;
+  return {
+    evictions: n.get('bo.evicted') ?? 0,
+    moves: n.get('bo.moved') ?? 0,
+    ghosts: n.get('bo.ghost') ?? 0,
+    zombies: n.get('bo.zombie') ?? 0,
+    destroyed: n.get('bo.destroy') ?? 0,
+  };
+}
+
+function worldStats(worlds: readonly World[]): Record<string, number> {
+  let boCount = 0;
+  let swapUsedPages = 0;
+  let backedUpPages = 0;
+  for (const w of worlds) {
+    boCount += w.global.boCount;
+    swapUsedPages += w.global.swap.usedPages;
+    backedUpPages += w.shrinker?.stats.backedUp ?? 0;
+  }
+  return { backedUpPages, swapUsedPages, boCount };
+}
+
+function describeBo(lb: LiveBo): string {
+  const bo = lb.bo;
+  const where = bo.destroyed
+    ? 'destroyed'
+    : bo.resource === null
+      ? 'no resource'
+      : memTypeName(bo.resource.memType);
+  const pinned = lb.cfg.pinned ? ', pinned' : '';
+  return `${lb.cfg.name} (${bo.id}) ${lb.cfg.kib} KiB ${lb.cfg.placement}${pinned} on ${lb.world.cfg.name}: ${where}`;
+}
