@@ -2,6 +2,7 @@
 // upstream fix (its hash; the Fixes: hash only where `change` says so) and the built-in scenario one of
 // whose schedules finds it, with the failure id the run then reports.
 
+import { MUTATION_POOL_SHRINKER_ONE_BLOCK } from '../kernel/pool.ts';
 import { MUTATION_BULK_MOVE_PINNED, MUTATION_BULK_MOVE_STALE_FIRST } from '../kernel/resource.ts';
 import {
   MUTATION_SWAPOUT_BUSY_ZOMBIE_PROGRESS,
@@ -77,5 +78,16 @@ export const SWAP_MUTATIONS: readonly MutationInfo[] = [
       'ttm_resource_alloc / _free and ttm_bo_set_bulk_move add and remove resources of pinned BOs to and from bulk ranges (no pin_count check): a pinned resource is spliced onto the LRU',
     scenario: 'bulk-lru',
     detectedBy: 'pinned.resident',
+  },
+  {
+    name: MUTATION_POOL_SHRINKER_ONE_BLOCK,
+    kind: 'historical',
+    title: 'drm/ttm: Respect the shrinker core free target',
+    commit: 'eac21f8ebeb4',
+    year: 2025,
+    change:
+      'ttm_pool_shrinker_scan returns after the first ttm_pool_shrink that freed anything (one block), whatever nr_to_scan asked for',
+    scenario: 'pool-reclaim',
+    detectedBy: 'correctness.reclaim',
   },
 ];

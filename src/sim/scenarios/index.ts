@@ -6,6 +6,7 @@ import { bulkLru } from './bulk_lru.ts';
 import { calibrate } from './calibrate.ts';
 import { memoryPressure } from './memory_pressure.ts';
 import { moveRace } from './move_race.ts';
+import { poolReclaim } from './pool_reclaim.ts';
 import { race } from './race.ts';
 import { swapRace } from './swap_race.ts';
 import { uploadRace } from './upload_race.ts';
@@ -21,6 +22,7 @@ export const SCENARIOS: readonly Scenario[] = [
   uploadRace(),
   swapRace(),
   bulkLru(),
+  poolReclaim(),
   calibrate(),
   race(),
 ];
