@@ -1,0 +1,178 @@
+// The swapout / LRU / bulk-move / shrinker mutation catalogue (src/explore/mutations_swap.ts): every
+// entry names a built-in scenario, and one schedule of that scenario finds the mutation with exactly the
+// failure its entry promises (for a crash, in the task whose kernel path dereferenced NULL), while the
+// same schedule without the mutation passes.
+
+import { describe, expect, test } from 'vitest';
+import type { StrategyName, StrategyParams } from '../../src/engine/token.ts';
+import type { Failure } from '../../src/engine/types.ts';
+import { MUTATIONS } from '../../src/explore/mutations.ts';
+import { SWAP_MUTATIONS } from '../../src/explore/mutations_swap.ts';
+import { type RunOptions, runScenario } from '../../src/sim/run.ts';
+import { findScenario, SCENARIOS } from '../../src/sim/scenarios/index.ts';
+
+interface Case {
+  readonly mutation: string;
+  readonly scenario: string;
+  readonly seed: bigint;
+  readonly strategy: StrategyName;
+  readonly strategyParams?: StrategyParams;
+  readonly failure: Failure;
+  /** For a crash: the task that was running kernel code when it threw. */
+  readonly crashedIn?: string;
+}
+
+/** Enough for every scenario here to finish; a livelock runs into it. */
+const MAX_STEPS = 2000;
+
+const CASES: readonly Case[] = [
+  {
+    mutation: 'swapout-busy-zombie-progress',
+    scenario: 'swap-race',
+    seed: 2n,
+    strategy: 'random',
+    failure: {
+      kind: 'liveness',
+      id: 'liveness.livelock',
+      actor: 'task:hog',
+      step: 2000,
+      message:
+        'livelock: the last 1950 steps repeat a 3-step cycle of task:hog: task:hog timer blocked→blocked ; task:hog timer.fire blocked→runnable ; task:hog task.run runnable→blocked',
+    },
+  },
+  {
+    mutation: 'swapout-unlocked-tt-check',
+    scenario: 'swap-race',
+    seed: 15n,
+    strategy: 'pos',
+    failure: {
+      kind: 'crash',
+      id: 'crash.exception',
+      step: 38,
+      message: "Cannot read properties of null (reading 'numPages')",
+    },
+    crashedIn: 'task:hog',
+  },
+  {
+    mutation: 'swapout-no-resource-check',
+    scenario: 'swap-race',
+    seed: 0n,
+    strategy: 'random',
+    failure: {
+      kind: 'crash',
+      id: 'crash.exception',
+      step: 32,
+      message: "Cannot read properties of null (reading 'memType')",
+    },
+    crashedIn: 'task:client1',
+  },
+  {
+    mutation: 'swapout-valuable-before-resource',
+    scenario: 'swap-race',
+    seed: 1n,
+    strategy: 'pct',
+    strategyParams: { depth: 2, k: 1000 },
+    failure: {
+      kind: 'crash',
+      id: 'crash.exception',
+      step: 15,
+      message: "Cannot read properties of null (reading 'memType')",
+    },
+    crashedIn: 'task:client0',
+  },
+  {
+    mutation: 'bulk-move-stale-first',
+    scenario: 'bulk-lru',
+    seed: 1n,
+    strategy: 'random',
+    failure: {
+      kind: 'crash',
+      id: 'crash.exception',
+      step: 54,
+      message: "Cannot read properties of null (reading 'lru')",
+    },
+    crashedIn: 'task:teardown',
+  },
+  {
+    mutation: 'bulk-move-pinned',
+    scenario: 'bulk-lru',
+    seed: 0n,
+    strategy: 'pct',
+    strategyParams: { depth: 3, k: 1000 },
+    failure: {
+      kind: 'correctness',
+      id: 'pinned.resident',
+      actor: 'bo:4',
+      step: 11,
+      message: 'pinned (count 1) but its resource res:4 (vram) is not on device:0 unevictable',
+    },
+  },
+  {
+    mutation: 'pool-shrinker-one-block',
+    scenario: 'pool-reclaim',
+    seed: 0n,
+    strategy: 'random',
+    failure: {
+      kind: 'correctness',
+      id: 'correctness.reclaim',
+      actor: 'task:allocator',
+      step: 179,
+      message:
+        'populating bo:54 (67 pages) failed with -ENOMEM although 64 free and 5 pooled pages could hold it',
+    },
+  },
+];
+
+function options(c: Case, mutations: readonly string[]): RunOptions {
+  return {
+    seed: c.seed,
+    strategy: c.strategy,
+    ...(c.strategyParams === undefined ? {} : { strategyParams: c.strategyParams }),
+    mutations,
+    maxSteps: MAX_STEPS,
+  };
+}
+
+describe('SWAP_MUTATIONS', () => {
+  test('every entry names a built-in scenario', () => {
+    const scenarios = new Set(SCENARIOS.map((s) => s.name));
+    expect(SWAP_MUTATIONS.filter((m) => !scenarios.has(m.scenario)).map((m) => m.name)).toEqual([]);
+  });
+
+  test('every entry is historical, named once in the catalogue, with a 12-digit commit', () => {
+    for (const m of SWAP_MUTATIONS) {
+      expect(m.kind).toBe('historical');
+      expect(m.name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect(m.commit).toMatch(/^[0-9a-f]{12}$/);
+      expect(MUTATIONS.filter((x) => x.name === m.name)).toHaveLength(1);
+    }
+  });
+
+  test('every entry has exactly one case below, of its scenario, detected as its entry says', () => {
+    expect(CASES.map((c) => c.mutation).sort()).toEqual(SWAP_MUTATIONS.map((m) => m.name).sort());
+    for (const c of CASES) {
+      const m = SWAP_MUTATIONS.find((x) => x.name === c.mutation)!;
+      expect(c.scenario).toBe(m.scenario);
+      expect(c.failure.id).toBe(m.detectedBy);
+    }
+  });
+
+  for (const c of CASES) {
+    const strategy = c.strategyParams === undefined ? c.strategy : `${c.strategy}:${c.strategyParams.depth}`;
+    test(`${c.mutation}: ${c.scenario} seed ${c.seed} ${strategy} → ${c.failure.id}; passes without it`, () => {
+      const scenario = findScenario(c.scenario)!;
+      const found = runScenario(scenario, options(c, [c.mutation]));
+      expect(found.failure).toEqual(c.failure);
+      if (c.crashedIn !== undefined) {
+        const running = found.sim
+          .allTasks()
+          .filter((t) => t.status === 'running')
+          .map((t) => t.id);
+        expect(running).toEqual([c.crashedIn]);
+      }
+      const clean = runScenario(scenario, options(c, []));
+      expect(clean.outcome).toBe('pass');
+      expect(clean.failure).toBeNull();
+    });
+  }
+});
