@@ -93,8 +93,12 @@ const ESCAPES: Readonly<Record<string, string>> = {
   t: '\t',
 };
 
+/** Nesting a scenario file never needs; deeper input is refused before the stack runs out. */
+const MAX_DEPTH = 32;
+
 class JsonParser {
   private i = 0;
+  private depth = 0;
   private readonly lineStarts: number[] = [0];
 
   constructor(private readonly text: string) {
@@ -150,8 +154,15 @@ class JsonParser {
   private value(): JNode {
     const start = this.i;
     const ch = this.text[this.i];
-    if (ch === '{') return this.object();
-    if (ch === '[') return this.array();
+    if (ch === '{' || ch === '[') {
+      if (this.depth >= MAX_DEPTH) {
+        throw new JsonSyntaxError(start, `values nested more than ${MAX_DEPTH} deep`, 'flatten the file');
+      }
+      this.depth += 1;
+      const v = ch === '{' ? this.object() : this.array();
+      this.depth -= 1;
+      return v;
+    }
     if (ch === '"') return { kind: 'string', pos: this.pos(start), value: this.string() };
     if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) return this.number();
     const word = /^[A-Za-z_$][\w$]*/.exec(this.text.slice(this.i, this.i + 32))?.[0];
@@ -1028,7 +1039,9 @@ function checkFile(ck: Checker, root: JNode): Built {
       nameNode.pos,
       'scenario',
       `unknown scenario "${name}"`,
-      `${guess === null ? '' : `did you mean "${guess}"? `}a file configures one of ${quoted(CONFIGURABLE)}`,
+      guess === null
+        ? `use one of ${quoted(CONFIGURABLE)}`
+        : `did you mean "${guess}"? The scenarios a file configures are ${quoted(CONFIGURABLE)}`,
     );
   }
   return null;
