@@ -14,7 +14,8 @@ import { decodeToken, describeHash, scenarioHash } from '../engine/token.ts';
 import { parseMutation } from '../explore/mutations.ts';
 import { type RunResult, runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
-import { findScenario, SCENARIOS } from '../sim/scenarios/index.ts';
+import { resolveScenario } from '../sim/scenario_file.ts';
+import { SCENARIOS } from '../sim/scenarios/index.ts';
 import { fail } from './errors.ts';
 
 export function parseSeed(text: string): bigint {
@@ -46,13 +47,10 @@ export function label(s: StrategySpec): string {
 }
 
 export function scenarioByName(name: string): Scenario {
-  const s = findScenario(name);
-  if (s === undefined) {
-    fail(
-      `unknown scenario "${name}"; the built-in ones are: ${SCENARIOS.map((x) => x.name).join(', ')} (see 'ttm-sim scenarios')`,
-    );
-  }
-  return s;
+  // A built-in name, or a scenario file (*.json) validated with positions (src/sim/scenario_file.ts).
+  const r = resolveScenario(name);
+  if (!r.ok) fail(r.reason);
+  return r.scenario;
 }
 
 /** Write via a temporary file and a rename, so a file that exists is complete. */
@@ -100,7 +98,7 @@ export function decode(
   const scenario = [...SCENARIOS, ...extra].find((s) => scenarioHash(s.config) === d.token.scenarioHash);
   if (scenario === undefined) {
     fail(
-      `the token is for scenario ${describeHash(d.token.scenarioHash)}, which this build does not have (it was made by a build with another scenario set or configuration, or from a scenario file: pass that file with --scenario FILE); run 'ttm-sim scenarios' to see the hashes here`,
+      `the token is for scenario ${describeHash(d.token.scenarioHash)}, which this build does not have (it was made by a build with another scenario set or configuration, or from a scenario file, whose runs replay with 'ttm-sim run --scenario FILE --seed N'); run 'ttm-sim scenarios' to see the hashes here`,
     );
   }
   for (const m of d.token.mutations ?? []) {
