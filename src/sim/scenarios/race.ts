@@ -531,12 +531,12 @@ function buildRace(cfg: RaceConfig, sim: Sim): Workload {
 
   // The BOs, created before the run, every page written with its known content.
   const live = new Map<string, LiveBo>();
-  for (const b of cfg.bos) {
+  cfg.bos.forEach((b, i) => {
     const world = worlds.get(b.device)!;
-    const bo = createBo(sim, world, b);
+    const bo = createBo(sim, world, b, i);
     world.bos.push(bo);
     live.set(b.name, { cfg: b, bo, world });
-  }
+  });
 
   const allowed = (ret: number, who: string, what: string): void => {
     if (ret === 0 || VALIDATE_ERRNOS.has(ret)) return;
@@ -874,13 +874,29 @@ function ttmBoVmFaultOf(vma: CpuMapping, page: number, allowRetry: boolean): KGe
   return ttmBoVmFault(vma, page, { allowRetry, retryNowait: false, interruptible: true });
 }
 
-/** Create one BO in its placement (pinned if asked), populate it and write every page's content. */
-function createBo(sim: Sim, world: World, b: RaceBo): BufferObject {
+/** A BO of the config could not be created before the run: `path` names it in the config. */
+export class RaceSetupError extends Error {
+  constructor(
+    readonly path: readonly (string | number)[],
+    readonly problem: string,
+    readonly fix: string,
+  ) {
+    super(`race: ${path.join('.')}: ${problem}; ${fix}`);
+  }
+}
+
+/**
+ * Create BO `index` of the config in its placement (pinned if asked), populate it and write every
+ * page's content. Throws RaceSetupError when it does not fit next to the BOs created before it.
+ */
+function createBo(sim: Sim, world: World, b: RaceBo, index: number): BufferObject {
   const bdev = world.dev.bdev;
   const bo = newBufferObject(bdev, b.kib * 1024);
   const fail = (what: string, ret: number): never => {
-    throw new Error(
-      `race: ${what} of BO "${b.name}" (${b.kib} KiB, ${b.placement}) on device "${world.cfg.name}" failed with ${errnoName(ret)}: the BOs do not fit`,
+    throw new RaceSetupError(
+      ['bos', index],
+      `${what} BO "${b.name}" (${b.kib} KiB, ${b.placement}) on device "${world.cfg.name}" failed with ${errnoName(ret)}: the BOs created before it leave no room`,
+      'give the device more memory (vramKiB, ttKiB, ramPages), make the BOs smaller or pin fewer',
     );
   };
   const ctx = operationCtx();
@@ -888,13 +904,13 @@ function createBo(sim: Sim, world: World, b: RaceBo): BufferObject {
     sim.env,
     ttmBoInitReserved(bdev, bo, 'device', PLACEMENTS[b.placement], 1, ctx, null, null, null),
   );
-  if (ret !== 0) fail('creation', ret);
+  if (ret !== 0) fail('creating', ret);
   const pop = runSync(sim.env, ttmBoPopulate(bo, ctx));
   if (pop !== 0) fail('populating', pop);
   const where = currentPlace(bo);
   if (where === null) fail('placing', 0);
   for (let page = 0; page < bo.numPages; page += 1) {
-    if (!writePage(bo, where!, page, pageContent(bo.id, page, VERSION))) fail(`writing page ${page}`, 0);
+    if (!writePage(bo, where!, page, pageContent(bo.id, page, VERSION))) fail('writing', 0);
   }
   if (b.pinned) ttmBoPin(bo);
   ttmBoUnreserve(bo);
