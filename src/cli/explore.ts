@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util';
 import { Rng } from '../engine/prng.ts';
-import { formatStrategy, type StrategyName, type StrategyParams } from '../engine/strategy.ts';
+import type { StrategyName, StrategyParams } from '../engine/strategy.ts';
 import type { TraceLine } from '../engine/trace.ts';
 import { EXIT_CODE } from '../engine/types.ts';
 import {

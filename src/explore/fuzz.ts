@@ -6,7 +6,6 @@
 import { formatStrategy } from '../engine/strategy.ts';
 import {
   type Arm,
-  armName,
   type Calibration,
   type CampaignOptions,
   type CampaignState,

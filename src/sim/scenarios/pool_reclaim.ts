@@ -109,6 +109,7 @@ export function poolReclaim(overrides: Partial<PoolReclaimConfig> = {}, name = '
           ttmTtInit(bo, pageFlags, cachedBos.has(bo) ? 'cached' : 'write_combined', 0),
       };
       // The core mm's shrinkers in direct reclaim: here only TTM's page pool (ttm_pool_shrinker_scan).
+      // biome-ignore lint/correctness/useYield: the pool shrinker never sleeps; the hook's type is a KGen.
       global.directReclaim = function* (pages: number): KGen<number> {
         c.directReclaims += 1;
         const freed = ttmPoolShrinkerScan(global.poolMgr, pages, global.mutations);
