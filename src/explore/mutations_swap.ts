@@ -2,7 +2,7 @@
 // upstream fix (its hash; the Fixes: hash only where `change` says so) and the built-in scenario one of
 // whose schedules finds it, with the failure id the run then reports.
 
-import { MUTATION_POOL_SHRINKER_ONE_BLOCK } from '../kernel/pool.ts';
+import { MUTATION_POOL_DMA32_SHARED, MUTATION_POOL_SHRINKER_ONE_BLOCK } from '../kernel/pool.ts';
 import { MUTATION_BULK_MOVE_PINNED, MUTATION_BULK_MOVE_STALE_FIRST } from '../kernel/resource.ts';
 import {
   MUTATION_SWAPOUT_BUSY_ZOMBIE_PROGRESS,
@@ -89,5 +89,16 @@ export const SWAP_MUTATIONS: readonly MutationInfo[] = [
       'ttm_pool_shrinker_scan returns after the first ttm_pool_shrink that freed anything (one block), whatever nr_to_scan asked for',
     scenario: 'pool-reclaim',
     detectedBy: 'correctness.reclaim',
+  },
+  {
+    name: MUTATION_POOL_DMA32_SHARED,
+    kind: 'historical',
+    title: 'drm/ttm: fix DMA32 handling in the global page pool',
+    commit: '3e3e59ef0cbe',
+    year: 2020,
+    change:
+      "ttm_pool_select_type gives a DMA32 device's pool the global write-combined / uncached types every device shares, not the global DMA32 ones",
+    scenario: 'pool-dma32',
+    detectedBy: 'correctness.dma32',
   },
 ];

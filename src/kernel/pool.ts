@@ -203,7 +203,7 @@ function fls(n: number): number {
 function allocPage(pool: Pool, order: number, zero: boolean, where: string): number | null {
   const mgr = mgrOf(pool);
   const ram = mgr.ram;
-  const p = ram.allocPages(order);
+  const p = ram.allocPages(order, pool.useDma32);
   if (p < 0) return null;
   const nr = 1 << order;
   for (let i = 0; i < nr; i += 1) ram.setPrivate(p + i, 0);
@@ -305,16 +305,25 @@ function typeFini(pt: PoolType, mgr: TtmPoolManager): void {
   mgr.observer?.('fini', mgr.allocatedPages);
 }
 
+/**
+ * Mutation: pools of DMA32 devices share the global write-combined and uncached types with every other
+ * device, so a DMA32 device is handed pooled pages another device allocated above 4 GiB — the global
+ * pool before "drm/ttm: fix DMA32 handling in the global page pool" (3e3e59ef0cbe, 2020).
+ */
+export const MUTATION_POOL_DMA32_SHARED = 'pool-dma32-shared';
+
 /** ttm_pool_select_type: the type pages of (caching, order) are pooled in, or null (not pooled). */
 export function ttmPoolSelectType(pool: Pool, caching: Caching, order: number): PoolType | null {
   if (pool.useDmaAlloc) return pool.caching[CACHINGS.indexOf(caching)]!.orders[order] ?? null;
-  const mgr = pool.global?.poolMgr;
-  if (mgr === undefined) return null;
+  const global = pool.global;
+  if (global === null) return null;
+  const mgr = global.poolMgr;
+  const dma32 = pool.useDma32 && !global.mutations.has(MUTATION_POOL_DMA32_SHARED);
   switch (caching) {
     case 'write_combined':
-      return (pool.useDma32 ? mgr.globalDma32WriteCombined : mgr.globalWriteCombined)[order]!;
+      return (dma32 ? mgr.globalDma32WriteCombined : mgr.globalWriteCombined)[order]!;
     case 'uncached':
-      return (pool.useDma32 ? mgr.globalDma32Uncached : mgr.globalUncached)[order]!;
+      return (dma32 ? mgr.globalDma32Uncached : mgr.globalUncached)[order]!;
     default:
       return null;
   }

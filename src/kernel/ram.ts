@@ -28,7 +28,14 @@ export class Ram {
   /** Frame 0, never handed out. */
   private readonly reserved: number;
 
-  constructor(readonly totalPages: number) {
+  constructor(
+    readonly totalPages: number,
+    /**
+     * Frames below this are DMA32-addressable (the first 4 GiB); GFP_DMA32 allocations stay below it.
+     * Default: all of RAM (no allocation is restricted).
+     */
+    readonly dma32Pages: number = totalPages,
+  ) {
     this.mm = new RangeAllocator(totalPages);
     this.content = new Uint32Array(totalPages);
     this.priv = new Int32Array(totalPages);
@@ -46,14 +53,18 @@ export class Ram {
     return this.totalPages - this.mm.usedPages;
   }
 
-  /** alloc_pages(order): the first frame of a naturally aligned free block, or -ENOMEM. */
-  allocPages(order: number): number {
+  /**
+   * alloc_pages(order): the first frame of a naturally aligned free block, or -ENOMEM. `dma32`
+   * (GFP_DMA32): only below `dma32Pages`.
+   */
+  allocPages(order: number, dma32 = false): number {
     if (this.failNextAllocs > 0) {
       this.failNextAllocs -= 1;
       return -ENOMEM;
     }
     const n = 1 << order;
-    const node = this.mm.insert(n, n, 0, 0, 'best');
+    const limit = dma32 && this.dma32Pages < this.totalPages ? this.dma32Pages : 0;
+    const node = this.mm.insert(n, n, 0, limit, 'best');
     if (typeof node === 'number') return -ENOMEM;
     this.blocks.set(node.start, node);
     for (let i = 0; i < n; i += 1) this.caching[node.start + i] = 0;

@@ -121,6 +121,19 @@ const CASES: readonly Case[] = [
         'populating bo:54 (67 pages) failed with -ENOMEM although 64 free and 5 pooled pages could hold it',
     },
   },
+  {
+    mutation: 'pool-dma32-shared',
+    scenario: 'pool-dma32',
+    seed: 2n,
+    strategy: 'pos',
+    failure: {
+      kind: 'correctness',
+      id: 'correctness.dma32',
+      actor: 'task:gpu1',
+      step: 48,
+      message: 'bo:13 page 8 is frame 84, above the DMA32 limit (64): device:1 cannot address it',
+    },
+  },
 ];
 
 function options(c: Case, mutations: readonly string[]): RunOptions {

@@ -6,6 +6,7 @@ import { bulkLru } from './bulk_lru.ts';
 import { calibrate } from './calibrate.ts';
 import { memoryPressure } from './memory_pressure.ts';
 import { moveRace } from './move_race.ts';
+import { poolDma32 } from './pool_dma32.ts';
 import { poolReclaim } from './pool_reclaim.ts';
 import { race } from './race.ts';
 import { swapRace } from './swap_race.ts';
@@ -23,6 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [
   swapRace(),
   bulkLru(),
   poolReclaim(),
+  poolDma32(),
   calibrate(),
   race(),
 ];
