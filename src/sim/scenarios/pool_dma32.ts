@@ -91,6 +91,7 @@ export function poolDma32(overrides: Partial<PoolDma32Config> = {}, name = 'pool
       const dev1 = make('device:1');
       // ttm_device_init(..., use_dma32 = true) for device:1.
       dev1.bdev.pool = new Pool({}, NUMA_NO_NODE, TTM_ALLOCATION_POOL_USE_DMA32, global, dev1.bdev);
+      // biome-ignore lint/correctness/useYield: the pool shrinker never sleeps; the hook's type is a KGen.
       global.directReclaim = function* (pages: number): KGen<number> {
         c.directReclaims += 1;
         const freed = ttmPoolShrinkerScan(global.poolMgr, pages, global.mutations);
