@@ -6,6 +6,13 @@
 // (-EINTR → the fault returns NOPAGE → the reader touches the page again and the restore resumes).
 // Every page a reader sees must hold the writer's content (or zeros for a purged BO). At the end every
 // BO is put and nothing may be left: no frame, no swap slot, no BO.
+// Under injected faults (a campaign's fault plan) the kernel's error paths are legitimate outcomes and
+// are counted, not reported: a BO whose creation fails, while a fault fires, with an error a fault site
+// can cause; a CPU fault that ends in VM_FAULT_SIGBUS once any fault has fired in the run
+// (ttm_bo_vm_fault_reserved turns every populate error other than -EINTR/-ERESTARTSYS/-EAGAIN into
+// SIGBUS). A fault's effect outlives its call: a failed backup write leaves the rest of a tt resident in
+// a partially backed-up tt, which no shrinker takes again (ttm_bo_shrink_suitable wants a populated tt),
+// so a later populate can run out of memory for real.
 
 import type { Rng } from '../../engine/prng.ts';
 import { SwapSpace } from '../../kernel/backup.ts';
@@ -23,7 +30,7 @@ import { PAGE_SIZE, TTM_PL_SYSTEM } from '../../kernel/constants.ts';
 import { currentPlace, writePage } from '../../kernel/content.ts';
 import { TtmGlobal } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
-import { ENOMEM, errnoName } from '../../kernel/errno.ts';
+import { EBUSY, EFAULT, EINTR, ENOMEM, ENOSPC, ERESTARTSYS, errnoName } from '../../kernel/errno.ts';
 import { operationCtx, place, placementOf } from '../../kernel/placement.ts';
 import { ttmPoolShrinkerScan } from '../../kernel/pool.ts';
 import { pageContent, Ram } from '../../kernel/ram.ts';
@@ -61,6 +68,20 @@ const DEFAULTS: MemoryPressureConfig = {
 /** Attempts at a populate or a page access before a task gives up (a liveness bound, reported). */
 const MAX_ATTEMPTS = 64;
 
+/**
+ * The errors the fault sites make kernel calls return: -ENOMEM (page.alloc, resource.alloc,
+ * backup.write), -ENOSPC (backup.write), -EFAULT (iommu.map through ttm_pool_map), -EINTR and
+ * -ERESTARTSYS (restore.interrupt, signal.wait), -EBUSY (fence.timeout).
+ */
+const INJECTABLE_ERRORS: ReadonlySet<number> = new Set([
+  -ENOMEM,
+  -ENOSPC,
+  -EFAULT,
+  -EINTR,
+  -ERESTARTSYS,
+  -EBUSY,
+]);
+
 interface Counters {
   populated: number;
   directReclaims: number;
@@ -70,6 +91,12 @@ interface Counters {
   signalsArmed: number;
   pagesChecked: number;
   givenUp: number;
+  /** Injected faults that fired in this world. */
+  faultsFired: number;
+  /** BO creations that failed with an injectable error while a fault fired (the BO is gone). */
+  createFailures: number;
+  /** CPU faults that returned VM_FAULT_SIGBUS after a fault fired (the access is not retried). */
+  faultErrors: number;
 }
 
 export function memoryPressure(
@@ -110,6 +137,16 @@ export function memoryPressure(
         signalsArmed: 0,
         pagesChecked: 0,
         givenUp: 0,
+        faultsFired: 0,
+        createFailures: 0,
+        faultErrors: 0,
+      };
+      // Count the injected faults, so that a kernel error path they cause is told from a breach.
+      const adopted = global.faultHook;
+      global.faultHook = (site, where) => {
+        const fired = adopted?.(site, where) ?? false;
+        if (fired) c.faultsFired += 1;
+        return fired;
       };
       const breaches: Breach[] = [];
       const all: BufferObject[] = [];
@@ -134,6 +171,7 @@ export function memoryPressure(
             const bo = newBufferObject(dev.bdev, cfg.boPages * PAGE_SIZE);
             all.push(bo);
             const sys = placementOf(place(TTM_PL_SYSTEM));
+            const faultsBefore = c.faultsFired;
             const ret = yield* ttmBoInitReserved(
               dev.bdev,
               bo,
@@ -145,6 +183,11 @@ export function memoryPressure(
               null,
               null,
             );
+            if (ret !== 0 && c.faultsFired > faultsBefore && INJECTABLE_ERRORS.has(ret)) {
+              // ttm_bo_init_reserved put the BO on its error path: it is destroyed.
+              c.createFailures += 1;
+              continue;
+            }
             if (ret !== 0) {
               breaches.push({
                 id: 'correctness.create',
@@ -199,6 +242,11 @@ export function memoryPressure(
           c.faults += 1;
           const flags = { allowRetry: attempt === 0, retryNowait: false, interruptible: true };
           const ret = yield* ttmBoVmFault(vma, page, flags);
+          if (ret === 'SIGBUS' && c.faultsFired > 0) {
+            // The populate failed under injected faults: userspace gets SIGBUS for this access.
+            c.faultErrors += 1;
+            return;
+          }
           if (ret === 'SIGBUS' || ret === 'OOM') {
             breaches.push({
               id: 'correctness.fault',
