@@ -284,12 +284,27 @@ function placementReason(res: Resource, bo: BufferObject): string {
 }
 
 /**
+ * A resource the kernel leaves on the unevictable list after its BO's tt stopped counting as swapped.
+ * ttm_bo_populate re-lists a swapped BO's resource (bulk move, LRU tail) only when ttm_tt_populate
+ * succeeds; xe_ttm_tt_populate clears a purged tt's BACKED_UP (ttm_tt_clear_backed_up) before it
+ * allocates, so when that allocation fails the tt is neither swapped nor populated and the resource
+ * stays where it was. A later populate of the now unswapped tt does not re-list it either, and a CPU
+ * fault unlocks with a bare dma_resv_unlock: the resource moves only at the BO's next LRU bump
+ * (ttm_bo_unreserve, a move, a pin). Until then the shrinker's LRU walk does not see the BO.
+ */
+function leftUnevictable(l: Listed, bo: BufferObject): boolean {
+  return l.man === null && bo.pinCount === 0 && (bo.ttm?.backedUpCleared ?? false);
+}
+
+/**
  * lru.placement: every resource on an LRU or unevictable list is unfreed, belongs to a live BO (ghosts
  * and zombies included) and sits on a list of its own memory type; every live BO's resource is unfreed,
  * its own, and listed. For BOs whose resv is unlocked, additionally: a listed resource is its BO's
  * `resource`, on the unevictable list iff the BO is pinned or its tt swapped/backed up, else on its
  * manager's lru[bo.priority]. (Under the resv a move may hold a listed, not yet assigned resource, and a
- * swapped BO's resource is bumped at unreserve.) Returns the first misplaced resource, or null.
+ * swapped BO's resource is bumped at unreserve.) One exception, as in the kernel: a resource left on the
+ * unevictable list after the driver cleared its tt's backed-up state (see `leftUnevictable`). Returns
+ * the first misplaced resource, or null.
  */
 export function checkLruPlacement(g: TtmGlobal): Violation | null {
   const id = 'lru.placement';
@@ -321,7 +336,9 @@ export function checkLruPlacement(g: TtmGlobal): Violation | null {
       }
       const man = bo.bdev.manager(res.memType);
       const unevictable = ttmResourceUnevictable(res, bo);
-      const right = unevictable ? l.man === null : l.man !== null && l.man === man && l.prio === bo.priority;
+      const right = unevictable
+        ? l.man === null
+        : (l.man !== null && l.man === man && l.prio === bo.priority) || leftUnevictable(l, bo);
       if (!right) {
         const want = unevictable
           ? unevictableName(bo.bdev)
@@ -672,7 +689,7 @@ export const ORACLES: readonly OracleSpec[] = [
   {
     id: 'lru.placement',
     description:
-      'listed resources are unfreed, of live BOs, on their memory type; resv unlocked: the BO’s resource, unevictable iff pinned/swapped else lru[prio]',
+      'listed resources are unfreed, of live BOs, on their memory type; resv unlocked: the BO’s resource, unevictable iff pinned/swapped else lru[prio] (or left unevictable after a failed populate cleared a purged tt’s backed-up state)',
     check: checkLruPlacement,
   },
   {

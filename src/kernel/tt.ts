@@ -58,6 +58,14 @@ export class Tt {
   backup: ShmemFile | null = null;
   /** Partial-restore state (TTM private). */
   restore: PoolTtRestore | null = null;
+  /**
+   * Model bookkeeping, no kernel field: the driver dropped BACKED_UP with ttm_tt_clear_backed_up since
+   * the tt was last backed up or swapped out. The kernel re-lists a swapped BO's resource only when
+   * ttm_bo_populate succeeds (and at the next LRU bump), so after xe_ttm_tt_populate cleared a purged
+   * tt's BACKED_UP and its allocation then failed, the resource stays on the unevictable list although
+   * the tt no longer counts as swapped; the lru.placement oracle accepts exactly that.
+   */
+  backedUpCleared = false;
   readonly sg: object | null;
   destroyed = false;
   /** The world whose RAM and swap space the pages live in. */
@@ -261,6 +269,7 @@ export function ttmTtSwapout(bdev: Device, tt: Tt): number {
   if (tt.isPopulated()) releasePages(bdev, tt);
   tt.swapStorage = storage;
   tt.pageFlags |= TTM_TT_FLAG_SWAPPED;
+  tt.backedUpCleared = false;
   emitTt(tt, { type: 'tt.swapout', pages: tt.numPages });
   return tt.numPages;
 }
@@ -299,6 +308,7 @@ export function ttmTtBackup(bdev: Device, tt: Tt, flags: BackupFlags): number {
   if (ret > 0) {
     tt.pageFlags &= ~TTM_TT_FLAG_PRIV_POPULATED;
     tt.pageFlags |= TTM_TT_FLAG_BACKED_UP;
+    tt.backedUpCleared = false;
     emitTt(tt, { type: 'tt.backup', pages: ret, purge: flags.purge });
   }
   return ret;
@@ -332,7 +342,9 @@ export function ttmTtSetupBackup(tt: Tt): number {
 
 /** ttm_tt_clear_backed_up: drivers forget a purged tt's backed-up state before re-populating it. */
 export function ttmTtClearBackedUp(tt: Tt): void {
-  if (tt.isBackedUp()) tt.pageFlags &= ~TTM_TT_FLAG_BACKED_UP;
+  if (!tt.isBackedUp()) return;
+  tt.pageFlags &= ~TTM_TT_FLAG_BACKED_UP;
+  tt.backedUpCleared = true;
 }
 
 /** The frame in slot `i` of a tt's page array, or null for a hole or a backup handle. */
