@@ -26,7 +26,6 @@ import {
   ttmBoPopulate,
   ttmBoPut,
   ttmBoReserve,
-  ttmBoReserveSlowpath,
   ttmBoUnpin,
   ttmBoUnreserve,
   ttmBoValidate,
@@ -51,7 +50,7 @@ import {
 import { currentPlace, writePage } from '../../kernel/content.ts';
 import { TtmGlobal } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
-import { EALREADY, EDEADLK, EINTR, ERESTARTSYS, errnoName } from '../../kernel/errno.ts';
+import { EINTR, ERESTARTSYS, errnoName } from '../../kernel/errno.ts';
 import { operationCtx, type Placement, place, placementOf } from '../../kernel/placement.ts';
 import { SHRINK_STOP, ttmPoolShrinkerScan } from '../../kernel/pool.ts';
 import { pageContent, Ram } from '../../kernel/ram.ts';
@@ -61,10 +60,10 @@ import { reclaim, XeShrinker } from '../../kernel/shrinker.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { ttmGlobalSwapout } from '../../kernel/swap.ts';
 import { runSync } from '../../kernel/sync.ts';
-import type { WwAcquireCtx } from '../../kernel/ww_mutex.ts';
 import type { Breach, Scenario, SometimesGoal, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 import { leakChecks, VALIDATE_ERRNOS } from './race_common.ts';
+import { reserveAll } from './reserve.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // The config
@@ -674,41 +673,6 @@ function buildRace(cfg: RaceConfig, sim: Sim): Workload {
 
   // -- exec ---------------------------------------------------------------------------------------
 
-  /** Reserve every BO with one ticket, drm_exec style: on -EDEADLK drop all, slowpath the contended one. */
-  const reserveAll = function* (
-    bos: readonly BufferObject[],
-    ticket: WwAcquireCtx,
-  ): KGen<BufferObject[] | number> {
-    let contended: BufferObject | null = null;
-    for (;;) {
-      const locked: BufferObject[] = [];
-      if (contended !== null) {
-        const ret = yield* ttmBoReserveSlowpath(contended, true, ticket);
-        if (ret !== 0) return ret;
-        locked.push(contended);
-      }
-      let dead: BufferObject | null = null;
-      for (const bo of bos) {
-        if (bo === contended) continue;
-        const ret = yield* ttmBoReserve(bo, true, false, ticket);
-        if (ret === -EALREADY) continue;
-        if (ret === -EDEADLK) {
-          dead = bo;
-          break;
-        }
-        if (ret !== 0) {
-          for (const l of locked) l.resv.unlock();
-          return ret;
-        }
-        locked.push(bo);
-      }
-      if (dead === null) return locked;
-      for (const l of locked) l.resv.unlock();
-      c.backoffs += 1;
-      contended = dead;
-    }
-  };
-
   const execTask = function* (t: ExecTask): KGen<number> {
     const who = `task:${t.name}`;
     const lbs = t.bos.map((n) => live.get(n)!);
@@ -716,7 +680,9 @@ function buildRace(cfg: RaceConfig, sim: Sim): Workload {
     const dev = lbs[0]!.world.dev;
     for (let r = 0; r < t.repeat; r += 1) {
       const ticket = wwAcquireInit(sim.env);
-      const locked = yield* reserveAll(bos, ticket);
+      const locked = yield* reserveAll(bos, ticket, () => {
+        c.backoffs += 1;
+      });
       if (typeof locked === 'number') {
         if (locked === -ERESTARTSYS || locked === -EINTR) c.interrupted += 1;
         else allowed(locked, who, 'reserving the submission');

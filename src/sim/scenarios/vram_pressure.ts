@@ -13,7 +13,6 @@ import {
   ttmBoPin,
   ttmBoPut,
   ttmBoReserve,
-  ttmBoReserveSlowpath,
   ttmBoUnpin,
   ttmBoUnreserve,
   ttmBoValidate,
@@ -27,14 +26,14 @@ import {
 } from '../../kernel/constants.ts';
 import { TtmGlobal } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
-import { EALREADY, EDEADLK, errnoName } from '../../kernel/errno.ts';
+import { errnoName } from '../../kernel/errno.ts';
 import { operationCtx, type Placement, place, placementOf } from '../../kernel/placement.ts';
 import { DmaResvUsage, wwAcquireInit } from '../../kernel/resv.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { runSync } from '../../kernel/sync.ts';
-import type { WwAcquireCtx } from '../../kernel/ww_mutex.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
+import { reserveAll } from './reserve.ts';
 
 export interface VramPressureConfig {
   readonly vramKiB: number;
@@ -76,42 +75,6 @@ interface Counters {
   bytesMoved: number;
 }
 
-/** Reserve every BO with one ticket, drm_exec style: on -EDEADLK drop all, slowpath the contended one. */
-function* reserveAll(
-  bos: readonly BufferObject[],
-  ticket: WwAcquireCtx,
-  c: Counters,
-): KGen<BufferObject[] | number> {
-  let contended: BufferObject | null = null;
-  for (;;) {
-    const locked: BufferObject[] = [];
-    if (contended !== null) {
-      const ret = yield* ttmBoReserveSlowpath(contended, true, ticket);
-      if (ret !== 0) return ret;
-      locked.push(contended);
-    }
-    let dead: BufferObject | null = null;
-    for (const bo of bos) {
-      if (bo === contended) continue;
-      const ret = yield* ttmBoReserve(bo, true, false, ticket);
-      if (ret === -EALREADY) continue;
-      if (ret === -EDEADLK) {
-        dead = bo;
-        break;
-      }
-      if (ret !== 0) {
-        for (const l of locked) l.resv.unlock();
-        return ret;
-      }
-      locked.push(bo);
-    }
-    if (dead === null) return locked;
-    for (const l of locked) l.resv.unlock();
-    c.backoffs += 1;
-    contended = dead;
-  }
-}
-
 function* submitFrame(
   dev: SimDevice,
   bos: readonly BufferObject[],
@@ -119,7 +82,9 @@ function* submitFrame(
   env: Sim['env'],
 ): KGen<void> {
   const ticket = wwAcquireInit(env);
-  const locked = yield* reserveAll(bos, ticket, c);
+  const locked = yield* reserveAll(bos, ticket, () => {
+    c.backoffs += 1;
+  });
   if (typeof locked === 'number') {
     c.submitFailures += 1;
     return;
