@@ -13,7 +13,7 @@ import type { Chooser, StrategySpec } from '../engine/strategy.ts';
 import { formatStrategy } from '../engine/strategy.ts';
 import { scenarioHash } from '../engine/token.ts';
 import type { Failure } from '../engine/types.ts';
-import { type RunOptions, type RunResult, runScenario } from '../sim/run.ts';
+import { exactReplayOptions, type RunOptions, type RunResult, runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { Coverage } from './coverage.ts';
 import { drawUniform, type FaultPlan } from './faults.ts';
@@ -378,16 +378,10 @@ function shrunkOf(
 ): FoundFailure['shrunk'] {
   const t0 = now();
   // Replay the failing schedule exactly: its recorded tape and the faults that fired.
-  const { coverage: _c, guide: _g, strategyParams: _p, faults: _f, ...rest } = run;
   const s: ShrinkResult = shrink(
     {
       scenario: opts.scenario,
-      options: {
-        ...rest,
-        strategy: 'fifo',
-        tape: result.sim.scheduler.tape,
-        faults: { kind: 'planned', at: result.faultsFired.map((f) => f.at) },
-      },
+      options: exactReplayOptions(run, result.sim.scheduler.tape, result.faultsFired),
       signature: result.signature!,
     },
     opts.shrinkBudgetMs ?? 10_000,

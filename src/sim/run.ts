@@ -193,6 +193,20 @@ function runChecked(
 }
 
 /**
+ * Options that replay a run exactly whatever chose its schedule and faults: its recorded tape under
+ * 'fifo' (no random draw left) and the fault evaluations that fired. Guides, two-stage fault plans and
+ * coverage are consumed or filled by the run they were given to, so they are dropped.
+ */
+export function exactReplayOptions(
+  opts: RunOptions,
+  tape: readonly number[],
+  fired: readonly FiredFault[],
+): RunOptions {
+  const { coverage: _c, guide: _g, strategyParams: _p, faults: _f, ...rest } = opts;
+  return { ...rest, strategy: 'fifo', tape, faults: { kind: 'planned', at: fired.map((f) => f.at) } };
+}
+
+/**
  * Name the cycle of a run that ran out of steps. Runs keep no trace lines unless asked, so the run is
  * taken again with its lines kept (it is a pure function of its options, so the same steps come back).
  */
@@ -205,15 +219,11 @@ function livelockOf(
 ): Failure {
   // Guides and two-stage fault plans are consumed by the run; the again-run takes the recorded tape
   // and the faults that fired instead, which make the same choices.
-  const { coverage: _c, guide: _g, strategyParams: _p, faults: _f, ...rest } = opts;
   const lines = opts.keepTrace
     ? sim.trace.lines()
     : runScenario(scenario, {
-        ...rest,
-        strategy: 'fifo',
-        tape: sim.scheduler.tape,
+        ...exactReplayOptions(opts, sim.scheduler.tape, fired),
         keepTrace: true,
-        faults: { kind: 'planned', at: fired.map((f) => f.at) },
       }).sim.trace.lines();
   const cycle = findCycle(lines);
   if (cycle === null) return failure;
