@@ -83,6 +83,8 @@ export interface DecodedRun {
   readonly tape: readonly number[] | undefined;
   readonly mutations: readonly string[];
   readonly faults: readonly number[];
+  /** Tasks and timed signals the token's run leaves out (shrunk runs). */
+  readonly omit: readonly string[];
 }
 
 /** A scenario by the hash a token names: a built-in one, or one of the scenario files given. */
@@ -114,6 +116,7 @@ export function decode(
     tape: d.token.tape,
     mutations: d.token.mutations ?? [],
     faults: d.token.faults ?? [],
+    omit: d.token.omit ?? [],
   };
 }
 
@@ -125,6 +128,7 @@ export function runDecoded(d: DecodedRun, keepTrace: boolean): RunResult {
     ...(d.tape === undefined ? {} : { tape: d.tape }),
     mutations: d.mutations,
     ...(d.faults.length === 0 ? {} : { faults: { kind: 'planned', at: d.faults } }),
+    ...(d.omit.length === 0 ? {} : { omit: d.omit }),
   });
 }
 

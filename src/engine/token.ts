@@ -37,7 +37,8 @@ const MIN_BYTES = HEADER_BYTES + CHECKSUM_BYTES;
 const FLAG_TAPE = 0x01;
 const FLAG_MUTATIONS = 0x02;
 const FLAG_FAULTS = 0x04;
-const FLAGS_KNOWN = FLAG_TAPE | FLAG_MUTATIONS | FLAG_FAULTS;
+const FLAG_OMIT = 0x10;
+const FLAGS_KNOWN = FLAG_TAPE | FLAG_MUTATIONS | FLAG_FAULTS | FLAG_OMIT;
 /** Longest mutation spec a token carries (`name=value`), in bytes. */
 const MUTATION_MAX_BYTES = 64;
 const U64_MAX = (1n << 64n) - 1n;
@@ -57,6 +58,8 @@ export interface RunToken {
   readonly mutations?: readonly string[];
   /** Fault-site evaluations that fail (sorted, distinct), when any (src/explore/faults.ts). */
   readonly faults?: readonly number[];
+  /** Workload actors left out of the run (shrunk runs: tasks and timed signals dropped), when any. */
+  readonly omit?: readonly string[];
 }
 
 export type TokenResult =
@@ -109,6 +112,12 @@ function checkFields(t: RunToken): void {
       throw new RangeError(`mutation spec '${m}' must be 1..${MUTATION_MAX_BYTES} bytes`);
     }
   }
+  for (const m of t.omit ?? []) {
+    const n = Buffer.byteLength(m, 'utf8');
+    if (n === 0 || n > MUTATION_MAX_BYTES) {
+      throw new RangeError(`omitted actor id '${m}' must be 1..${MUTATION_MAX_BYTES} bytes`);
+    }
+  }
   const f = t.faults ?? [];
   for (let i = 0; i < f.length; i++) {
     if (!Number.isSafeInteger(f[i]) || f[i]! < 0 || (i > 0 && f[i]! <= f[i - 1]!)) {
@@ -130,10 +139,12 @@ export function encodeToken(t: RunToken): string {
   Buffer.from(t.scenarioHash, 'hex').copy(head, 10);
   const mutations = t.mutations !== undefined && t.mutations.length > 0 ? t.mutations : undefined;
   const faults = t.faults !== undefined && t.faults.length > 0 ? t.faults : undefined;
+  const omit = t.omit !== undefined && t.omit.length > 0 ? t.omit : undefined;
   const flags =
     (t.tape === undefined ? 0 : FLAG_TAPE) |
     (mutations === undefined ? 0 : FLAG_MUTATIONS) |
-    (faults === undefined ? 0 : FLAG_FAULTS);
+    (faults === undefined ? 0 : FLAG_FAULTS) |
+    (omit === undefined ? 0 : FLAG_OMIT);
   head.writeUInt8(flags, 10 + HASH_BYTES);
   const tail: number[] = [];
   if (t.strategyParams !== undefined) {
@@ -144,14 +155,7 @@ export function encodeToken(t: RunToken): string {
     pushVarint(tail, t.tape.length);
     for (const c of t.tape) pushVarint(tail, c);
   }
-  if (mutations !== undefined) {
-    pushVarint(tail, mutations.length);
-    for (const m of mutations) {
-      const bytes = Buffer.from(m, 'utf8');
-      pushVarint(tail, bytes.length);
-      for (const b of bytes) tail.push(b);
-    }
-  }
+  if (mutations !== undefined) pushStrings(tail, mutations);
   if (faults !== undefined) {
     pushVarint(tail, faults.length);
     let prev = 0;
@@ -160,8 +164,19 @@ export function encodeToken(t: RunToken): string {
       prev = at;
     }
   }
+  if (omit !== undefined) pushStrings(tail, omit);
   const body = Buffer.concat([head, Buffer.from(tail)]);
   return Buffer.concat([body, checksum(body)]).toString('base64url');
+}
+
+/** A list of short UTF-8 strings: varint count, then each as varint length + bytes. */
+function pushStrings(tail: number[], list: readonly string[]): void {
+  pushVarint(tail, list.length);
+  for (const m of list) {
+    const bytes = Buffer.from(m, 'utf8');
+    pushVarint(tail, bytes.length);
+    for (const b of bytes) tail.push(b);
+  }
 }
 
 /** A read position in token bytes. */
@@ -191,7 +206,7 @@ type Parsed =
   | {
       readonly kind: 'short';
       readonly need: number;
-      readonly part: 'tape' | 'strategy parameters' | 'mutations' | 'faults';
+      readonly part: 'tape' | 'strategy parameters' | 'mutations' | 'faults' | 'omitted actors';
     }
   | { readonly kind: 'bad'; readonly reason: string };
 
@@ -220,28 +235,44 @@ function parseBody(bytes: Buffer): Parsed {
   if ((flags & FLAG_TAPE) !== 0) parsed = parseTape(c, parsed.token);
   if (parsed.kind === 'ok' && (flags & FLAG_MUTATIONS) !== 0) parsed = parseMutations(c, parsed.token);
   if (parsed.kind === 'ok' && (flags & FLAG_FAULTS) !== 0) parsed = parseFaults(c, parsed.token);
+  if (parsed.kind === 'ok' && (flags & FLAG_OMIT) !== 0) parsed = parseOmit(c, parsed.token);
   return parsed;
 }
 
 function parseMutations(c: Cursor, base: RunToken): Parsed {
+  const r = parseStrings(c, 'mutations', 'mutation');
+  return r.kind === 'list' ? { kind: 'ok', token: { ...base, mutations: r.list }, end: c.pos } : r;
+}
+
+function parseOmit(c: Cursor, base: RunToken): Parsed {
+  const r = parseStrings(c, 'omitted actors', 'omitted actor');
+  return r.kind === 'list' ? { kind: 'ok', token: { ...base, omit: r.list }, end: c.pos } : r;
+}
+
+/** A non-empty list written by `pushStrings`, each entry 1..MUTATION_MAX_BYTES bytes. */
+function parseStrings(
+  c: Cursor,
+  part: 'mutations' | 'omitted actors',
+  what: string,
+): { readonly kind: 'list'; readonly list: string[] } | Exclude<Parsed, { kind: 'ok' }> {
   const { bytes } = c;
   const count = readVarint(c);
-  if (count === undefined) return { kind: 'short', need: c.pos + 1 + CHECKSUM_BYTES, part: 'mutations' };
-  if (Number.isNaN(count) || count === 0) return { kind: 'bad', reason: 'token mutation list is malformed' };
-  const mutations: string[] = [];
+  if (count === undefined) return { kind: 'short', need: c.pos + 1 + CHECKSUM_BYTES, part };
+  if (Number.isNaN(count) || count === 0) return { kind: 'bad', reason: `token ${what} list is malformed` };
+  const list: string[] = [];
   for (let i = 0; i < count; i++) {
     const len = readVarint(c);
-    if (len === undefined) return { kind: 'short', need: c.pos + 1 + CHECKSUM_BYTES, part: 'mutations' };
+    if (len === undefined) return { kind: 'short', need: c.pos + 1 + CHECKSUM_BYTES, part };
     if (Number.isNaN(len) || len === 0 || len > MUTATION_MAX_BYTES) {
-      return { kind: 'bad', reason: `token mutation ${i} is malformed` };
+      return { kind: 'bad', reason: `token ${what} ${i} is malformed` };
     }
     if (c.pos + len > bytes.length) {
-      return { kind: 'short', need: c.pos + len + CHECKSUM_BYTES, part: 'mutations' };
+      return { kind: 'short', need: c.pos + len + CHECKSUM_BYTES, part };
     }
-    mutations.push(bytes.subarray(c.pos, c.pos + len).toString('utf8'));
+    list.push(bytes.subarray(c.pos, c.pos + len).toString('utf8'));
     c.pos += len;
   }
-  return { kind: 'ok', token: { ...base, mutations }, end: c.pos };
+  return { kind: 'list', list };
 }
 
 function parseFaults(c: Cursor, base: RunToken): Parsed {

@@ -1,10 +1,14 @@
-// Shrinking a failing schedule (DESIGN.md §3): delta debugging over the run's injected faults and its
-// preemptions, keeping the failure signature (check id, actor class, actor state, errno).
+// Shrinking a failing schedule (DESIGN.md §3): delta debugging over the run's injected faults, its
+// workload tasks and timed signals, and its preemptions, keeping the failure signature (check id, actor
+// class, actor state, errno).
 // A schedule is rewritten as "decisions": the real choices at which the run did not simply let the
 // actor that ran last go on. A guided replay takes each decision when its actor is enabled and
 // otherwise lets the last actor continue (or the first enabled one when it cannot), so removing a
-// decision removes a preemption. ddmin removes chunks of faults, then of decisions, while the
-// signature survives; a final pass tries each remaining decision alone. The shrunk run is packaged as a
+// decision removes a preemption. ddmin removes chunks of faults, then of tasks and timed signals (the
+// scenario's own: kernel workers stay), then of decisions, while the signature survives; a final pass
+// tries each remaining decision alone. Leaving a task out shifts every later choice, so while tasks are
+// dropped the schedule is followed by actor rather than by choice number (`Follow`), and the decisions
+// are taken again from the run that kept the failure with the fewest tasks. The shrunk run is packaged as a
 // token with its full tape ('fifo' strategy: no random draw is left), which replays it exactly.
 
 import type { Chooser } from '../engine/strategy.ts';
@@ -57,6 +61,37 @@ export class Guide implements Chooser {
   }
 }
 
+/**
+ * Follows a recorded sequence of picked actors, skipping the entries whose actor is not enabled (it was
+ * left out, or the run went another way) and falling back to the actor that ran last.
+ */
+class Follow implements Chooser {
+  private at = 0;
+  private last = '';
+  constructor(private readonly sequence: readonly string[]) {}
+  register(): void {}
+  posted(): void {}
+  delivered(id: string): void {
+    this.last = id;
+  }
+  pick(enabled: readonly string[]): number {
+    // Look a short way ahead only: a long skip means the runs parted, and the default is then safer.
+    for (let j = this.at; j < Math.min(this.sequence.length, this.at + 8); j++) {
+      const i = enabled.indexOf(this.sequence[j]!);
+      if (i >= 0) {
+        this.at = j + 1;
+        return i;
+      }
+    }
+    const i = enabled.indexOf(this.last);
+    return i >= 0 ? i : 0;
+  }
+  chosen(): void {}
+  priorityOf(): number | undefined {
+    return undefined;
+  }
+}
+
 /** The failing run to shrink: what runScenario was given (tape-less runs are recorded again). */
 export interface ShrinkInput {
   readonly scenario: Scenario;
@@ -78,6 +113,10 @@ export interface ShrinkResult {
   readonly preemptionsBefore: number;
   readonly faults: number;
   readonly faultsBefore: number;
+  /** Tasks and timed signals left out of the shrunk run (`task:NAME`, `signal:N`). */
+  readonly omitted: readonly string[];
+  /** Tasks and timed signals the original run had (what could be left out). */
+  readonly omittableBefore: number;
   readonly steps: number;
   readonly stepsBefore: number;
   /** Candidate runs tried. */
@@ -135,6 +174,8 @@ export function shrink(input: ShrinkInput, budgetMs = 10_000, now: () => number 
       preemptionsBefore: 0,
       faults: faultsBefore.length,
       faultsBefore: faultsBefore.length,
+      omitted: original.sim.omittable.filter((id) => (base.omit ?? []).includes(id)),
+      omittableBefore: original.sim.omittable.length,
       steps: original.steps,
       stepsBefore: original.steps,
       tries: 1,
@@ -146,15 +187,23 @@ export function shrink(input: ShrinkInput, budgetMs = 10_000, now: () => number 
   let tries = 1;
   // Options of a guided candidate: the strategy is irrelevant (every choice is the guide's) and 'fifo'
   // keeps the token free of strategy parameters.
-  const guided = (decisions: ReadonlyMap<number, string>, faults: readonly number[], keepTrace = false) => {
+  const { strategyParams: _p, tape: _t, omit: omit0 = [], ...rest } = base;
+  let omit: readonly string[] = omit0;
+  const guided = (
+    decisions: ReadonlyMap<number, string>,
+    faults: readonly number[],
+    keepTrace = false,
+    chooser: Chooser | null = null,
+  ) => {
     const guide = new Guide(decisions);
-    const { strategyParams: _p, tape: _t, ...rest } = base;
     const run = runScenario(scenario, {
       ...rest,
       strategy: 'fifo',
-      guide,
+      guide: chooser ?? guide,
       keepTrace,
+      recordChosen: true,
       faults: { kind: 'planned', at: faults },
+      ...(omit.length === 0 ? {} : { omit }),
     });
     tries += 1;
     return { run, guide };
@@ -173,13 +222,48 @@ export function shrink(input: ShrinkInput, budgetMs = 10_000, now: () => number 
     ? decisions0
     : chosen.map((id, c) => [c, id] as [number, string]);
   const faults = ddmin(faultsBefore, (f) => keeps(decisions, f), expired);
-  decisions = ddmin(decisions, (d) => keeps(d, faults), expired);
-  // One at a time: ddmin stops at a 1-minimal set only when it runs to the end.
-  for (let i = decisions.length - 1; i >= 0 && !expired(); i--) {
-    const without = [...decisions.slice(0, i), ...decisions.slice(i + 1)];
-    if (keeps(without, faults)) decisions = without;
+  const minimise = () => {
+    decisions = ddmin(decisions, (d) => keeps(d, faults), expired);
+    // One at a time: ddmin stops at a 1-minimal set only when it runs to the end.
+    for (let i = decisions.length - 1; i >= 0 && !expired(); i--) {
+      const without = [...decisions.slice(0, i), ...decisions.slice(i + 1)];
+      if (keeps(without, faults)) decisions = without;
+    }
+  };
+  minimise();
+  // Tasks and timed signals: each candidate set of kept actors runs following the order of the
+  // shrunk run so far (by actor, since leaving one out shifts every later choice).
+  const candidates = original.sim.omittable.filter((id) => !omit0.includes(id));
+  const order = guided(new Map(decisions), faults).run.sim.scheduler.chosenIds.slice();
+  let sequence: readonly string[] = [];
+  const keptSet = expired()
+    ? candidates
+    : ddmin(
+        candidates,
+        (kept) => {
+          const saved = omit;
+          omit = [...omit0, ...candidates.filter((id) => !kept.includes(id))];
+          const r = guided(new Map(), faults, false, new Follow(order)).run;
+          if (r.signature === signature) sequence = r.sim.scheduler.chosenIds.slice();
+          else omit = saved;
+          return r.signature === signature;
+        },
+        expired,
+      );
+  omit = [...omit0, ...candidates.filter((id) => !keptSet.includes(id))];
+  if (omit.length > omit0.length) {
+    // Decisions again, from the run without the dropped actors (as for the original above).
+    const fullAgain = guided(new Map(sequence.map((id, c) => [c, id])), faults);
+    const again: [number, string][] = [];
+    sequence.forEach((id, c) => {
+      if (fullAgain.guide.defaults[c] !== id) again.push([c, id]);
+    });
+    decisions = keeps(again, faults) ? again : sequence.map((id, c) => [c, id] as [number, string]);
+    minimise();
   }
   const final = guided(new Map(decisions), faults, true);
+  const omitted = omit;
+  omit = omit0;
   const before = guided(new Map(decisions0), faultsBefore);
   return {
     signature,
@@ -190,6 +274,8 @@ export function shrink(input: ShrinkInput, budgetMs = 10_000, now: () => number 
     preemptionsBefore: before.guide.preemptions,
     faults: final.run.faultsFired.length,
     faultsBefore: faultsBefore.length,
+    omitted: original.sim.omittable.filter((id) => omitted.includes(id)),
+    omittableBefore: original.sim.omittable.length,
     steps: final.run.steps,
     stepsBefore: original.steps,
     tries,

@@ -34,6 +34,8 @@ export interface RunOptions {
   readonly guide?: Chooser;
   /** Keep the actor picked at every real choice (`sim.scheduler.chosenIds`). */
   readonly recordChosen?: boolean;
+  /** Workload tasks and timed signals left out (`task:NAME`, `signal:N`; see SimOptions.omit). */
+  readonly omit?: readonly string[];
 }
 
 export interface RunResult {
@@ -80,6 +82,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   const strategy = opts.strategy ?? 'random';
   const params = opts.strategyParams === undefined ? {} : { strategyParams: opts.strategyParams };
   const mutations = opts.mutations === undefined ? [] : [...new Set(opts.mutations)].sort();
+  const omit = opts.omit === undefined ? [] : [...new Set(opts.omit)].sort();
   const sim = new Sim({
     seed: opts.seed,
     strategy,
@@ -90,6 +93,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     ...(opts.tape === undefined ? {} : { tape: opts.tape }),
     ...(opts.guide === undefined ? {} : { guide: opts.guide }),
     ...(opts.recordChosen === true ? { recordChosen: true } : {}),
+    ...(omit.length === 0 ? {} : { omit }),
   });
   if (opts.coverage !== undefined) {
     opts.coverage.beginRun();
@@ -143,6 +147,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     ...(tape === undefined ? {} : { tape }),
     ...(mutations.length === 0 ? {} : { mutations }),
     ...(fired.length === 0 ? {} : { faults: fired.map((f) => f.at) }),
+    ...(omit.length === 0 ? {} : { omit }),
   };
   return {
     token: encodeToken(tokenArgs),

@@ -32,6 +32,11 @@ export interface SimOptions {
   readonly guide?: Chooser;
   /** Keep the actor picked at every real choice. */
   readonly recordChosen?: boolean;
+  /**
+   * Workload actors left out of the run (`task:NAME`, `signal:N`): a task spawned under an omitted id never
+   * runs and a timed signal under one is never sent. Shrinking uses this to drop tasks and messages.
+   */
+  readonly omit?: readonly string[];
 }
 
 /** SIGTERM, the signal the KUnit reserve test sends; any signal interrupts interruptible waits alike. */
@@ -95,7 +100,11 @@ export class Sim implements TaskHost {
    * is built: faults belong to the run, not to the setup.
    */
   faultHook: FaultHook | null = null;
+  /** Workload actors spawned or armed so far that shrinking may leave out (no kernel workers). */
+  readonly omittable: string[] = [];
+  private readonly omit: ReadonlySet<string>;
   private readonly tasks = new Map<string, TaskActor>();
+  private readonly omitted = new Map<string, TaskActor>();
   private readonly rings = new Map<number, RingActor>();
   private readonly counters = new Map<string, number>();
   private current: string | null = null;
@@ -121,6 +130,7 @@ export class Sim implements TaskHost {
     );
     this.env = this.makeEnv();
     this.mutations = new Set(opts.mutations ?? []);
+    this.omit = new Set(opts.omit ?? []);
   }
 
   setCurrent(task: string | null): void {
@@ -143,6 +153,12 @@ export class Sim implements TaskHost {
   spawn(name: string, body: () => KGen<unknown>): TaskActor {
     const id = `task:${name}`;
     const task = new TaskActor(id, this, body);
+    if (!name.startsWith('kworker/')) this.omittable.push(id);
+    // An omitted task is built (the scenario may look at it) but never registered: it never runs.
+    if (this.omit.has(id)) {
+      this.omitted.set(name, task);
+      return task;
+    }
     this.tasks.set(name, task);
     this.scheduler.register(task);
     this.scheduler.post('engine', id, { type: 'task.run' });
@@ -150,7 +166,7 @@ export class Sim implements TaskHost {
   }
 
   task(name: string): TaskActor {
-    const t = this.tasks.get(name);
+    const t = this.tasks.get(name) ?? this.omitted.get(name);
     if (t === undefined) throw new Error(`no task named ${name}`);
     return t;
   }
@@ -161,12 +177,16 @@ export class Sim implements TaskHost {
 
   /** Deliver a signal to task `name` now (as a message from the engine). */
   signal(name: string): void {
+    if (this.omitted.has(name)) return;
     this.scheduler.post('engine', this.task(name).id, { type: 'task.signal', signo: SIGTERM });
   }
 
   /** Deliver a signal to task `name` after `ms` virtual milliseconds. */
   signalAfter(name: string, ms: number): void {
     const sender = new SignalSender(`signal:${this.senders++}`, this.scheduler, this.task(name).id);
+    this.omittable.push(sender.id);
+    // A signal to a task that is left out is left out with it.
+    if (this.omit.has(sender.id) || this.omitted.has(name)) return;
     this.scheduler.register(sender);
     this.scheduler.sleep(sender.id, ms, { type: 'timer.fire', timer: 0 });
   }

@@ -112,13 +112,22 @@ describe('ttm-sim shrink', () => {
   test('prints the shrunk trace with its preemptions marked; the token replays', () => {
     const r = cli('shrink', 'AQAAAAAAAAAAAIYBF__MW-JCntGnDblP4cYA2Dgx5w');
     expect(r.code).toBe(EXIT_CODE.liveness);
-    expect(r.stdout).toContain('  shrunk      6 → 6 steps, 2 → 2 preemptions, 0 → 0 faults (9 runs,');
+    expect(r.stdout).toContain('  shrunk      6 → 6 steps, 2 → 2 preemptions, 0 → 0 faults (12 runs,');
+    expect(r.stdout).toContain('  left out    nothing (of 2 tasks and timed signals)\n');
     expect(r.stdout).toContain('  replays     yes, same signature\n');
     expect(r.stdout).toContain('  token       AQAAAAAAAAAAAYYBF__MW-JCntGnDblP4cYBBQABAQAAj_eGqQ\n');
     expect(r.stdout).toContain('▶    1  task:ba  task.run  ready → runnable\n');
     expect(r.stdout).toContain('▶    3  task:ab  task.run  runnable  [bo:0/resv resv.locked]\n');
     const replay = cli('replay', 'AQAAAAAAAAAAAYYBF__MW-JCntGnDblP4cYBBQABAQAAj_eGqQ', '--json');
     expect(JSON.parse(replay.stdout).failure.id).toBe('liveness.deadlock');
+  });
+
+  test('a shrunk token that leaves tasks out replays with the same failure', () => {
+    const token =
+      'AQAAAAAAAAAaASrjINNBVxzfeW65B4wlzYwTDQAAAAAAAAAAAAAAAAABGHBvb2wtcmVzdG9yZS1zdGFsZS1zdGF0ZQIMdGFzazpyZWFkZXIxDXRhc2s6dGVhcmRvd26Y3bjB';
+    const r = cli('replay', token, '--json');
+    expect(r.code).toBe(EXIT_CODE.correctness);
+    expect(JSON.parse(r.stdout).failure).toMatchObject({ id: 'backup.handles', step: 111, actor: 'bo:2' });
   });
 
   test('a passing token has nothing to shrink', () => {

@@ -295,12 +295,46 @@ describe('mutation and fault blocks', () => {
     });
   });
 
-  it('an unknown flag bit (0x08) is refused with its value', () => {
+  it('an unknown flag bit (0x80) is refused with its value', () => {
     const body = Buffer.from(encodeToken(base), 'base64url').subarray(0, 27);
-    body[26] = 0x08;
+    body[26] = 0x80;
     expect(decodeToken(seal(body))).toEqual({
       ok: false,
-      reason: 'token has unknown flags 0x8; use the build that made it',
+      reason: 'token has unknown flags 0x80; use the build that made it',
     });
+  });
+});
+
+describe('omitted-actor block', () => {
+  const shrunk: RunToken = {
+    seed: 26n,
+    strategy: 'fifo',
+    scenarioHash: HASH,
+    tape: [0, 1],
+    omit: ['signal:0', 'task:reader1'],
+  };
+
+  it('encodes as flag 0x10 and a length-prefixed list after the tape, and round-trips', () => {
+    const t = encodeToken(shrunk);
+    const bytes = Buffer.from(t, 'base64url');
+    expect(bytes[26]).toBe(0x11);
+    // Tape (count 2: 0, 1), then 2 entries: 8 bytes 'signal:0', 12 bytes 'task:reader1'.
+    expect([...bytes.subarray(27, 33)]).toEqual([0x02, 0x00, 0x01, 0x02, 0x08, 0x73]);
+    expect(bytes.length).toBe(27 + 3 + 1 + 9 + 13 + 4);
+    expect(decodeToken(t)).toEqual({ ok: true, token: { version: 1, ...shrunk } });
+  });
+
+  it('an empty list leaves the token unchanged; an oversized id is refused', () => {
+    const { omit: _o, ...plain } = shrunk;
+    expect(encodeToken({ ...shrunk, omit: [] })).toBe(encodeToken(plain));
+    expect(() => encodeToken({ ...shrunk, omit: ['t'.repeat(65)] })).toThrow(
+      `omitted actor id '${'t'.repeat(65)}' must be 1..64 bytes`,
+    );
+  });
+
+  it('a truncated list is reported as truncation', () => {
+    const t = encodeToken(shrunk);
+    expect(decodeToken(t.slice(0, -10))).toMatchObject({ ok: false });
+    expect((decodeToken(t.slice(0, -10)) as { reason: string }).reason).toMatch(/^token is truncated: /);
   });
 });
