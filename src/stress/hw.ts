@@ -6,8 +6,7 @@
 // Simplifies: frame allocation is first-fit over a flag per frame (the kernel's page allocator and
 // ttm_pool are modelled elsewhere, in src/kernel/pool.ts); DMA mapping is a flag per frame.
 
-import { E, F, Layout, P } from './layout.ts';
-import { C } from './layout.ts';
+import { C, E, F, type Layout, P } from './layout.ts';
 
 export class Hw {
   /** True once the running segment wrote a state word (see `beginSegment`). */

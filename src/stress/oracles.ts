@@ -127,7 +127,12 @@ export function breaches(lay: Layout, w: Int32Array): Verdict[] {
   if (code !== 0) {
     const t = w[C.FAIL_THREAD]! - 1;
     const id = STEP_ORACLES[code - 1]!;
-    out.push({ kind: 'correctness', id, thread: t, message: describe(lay, id, w[C.FAIL_ARG]!, w[C.FAIL_ARG2]!) });
+    out.push({
+      kind: 'correctness',
+      id,
+      thread: t,
+      message: describe(lay, id, w[C.FAIL_ARG]!, w[C.FAIL_ARG2]!),
+    });
   }
   for (let b = 0; b < lay.cfg.bos; b++) {
     const holder = w[lay.bo(b, B.RESV_THREAD)]!;
@@ -201,7 +206,7 @@ function describe(lay: Layout, id: string, arg: number, arg2: number): string {
   switch (id) {
     case 'pte.install-once': {
       const m = Math.floor(arg / (bos * pages));
-      return `mapping ${m}, ${page(arg % (bos * pages))}: ${arg2} installs more than zaps for one PTE (two threads installed it)`;
+      return `mapping ${m}, ${page(arg % (bos * pages))}: installs − zaps = ${arg2} for one PTE (it was installed over a present PTE)`;
     }
     case 'pte.stale':
       return `a CPU PTE of mapping ${Math.floor(arg / (bos * pages))}, ${page(arg % (bos * pages))} points at frame ${arg2}, which that page does not own`;
@@ -216,7 +221,12 @@ function describe(lay: Layout, id: string, arg: number, arg2: number): string {
     case 'content.lost':
       return `${page(arg)} lost its content: it holds ${arg2} instead of ${lay.content(Math.floor(arg / pages), arg % pages)} after backup/restore`;
     case 'ww.wait-die': {
-      const [u, on, holder, stamp] = [Math.floor(arg / 65536), arg % 65536, Math.floor(arg2 / 65536), arg2 % 65536];
+      const [u, on, holder, stamp] = [
+        Math.floor(arg / 65536),
+        arg % 65536,
+        Math.floor(arg2 / 65536),
+        arg2 % 65536,
+      ];
       return `${taskName(lay.cfg, u)} with ticket ${stamp} holds locks and sleeps on bo ${on}, held by the older ticket ${holder}, instead of backing off with -EDEADLK`;
     }
     case 'resv.held-at-exit':

@@ -21,7 +21,11 @@ export interface LogReplay {
   readonly misfits: number;
 }
 
-export function replayLog(cfg: StressConfig, mutations: readonly string[], log: readonly number[]): LogReplay {
+export function replayLog(
+  cfg: StressConfig,
+  mutations: readonly string[],
+  log: readonly number[],
+): LogReplay {
   const lay = new Layout(cfg);
   const w = new Int32Array(lay.words);
   initState(lay, w);

@@ -9,7 +9,15 @@
 
 import type { StressConfig, StressShape } from './layout.ts';
 
-export type RoleKind = 'fault' | 'bind' | 'reclaim' | 'fence' | 'wait' | 'signal-wait' | 'signal-restore' | 'io';
+export type RoleKind =
+  | 'fault'
+  | 'bind'
+  | 'reclaim'
+  | 'fence'
+  | 'wait'
+  | 'signal-wait'
+  | 'signal-restore'
+  | 'io';
 
 export interface Role {
   readonly kind: RoleKind;
@@ -24,9 +32,39 @@ export const MIN_THREADS: Record<StressShape, number> = { pte: 2, bind: 3, signa
 export const MAX_THREADS = 8;
 
 export const STRESS_DEFAULTS: Record<StressShape, StressConfig> = {
-  pte: { scenario: 'stress', shape: 'pte', threads: 4, bos: 1, pages: 2, mappings: 1, frames: 4, rounds: 1, backedUp: [] },
-  bind: { scenario: 'stress', shape: 'bind', threads: 6, bos: 3, pages: 2, mappings: 2, frames: 8, rounds: 3, backedUp: [] },
-  signal: { scenario: 'stress', shape: 'signal', threads: 7, bos: 2, pages: 3, mappings: 1, frames: 8, rounds: 1, backedUp: [1] },
+  pte: {
+    scenario: 'stress',
+    shape: 'pte',
+    threads: 4,
+    bos: 1,
+    pages: 2,
+    mappings: 1,
+    frames: 4,
+    rounds: 1,
+    backedUp: [],
+  },
+  bind: {
+    scenario: 'stress',
+    shape: 'bind',
+    threads: 6,
+    bos: 3,
+    pages: 2,
+    mappings: 2,
+    frames: 8,
+    rounds: 3,
+    backedUp: [],
+  },
+  signal: {
+    scenario: 'stress',
+    shape: 'signal',
+    threads: 7,
+    bos: 2,
+    pages: 3,
+    mappings: 1,
+    frames: 8,
+    rounds: 1,
+    backedUp: [1],
+  },
 };
 
 /** The default config of `shape` with `threads` threads (checked by the caller against MIN/MAX). */

@@ -9,7 +9,15 @@ import type { Rng } from '../../engine/prng.ts';
 import type { KGen } from '../../kernel/env.ts';
 import { DmaFence } from '../../kernel/fence.ts';
 import { Hw } from '../../stress/hw.ts';
-import { C, initState, Layout, type StressConfig, type StressShape, stateHash, T } from '../../stress/layout.ts';
+import {
+  C,
+  initState,
+  Layout,
+  type StressConfig,
+  type StressShape,
+  stateHash,
+  T,
+} from '../../stress/layout.ts';
 import { breaches, taskName } from '../../stress/oracles.ts';
 import { program } from '../../stress/programs.ts';
 import { MAX_THREADS, MIN_THREADS, roleOf, STRESS_DEFAULTS, stressConfig } from '../../stress/roles.ts';
@@ -20,7 +28,8 @@ import type { Sim } from '../sim.ts';
 const SUMMARY: Record<StressShape, string> = {
   pte: 'threads fault the same pages of one BO: PTE installs by compareExchange, losers find the PTE present',
   bind: 'ww-ticket binds of two BOs each (Wait-Die back-off), faults, a trylock reclaimer and a fence thread',
-  signal: 'a fence wait and a swap-in restore interrupted by signals (-ERESTARTSYS, -EINTR), resumed by a refault',
+  signal:
+    'a fence wait and a swap-in restore interrupted by signals (-ERESTARTSYS, -EINTR), resumed by a refault',
 };
 
 /** The scenario name of a stress config: `stress-<shape>`, plus `-t<threads>`/`-p<pages>` off the defaults. */
