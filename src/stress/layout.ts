@@ -91,6 +91,8 @@ export const T = {
   ERRNO: 11,
   /** 1 when the thread stopped because of ABORT instead of finishing. */
   ABORTED: 12,
+  /** The errno of the thread's last return that a signal caused (-EINTR, -ERESTARTSYS), 0 if none. */
+  INTR_ERRNO: 13,
   SIZE: 16,
 } as const;
 

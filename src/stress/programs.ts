@@ -245,7 +245,7 @@ function* faultPage(c: Ctx, m: number, b: number, p: number): Generator<Yield, n
       unlock(c, b);
       if (r !== -EINTR) return r;
       hw.add(tw(c, T.INTERRUPTED), 1);
-      hw.set(tw(c, T.ERRNO), r);
+      hw.set(tw(c, T.INTR_ERRNO), r);
       yield NEXT;
       continue;
     }
@@ -378,6 +378,7 @@ function* fenceWaiter(c: Ctx): Program {
         hw.add(C.WAIT_INTR, 1);
         hw.add(tw(c, T.INTERRUPTED), 1);
         hw.set(tw(c, T.ERRNO), -ERESTARTSYS);
+        hw.set(tw(c, T.INTR_ERRNO), -ERESTARTSYS);
         if (!c.mutations.has(MUTATION_WAIT_NO_CLEANUP)) unlock(c, b);
         return;
       }
