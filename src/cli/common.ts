@@ -16,6 +16,7 @@ import { type RunResult, runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { resolveScenario } from '../sim/scenario_file.ts';
 import { SCENARIOS } from '../sim/scenarios/index.ts';
+import { stressVariants } from '../sim/scenarios/stress.ts';
 import { fail } from './errors.ts';
 
 export function parseSeed(text: string): bigint {
@@ -97,7 +98,10 @@ export function decode(
     fail(`${command}: missing TOKEN; usage: ttm-sim ${command} TOKEN (a token is printed by 'ttm-sim run')`);
   const d = decodeToken(token);
   if (!d.ok) fail(`bad token: ${d.reason}`);
-  const scenario = [...SCENARIOS, ...extra].find((s) => scenarioHash(s.config) === d.token.scenarioHash);
+  // Stress tokens may name any thread count 'ttm-sim stress --threads' runs, not only the listed ones.
+  const scenario = [...SCENARIOS, ...extra, ...stressVariants()].find(
+    (s) => scenarioHash(s.config) === d.token.scenarioHash,
+  );
   if (scenario === undefined) {
     fail(
       `the token is for scenario ${describeHash(d.token.scenarioHash)}, which this build does not have (it was made by a build with another scenario set or configuration, or from a scenario file, whose runs replay with 'ttm-sim run --scenario FILE --seed N'); run 'ttm-sim scenarios' to see the hashes here`,

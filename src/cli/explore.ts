@@ -134,7 +134,7 @@ export function cmdMutations(args: string[]): number {
   const width = Math.max(...MUTATIONS.map((m) => m.name.length + (m.param === undefined ? 0 : 2)));
   for (const m of MUTATIONS) {
     const name = m.param === undefined ? m.name : `${m.name}=L`;
-    const origin = m.kind === 'calibrator' ? 'calibrator' : `${m.commit} (${m.year})`;
+    const origin = m.kind === 'historical' ? `${m.commit} (${m.year})` : m.kind;
     process.stdout.write(`${name.padEnd(width)}  ${origin}  ${m.title}\n`);
     process.stdout.write(`${''.padEnd(width)}    ${m.change}; found in ${m.scenario} by ${m.detectedBy}\n`);
     if (m.param !== undefined) {

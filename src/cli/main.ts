@@ -36,6 +36,7 @@ import {
   SHRINK_HELP,
 } from './explore.ts';
 import { jsonResult, summary } from './format.ts';
+import { cmdStress, STRESS_HELP } from './stress.ts';
 
 const VERSION = '0.1.0';
 
@@ -50,6 +51,7 @@ Commands:
   replay     re-run a token byte for byte                 ttm-sim replay <token>
   selfcheck  run a token twice, name the first divergence ttm-sim selfcheck <token>
   shrink     minimise a failing token                     ttm-sim shrink <token>
+  stress     real threads on shared hardware state, failures replayed  ttm-sim stress --scenario stress-pte
   mutations  list the historical bugs that can be put back ttm-sim mutations
   scenarios  list the built-in scenarios                  ttm-sim scenarios
   charts     export the statecharts (Mermaid, SCXML, JSON)  ttm-sim charts --out charts/
@@ -120,6 +122,7 @@ the step's message, payload and effects, and the failing check marked with a jum
   fuzz: FUZZ_HELP,
   shrink: SHRINK_HELP,
   mutations: MUTATIONS_HELP,
+  stress: STRESS_HELP,
   scenarios: `Usage: ttm-sim scenarios [--json]
 
 Lists the built-in scenarios with a one-line description and their configuration hash.`,
@@ -342,6 +345,7 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   run: cmdRun,
   shrink: cmdShrink,
   mutations: cmdMutations,
+  stress: cmdStress,
   replay: cmdReplay,
   selfcheck: cmdSelfcheck,
   scenarios: cmdScenarios,

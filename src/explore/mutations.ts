@@ -1,10 +1,12 @@
 // The mutation catalogue: named flags, off by default, each bringing back one bug into the model. The
 // historical ones reintroduce a real TTM bug, named by the upstream commit that fixed it; the
 // calibrators are synthetic bugs whose probability under each strategy is known, so they measure the
-// search itself. `ttm-sim mutations` prints this list; `--mutation NAME[=VALUE]` switches one on.
+// search itself; the synthetic ones break a race point of stress mode that no listed fix names.
+// `ttm-sim mutations` prints this list; `--mutation NAME[=VALUE]` switches one on.
 
 import { CALIBRATOR_MUTATIONS } from './mutations_calibrators.ts';
 import { MOVE_MUTATIONS } from './mutations_move.ts';
+import { STRESS_MUTATIONS } from './mutations_stress.ts';
 import { SWAP_MUTATIONS } from './mutations_swap.ts';
 
 export interface MutationParam {
@@ -18,8 +20,8 @@ export interface MutationParam {
 export interface MutationInfo {
   /** The flag, as `--mutation` and tokens spell it (lowercase, dashes). */
   readonly name: string;
-  readonly kind: 'historical' | 'calibrator';
-  /** The upstream fix's title (historical) or what the synthetic bug is (calibrator). */
+  readonly kind: 'historical' | 'calibrator' | 'synthetic';
+  /** The upstream fix's title (historical) or what the synthetic bug is (calibrator, synthetic). */
   readonly title: string;
   /** Upstream commit of the fix, or of the commit its Fixes: tag names; '' for calibrators. */
   readonly commit: string;
@@ -39,6 +41,7 @@ export const MUTATIONS: readonly MutationInfo[] = [
   ...SWAP_MUTATIONS,
   ...MOVE_MUTATIONS,
   ...CALIBRATOR_MUTATIONS,
+  ...STRESS_MUTATIONS,
 ];
 
 export function findMutation(name: string): MutationInfo | undefined {

@@ -1,0 +1,110 @@
+// Stress workloads in the deterministic mode: one task per stress thread, running the thread's program
+// (src/stress/programs.ts) one segment per task step over a plain buffer with the stress layout. A
+// BLOCK is a yield (the task stays runnable and re-checks its condition when picked), so any schedule
+// of these tasks is a possible linearization of the real threads, and the ticket log of a real-thread
+// run, fed in as the chooser, replays that run exactly. A thread stopped by a detected deadlock parks
+// on a fence nobody signals, so the run ends with the deadlocked tasks unfinished (a liveness failure).
+
+import type { Rng } from '../../engine/prng.ts';
+import type { KGen } from '../../kernel/env.ts';
+import { DmaFence } from '../../kernel/fence.ts';
+import { Hw } from '../../stress/hw.ts';
+import {
+  C,
+  initState,
+  Layout,
+  type StressConfig,
+  type StressShape,
+  stateHash,
+  T,
+} from '../../stress/layout.ts';
+import { breaches, taskName } from '../../stress/oracles.ts';
+import { program } from '../../stress/programs.ts';
+import { MAX_THREADS, MIN_THREADS, roleOf, STRESS_DEFAULTS, stressConfig } from '../../stress/roles.ts';
+import { runSegment } from '../../stress/segment.ts';
+import type { Scenario, Workload } from '../scenario.ts';
+import type { Sim } from '../sim.ts';
+
+const SUMMARY: Record<StressShape, string> = {
+  pte: 'threads fault the same pages of one BO: PTE installs by compareExchange, losers find the PTE present',
+  bind: 'ww-ticket binds of two BOs each (Wait-Die back-off), faults, a trylock reclaimer and a fence thread',
+  signal:
+    'a fence wait and a swap-in restore interrupted by signals (-ERESTARTSYS, -EINTR), resumed by a refault',
+};
+
+/** The scenario name of a stress config: `stress-<shape>`, plus `-t<threads>`/`-p<pages>` off the defaults. */
+export function stressName(cfg: StressConfig): string {
+  const base = STRESS_DEFAULTS[cfg.shape];
+  const t = cfg.threads === base.threads ? '' : `-t${cfg.threads}`;
+  const p = cfg.pages === base.pages ? '' : `-p${cfg.pages}`;
+  return `stress-${cfg.shape}${t}${p}`;
+}
+
+export function stressScenario(cfg: StressConfig): Scenario {
+  return {
+    name: stressName(cfg),
+    summary: `stress (real threads: 'ttm-sim stress'): ${SUMMARY[cfg.shape]}`,
+    config: { ...cfg, backedUp: [...cfg.backedUp] },
+    build(sim: Sim, _rng: Rng): Workload {
+      const lay = new Layout(cfg);
+      const w = new Int32Array(lay.words);
+      initState(lay, w);
+      const hw = new Hw(lay, w);
+      const parked = new DmaFence(0, 0, 'fence:stress.parked');
+      for (let t = 0; t < cfg.threads; t++) {
+        const prog = program(hw, t, sim.mutations);
+        const body = function* (): KGen<number> {
+          for (;;) {
+            const out = runSegment(hw, t, prog);
+            if (out === 'done') return 0;
+            if (out === 'stopped') {
+              yield { kind: 'fences', fences: [parked], interruptible: false, timeoutMs: null };
+              return 0;
+            }
+            yield { kind: 'yield', label: out === 'block' ? 'stress.block' : 'stress.segment' };
+          }
+        };
+        sim.spawn(`${roleOf(cfg, t).kind}:${t}`, body);
+      }
+      return {
+        stats: () => ({
+          segments: w[C.TICKET]!,
+          stateHash: stateHash(w),
+          allocs: w[C.ALLOCS]!,
+          frees: w[C.FREES]!,
+          backoffs: w[C.BACKOFFS]!,
+          restoreInterrupts: w[C.RESTORE_INTR]!,
+          waitInterrupts: w[C.WAIT_INTR]!,
+        }),
+        check: () =>
+          breaches(lay, w).map((v) => ({
+            id: v.id,
+            message: v.message,
+            ...(v.thread === null ? {} : { actor: taskName(cfg, v.thread) }),
+          })),
+        describe: () =>
+          Array.from({ length: cfg.threads }, (_, t) => {
+            const at = (word: number): number => w[lay.thread(t, word)]!;
+            return `${taskName(cfg, t)}: installs ${at(T.INSTALLS)}, present ${at(T.PRESENT)}, interrupted ${at(T.INTERRUPTED)}, errno ${at(T.ERRNO)}`;
+          }),
+        worlds: () => [],
+      };
+    },
+  };
+}
+
+/** The built-in stress scenarios: each shape at its default size. */
+export function stressScenarios(): Scenario[] {
+  return (['pte', 'bind', 'signal'] as const).map((s) => stressScenario(STRESS_DEFAULTS[s]));
+}
+
+/** Every thread count of every shape (what `ttm-sim stress --threads N` can run), for token lookup. */
+export function stressVariants(): Scenario[] {
+  const out: Scenario[] = [];
+  for (const shape of ['pte', 'bind', 'signal'] as const) {
+    for (let n = MIN_THREADS[shape]; n <= MAX_THREADS; n++) {
+      if (n !== STRESS_DEFAULTS[shape].threads) out.push(stressScenario(stressConfig(shape, n)));
+    }
+  }
+  return out;
+}
