@@ -36,6 +36,7 @@ import {
   SHRINK_HELP,
 } from './explore.ts';
 import { jsonResult, summary } from './format.ts';
+import { CORPUS_HELP, cmdCorpus } from './shards.ts';
 
 const VERSION = '0.1.0';
 
@@ -46,6 +47,7 @@ Usage: ttm-sim <command> [options]
 
 Commands:
   fuzz       a campaign: many schedules, hunting failures ttm-sim fuzz --scenario vram-pressure
+  corpus     merge the shards of a campaign run apart     ttm-sim corpus merge shard-0/ shard-1/
   run        run a built-in scenario with a seed          ttm-sim run --scenario vram-pressure --seed 1
   replay     re-run a token byte for byte                 ttm-sim replay <token>
   selfcheck  run a token twice, name the first divergence ttm-sim selfcheck <token>
@@ -120,6 +122,7 @@ the step's message, payload and effects, and the failing check marked with a jum
   fuzz: FUZZ_HELP,
   shrink: SHRINK_HELP,
   mutations: MUTATIONS_HELP,
+  corpus: CORPUS_HELP,
   scenarios: `Usage: ttm-sim scenarios [--json]
 
 Lists the built-in scenarios with a one-line description and their configuration hash.`,
@@ -339,6 +342,7 @@ function help(topic: string): number {
 
 const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   fuzz: cmdFuzz,
+  corpus: cmdCorpus,
   run: cmdRun,
   shrink: cmdShrink,
   mutations: cmdMutations,
