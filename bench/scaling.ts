@@ -2,10 +2,11 @@
 // mixed) run three ways in one process: its slices one after another on the main thread (no pool, the
 // reference), on a Piscina pool of 1 worker thread, and on a pool of 2. Prints schedules/s of each, the
 // ratio 2 workers / 1 worker (target ≥ 1.7 on a 2-core machine) and whether the three runs merged to
-// the same report body (they must: a slice is a function of the options, K and N alone). Each pool is
-// warmed first (one task per thread that only waits, while the thread loads the sources through tsx),
-// so thread start-up is not timed. The load average is printed: on a shared machine it explains a
-// ratio below the target.
+// the same report body (they must: a slice is a function of the options, K and N alone). Every thread
+// is warmed first: it loads the sources (through tsx, about 180 ms a thread) and runs the scenario's
+// calibration schedules 3 times (24 runs, compiling the simulator's hot code), so neither thread
+// start-up nor JIT warm-up is timed: they are paid once per thread, whatever the campaign's length. The load average, and the cores each run kept busy (the process's
+// CPU time over wall-clock time), are printed: on a shared machine they explain a ratio below target.
 //
 //   npm run bench:scaling [-- --scenario NAME] [--schedules N] [--shards N] [--json]
 
@@ -37,9 +38,13 @@ const SCENARIO = values.scenario ?? 'vram-pressure';
 const SCHEDULES = Number(values.schedules ?? 600);
 const SHARDS = Number(values.shards ?? 2);
 
+/** Calibration passes each thread runs before it is timed (as the worker's warm-up task does). */
+const WARM_ROUNDS = 3;
+
 const resolved = resolveScenario(SCENARIO);
 if (!resolved.ok) throw new Error(resolved.reason);
 const calibration = calibrate(resolved.scenario, 0n, []);
+for (let i = 0; i < WARM_ROUNDS; i++) calibrate(resolved.scenario, (1n << 40n) + BigInt(8 * i), []);
 const tasks: ShardTask[] = shardTasks(
   {
     scenario: SCENARIO,
@@ -56,6 +61,8 @@ const tasks: ShardTask[] = shardTasks(
 interface Measured {
   readonly name: string;
   readonly ms: number;
+  /** CPU time of the whole process during the run, ms. */
+  readonly cpuMs: number;
   readonly rate: number;
   readonly report: string;
   /** Wall-clock time of each slice, ms. */
@@ -73,12 +80,16 @@ function reportOf(outcomes: readonly ShardOutcome[]): string {
 
 async function measure(name: string, run: () => Promise<ShardOutcome[]>): Promise<Measured> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const outcomes = await run();
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  // CPU time of every thread of the process: how many cores the run actually got.
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const done = outcomes.reduce((a, o) => a + o.ranNow, 0);
   if (done !== SCHEDULES) throw new Error(`${name}: ran ${done} schedules, not ${SCHEDULES}`);
   const slices = outcomes.map((o) => o.elapsedMs);
-  const m = { name, ms, rate: (done * 1000) / ms, report: reportOf(outcomes), slices };
+  const m = { name, ms, cpuMs, rate: (done * 1000) / ms, report: reportOf(outcomes), slices };
   process.stderr.write(`${name}: ${(ms / 1000).toFixed(1)} s\n`);
   return m;
 }
@@ -105,7 +116,7 @@ console.log(
 );
 for (const m of [here, one, two]) {
   console.log(
-    `  ${m.name.padEnd(12)} ${(m.ms / 1000).toFixed(1).padStart(6)} s  ${m.rate.toFixed(1).padStart(7)} schedules/s  (slices: ${m.slices.map((x) => `${(x / 1000).toFixed(1)} s`).join(', ')})`,
+    `  ${m.name.padEnd(12)} ${(m.ms / 1000).toFixed(1).padStart(6)} s  ${m.rate.toFixed(1).padStart(7)} schedules/s  CPU ${(m.cpuMs / 1000).toFixed(1)} s = ${(m.cpuMs / m.ms).toFixed(2)} cores busy  (slices: ${m.slices.map((x) => `${(x / 1000).toFixed(1)} s`).join(', ')})`,
   );
 }
 console.log(`  1 worker / main thread: ${(one.rate / here.rate).toFixed(2)} (the pool's own cost)`);
@@ -120,7 +131,7 @@ if (values.json) {
       schedules: SCHEDULES,
       shards: SHARDS,
       loadavg: loadavg(),
-      runs: [here, one, two].map(({ name, ms, rate, slices }) => ({ name, ms, rate, slices })),
+      runs: [here, one, two].map(({ name, ms, cpuMs, rate, slices }) => ({ name, ms, cpuMs, rate, slices })),
       ratio,
       same,
     }),
