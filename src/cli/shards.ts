@@ -161,7 +161,14 @@ export async function fuzzSharded(
     shard: { index, count: plan.count },
     ...(calibration === undefined ? {} : { calibration }),
     ...(corpusDir === undefined ? {} : { corpusDir }),
-    ...(opts.timeBudgetMs === undefined ? {} : { deadlineMs: start + opts.timeBudgetMs }),
+    // More slices than threads: each gets its part of the budget from when it starts, so slices that
+    // wait for a thread still run; none runs past the campaign's deadline.
+    ...(opts.timeBudgetMs === undefined
+      ? {}
+      : {
+          deadlineMs: start + opts.timeBudgetMs,
+          budgetMs: Math.floor((opts.timeBudgetMs * Math.max(1, plan.threads)) / plan.run.length),
+        }),
     stop,
   }));
 

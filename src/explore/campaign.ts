@@ -7,6 +7,9 @@
 // Coverage is the set of (machine, state, event) triples and cross-actor transition pairs; a run that
 // adds to it goes into the corpus the coverage-guided arm mutates (a prefix of its tape kept and the
 // rest drawn at random, or a few of its choices changed).
+// A campaign can also be cut into slices (options.shard, src/explore/shard.ts): slice K of N runs the
+// schedules K, K+N, K+2N, … with their seeds, but takes arms and fault rounds by its own count j, so
+// each slice runs the whole portfolio; slice 0 of 1 is the campaign itself.
 
 import { Rng } from '../engine/prng.ts';
 import type { Chooser, StrategySpec } from '../engine/strategy.ts';

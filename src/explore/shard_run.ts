@@ -40,6 +40,8 @@ export interface ShardTask {
   readonly corpusDir?: string;
   /** Wall-clock time (ms since the epoch) at which the slice stops, wherever it is. */
   readonly deadlineMs?: number;
+  /** Most wall-clock time the slice runs from when it starts (ms), within the deadline. */
+  readonly budgetMs?: number;
   /** Int32Array[1] over it: 1 stops the slice before its next schedule. */
   readonly stop?: SharedArrayBuffer;
 }
@@ -68,7 +70,8 @@ export interface ShardHooks {
 export function taskOptions(task: ShardTask): CampaignOptions {
   const r = resolveScenario(task.scenario);
   if (!r.ok) throw new Error(r.reason);
-  const budget = task.deadlineMs === undefined ? undefined : task.deadlineMs - Date.now();
+  const left = task.deadlineMs === undefined ? undefined : task.deadlineMs - Date.now();
+  const budget = left === undefined ? task.budgetMs : Math.min(left, task.budgetMs ?? left);
   return {
     scenario: r.scenario,
     baseSeed: BigInt(task.baseSeed),

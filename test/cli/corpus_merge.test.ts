@@ -163,6 +163,24 @@ describe('ttm-sim fuzz --workers / --shard and corpus merge', () => {
   });
 });
 
+describe('ttm-sim corpus --help, fuzz --help', () => {
+  test('corpus --help teaches merge; fuzz --help names --workers, --shards and --shard', () => {
+    const corpus = cli('corpus', '--help');
+    expect(corpus.code).toBe(0);
+    expect(corpus.stdout.split('\n')[0]).toBe(
+      'Usage: ttm-sim corpus merge DIR... [--all] [--out DIR] [--json]',
+    );
+    const fuzz = cli('fuzz', '--help');
+    expect(fuzz.stdout).toContain('                    [--workers W [--shards N] | --shard K/N]\n');
+    expect(fuzz.stdout).toContain(
+      '  --shard K/N       run slice K (0..N-1) of the campaign alone, on this thread',
+    );
+    expect(cli('--help').stdout).toContain(
+      '  corpus     merge the shards of a campaign run apart     ttm-sim corpus merge shard-0/ shard-1/\n',
+    );
+  });
+});
+
 describe('ttm-sim fuzz --workers: Ctrl-C', () => {
   function waitExit(child: ChildProcess): Promise<number | null> {
     return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
