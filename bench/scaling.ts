@@ -3,9 +3,10 @@
 // reference), on a Piscina pool of 1 worker thread, and on a pool of 2. Prints schedules/s of each, the
 // ratio 2 workers / 1 worker (target ≥ 1.7 on a 2-core machine) and whether the three runs merged to
 // the same report body (they must: a slice is a function of the options, K and N alone). Every thread
-// is warmed first: it loads the sources (through tsx, about 180 ms a thread) and runs the scenario's
-// calibration schedules 3 times (24 runs, compiling the simulator's hot code), so neither thread
-// start-up nor JIT warm-up is timed: they are paid once per thread, whatever the campaign's length. The load average, and the cores each run kept busy (the process's
+// is warmed first: it loads the sources (through tsx, about 180 ms a thread) and runs a throwaway
+// campaign of 36 schedules on other seeds (compiling the hot code of every arm, fault mode, oracle and
+// the coverage), so neither thread start-up nor JIT warm-up is timed: they are paid once per thread,
+// whatever the campaign's length. The load average, and the cores each run kept busy (the process's
 // CPU time over wall-clock time), are printed: on a shared machine they explain a ratio below target.
 //
 //   npm run bench:scaling [-- --scenario NAME] [--schedules N] [--shards N] [--json]
@@ -21,6 +22,7 @@ import {
   type ShardOutcome,
   type ShardTask,
   shardTasks,
+  warmUp,
 } from '../src/explore/shard_run.ts';
 import { resolveScenario } from '../src/sim/scenario_file.ts';
 import type { WarmTask } from '../workers/campaign.worker.ts';
@@ -38,13 +40,13 @@ const SCENARIO = values.scenario ?? 'vram-pressure';
 const SCHEDULES = Number(values.schedules ?? 600);
 const SHARDS = Number(values.shards ?? 2);
 
-/** Calibration passes each thread runs before it is timed (as the worker's warm-up task does). */
-const WARM_ROUNDS = 3;
+/** Schedules of the throwaway campaign each thread runs before it is timed. */
+const WARM_SCHEDULES = 36;
 
 const resolved = resolveScenario(SCENARIO);
 if (!resolved.ok) throw new Error(resolved.reason);
 const calibration = calibrate(resolved.scenario, 0n, []);
-for (let i = 0; i < WARM_ROUNDS; i++) calibrate(resolved.scenario, (1n << 40n) + BigInt(8 * i), []);
+await warmUp(SCENARIO, WARM_SCHEDULES);
 const tasks: ShardTask[] = shardTasks(
   {
     scenario: SCENARIO,

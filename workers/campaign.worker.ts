@@ -1,30 +1,25 @@
 // Piscina worker: runs one slice of a campaign (src/explore/shard_run.ts) and returns its corpus
 // record; progress and new failures go to the main thread through the task's MessagePort, and the
 // task's SharedArrayBuffer flag stops it between two schedules. A warm-up task (`{ warmMs, scenario }`)
-// runs the scenario's calibration schedules, so that the thread has loaded the sources through tsx
-// (about 180 ms) and compiled the simulator's hot code before anything is timed, then holds the
-// thread for the rest of `warmMs`, so that warm-up tasks sent together land on different threads.
+// runs a short throwaway campaign of the scenario (every arm, faults, oracles, coverage), so that the
+// thread has loaded the sources through tsx (about 180 ms) and compiled the hot code of a campaign
+// before anything is timed, then holds the thread for the rest of `warmMs`, so that warm-up tasks sent
+// together land on different threads.
 // Default export, no top-level await: loaded through tsx's require hook when running from source.
 
-import { calibrate } from '../src/explore/campaign.ts';
-import { type PortTask, runPortTask, type ShardOutcome } from '../src/explore/shard_run.ts';
-import { resolveScenario } from '../src/sim/scenario_file.ts';
+import { type PortTask, runPortTask, type ShardOutcome, warmUp } from '../src/explore/shard_run.ts';
 
 export interface WarmTask {
   readonly warmMs: number;
-  /** A scenario name or file whose calibration schedules to run (seeds 2^40 + 0..7). */
+  /** A scenario name or file to run a throwaway campaign of (see warmUp). */
   readonly scenario?: string;
-  /** Calibration passes to run (default 1). */
-  readonly rounds?: number;
+  /** Its schedules (default 36: every arm in all four fault rounds, and more). */
+  readonly schedules?: number;
 }
 
-function warm(task: WarmTask): null {
+async function warm(task: WarmTask): Promise<null> {
   const t0 = Date.now();
-  if (task.scenario !== undefined) {
-    const r = resolveScenario(task.scenario);
-    if (!r.ok) throw new Error(r.reason);
-    for (let i = 0; i < (task.rounds ?? 1); i++) calibrate(r.scenario, (1n << 40n) + BigInt(8 * i), []);
-  }
+  if (task.scenario !== undefined) await warmUp(task.scenario, task.schedules ?? 36);
   const rest = task.warmMs - (Date.now() - t0);
   if (rest > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, rest);
   return null;

@@ -175,6 +175,23 @@ export async function runShardsHere(
   return out;
 }
 
+/**
+ * A throwaway campaign of `schedules` schedules of `scenario` (base seed 2^40, so none of a real
+ * campaign's seeds; faults mixed; shrinking off): it makes a thread compile the hot code of every arm,
+ * fault mode, oracle and the coverage before a measured campaign runs on it.
+ */
+export async function warmUp(scenario: string, schedules: number): Promise<void> {
+  await runShardTask({
+    scenario,
+    baseSeed: String(1n << 40n),
+    schedules,
+    mutations: [],
+    faults: 'mixed',
+    shrink: false,
+    shard: { index: 0, count: 1 },
+  });
+}
+
 /** The tasks of all `count` slices of a campaign. */
 export function shardTasks(base: Omit<ShardTask, 'shard'>, count: number): ShardTask[] {
   return Array.from({ length: count }, (_, index) => ({ ...base, shard: { index, count } }));
