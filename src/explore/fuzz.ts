@@ -8,6 +8,7 @@
 import { formatStrategy } from '../engine/strategy.ts';
 import {
   type Arm,
+  armName,
   type Calibration,
   type CampaignOptions,
   type CampaignState,
@@ -53,13 +54,23 @@ export interface FuzzResult {
 const SAVE_EVERY_MS = 2_000;
 const YIELD_EVERY_MS = 50;
 
+/**
+ * What a campaign's schedules take: one strategy, the portfolio, or other arms by name (`cover`), so
+ * that corpora of a cover-only and of a portfolio campaign are told apart.
+ */
+function strategyOf(opts: CampaignOptions): string {
+  if (opts.strategy !== undefined) return formatStrategy(opts.strategy.name, opts.strategy.params);
+  if (opts.arms === undefined || JSON.stringify(opts.arms) === JSON.stringify(portfolio()))
+    return 'portfolio';
+  return opts.arms.map(armName).join('+');
+}
+
 export function campaignIdentity(opts: CampaignOptions): CampaignIdentity {
   return {
     scenario: opts.scenario.name,
     scenarioHash: scenarioId(opts.scenario),
     baseSeed: opts.baseSeed.toString(),
-    strategy:
-      opts.strategy === undefined ? 'portfolio' : formatStrategy(opts.strategy.name, opts.strategy.params),
+    strategy: strategyOf(opts),
     mutations: [...(opts.mutations ?? [])].sort(),
     faults: opts.faults ?? 'mixed',
   };

@@ -179,6 +179,18 @@ describe('mergeShards', () => {
     expect(!c.ok && c.reason).toBe(
       'dir/shard-1-of-4.json belongs to another campaign than dir/shard-0-of-3.json (shards 4, not 3); merge the shards of one campaign',
     );
+    // A cover-only campaign is another campaign than the portfolio one.
+    const cover = await runShardTask({
+      ...base,
+      schedules: 6,
+      shrink: false,
+      arms: [{ kind: 'cover' }],
+      shard: { index: 1, count: 3 },
+    });
+    const c2 = mergeShards(inputs([r0!, cover.record]));
+    expect(!c2.ok && c2.reason).toBe(
+      'dir/shard-1-of-3.json belongs to another campaign than dir/shard-0-of-3.json (strategy "cover", not "portfolio"); merge the shards of one campaign',
+    );
     const twice = mergeShards([
       { source: 'a/shard-2-of-3.json', data: r2! },
       { source: 'b/shard-2-of-3.json', data: r2! },
