@@ -1,8 +1,13 @@
 // Builds Piscina pools for the worker entry points. From source (tsx, vitest) the worker file is the
 // .ts file, loaded through tsx's require hook, which Node 20 keeps active inside worker threads.
+// tsx is named by its resolved file URL: a bare `--import tsx` would be resolved against the current
+// directory, and the ttm-sim command runs from anywhere.
 
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
+
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export function createRunPool(threads: number): Piscina {
   return createPool('run.worker.ts', threads);
@@ -12,7 +17,7 @@ export function createRunPool(threads: number): Piscina {
 export function createPool(file: string, threads: number): Piscina {
   return new Piscina({
     filename: fileURLToPath(new URL(`./${file}`, import.meta.url)),
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', TSX],
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: 1_000,

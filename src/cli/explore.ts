@@ -11,17 +11,18 @@ import {
   type CampaignFaults,
   type CampaignOptions,
   type CampaignState,
-  type FoundFailure,
   pctMissBounds,
 } from '../explore/campaign.ts';
 import { CORPUS_FILE } from '../explore/corpus.ts';
 import { drawUniform, FAULT_MODES, type FaultMode, type FaultPlan } from '../explore/faults.ts';
 import { type FuzzResult, fuzz, prepareCampaign } from '../explore/fuzz.ts';
 import { MUTATIONS } from '../explore/mutations.ts';
+import { parseShard } from '../explore/shard.ts';
 import { shrink } from '../explore/shrink.ts';
 import { runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { DEFAULT_SCENARIO } from '../sim/scenarios/index.ts';
+import { failureText, fmtRate } from './campaign_report.ts';
 import {
   decode,
   guarded,
@@ -34,11 +35,13 @@ import {
   writeAtomically,
 } from './common.ts';
 import { fail } from './errors.ts';
+import { fuzzSharded, shardPlan } from './shards.ts';
 
 export const DEFAULT_SCHEDULES = 1000;
 
 export const FUZZ_HELP = `Usage: ttm-sim fuzz [--scenario NAME] [--schedules N | --time-budget T] [--strategy S]
                     [--mutation M]... [--faults F] [--seed B] [--corpus DIR] [--no-shrink] [--json]
+                    [--workers W [--shards N] | --shard K/N]
 
 Runs many schedules of a scenario looking for one that breaks a check, and reports what it found.
   --scenario NAME   built-in scenario (default ${DEFAULT_SCENARIO}; see 'ttm-sim scenarios')
@@ -63,11 +66,25 @@ Runs many schedules of a scenario looking for one that breaks a check, and repor
                     and every 2 s); running the same command again resumes it where it stopped
   --no-shrink       report failures without shrinking them (shrinking takes up to 10 s per failure)
   --json            print the report as one JSON object
+  --workers W       cut the campaign into N slices (--shards, default W) and run them on W worker
+                    threads. Slice K runs schedules K, K+N, K+2N, ... (seed B+index), takes the arms
+                    and fault rounds in turn within itself, and keeps its own coverage and corpus,
+                    so it is a function of the options, K and N alone: the report (coverage unioned,
+                    counts summed, each failure kept at its first schedule) is the same for any W
+                    and whatever order the slices finish in. With --corpus, slice K is kept in
+                    DIR/shard-K-of-N.json and resumes from it.
+  --shards N        the number of slices (default W); --shards alone uses a thread per core
+  --shard K/N       run slice K (0..N-1) of the campaign alone, on this thread: one job of a CI
+                    matrix or a Kubernetes Indexed Job; 'ttm-sim corpus merge DIR...' merges the
+                    slices' corpus directories into the campaign's report
 
 A progress line (schedules/s, failures, coverage) goes to stderr. Ctrl-C stops between two schedules and
 saves the corpus. Every failure is printed with its token and, shrunk, with a smaller token that still
 fails the same way (same check, actor, state and errno). A campaign without failures prints, for PCT
 depth d = 1..3, an upper bound on the probability that a depth-d bug was missed.
+
+Sliced campaigns (--workers, --shards, --shard) print the report of the slices run (header 'shards
+0,1 of 2'), then what the run measured; the first failure is the one with the smallest schedule index.
 
 Exit codes: 0 no failure, 1/3/4 the kind of the first failure (correctness, liveness, crash), 2 bad
 input, 130 interrupted without a failure.`;
@@ -265,10 +282,6 @@ function positiveInt(name: string, text: string): number {
   return v;
 }
 
-function fmtRate(n: number): string {
-  return n >= 100 ? n.toFixed(0) : n.toFixed(1);
-}
-
 function progressLine(state: CampaignState, total: number, ms: number): string {
   const rate = ms > 0 ? ((state.next - 0) * 1000) / ms : 0;
   const finite = Number.isFinite(total);
@@ -277,21 +290,6 @@ function progressLine(state: CampaignState, total: number, ms: number): string {
   const bar = finite ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` : '';
   const of = finite ? `/${total}` : '';
   return `${bar}${state.next}${of} schedules  ${fmtRate(rate)}/s  ${state.failures.length} failure(s)  coverage ${state.coverage.triples.size} triples, ${state.coverage.pairs.size} pairs`;
-}
-
-function failureText(f: FoundFailure, n: number): string[] {
-  const out = [
-    `  ${n}. ${f.kind}: ${f.id}${f.actor === null ? '' : ` on ${f.actor}`} (first at schedule ${f.schedule}, ${f.arm}; ${f.count} schedule${f.count === 1 ? '' : 's'})`,
-    `     ${f.message}`,
-    `     token   ${f.token}`,
-  ];
-  if (f.shrunk !== null) {
-    out.push(
-      `     shrunk  ${f.shrunk.token}`,
-      `             ${f.steps} → ${f.shrunk.steps} steps, ${f.shrunk.preemptions} preemption${f.shrunk.preemptions === 1 ? '' : 's'}, ${f.shrunk.faults} fault${f.shrunk.faults === 1 ? '' : 's'} (${(f.shrunk.ms / 1000).toFixed(1)} s${f.shrunk.timedOut ? ', budget ran out' : ''}); 'ttm-sim shrink TOKEN' prints its trace`,
-    );
-  }
-  return out;
 }
 
 function reportText(opts: CampaignOptions, r: FuzzResult, corpusDir: string | undefined): string {
@@ -380,6 +378,9 @@ export async function cmdFuzz(args: string[]): Promise<number> {
         corpus: { type: 'string' },
         'no-shrink': { type: 'boolean' },
         json: { type: 'boolean' },
+        workers: { type: 'string' },
+        shards: { type: 'string' },
+        shard: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }),
@@ -414,6 +415,16 @@ export async function cmdFuzz(args: string[]): Promise<number> {
     shrink: values['no-shrink'] !== true,
   };
   const corpusDir = values.corpus;
+  const slice = values.shard === undefined ? undefined : parseShard(values.shard);
+  if (slice !== undefined && !slice.ok) fail(`--shard ${slice.reason}`);
+  const plan = shardPlan(
+    values.workers === undefined ? undefined : positiveInt('workers', values.workers),
+    values.shards === undefined ? undefined : positiveInt('shards', values.shards),
+    slice?.ok ? slice.slice : undefined,
+  );
+  if (plan !== undefined) {
+    return fuzzSharded(opts, values.scenario ?? DEFAULT_SCENARIO, plan, corpusDir, values.json === true);
+  }
   const prepared = prepareCampaign(opts, corpusDir);
   if (!prepared.ok) fail(`--corpus: ${prepared.reason}`);
   const tty = process.stderr.isTTY === true;

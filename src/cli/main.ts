@@ -36,6 +36,7 @@ import {
   SHRINK_HELP,
 } from './explore.ts';
 import { jsonResult, summary } from './format.ts';
+import { CORPUS_HELP, cmdCorpus } from './shards.ts';
 import { cmdStress, STRESS_HELP } from './stress.ts';
 
 const VERSION = '0.1.0';
@@ -47,11 +48,12 @@ Usage: ttm-sim <command> [options]
 
 Commands:
   fuzz       a campaign: many schedules, hunting failures ttm-sim fuzz --scenario vram-pressure
+  corpus     merge the shards of a campaign run apart     ttm-sim corpus merge shard-0/ shard-1/
   run        run a built-in scenario with a seed          ttm-sim run --scenario vram-pressure --seed 1
   replay     re-run a token byte for byte                 ttm-sim replay <token>
   selfcheck  run a token twice, name the first divergence ttm-sim selfcheck <token>
   shrink     minimise a failing token                     ttm-sim shrink <token>
-  stress     real threads on shared hardware state, failures replayed  ttm-sim stress --scenario stress-pte
+  stress     real threads racing, failures replayed      ttm-sim stress --scenario stress-pte
   mutations  list the historical bugs that can be put back ttm-sim mutations
   scenarios  list the built-in scenarios                  ttm-sim scenarios
   charts     export the statecharts (Mermaid, SCXML, JSON)  ttm-sim charts --out charts/
@@ -123,6 +125,7 @@ the step's message, payload and effects, and the failing check marked with a jum
   shrink: SHRINK_HELP,
   mutations: MUTATIONS_HELP,
   stress: STRESS_HELP,
+  corpus: CORPUS_HELP,
   scenarios: `Usage: ttm-sim scenarios [--json]
 
 Lists the built-in scenarios with a one-line description and their configuration hash.`,
@@ -342,6 +345,7 @@ function help(topic: string): number {
 
 const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   fuzz: cmdFuzz,
+  corpus: cmdCorpus,
   run: cmdRun,
   shrink: cmdShrink,
   mutations: cmdMutations,

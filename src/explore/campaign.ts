@@ -7,6 +7,9 @@
 // Coverage is the set of (machine, state, event) triples and cross-actor transition pairs; a run that
 // adds to it goes into the corpus the coverage-guided arm mutates (a prefix of its tape kept and the
 // rest drawn at random, or a few of its choices changed).
+// A campaign can also be cut into slices (options.shard, src/explore/shard.ts): slice K of N runs the
+// schedules K, K+N, K+2N, … with their seeds, but takes arms and fault rounds by its own count j, so
+// each slice runs the whole portfolio; slice 0 of 1 is the campaign itself.
 
 import { Rng } from '../engine/prng.ts';
 import type { Chooser, StrategySpec } from '../engine/strategy.ts';
@@ -66,6 +69,30 @@ export interface CampaignOptions {
   readonly stopAfterFailures?: number;
   /** Steps a run may take before it counts as a livelock (default: from calibration). */
   readonly maxSteps?: number;
+  /** Run only one slice of the campaign (src/explore/shard.ts); the whole campaign when absent. */
+  readonly shard?: ShardSlice;
+}
+
+/**
+ * Slice `index` of a campaign cut into `count`: its j-th schedule is schedule index + j·count of the
+ * campaign (seed base + index + j·count), and takes the arm and fault round of j, so every slice runs
+ * the whole portfolio in turn whatever the count. Slice 0 of 1 is the whole campaign.
+ */
+export interface ShardSlice {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** The campaign-wide index of a campaign's (or its slice's) j-th schedule. */
+export function scheduleIndex(opts: Pick<CampaignOptions, 'shard'>, j: number): number {
+  return opts.shard === undefined ? j : opts.shard.index + j * opts.shard.count;
+}
+
+/** How many of the campaign's `schedules` fall in its slice (all of them without one). */
+export function sliceSchedules(opts: Pick<CampaignOptions, 'shard' | 'schedules'>): number {
+  const s = opts.shard;
+  if (s === undefined || !Number.isFinite(opts.schedules)) return opts.schedules;
+  return opts.schedules > s.index ? Math.floor((opts.schedules - s.index - 1) / s.count) + 1 : 0;
 }
 
 /** A distinct failure of a campaign (first schedule with its signature). */
@@ -75,7 +102,7 @@ export interface FoundFailure {
   readonly id: string;
   readonly message: string;
   readonly actor: string | null;
-  /** Index of the first schedule that failed this way. */
+  /** Campaign-wide index of the first schedule that failed this way. */
   readonly schedule: number;
   readonly arm: string;
   readonly seed: string;
@@ -111,7 +138,7 @@ export interface CorpusEntry {
 
 /** Everything a campaign knows; what the corpus directory stores and resumes from. */
 export interface CampaignState {
-  /** Next schedule index. */
+  /** Next schedule to run, counted within the slice (the campaign-wide index without one). */
   next: number;
   readonly calibration: Calibration;
   readonly armRuns: Record<string, number>;
@@ -247,18 +274,21 @@ function mutateTape(tape: readonly number[], rng: Rng): number[] {
   return out;
 }
 
-/** The run options of schedule i. */
+/**
+ * The run options of the campaign's (or its slice's) j-th schedule: the seed from its campaign-wide
+ * index, the arm and the fault round from j.
+ */
 export function scheduleOptions(
   opts: CampaignOptions,
   state: CampaignState,
-  i: number,
+  j: number,
   arms: readonly Arm[],
   maxSteps: number,
 ): { arm: Arm; run: RunOptions; faultMode: string } {
-  const seed = (opts.baseSeed + BigInt(i)) & 0xffff_ffff_ffff_ffffn;
+  const seed = (opts.baseSeed + BigInt(scheduleIndex(opts, j))) & 0xffff_ffff_ffff_ffffn;
   const arm: Arm =
-    opts.strategy !== undefined ? { kind: 'strategy', spec: opts.strategy } : arms[i % arms.length]!;
-  const faultMode = faultModeOf(opts.faults ?? 'mixed', i, arms.length);
+    opts.strategy !== undefined ? { kind: 'strategy', spec: opts.strategy } : arms[j % arms.length]!;
+  const faultMode = faultModeOf(opts.faults ?? 'mixed', j, arms.length);
   const rng = Rng.fromSeed(seed).fork('campaign');
   const window = state.calibration.faultSites;
   const faults: FaultPlan =
@@ -301,6 +331,7 @@ export function scheduleOptions(
 }
 
 export interface StepReport {
+  /** Campaign-wide schedule index. */
   readonly index: number;
   readonly result: RunResult;
   readonly arm: string;
@@ -308,7 +339,7 @@ export interface StepReport {
   readonly newFailure: FoundFailure | null;
 }
 
-/** Run schedule `state.next` and fold its result into the state. */
+/** Run the campaign's (or slice's) schedule `state.next` and fold its result into the state. */
 export function runOne(
   opts: CampaignOptions,
   state: CampaignState,
@@ -316,11 +347,12 @@ export function runOne(
   maxSteps: number,
   now: () => number,
 ): StepReport {
-  const i = state.next;
-  const { arm, run } = scheduleOptions(opts, state, i, arms, maxSteps);
+  const j = state.next;
+  const i = scheduleIndex(opts, j);
+  const { arm, run } = scheduleOptions(opts, state, j, arms, maxSteps);
   const result = runScenario(opts.scenario, run);
   const name = arm.kind === 'cover' ? 'cover' : formatStrategy(run.strategy ?? 'random', run.strategyParams);
-  state.next = i + 1;
+  state.next = j + 1;
   state.steps += result.steps;
   state.armRuns[name] = (state.armRuns[name] ?? 0) + 1;
   if (state.coverage.fresh > 0) {
@@ -400,7 +432,7 @@ function shrunkOf(
 }
 
 /** The campaign's step budget per run: generous against the calibration, at least MIN_MAX_STEPS. */
-export function campaignMaxSteps(opts: CampaignOptions, c: Calibration): number {
+export function campaignMaxSteps(opts: Pick<CampaignOptions, 'maxSteps'>, c: Calibration): number {
   return opts.maxSteps ?? Math.max(MIN_MAX_STEPS, 20 * c.steps);
 }
 

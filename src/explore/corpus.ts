@@ -3,10 +3,20 @@
 // (coverage, the coverage-guided corpus, failures with their tokens, goals, counters). It is written
 // atomically (a temporary file renamed over the old one), right after every new failure and every
 // couple of seconds, so an interrupted campaign loses no failure and resumes where it stopped.
+// A slice of a campaign (`--shard K/N`, or one of `--workers`' slices) is kept the same way in
+// `shard-K-of-N.json`, which also records K, N and the campaign's schedule count, so that the
+// slices of one campaign, run anywhere, can be collected and merged (src/explore/shard.ts).
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Calibration, CampaignState, CorpusEntry, FoundFailure, GoalState } from './campaign.ts';
+import type {
+  Calibration,
+  CampaignState,
+  CorpusEntry,
+  FoundFailure,
+  GoalState,
+  ShardSlice,
+} from './campaign.ts';
 import { Coverage } from './coverage.ts';
 
 export const CORPUS_FILE = 'campaign.json';
@@ -22,7 +32,16 @@ export interface CampaignIdentity {
   readonly faults: string;
 }
 
-interface OnDisk extends CampaignIdentity {
+/** Where a slice sits in its campaign, as its file records it. */
+export interface SliceRecord {
+  readonly shard: number;
+  readonly shards: number;
+  /** The campaign's schedule count (all slices together); null when only a time budget bounds it. */
+  readonly schedules: number | null;
+}
+
+/** The JSON a corpus file holds: plain data, so it also crosses a worker-thread boundary as it is. */
+export interface OnDisk extends CampaignIdentity, Partial<SliceRecord> {
   readonly format: number;
   readonly next: number;
   readonly steps: number;
@@ -44,11 +63,17 @@ export function writeAtomic(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
-export function saveCampaign(dir: string, id: CampaignIdentity, state: CampaignState): void {
-  mkdirSync(dir, { recursive: true });
-  const data: OnDisk = {
+/** The file a campaign, or a slice of one, is kept in inside its corpus directory. */
+export function corpusFile(slice?: ShardSlice): string {
+  return slice === undefined ? CORPUS_FILE : `shard-${slice.index}-of-${slice.count}.json`;
+}
+
+/** A campaign's (or slice's) state as the plain data its corpus file holds. */
+export function toRecord(id: CampaignIdentity, state: CampaignState, slice?: SliceRecord): OnDisk {
+  return {
     format: FORMAT,
     ...id,
+    ...(slice === undefined ? {} : slice),
     next: state.next,
     steps: state.steps,
     calibration: state.calibration,
@@ -61,7 +86,38 @@ export function saveCampaign(dir: string, id: CampaignIdentity, state: CampaignS
     coverage: state.coverage.toJSON(),
     corpus: state.corpus,
   };
-  writeAtomic(join(dir, CORPUS_FILE), `${JSON.stringify(data)}\n`);
+}
+
+/** The state a corpus record holds (a fresh copy: the record is not shared with it). */
+export function fromRecord(data: OnDisk): CampaignState {
+  const coverage = new Coverage();
+  coverage.merge(data.coverage);
+  const copy = structuredClone(data);
+  return {
+    next: copy.next,
+    steps: copy.steps,
+    calibration: copy.calibration,
+    armRuns: copy.armRuns,
+    armFailures: copy.armFailures,
+    failures: copy.failures,
+    goals: copy.goals,
+    faultRuns: copy.faultRuns,
+    lateFaultRuns: copy.lateFaultRuns,
+    coverage,
+    corpus: copy.corpus,
+  };
+}
+
+export function saveCampaign(
+  dir: string,
+  id: CampaignIdentity,
+  state: CampaignState,
+  slice?: SliceRecord,
+): void {
+  mkdirSync(dir, { recursive: true });
+  const data = toRecord(id, state, slice);
+  const file = corpusFile(slice === undefined ? undefined : { index: slice.shard, count: slice.shards });
+  writeAtomic(join(dir, file), `${JSON.stringify(data)}\n`);
 }
 
 export type Loaded =
@@ -69,14 +125,22 @@ export type Loaded =
   | { readonly kind: 'ok'; readonly state: CampaignState }
   | { readonly kind: 'bad'; readonly reason: string };
 
-const IDENTITY_FIELDS = ['scenario', 'scenarioHash', 'baseSeed', 'strategy', 'mutations', 'faults'] as const;
+export const IDENTITY_FIELDS = [
+  'scenario',
+  'scenarioHash',
+  'baseSeed',
+  'strategy',
+  'mutations',
+  'faults',
+] as const;
 
-/**
- * Read the campaign in `dir`: none when there is no corpus file yet, bad (with a one-line reason that
- * says what to do) when it is unreadable or belongs to another campaign.
- */
-export function loadCampaign(dir: string, id: CampaignIdentity): Loaded {
-  const path = join(dir, CORPUS_FILE);
+export type Read =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'ok'; readonly data: OnDisk }
+  | { readonly kind: 'bad'; readonly reason: string };
+
+/** Read and parse one corpus file: none when it does not exist, bad with a one-line reason. */
+export function readCorpusFile(path: string): Read {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -93,32 +157,33 @@ export function loadCampaign(dir: string, id: CampaignIdentity): Loaded {
   if (data.format !== FORMAT) {
     return { kind: 'bad', reason: `${path} has corpus format ${data.format}, this build reads ${FORMAT}` };
   }
-  for (const f of IDENTITY_FIELDS) {
-    const have = JSON.stringify(data[f]);
-    const want = JSON.stringify(id[f]);
-    if (have !== want) {
+  return { kind: 'ok', data };
+}
+
+/**
+ * Read the campaign (or the slice `slice` of it) in `dir`: none when there is no corpus file yet, bad
+ * (with a one-line reason that says what to do) when it is unreadable or belongs to another campaign.
+ */
+export function loadCampaign(dir: string, id: CampaignIdentity, slice?: ShardSlice): Loaded {
+  const path = join(dir, corpusFile(slice));
+  const read = readCorpusFile(path);
+  if (read.kind !== 'ok') return read;
+  const data = read.data;
+  const want: Record<string, unknown> = { ...id };
+  const fields: string[] = [...IDENTITY_FIELDS];
+  if (slice !== undefined) {
+    Object.assign(want, { shard: slice.index, shards: slice.count });
+    fields.push('shard', 'shards');
+  }
+  for (const f of fields) {
+    const have = JSON.stringify((data as unknown as Record<string, unknown>)[f]);
+    const wanted = JSON.stringify(want[f]);
+    if (have !== wanted) {
       return {
         kind: 'bad',
-        reason: `${path} belongs to another campaign (${f} ${have}, this one ${want}); use another --corpus directory or the same options`,
+        reason: `${path} belongs to another campaign (${f} ${have}, this one ${wanted}); use another --corpus directory or the same options`,
       };
     }
   }
-  const coverage = new Coverage();
-  coverage.merge(data.coverage);
-  return {
-    kind: 'ok',
-    state: {
-      next: data.next,
-      steps: data.steps,
-      calibration: data.calibration,
-      armRuns: data.armRuns,
-      armFailures: data.armFailures,
-      failures: data.failures,
-      goals: data.goals,
-      faultRuns: data.faultRuns,
-      lateFaultRuns: data.lateFaultRuns,
-      coverage,
-      corpus: data.corpus,
-    },
-  };
+  return { kind: 'ok', state: fromRecord(data) };
 }

@@ -1,11 +1,14 @@
 // Driving a campaign: calibrate (or resume from the corpus), run schedules until the count, the time
 // budget, the failure limit or an interruption ends it, and keep the corpus on disk up to date. The loop
 // hands control back to the event loop every few milliseconds so that progress can be drawn and a
-// Ctrl-C (SIGINT) stops it between two schedules, with everything found so far saved.
+// Ctrl-C (SIGINT) stops it between two schedules, with everything found so far saved. A slice of a
+// campaign (options.shard) is driven the same way; it runs its own share of the schedules and is kept
+// in its own corpus file.
 
 import { formatStrategy } from '../engine/strategy.ts';
 import {
   type Arm,
+  armName,
   type Calibration,
   type CampaignOptions,
   type CampaignState,
@@ -15,9 +18,11 @@ import {
   newState,
   portfolio,
   runOne,
+  type ShardSlice,
   scenarioId,
+  sliceSchedules,
 } from './campaign.ts';
-import { type CampaignIdentity, loadCampaign, saveCampaign } from './corpus.ts';
+import { type CampaignIdentity, loadCampaign, type SliceRecord, saveCampaign } from './corpus.ts';
 
 export interface FuzzHooks {
   /** Corpus directory: resumed from when it holds this campaign, written as the campaign goes. */
@@ -27,7 +32,7 @@ export interface FuzzHooks {
   readonly progressMs?: number;
   /** Called for every failure with a new signature, after it was shrunk and saved. */
   readonly onFailure?: (f: FoundFailure) => void;
-  /** Polled between schedules: true stops the campaign (e.g. set by a SIGINT handler). */
+  /** Polled before every schedule: true stops the campaign (e.g. set by a SIGINT handler). */
   readonly stopRequested?: () => boolean;
   readonly now?: () => number;
 }
@@ -38,7 +43,7 @@ export interface FuzzResult {
   readonly state: CampaignState;
   readonly identity: CampaignIdentity;
   readonly stopped: StopReason;
-  /** Schedules run by this call (a resumed campaign ran the others before). */
+  /** Schedules run by this call (a resumed campaign ran the others before); within the slice if any. */
   readonly ranNow: number;
   /** Index of the schedule this call started at (0 unless resumed). */
   readonly resumedAt: number;
@@ -49,13 +54,23 @@ export interface FuzzResult {
 const SAVE_EVERY_MS = 2_000;
 const YIELD_EVERY_MS = 50;
 
+/**
+ * What a campaign's schedules take: one strategy, the portfolio, or other arms by name (`cover`), so
+ * that corpora of a cover-only and of a portfolio campaign are told apart.
+ */
+function strategyOf(opts: CampaignOptions): string {
+  if (opts.strategy !== undefined) return formatStrategy(opts.strategy.name, opts.strategy.params);
+  if (opts.arms === undefined || JSON.stringify(opts.arms) === JSON.stringify(portfolio()))
+    return 'portfolio';
+  return opts.arms.map(armName).join('+');
+}
+
 export function campaignIdentity(opts: CampaignOptions): CampaignIdentity {
   return {
     scenario: opts.scenario.name,
     scenarioHash: scenarioId(opts.scenario),
     baseSeed: opts.baseSeed.toString(),
-    strategy:
-      opts.strategy === undefined ? 'portfolio' : formatStrategy(opts.strategy.name, opts.strategy.params),
+    strategy: strategyOf(opts),
     mutations: [...(opts.mutations ?? [])].sort(),
     faults: opts.faults ?? 'mixed',
   };
@@ -65,16 +80,32 @@ export type Prepared =
   | { readonly ok: true; readonly state: CampaignState; readonly identity: CampaignIdentity }
   | { readonly ok: false; readonly reason: string };
 
-/** Resume the campaign from `corpusDir` when it holds it, else calibrate a new one. */
-export function prepareCampaign(opts: CampaignOptions, corpusDir: string | undefined): Prepared {
+/**
+ * Resume the campaign (or its slice) from `corpusDir` when it holds it, else start a new one with
+ * `calibration`, calibrating when none is given (every slice of a campaign calibrates alike).
+ */
+export function prepareCampaign(
+  opts: CampaignOptions,
+  corpusDir: string | undefined,
+  calibration?: Calibration,
+): Prepared {
   const identity = campaignIdentity(opts);
   if (corpusDir !== undefined) {
-    const loaded = loadCampaign(corpusDir, identity);
+    const loaded = loadCampaign(corpusDir, identity, opts.shard);
     if (loaded.kind === 'bad') return { ok: false, reason: loaded.reason };
     if (loaded.kind === 'ok') return { ok: true, state: loaded.state, identity };
   }
-  const calibration: Calibration = calibrate(opts.scenario, opts.baseSeed, identity.mutations);
-  return { ok: true, state: newState(opts, calibration), identity };
+  const c = calibration ?? calibrate(opts.scenario, opts.baseSeed, identity.mutations);
+  return { ok: true, state: newState(opts, c), identity };
+}
+
+/** What a slice's corpus file records about its place in the campaign. */
+export function sliceRecord(opts: CampaignOptions, slice: ShardSlice): SliceRecord {
+  return {
+    shard: slice.index,
+    shards: slice.count,
+    schedules: Number.isFinite(opts.schedules) ? opts.schedules : null,
+  };
 }
 
 /** Run a prepared campaign to its end. */
@@ -92,12 +123,14 @@ export async function fuzz(
   let lastSave = start;
   let lastYield = start;
   let lastProgress = start;
+  const slice = opts.shard === undefined ? undefined : sliceRecord(opts, opts.shard);
   const save = () => {
-    if (hooks.corpusDir !== undefined) saveCampaign(hooks.corpusDir, identity, state);
+    if (hooks.corpusDir !== undefined) saveCampaign(hooks.corpusDir, identity, state, slice);
     lastSave = now();
   };
+  const total = sliceSchedules(opts);
   let stopped: StopReason = 'done';
-  while (state.next < opts.schedules) {
+  while (state.next < total) {
     const t = now();
     if (opts.timeBudgetMs !== undefined && t - start >= opts.timeBudgetMs) {
       stopped = 'time-budget';
@@ -110,10 +143,11 @@ export async function fuzz(
     if (t - lastYield >= YIELD_EVERY_MS) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       lastYield = now();
-      if (hooks.stopRequested?.()) {
-        stopped = 'interrupted';
-        break;
-      }
+    }
+    // Every schedule: a slice on a worker thread sees a stop flag set from another thread at once.
+    if (hooks.stopRequested?.()) {
+      stopped = 'interrupted';
+      break;
     }
     const report = runOne(opts, state, arms, maxSteps, now);
     if (report.newFailure !== null) {
@@ -123,7 +157,7 @@ export async function fuzz(
     const after = now();
     if (after - lastSave >= SAVE_EVERY_MS) save();
     if (hooks.onProgress !== undefined && after - lastProgress >= (hooks.progressMs ?? 250)) {
-      hooks.onProgress(state, opts.schedules, after - start);
+      hooks.onProgress(state, total, after - start);
       lastProgress = after;
     }
   }
@@ -135,7 +169,7 @@ export async function fuzz(
     stopped = 'failures';
   }
   save();
-  hooks.onProgress?.(state, opts.schedules, now() - start);
+  hooks.onProgress?.(state, total, now() - start);
   return {
     state,
     identity,

@@ -4,8 +4,9 @@
 // Comments and string contents are blanked first, so prose such as "never call Date.now" is allowed.
 // Allowed: src/engine/clock.ts may name setTimeout (the XState clock object's method names);
 // src/cli/ may read the wall clock and use real timers (progress display only); so may the campaign
-// driver, shrinking and the benchmark's hunt worker, for time budgets and progress only: no run reads
-// them, and a campaign's results do not depend on them (a time budget only decides where it stops).
+// driver, the slice runner (src/explore/shard_run.ts), shrinking, the campaign worker's warm-up and the
+// benchmark's hunt worker, for time budgets and progress only: no run reads them, and a campaign's
+// results do not depend on them (a time budget only decides where it stops).
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -19,7 +20,14 @@ interface Rule {
 }
 
 const TIMER = '(?:setTimeout|setInterval|setImmediate)';
-const WALL_CLOCK_OK = ['src/cli/', 'src/explore/fuzz.ts', 'src/explore/shrink.ts', 'workers/hunt.worker.ts'];
+const WALL_CLOCK_OK = [
+  'src/cli/',
+  'src/explore/fuzz.ts',
+  'src/explore/shard_run.ts',
+  'src/explore/shrink.ts',
+  'workers/campaign.worker.ts',
+  'workers/hunt.worker.ts',
+];
 
 const RULES: readonly Rule[] = [
   { name: 'Math.random', pattern: /\bMath\s*\.\s*random\b/, allow: [] },

@@ -1,0 +1,154 @@
+// The report of a sliced campaign, as `fuzz --workers N`, `fuzz --shard K/N` and `corpus merge` print
+// it. Its body is a pure function of the set of slices merged (src/explore/shard.ts): the same bytes
+// whichever order they finished in, whichever machine ran them. What a run measured (wall-clock time,
+// rate, why it stopped) and where files are goes in trailing lines (text) or the `run` and `corpus`
+// members (JSON), outside that body. The only wall-clock value inside it is a failure's shrinking time.
+
+import { EXIT_CODE } from '../engine/types.ts';
+import { type FoundFailure, pctMissBounds } from '../explore/campaign.ts';
+import type { StopReason } from '../explore/fuzz.ts';
+import type { MergedCampaign } from '../explore/shard.ts';
+
+export function fmtRate(n: number): string {
+  return n >= 100 ? n.toFixed(0) : n.toFixed(1);
+}
+
+export function failureText(f: FoundFailure, n: number): string[] {
+  const out = [
+    `  ${n}. ${f.kind}: ${f.id}${f.actor === null ? '' : ` on ${f.actor}`} (first at schedule ${f.schedule}, ${f.arm}; ${f.count} schedule${f.count === 1 ? '' : 's'})`,
+    `     ${f.message}`,
+    `     token   ${f.token}`,
+  ];
+  if (f.shrunk !== null) {
+    out.push(
+      `     shrunk  ${f.shrunk.token}`,
+      `             ${f.steps} → ${f.shrunk.steps} steps, ${f.shrunk.preemptions} preemption${f.shrunk.preemptions === 1 ? '' : 's'}, ${f.shrunk.faults} fault${f.shrunk.faults === 1 ? '' : 's'} (${(f.shrunk.ms / 1000).toFixed(1)} s${f.shrunk.timedOut ? ', budget ran out' : ''}); 'ttm-sim shrink TOKEN' prints its trace`,
+    );
+  }
+  return out;
+}
+
+/** What one run of the slices measured: not part of the campaign's report body. */
+export interface RunInfo {
+  readonly stopped: StopReason;
+  /** Schedules run now (all slices), and how many the slices had run before (resumed). */
+  readonly ranNow: number;
+  readonly resumed: number;
+  readonly elapsedMs: number;
+  /** Worker threads; 0 for the main thread. */
+  readonly threads: number;
+}
+
+function shardList(m: MergedCampaign): string {
+  return m.parts.map((p) => p.shard).join(',');
+}
+
+function stoppedText(m: MergedCampaign): string {
+  if (m.complete) return 'all schedules run';
+  if (m.schedules === null) return 'no schedule count (a time budget only): each shard ran until its budget';
+  const short = m.parts.filter((p) => p.share !== null && p.ran < p.share);
+  const parts = [`${m.state.next} of ${m.schedules} schedules run`];
+  if (short.length > 0) {
+    parts.push(
+      `${short.map((p) => `shard ${p.shard} ran ${p.ran} of its ${p.share}`).join(', ')} (run ${short.length === 1 ? 'it' : 'them'} again to resume)`,
+    );
+  }
+  if (m.missing.length > 0)
+    parts.push(`shard${m.missing.length === 1 ? '' : 's'} ${m.missing.join(',')} missing`);
+  return parts.join('; ');
+}
+
+/** The report body: a pure function of the merged slices. */
+export function mergedText(m: MergedCampaign): string {
+  const s = m.state;
+  const id = m.identity;
+  const lines = [
+    `ttm-sim fuzz ${id.scenario}: ${s.next} schedules in shard${m.parts.length === 1 ? '' : 's'} ${shardList(m)} of ${m.shards}, ${id.strategy}, faults ${id.faults}, base seed ${id.baseSeed}`,
+    `  shards      ${m.parts.map((p) => `${p.shard}: ${p.ran}${p.share === null ? '' : ` of ${p.share}`}`).join(' · ')} schedules${m.missing.length === 0 ? '' : `; missing ${m.missing.join(',')}`}`,
+    `  stopped     ${stoppedText(m)}`,
+  ];
+  if (id.mutations.length > 0) lines.push(`  mutations   ${id.mutations.join(', ')}`);
+  lines.push(
+    `  calibrated  k = ${s.calibration.k} choices, n = ${s.calibration.n} actors, ${s.calibration.steps} steps, ${s.calibration.faultSites} fault sites per run; step budget ${m.maxSteps}`,
+    `  arms        ${Object.entries(s.armRuns)
+      .map(([a, n]) => `${a} ${n}${s.armFailures[a] ? ` (${s.armFailures[a]} failed)` : ''}`)
+      .join(' · ')}`,
+    `  coverage    ${s.coverage.triples.size} (machine, state, event) triples, ${s.coverage.pairs.size} cross-actor transition pairs; ${s.corpus.length} tapes in the shards' corpora`,
+    `  faults      ${s.faultRuns} schedules with an injected fault, ${s.lateFaultRuns} with one in the last 5 % of their steps`,
+  );
+  const reached = s.goals.filter((g) => g.reached > 0);
+  const missed = s.goals.filter((g) => g.reached === 0);
+  lines.push(
+    `  sometimes   ${reached.length} of ${s.goals.length} goals reached${missed.length === 0 ? '' : `; never reached: ${missed.map((g) => `${g.id} (${g.description})`).join('; ')}`}`,
+  );
+  if (s.failures.length === 0) {
+    lines.push('  failures    none');
+    for (const b of pctMissBounds(s)) {
+      lines.push(
+        `  confidence  d=${b.d}: P(a depth-${b.d} bug was missed) ≤ ${b.miss < 1e-4 ? b.miss.toExponential(1) : b.miss.toFixed(4)} after ${b.schedules} pct:${b.d} schedules (n=${b.n}, k=${b.k}: p ≥ 1/(n·k^${b.d - 1}) per schedule)`,
+      );
+    }
+  } else {
+    lines.push(`  failures    ${s.failures.length} distinct:`);
+    s.failures.forEach((f, i) => {
+      lines.push(...failureText(f, i + 1));
+    });
+  }
+  return lines.join('\n');
+}
+
+/** The trailing line of a run: what it measured and why it stopped. */
+export function runLine(r: RunInfo, corpus: boolean): string {
+  const secs = r.elapsedMs / 1000;
+  const rate = secs > 0 ? r.ranNow / secs : 0;
+  const where =
+    r.threads === 0 ? 'on the main thread' : `on ${r.threads} worker thread${r.threads === 1 ? '' : 's'}`;
+  const stop = {
+    done: '',
+    'time-budget': '; time budget reached',
+    failures: '; failure limit reached',
+    interrupted: `; interrupted${corpus ? ' (run the same command to resume)' : ''}`,
+  }[r.stopped];
+  return `  run         ${r.ranNow} schedules${r.resumed > 0 ? ` (resumed after ${r.resumed})` : ''} in ${secs.toFixed(1)} s (${fmtRate(rate)} schedules/s) ${where}${stop}`;
+}
+
+/** The report body as JSON: a pure function of the merged slices. */
+export function mergedJson(m: MergedCampaign): Record<string, unknown> {
+  const s = m.state;
+  return {
+    scenario: m.identity.scenario,
+    identity: m.identity,
+    shards: { count: m.shards, present: m.parts, missing: m.missing },
+    complete: m.complete,
+    schedules: s.next,
+    schedulesTarget: m.schedules,
+    steps: s.steps,
+    maxSteps: m.maxSteps,
+    calibration: s.calibration,
+    arms: s.armRuns,
+    armFailures: s.armFailures,
+    coverage: { triples: s.coverage.triples.size, pairs: s.coverage.pairs.size, corpus: s.corpus.length },
+    faults: { schedules: s.faultRuns, late: s.lateFaultRuns },
+    sometimes: s.goals,
+    failures: s.failures,
+    pctMissBound: s.failures.length === 0 ? pctMissBounds(s) : null,
+  };
+}
+
+export function runJson(r: RunInfo): Record<string, unknown> {
+  return {
+    stopped: r.stopped,
+    ranNow: r.ranNow,
+    resumed: r.resumed,
+    elapsedMs: r.elapsedMs,
+    schedulesPerSecond: r.elapsedMs > 0 ? (r.ranNow * 1000) / r.elapsedMs : 0,
+    threads: r.threads,
+  };
+}
+
+/** As fuzz: the kind of the first failure (smallest schedule index), else 130 when interrupted, else 0. */
+export function mergedExitCode(m: MergedCampaign, interrupted: boolean): number {
+  const first = m.state.failures[0];
+  if (first !== undefined) return EXIT_CODE[first.kind];
+  return interrupted ? 130 : EXIT_CODE.pass;
+}
