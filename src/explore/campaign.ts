@@ -171,6 +171,8 @@ const FAULT_GOALS = [
 const CORPUS_MAX = 4096;
 /** Floor of the livelock step budget. */
 const MIN_MAX_STEPS = 2_000;
+/** Step budget of a calibration run: one that does not end within it is left out of the calibration. */
+const CALIBRATION_MAX_STEPS = 50_000;
 
 export function portfolio(): Arm[] {
   return [
@@ -188,6 +190,7 @@ export function calibrate(scenario: Scenario, baseSeed: bigint, mutations: reado
   let steps = 0;
   let sites = 0;
   let total = 0;
+  let ended = 0;
   for (let i = 0; i < CALIBRATION_RUNS; i++) {
     const r = runScenario(scenario, {
       seed: (baseSeed + BigInt(i)) & 0xffff_ffff_ffff_ffffn,
@@ -195,19 +198,25 @@ export function calibrate(scenario: Scenario, baseSeed: bigint, mutations: reado
       mutations,
       oracles: false,
       faults: { kind: 'planned', at: [] },
+      maxSteps: CALIBRATION_MAX_STEPS,
     });
-    k = Math.max(k, r.choices);
     n = Math.max(n, r.sim.scheduler.actorCount);
+    // A run that never ended (a livelock the mutation brings) says nothing about a run's length; counted,
+    // it would make every later run of the campaign as long as the cap times twenty.
+    if (r.steps >= CALIBRATION_MAX_STEPS) continue;
+    ended += 1;
+    k = Math.max(k, r.choices);
     steps = Math.max(steps, r.steps);
     total += r.steps;
     sites += r.faultEvaluations;
   }
+  if (ended === 0) return { k, n, steps: MIN_MAX_STEPS / 20, meanSteps: MIN_MAX_STEPS / 20, faultSites: 0 };
   return {
     k,
     n,
     steps,
-    meanSteps: Math.ceil(total / CALIBRATION_RUNS),
-    faultSites: Math.ceil(sites / CALIBRATION_RUNS),
+    meanSteps: Math.ceil(total / ended),
+    faultSites: Math.ceil(sites / ended),
   };
 }
 
