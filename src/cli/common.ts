@@ -3,6 +3,7 @@
 
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { notApplicable, parseDesigns } from '../designs/index.ts';
 import {
   formatStrategy,
   parseStrategy,
@@ -83,6 +84,7 @@ export interface DecodedRun {
   readonly tape: readonly number[] | undefined;
   readonly mutations: readonly string[];
   readonly faults: readonly number[];
+  readonly designs: readonly string[];
 }
 
 /** A scenario by the hash a token names: a built-in one, or one of the scenario files given. */
@@ -105,6 +107,8 @@ export function decode(
     const p = parseMutation(m);
     if (!p.ok) fail(`the token switches on mutation '${m}', which this build does not have`);
   }
+  const designs = parseDesigns(d.token.designs ?? []);
+  if (!designs.ok) fail(`the token switches on a design this build does not have: ${designs.reason}`);
   const { strategy, strategyParams } = d.token;
   const spec = strategyParams === undefined ? { name: strategy } : { name: strategy, params: strategyParams };
   return {
@@ -114,6 +118,7 @@ export function decode(
     tape: d.token.tape,
     mutations: d.token.mutations ?? [],
     faults: d.token.faults ?? [],
+    designs: designs.specs,
   };
 }
 
@@ -124,8 +129,23 @@ export function runDecoded(d: DecodedRun, keepTrace: boolean): RunResult {
     keepTrace,
     ...(d.tape === undefined ? {} : { tape: d.tape }),
     mutations: d.mutations,
+    designs: d.designs,
     ...(d.faults.length === 0 ? {} : { faults: { kind: 'planned', at: d.faults } }),
   });
+}
+
+/**
+ * `--design` values, checked against the registry and the scenario: canonical specs, sorted and
+ * distinct. An unknown design, a bad parameter or a design the scenario has no place for is bad input.
+ */
+export function designOptions(values: readonly string[] | undefined, scenario: Scenario): string[] {
+  const r = parseDesigns((values ?? []).flatMap((v) => v.split(',')).filter((v) => v !== ''));
+  if (!r.ok) fail(`--design: ${r.reason}`);
+  for (const spec of r.specs) {
+    const why = notApplicable(spec, scenario);
+    if (why !== null) fail(`--design: ${why}`);
+  }
+  return r.specs;
 }
 
 /** `--mutation` values, checked against the catalogue; canonical specs, sorted and distinct. */

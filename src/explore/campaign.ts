@@ -58,6 +58,8 @@ export interface CampaignOptions {
   /** The arms schedules take in turn when no single strategy is given; the portfolio when absent. */
   readonly arms?: readonly Arm[];
   readonly mutations?: readonly string[];
+  /** Design specs every schedule runs under (src/designs). */
+  readonly designs?: readonly string[];
   readonly faults?: CampaignFaults;
   /** Shrink each new failure (default true) within this many ms each. */
   readonly shrink?: boolean;
@@ -155,7 +157,12 @@ export function portfolio(): Arm[] {
 }
 
 /** Measure k, n, steps and fault sites on a few unfaulted random schedules (seeds base+0..7, shifted). */
-export function calibrate(scenario: Scenario, baseSeed: bigint, mutations: readonly string[]): Calibration {
+export function calibrate(
+  scenario: Scenario,
+  baseSeed: bigint,
+  mutations: readonly string[],
+  designs: readonly string[] = [],
+): Calibration {
   let k = 1;
   let n = 1;
   let steps = 0;
@@ -166,6 +173,7 @@ export function calibrate(scenario: Scenario, baseSeed: bigint, mutations: reado
       seed: (baseSeed + BigInt(i)) & 0xffff_ffff_ffff_ffffn,
       strategy: 'random',
       mutations,
+      designs,
       oracles: false,
       faults: { kind: 'planned', at: [] },
     });
@@ -267,7 +275,13 @@ export function scheduleOptions(
       : faultMode === 'buggify'
         ? { kind: 'buggify', rng: rng.fork('faults'), window }
         : { kind: 'planned', at: [] };
-  const common = { mutations: opts.mutations ?? [], maxSteps, coverage: state.coverage, faults };
+  const common = {
+    mutations: opts.mutations ?? [],
+    ...((opts.designs ?? []).length === 0 ? {} : { designs: opts.designs }),
+    maxSteps,
+    coverage: state.coverage,
+    faults,
+  };
   if (arm.kind === 'cover' && state.corpus.length > 0) {
     const entry = state.corpus[rng.below(state.corpus.length)]!;
     const tape = mutateTape(entry.tape, rng.fork('tape'));

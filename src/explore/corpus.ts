@@ -19,6 +19,8 @@ export interface CampaignIdentity {
   readonly baseSeed: string;
   readonly strategy: string;
   readonly mutations: readonly string[];
+  /** Design specs, present only when some are on (corpora of campaigns without designs are unchanged). */
+  readonly designs?: readonly string[];
   readonly faults: string;
 }
 
@@ -69,7 +71,15 @@ export type Loaded =
   | { readonly kind: 'ok'; readonly state: CampaignState }
   | { readonly kind: 'bad'; readonly reason: string };
 
-const IDENTITY_FIELDS = ['scenario', 'scenarioHash', 'baseSeed', 'strategy', 'mutations', 'faults'] as const;
+const IDENTITY_FIELDS = [
+  'scenario',
+  'scenarioHash',
+  'baseSeed',
+  'strategy',
+  'mutations',
+  'designs',
+  'faults',
+] as const;
 
 /**
  * Read the campaign in `dir`: none when there is no corpus file yet, bad (with a one-line reason that

@@ -57,6 +57,7 @@ export function campaignIdentity(opts: CampaignOptions): CampaignIdentity {
     strategy:
       opts.strategy === undefined ? 'portfolio' : formatStrategy(opts.strategy.name, opts.strategy.params),
     mutations: [...(opts.mutations ?? [])].sort(),
+    ...((opts.designs ?? []).length === 0 ? {} : { designs: [...(opts.designs ?? [])].sort() }),
     faults: opts.faults ?? 'mixed',
   };
 }
@@ -73,7 +74,12 @@ export function prepareCampaign(opts: CampaignOptions, corpusDir: string | undef
     if (loaded.kind === 'bad') return { ok: false, reason: loaded.reason };
     if (loaded.kind === 'ok') return { ok: true, state: loaded.state, identity };
   }
-  const calibration: Calibration = calibrate(opts.scenario, opts.baseSeed, identity.mutations);
+  const calibration: Calibration = calibrate(
+    opts.scenario,
+    opts.baseSeed,
+    identity.mutations,
+    identity.designs ?? [],
+  );
   return { ok: true, state: newState(opts, calibration), identity };
 }
 

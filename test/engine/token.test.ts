@@ -295,12 +295,12 @@ describe('mutation and fault blocks', () => {
     });
   });
 
-  it('an unknown flag bit (0x08) is refused with its value', () => {
+  it('an unknown flag bit (0x10; 0x08 is the design block) is refused with its value', () => {
     const body = Buffer.from(encodeToken(base), 'base64url').subarray(0, 27);
-    body[26] = 0x08;
+    body[26] = 0x10;
     expect(decodeToken(seal(body))).toEqual({
       ok: false,
-      reason: 'token has unknown flags 0x8; use the build that made it',
+      reason: 'token has unknown flags 0x10; use the build that made it',
     });
   });
 });
