@@ -54,6 +54,8 @@ Runs many schedules of a scenario looking for one that breaks a check, and repor
                     'ttm-sim mutations'); the campaign should then find it
   --design D        run every schedule under a design, NAME or NAME:KEY=VALUE (repeatable; see
                     'ttm-sim designs'); its tokens carry it
+  --max-steps N     steps a schedule may take before it counts as not finishing (default: 20 times
+                    the longest calibration run, at least 2000); also caps the calibration runs
   --faults F        off, uniform, buggify or mixed (default): where injected faults (ENOMEM in page
                     and resource allocation, IOMMU map errors, backup failures, interrupted restores,
                     signals to interruptible waits, fence timeouts) fire. uniform: 1-3 at positions
@@ -379,6 +381,7 @@ export async function cmdFuzz(args: string[]): Promise<number> {
         strategy: { type: 'string' },
         mutation: { type: 'string', multiple: true },
         design: { type: 'string', multiple: true },
+        'max-steps': { type: 'string' },
         faults: { type: 'string' },
         seed: { type: 'string' },
         corpus: { type: 'string' },
@@ -417,6 +420,7 @@ export async function cmdFuzz(args: string[]): Promise<number> {
     ...(cover ? { arms: [{ kind: 'cover' } as const] } : {}),
     mutations: mutationOptions(values.mutation),
     ...(designs.length === 0 ? {} : { designs }),
+    ...(values['max-steps'] === undefined ? {} : { maxSteps: positiveInt('max-steps', values['max-steps']) }),
     faults: faults as CampaignFaults,
     shrink: values['no-shrink'] !== true,
   };

@@ -162,6 +162,7 @@ export function calibrate(
   baseSeed: bigint,
   mutations: readonly string[],
   designs: readonly string[] = [],
+  maxSteps?: number,
 ): Calibration {
   let k = 1;
   let n = 1;
@@ -174,6 +175,7 @@ export function calibrate(
       strategy: 'random',
       mutations,
       designs,
+      ...(maxSteps === undefined ? {} : { maxSteps }),
       oracles: false,
       faults: { kind: 'planned', at: [] },
     });

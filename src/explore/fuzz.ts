@@ -79,6 +79,7 @@ export function prepareCampaign(opts: CampaignOptions, corpusDir: string | undef
     opts.baseSeed,
     identity.mutations,
     identity.designs ?? [],
+    opts.maxSteps,
   );
   return { ok: true, state: newState(opts, calibration), identity };
 }
