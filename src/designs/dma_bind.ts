@@ -58,6 +58,8 @@ export class DmaBinder {
   readonly violations: DesignViolation[] = [];
   /** BOs unbound from DYNAMIC whose next CPU fault needs a sync-for-cpu. */
   readonly needsSync = new Set<BufferObject>();
+  /** The driver's choice of DMA type for a BO, when not the world's type (looked up, never iterated). */
+  readonly typeOverride = new Map<BufferObject, DmaType>();
 
   constructor(
     readonly global: TtmGlobal,
@@ -75,24 +77,30 @@ export class DmaBinder {
     return this.used.get(`${bdev.id}/${type}`) ?? 0;
   }
 
+  /** The DMA type `bo` binds to: the driver's choice for it, else the world's. */
+  typeOf(bo: BufferObject): DmaType {
+    return this.typeOverride.get(bo) ?? this.type;
+  }
+
   /** Allocate DMA space for `tt` of `bo`: the binding, or -EFAULT (IOVA) / -ENOSPC (budget). */
   private tryBind(bo: BufferObject, tt: Tt): DmaBinding | number {
     const bdev = bo.bdev;
     const pages = tt.numPages;
-    if (this.type === 'dynamic' && bdev.iommu !== null) {
+    const type = this.typeOf(bo);
+    if (type === 'dynamic' && bdev.iommu !== null) {
       const pfns = (tt.pages ?? []).map((p) => (typeof p === 'number' ? p : 0));
       const injected = this.global.injectFault('iommu.map', tt.id);
       const iova = bdev.iommu.map(bdev.id, pfns, injected);
       if (iova < 0) return iova;
-      return { tt, bo, type: this.type, pages, iova, iommu: bdev.iommu };
+      return { tt, bo, type, pages, iova, iommu: bdev.iommu };
     }
-    if (this.type === 'coherent' || this.type === 'cma') {
-      const key = `${bdev.id}/${this.type}`;
+    if (type === 'coherent' || type === 'cma') {
+      const key = `${bdev.id}/${type}`;
       const now = this.used.get(key) ?? 0;
       if (now + pages > this.budgetPages) return -ENOSPC;
       this.used.set(key, now + pages);
     }
-    return { tt, bo, type: this.type, pages, iova: null, iommu: null };
+    return { tt, bo, type, pages, iova: null, iommu: null };
   }
 
   /** Release the DMA space of a binding and take it off the LRU. */
@@ -116,12 +124,13 @@ export class DmaBinder {
 
   /** Victims for a DMA OOM of `bo`: same DMA type, same DMA space, in LRU order. */
   private candidates(bo: BufferObject): DmaBinding[] {
+    const type = this.typeOf(bo);
     return this.lru.filter(
       (b) =>
         b.bo !== bo &&
-        b.type === this.type &&
+        b.type === type &&
         b.bo.pinCount === 0 &&
-        (this.scope === 'any' ? sameSpace(b.bo.bdev, bo.bdev, this.type) : b.bo.bdev === bo.bdev),
+        (this.scope === 'any' ? sameSpace(b.bo.bdev, bo.bdev, type) : b.bo.bdev === bo.bdev),
     );
   }
 
