@@ -3,6 +3,7 @@
 
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { notApplicable, parseDesigns } from '../designs/index.ts';
 import {
   formatStrategy,
   parseStrategy,
@@ -86,6 +87,7 @@ export interface DecodedRun {
   readonly faults: readonly number[];
   /** Tasks and timed signals the token's run leaves out (shrunk runs). */
   readonly omit: readonly string[];
+  readonly designs: readonly string[];
 }
 
 /** A scenario by the hash a token names: a built-in one, or one of the scenario files given. */
@@ -111,6 +113,8 @@ export function decode(
     const p = parseMutation(m);
     if (!p.ok) fail(`the token switches on mutation '${m}', which this build does not have`);
   }
+  const designs = parseDesigns(d.token.designs ?? []);
+  if (!designs.ok) fail(`the token switches on a design this build does not have: ${designs.reason}`);
   const { strategy, strategyParams } = d.token;
   const spec = strategyParams === undefined ? { name: strategy } : { name: strategy, params: strategyParams };
   return {
@@ -121,6 +125,7 @@ export function decode(
     mutations: d.token.mutations ?? [],
     faults: d.token.faults ?? [],
     omit: d.token.omit ?? [],
+    designs: designs.specs,
   };
 }
 
@@ -131,9 +136,24 @@ export function runDecoded(d: DecodedRun, keepTrace: boolean): RunResult {
     keepTrace,
     ...(d.tape === undefined ? {} : { tape: d.tape }),
     mutations: d.mutations,
+    designs: d.designs,
     ...(d.faults.length === 0 ? {} : { faults: { kind: 'planned', at: d.faults } }),
     ...(d.omit.length === 0 ? {} : { omit: d.omit }),
   });
+}
+
+/**
+ * `--design` values, checked against the registry and the scenario: canonical specs, sorted and
+ * distinct. An unknown design, a bad parameter or a design the scenario has no place for is bad input.
+ */
+export function designOptions(values: readonly string[] | undefined, scenario: Scenario): string[] {
+  const r = parseDesigns((values ?? []).flatMap((v) => v.split(',')).filter((v) => v !== ''));
+  if (!r.ok) fail(`--design: ${r.reason}`);
+  for (const spec of r.specs) {
+    const why = notApplicable(spec, scenario);
+    if (why !== null) fail(`--design: ${why}`);
+  }
+  return r.specs;
 }
 
 /** `--mutation` values, checked against the catalogue; canonical specs, sorted and distinct. */

@@ -25,6 +25,7 @@ import { DEFAULT_SCENARIO } from '../sim/scenarios/index.ts';
 import { failureText, fmtRate } from './campaign_report.ts';
 import {
   decode,
+  designOptions,
   guarded,
   label,
   mutationOptions,
@@ -54,6 +55,10 @@ Runs many schedules of a scenario looking for one that breaks a check, and repor
                     tapes in turn (PCT's k is measured by a calibration pass of 8 schedules)
   --mutation M      switch on a bug from the catalogue, NAME or NAME=VALUE (repeatable; see
                     'ttm-sim mutations'); the campaign should then find it
+  --design D        run every schedule under a design, NAME or NAME:KEY=VALUE (repeatable; see
+                    'ttm-sim designs'); its tokens carry it
+  --max-steps N     steps a schedule may take before it counts as not finishing (default: 20 times
+                    the longest calibration run, at least 2000); also caps the calibration runs
   --faults F        off, uniform, buggify or mixed (default): where injected faults (ENOMEM in page
                     and resource allocation, IOMMU map errors, backup failures, interrupted restores,
                     signals to interruptible waits, fence timeouts) fire. uniform: 1-3 at positions
@@ -121,12 +126,14 @@ export function runFaults(
   strategy: { strategy: StrategyName; strategyParams?: StrategyParams },
   mutations: readonly string[],
   mode: FaultMode,
+  designs: readonly string[] = [],
 ): FaultPlan | undefined {
   if (mode === 'off') return undefined;
   const probe = runScenario(scenario, {
     seed,
     ...strategy,
     mutations,
+    designs,
     oracles: false,
     faults: { kind: 'planned', at: [] },
   });
@@ -214,6 +221,7 @@ export function cmdShrink(args: string[]): number {
         ...(d.strategy.params === undefined ? {} : { strategyParams: d.strategy.params }),
         ...(d.tape === undefined ? {} : { tape: d.tape }),
         mutations: d.mutations,
+        designs: d.designs,
         faults: { kind: 'planned', at: d.faults },
         ...(d.omit.length === 0 ? {} : { omit: d.omit }),
       },
@@ -308,6 +316,7 @@ function reportText(opts: CampaignOptions, r: FuzzResult, corpusDir: string | un
     `  stopped     ${stop}`,
   ];
   if ((opts.mutations ?? []).length > 0) lines.push(`  mutations   ${(opts.mutations ?? []).join(', ')}`);
+  if ((opts.designs ?? []).length > 0) lines.push(`  designs     ${(opts.designs ?? []).join(', ')}`);
   lines.push(
     `  calibrated  k = ${s.calibration.k} choices, n = ${s.calibration.n} actors, ${s.calibration.steps} steps, ${s.calibration.faultSites} fault sites per run; step budget ${r.maxSteps}`,
     `  arms        ${Object.entries(s.armRuns)
@@ -373,6 +382,8 @@ export async function cmdFuzz(args: string[]): Promise<number> {
         'time-budget': { type: 'string' },
         strategy: { type: 'string' },
         mutation: { type: 'string', multiple: true },
+        design: { type: 'string', multiple: true },
+        'max-steps': { type: 'string' },
         faults: { type: 'string' },
         seed: { type: 'string' },
         corpus: { type: 'string' },
@@ -403,14 +414,18 @@ export async function cmdFuzz(args: string[]): Promise<number> {
         : DEFAULT_SCHEDULES;
   const cover = values.strategy === 'cover';
   const strategy = values.strategy === undefined || cover ? undefined : strategyOption(values.strategy);
+  const scenario = scenarioByName(values.scenario ?? DEFAULT_SCENARIO);
+  const designs = designOptions(values.design, scenario);
   const opts: CampaignOptions = {
-    scenario: scenarioByName(values.scenario ?? DEFAULT_SCENARIO),
+    scenario,
     baseSeed: parseSeed(values.seed ?? '0'),
     schedules,
     ...(budget === undefined ? {} : { timeBudgetMs: budget }),
     ...(strategy === undefined ? {} : { strategy }),
     ...(cover ? { arms: [{ kind: 'cover' } as const] } : {}),
     mutations: mutationOptions(values.mutation),
+    ...(designs.length === 0 ? {} : { designs }),
+    ...(values['max-steps'] === undefined ? {} : { maxSteps: positiveInt('max-steps', values['max-steps']) }),
     faults: faults as CampaignFaults,
     shrink: values['no-shrink'] !== true,
   };

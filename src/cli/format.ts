@@ -31,6 +31,13 @@ export function summary(r: RunResult, title: string): string {
       `  left over   ${n('ramUsedPages')} page frames, ${n('swapUsedPages')} swap slots, ${n('boCount')} BOs`,
     );
   }
+  if (r.designs.length > 0) {
+    const c = r.counters;
+    lines.push(
+      `  designs     ${r.designs.join(', ')}`,
+      `  counters    ${kib(c.bytesMoved)} moved, ${c.evictions} evictions, ${c.dmaEvictions} DMA evictions, ${c.iommuMapFailures} IOMMU map failures, ${c.cpuFaults} CPU faults (${c.refaults} refaults, ${c.syncForCpu} syncs), ${c.tlbShootdowns} TLB shootdowns, ${c.pagesBackedUp} pages backed up, ${c.pagesRestored} restored`,
+    );
+  }
   lines.push(`  trace       sha256 ${r.traceSha256}`, `  token       ${r.token}`);
   return lines.join('\n');
 }
@@ -48,5 +55,7 @@ export function jsonResult(r: RunResult): Record<string, unknown> {
     traceSha256: r.traceSha256,
     failure: r.failure,
     stats: r.stats,
+    counters: r.counters,
+    ...(r.designs.length === 0 ? {} : { designs: r.designs }),
   };
 }

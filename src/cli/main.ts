@@ -14,6 +14,7 @@ import { toPerfetto } from '../viz/perfetto.ts';
 import { renderViewer } from '../viz/viewer.ts';
 import {
   decode,
+  designOptions,
   guarded,
   label,
   mutationOptions,
@@ -24,6 +25,7 @@ import {
   strategyOptions,
   writeAtomically,
 } from './common.ts';
+import { COMPARE_HELP, cmdCompare, cmdDesigns, DESIGNS_HELP } from './compare.ts';
 import { fail, UsageError } from './errors.ts';
 import {
   cmdFuzz,
@@ -49,6 +51,8 @@ Usage: ttm-sim <command> [options]
 Commands:
   fuzz       a campaign: many schedules, hunting failures ttm-sim fuzz --scenario vram-pressure
   corpus     merge the shards of a campaign run apart     ttm-sim corpus merge shard-0/ shard-1/
+  compare    one workload under each design, side by side ttm-sim compare --scenario shared-iommu --designs kernel,shared-iommu
+  designs    list the seed proposals that can be switched on ttm-sim designs
   run        run a built-in scenario with a seed          ttm-sim run --scenario vram-pressure --seed 1
   replay     re-run a token byte for byte                 ttm-sim replay <token>
   selfcheck  run a token twice, name the first divergence ttm-sim selfcheck <token>
@@ -66,8 +70,8 @@ The same token always gives the same trace (same SHA-256), on any machine.
 
 Exit codes: 0 pass, 1 correctness violation, 2 bad input, 3 liveness failure (deadlock, no progress),
 4 simulator crash. 'ttm-sim <command> --help' shows a command's options.`,
-  run: `Usage: ttm-sim run [--scenario NAME] [--seed N] [--strategy S] [--mutation M]... [--faults F]
-                   [--json] [--trace FILE]
+  run: `Usage: ttm-sim run [--scenario NAME] [--seed N] [--strategy S] [--mutation M]... [--design D]...
+                   [--faults F] [--json] [--trace FILE]
 
 Runs one schedule of a built-in scenario and prints a summary with the run's token.
   --scenario NAME   built-in scenario (default ${DEFAULT_SCENARIO}; see 'ttm-sim scenarios')
@@ -86,6 +90,8 @@ Runs one schedule of a built-in scenario and prints a summary with the run's tok
                     The token records the strategy and its parameters; replay needs no --strategy.
   --mutation M      switch on a bug from the catalogue, NAME or NAME=VALUE (repeatable; see
                     'ttm-sim mutations')
+  --design D        switch on a design the kernel never merged, NAME or NAME:KEY=VALUE (repeatable;
+                    see 'ttm-sim designs'); the token records it
   --faults F        off (default), uniform or buggify: inject faults (see 'ttm-sim fuzz --help');
                     the token records which ones fired
   --json            print one JSON object: token, seed, steps, outcome, traceSha256, failure, stats
@@ -122,6 +128,8 @@ the interleaving (one lane per actor), a step slider and keyboard stepping (arro
 the step's message, payload and effects, and the failing check marked with a jump to it.
   --out FILE        where to write the HTML (written atomically)`,
   fuzz: FUZZ_HELP,
+  compare: COMPARE_HELP,
+  designs: DESIGNS_HELP,
   shrink: SHRINK_HELP,
   mutations: MUTATIONS_HELP,
   stress: STRESS_HELP,
@@ -152,6 +160,7 @@ function cmdRun(args: string[]): number {
         seed: { type: 'string' },
         strategy: { type: 'string' },
         mutation: { type: 'string', multiple: true },
+        design: { type: 'string', multiple: true },
         faults: { type: 'string' },
         json: { type: 'boolean' },
         trace: { type: 'string' },
@@ -165,18 +174,27 @@ function cmdRun(args: string[]): number {
   const seed = parseSeed(values.seed ?? '1');
   const strategy = strategyOption(values.strategy ?? 'random');
   const mutations = mutationOptions(values.mutation);
-  const faults = runFaults(scenario, seed, strategyOptions(strategy), mutations, faultOption(values.faults));
+  const designs = designOptions(values.design, scenario);
+  const faults = runFaults(
+    scenario,
+    seed,
+    strategyOptions(strategy),
+    mutations,
+    faultOption(values.faults),
+    designs,
+  );
   const r = runScenario(scenario, {
     seed,
     ...strategyOptions(strategy),
     keepTrace: values.trace !== undefined,
     mutations,
+    designs,
     ...(faults === undefined ? {} : { faults }),
   });
   return report(
     r,
     values.json === true,
-    `ttm-sim run ${scenario.name} --seed ${seed} --strategy ${label(strategy)}\n  ${scenario.summary}`,
+    `ttm-sim run ${scenario.name} --seed ${seed} --strategy ${label(strategy)}${designs.map((d) => ` --design ${d}`).join('')}\n  ${scenario.summary}`,
     values.trace,
   );
 }
@@ -346,6 +364,8 @@ function help(topic: string): number {
 const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   fuzz: cmdFuzz,
   corpus: cmdCorpus,
+  compare: cmdCompare,
+  designs: cmdDesigns,
   run: cmdRun,
   shrink: cmdShrink,
   mutations: cmdMutations,

@@ -5,12 +5,14 @@
 //   | [tape: varint count, then varint choices, when flags bit 0 is set]
 //   | [mutations: varint count, then per mutation varint byte length + UTF-8, when flags bit 1 is set]
 //   | [faults: varint count, then the failing fault-site evaluations as varint gaps, when bit 2 is set]
+//   | [designs: varint count, then per design spec varint byte length + UTF-8, when flags bit 3 is set]
 //   | checksum 4 bytes
 // Strategy ids are indices in STRATEGIES: 0 random, 1 fifo, 2 pct, 3 pos. The params block is present
 // exactly when the strategy takes params, so tokens of 'random' and 'fifo' are byte for byte those of
 // the first version-1 builds, and those builds reject a 'pct' or 'pos' token as an unknown strategy id
 // rather than misreading it: the version stays 1. The mutation and fault blocks came later the same way:
 // a token without them is unchanged, and an older build rejects one with them as having unknown flags.
+// The design block (src/designs: the seed threads' proposals as options of the world) follows suit.
 // The checksum is the first 4 bytes of SHA-256 over everything before it, so a mis-copied token is
 // reported as such instead of replaying some other run. Decoding failures are data (one-line reasons
 // that say what is wrong and what to do), because a bad token is user input, not a simulator bug.
@@ -37,8 +39,9 @@ const MIN_BYTES = HEADER_BYTES + CHECKSUM_BYTES;
 const FLAG_TAPE = 0x01;
 const FLAG_MUTATIONS = 0x02;
 const FLAG_FAULTS = 0x04;
+const FLAG_DESIGNS = 0x08;
 const FLAG_OMIT = 0x10;
-const FLAGS_KNOWN = FLAG_TAPE | FLAG_MUTATIONS | FLAG_FAULTS | FLAG_OMIT;
+const FLAGS_KNOWN = FLAG_TAPE | FLAG_MUTATIONS | FLAG_FAULTS | FLAG_DESIGNS | FLAG_OMIT;
 /** Longest mutation spec a token carries (`name=value`), in bytes. */
 const MUTATION_MAX_BYTES = 64;
 const U64_MAX = (1n << 64n) - 1n;
@@ -58,6 +61,8 @@ export interface RunToken {
   readonly mutations?: readonly string[];
   /** Fault-site evaluations that fail (sorted, distinct), when any (src/explore/faults.ts). */
   readonly faults?: readonly number[];
+  /** Design specs switched on (`name` or `name:key=value`), when any (src/designs). */
+  readonly designs?: readonly string[];
   /** Workload actors left out of the run (shrunk runs: tasks and timed signals dropped), when any. */
   readonly omit?: readonly string[];
 }
@@ -90,6 +95,16 @@ function pushVarint(out: number[], value: number): void {
   out.push(v);
 }
 
+/** A list of specs: varint count, then per spec varint byte length + UTF-8. */
+function pushStrings(out: number[], specs: readonly string[]): void {
+  pushVarint(out, specs.length);
+  for (const m of specs) {
+    const bytes = Buffer.from(m, 'utf8');
+    pushVarint(out, bytes.length);
+    for (const b of bytes) out.push(b);
+  }
+}
+
 /**
  * Check the fields of a token before encoding.
  * @throws RangeError for a seed outside u64, an unknown strategy, strategy params missing, unexpected or
@@ -106,10 +121,15 @@ function checkFields(t: RunToken): void {
   }
   const bad = t.tape?.findIndex((c) => !Number.isSafeInteger(c) || c < 0) ?? -1;
   if (bad >= 0) throw new RangeError(`tape entry ${bad} is not a non-negative safe integer`);
-  for (const m of t.mutations ?? []) {
-    const n = Buffer.byteLength(m, 'utf8');
-    if (n === 0 || n > MUTATION_MAX_BYTES) {
-      throw new RangeError(`mutation spec '${m}' must be 1..${MUTATION_MAX_BYTES} bytes`);
+  for (const [kind, list] of [
+    ['mutation', t.mutations],
+    ['design', t.designs],
+  ] as const) {
+    for (const m of list ?? []) {
+      const n = Buffer.byteLength(m, 'utf8');
+      if (n === 0 || n > MUTATION_MAX_BYTES) {
+        throw new RangeError(`${kind} spec '${m}' must be 1..${MUTATION_MAX_BYTES} bytes`);
+      }
     }
   }
   for (const m of t.omit ?? []) {
@@ -139,11 +159,13 @@ export function encodeToken(t: RunToken): string {
   Buffer.from(t.scenarioHash, 'hex').copy(head, 10);
   const mutations = t.mutations !== undefined && t.mutations.length > 0 ? t.mutations : undefined;
   const faults = t.faults !== undefined && t.faults.length > 0 ? t.faults : undefined;
+  const designs = t.designs !== undefined && t.designs.length > 0 ? t.designs : undefined;
   const omit = t.omit !== undefined && t.omit.length > 0 ? t.omit : undefined;
   const flags =
     (t.tape === undefined ? 0 : FLAG_TAPE) |
     (mutations === undefined ? 0 : FLAG_MUTATIONS) |
     (faults === undefined ? 0 : FLAG_FAULTS) |
+    (designs === undefined ? 0 : FLAG_DESIGNS) |
     (omit === undefined ? 0 : FLAG_OMIT);
   head.writeUInt8(flags, 10 + HASH_BYTES);
   const tail: number[] = [];
@@ -164,19 +186,10 @@ export function encodeToken(t: RunToken): string {
       prev = at;
     }
   }
+  if (designs !== undefined) pushStrings(tail, designs);
   if (omit !== undefined) pushStrings(tail, omit);
   const body = Buffer.concat([head, Buffer.from(tail)]);
   return Buffer.concat([body, checksum(body)]).toString('base64url');
-}
-
-/** A list of short UTF-8 strings: varint count, then each as varint length + bytes. */
-function pushStrings(tail: number[], list: readonly string[]): void {
-  pushVarint(tail, list.length);
-  for (const m of list) {
-    const bytes = Buffer.from(m, 'utf8');
-    pushVarint(tail, bytes.length);
-    for (const b of bytes) tail.push(b);
-  }
 }
 
 /** A read position in token bytes. */
@@ -206,7 +219,7 @@ type Parsed =
   | {
       readonly kind: 'short';
       readonly need: number;
-      readonly part: 'tape' | 'strategy parameters' | 'mutations' | 'faults' | 'omitted actors';
+      readonly part: 'tape' | 'strategy parameters' | 'mutations' | 'faults' | 'designs' | 'omitted actors';
     }
   | { readonly kind: 'bad'; readonly reason: string };
 
@@ -235,6 +248,7 @@ function parseBody(bytes: Buffer): Parsed {
   if ((flags & FLAG_TAPE) !== 0) parsed = parseTape(c, parsed.token);
   if (parsed.kind === 'ok' && (flags & FLAG_MUTATIONS) !== 0) parsed = parseMutations(c, parsed.token);
   if (parsed.kind === 'ok' && (flags & FLAG_FAULTS) !== 0) parsed = parseFaults(c, parsed.token);
+  if (parsed.kind === 'ok' && (flags & FLAG_DESIGNS) !== 0) parsed = parseDesigns(c, parsed.token);
   if (parsed.kind === 'ok' && (flags & FLAG_OMIT) !== 0) parsed = parseOmit(c, parsed.token);
   return parsed;
 }
@@ -242,6 +256,11 @@ function parseBody(bytes: Buffer): Parsed {
 function parseMutations(c: Cursor, base: RunToken): Parsed {
   const r = parseStrings(c, 'mutations', 'mutation');
   return r.kind === 'list' ? { kind: 'ok', token: { ...base, mutations: r.list }, end: c.pos } : r;
+}
+
+function parseDesigns(c: Cursor, base: RunToken): Parsed {
+  const r = parseStrings(c, 'designs', 'design');
+  return r.kind === 'list' ? { kind: 'ok', token: { ...base, designs: r.list }, end: c.pos } : r;
 }
 
 function parseOmit(c: Cursor, base: RunToken): Parsed {
@@ -252,7 +271,7 @@ function parseOmit(c: Cursor, base: RunToken): Parsed {
 /** A non-empty list written by `pushStrings`, each entry 1..MUTATION_MAX_BYTES bytes. */
 function parseStrings(
   c: Cursor,
-  part: 'mutations' | 'omitted actors',
+  part: 'mutations' | 'designs' | 'omitted actors',
   what: string,
 ): { readonly kind: 'list'; readonly list: string[] } | Exclude<Parsed, { kind: 'ok' }> {
   const { bytes } = c;

@@ -61,6 +61,8 @@ export interface CampaignOptions {
   /** The arms schedules take in turn when no single strategy is given; the portfolio when absent. */
   readonly arms?: readonly Arm[];
   readonly mutations?: readonly string[];
+  /** Design specs every schedule runs under (src/designs). */
+  readonly designs?: readonly string[];
   readonly faults?: CampaignFaults;
   /** Shrink each new failure (default true) within this many ms each. */
   readonly shrink?: boolean;
@@ -184,26 +186,34 @@ export function portfolio(): Arm[] {
 }
 
 /** Measure k, n, steps and fault sites on a few unfaulted random schedules (seeds base+0..7, shifted). */
-export function calibrate(scenario: Scenario, baseSeed: bigint, mutations: readonly string[]): Calibration {
+export function calibrate(
+  scenario: Scenario,
+  baseSeed: bigint,
+  mutations: readonly string[],
+  designs: readonly string[] = [],
+  maxSteps?: number,
+): Calibration {
   let k = 1;
   let n = 1;
   let steps = 0;
   let sites = 0;
   let total = 0;
   let ended = 0;
+  const budget = Math.min(maxSteps ?? CALIBRATION_MAX_STEPS, CALIBRATION_MAX_STEPS);
   for (let i = 0; i < CALIBRATION_RUNS; i++) {
     const r = runScenario(scenario, {
       seed: (baseSeed + BigInt(i)) & 0xffff_ffff_ffff_ffffn,
       strategy: 'random',
       mutations,
+      designs,
       oracles: false,
       faults: { kind: 'planned', at: [] },
-      maxSteps: CALIBRATION_MAX_STEPS,
+      maxSteps: budget,
     });
     n = Math.max(n, r.sim.scheduler.actorCount);
     // A run that never ended (a livelock the mutation brings) says nothing about a run's length; counted,
     // it would make every later run of the campaign as long as the cap times twenty.
-    if (r.steps >= CALIBRATION_MAX_STEPS) continue;
+    if (r.steps >= budget) continue;
     ended += 1;
     k = Math.max(k, r.choices);
     steps = Math.max(steps, r.steps);
@@ -306,7 +316,13 @@ export function scheduleOptions(
       : faultMode === 'buggify'
         ? { kind: 'buggify', rng: rng.fork('faults'), window }
         : { kind: 'planned', at: [] };
-  const common = { mutations: opts.mutations ?? [], maxSteps, coverage: state.coverage, faults };
+  const common = {
+    mutations: opts.mutations ?? [],
+    ...((opts.designs ?? []).length === 0 ? {} : { designs: opts.designs }),
+    maxSteps,
+    coverage: state.coverage,
+    faults,
+  };
   if (arm.kind === 'cover' && state.corpus.length > 0) {
     const entry = state.corpus[rng.below(state.corpus.length)]!;
     const tape = mutateTape(entry.tape, rng.fork('tape'));

@@ -29,6 +29,8 @@ export interface CampaignIdentity {
   readonly baseSeed: string;
   readonly strategy: string;
   readonly mutations: readonly string[];
+  /** Design specs, present only when some are on (corpora of campaigns without designs are unchanged). */
+  readonly designs?: readonly string[];
   readonly faults: string;
 }
 
@@ -131,6 +133,7 @@ export const IDENTITY_FIELDS = [
   'baseSeed',
   'strategy',
   'mutations',
+  'designs',
   'faults',
 ] as const;
 

@@ -72,6 +72,7 @@ export function campaignIdentity(opts: CampaignOptions): CampaignIdentity {
     baseSeed: opts.baseSeed.toString(),
     strategy: strategyOf(opts),
     mutations: [...(opts.mutations ?? [])].sort(),
+    ...((opts.designs ?? []).length === 0 ? {} : { designs: [...(opts.designs ?? [])].sort() }),
     faults: opts.faults ?? 'mixed',
   };
 }
@@ -95,7 +96,9 @@ export function prepareCampaign(
     if (loaded.kind === 'bad') return { ok: false, reason: loaded.reason };
     if (loaded.kind === 'ok') return { ok: true, state: loaded.state, identity };
   }
-  const c = calibration ?? calibrate(opts.scenario, opts.baseSeed, identity.mutations);
+  const c =
+    calibration ??
+    calibrate(opts.scenario, opts.baseSeed, identity.mutations, identity.designs ?? [], opts.maxSteps);
   return { ok: true, state: newState(opts, c), identity };
 }
 

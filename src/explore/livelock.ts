@@ -19,8 +19,19 @@ export interface Cycle {
   readonly round: readonly string[];
 }
 
+/**
+ * An effect's actor as the cycle compares it: resources are allocated afresh at every placement attempt
+ * (`res:605`, `res:607`, …), so a retry loop that allocates and frees one each round names a new one
+ * every round; their numbers say nothing about the state and are left out.
+ */
+function effectActor(actor: string): string {
+  return actor.startsWith('res:') ? 'res:#' : actor;
+}
+
 function stepKey(line: TraceLine): string {
-  const effects = (line.effects ?? []).map((e) => `${e.actor}:${e.event}:${e.from}>${e.to}`).join(',');
+  const effects = (line.effects ?? [])
+    .map((e) => `${effectActor(e.actor)}:${e.event}:${e.from}>${e.to}`)
+    .join(',');
   return `${line.actor}|${line.event}|${line.from}|${line.to}|${effects}`;
 }
 

@@ -11,6 +11,7 @@
 // `lru.placement` therefore only judges BOs whose resv is unlocked. Every other oracle holds at every
 // step boundary. Oracles only read state; their order in ORACLES is the order checkAll reports in.
 
+import { dmaBinderOf } from '../designs/dma_bind.ts';
 import type { BufferObject } from '../kernel/bo.ts';
 import { memTypeName, PAGE_SIZE, TTM_TT_FLAG_SWAPPED } from '../kernel/constants.ts';
 import type { Device, TtmGlobal } from '../kernel/device.ts';
@@ -722,13 +723,42 @@ export const ORACLES: readonly OracleSpec[] = [
   },
 ];
 
+/** design.dynamic-cpu-access: no CPU fault or kmap touched a BO while it was bound DYNAMIC (two-step). */
+export function checkDynamicCpuAccess(g: TtmGlobal): Violation | null {
+  const v = dmaBinderOf(g)?.violations[0];
+  return v === undefined ? null : fail(v.oracle, v.actor, v.message);
+}
+
+/** design.gpu-without-dma: a BO bound to the GPU (TT, unlocked) has its tt bound to a DMA type. */
+export function checkGpuWithoutDma(g: TtmGlobal): Violation | null {
+  const v = dmaBinderOf(g)?.gpuWithoutDma() ?? null;
+  return v === null ? null : fail(v.oracle, v.actor, v.message);
+}
+
 /**
- * Run every oracle over every world, worlds in order and oracles in ORACLES order. Returns the first
+ * The oracles of the designs (src/designs): each holds trivially unless its design is on in the world
+ * (a world without a DMA binder has nothing for them to check).
+ */
+export const DESIGN_ORACLES: readonly OracleSpec[] = [
+  {
+    id: 'design.dynamic-cpu-access',
+    description: 'two-step / shared-iommu: no CPU fault or kmap on a BO while its tt is bound DYNAMIC',
+    check: checkDynamicCpuAccess,
+  },
+  {
+    id: 'design.gpu-without-dma',
+    description: 'two-step / shared-iommu: a BO in TT (resv unlocked) has its tt bound to a DMA type',
+    check: checkGpuWithoutDma,
+  },
+];
+
+/**
+ * Run every oracle over every world, worlds in order and oracles in ORACLES order (then DESIGN_ORACLES). Returns the first
  * violation, or null when all hold. An oracle that throws is a simulator bug: a `crash` violation.
  */
 export function checkAll(worlds: readonly TtmGlobal[]): Violation | null {
   for (const g of worlds) {
-    for (const o of ORACLES) {
+    for (const o of g.designs.size === 0 ? ORACLES : [...ORACLES, ...DESIGN_ORACLES]) {
       let v: Violation | null;
       try {
         v = o.check(g);

@@ -267,6 +267,11 @@ export function* ttmBoHandleMoveMem(
     return ret;
   }
   ctx.bytesMoved += bo.size;
+  const counters = bdev.global?.counters;
+  if (counters !== undefined) {
+    counters.bytesMoved += bo.size;
+    if (evict) counters.evictions += 1;
+  }
   bdev.env.emit('bo', bo.id, {
     type: evict ? 'bo.evicted' : 'bo.moved',
     memType: mem.memType,

@@ -91,6 +91,8 @@ export class CpuMapping {
   closed = false;
   /** Fault injection: inserts at these BO pages fail with VM_FAULT_OOM (page table allocation). */
   readonly failInsertPages = new Set<number>();
+  /** BO pages whose PTE was zapped and not faulted in since: a fault there is a refault (counted). */
+  readonly zapped = new Set<number>();
 
   constructor(
     readonly id: string,
@@ -110,7 +112,10 @@ export class CpuMapping {
     const n = this.ptes.size;
     if (n === 0) return 0;
     const task = this.bo.bdev.env.current();
-    for (const page of [...this.ptes.keys()].sort((a, b) => a - b)) this.log.push({ op: 'zap', page, task });
+    for (const page of [...this.ptes.keys()].sort((a, b) => a - b)) {
+      this.log.push({ op: 'zap', page, task });
+      this.zapped.add(page);
+    }
     this.ptes.clear();
     return n;
   }
@@ -328,9 +333,15 @@ export function* ttmBoVmFault(vma: CpuMapping, pageOffset: number, flags: FaultF
     throw new Error(`ttm_bo_vm_fault: page ${pageOffset} outside ${vma.id} (core mm would SIGSEGV)`);
   }
   const bo = vma.bo;
+  const counters = bo.bdev.global?.counters;
+  if (counters !== undefined) {
+    counters.cpuFaults += 1;
+    if (vma.zapped.delete(pageOffset)) counters.refaults += 1;
+  }
   yield { kind: 'yield', label: 'vm.fault' };
   const reserved = yield* ttmBoVmReserve(bo, flags);
   if (reserved !== null) return reserved;
+  bo.bdev.global?.cpuAccessHook?.(bo, 'fault');
   let ret: VmFault;
   if (!bo.bdev.unplugged) ret = yield* ttmBoVmFaultReserved(vma, pageOffset, flags, TTM_BO_VM_NUM_PREFAULT);
   else ret = ttmBoVmDummyPage(vma);
@@ -370,6 +381,18 @@ function* ttmBoVmAccessKmap(
   return len;
 }
 
+/** The kmap access path, told to a design that checks CPU access first (two-step: DYNAMIC forbids it). */
+function* accessKmapChecked(
+  bo: BufferObject,
+  offset: number,
+  len: number,
+  write: boolean,
+  buf: number[],
+): KGen<number> {
+  bo.bdev.global?.cpuAccessHook?.(bo, 'access');
+  return yield* ttmBoVmAccessKmap(bo, offset, len, write, buf);
+}
+
 /**
  * ttm_bo_access: access `len` bytes at byte `offset` of `bo` for ptrace or a devcoredump. Takes the
  * resv (interruptible). Returns `len`, -EIO (range outside the BO, or memory without tts: no driver
@@ -393,7 +416,7 @@ export function* ttmBoAccess(
     const memType = (bo.resource as NonNullable<BufferObject['resource']>).memType;
     r =
       memType === TTM_PL_SYSTEM || memType === TTM_PL_TT
-        ? yield* ttmBoVmAccessKmap(bo, offset, len, write, buf)
+        ? yield* accessKmapChecked(bo, offset, len, write, buf)
         : -EIO;
   }
   ttmBoUnreserve(bo);

@@ -5,6 +5,7 @@ import { DEFAULT_SWAP_PAGES, SwapSpace } from './backup.ts';
 import type { BufferObject } from './bo.ts';
 import type { CpuMapping } from './bo_vm.ts';
 import { TTM_NUM_MEM_TYPES, TTM_PL_SYSTEM } from './constants.ts';
+import { WorldCounters } from './counters.ts';
 import type { KernelEnv, KGen } from './env.ts';
 import { EINVAL } from './errno.ts';
 import type { FaultHook, FaultSite } from './faults.ts';
@@ -93,6 +94,19 @@ export class TtmGlobal {
    * (the KUnit ports and unit tests), and `injectFault` always answers false.
    */
   faultHook: FaultHook | null = null;
+  /**
+   * Designs switched on in this world (src/designs): options of the same world that the seed threads
+   * proposed and the kernel never merged (off by default; off is today's kernel).
+   */
+  designs: ReadonlySet<string> = new Set();
+  /** What the world did (bytes moved, evictions, faults, backups), for comparing designs. */
+  readonly counters = new WorldCounters();
+  /** Per-design state kept on the world (src/designs), by design name. */
+  readonly designState = new Map<string, unknown>();
+  /** A design's check of CPU access to a BO (fault, access), resv held; null when no design asks. */
+  cpuAccessHook: ((bo: BufferObject, how: 'fault' | 'access') => void) | null = null;
+  /** A design's note that a tt's pages were backed up or purged (its DMA binding goes); null: none. */
+  ttBackedUpHook: ((tt: Tt) => void) | null = null;
 
   constructor(
     readonly ram: Ram = new Ram(DEFAULT_RAM_PAGES),

@@ -14,11 +14,13 @@ export const ENODATA = 61;
 export const EMULTIHOP = 72;
 export const EALREADY = 114;
 export const ENOENT = 2;
+export const ENODEV = 19;
 /** Kernel-internal: a syscall interrupted by a signal is restarted (linux/errno.h). */
 export const ERESTARTSYS = 512;
 
 const NAMES: Readonly<Record<number, string>> = {
   [ENOENT]: 'ENOENT',
+  [ENODEV]: 'ENODEV',
   [EINTR]: 'EINTR',
   [EIO]: 'EIO',
   [EAGAIN]: 'EAGAIN',

@@ -597,6 +597,7 @@ function* restoreCommit(
       ret = ttmBackupCopyPage(tt.backup, ram, restore.allocedPage + i, p.handle, ctx.interruptible);
       if (ret !== 0) break;
       ttmBackupDrop(tt.backup, p.handle);
+      if (restore.pool.global !== null) restore.pool.global.counters.pagesRestored += 1;
     } else if (p !== null) {
       // The old retained page is write-back cached (ttm_pool_backup made it so).
       splitForSwap(restore.pool, ram, p);
@@ -968,6 +969,7 @@ export function ttmPoolBackup(pool: Pool, tt: Tt, flags: BackupFlags): number {
     pages[i] = new BackupHandle(handle);
     ram.freeBlock(page);
     shrunken += 1;
+    global.counters.pagesBackedUp += 1;
   }
   return shrunken > 0 ? shrunken : ret;
 }

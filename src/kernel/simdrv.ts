@@ -3,6 +3,9 @@
 // ring, pipelined behind a fence; SYSTEM↔TT is a bind/unbind; VRAM↔SYSTEM bounces through TT
 // (-EMULTIHOP); eviction sends VRAM to TT (SYSTEM as fallback) and TT to SYSTEM.
 
+import { allocOpsBackend } from '../designs/alloc_backend.ts';
+import { cachingDesignOn, cachingDriverProbe, ttmTtSetPlacementCaching } from '../designs/caching.ts';
+import { dmaBinderOf } from '../designs/dma_bind.ts';
 import { type BufferObject, ttmBoEvictionValuable } from './bo.ts';
 import { ttmBoMoveAccelCleanup, ttmBoMoveMemcpy, ttmBoMoveNull } from './bo_util.ts';
 import {
@@ -25,11 +28,11 @@ import {
   ttmSetDriverManager,
 } from './device.ts';
 import type { KernelEnv, KGen } from './env.ts';
-import { EMULTIHOP } from './errno.ts';
+import { EMULTIHOP, errnoName } from './errno.ts';
 import { FenceTimeline } from './fence.ts';
 import { Iommu } from './iommu.ts';
 import { type OperationCtx, type Placement, place, placementOf } from './placement.ts';
-import { ttmPoolAlloc } from './pool.ts';
+import { TTM_ALLOCATION_POOL_USE_DMA_ALLOC, ttmPoolAlloc, ttmPoolFree } from './pool.ts';
 import {
   RangeManager,
   type Resource,
@@ -51,6 +54,8 @@ export interface SimDeviceConfig {
   readonly ttCaching?: Caching;
   /** Give the device an IOMMU with an IOVA space of this many pages (DMA goes through it). */
   readonly iommuPages?: number;
+  /** Put the device behind this IOMMU, shared with other devices (instead of iommuPages). */
+  readonly iommu?: Iommu;
 }
 
 const VRAM_EVICT: Placement = placementOf(place(TTM_PL_TT), place(TTM_PL_SYSTEM, TTM_PL_FLAG_FALLBACK));
@@ -73,7 +78,34 @@ export interface XeState {
  * maps every block through the IOMMU when it populates; without one a plain page array.
  */
 function amdgpuTtCreate(bo: BufferObject, pageFlags: number, caching: Caching): Tt {
-  return bo.bdev.iommu === null ? ttmTtInit(bo, pageFlags, caching, 0) : ttmSgTtInit(bo, pageFlags, caching);
+  // A design that binds DMA at the move into TT (dma_bind.ts) maps the pages itself: no dma_address.
+  const plain = bo.bdev.iommu === null || dmaBinderOf(bo.bdev.global) !== null;
+  return plain ? ttmTtInit(bo, pageFlags, caching, 0) : ttmSgTtInit(bo, pageFlags, caching);
+}
+
+/**
+ * The designs' part of a move (src/designs): bind the tt to its DMA type before it is bound to the GPU
+ * (two-step, shared-iommu), and give its pages the caching of the new placement (caching). 0 or the
+ * DMA OOM error. Nothing happens with no design on.
+ */
+function* designMove(
+  bo: BufferObject,
+  newMem: Resource,
+  ctx: OperationCtx,
+  ttCaching: Caching,
+): KGen<number> {
+  const global = bo.bdev.global;
+  const toTt = newMem.memType === TTM_PL_TT && bo.resource?.memType !== TTM_PL_TT;
+  const binder = dmaBinderOf(global);
+  if (binder !== null && toTt) {
+    const ret = yield* binder.bind(bo, ctx);
+    if (ret !== 0) return ret;
+  }
+  if (global !== null && bo.ttm !== null && cachingDesignOn(global)) {
+    if (toTt) ttmTtSetPlacementCaching(global, bo.ttm, ttCaching);
+    else if (newMem.memType === TTM_PL_SYSTEM) ttmTtSetPlacementCaching(global, bo.ttm, 'cached');
+  }
+  return 0;
 }
 
 /** xe_ttm_tt_create: EXTERNAL | EXTERNAL_MAPPABLE (xe accounts and shrinks them itself), with a backup file. */
@@ -121,6 +153,10 @@ export function simDeviceFuncs(
       newMem: Resource,
       hop: Hop | null,
     ): KGen<number> {
+      if (bo.bdev.global !== null && bo.bdev.global.designs.size > 0) {
+        const ret = yield* designMove(bo, newMem, ctx, ttCaching);
+        if (ret !== 0) return ret;
+      }
       const old = bo.resource;
       if (old === null || (old.memType === TTM_PL_SYSTEM && bo.ttm === null)) {
         ttmBoMoveNull(bo, newMem);
@@ -173,15 +209,33 @@ export function createSimDevice(
   );
   copyRing = new FenceTimeline(env, `${id}/copy`);
   const gfxRing = new FenceTimeline(env, `${id}/gfx`);
+  // Designs probe the platform here: the caching design's coherence check may refuse the driver, the
+  // alloc-ops design picks the page-allocation backend (today's driver: the generic one).
+  const probe = cachingDriverProbe(global);
+  if (probe !== 0) throw new DriverLoadRefused(id, probe);
+  const backend = allocOpsBackend(global);
   const ret = ttmDeviceInit(global, bdev, {
     dev: {},
     mapping: {},
     vmaManager: { nodes: 0 },
-    useDmaAlloc: false,
+    useDmaAlloc: backend !== null && (backend.poolFlags & TTM_ALLOCATION_POOL_USE_DMA_ALLOC) !== 0,
     useDma32: false,
   });
   if (ret !== 0) throw new Error(`ttm_device_init: ${ret}`);
-  if (cfg.iommuPages !== undefined) bdev.iommu = new Iommu(`iommu:${id}`, cfg.iommuPages);
+  if (cfg.iommu !== undefined) bdev.iommu = cfg.iommu;
+  else if (cfg.iommuPages !== undefined) bdev.iommu = new Iommu(`iommu:${id}`, cfg.iommuPages);
+  const binder = dmaBinderOf(global);
+  if (binder !== null) {
+    // The DMA binding goes when the tt's pages go (unpopulate, swapout, destroy).
+    const populate = bdev.funcs;
+    bdev.funcs = {
+      ...populate,
+      ttmTtUnpopulate: (d: Device, tt: Tt) => {
+        binder.unbindTt(tt);
+        ttmPoolFree(d.pool, tt);
+      },
+    };
+  }
   watchMemory(env, global, bdev);
   const vram = addRangeManager(bdev, TTM_PL_VRAM, false, cfg.vramBytes);
   const tt = addRangeManager(bdev, TTM_PL_TT, true, cfg.ttBytes);
@@ -200,6 +254,18 @@ function watchMemory(env: KernelEnv, global: TtmGlobal, bdev: Device): void {
         iommu.id,
         op === 'fault' ? { type: 'mem.fault', op } : { type: 'mem.usage', pages, op },
       );
+  }
+}
+
+/** A driver that refused to load (its probe failed): the scenario cannot build its world. */
+export class DriverLoadRefused extends Error {
+  constructor(
+    readonly device: string,
+    readonly errno: number,
+  ) {
+    super(
+      `${device}: the driver refused to load: dma_streaming_is_coherent() is false, probe returned ${errnoName(errno)}`,
+    );
   }
 }
 

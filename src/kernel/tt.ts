@@ -267,6 +267,7 @@ export function ttmTtSwapout(bdev: Device, tt: Tt): number {
   }
   // The unpopulate is part of the swapout: its statechart takes one edge, populated → swapped.
   if (tt.isPopulated()) releasePages(bdev, tt);
+  g.counters.pagesBackedUp += tt.numPages;
   tt.swapStorage = storage;
   tt.pageFlags |= TTM_TT_FLAG_SWAPPED;
   tt.backedUpCleared = false;
@@ -294,6 +295,7 @@ export function ttmTtSwapin(tt: Tt): number {
   storage.fput();
   tt.swapStorage = null;
   tt.pageFlags &= ~TTM_TT_FLAG_SWAPPED;
+  globalOf(tt).counters.pagesRestored += tt.numPages;
   return 0;
 }
 
@@ -306,6 +308,7 @@ export function ttmTtBackup(bdev: Device, tt: Tt, flags: BackupFlags): number {
   if (tt.backup === null) return 0;
   const ret = ttmPoolBackup(bdev.pool, tt, flags);
   if (ret > 0) {
+    tt.global?.ttBackedUpHook?.(tt);
     tt.pageFlags &= ~TTM_TT_FLAG_PRIV_POPULATED;
     tt.pageFlags |= TTM_TT_FLAG_BACKED_UP;
     tt.backedUpCleared = false;

@@ -9,7 +9,10 @@ import type { Coverage } from '../explore/coverage.ts';
 import { FaultInjector, type FaultPlan, type FiredFault } from '../explore/faults.ts';
 import { findCycle } from '../explore/livelock.ts';
 import { checkAll } from '../explore/oracles.ts';
+import { COUNTER_KEYS, type CounterTotals } from '../kernel/counters.ts';
 import type { TtmGlobal } from '../kernel/device.ts';
+import type { Iommu } from '../kernel/iommu.ts';
+import { DriverLoadRefused } from '../kernel/simdrv.ts';
 import type { Scenario } from './scenario.ts';
 import { Sim } from './sim.ts';
 import type { TaskActor } from './task.ts';
@@ -24,6 +27,8 @@ export interface RunOptions {
   readonly maxSteps?: number;
   readonly keepMirrorLog?: boolean;
   readonly mutations?: readonly string[];
+  /** Design specs (src/designs) switched on; none is today's kernel. Carried by the token. */
+  readonly designs?: readonly string[];
   /** Check the per-step oracles (src/explore/oracles.ts) after every step; default true. */
   readonly oracles?: boolean;
   /** Which fault-site evaluations fail (src/explore/faults.ts); none when absent. */
@@ -57,6 +62,10 @@ export interface RunResult {
   /** Fault-site evaluations made (fired or not). */
   readonly faultEvaluations: number;
   readonly stats: Record<string, number>;
+  /** What the run's worlds did (bytes moved, evictions, faults, shootdowns, backups): see counters.ts. */
+  readonly counters: CounterTotals;
+  /** The design specs the run had on (sorted, distinct). */
+  readonly designs: readonly string[];
   readonly objects: string[];
   /** Trace lines, when kept. */
   readonly trace: readonly string[] | null;
@@ -83,6 +92,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
   const params = opts.strategyParams === undefined ? {} : { strategyParams: opts.strategyParams };
   const mutations = opts.mutations === undefined ? [] : [...new Set(opts.mutations)].sort();
   const omit = opts.omit === undefined ? [] : [...new Set(opts.omit)].sort();
+  const designs = opts.designs === undefined ? [] : [...new Set(opts.designs)].sort();
   const sim = new Sim({
     seed: opts.seed,
     strategy,
@@ -90,6 +100,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     keepTrace: opts.keepTrace ?? false,
     keepMirrorLog: opts.keepMirrorLog ?? false,
     mutations,
+    designs,
     ...(opts.tape === undefined ? {} : { tape: opts.tape }),
     ...(opts.guide === undefined ? {} : { guide: opts.guide }),
     ...(opts.recordChosen === true ? { recordChosen: true } : {}),
@@ -129,12 +140,21 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
       failure = livelockOf(scenario, opts, sim, injector?.fired ?? [], failure);
     }
   } catch (err) {
-    failure = {
-      kind: 'crash',
-      id: 'crash.exception',
-      message: err instanceof Error ? err.message : String(err),
-      step: sim.scheduler.steps,
-    };
+    failure =
+      err instanceof DriverLoadRefused
+        ? {
+            kind: 'correctness',
+            id: 'design.driver-not-loaded',
+            message: err.message,
+            step: 0,
+            actor: err.device,
+          }
+        : {
+            kind: 'crash',
+            id: 'crash.exception',
+            message: err instanceof Error ? err.message : String(err),
+            step: sim.scheduler.steps,
+          };
   }
   const fired = injector?.fired ?? [];
   // A guided run is replayed from its full tape; so is any run given a tape (the recorded one extends it).
@@ -148,6 +168,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     ...(mutations.length === 0 ? {} : { mutations }),
     ...(fired.length === 0 ? {} : { faults: fired.map((f) => f.at) }),
     ...(omit.length === 0 ? {} : { omit }),
+    ...(designs.length === 0 ? {} : { designs }),
   };
   return {
     token: encodeToken(tokenArgs),
@@ -165,10 +186,26 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     faultsFired: fired,
     faultEvaluations: injector?.evaluations ?? 0,
     stats: workload?.stats() ?? {},
+    counters: countersOf(workload?.worlds() ?? []),
+    designs,
     objects: workload?.describe() ?? [],
     trace: opts.keepTrace ? sim.trace.lines() : null,
     sim,
   };
+}
+
+/** The counters of `worlds` added up, with the map failures of their IOMMUs and the RAM's shootdowns. */
+export function countersOf(worlds: readonly TtmGlobal[]): CounterTotals {
+  const sum: Record<string, number> = Object.fromEntries(COUNTER_KEYS.map((k) => [k, 0]));
+  const iommus = new Set<Iommu>();
+  for (const g of worlds) {
+    for (const [k, v] of Object.entries(g.counters)) sum[k] = (sum[k] ?? 0) + v;
+    sum.tlbShootdowns = (sum.tlbShootdowns ?? 0) + g.ram.cachingChanges;
+    for (const d of g.deviceList) if (d.iommu !== null) iommus.add(d.iommu);
+    for (const bo of g.bos) if (bo.bdev.iommu !== null) iommus.add(bo.bdev.iommu);
+  }
+  for (const i of iommus) sum.iommuMapFailures = (sum.iommuMapFailures ?? 0) + i.mapFailures;
+  return sum as unknown as CounterTotals;
 }
 
 /**

@@ -3,6 +3,7 @@
 // kernel object, the task actors, and the GPU rings that signal fences. A run is a pure function of
 // (seed, strategy, tape, workload).
 
+import { installDesigns } from '../designs/install.ts';
 import { Rng } from '../engine/prng.ts';
 import { Scheduler } from '../engine/scheduler.ts';
 import type { Chooser } from '../engine/strategy.ts';
@@ -28,6 +29,8 @@ export interface SimOptions {
   readonly keepMirrorLog?: boolean;
   /** Named mutations (historical kernel bugs) scenarios switch on in the worlds they build. */
   readonly mutations?: readonly string[];
+  /** Design specs (src/designs) switched on in the worlds scenarios build; none is today's kernel. */
+  readonly designs?: readonly string[];
   /** A chooser replacing the strategy's (see SchedulerOptions.guide). */
   readonly guide?: Chooser;
   /** Keep the actor picked at every real choice. */
@@ -95,6 +98,7 @@ export class Sim implements TaskHost {
   readonly mirror: Mirror;
   readonly env: KernelEnv;
   readonly mutations: ReadonlySet<string>;
+  readonly designs: ReadonlySet<string>;
   /**
    * The run's fault plan as the kernel model asks it (null: no fault injection). Set after the scenario
    * is built: faults belong to the run, not to the setup.
@@ -131,6 +135,7 @@ export class Sim implements TaskHost {
     this.env = this.makeEnv();
     this.mutations = new Set(opts.mutations ?? []);
     this.omit = new Set(opts.omit ?? []);
+    this.designs = new Set(opts.designs ?? []);
   }
 
   setCurrent(task: string | null): void {
@@ -192,11 +197,14 @@ export class Sim implements TaskHost {
   }
 
   /**
-   * Connect a TTM world a scenario built to this run: switch on the run's mutations in it and route its
-   * fault sites to the run's fault plan. Every scenario calls this for every world it creates.
+   * Connect a TTM world a scenario built to this run: switch on the run's mutations and designs in it
+   * and route its fault sites to the run's fault plan. Every scenario calls this for every world it
+   * creates, before it creates devices (the designs' probes run at device creation).
    */
   adopt(global: TtmGlobal): void {
     global.mutations = this.mutations;
+    global.designs = this.designs;
+    installDesigns(global);
     global.faultHook = (site, where) => this.fault(site, where);
   }
 

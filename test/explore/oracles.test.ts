@@ -424,8 +424,13 @@ describe('each oracle on a world where exactly its invariant is broken', () => {
 });
 
 describe('oracles over the built-in scenarios', () => {
-  /** Seeds run and how many pass (abba-deadlock deadlocks on the others); the large one is slow: 10 seeds. */
-  const runs: Record<string, { seeds: number; pass: number }> = {
+  /**
+   * Seeds run and how many pass (abba-deadlock deadlocks on the others); the large one is slow: 10 seeds.
+   * shared-iommu-retry livelocks under today's kernel on every seed (the design explorer's point: two
+   * devices retrying into one full IOVA space); a step budget of 5,000 keeps its runs short.
+   */
+  const runs: Record<string, { seeds: number; pass: number; maxSteps?: number }> = {
+    'shared-iommu-retry': { seeds: 5, pass: 0, maxSteps: 5_000 },
     'vram-pressure': { seeds: 50, pass: 50 },
     'vram-pressure-large': { seeds: 10, pass: 10 },
     'abba-deadlock': { seeds: 50, pass: 30 },
@@ -439,13 +444,14 @@ describe('oracles over the built-in scenarios', () => {
   const fallback = { seeds: 20, pass: 20 };
 
   for (const scenario of SCENARIOS) {
-    const { seeds, pass } = runs[scenario.name] ?? fallback;
+    const { seeds, pass, maxSteps } = runs[scenario.name] ?? fallback;
+    const budget = maxSteps === undefined ? {} : { maxSteps };
     test(`runScenario: ${scenario.name}, seeds 0..${seeds - 1} → ${pass} pass, no oracle fails, checking changes no run`, () => {
       let passed = 0;
       const differ: string[] = [];
       for (let seed = 0n; seed < BigInt(seeds); seed += 1n) {
-        const on = runScenario(scenario, { seed });
-        const off = runScenario(scenario, { seed, oracles: false });
+        const on = runScenario(scenario, { seed, ...budget });
+        const off = runScenario(scenario, { seed, oracles: false, ...budget });
         if (on.outcome === 'pass') passed += 1;
         if (on.traceSha256 !== off.traceSha256 || on.failure?.id !== off.failure?.id)
           differ.push(String(seed));

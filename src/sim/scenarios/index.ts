@@ -9,6 +9,7 @@ import { moveRace } from './move_race.ts';
 import { poolDma32 } from './pool_dma32.ts';
 import { poolReclaim } from './pool_reclaim.ts';
 import { race } from './race.ts';
+import { sharedIommu } from './shared_iommu.ts';
 import { stressScenarios } from './stress.ts';
 import { swapRace } from './swap_race.ts';
 import { uploadRace } from './upload_race.ts';
@@ -29,6 +30,8 @@ export const SCENARIOS: readonly Scenario[] = [
   calibrate(),
   race(),
   ...stressScenarios(),
+  sharedIommu(),
+  sharedIommu({ retries: 0 }, 'shared-iommu-retry'),
 ];
 
 export const DEFAULT_SCENARIO = 'vram-pressure';
