@@ -9,6 +9,7 @@ import { moveRace } from './move_race.ts';
 import { poolDma32 } from './pool_dma32.ts';
 import { poolReclaim } from './pool_reclaim.ts';
 import { race } from './race.ts';
+import { small } from './small.ts';
 import { swapRace } from './swap_race.ts';
 import { uploadRace } from './upload_race.ts';
 import { vramPressure } from './vram_pressure.ts';
@@ -27,6 +28,7 @@ export const SCENARIOS: readonly Scenario[] = [
   poolDma32(),
   calibrate(),
   race(),
+  small(),
 ];
 
 export const DEFAULT_SCENARIO = 'vram-pressure';
