@@ -23,6 +23,8 @@ export interface RunOptions {
   readonly keepTrace?: boolean;
   readonly maxSteps?: number;
   readonly keepMirrorLog?: boolean;
+  /** Real XState actors for every statechart instead of the derived tables (see SimOptions). */
+  readonly xstateActors?: boolean;
   readonly mutations?: readonly string[];
   /** Check the per-step oracles (src/explore/oracles.ts) after every step; default true. */
   readonly oracles?: boolean;
@@ -86,6 +88,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     ...params,
     keepTrace: opts.keepTrace ?? false,
     keepMirrorLog: opts.keepMirrorLog ?? false,
+    ...(opts.xstateActors === true ? { xstateActors: true } : {}),
     mutations,
     ...(opts.tape === undefined ? {} : { tape: opts.tape }),
     ...(opts.guide === undefined ? {} : { guide: opts.guide }),

@@ -13,7 +13,7 @@ import type { TtmGlobal } from '../kernel/device.ts';
 import type { KernelEnv, KGen, MirrorEvent, ObjKind } from '../kernel/env.ts';
 import type { FaultHook, FaultSite } from '../kernel/faults.ts';
 import type { DmaFence } from '../kernel/fence.ts';
-import { Mirror } from './mirror.ts';
+import { type Chart, Mirror } from './mirror.ts';
 import { TaskActor, type TaskHost } from './task.ts';
 
 export interface SimOptions {
@@ -26,6 +26,11 @@ export interface SimOptions {
   readonly keepTrace?: boolean;
   /** Keep every statechart event (for the benchmark's raw replay). */
   readonly keepMirrorLog?: boolean;
+  /**
+   * Run every statechart as a real XState actor instead of through its machine's transition table
+   * (same states, effects and trace; the reference the tables are checked against, and slower).
+   */
+  readonly xstateActors?: boolean;
   /** Named mutations (historical kernel bugs) scenarios switch on in the worlds they build. */
   readonly mutations?: readonly string[];
   /** A chooser replacing the strategy's (see SchedulerOptions.guide). */
@@ -118,6 +123,7 @@ export class Sim implements TaskHost {
       (e: Effect) => this.scheduler.note(e),
       opts.keepMirrorLog ?? false,
       (id) => this.scheduler.clockFor(id),
+      opts.xstateActors ?? false,
     );
     this.env = this.makeEnv();
     this.mutations = new Set(opts.mutations ?? []);
@@ -133,6 +139,10 @@ export class Sim implements TaskHost {
 
   fault(site: FaultSite, where: string): boolean {
     return this.faultHook?.(site, where) ?? false;
+  }
+
+  taskChart(id: string): Chart {
+    return this.mirror.chart('task', id, {});
   }
 
   chartEvent(task: string, event: { readonly type: string }): void {

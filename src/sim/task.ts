@@ -3,15 +3,14 @@
 // next step (so other tasks can run in between), a sleeping lock or fence wait parks the task until the
 // waker's message is delivered, and a signal interrupts interruptible waits as the kernel does.
 
-import { type AnyActorRef, createActor } from 'xstate';
-import { type TaskEvent, taskMachine } from '../../machines/task.machine.ts';
+import type { TaskEvent } from '../../machines/task.machine.ts';
 import type { Scheduler } from '../engine/scheduler.ts';
 import type { Envelope, SimActor } from '../engine/types.ts';
 import type { KGen, Wait } from '../kernel/env.ts';
 import { EINTR, ERESTARTSYS } from '../kernel/errno.ts';
 import type { FaultSite } from '../kernel/faults.ts';
 import { WOULD_BLOCK, type WwMutex, type WwWaiter } from '../kernel/ww_mutex.ts';
-import { stateString } from './mirror.ts';
+import type { Chart } from './mirror.ts';
 
 export type TaskStatus = 'ready' | 'runnable' | 'running' | 'blocked' | 'sleeping' | 'done';
 
@@ -25,6 +24,8 @@ export interface TaskHost {
   taskTransition(task: string, from: string, event: string): void;
   /** The run's fault plan at a task-level fault site: true when this evaluation fails. */
   fault(site: FaultSite, where: string): boolean;
+  /** A new task chart (machines/task.machine.ts) for the task `id`. */
+  taskChart(id: string): Chart;
 }
 
 export class TaskActor implements SimActor {
@@ -43,20 +44,18 @@ export class TaskActor implements SimActor {
   private unregister: (() => void)[] = [];
   private timer: number | null = null;
   private waitSeq = 0;
-  private readonly chart: AnyActorRef;
-  private chartState: string;
+  private readonly chart: Chart;
 
   constructor(
     readonly id: string,
     private readonly host: TaskHost,
     private readonly body: () => KGen<unknown>,
   ) {
-    this.chart = createActor(taskMachine, { systemId: id, clock: host.scheduler.clockFor(id) }).start();
-    this.chartState = stateString(this.chart.getSnapshot().value);
+    this.chart = host.taskChart(id);
   }
 
   state(): string {
-    return this.chartState;
+    return this.chart.state;
   }
 
   deliver(env: Envelope): void {
@@ -252,9 +251,8 @@ export class TaskActor implements SimActor {
 
   private transition(event: TaskEvent): void {
     this.host.chartEvent(this.id, event);
-    const from = this.chartState;
+    const from = this.chart.state;
     this.chart.send(event);
-    this.chartState = stateString(this.chart.getSnapshot().value);
     this.host.taskTransition(this.id, from, event.type);
   }
 }
