@@ -156,7 +156,10 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     steps: sim.scheduler.steps,
     virtualTimeMs: sim.scheduler.now(),
     outcome: failure === null ? 'pass' : failure.kind,
-    traceSha256: sim.trace.sha256(),
+    // Read on demand: formatting and hashing the trace is deferred until someone asks (campaigns rarely do).
+    get traceSha256() {
+      return sim.trace.sha256();
+    },
     choices: sim.scheduler.tape.length,
     failure,
     signature: failure === null ? null : signatureOf(sim, failure),
