@@ -124,7 +124,8 @@ function deferrable(line: TraceLine): boolean {
 
 /** An append-only trace with an incremental SHA-256 over all of its bytes. */
 export class Trace {
-  private readonly all: Hash = createHash('sha256');
+  /** The running hash, made on first use (a run whose hash is never read never makes one). */
+  private hash: Hash | undefined;
   private readonly kept: string[] | undefined;
   private readonly rollingKept: string[] | undefined;
   /** Lines recorded but not yet written into the hash (only when neither lines nor rolling hashes are kept). */
@@ -151,8 +152,9 @@ export class Trace {
     const text = traceLineText(line);
     this.flush();
     const bytes = `${text}\n`;
-    this.all.update(bytes);
-    this.rollingKept?.push(this.all.copy().digest('hex'));
+    const all = this.all();
+    all.update(bytes);
+    this.rollingKept?.push(all.copy().digest('hex'));
     this.kept?.push(text);
     this.n += 1;
     this.digest = undefined;
@@ -183,14 +185,19 @@ export class Trace {
     let chunk = '';
     for (let i = 0; i < deferred.length; i += 1) chunk += `${traceLineText(deferred[i]!)}\n`;
     deferred.length = 0;
-    this.all.update(chunk);
+    this.all().update(chunk);
+  }
+
+  private all(): Hash {
+    this.hash ??= createHash('sha256');
+    return this.hash;
   }
 
   /** Hex SHA-256 of every byte written so far ('\n'-terminated lines); the trace stays appendable. */
   sha256(): string {
     if (this.digest === undefined) {
       this.flush();
-      this.digest = this.all.copy().digest('hex');
+      this.digest = this.all().copy().digest('hex');
     }
     return this.digest;
   }

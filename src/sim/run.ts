@@ -147,8 +147,15 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     ...(mutations.length === 0 ? {} : { mutations }),
     ...(fired.length === 0 ? {} : { faults: fired.map((f) => f.at) }),
   };
+  // A mutation spec encodeToken might reject (empty, or possibly over its 64 bytes) is encoded now, so
+  // that its RangeError leaves runScenario as it always did.
+  let token = mutations.some((m) => m.length === 0 || m.length > 21) ? encodeToken(tokenArgs) : undefined;
   return {
-    token: encodeToken(tokenArgs),
+    // Encoded on demand (it checksums its bytes): a campaign reads only the tokens of failing runs.
+    get token() {
+      token ??= encodeToken(tokenArgs);
+      return token;
+    },
     scenario: scenario.name,
     seed: opts.seed.toString(),
     strategy,
