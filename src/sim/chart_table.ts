@@ -59,8 +59,8 @@ interface Outcome {
 interface Plan {
   /** The outcome when selection consults no guard; undefined when it does. */
   readonly fixed: Outcome | undefined;
-  /** Outcomes by the selected transitions' numbers (guarded plans). */
-  readonly byChoice: Map<string, Outcome>;
+  /** Outcomes by the selected transition's number, or the numbers joined (guarded plans). */
+  readonly byChoice: Map<number | string, Outcome>;
 }
 
 /** A configuration of the chart: its canonical state string, XState's value, and what each event does. */
@@ -170,6 +170,15 @@ export class ChartTable {
   private readonly numbers = new Map<XTransition, number>();
   private readonly guards: Record<string, unknown>;
   private readonly actions: Record<string, unknown>;
+  /** The argument object of assignments, reused (they read it and keep nothing). */
+  private readonly args: Record<string, unknown> = {
+    context: undefined,
+    event: undefined,
+    spawn: undefined,
+    self: undefined,
+    system: undefined,
+  };
+  private readonly assignKeys = new Map<Record<string, unknown>, readonly string[]>();
   readonly initial: Config;
 
   constructor(readonly machine: AnyStateMachine) {
@@ -209,7 +218,7 @@ export class ChartTable {
     let outcome = plan.fixed;
     if (outcome === undefined) {
       const selected = this.select(config, event, s.context, null);
-      const key = selected.map((t) => this.numbers.get(t)!).join(',');
+      const key = selected.length === 1 ? this.numbers.get(selected[0]!)! : this.keyOf(selected);
       outcome = plan.byChoice.get(key);
       if (outcome === undefined) {
         outcome = this.outcome(config, event, s.context, selected);
@@ -219,6 +228,13 @@ export class ChartTable {
     for (const a of outcome.assigns) s.context = this.assign(a, s.context, event);
     s.config = outcome.next;
     return outcome.refused;
+  }
+
+  /** The key of a selection of several transitions (one transition is keyed by its number). */
+  private keyOf(selected: readonly XTransition[]): string {
+    let key = '';
+    for (const t of selected) key += `${this.numbers.get(t)!},`;
+    return key;
   }
 
   /** The XState snapshot of chart `s` (for inspection; not used in the hot path). */
@@ -251,6 +267,7 @@ export class ChartTable {
   /**
    * The transitions XState's `getTransitionData` selects for `event` (transitionNode over the state
    * value). With `probe`, guards are not evaluated; the probe records that one would have been.
+   * (Methods, not closures: the hot path should not make functions per call.)
    */
   private select(
     config: Config,
@@ -258,39 +275,54 @@ export class ChartTable {
     context: unknown,
     probe: { consulted: boolean } | null,
   ): XTransition[] {
-    const next = (node: XNode): XTransition[] | undefined => {
-      const candidates = node.transitions.get(event.type);
-      if (candidates === undefined) return undefined;
-      for (const t of candidates) {
-        if (t.guard === undefined) return [t];
-        if (probe !== null) {
-          probe.consulted = true;
-          return undefined;
-        }
-        if (guardOf(this.guards, t.guard)!({ context, event }, undefined)) return [t];
+    return this.walk(this.machine.root as unknown as XNode, config.value, event, context, probe) ?? [];
+  }
+
+  /** XState's StateNode.next: the first candidate of `node` whose guard passes. */
+  private next(
+    node: XNode,
+    event: { readonly type: string },
+    context: unknown,
+    probe: { consulted: boolean } | null,
+  ): XTransition[] | undefined {
+    const candidates = node.transitions.get(event.type);
+    if (candidates === undefined) return undefined;
+    for (const t of candidates) {
+      if (t.guard === undefined) return [t];
+      if (probe !== null) {
+        probe.consulted = true;
+        return undefined;
       }
-      return undefined;
-    };
-    const walk = (node: XNode, value: StateValue): XTransition[] | undefined => {
-      if (typeof value === 'string') {
-        const r = next(node.states[value]!);
-        return r !== undefined && r.length > 0 ? r : next(node);
-      }
-      const keys = Object.keys(value);
-      if (keys.length === 1) {
-        const r = walk(node.states[keys[0]!]!, value[keys[0]!]!);
-        return r !== undefined && r.length > 0 ? r : next(node);
-      }
-      const all: XTransition[] = [];
-      for (const k of keys) {
-        const sub = value[k];
-        if (!sub) continue;
-        const r = walk(node.states[k]!, sub);
-        if (r !== undefined) all.push(...r);
-      }
-      return all.length > 0 ? all : next(node);
-    };
-    return walk(this.machine.root as unknown as XNode, config.value) ?? [];
+      if (guardOf(this.guards, t.guard)!({ context, event }, undefined)) return [t];
+    }
+    return undefined;
+  }
+
+  /** XState's transitionNode: atomic, compound and parallel values, falling back to the parent. */
+  private walk(
+    node: XNode,
+    value: StateValue,
+    event: { readonly type: string },
+    context: unknown,
+    probe: { consulted: boolean } | null,
+  ): XTransition[] | undefined {
+    if (typeof value === 'string') {
+      const r = this.next(node.states[value]!, event, context, probe);
+      return r !== undefined && r.length > 0 ? r : this.next(node, event, context, probe);
+    }
+    const keys = Object.keys(value);
+    if (keys.length === 1) {
+      const r = this.walk(node.states[keys[0]!]!, value[keys[0]!]!, event, context, probe);
+      return r !== undefined && r.length > 0 ? r : this.next(node, event, context, probe);
+    }
+    const all: XTransition[] = [];
+    for (const k of keys) {
+      const sub = value[k];
+      if (!sub) continue;
+      const r = this.walk(node.states[k]!, sub, event, context, probe);
+      if (r !== undefined) all.push(...r);
+    }
+    return all.length > 0 ? all : this.next(node, event, context, probe);
   }
 
   /**
@@ -337,18 +369,30 @@ export class ChartTable {
     return new Set(snap._nodes);
   }
 
+  /** XState's resolveAssign: the new context is the old one with the assignment's fields over it. */
   private assign(a: Assignment, context: unknown, event: unknown): unknown {
-    const args = { context, event, spawn: undefined, self: undefined, system: undefined };
-    let partial: Record<string, unknown>;
-    if (typeof a === 'function') partial = a(args, undefined) as Record<string, unknown>;
-    else {
-      partial = {};
-      for (const key of Object.keys(a)) {
-        const p = a[key];
-        partial[key] = typeof p === 'function' ? (p as AssignFn)(args, undefined) : p;
-      }
+    const args = this.args;
+    args.context = context;
+    args.event = event;
+    if (typeof a === 'function') return Object.assign({}, context, a(args, undefined));
+    // Every field is computed from the old context (args.context), as XState computes its partial update.
+    const next = { ...(context as Record<string, unknown>) };
+    const keys = this.keysOf(a);
+    for (let i = 0; i < keys.length; i += 1) {
+      const key = keys[i]!;
+      const p = a[key];
+      next[key] = typeof p === 'function' ? (p as AssignFn)(args, undefined) : p;
     }
-    return Object.assign({}, context, partial);
+    return next;
+  }
+
+  private keysOf(a: Record<string, unknown>): readonly string[] {
+    let keys = this.assignKeys.get(a);
+    if (keys === undefined) {
+      keys = Object.keys(a);
+      this.assignKeys.set(a, keys);
+    }
+    return keys;
   }
 }
 

@@ -12,6 +12,12 @@ import type { FaultSite } from '../kernel/faults.ts';
 import { WOULD_BLOCK, type WwMutex, type WwWaiter } from '../kernel/ww_mutex.ts';
 import type { Chart } from './mirror.ts';
 
+// The task chart's parameterless events, made once (one per transition would be garbage per step).
+const TASK_START: TaskEvent = { type: 'task.start' };
+const TASK_RESUME: TaskEvent = { type: 'task.resume' };
+const TASK_PREEMPT: TaskEvent = { type: 'task.preempt' };
+const TASK_EXIT: TaskEvent = { type: 'task.exit' };
+
 export type TaskStatus = 'ready' | 'runnable' | 'running' | 'blocked' | 'sleeping' | 'done';
 
 /** Lets a task tell the world it is running kernel code now (the kernel's `current`). */
@@ -90,7 +96,7 @@ export class TaskActor implements SimActor {
   private onRun(): void {
     if (this.gen === null) {
       this.gen = this.body();
-      this.transition({ type: 'task.start' });
+      this.transition(TASK_START);
       this.run(0);
       return;
     }
@@ -101,13 +107,13 @@ export class TaskActor implements SimActor {
     }
     if (w?.kind === 'yield') {
       this.wait = null;
-      this.transition({ type: 'task.resume' });
+      this.transition(TASK_RESUME);
       this.run(0);
     }
   }
 
   private attemptLock(w: Extract<Wait, { kind: 'lock' }>): void {
-    this.transition({ type: 'task.resume' });
+    this.transition(TASK_RESUME);
     if (w.interruptible && this.signalPending) {
       this.wait = null;
       this.run(-EINTR);
@@ -161,7 +167,7 @@ export class TaskActor implements SimActor {
     this.wait = null;
     this.blockedOn = null;
     this.blockedMutex = null;
-    this.transition({ type: 'task.resume' });
+    this.transition(TASK_RESUME);
     this.run(ret);
   }
 
@@ -179,7 +185,7 @@ export class TaskActor implements SimActor {
         if (r.done) {
           this.status = 'done';
           this.result = r.value;
-          this.transition({ type: 'task.exit' });
+          this.transition(TASK_EXIT);
           return;
         }
         const next = this.park(r.value);
@@ -199,7 +205,7 @@ export class TaskActor implements SimActor {
       case 'yield':
       case 'lock':
         this.status = 'runnable';
-        this.transition({ type: 'task.preempt' });
+        this.transition(TASK_PREEMPT);
         sched.post(this.id, this.id, { type: 'task.run' });
         return null;
       case 'sleep':
