@@ -147,15 +147,8 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     ...(mutations.length === 0 ? {} : { mutations }),
     ...(fired.length === 0 ? {} : { faults: fired.map((f) => f.at) }),
   };
-  // A mutation spec encodeToken might reject (empty, or possibly over its 64 bytes) is encoded now, so
-  // that its RangeError leaves runScenario as it always did.
-  let token = mutations.some((m) => m.length === 0 || m.length > 21) ? encodeToken(tokenArgs) : undefined;
-  return {
-    // Encoded on demand (it checksums its bytes): a campaign reads only the tokens of failing runs.
-    get token() {
-      token ??= encodeToken(tokenArgs);
-      return token;
-    },
+  const result: RunResult = {
+    token: '',
     scenario: scenario.name,
     seed: opts.seed.toString(),
     strategy,
@@ -163,10 +156,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     steps: sim.scheduler.steps,
     virtualTimeMs: sim.scheduler.now(),
     outcome: failure === null ? 'pass' : failure.kind,
-    // Read on demand: formatting and hashing the trace is deferred until someone asks (campaigns rarely do).
-    get traceSha256() {
-      return sim.trace.sha256();
-    },
+    traceSha256: '',
     choices: sim.scheduler.tape.length,
     failure,
     signature: failure === null ? null : signatureOf(sim, failure),
@@ -177,6 +167,42 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     trace: opts.keepTrace ? sim.trace.lines() : null,
     sim,
   };
+  // A mutation spec encodeToken might reject (empty, or possibly over its 64 bytes) is encoded now, so
+  // that its RangeError leaves runScenario as it always did.
+  const eager = mutations.some((m) => m.length === 0 || m.length > 21);
+  return readOnDemand(result, { args: tokenArgs, text: eager ? encodeToken(tokenArgs) : undefined });
+}
+
+/** Where a result keeps what its token is encoded from (not enumerable: not part of the result's value). */
+const TOKEN_STATE = Symbol('token state');
+
+interface TokenState {
+  readonly args: Parameters<typeof encodeToken>[0];
+  text: string | undefined;
+}
+
+function tokenOf(this: RunResult & { [TOKEN_STATE]: TokenState }): string {
+  const t = this[TOKEN_STATE];
+  t.text ??= encodeToken(t.args);
+  return t.text;
+}
+
+function traceSha256Of(this: RunResult): string {
+  return this.sim.trace.sha256();
+}
+
+/**
+ * Make `token` (it checksums its bytes) and `traceSha256` (formatting and hashing the trace) computed
+ * when first read: a campaign reads only the tokens of failing runs and never the hash. They stay
+ * enumerable own properties, in their places, so spreading or serialising a result sees their values.
+ * The getters are shared module functions, not closures over the run: a closure per result (an object
+ * literal's `get`) kept whole runs alive through young-generation collections and doubled GC time.
+ */
+function readOnDemand(result: RunResult, token: TokenState): RunResult {
+  Object.defineProperty(result, TOKEN_STATE, { value: token });
+  Object.defineProperty(result, 'token', { get: tokenOf, enumerable: true, configurable: true });
+  Object.defineProperty(result, 'traceSha256', { get: traceSha256Of, enumerable: true, configurable: true });
+  return result;
 }
 
 /**
