@@ -6,7 +6,7 @@
 // A stream's seed derivation (a SHA-256 for a fork) and generator state are computed on first use: a
 // run forks streams some scenarios never draw from, and the run's root stream is only forked.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
@@ -58,7 +58,9 @@ function stateFromSeed(seed: bigint): number[] {
 
 /** Child seed of (seed, name): the first 8 bytes of SHA-256(`${seed}:${name}`), big-endian. */
 function deriveSeed(seed: bigint, name: string): bigint {
-  return createHash('sha256').update(`${seed}:${name}`).digest().readBigUInt64BE(0);
+  // One-shot crypto.hash (Node ≥ 20.12): the same digest as createHash().update().digest(), without a
+  // Hash object per fork.
+  return hash('sha256', `${seed}:${name}`, 'buffer').readBigUInt64BE(0);
 }
 
 /** A seeded random stream. Mutable: every draw advances it. */
