@@ -212,7 +212,7 @@ export class ChartTable {
     const config = s.config;
     let plan = config.plans.get(event.type);
     if (plan === undefined) {
-      plan = this.plan(config, event.type);
+      plan = this.plan(config, event, s.context);
       config.plans.set(event.type, plan);
     }
     let outcome = plan.fixed;
@@ -256,12 +256,15 @@ export class ChartTable {
     return c;
   }
 
-  /** The plan of `type` in `config`: fixed when selecting its transitions consults no guard. */
-  private plan(config: Config, type: string): Plan {
+  /**
+   * The plan of `event`'s type in `config`: fixed when selecting its transitions consults no guard.
+   * A fixed outcome is computed (and checked against XState) with this first event and context.
+   */
+  private plan(config: Config, event: { readonly type: string }, context: unknown): Plan {
     const probe = { consulted: false };
-    const selected = this.select(config, { type }, undefined, probe);
+    const selected = this.select(config, event, context, probe);
     if (probe.consulted) return { fixed: undefined, byChoice: new Map() };
-    return { fixed: this.outcome(config, { type }, undefined, selected), byChoice: new Map() };
+    return { fixed: this.outcome(config, event, context, selected), byChoice: new Map() };
   }
 
   /**
@@ -343,7 +346,7 @@ export class ChartTable {
     // outcome's, and its selection and context must be the table's (checked, since the table reuses it).
     const before = this.machine.resolveState({
       value: config.value,
-      context: (context ?? {}) as Record<string, unknown>,
+      context: context as Record<string, unknown>,
     });
     const theirs = this.machine.getTransitionData(before, event as never) as unknown as XTransition[];
     if (theirs.length !== selected.length || theirs.some((t, i) => t !== selected[i])) {
