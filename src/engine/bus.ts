@@ -1,23 +1,27 @@
-// The message bus: one RxJS Subject per actor address (stack-notes §2: routing by address runs at
-// Subject speed, a broadcast filtered by every actor is ~50× slower with 100 actors).
-// The bus only delivers; the scheduler decides when. Delivery is synchronous and depth-first.
-// RxJS 7 reports an exception thrown by a subscriber asynchronously through a real timer, which
-// would hide a simulator crash and make it nondeterministic; the bus catches it inside the
-// subscriber and rethrows it synchronously from `send`.
+// The message bus: address-routed delivery of envelopes to actor handlers, and an RxJS stream of every
+// delivery for whoever wants to watch the traffic (viewers, inspection, tests).
+// The bus only delivers; the scheduler decides when. Delivery is synchronous and depth-first: a
+// handler is called directly, so an exception it throws leaves `send` at once, at the same step.
+// A per-address RxJS Subject used to sit between `send` and the handler; it cost a Subject and a
+// subscription per actor per run and an RxJS hop per delivery (about a sixth of a small run) and added
+// nothing the scheduler does not already decide, so the stream is now one Subject made only when
+// something subscribes to `deliveries$`. Observers watch from outside the simulation and must not
+// throw: RxJS 7 reports a subscriber's exception asynchronously (through a real timer), which is why
+// actor handlers are never RxJS subscribers.
 
-import { Subject, type Subscription } from 'rxjs';
+import { type Observable, Subject } from 'rxjs';
 import type { Envelope } from './types.ts';
-
-interface Route {
-  readonly subject: Subject<Envelope>;
-  readonly subscription: Subscription;
-}
 
 /** Address-routed delivery of envelopes to actor handlers. */
 export class Bus {
-  private readonly routes = new Map<string, Route>();
-  /** Exception thrown by the handler of the delivery in progress, rethrown by `send`. */
-  private fault: { readonly error: unknown } | undefined;
+  private readonly routes = new Map<string, (env: Envelope) => void>();
+  private tap: Subject<Envelope> | undefined;
+
+  /** Every envelope delivered, after its handler ran (hot: only deliveries made while subscribed). */
+  get deliveries$(): Observable<Envelope> {
+    this.tap ??= new Subject<Envelope>();
+    return this.tap.asObservable();
+  }
 
   /**
    * Route envelopes addressed to `id` to `handler`.
@@ -25,25 +29,12 @@ export class Bus {
    */
   attach(id: string, handler: (env: Envelope) => void): void {
     if (this.routes.has(id)) throw new Error(`bus: actor '${id}' is already attached`);
-    const subject = new Subject<Envelope>();
-    const subscription = subject.subscribe((env) => {
-      try {
-        handler(env);
-      } catch (error) {
-        this.fault = { error };
-      }
-    });
-    this.routes.set(id, { subject, subscription });
+    this.routes.set(id, handler);
   }
 
   /** Stop routing to `id`; returns false when it was not attached. */
   detach(id: string): boolean {
-    const route = this.routes.get(id);
-    if (route === undefined) return false;
-    route.subscription.unsubscribe();
-    route.subject.complete();
-    this.routes.delete(id);
-    return true;
+    return this.routes.delete(id);
   }
 
   has(id: string): boolean {
@@ -56,15 +47,11 @@ export class Bus {
    *   handler threw.
    */
   send(env: Envelope): void {
-    const route = this.routes.get(env.to);
-    if (route === undefined) {
+    const handler = this.routes.get(env.to);
+    if (handler === undefined) {
       throw new Error(`bus: no actor attached at '${env.to}' (message ${env.msg.type} from ${env.from})`);
     }
-    route.subject.next(env);
-    const fault = this.fault;
-    if (fault !== undefined) {
-      this.fault = undefined;
-      throw fault.error;
-    }
+    handler(env);
+    if (this.tap?.observed === true) this.tap.next(env);
   }
 }

@@ -3,8 +3,10 @@
 // function of its token (DESIGN.md §1). Subsystems take their own stream with `fork(name)`: a fork
 // depends only on the parent's original seed and the name, never on how many draws the parent made,
 // so adding a draw in one subsystem never shifts the sequence of another.
+// A stream's seed derivation (a SHA-256 for a fork) and generator state are computed on first use: a
+// run forks streams some scenarios never draw from, and the run's root stream is only forked.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
@@ -56,15 +58,35 @@ function stateFromSeed(seed: bigint): number[] {
 
 /** Child seed of (seed, name): the first 8 bytes of SHA-256(`${seed}:${name}`), big-endian. */
 function deriveSeed(seed: bigint, name: string): bigint {
-  return createHash('sha256').update(`${seed}:${name}`).digest().readBigUInt64BE(0);
+  // One-shot crypto.hash (Node ≥ 20.12): the same digest as createHash().update().digest(), without a
+  // Hash object per fork.
+  return hash('sha256', `${seed}:${name}`, 'buffer').readBigUInt64BE(0);
 }
 
 /** A seeded random stream. Mutable: every draw advances it. */
 export class Rng {
+  private originValue: bigint | undefined;
+  private genValue: JumpableRandomGenerator | undefined;
+
   private constructor(
-    private readonly origin: bigint,
-    private readonly gen: JumpableRandomGenerator,
-  ) {}
+    origin: bigint | undefined,
+    gen: JumpableRandomGenerator | undefined,
+    /** For a fork not yet derived: the parent's seed and the fork's name. */
+    private readonly derivation?: { readonly parent: bigint; readonly name: string },
+  ) {
+    this.originValue = origin;
+    this.genValue = gen;
+  }
+
+  private get origin(): bigint {
+    this.originValue ??= deriveSeed(this.derivation!.parent, this.derivation!.name);
+    return this.originValue;
+  }
+
+  private get gen(): JumpableRandomGenerator {
+    this.genValue ??= xoroshiro128plusFromState(stateFromSeed(this.origin));
+    return this.genValue;
+  }
 
   /**
    * A stream for an unsigned 64-bit seed.
@@ -72,7 +94,7 @@ export class Rng {
    */
   static fromSeed(seed: bigint): Rng {
     checkSeed(seed);
-    return new Rng(seed, xoroshiro128plusFromState(stateFromSeed(seed)));
+    return new Rng(seed, undefined);
   }
 
   /**
@@ -139,6 +161,6 @@ export class Rng {
    * Forking the same name twice gives two streams with the same sequence.
    */
   fork(name: string): Rng {
-    return Rng.fromSeed(deriveSeed(this.origin, name));
+    return new Rng(undefined, undefined, { parent: this.origin, name });
   }
 }

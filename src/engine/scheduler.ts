@@ -329,7 +329,7 @@ export class Scheduler {
       line.effects = this.effects;
       this.effects = [];
     }
-    this.trace.add(line);
+    this.trace.record(line);
     this.stepCount += 1;
   }
 

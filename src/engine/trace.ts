@@ -5,6 +5,11 @@
 // prefix hash): equal rolling hashes at step k mean equal first k+1 lines, and it costs nothing per
 // step unless every step's value is kept (a chained sha256(prev + line) would cost ~1 µs per step,
 // a third of a step's budget). Lines are keyed by stable systemIds; `t` is virtual time in ms.
+// Formatting and hashing are deferred when nothing asks for lines or rolling hashes: `record` keeps the
+// step's line object (a few thousand at most) and the text is written and hashed, in order and in one
+// hash update, when the hash is first read. Most campaign runs never read it, so they never format.
+// A line `record` cannot vouch for (a non-finite number, a field that is not a primitive) is formatted
+// at once, so it throws where `add` would, with the same message.
 
 import { createHash, type Hash } from 'node:crypto';
 import { canonicalJson } from './canonical.ts';
@@ -84,16 +89,54 @@ export function firstDivergence(a: readonly string[], b: readonly string[]): num
   return a.length === b.length ? undefined : n;
 }
 
+/** Lines kept unformatted before they are written and hashed anyway (bounds the memory of long runs). */
+const DEFER_MAX = 4096;
+
+/** True when every value of `rec` is a string, a boolean, null or a finite number (what canonicalJson writes as is). */
+function plainFields(rec: Readonly<Record<string, unknown>>): boolean {
+  for (const key in rec) {
+    const v = rec[key];
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return false;
+    } else if (typeof v !== 'string' && typeof v !== 'boolean' && v !== null && v !== undefined) return false;
+  }
+  return true;
+}
+
+/** True when `traceLineText(line)` cannot throw: finite numbers and primitive payload and effect data. */
+function deferrable(line: TraceLine): boolean {
+  if (!Number.isFinite(line.step) || !Number.isFinite(line.t)) return false;
+  if (
+    line.payload !== undefined &&
+    (Object.getPrototypeOf(line.payload) !== Object.prototype || !plainFields(line.payload))
+  )
+    return false;
+  const effects = line.effects;
+  if (effects !== undefined) {
+    if (!Array.isArray(effects)) return false;
+    for (let i = 0; i < effects.length; i += 1) {
+      const d = effects[i]!.data;
+      if (d !== undefined && (Object.getPrototypeOf(d) !== Object.prototype || !plainFields(d))) return false;
+    }
+  }
+  return true;
+}
+
 /** An append-only trace with an incremental SHA-256 over all of its bytes. */
 export class Trace {
-  private readonly all: Hash = createHash('sha256');
+  /** The running hash, made on first use (a run whose hash is never read never makes one). */
+  private hash: Hash | undefined;
   private readonly kept: string[] | undefined;
   private readonly rollingKept: string[] | undefined;
+  /** Lines recorded but not yet written into the hash (only when neither lines nor rolling hashes are kept). */
+  private readonly deferred: TraceLine[] | undefined;
+  private digest: string | undefined;
   private n = 0;
 
   constructor(opts: TraceOptions) {
     this.kept = opts.keepLines ? [] : undefined;
     this.rollingKept = opts.keepRolling === true ? [] : undefined;
+    this.deferred = this.kept === undefined && this.rollingKept === undefined ? [] : undefined;
   }
 
   /** Number of lines added. */
@@ -107,17 +150,56 @@ export class Trace {
    */
   add(line: TraceLine): string {
     const text = traceLineText(line);
+    this.flush();
     const bytes = `${text}\n`;
-    this.all.update(bytes);
-    this.rollingKept?.push(this.all.copy().digest('hex'));
+    const all = this.all();
+    all.update(bytes);
+    this.rollingKept?.push(all.copy().digest('hex'));
     this.kept?.push(text);
     this.n += 1;
+    this.digest = undefined;
     return text;
+  }
+
+  /**
+   * Append one line like `add`, but write and hash it only when the hash is next read (when the trace
+   * keeps neither lines nor rolling hashes). The line object must not change afterwards.
+   * @throws TypeError as `traceLineText` does (at once, never later); the trace is unchanged then.
+   */
+  record(line: TraceLine): void {
+    const deferred = this.deferred;
+    if (deferred === undefined || !deferrable(line)) {
+      this.add(line);
+      return;
+    }
+    deferred.push(line);
+    this.n += 1;
+    this.digest = undefined;
+    if (deferred.length >= DEFER_MAX) this.flush();
+  }
+
+  /** Write the deferred lines into the hash, in order, in one update. */
+  private flush(): void {
+    const deferred = this.deferred;
+    if (deferred === undefined || deferred.length === 0) return;
+    let chunk = '';
+    for (let i = 0; i < deferred.length; i += 1) chunk += `${traceLineText(deferred[i]!)}\n`;
+    deferred.length = 0;
+    this.all().update(chunk);
+  }
+
+  private all(): Hash {
+    this.hash ??= createHash('sha256');
+    return this.hash;
   }
 
   /** Hex SHA-256 of every byte written so far ('\n'-terminated lines); the trace stays appendable. */
   sha256(): string {
-    return this.all.copy().digest('hex');
+    if (this.digest === undefined) {
+      this.flush();
+      this.digest = this.all().copy().digest('hex');
+    }
+    return this.digest;
   }
 
   /** Rolling hash after the last line: the prefix hash, equal to `sha256()` at this point. */

@@ -2,6 +2,9 @@
 // the cross-actor transition pairs: a triple of one actor directly followed by a triple of another, the
 // interleavings themselves. Both are sets of strings, so coverage from several runs, workers or machines
 // merges by union in any order.
+// `hit` runs for every statechart event of every campaign run, so it keeps two caches of what the sets
+// already hold (triple keys by their parts, pair partners by their first triple) and builds a key
+// string only for something it has not seen; the sets stay the record (they only ever grow).
 
 /** One statechart transition taken: `machine|state|event`. */
 export function tripleKey(machine: string, state: string, event: string): string {
@@ -15,6 +18,10 @@ export class Coverage {
   fresh = 0;
   private lastActor = '';
   private lastTriple = '';
+  /** Triple keys by machine, state and event (each built once). */
+  private readonly keys = new Map<string, Map<string, Map<string, string>>>();
+  /** For a triple, the triples already known to follow it in `pairs`. */
+  private readonly partners = new Map<string, Set<string>>();
 
   /** Start a new run: the next transition pairs with nothing before it. */
   beginRun(): void {
@@ -25,16 +32,38 @@ export class Coverage {
 
   /** Actor `id`, a `machine` chart, took `event` in `state`. */
   hit(machine: string, id: string, state: string, event: string): void {
-    const t = tripleKey(machine, state, event);
+    let byState = this.keys.get(machine);
+    if (byState === undefined) {
+      byState = new Map();
+      this.keys.set(machine, byState);
+    }
+    let byEvent = byState.get(state);
+    if (byEvent === undefined) {
+      byEvent = new Map();
+      byState.set(state, byEvent);
+    }
+    let t = byEvent.get(event);
+    if (t === undefined) {
+      t = tripleKey(machine, state, event);
+      byEvent.set(event, t);
+    }
     if (!this.triples.has(t)) {
       this.triples.add(t);
       this.fresh += 1;
     }
     if (this.lastActor !== '' && this.lastActor !== id) {
-      const p = `${this.lastTriple} > ${t}`;
-      if (!this.pairs.has(p)) {
-        this.pairs.add(p);
-        this.fresh += 1;
+      let partners = this.partners.get(this.lastTriple);
+      if (partners === undefined) {
+        partners = new Set();
+        this.partners.set(this.lastTriple, partners);
+      }
+      if (!partners.has(t)) {
+        partners.add(t);
+        const p = `${this.lastTriple} > ${t}`;
+        if (!this.pairs.has(p)) {
+          this.pairs.add(p);
+          this.fresh += 1;
+        }
       }
     }
     this.lastActor = id;

@@ -2,6 +2,10 @@
 // takes (KernelEnv.emit); the mirror sends it to the object's XState actor and records the state change
 // as an effect of the current step. An edge the chart does not accept is a simulator bug and is kept as
 // a violation (the run's outcome becomes `crash`).
+// A chart is stepped through its machine's derived transition table (src/sim/chart_table.ts) unless the
+// mirror is asked for real XState actors (`xstateActors`, the reference the tables are checked against)
+// or the machine uses something the table does not model; both give the same states, effects and
+// violations, and `snapshot(id)` is an XState snapshot either way.
 
 import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
 import {
@@ -22,6 +26,9 @@ import type { XStateClock } from '../engine/clock.ts';
 import type { Effect } from '../engine/types.ts';
 import type { Coverage } from '../explore/coverage.ts';
 import type { MirrorEvent, ObjKind } from '../kernel/env.ts';
+import { type ChartState, type ChartTable, chartTable, stateString } from './chart_table.ts';
+
+export { stateString } from './chart_table.ts';
 
 /** The statechart of each kind of simulated object. */
 export const MACHINES: Record<ObjKind | 'ring' | 'task', AnyStateMachine> = {
@@ -40,29 +47,78 @@ export const MACHINES: Record<ObjKind | 'ring' | 'task', AnyStateMachine> = {
   shrinker: shrinkerMachine,
 };
 
-/**
- * Canonical state string of a snapshot value: the active leaf paths in document order, dotted and
- * space-separated (`lifecycle.initialized placement.placed.vram pin.unpinned`).
- */
-export function stateString(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const paths: string[] = [];
-  flatten(value, '', paths);
-  return paths.join(' ');
+/** One statechart instance: the current state string, and `send` reporting whether it refused the event. */
+export interface Chart {
+  readonly state: string;
+  /** Send `event`; true when the chart refused it (XState: unchanged snapshot and `!can(event)`). */
+  send(event: { readonly type: string }): boolean;
+  /** The chart's XState snapshot (value and context). */
+  snapshot(): unknown;
+  stop(): void;
 }
 
-function flatten(value: unknown, prefix: string, out: string[]): void {
-  if (typeof value === 'string') {
-    out.push(prefix + value);
-    return;
+/** A chart stepped through its machine's transition table. */
+class TableChart implements Chart {
+  private readonly s: ChartState;
+  constructor(
+    private readonly table: ChartTable,
+    input: unknown,
+  ) {
+    this.s = table.start(input);
   }
-  if (value === null || typeof value !== 'object') return;
-  for (const [key, child] of Object.entries(value)) flatten(child, `${prefix}${key}.`, out);
+  get state(): string {
+    return this.s.config.state;
+  }
+  send(event: { readonly type: string }): boolean {
+    return this.table.step(this.s, event);
+  }
+  snapshot(): unknown {
+    return this.table.snapshot(this.s);
+  }
+  stop(): void {}
 }
 
-interface Entry {
-  readonly actor: AnyActorRef;
+/** A chart run by a real XState actor. */
+class ActorChart implements Chart {
   state: string;
+  constructor(private readonly actor: AnyActorRef) {
+    this.state = stateString(actor.getSnapshot().value);
+  }
+  send(event: { readonly type: string }): boolean {
+    const before = this.actor.getSnapshot();
+    this.actor.send(event);
+    const after = this.actor.getSnapshot();
+    this.state = stateString(after.value);
+    return after === before && !before.can(event);
+  }
+  snapshot(): unknown {
+    return this.actor.getSnapshot();
+  }
+  stop(): void {
+    this.actor.stop();
+  }
+}
+
+/**
+ * A new chart of `machine` for the object `id`: table-stepped unless `xstateActors` or the machine has no
+ * table. `clockFor` gives a real actor its virtual clock (only a real actor can have delayed transitions).
+ */
+export function newChart(
+  machine: AnyStateMachine,
+  id: string,
+  input: unknown,
+  xstateActors: boolean,
+  clockFor: ((id: string) => XStateClock) | null,
+): Chart {
+  const table = xstateActors ? null : chartTable(machine);
+  if (table !== null) return new TableChart(table, input);
+  return new ActorChart(
+    createActor(machine, {
+      input,
+      systemId: id,
+      ...(clockFor === null ? {} : { clock: clockFor(id) }),
+    }).start(),
+  );
 }
 
 /** The trace effect of one statechart event: the event's non-type fields travel as `data`. */
@@ -85,7 +141,7 @@ export interface Violation {
 }
 
 export class Mirror {
-  private readonly actors = new Map<string, Entry>();
+  private readonly actors = new Map<string, Chart>();
   readonly violations: Violation[] = [];
   /** Events seen per type (statistics for summaries). */
   readonly counts = new Map<string, number>();
@@ -99,6 +155,8 @@ export class Mirror {
     keepLog = false,
     /** Virtual clock per actor: delayed transitions, if a chart ever has one, run on scheduler time. */
     private readonly clockFor: ((id: string) => XStateClock) | null = null,
+    /** Run every chart as a real XState actor instead of through its machine's table. */
+    readonly xstateActors = false,
   ) {
     this.log = keepLog ? [] : null;
   }
@@ -107,28 +165,23 @@ export class Mirror {
   emit(kind: ObjKind | 'ring', id: string, event: MirrorEvent): void {
     this.log?.push({ id, kind, event });
     this.counts.set(event.type, (this.counts.get(event.type) ?? 0) + 1);
-    let entry = this.actors.get(id);
-    if (entry === undefined) {
+    let chart = this.actors.get(id);
+    if (chart === undefined) {
       const input = event.type === 'bo.create' ? { size: event.size } : {};
-      const actor = createActor(MACHINES[kind], {
-        input,
-        systemId: id,
-        ...(this.clockFor === null ? {} : { clock: this.clockFor(id) }),
-      }).start();
-      entry = { actor, state: stateString(actor.getSnapshot().value) };
-      this.actors.set(id, entry);
+      chart = this.chart(kind, id, input);
+      this.actors.set(id, chart);
     }
     // Creation events only bring the chart into being (in its initial state).
     if (event.type === 'bo.create') return;
-    const before = entry.actor.getSnapshot();
-    entry.actor.send(event);
-    const after = entry.actor.getSnapshot();
-    if (after === before && !before.can(event))
-      this.violations.push({ actor: id, event: event.type, state: entry.state });
-    const from = entry.state;
-    entry.state = stateString(after.value);
+    const from = chart.state;
+    if (chart.send(event)) this.violations.push({ actor: id, event: event.type, state: from });
     this.coverage?.hit(kind, id, from, event.type);
-    this.onEffect(effectOf(id, event, from, entry.state));
+    this.onEffect(effectOf(id, event, from, chart.state));
+  }
+
+  /** A new chart of `kind` for `id` (tasks own theirs: the mirror only makes it). */
+  chart(kind: ObjKind | 'ring' | 'task', id: string, input: unknown): Chart {
+    return newChart(MACHINES[kind], id, input, this.xstateActors, this.clockFor);
   }
 
   /** A task's own chart took `event` in state `from` (tasks own their charts; coverage wants them). */
@@ -146,7 +199,7 @@ export class Mirror {
   }
 
   snapshot(id: string): unknown {
-    return this.actors.get(id)?.actor.getSnapshot();
+    return this.actors.get(id)?.snapshot();
   }
 
   ids(): string[] {
@@ -154,6 +207,6 @@ export class Mirror {
   }
 
   stop(): void {
-    for (const e of this.actors.values()) e.actor.stop();
+    for (const c of this.actors.values()) c.stop();
   }
 }

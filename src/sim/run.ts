@@ -26,6 +26,8 @@ export interface RunOptions {
   readonly keepTrace?: boolean;
   readonly maxSteps?: number;
   readonly keepMirrorLog?: boolean;
+  /** Real XState actors for every statechart instead of the derived tables (see SimOptions). */
+  readonly xstateActors?: boolean;
   readonly mutations?: readonly string[];
   /** Design specs (src/designs) switched on; none is today's kernel. Carried by the token. */
   readonly designs?: readonly string[];
@@ -99,6 +101,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     ...params,
     keepTrace: opts.keepTrace ?? false,
     keepMirrorLog: opts.keepMirrorLog ?? false,
+    ...(opts.xstateActors === true ? { xstateActors: true } : {}),
     mutations,
     designs,
     ...(opts.tape === undefined ? {} : { tape: opts.tape }),
@@ -170,8 +173,8 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     ...(omit.length === 0 ? {} : { omit }),
     ...(designs.length === 0 ? {} : { designs }),
   };
-  return {
-    token: encodeToken(tokenArgs),
+  const result: RunResult = {
+    token: '',
     scenario: scenario.name,
     seed: opts.seed.toString(),
     strategy,
@@ -179,7 +182,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     steps: sim.scheduler.steps,
     virtualTimeMs: sim.scheduler.now(),
     outcome: failure === null ? 'pass' : failure.kind,
-    traceSha256: sim.trace.sha256(),
+    traceSha256: '',
     choices: sim.scheduler.tape.length,
     failure,
     signature: failure === null ? null : signatureOf(sim, failure),
@@ -192,6 +195,42 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     trace: opts.keepTrace ? sim.trace.lines() : null,
     sim,
   };
+  // A mutation spec encodeToken might reject (empty, or possibly over its 64 bytes) is encoded now, so
+  // that its RangeError leaves runScenario as it always did.
+  const eager = mutations.some((m) => m.length === 0 || m.length > 21);
+  return readOnDemand(result, { args: tokenArgs, text: eager ? encodeToken(tokenArgs) : undefined });
+}
+
+/** Where a result keeps what its token is encoded from (not enumerable: not part of the result's value). */
+const TOKEN_STATE = Symbol('token state');
+
+interface TokenState {
+  readonly args: Parameters<typeof encodeToken>[0];
+  text: string | undefined;
+}
+
+function tokenOf(this: RunResult & { [TOKEN_STATE]: TokenState }): string {
+  const t = this[TOKEN_STATE];
+  t.text ??= encodeToken(t.args);
+  return t.text;
+}
+
+function traceSha256Of(this: RunResult): string {
+  return this.sim.trace.sha256();
+}
+
+/**
+ * Make `token` (it checksums its bytes) and `traceSha256` (formatting and hashing the trace) computed
+ * when first read: a campaign reads only the tokens of failing runs and never the hash. They stay
+ * enumerable own properties, in their places, so spreading or serialising a result sees their values.
+ * The getters are shared module functions, not closures over the run: a closure per result (an object
+ * literal's `get`) kept whole runs alive through young-generation collections and doubled GC time.
+ */
+function readOnDemand(result: RunResult, token: TokenState): RunResult {
+  Object.defineProperty(result, TOKEN_STATE, { value: token });
+  Object.defineProperty(result, 'token', { get: tokenOf, enumerable: true, configurable: true });
+  Object.defineProperty(result, 'traceSha256', { get: traceSha256Of, enumerable: true, configurable: true });
+  return result;
 }
 
 /** The counters of `worlds` added up, with the map failures of their IOMMUs and the RAM's shootdowns. */

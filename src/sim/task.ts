@@ -3,15 +3,20 @@
 // next step (so other tasks can run in between), a sleeping lock or fence wait parks the task until the
 // waker's message is delivered, and a signal interrupts interruptible waits as the kernel does.
 
-import { type AnyActorRef, createActor } from 'xstate';
-import { type TaskEvent, taskMachine } from '../../machines/task.machine.ts';
+import type { TaskEvent } from '../../machines/task.machine.ts';
 import type { Scheduler } from '../engine/scheduler.ts';
 import type { Envelope, SimActor } from '../engine/types.ts';
 import type { KGen, Wait } from '../kernel/env.ts';
 import { EINTR, ERESTARTSYS } from '../kernel/errno.ts';
 import type { FaultSite } from '../kernel/faults.ts';
 import { WOULD_BLOCK, type WwMutex, type WwWaiter } from '../kernel/ww_mutex.ts';
-import { stateString } from './mirror.ts';
+import type { Chart } from './mirror.ts';
+
+// The task chart's parameterless events, made once (one per transition would be garbage per step).
+const TASK_START: TaskEvent = { type: 'task.start' };
+const TASK_RESUME: TaskEvent = { type: 'task.resume' };
+const TASK_PREEMPT: TaskEvent = { type: 'task.preempt' };
+const TASK_EXIT: TaskEvent = { type: 'task.exit' };
 
 export type TaskStatus = 'ready' | 'runnable' | 'running' | 'blocked' | 'sleeping' | 'done';
 
@@ -25,6 +30,8 @@ export interface TaskHost {
   taskTransition(task: string, from: string, event: string): void;
   /** The run's fault plan at a task-level fault site: true when this evaluation fails. */
   fault(site: FaultSite, where: string): boolean;
+  /** A new task chart (machines/task.machine.ts) for the task `id`. */
+  taskChart(id: string): Chart;
 }
 
 export class TaskActor implements SimActor {
@@ -43,20 +50,18 @@ export class TaskActor implements SimActor {
   private unregister: (() => void)[] = [];
   private timer: number | null = null;
   private waitSeq = 0;
-  private readonly chart: AnyActorRef;
-  private chartState: string;
+  private readonly chart: Chart;
 
   constructor(
     readonly id: string,
     private readonly host: TaskHost,
     private readonly body: () => KGen<unknown>,
   ) {
-    this.chart = createActor(taskMachine, { systemId: id, clock: host.scheduler.clockFor(id) }).start();
-    this.chartState = stateString(this.chart.getSnapshot().value);
+    this.chart = host.taskChart(id);
   }
 
   state(): string {
-    return this.chartState;
+    return this.chart.state;
   }
 
   deliver(env: Envelope): void {
@@ -91,7 +96,7 @@ export class TaskActor implements SimActor {
   private onRun(): void {
     if (this.gen === null) {
       this.gen = this.body();
-      this.transition({ type: 'task.start' });
+      this.transition(TASK_START);
       this.run(0);
       return;
     }
@@ -102,13 +107,13 @@ export class TaskActor implements SimActor {
     }
     if (w?.kind === 'yield') {
       this.wait = null;
-      this.transition({ type: 'task.resume' });
+      this.transition(TASK_RESUME);
       this.run(0);
     }
   }
 
   private attemptLock(w: Extract<Wait, { kind: 'lock' }>): void {
-    this.transition({ type: 'task.resume' });
+    this.transition(TASK_RESUME);
     if (w.interruptible && this.signalPending) {
       this.wait = null;
       this.run(-EINTR);
@@ -162,7 +167,7 @@ export class TaskActor implements SimActor {
     this.wait = null;
     this.blockedOn = null;
     this.blockedMutex = null;
-    this.transition({ type: 'task.resume' });
+    this.transition(TASK_RESUME);
     this.run(ret);
   }
 
@@ -180,7 +185,7 @@ export class TaskActor implements SimActor {
         if (r.done) {
           this.status = 'done';
           this.result = r.value;
-          this.transition({ type: 'task.exit' });
+          this.transition(TASK_EXIT);
           return;
         }
         const next = this.park(r.value);
@@ -200,7 +205,7 @@ export class TaskActor implements SimActor {
       case 'yield':
       case 'lock':
         this.status = 'runnable';
-        this.transition({ type: 'task.preempt' });
+        this.transition(TASK_PREEMPT);
         sched.post(this.id, this.id, { type: 'task.run' });
         return null;
       case 'sleep':
@@ -252,9 +257,8 @@ export class TaskActor implements SimActor {
 
   private transition(event: TaskEvent): void {
     this.host.chartEvent(this.id, event);
-    const from = this.chartState;
+    const from = this.chart.state;
     this.chart.send(event);
-    this.chartState = stateString(this.chart.getSnapshot().value);
     this.host.taskTransition(this.id, from, event.type);
   }
 }

@@ -91,4 +91,18 @@ describe('Bus', () => {
     bus.attach('c', () => bus.send(env('nowhere')));
     expect(() => bus.send(env('c'))).toThrow(/'nowhere'/);
   });
+
+  it('deliveries$: observers see every delivery made while subscribed, after its handler, in order', () => {
+    const bus = new Bus();
+    const log: string[] = [];
+    bus.attach('a', (e) => log.push(`handler a${e.seq}`));
+    bus.attach('b', (e) => log.push(`handler b${e.seq}`));
+    bus.send(env('a', 0));
+    const sub = bus.deliveries$.subscribe((e) => log.push(`seen ${e.to}${e.seq}`));
+    bus.send(env('b', 1));
+    bus.send(env('a', 2));
+    sub.unsubscribe();
+    bus.send(env('b', 3));
+    expect(log).toEqual(['handler a0', 'handler b1', 'seen b1', 'handler a2', 'seen a2', 'handler b3']);
+  });
 });

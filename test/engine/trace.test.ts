@@ -118,6 +118,54 @@ describe('Trace', () => {
   });
 });
 
+describe('Trace.record (deferred formatting)', () => {
+  it('record → the same sha256 as add, read before, between and after lines', () => {
+    const a = new Trace({ keepLines: false });
+    const b = new Trace({ keepLines: false });
+    expect(b.sha256()).toBe(sha(''));
+    a.add(l0);
+    b.record(l0);
+    expect(b.sha256()).toBe(sha(`${L0}\n`));
+    a.add(l1);
+    b.record(l1);
+    expect([b.count, b.sha256()]).toEqual([2, a.sha256()]);
+    expect(b.sha256()).toBe(sha(`${L0}\n${L1}\n`));
+  });
+
+  it('record of 10,000 lines (more than one deferred batch) → the sha256 of the same bytes added one by one', () => {
+    const a = new Trace({ keepLines: false });
+    const b = new Trace({ keepLines: false });
+    for (let i = 0; i < 10_000; i += 1) {
+      const line = { ...(i % 2 === 0 ? l0 : l1), step: i };
+      a.add(line);
+      b.record(line);
+    }
+    expect(b.count).toBe(10_000);
+    expect(b.sha256()).toBe(a.sha256());
+  });
+
+  it('record with keepLines or keepRolling → written at once: lines() and rollingHashes() as with add', () => {
+    const t = new Trace({ keepLines: true, keepRolling: true });
+    t.record(l0);
+    t.record(l1);
+    expect(t.lines()).toEqual([L0, L1]);
+    expect(t.rollingHashes()).toEqual([sha(`${L0}\n`), sha(`${L0}\n${L1}\n`)]);
+  });
+
+  it('record of a line with NaN in its payload → TypeError at once (canonicalJson message), trace unchanged', () => {
+    const t = new Trace({ keepLines: false });
+    t.record(l0);
+    expect(() => t.record({ ...l1, payload: { f: Number.NaN } })).toThrow(
+      'canonicalJson: non-finite number NaN at $.f',
+    );
+    expect(() =>
+      t.record({ ...l1, effects: [{ ...l1.effects![0]!, data: { n: Number.POSITIVE_INFINITY } }] }),
+    ).toThrow(TypeError);
+    expect(t.count).toBe(1);
+    expect(t.sha256()).toBe(sha(`${L0}\n`));
+  });
+});
+
 describe('firstDivergence', () => {
   it('equal → undefined', () => {
     expect(firstDivergence(['a', 'b'], ['a', 'b'])).toBeUndefined();

@@ -441,7 +441,7 @@ describe('oracles over the built-in scenarios', () => {
     calibrate: { seeds: 50, pass: 50 },
   };
   /** A scenario added later must pass every seed. */
-  const fallback = { seeds: 20, pass: 20 };
+  const fallback: { seeds: number; pass: number; maxSteps?: number } = { seeds: 20, pass: 20 };
 
   for (const scenario of SCENARIOS) {
     const { seeds, pass, maxSteps } = runs[scenario.name] ?? fallback;

@@ -10,6 +10,7 @@ import { poolDma32 } from './pool_dma32.ts';
 import { poolReclaim } from './pool_reclaim.ts';
 import { race } from './race.ts';
 import { sharedIommu } from './shared_iommu.ts';
+import { small } from './small.ts';
 import { stressScenarios } from './stress.ts';
 import { swapRace } from './swap_race.ts';
 import { uploadRace } from './upload_race.ts';
@@ -32,6 +33,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...stressScenarios(),
   sharedIommu(),
   sharedIommu({ retries: 0 }, 'shared-iommu-retry'),
+  small(),
 ];
 
 export const DEFAULT_SCENARIO = 'vram-pressure';
