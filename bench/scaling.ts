@@ -1,4 +1,4 @@
-// Campaign scaling: the same sliced campaign (default: vram-pressure, 600 schedules in 2 slices, faults
+// Campaign scaling: the same sliced campaign (default: vram-pressure, 4000 schedules in 2 slices, faults
 // mixed) run three ways in one process: its slices one after another on the main thread (no pool, the
 // reference), on a Piscina pool of 1 worker thread, and on a pool of 2. Prints schedules/s of each, the
 // ratio 2 workers / 1 worker (target ≥ 1.7 on a 2-core machine) and whether the three runs merged to
@@ -37,7 +37,7 @@ const { values } = parseArgs({
   },
 });
 const SCENARIO = values.scenario ?? 'vram-pressure';
-const SCHEDULES = Number(values.schedules ?? 600);
+const SCHEDULES = Number(values.schedules ?? 4000);
 const SHARDS = Number(values.shards ?? 2);
 
 /** Schedules of the throwaway campaign each thread runs before it is timed. */
