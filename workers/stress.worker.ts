@@ -109,7 +109,10 @@ export function stressThread(task: StressThreadTask): StressThreadReport {
     if (out === 'done' || out === 'stopped') return { thread: task.thread, segments, sleeps };
     if (out === 'block') {
       sleeps += 1;
-      Atomics.wait(w, C.EPOCH, Atomics.load(w, lay.thread(task.thread, T.OBSERVED)), SLEEP_MS);
+      // Run the next segment only once the epoch moved (the deterministic mode's tasks wait for the
+      // same): a timed-out wait just waits again.
+      const seen = Atomics.load(w, lay.thread(task.thread, T.OBSERVED));
+      while (Atomics.load(w, C.EPOCH) === seen) Atomics.wait(w, C.EPOCH, seen, SLEEP_MS);
     }
   }
 }

@@ -1,8 +1,11 @@
 // Stress workloads in the deterministic mode: one task per stress thread, running the thread's program
 // (src/stress/programs.ts) one segment per task step over a plain buffer with the stress layout. A
-// BLOCK is a yield (the task stays runnable and re-checks its condition when picked), so any schedule
-// of these tasks is a possible linearization of the real threads, and the ticket log of a real-thread
-// run, fed in as the chooser, replays that run exactly. A thread stopped by a detected deadlock parks
+// BLOCK waits, as a stress thread sleeps on the epoch word, until some segment has changed the state
+// (the epoch moved): a fence per epoch, signalled by the segment that moves it. A blocked task that
+// stayed runnable would spin under an unfair strategy (PCT) while the task that could unblock it never
+// runs: a livelock of the simulation, not of the threads. Stress threads, likewise, run a segment after
+// a BLOCK only once the epoch moved, so any schedule of these tasks is a possible linearization of the
+// real threads, and the ticket log of a real-thread run, fed in as the chooser, replays that run exactly. A thread stopped by a detected deadlock parks
 // on a fence nobody signals, so the run ends with the deadlocked tasks unfinished (a liveness failure).
 
 import type { Rng } from '../../engine/prng.ts';
@@ -51,17 +54,34 @@ export function stressScenario(cfg: StressConfig): Scenario {
       initState(lay, w);
       const hw = new Hw(lay, w);
       const parked = new DmaFence(0, 0, 'fence:stress.parked');
+      // The fence of the current epoch: signalled (and replaced) by the segment that moves the epoch.
+      let epoch = w[C.EPOCH]!;
+      let moved = new DmaFence(0, 1, 'fence:stress.epoch');
+      const segment = (t: number, prog: ReturnType<typeof program>) => {
+        const out = runSegment(hw, t, prog);
+        if (w[C.EPOCH] !== epoch) {
+          epoch = w[C.EPOCH]!;
+          const done = moved;
+          moved = new DmaFence(0, 1, 'fence:stress.epoch');
+          done.signal();
+        }
+        return out;
+      };
       for (let t = 0; t < cfg.threads; t++) {
         const prog = program(hw, t, sim.mutations);
         const body = function* (): KGen<number> {
           for (;;) {
-            const out = runSegment(hw, t, prog);
+            const out = segment(t, prog);
             if (out === 'done') return 0;
             if (out === 'stopped') {
               yield { kind: 'fences', fences: [parked], interruptible: false, timeoutMs: null };
               return 0;
             }
-            yield { kind: 'yield', label: out === 'block' ? 'stress.block' : 'stress.segment' };
+            if (out === 'block' && w[lay.thread(t, T.OBSERVED)] === w[C.EPOCH]) {
+              yield { kind: 'fences', fences: [moved], interruptible: false, timeoutMs: null };
+            } else {
+              yield { kind: 'yield', label: out === 'block' ? 'stress.block' : 'stress.segment' };
+            }
           }
         };
         sim.spawn(`${roleOf(cfg, t).kind}:${t}`, body);
