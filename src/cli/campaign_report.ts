@@ -5,7 +5,7 @@
 // members (JSON), outside that body. The only wall-clock value inside it is a failure's shrinking time.
 
 import { EXIT_CODE } from '../engine/types.ts';
-import { type FoundFailure, pctMissBounds } from '../explore/campaign.ts';
+import { type CampaignState, type FoundFailure, pctMissBounds } from '../explore/campaign.ts';
 import type { StopReason } from '../explore/fuzz.ts';
 import type { MergedCampaign } from '../explore/shard.ts';
 
@@ -58,24 +58,19 @@ function stoppedText(m: MergedCampaign): string {
   return parts.join('; ');
 }
 
-/** The report body: a pure function of the merged slices. */
-export function mergedText(m: MergedCampaign): string {
-  const s = m.state;
-  const id = m.identity;
+/**
+ * The lines every campaign report has after its header: calibration, arms, coverage, faults, goals,
+ * then the failures or, for a green campaign, the PCT miss bounds. `corpora` names where the tapes are.
+ */
+export function stateLines(s: CampaignState, maxSteps: number, corpora: string): string[] {
   const lines = [
-    `ttm-sim fuzz ${id.scenario}: ${s.next} schedules in shard${m.parts.length === 1 ? '' : 's'} ${shardList(m)} of ${m.shards}, ${id.strategy}, faults ${id.faults}, base seed ${id.baseSeed}`,
-    `  shards      ${m.parts.map((p) => `${p.shard}: ${p.ran}${p.share === null ? '' : ` of ${p.share}`}`).join(' · ')} schedules${m.missing.length === 0 ? '' : `; missing ${m.missing.join(',')}`}`,
-    `  stopped     ${stoppedText(m)}`,
-  ];
-  if (id.mutations.length > 0) lines.push(`  mutations   ${id.mutations.join(', ')}`);
-  lines.push(
-    `  calibrated  k = ${s.calibration.k} choices, n = ${s.calibration.n} actors, ${s.calibration.steps} steps, ${s.calibration.faultSites} fault sites per run; step budget ${m.maxSteps}`,
+    `  calibrated  k = ${s.calibration.k} choices, n = ${s.calibration.n} actors, ${s.calibration.steps} steps, ${s.calibration.faultSites} fault sites per run; step budget ${maxSteps}`,
     `  arms        ${Object.entries(s.armRuns)
       .map(([a, n]) => `${a} ${n}${s.armFailures[a] ? ` (${s.armFailures[a]} failed)` : ''}`)
       .join(' · ')}`,
-    `  coverage    ${s.coverage.triples.size} (machine, state, event) triples, ${s.coverage.pairs.size} cross-actor transition pairs; ${s.corpus.length} tapes in the shards' corpora`,
+    `  coverage    ${s.coverage.triples.size} (machine, state, event) triples, ${s.coverage.pairs.size} cross-actor transition pairs; ${s.corpus.length} tapes in ${corpora}`,
     `  faults      ${s.faultRuns} schedules with an injected fault, ${s.lateFaultRuns} with one in the last 5 % of their steps`,
-  );
+  ];
   const reached = s.goals.filter((g) => g.reached > 0);
   const missed = s.goals.filter((g) => g.reached === 0);
   lines.push(
@@ -94,6 +89,21 @@ export function mergedText(m: MergedCampaign): string {
       lines.push(...failureText(f, i + 1));
     });
   }
+  return lines;
+}
+
+/** The report body: a pure function of the merged slices. */
+export function mergedText(m: MergedCampaign): string {
+  const s = m.state;
+  const id = m.identity;
+  const lines = [
+    `ttm-sim fuzz ${id.scenario}: ${s.next} schedules in shard${m.parts.length === 1 ? '' : 's'} ${shardList(m)} of ${m.shards}, ${id.strategy}, faults ${id.faults}, base seed ${id.baseSeed}`,
+    `  shards      ${m.parts.map((p) => `${p.shard}: ${p.ran}${p.share === null ? '' : ` of ${p.share}`}`).join(' · ')} schedules${m.missing.length === 0 ? '' : `; missing ${m.missing.join(',')}`}`,
+    `  stopped     ${stoppedText(m)}`,
+  ];
+  if (id.mutations.length > 0) lines.push(`  mutations   ${id.mutations.join(', ')}`);
+  if ((id.designs ?? []).length > 0) lines.push(`  designs     ${(id.designs ?? []).join(', ')}`);
+  lines.push(...stateLines(s, m.maxSteps, "the shards' corpora"));
   return lines.join('\n');
 }
 

@@ -22,7 +22,7 @@ import { shrink } from '../explore/shrink.ts';
 import { runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { DEFAULT_SCENARIO } from '../sim/scenarios/index.ts';
-import { failureText, fmtRate } from './campaign_report.ts';
+import { fmtRate, stateLines } from './campaign_report.ts';
 import {
   decode,
   designOptions,
@@ -317,32 +317,7 @@ function reportText(opts: CampaignOptions, r: FuzzResult, corpusDir: string | un
   ];
   if ((opts.mutations ?? []).length > 0) lines.push(`  mutations   ${(opts.mutations ?? []).join(', ')}`);
   if ((opts.designs ?? []).length > 0) lines.push(`  designs     ${(opts.designs ?? []).join(', ')}`);
-  lines.push(
-    `  calibrated  k = ${s.calibration.k} choices, n = ${s.calibration.n} actors, ${s.calibration.steps} steps, ${s.calibration.faultSites} fault sites per run; step budget ${r.maxSteps}`,
-    `  arms        ${Object.entries(s.armRuns)
-      .map(([a, n]) => `${a} ${n}${s.armFailures[a] ? ` (${s.armFailures[a]} failed)` : ''}`)
-      .join(' · ')}`,
-    `  coverage    ${s.coverage.triples.size} (machine, state, event) triples, ${s.coverage.pairs.size} cross-actor transition pairs; ${s.corpus.length} tapes in the corpus`,
-    `  faults      ${s.faultRuns} schedules with an injected fault, ${s.lateFaultRuns} with one in the last 5 % of their steps`,
-  );
-  const reached = s.goals.filter((g) => g.reached > 0);
-  const missed = s.goals.filter((g) => g.reached === 0);
-  lines.push(
-    `  sometimes   ${reached.length} of ${s.goals.length} goals reached${missed.length === 0 ? '' : `; never reached: ${missed.map((g) => `${g.id} (${g.description})`).join('; ')}`}`,
-  );
-  if (s.failures.length === 0) {
-    lines.push('  failures    none');
-    for (const b of pctMissBounds(s)) {
-      lines.push(
-        `  confidence  d=${b.d}: P(a depth-${b.d} bug was missed) ≤ ${b.miss < 1e-4 ? b.miss.toExponential(1) : b.miss.toFixed(4)} after ${b.schedules} pct:${b.d} schedules (n=${b.n}, k=${b.k}: p ≥ 1/(n·k^${b.d - 1}) per schedule)`,
-      );
-    }
-  } else {
-    lines.push(`  failures    ${s.failures.length} distinct:`);
-    s.failures.forEach((f, i) => {
-      lines.push(...failureText(f, i + 1));
-    });
-  }
+  lines.push(...stateLines(s, r.maxSteps, 'the corpus'));
   if (corpusDir !== undefined) lines.push(`  corpus      ${corpusDir}/${CORPUS_FILE}`);
   return lines.join('\n');
 }
