@@ -9,9 +9,13 @@
 
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { tuneHeap } from '../src/engine/heap_tuning.ts';
 import { MUTATIONS } from '../src/explore/mutations.ts';
 import type { Hunt, HuntResult } from '../workers/hunt.worker.ts';
 import { createPool } from '../workers/pool.ts';
+
+// The settings the ttm-sim command runs with (src/engine/heap_tuning.ts).
+tuneHeap();
 
 const { values } = parseArgs({
   options: {

@@ -10,9 +10,13 @@
 
 import { parseArgs } from 'node:util';
 import { type AnyActorRef, createActor } from 'xstate';
+import { tuneHeap } from '../src/engine/heap_tuning.ts';
 import { MACHINES } from '../src/sim/mirror.ts';
 import { runScenario } from '../src/sim/run.ts';
 import { DEFAULT_SCENARIO, findScenario } from '../src/sim/scenarios/index.ts';
+
+// The settings the ttm-sim command runs with (src/engine/heap_tuning.ts).
+tuneHeap();
 
 const { values } = parseArgs({ options: { seeds: { type: 'string' }, rounds: { type: 'string' } } });
 const seeds = Number(values.seeds ?? 200);

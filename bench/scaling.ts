@@ -14,6 +14,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { mergedJson } from '../src/cli/campaign_report.ts';
+import { tuneHeap } from '../src/engine/heap_tuning.ts';
 import { calibrate } from '../src/explore/campaign.ts';
 import { mergeShards } from '../src/explore/shard.ts';
 import {
@@ -27,6 +28,9 @@ import {
 import { resolveScenario } from '../src/sim/scenario_file.ts';
 import type { WarmTask } from '../workers/campaign.worker.ts';
 import { createPool } from '../workers/pool.ts';
+
+// The settings the ttm-sim command runs with (src/engine/heap_tuning.ts).
+tuneHeap();
 
 const { values } = parseArgs({
   options: {

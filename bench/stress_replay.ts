@@ -5,11 +5,15 @@
 //   npm run bench:stress [-- --runs R]       (default 20 runs per mutation)
 
 import { parseArgs } from 'node:util';
+import { tuneHeap } from '../src/engine/heap_tuning.ts';
 import { STRESS_MUTATIONS } from '../src/explore/mutations_stress.ts';
 import { findScenario } from '../src/sim/scenarios/index.ts';
 import { checkReplay, stressRun } from '../src/stress/driver.ts';
 import type { StressConfig } from '../src/stress/layout.ts';
 import { createPool } from '../workers/pool.ts';
+
+// The settings the ttm-sim command runs with (src/engine/heap_tuning.ts).
+tuneHeap();
 
 const { values } = parseArgs({ options: { runs: { type: 'string' } } });
 const runs = Number(values.runs ?? '20');

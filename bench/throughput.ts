@@ -22,6 +22,7 @@
 
 import { parseArgs } from 'node:util';
 import { type AnyActorRef, createActor } from 'xstate';
+import { tuneHeap } from '../src/engine/heap_tuning.ts';
 import { Rng } from '../src/engine/prng.ts';
 import { Scheduler } from '../src/engine/scheduler.ts';
 import { Trace } from '../src/engine/trace.ts';
@@ -38,6 +39,9 @@ import { MACHINES } from '../src/sim/mirror.ts';
 import { runScenario } from '../src/sim/run.ts';
 import type { Scenario } from '../src/sim/scenario.ts';
 import { findScenario } from '../src/sim/scenarios/index.ts';
+
+// The settings the ttm-sim command runs with (src/engine/heap_tuning.ts).
+tuneHeap();
 
 const { values } = parseArgs({ options: { schedules: { type: 'string' }, rounds: { type: 'string' } } });
 const SCHEDULES = Number(values.schedules ?? 2000);

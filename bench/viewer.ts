@@ -9,10 +9,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { tuneHeap } from '../src/engine/heap_tuning.ts';
 import type { TraceLine } from '../src/engine/trace.ts';
 import { runScenario } from '../src/sim/run.ts';
 import { vramPressure } from '../src/sim/scenarios/vram_pressure.ts';
 import { renderViewer } from '../src/viz/viewer.ts';
+
+// The settings the ttm-sim command runs with (src/engine/heap_tuning.ts).
+tuneHeap();
 
 const scenario = vramPressure(
   { clients: 8, bosPerClient: 4, frames: 23, vramKiB: 512 },

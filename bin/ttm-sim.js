@@ -3,5 +3,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
+const { tuneHeap } = await import('../src/engine/heap_tuning.ts');
+tuneHeap();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

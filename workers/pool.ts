@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
+import { tuneHeap } from '../src/engine/heap_tuning.ts';
 
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
@@ -15,6 +16,8 @@ export function createRunPool(threads: number): Piscina {
 
 /** A pool of `threads` workers running the default export of `workers/<file>`. */
 export function createPool(file: string, threads: number): Piscina {
+  // V8's flags are the process's: the pool's threads run with the settings of the thread that made it.
+  tuneHeap();
   return new Piscina({
     filename: fileURLToPath(new URL(`./${file}`, import.meta.url)),
     execArgv: ['--import', TSX],

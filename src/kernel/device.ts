@@ -9,6 +9,7 @@ import { WorldCounters } from './counters.ts';
 import type { KernelEnv, KGen } from './env.ts';
 import { EINVAL } from './errno.ts';
 import type { FaultHook, FaultSite } from './faults.ts';
+import type { FenceRefs } from './fence_refs.ts';
 import type { Iommu } from './iommu.ts';
 import type { OperationCtx, Place, Placement } from './placement.ts';
 import {
@@ -107,6 +108,8 @@ export class TtmGlobal {
   cpuAccessHook: ((bo: BufferObject, how: 'fault' | 'access') => void) | null = null;
   /** A design's note that a tt's pages were backed up or purged (its DMA binding goes); null: none. */
   ttBackedUpHook: ((tt: Tt) => void) | null = null;
+  /** TTM's own fence references and ghost resvs not yet dropped (src/kernel/fence_refs.ts). */
+  fenceLedger: FenceRefs | null = null;
 
   constructor(
     readonly ram: Ram = new Ram(DEFAULT_RAM_PAGES),

@@ -17,14 +17,16 @@ export class FenceRefs {
   readonly resvs = new Map<DmaResv, string>();
 }
 
-const ledgers = new WeakMap<TtmGlobal, FenceRefs>();
-
-/** The ledger of `global` (created on first use). */
+/**
+ * The ledger of `global` (created on first use). It is kept on the world itself: a module-level WeakMap
+ * keyed by the world made every run's ledger an ephemeron entry, which the young-generation collector
+ * cannot drop, so whole runs survived into the old generation.
+ */
 export function fenceRefs(global: TtmGlobal): FenceRefs {
-  let refs = ledgers.get(global);
-  if (refs === undefined) {
+  let refs = global.fenceLedger;
+  if (refs === null) {
     refs = new FenceRefs();
-    ledgers.set(global, refs);
+    global.fenceLedger = refs;
   }
   return refs;
 }

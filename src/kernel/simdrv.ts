@@ -125,6 +125,49 @@ function* xeTtPopulate(xe: XeState, bdev: Device, tt: Tt, ctx: OperationCtx): KG
   return yield* ttmPoolAlloc(bdev.pool, tt, ctx);
 }
 
+/**
+ * The driver's move (amdgpu_bo_move, simplified): designs first, then a null move where no data moves,
+ * -EMULTIHOP between VRAM and SYSTEM, the copy engine between VRAM and TT, memcpy otherwise.
+ * A module-level generator on purpose: a generator method made per device (an object literal's `*move`)
+ * gets its own hidden class on first call, and that class, allocated old, held the whole run's world
+ * through every young-generation collection until the next full one.
+ */
+function* simMove(
+  copyRing: () => FenceTimeline,
+  ttCaching: Caching,
+  bo: BufferObject,
+  evict: boolean,
+  ctx: OperationCtx,
+  newMem: Resource,
+  hop: Hop | null,
+): KGen<number> {
+  if (bo.bdev.global !== null && bo.bdev.global.designs.size > 0) {
+    const ret = yield* designMove(bo, newMem, ctx, ttCaching);
+    if (ret !== 0) return ret;
+  }
+  const old = bo.resource;
+  if (old === null || (old.memType === TTM_PL_SYSTEM && bo.ttm === null)) {
+    ttmBoMoveNull(bo, newMem);
+    return 0;
+  }
+  if (needsHop(old.memType, newMem.memType)) {
+    if (hop !== null) hop.place = place(TTM_PL_TT, TTM_PL_FLAG_TEMPORARY);
+    return -EMULTIHOP;
+  }
+  const pair = [old.memType, newMem.memType];
+  if (pair.includes(TTM_PL_SYSTEM) && pair.includes(TTM_PL_TT)) {
+    ttmBoMoveNull(bo, newMem);
+    return 0;
+  }
+  if (pair.includes(TTM_PL_VRAM) && pair.includes(TTM_PL_TT)) {
+    // The copy engine moves the data; the CPU may only look after the fence (faults wait for it).
+    copyPages(bo, { res: old, tt: bo.ttm }, { res: newMem, tt: bo.ttm });
+    const fence = copyRing().emit();
+    return yield* ttmBoMoveAccelCleanup(bo, fence, evict, true, newMem);
+  }
+  return yield* ttmBoMoveMemcpy(bo, ctx, newMem);
+}
+
 /** The driver's ttm_device_funcs; `copyRing` is the GPU ring that runs its VRAM↔TT copies. */
 export function simDeviceFuncs(
   copyRing: () => FenceTimeline,
@@ -146,39 +189,8 @@ export function simDeviceFuncs(
       if (memType === TTM_PL_TT) return TT_EVICT;
       return SYSTEM_EVICT;
     },
-    *move(
-      bo: BufferObject,
-      evict: boolean,
-      ctx: OperationCtx,
-      newMem: Resource,
-      hop: Hop | null,
-    ): KGen<number> {
-      if (bo.bdev.global !== null && bo.bdev.global.designs.size > 0) {
-        const ret = yield* designMove(bo, newMem, ctx, ttCaching);
-        if (ret !== 0) return ret;
-      }
-      const old = bo.resource;
-      if (old === null || (old.memType === TTM_PL_SYSTEM && bo.ttm === null)) {
-        ttmBoMoveNull(bo, newMem);
-        return 0;
-      }
-      if (needsHop(old.memType, newMem.memType)) {
-        if (hop !== null) hop.place = place(TTM_PL_TT, TTM_PL_FLAG_TEMPORARY);
-        return -EMULTIHOP;
-      }
-      const pair = [old.memType, newMem.memType];
-      if (pair.includes(TTM_PL_SYSTEM) && pair.includes(TTM_PL_TT)) {
-        ttmBoMoveNull(bo, newMem);
-        return 0;
-      }
-      if (pair.includes(TTM_PL_VRAM) && pair.includes(TTM_PL_TT)) {
-        // The copy engine moves the data; the CPU may only look after the fence (faults wait for it).
-        copyPages(bo, { res: old, tt: bo.ttm }, { res: newMem, tt: bo.ttm });
-        const fence = copyRing().emit();
-        return yield* ttmBoMoveAccelCleanup(bo, fence, evict, true, newMem);
-      }
-      return yield* ttmBoMoveMemcpy(bo, ctx, newMem);
-    },
+    move: (bo: BufferObject, evict: boolean, ctx: OperationCtx, newMem: Resource, hop: Hop | null) =>
+      simMove(copyRing, ttCaching, bo, evict, ctx, newMem, hop),
   };
 }
 

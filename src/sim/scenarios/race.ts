@@ -490,8 +490,16 @@ export function race(cfg: RaceConfig = DEFAULT_RACE_CONFIG, name = 'race'): Scen
   };
 }
 
-function buildRace(cfg: RaceConfig, sim: Sim): Workload {
-  const c: Counters = {
+/**
+ * One run of a race config: its worlds, BOs, counters and breaches, and the bodies of its tasks.
+ * The task bodies are generator methods of this class, not generator closures made in the build: a
+ * generator function made per run gets a hidden class of its own on its first call, allocated in the
+ * old generation, and that class kept the function's scope (the whole run) alive through every
+ * young-generation collection until the next full one. With closures, every run of `small` survived
+ * into the old generation and garbage collection took about a third of the run.
+ */
+class RaceRun {
+  readonly c: Counters = {
     faults: 0,
     refaults: 0,
     pagesChecked: 0,
@@ -507,9 +515,288 @@ function buildRace(cfg: RaceConfig, sim: Sim): Workload {
     evictErrors: 0,
     puts: 0,
   };
-  const breaches: Breach[] = [];
+  readonly breaches: Breach[] = [];
+  readonly worlds = new Map<string, World>();
+  readonly live = new Map<string, LiveBo>();
+  /** BOs a put task puts (teardown puts the others). */
+  readonly putByTask: ReadonlySet<string>;
+  /** Tasks (other than signals) not finished yet. */
+  running: number;
+  signals = 0;
+  /** Counts a ww backoff (given to reserveAll; made once per run, not per reservation). */
+  readonly onBackoff = (): void => {
+    this.c.backoffs += 1;
+  };
 
-  const worlds = new Map<string, World>();
+  constructor(
+    readonly cfg: RaceConfig,
+    readonly sim: Sim,
+  ) {
+    this.putByTask = new Set(cfg.tasks.flatMap((t) => (t.kind === 'put' ? [t.bo] : [])));
+    this.running = cfg.tasks.filter((t) => t.kind !== 'signal').length;
+  }
+
+  allowed(ret: number, who: string, what: string): void {
+    if (ret === 0 || VALIDATE_ERRNOS.has(ret)) return;
+    this.breaches.push({
+      id: 'correctness.errno',
+      actor: who,
+      message: `${what} returned ${errnoName(ret)}, which userspace never sees`,
+    });
+  }
+
+  /** Back in userspace: a pending signal is handled there (and the interrupted call restarted). */
+  returnToUser(task: string): void {
+    const t = this.sim.task(task);
+    if (!t.signalPending) return;
+    t.signalPending = false;
+    this.c.signalsHandled += 1;
+  }
+
+  /** The owner's reference goes: unpin first (the owner pinned it), then put. */
+  *ownerPut(lb: LiveBo): KGen<void> {
+    if (lb.cfg.pinned) {
+      const ret = yield* ttmBoReserve(lb.bo, false, false, null);
+      if (ret !== 0)
+        throw new Error(`race: uninterruptible reserve of ${lb.bo.id} returned ${errnoName(ret)}`);
+      ttmBoUnpin(lb.bo);
+      ttmBoUnreserve(lb.bo);
+    }
+    yield* ttmBoPut(lb.bo);
+    this.c.puts += 1;
+  }
+
+  *teardown(): KGen<number> {
+    for (const b of this.cfg.bos)
+      if (!this.putByTask.has(b.name)) yield* this.ownerPut(this.live.get(b.name)!);
+    return 0;
+  }
+
+  finished(): void {
+    this.running -= 1;
+    if (this.running === 0) this.sim.spawn('teardown', () => this.teardown());
+  }
+
+  // -- fault --------------------------------------------------------------------------------------
+
+  checkPte(lb: LiveBo, vma: CpuMapping, page: number, who: string): void {
+    const pte = vma.ptes.get(page)!;
+    this.c.pagesChecked += 1;
+    const want = pageContent(lb.bo.id, page, VERSION);
+    let got: number | null = null;
+    if (pte.kind === 'page') {
+      const ram = lb.world.global.ram;
+      if (!ram.isAllocated(pte.pfn)) {
+        this.breaches.push({
+          id: 'correctness.content',
+          actor: who,
+          message: `"${lb.cfg.name}" (${lb.bo.id}) page ${page} maps page frame ${pte.pfn}, which is free`,
+        });
+        return;
+      }
+      got = ram.read(pte.pfn);
+    } else if (pte.kind === 'iomem' && pte.memType !== null) {
+      const man = lb.bo.bdev.manager(pte.memType);
+      got = man instanceof RangeManager ? (man.content?.[pte.pfn] ?? null) : null;
+    }
+    if (got === want) return;
+    const where = pte.memType === null ? pte.kind : `${pte.kind} in ${memTypeName(pte.memType)}`;
+    this.breaches.push({
+      id: 'correctness.content',
+      actor: who,
+      message: `"${lb.cfg.name}" (${lb.bo.id}) page ${page} reads ${got === null ? 'nothing' : got.toString(16)} through a PTE to ${where} ${pte.pfn}, expected ${want.toString(16)}`,
+    });
+  }
+
+  *access(lb: LiveBo, vma: CpuMapping, page: number, task: string): KGen<boolean> {
+    const who = `task:${task}`;
+    let allowRetry = true;
+    for (let attempt = 0; attempt < MAX_FAULTS; attempt += 1) {
+      if (vma.ptes.has(page)) {
+        this.checkPte(lb, vma, page, who);
+        return true;
+      }
+      this.c.faults += 1;
+      const ret = yield* ttmBoVmFaultOf(vma, page, allowRetry);
+      if (ret === 'SIGBUS') {
+        this.c.sigbus += 1;
+        return false;
+      }
+      if (ret === 'OOM') {
+        this.breaches.push({
+          id: 'correctness.fault-oom',
+          actor: who,
+          message: `fault on "${lb.cfg.name}" (${lb.bo.id}) page ${page} returned VM_FAULT_OOM: the OOM killer runs for a TTM fault`,
+        });
+        return false;
+      }
+      if (vma.ptes.has(page)) continue;
+      // RETRY: the core mm takes the fault again (FAULT_FLAG_TRIED) unless a signal sends it back to
+      // userspace first; NOPAGE without a PTE: back in userspace, the access faults afresh.
+      const pending = this.sim.task(task).signalPending;
+      if (ret === 'RETRY' && !pending) {
+        allowRetry = false;
+      } else {
+        this.c.refaults += 1;
+        if (pending) this.c.interrupted += 1;
+        this.returnToUser(task);
+        allowRetry = true;
+      }
+    }
+    this.breaches.push({
+      id: 'correctness.fault-stuck',
+      actor: who,
+      message: `"${lb.cfg.name}" (${lb.bo.id}) page ${page} still unmapped after ${MAX_FAULTS} faults`,
+    });
+    return false;
+  }
+
+  *faultTask(t: FaultTask): KGen<number> {
+    const lb = this.live.get(t.bo)!;
+    for (let r = 0; r < t.repeat; r += 1) {
+      const vma = ttmBoMmapObj(lb.bo);
+      if (typeof vma === 'number') throw new Error(`race: mmap of ${lb.bo.id} returned ${errnoName(vma)}`);
+      for (let page = 0; page < lb.bo.numPages; page += 1) {
+        if (!(yield* this.access(lb, vma, page, t.name))) break;
+      }
+      yield* ttmBoVmClose(vma);
+      this.returnToUser(t.name);
+    }
+    yield* ttmBoPut(lb.bo);
+    return 0;
+  }
+
+  // -- exec ---------------------------------------------------------------------------------------
+
+  *execTask(t: ExecTask): KGen<number> {
+    const who = `task:${t.name}`;
+    const lbs = t.bos.map((n) => this.live.get(n)!);
+    const bos = lbs.map((lb) => lb.bo);
+    const dev = lbs[0]!.world.dev;
+    for (let r = 0; r < t.repeat; r += 1) {
+      const ticket = wwAcquireInit(this.sim.env);
+      const locked = yield* reserveAll(bos, ticket, this.onBackoff);
+      if (typeof locked === 'number') {
+        if (locked === -ERESTARTSYS || locked === -EINTR) this.c.interrupted += 1;
+        else this.allowed(locked, who, 'reserving the submission');
+        this.c.execFailures += 1;
+        this.returnToUser(t.name);
+        continue;
+      }
+      const ctx = operationCtx({ interruptible: true });
+      let failed = false;
+      for (const lb of lbs) {
+        // A pinned BO stays where it is (amdgpu_cs_bo_validate skips pinned BOs).
+        if (lb.bo.pinCount > 0) continue;
+        const ret = yield* ttmBoValidate(lb.bo, PLACEMENTS[lb.cfg.placement], ctx);
+        if (ret === -ERESTARTSYS || ret === -EINTR) this.c.interrupted += 1;
+        this.allowed(ret, who, `ttm_bo_validate of "${lb.cfg.name}" (${lb.bo.id})`);
+        if (ret !== 0) {
+          failed = true;
+          break;
+        }
+      }
+      if (failed) {
+        this.c.execFailures += 1;
+      } else {
+        const job = dev.gfxRing.emit();
+        for (const bo of bos) {
+          bo.resv.reserveFences(1);
+          bo.resv.addFence(job, DmaResvUsage.WRITE);
+        }
+        this.c.execs += 1;
+      }
+      if (t.holdMs > 0) yield { kind: 'sleep', ms: t.holdMs };
+      for (const bo of bos) ttmBoUnreserve(bo);
+      this.returnToUser(t.name);
+    }
+    for (const bo of bos) yield* ttmBoPut(bo);
+    return 0;
+  }
+
+  // -- reclaim, evict, put --------------------------------------------------------------------------
+
+  *reclaimTask(t: ReclaimTask): KGen<number> {
+    const w = this.worlds.get(t.device)!;
+    for (let r = 0; r < t.repeat; r += 1) {
+      this.c.reclaims += 1;
+      let freed = 0;
+      if (t.mode === 'pool') {
+        yield { kind: 'yield', label: 'race.pool-shrink' };
+        const n = ttmPoolShrinkerScan(w.global.poolMgr, t.pages, w.global.mutations);
+        if (n !== SHRINK_STOP) freed = n;
+      } else if (t.mode === 'shrinker') {
+        // kswapd: the pool shrinker, then the BO shrinker (purge pass, backup pass).
+        freed = yield* reclaim(w.dev, w.shrinker!, {
+          nrToScan: t.pages,
+          gfpFs: true,
+          gfpIo: true,
+          kswapd: true,
+        });
+      } else {
+        // debugfs tt_shrink: ttm_global_swapout until enough pages went or nothing more could.
+        while (freed < t.pages) {
+          const n = yield* ttmGlobalSwapout(w.global, operationCtx());
+          if (n <= 0) {
+            this.allowed(n, `task:${t.name}`, 'ttm_global_swapout');
+            break;
+          }
+          freed += n;
+        }
+      }
+      this.c.reclaimedPages += freed;
+      this.returnToUser(t.name);
+    }
+    return 0;
+  }
+
+  *evictTask(t: EvictTask): KGen<number> {
+    const w = this.worlds.get(t.device)!;
+    const man = t.mem === 'vram' ? w.dev.vram : w.dev.tt;
+    for (let r = 0; r < t.repeat; r += 1) {
+      this.c.evictAlls += 1;
+      const ret = yield* ttmResourceManagerEvictAll(w.dev.bdev, man);
+      if (ret !== 0) {
+        this.c.evictErrors += 1;
+        this.allowed(ret, `task:${t.name}`, `ttm_resource_manager_evict_all of ${t.mem}`);
+      }
+      this.returnToUser(t.name);
+    }
+    return 0;
+  }
+
+  *putTask(t: PutTask): KGen<number> {
+    yield* this.ownerPut(this.live.get(t.bo)!);
+    return 0;
+  }
+
+  bodyOf(t: Exclude<RaceTask, SignalTask>): KGen<number> {
+    switch (t.kind) {
+      case 'fault':
+        return this.faultTask(t);
+      case 'exec':
+        return this.execTask(t);
+      case 'reclaim':
+        return this.reclaimTask(t);
+      case 'evict':
+        return this.evictTask(t);
+      case 'put':
+        return this.putTask(t);
+    }
+  }
+
+  /** A task: its start delay, its body, then the teardown once it is the last to finish. */
+  *runner(t: Exclude<RaceTask, SignalTask>): KGen<number> {
+    if (t.delayMs > 0) yield { kind: 'sleep', ms: t.delayMs };
+    const ret = yield* this.bodyOf(t);
+    this.finished();
+    return ret;
+  }
+}
+
+function buildRace(cfg: RaceConfig, sim: Sim): Workload {
+  const run = new RaceRun(cfg, sim);
+  const { worlds, live } = run;
   cfg.devices.forEach((d, i) => {
     const global = new TtmGlobal(new Ram(d.ramPages), new SwapSpace(d.swapPages));
     sim.adopt(global);
@@ -529,7 +816,6 @@ function buildRace(cfg: RaceConfig, sim: Sim): Workload {
   });
 
   // The BOs, created before the run, every page written with its known content.
-  const live = new Map<string, LiveBo>();
   cfg.bos.forEach((b, i) => {
     const world = worlds.get(b.device)!;
     const bo = createBo(sim, world, b, i);
@@ -537,287 +823,32 @@ function buildRace(cfg: RaceConfig, sim: Sim): Workload {
     live.set(b.name, { cfg: b, bo, world });
   });
 
-  const allowed = (ret: number, who: string, what: string): void => {
-    if (ret === 0 || VALIDATE_ERRNOS.has(ret)) return;
-    breaches.push({
-      id: 'correctness.errno',
-      actor: who,
-      message: `${what} returned ${errnoName(ret)}, which userspace never sees`,
-    });
-  };
-
-  /** Back in userspace: a pending signal is handled there (and the interrupted call restarted). */
-  const returnToUser = (task: string): void => {
-    const t = sim.task(task);
-    if (!t.signalPending) return;
-    t.signalPending = false;
-    c.signalsHandled += 1;
-  };
-
   const runners = cfg.tasks.filter((t): t is Exclude<RaceTask, SignalTask> => t.kind !== 'signal');
-  const putByTask = new Set(cfg.tasks.flatMap((t) => (t.kind === 'put' ? [t.bo] : [])));
-  let running = runners.length;
-
-  /** The owner's reference goes: unpin first (the owner pinned it), then put. */
-  const ownerPut = function* (lb: LiveBo): KGen<void> {
-    if (lb.cfg.pinned) {
-      const ret = yield* ttmBoReserve(lb.bo, false, false, null);
-      if (ret !== 0)
-        throw new Error(`race: uninterruptible reserve of ${lb.bo.id} returned ${errnoName(ret)}`);
-      ttmBoUnpin(lb.bo);
-      ttmBoUnreserve(lb.bo);
-    }
-    yield* ttmBoPut(lb.bo);
-    c.puts += 1;
-  };
-
-  const teardown = function* (): KGen<number> {
-    for (const b of cfg.bos) if (!putByTask.has(b.name)) yield* ownerPut(live.get(b.name)!);
-    return 0;
-  };
-
-  const finished = (): void => {
-    running -= 1;
-    if (running === 0) sim.spawn('teardown', teardown);
-  };
-
-  // -- fault --------------------------------------------------------------------------------------
-
-  const checkPte = (lb: LiveBo, vma: CpuMapping, page: number, who: string): void => {
-    const pte = vma.ptes.get(page)!;
-    c.pagesChecked += 1;
-    const want = pageContent(lb.bo.id, page, VERSION);
-    let got: number | null = null;
-    if (pte.kind === 'page') {
-      const ram = lb.world.global.ram;
-      if (!ram.isAllocated(pte.pfn)) {
-        breaches.push({
-          id: 'correctness.content',
-          actor: who,
-          message: `"${lb.cfg.name}" (${lb.bo.id}) page ${page} maps page frame ${pte.pfn}, which is free`,
-        });
-        return;
-      }
-      got = ram.read(pte.pfn);
-    } else if (pte.kind === 'iomem' && pte.memType !== null) {
-      const man = lb.bo.bdev.manager(pte.memType);
-      got = man instanceof RangeManager ? (man.content?.[pte.pfn] ?? null) : null;
-    }
-    if (got === want) return;
-    const where = pte.memType === null ? pte.kind : `${pte.kind} in ${memTypeName(pte.memType)}`;
-    breaches.push({
-      id: 'correctness.content',
-      actor: who,
-      message: `"${lb.cfg.name}" (${lb.bo.id}) page ${page} reads ${got === null ? 'nothing' : got.toString(16)} through a PTE to ${where} ${pte.pfn}, expected ${want.toString(16)}`,
-    });
-  };
-
-  /** One user access to a page: fault until a PTE is there, then check what it maps. */
-  const access = function* (lb: LiveBo, vma: CpuMapping, page: number, task: string): KGen<boolean> {
-    const who = `task:${task}`;
-    let allowRetry = true;
-    for (let attempt = 0; attempt < MAX_FAULTS; attempt += 1) {
-      if (vma.ptes.has(page)) {
-        checkPte(lb, vma, page, who);
-        return true;
-      }
-      c.faults += 1;
-      const ret = yield* ttmBoVmFaultOf(vma, page, allowRetry);
-      if (ret === 'SIGBUS') {
-        c.sigbus += 1;
-        return false;
-      }
-      if (ret === 'OOM') {
-        breaches.push({
-          id: 'correctness.fault-oom',
-          actor: who,
-          message: `fault on "${lb.cfg.name}" (${lb.bo.id}) page ${page} returned VM_FAULT_OOM: the OOM killer runs for a TTM fault`,
-        });
-        return false;
-      }
-      if (vma.ptes.has(page)) continue;
-      // RETRY: the core mm takes the fault again (FAULT_FLAG_TRIED) unless a signal sends it back to
-      // userspace first; NOPAGE without a PTE: back in userspace, the access faults afresh.
-      const pending = sim.task(task).signalPending;
-      if (ret === 'RETRY' && !pending) {
-        allowRetry = false;
-      } else {
-        c.refaults += 1;
-        if (pending) c.interrupted += 1;
-        returnToUser(task);
-        allowRetry = true;
-      }
-    }
-    breaches.push({
-      id: 'correctness.fault-stuck',
-      actor: who,
-      message: `"${lb.cfg.name}" (${lb.bo.id}) page ${page} still unmapped after ${MAX_FAULTS} faults`,
-    });
-    return false;
-  };
-
-  const faultTask = function* (t: FaultTask): KGen<number> {
-    const lb = live.get(t.bo)!;
-    for (let r = 0; r < t.repeat; r += 1) {
-      const vma = ttmBoMmapObj(lb.bo);
-      if (typeof vma === 'number') throw new Error(`race: mmap of ${lb.bo.id} returned ${errnoName(vma)}`);
-      for (let page = 0; page < lb.bo.numPages; page += 1) {
-        if (!(yield* access(lb, vma, page, t.name))) break;
-      }
-      yield* ttmBoVmClose(vma);
-      returnToUser(t.name);
-    }
-    yield* ttmBoPut(lb.bo);
-    return 0;
-  };
-
-  // -- exec ---------------------------------------------------------------------------------------
-
-  const execTask = function* (t: ExecTask): KGen<number> {
-    const who = `task:${t.name}`;
-    const lbs = t.bos.map((n) => live.get(n)!);
-    const bos = lbs.map((lb) => lb.bo);
-    const dev = lbs[0]!.world.dev;
-    for (let r = 0; r < t.repeat; r += 1) {
-      const ticket = wwAcquireInit(sim.env);
-      const locked = yield* reserveAll(bos, ticket, () => {
-        c.backoffs += 1;
-      });
-      if (typeof locked === 'number') {
-        if (locked === -ERESTARTSYS || locked === -EINTR) c.interrupted += 1;
-        else allowed(locked, who, 'reserving the submission');
-        c.execFailures += 1;
-        returnToUser(t.name);
-        continue;
-      }
-      const ctx = operationCtx({ interruptible: true });
-      let failed = false;
-      for (const lb of lbs) {
-        // A pinned BO stays where it is (amdgpu_cs_bo_validate skips pinned BOs).
-        if (lb.bo.pinCount > 0) continue;
-        const ret = yield* ttmBoValidate(lb.bo, PLACEMENTS[lb.cfg.placement], ctx);
-        if (ret === -ERESTARTSYS || ret === -EINTR) c.interrupted += 1;
-        allowed(ret, who, `ttm_bo_validate of "${lb.cfg.name}" (${lb.bo.id})`);
-        if (ret !== 0) {
-          failed = true;
-          break;
-        }
-      }
-      if (failed) {
-        c.execFailures += 1;
-      } else {
-        const job = dev.gfxRing.emit();
-        for (const bo of bos) {
-          bo.resv.reserveFences(1);
-          bo.resv.addFence(job, DmaResvUsage.WRITE);
-        }
-        c.execs += 1;
-      }
-      if (t.holdMs > 0) yield { kind: 'sleep', ms: t.holdMs };
-      for (const bo of bos) ttmBoUnreserve(bo);
-      returnToUser(t.name);
-    }
-    for (const bo of bos) yield* ttmBoPut(bo);
-    return 0;
-  };
-
-  // -- reclaim, evict, put --------------------------------------------------------------------------
-
-  const reclaimTask = function* (t: ReclaimTask): KGen<number> {
-    const w = worlds.get(t.device)!;
-    for (let r = 0; r < t.repeat; r += 1) {
-      c.reclaims += 1;
-      let freed = 0;
-      if (t.mode === 'pool') {
-        yield { kind: 'yield', label: 'race.pool-shrink' };
-        const n = ttmPoolShrinkerScan(w.global.poolMgr, t.pages, w.global.mutations);
-        if (n !== SHRINK_STOP) freed = n;
-      } else if (t.mode === 'shrinker') {
-        // kswapd: the pool shrinker, then the BO shrinker (purge pass, backup pass).
-        freed = yield* reclaim(w.dev, w.shrinker!, {
-          nrToScan: t.pages,
-          gfpFs: true,
-          gfpIo: true,
-          kswapd: true,
-        });
-      } else {
-        // debugfs tt_shrink: ttm_global_swapout until enough pages went or nothing more could.
-        while (freed < t.pages) {
-          const n = yield* ttmGlobalSwapout(w.global, operationCtx());
-          if (n <= 0) {
-            allowed(n, `task:${t.name}`, 'ttm_global_swapout');
-            break;
-          }
-          freed += n;
-        }
-      }
-      c.reclaimedPages += freed;
-      returnToUser(t.name);
-    }
-    return 0;
-  };
-
-  const evictTask = function* (t: EvictTask): KGen<number> {
-    const w = worlds.get(t.device)!;
-    const man = t.mem === 'vram' ? w.dev.vram : w.dev.tt;
-    for (let r = 0; r < t.repeat; r += 1) {
-      c.evictAlls += 1;
-      const ret = yield* ttmResourceManagerEvictAll(w.dev.bdev, man);
-      if (ret !== 0) {
-        c.evictErrors += 1;
-        allowed(ret, `task:${t.name}`, `ttm_resource_manager_evict_all of ${t.mem}`);
-      }
-      returnToUser(t.name);
-    }
-    return 0;
-  };
-
-  const bodyOf = (t: Exclude<RaceTask, SignalTask>): KGen<number> => {
-    switch (t.kind) {
-      case 'fault':
-        return faultTask(t);
-      case 'exec':
-        return execTask(t);
-      case 'reclaim':
-        return reclaimTask(t);
-      case 'evict':
-        return evictTask(t);
-      case 'put':
-        return (function* () {
-          yield* ownerPut(live.get(t.bo)!);
-          return 0;
-        })();
-    }
-  };
-
   // Every task holds its own references on the BOs it uses (as another process's handle would).
   for (const t of runners) {
     if (t.kind === 'fault') ttmBoGet(live.get(t.bo)!.bo);
     if (t.kind === 'exec') for (const n of t.bos) ttmBoGet(live.get(n)!.bo);
   }
-  for (const t of runners) {
-    sim.spawn(t.name, function* () {
-      if (t.delayMs > 0) yield { kind: 'sleep', ms: t.delayMs };
-      const ret = yield* bodyOf(t);
-      finished();
-      return ret;
-    });
-  }
-  if (running === 0) sim.spawn('teardown', teardown);
-  let signals = 0;
+  for (const t of runners) sim.spawn(t.name, () => run.runner(t));
+  if (run.running === 0) sim.spawn('teardown', () => run.teardown());
   for (const t of cfg.tasks) {
     if (t.kind !== 'signal') continue;
     for (let k = 1; k <= t.repeat; k += 1) {
       sim.signalAfter(t.target, t.afterMs * k);
-      signals += 1;
+      run.signals += 1;
     }
   }
 
   const allBos = [...live.values()];
   return {
-    stats: () => ({ ...c, signals, ...eventStats(sim), ...worldStats([...worlds.values()]) }),
+    stats: () => ({
+      ...run.c,
+      signals: run.signals,
+      ...eventStats(sim),
+      ...worldStats([...worlds.values()]),
+    }),
     check: () => {
-      const out = [...breaches];
+      const out = [...run.breaches];
       for (const w of worlds.values()) {
         out.push(...leakChecks(w.dev, w.global, w.bos));
         if (w.global.swap.usedPages !== 0) {
