@@ -37,9 +37,11 @@ export class Ram {
     readonly dma32Pages: number = totalPages,
   ) {
     this.mm = new RangeAllocator(totalPages);
-    this.content = new Uint32Array(totalPages);
-    this.priv = new Int32Array(totalPages);
-    this.caching = new Uint8Array(totalPages);
+    // The three per-frame arrays share one buffer: one backing store to allocate and free per world.
+    const buf = new ArrayBuffer(totalPages * 9);
+    this.content = new Uint32Array(buf, 0, totalPages);
+    this.priv = new Int32Array(buf, totalPages * 4, totalPages);
+    this.caching = new Uint8Array(buf, totalPages * 8, totalPages);
     if (totalPages > 0) this.mm.insert(1, 1, 0, 1, 'best');
     this.reserved = totalPages > 0 ? 1 : 0;
   }

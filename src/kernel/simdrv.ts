@@ -180,8 +180,10 @@ export function simDeviceFuncs(
       : { ttmTtPopulate: (bdev: Device, tt: Tt, ctx: OperationCtx) => xeTtPopulate(xe, bdev, tt, ctx) };
   return {
     ...xeHooks,
-    ttmTtCreate: (bo, pageFlags) =>
-      xe === null ? amdgpuTtCreate(bo, pageFlags, ttCaching) : xeTtCreate(xe, bo, pageFlags),
+    // Methods, not arrow properties: tsx's keepNames would name each arrow with a defineProperty call.
+    ttmTtCreate(bo: BufferObject, pageFlags: number): Tt | null {
+      return xe === null ? amdgpuTtCreate(bo, pageFlags, ttCaching) : xeTtCreate(xe, bo, pageFlags);
+    },
     evictionValuable: ttmBoEvictionValuable,
     evictFlags(bo: BufferObject): Placement {
       const memType = bo.resource?.memType;
@@ -189,8 +191,15 @@ export function simDeviceFuncs(
       if (memType === TTM_PL_TT) return TT_EVICT;
       return SYSTEM_EVICT;
     },
-    move: (bo: BufferObject, evict: boolean, ctx: OperationCtx, newMem: Resource, hop: Hop | null) =>
-      simMove(copyRing, ttCaching, bo, evict, ctx, newMem, hop),
+    move(
+      bo: BufferObject,
+      evict: boolean,
+      ctx: OperationCtx,
+      newMem: Resource,
+      hop: Hop | null,
+    ): KGen<number> {
+      return simMove(copyRing, ttCaching, bo, evict, ctx, newMem, hop);
+    },
   };
 }
 

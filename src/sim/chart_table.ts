@@ -70,6 +70,35 @@ export interface Config {
   /** The root is in a final state: the actor has stopped and ignores events. */
   readonly done: boolean;
   readonly plans: Map<string, Plan>;
+  /** How XState's transitionNode walks this configuration's value (compiled once). */
+  readonly walk: WalkStep;
+}
+
+/**
+ * One level of XState's transitionNode over a fixed state value, compiled so that stepping a guarded
+ * event reads no object keys and allocates nothing: a leaf (`child` is the active atomic state of
+ * `node`), one active child region (`subs` of length 1), or a parallel node's active regions.
+ */
+interface WalkStep {
+  readonly node: XNode;
+  readonly child: XNode | null;
+  readonly subs: readonly WalkStep[];
+  readonly parallel: boolean;
+}
+
+function compileWalk(node: XNode, value: StateValue): WalkStep {
+  if (typeof value === 'string') return { node, child: node.states[value]!, subs: [], parallel: false };
+  const keys = Object.keys(value);
+  if (keys.length === 1) {
+    const k = keys[0]!;
+    return { node, child: null, subs: [compileWalk(node.states[k]!, value[k]!)], parallel: false };
+  }
+  const subs: WalkStep[] = [];
+  for (const k of keys) {
+    const sub = value[k];
+    if (sub) subs.push(compileWalk(node.states[k]!, sub));
+  }
+  return { node, child: null, subs, parallel: true };
 }
 
 /** A chart's state as the table steps it: configuration and context. */
@@ -179,6 +208,15 @@ export class ChartTable {
     system: undefined,
   };
   private readonly assignKeys = new Map<Record<string, unknown>, readonly string[]>();
+  /** The guard function of each guarded transition (resolved once, as XState resolves it per call). */
+  private readonly guardFns = new Map<XTransition, Guard>();
+  /** The argument object of guards, reused (they read it and keep nothing). */
+  private readonly guardArgs: { context: unknown; event: unknown } = { context: undefined, event: undefined };
+  /** The transitions the current selection picked, reused between steps. */
+  private readonly picked: XTransition[] = [];
+  /** Set when a selection made with `probing` would have consulted a guard. */
+  private probing = false;
+  private consulted = false;
   readonly initial: Config;
 
   constructor(readonly machine: AnyStateMachine) {
@@ -189,7 +227,14 @@ export class ChartTable {
     this.guards = impl.guards;
     this.actions = impl.actions;
     const number = (node: XNode): void => {
-      for (const ts of node.transitions.values()) for (const t of ts) this.numbers.set(t, this.numbers.size);
+      for (const ts of node.transitions.values())
+        for (const t of ts) {
+          this.numbers.set(t, this.numbers.size);
+          if (t.guard !== undefined) {
+            const g = guardOf(this.guards, t.guard);
+            if (g !== null) this.guardFns.set(t, g);
+          }
+        }
       for (const child of Object.values(node.states)) number(child);
     };
     number(machine.root as unknown as XNode);
@@ -217,11 +262,11 @@ export class ChartTable {
     }
     let outcome = plan.fixed;
     if (outcome === undefined) {
-      const selected = this.select(config, event, s.context, null);
-      const key = selected.length === 1 ? this.numbers.get(selected[0]!)! : this.keyOf(selected);
+      const picked = this.pick(config, event, s.context, false);
+      const key = picked.length === 1 ? this.numbers.get(picked[0]!)! : this.keyOf(picked);
       outcome = plan.byChoice.get(key);
       if (outcome === undefined) {
-        outcome = this.outcome(config, event, s.context, selected);
+        outcome = this.outcome(config, event, s.context, picked.slice());
         plan.byChoice.set(key, outcome);
       }
     }
@@ -250,7 +295,13 @@ export class ChartTable {
     let c = this.configs.get(state);
     if (c === undefined) {
       const snap = this.machine.resolveState({ value, context: {} });
-      c = { state, value: snap.value, done: snap.status === 'done', plans: new Map() };
+      c = {
+        state,
+        value: snap.value,
+        done: snap.status === 'done',
+        plans: new Map(),
+        walk: compileWalk(this.machine.root as unknown as XNode, snap.value),
+      };
       this.configs.set(state, c);
     }
     return c;
@@ -261,71 +312,60 @@ export class ChartTable {
    * A fixed outcome is computed (and checked against XState) with this first event and context.
    */
   private plan(config: Config, event: { readonly type: string }, context: unknown): Plan {
-    const probe = { consulted: false };
-    const selected = this.select(config, event, context, probe);
-    if (probe.consulted) return { fixed: undefined, byChoice: new Map() };
-    return { fixed: this.outcome(config, event, context, selected), byChoice: new Map() };
+    const picked = this.pick(config, event, context, true);
+    if (this.consulted) return { fixed: undefined, byChoice: new Map() };
+    return { fixed: this.outcome(config, event, context, picked.slice()), byChoice: new Map() };
   }
 
   /**
    * The transitions XState's `getTransitionData` selects for `event` (transitionNode over the state
-   * value). With `probe`, guards are not evaluated; the probe records that one would have been.
-   * (Methods, not closures: the hot path should not make functions per call.)
+   * value), in `this.picked` (valid until the next call). With `probing`, guards are not evaluated:
+   * `this.consulted` records that one would have been, and the guarded node selects nothing.
+   * (Methods over the compiled walk, no closures or arrays: this runs for every guarded event.)
    */
-  private select(
+  private pick(
     config: Config,
     event: { readonly type: string },
     context: unknown,
-    probe: { consulted: boolean } | null,
+    probing: boolean,
   ): XTransition[] {
-    return this.walk(this.machine.root as unknown as XNode, config.value, event, context, probe) ?? [];
+    this.picked.length = 0;
+    this.probing = probing;
+    this.consulted = false;
+    this.guardArgs.context = context;
+    this.guardArgs.event = event;
+    this.walkStep(config.walk, event.type);
+    this.guardArgs.context = undefined;
+    this.guardArgs.event = undefined;
+    return this.picked;
   }
 
-  /** XState's StateNode.next: the first candidate of `node` whose guard passes. */
-  private next(
-    node: XNode,
-    event: { readonly type: string },
-    context: unknown,
-    probe: { consulted: boolean } | null,
-  ): XTransition[] | undefined {
-    const candidates = node.transitions.get(event.type);
-    if (candidates === undefined) return undefined;
-    for (const t of candidates) {
-      if (t.guard === undefined) return [t];
-      if (probe !== null) {
-        probe.consulted = true;
-        return undefined;
+  /** XState's transitionNode at one level: atomic, compound and parallel values, falling back to the parent. */
+  private walkStep(w: WalkStep, type: string): boolean {
+    if (w.child !== null) return this.pickFrom(w.child, type) || this.pickFrom(w.node, type);
+    if (!w.parallel) return this.walkStep(w.subs[0]!, type) || this.pickFrom(w.node, type);
+    const before = this.picked.length;
+    for (const sub of w.subs) this.walkStep(sub, type);
+    return this.picked.length > before || this.pickFrom(w.node, type);
+  }
+
+  /** XState's StateNode.next: the first candidate of `node` whose guard passes, added to `picked`. */
+  private pickFrom(node: XNode, type: string): boolean {
+    const candidates = node.transitions.get(type);
+    if (candidates === undefined) return false;
+    for (let i = 0; i < candidates.length; i += 1) {
+      const t = candidates[i]!;
+      if (t.guard !== undefined) {
+        if (this.probing) {
+          this.consulted = true;
+          return false;
+        }
+        if (!this.guardFns.get(t)!(this.guardArgs, undefined)) continue;
       }
-      if (guardOf(this.guards, t.guard)!({ context, event }, undefined)) return [t];
+      this.picked.push(t);
+      return true;
     }
-    return undefined;
-  }
-
-  /** XState's transitionNode: atomic, compound and parallel values, falling back to the parent. */
-  private walk(
-    node: XNode,
-    value: StateValue,
-    event: { readonly type: string },
-    context: unknown,
-    probe: { consulted: boolean } | null,
-  ): XTransition[] | undefined {
-    if (typeof value === 'string') {
-      const r = this.next(node.states[value]!, event, context, probe);
-      return r !== undefined && r.length > 0 ? r : this.next(node, event, context, probe);
-    }
-    const keys = Object.keys(value);
-    if (keys.length === 1) {
-      const r = this.walk(node.states[keys[0]!]!, value[keys[0]!]!, event, context, probe);
-      return r !== undefined && r.length > 0 ? r : this.next(node, event, context, probe);
-    }
-    const all: XTransition[] = [];
-    for (const k of keys) {
-      const sub = value[k];
-      if (!sub) continue;
-      const r = this.walk(node.states[k]!, sub, event, context, probe);
-      if (r !== undefined) all.push(...r);
-    }
-    return all.length > 0 ? all : this.next(node, event, context, probe);
+    return false;
   }
 
   /**

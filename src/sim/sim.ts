@@ -47,6 +47,15 @@ export interface SimOptions {
   readonly omit?: readonly string[];
 }
 
+/**
+ * The fault hook of `sim`, returned from a function rather than written as an arrow-function field: the
+ * project runs under tsx, whose keepNames gives every arrow stored in a field or property its name with
+ * a defineProperty call, a runtime call per function and per run.
+ */
+function faultHookOf(sim: Sim): FaultHook {
+  return (site, where) => sim.fault(site, where);
+}
+
 /** SIGTERM, the signal the KUnit reserve test sends; any signal interrupts interruptible waits alike. */
 export const SIGTERM = 15;
 
@@ -122,7 +131,7 @@ export class Sim implements TaskHost {
    * into the world there, it kept whole runs reachable through young-generation collections (a loop of
    * Sim + TtmGlobal + adopt: new-space survival 22 % → 0.1 % with this field; node --trace-gc-nvp).
    */
-  private readonly faultHookFn: FaultHook = (site, where) => this.fault(site, where);
+  private readonly faultHookFn: FaultHook = faultHookOf(this);
   private workers = 0;
   private senders = 0;
 
@@ -229,21 +238,27 @@ export class Sim implements TaskHost {
     return this.scheduler.run(maxSteps);
   }
 
+  /** The kernel's view of the run (methods, not arrow properties: see faultHookOf). */
   private makeEnv(): KernelEnv {
+    const sim = this;
     return {
-      current: () => this.current ?? 'engine',
-      nextId: (family) => {
-        const n = this.counters.get(family) ?? 0;
-        this.counters.set(family, n + 1);
+      current() {
+        return sim.current ?? 'engine';
+      },
+      nextId(family) {
+        const n = sim.counters.get(family) ?? 0;
+        sim.counters.set(family, n + 1);
         return n;
       },
-      emit: (kind: ObjKind, id: string, event: MirrorEvent) => this.mirror.emit(kind, id, event),
-      submit: (fence) => {
-        this.ring(fence.context).submit(fence);
-        this.postSignal(fence);
+      emit(kind: ObjKind, id: string, event: MirrorEvent) {
+        sim.mirror.emit(kind, id, event);
       },
-      queueWork: (deviceId, work) => {
-        this.spawn(`kworker/${deviceId}:${this.workers++}`, work);
+      submit(fence) {
+        sim.ring(fence.context).submit(fence);
+        sim.postSignal(fence);
+      },
+      queueWork(deviceId, work) {
+        sim.spawn(`kworker/${deviceId}:${sim.workers++}`, work);
       },
     };
   }

@@ -133,12 +133,17 @@ export class TaskActor implements SimActor {
       this.run(-EINTR);
       return;
     }
+    const sched = this.host.scheduler;
+    const id = this.id;
+    const mutex = w.mutex.id;
+    // A method, not an arrow property: tsx's keepNames would name the arrow with a defineProperty call.
     const waiter: WwWaiter = {
-      task: this.id,
+      task: id,
       ctx: w.ctx,
       interruptible: w.interruptible,
-      wake: (ret) =>
-        this.host.scheduler.post(w.mutex.id, this.id, { type: 'bo.reserved', bo: w.mutex.id, errno: ret }),
+      wake(ret) {
+        sched.post(mutex, id, { type: 'bo.reserved', bo: mutex, errno: ret });
+      },
     };
     this.waiter = waiter;
     w.mutex.enqueue(waiter);
