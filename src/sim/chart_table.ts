@@ -69,7 +69,8 @@ export interface Config {
   readonly value: StateValue;
   /** The root is in a final state: the actor has stopped and ignores events. */
   readonly done: boolean;
-  readonly plans: Map<string, Plan>;
+  /** What each event type does here, by type (an object without prototype: see Mirror's tally). */
+  readonly plans: Record<string, Plan | undefined>;
   /** How XState's transitionNode walks this configuration's value (compiled once). */
   readonly walk: WalkStep;
 }
@@ -105,6 +106,12 @@ function compileWalk(node: XNode, value: StateValue): WalkStep {
 export interface ChartState {
   config: Config;
   context: unknown;
+  /**
+   * The context object is the chart's alone (made by `start` or by an earlier assignment and never
+   * handed out), so an assignment may write it in place instead of copying it, as XState would. A
+   * snapshot hands it out: the next assignment then copies, so the snapshot keeps its values.
+   */
+  owned: boolean;
 }
 
 const TABLES = new WeakMap<AnyStateMachine, ChartTable | null>();
@@ -208,6 +215,8 @@ export class ChartTable {
     system: undefined,
   };
   private readonly assignKeys = new Map<Record<string, unknown>, readonly string[]>();
+  /** Scratch for the new values of one object assignment. */
+  private readonly values: unknown[] = [];
   /** The guard function of each guarded transition (resolved once, as XState resolves it per call). */
   private readonly guardFns = new Map<XTransition, Guard>();
   /** The argument object of guards, reused (they read it and keep nothing). */
@@ -245,20 +254,23 @@ export class ChartTable {
   /** A fresh chart in its initial state; `input` goes to the machine's context factory, as XState does. */
   start(input: unknown): ChartState {
     const ctx = (this.machine.config as { context?: unknown }).context;
-    const context =
-      typeof ctx === 'function'
-        ? Object.assign({}, (ctx as (a: unknown) => unknown)({ input, spawn: undefined, self: undefined }))
-        : (ctx ?? {});
-    return { config: this.initial, context };
+    if (typeof ctx === 'function') {
+      const made = (ctx as (a: unknown) => unknown)({ input, spawn: undefined, self: undefined });
+      return { config: this.initial, context: Object.assign({}, made), owned: true };
+    }
+    // The machine's own context object: shared by every chart of the machine, so never written.
+    return { config: this.initial, context: ctx ?? {}, owned: false };
   }
 
   /** Send `event` to the chart `s` (mutated in place); true when the chart refused it. */
   step(s: ChartState, event: { readonly type: string }): boolean {
     const config = s.config;
-    let plan = config.plans.get(event.type);
+    let plan = config.plans[event.type];
     if (plan === undefined) {
       plan = this.plan(config, event, s.context);
-      config.plans.set(event.type, plan);
+      config.plans[event.type] = plan;
+      // Computing the plan handed the context to XState (resolveState): copy before writing again.
+      s.owned = false;
     }
     let outcome = plan.fixed;
     if (outcome === undefined) {
@@ -268,9 +280,11 @@ export class ChartTable {
       if (outcome === undefined) {
         outcome = this.outcome(config, event, s.context, picked.slice());
         plan.byChoice.set(key, outcome);
+        s.owned = false;
       }
     }
-    for (const a of outcome.assigns) s.context = this.assign(a, s.context, event);
+    const assigns = outcome.assigns;
+    for (let i = 0; i < assigns.length; i += 1) this.assignInPlace(assigns[i]!, s, event);
     s.config = outcome.next;
     return outcome.refused;
   }
@@ -284,6 +298,7 @@ export class ChartTable {
 
   /** The XState snapshot of chart `s` (for inspection; not used in the hot path). */
   snapshot(s: ChartState): ReturnType<AnyStateMachine['resolveState']> {
+    s.owned = false;
     return this.machine.resolveState({
       value: s.config.value,
       context: s.context as Record<string, unknown>,
@@ -299,7 +314,7 @@ export class ChartTable {
         state,
         value: snap.value,
         done: snap.status === 'done',
-        plans: new Map(),
+        plans: Object.create(null) as Record<string, Plan | undefined>,
         walk: compileWalk(this.machine.root as unknown as XNode, snap.value),
       };
       this.configs.set(state, c);
@@ -427,6 +442,37 @@ export class ChartTable {
       next[key] = typeof p === 'function' ? (p as AssignFn)(args, undefined) : p;
     }
     return next;
+  }
+
+  /**
+   * `assign` applied to chart `s`: the same new field values, written into the context in place when
+   * the chart owns it (see ChartState.owned), else into a copy that it then owns.
+   */
+  private assignInPlace(a: Assignment, s: ChartState, event: unknown): void {
+    if (!s.owned) {
+      s.context = this.assign(a, s.context, event);
+      s.owned = true;
+      return;
+    }
+    const context = s.context as Record<string, unknown>;
+    const args = this.args;
+    args.context = context;
+    args.event = event;
+    if (typeof a === 'function') {
+      Object.assign(context, a(args, undefined));
+      return;
+    }
+    // Every value is computed from the old fields before any is written, as XState computes them.
+    const keys = this.keysOf(a);
+    const values = this.values;
+    for (let i = 0; i < keys.length; i += 1) {
+      const p = a[keys[i]!];
+      values[i] = typeof p === 'function' ? (p as AssignFn)(args, undefined) : p;
+    }
+    for (let i = 0; i < keys.length; i += 1) {
+      context[keys[i]!] = values[i];
+      values[i] = undefined;
+    }
   }
 
   private keysOf(a: Record<string, unknown>): readonly string[] {

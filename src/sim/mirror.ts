@@ -143,8 +143,12 @@ export interface Violation {
 export class Mirror {
   private readonly actors = new Map<string, Chart>();
   readonly violations: Violation[] = [];
-  /** Events seen per type (statistics for summaries). */
-  readonly counts = new Map<string, number>();
+  /**
+   * Events seen per type, in an object without prototype: a Map keyed by the event type cost two hash
+   * lookups per statechart event, where a property access on internalized keys is served by V8's
+   * inline caches.
+   */
+  private readonly tally: Record<string, number> = Object.create(null);
   /** Where taken transitions are counted, when a campaign measures coverage. */
   coverage: Coverage | null = null;
   /** Every event sent, in order (the benchmark replays them on fresh actors). */
@@ -164,7 +168,9 @@ export class Mirror {
   /** Send `event` to `id`'s statechart, creating it on first use. */
   emit(kind: ObjKind | 'ring', id: string, event: MirrorEvent): void {
     this.log?.push({ id, kind, event });
-    this.counts.set(event.type, (this.counts.get(event.type) ?? 0) + 1);
+    const tally = this.tally;
+    const type = event.type;
+    tally[type] = (tally[type] ?? 0) + 1;
     let chart = this.actors.get(id);
     if (chart === undefined) {
       const input = event.type === 'bo.create' ? { size: event.size } : {};
@@ -177,6 +183,16 @@ export class Mirror {
     if (chart.send(event)) this.violations.push({ actor: id, event: event.type, state: from });
     this.coverage?.hit(kind, id, from, event.type);
     this.onEffect(effectOf(id, event, from, chart.state));
+  }
+
+  /** Events of `type` seen so far. */
+  count(type: string): number {
+    return this.tally[type] ?? 0;
+  }
+
+  /** Events seen per type (statistics for summaries), as a Map made on each call. */
+  get counts(): ReadonlyMap<string, number> {
+    return new Map(Object.entries(this.tally));
   }
 
   /** A new chart of `kind` for `id` (tasks own theirs: the mirror only makes it). */

@@ -932,7 +932,7 @@ function setupFailed(world: World, b: RaceBo, index: number, what: string, ret: 
  */
 function statsOf(run: RaceRun): Record<string, number> {
   const c = run.c;
-  const n = run.sim.mirror.counts;
+  const m = run.sim.mirror;
   let boCount = 0;
   let swapUsedPages = 0;
   let backedUpPages = 0;
@@ -957,11 +957,11 @@ function statsOf(run: RaceRun): Record<string, number> {
     evictErrors: c.evictErrors,
     puts: c.puts,
     signals: run.signals,
-    evictions: n.get('bo.evicted') ?? 0,
-    moves: n.get('bo.moved') ?? 0,
-    ghosts: n.get('bo.ghost') ?? 0,
-    zombies: n.get('bo.zombie') ?? 0,
-    destroyed: n.get('bo.destroy') ?? 0,
+    evictions: m.count('bo.evicted'),
+    moves: m.count('bo.moved'),
+    ghosts: m.count('bo.ghost'),
+    zombies: m.count('bo.zombie'),
+    destroyed: m.count('bo.destroy'),
     backedUpPages,
     swapUsedPages,
     boCount,
