@@ -58,8 +58,28 @@ function fail(
 // ---------------------------------------------------------------------------------------------------
 // What a world holds
 
+/**
+ * What several oracles derive from the world checkAll is looking at, made on first use and kept for that
+ * one pass (oracles only read, so the world does not change within it). A check called on its own
+ * derives afresh. Read-only to the oracles.
+ */
+interface WorldView {
+  readonly g: TtmGlobal;
+  devices?: readonly Device[];
+  listed?: Map<Device, readonly Listed[]>;
+  tts?: readonly LiveTt[];
+  mutexes?: readonly WwMutex[];
+}
+
+let view: WorldView | null = null;
+
 /** The world's devices: the global device list, then devices of live BOs no longer on it. */
-function devicesOf(g: TtmGlobal): Device[] {
+function devicesOf(g: TtmGlobal): readonly Device[] {
+  if (view !== null && view.g === g) return (view.devices ??= deviceList(g));
+  return deviceList(g);
+}
+
+function deviceList(g: TtmGlobal): Device[] {
   const out = [...g.deviceList];
   for (const bo of g.bos) if (!out.includes(bo.bdev)) out.push(bo.bdev);
   return out;
@@ -87,7 +107,18 @@ function listName(l: Listed): string {
 }
 
 /** Every resource on a device's LRUs and unevictable list, in list order. */
-function listedResources(d: Device): Listed[] {
+function listedResources(d: Device): readonly Listed[] {
+  if (view === null) return listOf(d);
+  view.listed ??= new Map();
+  let l = view.listed.get(d);
+  if (l === undefined) {
+    l = listOf(d);
+    view.listed.set(d, l);
+  }
+  return l;
+}
+
+function listOf(d: Device): Listed[] {
   const out: Listed[] = [];
   for (const man of d.managers) {
     if (man === null) continue;
@@ -105,9 +136,20 @@ function allocatorOf(man: ResourceManager): RangeAllocator | null {
   return mm instanceof RangeAllocator ? mm : null;
 }
 
+/** A live tt and the first live BO pointing at it. */
+interface LiveTt {
+  readonly tt: Tt;
+  readonly bo: BufferObject;
+}
+
 /** The tts of the world's live BOs, each once, with the first BO pointing at it. */
-function liveTts(g: TtmGlobal): { tt: Tt; bo: BufferObject }[] {
-  const out: { tt: Tt; bo: BufferObject }[] = [];
+function liveTts(g: TtmGlobal): readonly LiveTt[] {
+  if (view !== null && view.g === g) return (view.tts ??= ttList(g));
+  return ttList(g);
+}
+
+function ttList(g: TtmGlobal): LiveTt[] {
+  const out: LiveTt[] = [];
   const seen = new Set<Tt>();
   for (const bo of g.bos) {
     const tt = bo.ttm;
@@ -452,67 +494,92 @@ function frameScratch(ram: Ram): FrameScratch {
 export function checkFreedUse(g: TtmGlobal): Violation | null {
   const id = 'freed.use';
   const ram = g.ram;
-  const scratch = frameScratch(ram);
   const tts = liveTts(g);
-  /** Claimant k: tt k's page slots; -(k + 1): tt k's restore block. */
-  const describe = (k: number, pfn: number): string => {
-    if (k < 0) return `${tts[-k - 1]!.tt.id}'s restore block`;
-    const slot = (tts[k]!.tt.pages ?? []).indexOf(pfn);
-    return `${tts[k]!.tt.id} slot ${slot}`;
-  };
-  // The allocated block the last frame was found in: the next frames of a tt are mostly in it.
-  let blockStart = 0;
-  let blockEnd = 0;
-  const claim = (pfn: number, k: number, actor: string): Violation | null => {
-    if (!(pfn >= blockStart && pfn < blockEnd)) {
-      const order = Number.isInteger(pfn) && pfn > 0 && pfn < ram.totalPages ? ram.blockOrder(pfn) : -1;
-      if (order >= 0) {
-        blockStart = pfn;
-        blockEnd = pfn + 2 ** order;
-      } else if (!frameAllocated(ram, pfn)) {
-        return fail(id, actor, `${describe(k, pfn)} names frame ${pfn}, which RAM holds as free`);
-      }
-    }
-    if (scratch.stamp[pfn] === scratch.gen) {
-      return fail(
-        id,
-        actor,
-        `frame ${pfn} is in ${describe(k, pfn)} and in ${describe(scratch.who[pfn]!, pfn)}`,
-      );
-    }
-    scratch.stamp[pfn] = scratch.gen;
-    scratch.who[pfn] = k;
-    return null;
-  };
-  for (const [k, { tt, bo }] of tts.entries()) {
+  const c: FrameClaims = { ram, tts, scratch: frameScratch(ram), blockStart: 0, blockEnd: 0 };
+  for (let k = 0; k < tts.length; k += 1) {
+    const { tt, bo } = tts[k]!;
     if (tt.destroyed) return fail(id, bo.id, `${bo.id} still points at ${tt.id}, which was destroyed`);
     const pages = tt.pages;
     if (pages !== null) {
       for (const p of pages) {
         if (typeof p !== 'number') continue;
-        const v = claim(p, k, bo.id);
+        const v = claimFrame(c, p, k, bo.id);
         if (v !== null) return v;
       }
     }
     if (restoreBlockLive(tt)) {
       const r = tt.restore!;
       for (let i = 0; i < 1 << r.order; i += 1) {
-        const v = claim(r.allocedPage + i, -(k + 1), bo.id);
+        const v = claimFrame(c, r.allocedPage + i, -(k + 1), bo.id);
         if (v !== null) return v;
       }
     }
   }
+  const scratch = c.scratch;
   for (const pt of poolTypes(g)) {
     for (const p of pt.pages) {
       for (let f = p; f < p + (1 << pt.order); f += 1) {
         if (f >= 0 && f < ram.totalPages && scratch.stamp[f] === scratch.gen) {
           const k = scratch.who[f]!;
           const actor = tts[k < 0 ? -k - 1 : k]!.bo.id;
-          return fail(id, actor, `frame ${f} is in ${describe(k, f)} and pooled in ${poolTypeName(g, pt)}`);
+          return fail(
+            id,
+            actor,
+            `frame ${f} is in ${claimant(tts, k, f)} and pooled in ${poolTypeName(g, pt)}`,
+          );
         }
       }
     }
   }
+  return null;
+}
+
+/**
+ * One freed.use check's frame claims: the scratch marks and the allocated block the last frame was found
+ * in (the next frames of a tt are mostly in it). Plain functions over it, not closures made per check:
+ * this runs after every step.
+ */
+interface FrameClaims {
+  readonly ram: Ram;
+  readonly tts: readonly LiveTt[];
+  readonly scratch: FrameScratch;
+  blockStart: number;
+  blockEnd: number;
+}
+
+/** Claimant k of freed.use, for messages: tt k's page slots, or for -(k + 1) tt k's restore block. */
+function claimant(tts: readonly LiveTt[], k: number, pfn: number): string {
+  if (k < 0) return `${tts[-k - 1]!.tt.id}'s restore block`;
+  const slot = (tts[k]!.tt.pages ?? []).indexOf(pfn);
+  return `${tts[k]!.tt.id} slot ${slot}`;
+}
+
+/** Claim frame `pfn` for claimant `k`: null, or the breach (a free frame, or one claimed twice). */
+function claimFrame(c: FrameClaims, pfn: number, k: number, actor: string): Violation | null {
+  const ram = c.ram;
+  const scratch = c.scratch;
+  if (!(pfn >= c.blockStart && pfn < c.blockEnd)) {
+    const order = Number.isInteger(pfn) && pfn > 0 && pfn < ram.totalPages ? ram.blockOrder(pfn) : -1;
+    if (order >= 0) {
+      c.blockStart = pfn;
+      c.blockEnd = pfn + 2 ** order;
+    } else if (!frameAllocated(ram, pfn)) {
+      return fail(
+        'freed.use',
+        actor,
+        `${claimant(c.tts, k, pfn)} names frame ${pfn}, which RAM holds as free`,
+      );
+    }
+  }
+  if (scratch.stamp[pfn] === scratch.gen) {
+    return fail(
+      'freed.use',
+      actor,
+      `frame ${pfn} is in ${claimant(c.tts, k, pfn)} and in ${claimant(c.tts, scratch.who[pfn]!, pfn)}`,
+    );
+  }
+  scratch.stamp[pfn] = scratch.gen;
+  scratch.who[pfn] = k;
   return null;
 }
 
@@ -607,14 +674,24 @@ export function checkBackupHandles(g: TtmGlobal): Violation | null {
 }
 
 /** The ww_mutexes of the world's live BOs (their resv in use and their own), each once. */
-function liveMutexes(g: TtmGlobal): WwMutex[] {
+function liveMutexes(g: TtmGlobal): readonly WwMutex[] {
+  if (view !== null && view.g === g) return (view.mutexes ??= mutexList(g));
+  return mutexList(g);
+}
+
+function mutexList(g: TtmGlobal): WwMutex[] {
   const out: WwMutex[] = [];
   const seen = new Set<WwMutex>();
   for (const bo of g.bos) {
-    for (const m of [bo.resv.lock, bo.ownResv.lock]) {
-      if (seen.has(m)) continue;
-      seen.add(m);
-      out.push(m);
+    const a = bo.resv.lock;
+    if (!seen.has(a)) {
+      seen.add(a);
+      out.push(a);
+    }
+    const b = bo.ownResv.lock;
+    if (!seen.has(b)) {
+      seen.add(b);
+      out.push(b);
     }
   }
   return out;
@@ -758,20 +835,31 @@ export const DESIGN_ORACLES: readonly OracleSpec[] = [
  */
 export function checkAll(worlds: readonly TtmGlobal[]): Violation | null {
   for (const g of worlds) {
-    for (const o of g.designs.size === 0 ? ORACLES : [...ORACLES, ...DESIGN_ORACLES]) {
-      let v: Violation | null;
-      try {
-        v = o.check(g);
-      } catch (err) {
-        v = fail(
-          o.id,
-          'oracle',
-          `the oracle threw: ${err instanceof Error ? err.message : String(err)}`,
-          'crash',
-        );
-      }
+    view = { g };
+    try {
+      const v = checkWorld(g);
       if (v !== null) return v;
+    } finally {
+      view = null;
     }
+  }
+  return null;
+}
+
+function checkWorld(g: TtmGlobal): Violation | null {
+  for (const o of g.designs.size === 0 ? ORACLES : [...ORACLES, ...DESIGN_ORACLES]) {
+    let v: Violation | null;
+    try {
+      v = o.check(g);
+    } catch (err) {
+      v = fail(
+        o.id,
+        'oracle',
+        `the oracle threw: ${err instanceof Error ? err.message : String(err)}`,
+        'crash',
+      );
+    }
+    if (v !== null) return v;
   }
   return null;
 }
