@@ -134,6 +134,9 @@ function effectOf(actor: string, event: MirrorEvent, from: string, to: string): 
     : { actor, event: event.type, from, to, data };
 }
 
+/** Event types kept unfolded before they are counted anyway (bounds the memory of long runs). */
+const RECENT_MAX = 4096;
+
 export interface Violation {
   readonly actor: string;
   readonly event: string;
@@ -144,11 +147,12 @@ export class Mirror {
   private readonly actors = new Map<string, Chart>();
   readonly violations: Violation[] = [];
   /**
-   * Events seen per type, in an object without prototype: a Map keyed by the event type cost two hash
-   * lookups per statechart event, where a property access on internalized keys is served by V8's
-   * inline caches.
+   * Events seen per type: the types of recent events in arrival order, folded into `tally` (by type)
+   * only when many have piled up or all counts are asked for. A count per event cost a hash-table update
+   * on every statechart event; a run asks for a handful of counts once, at its end.
    */
-  private readonly tally: Record<string, number> = Object.create(null);
+  private readonly recent: string[] = [];
+  private readonly tally = new Map<string, number>();
   /** Where taken transitions are counted, when a campaign measures coverage. */
   coverage: Coverage | null = null;
   /** Every event sent, in order (the benchmark replays them on fresh actors). */
@@ -168,9 +172,9 @@ export class Mirror {
   /** Send `event` to `id`'s statechart, creating it on first use. */
   emit(kind: ObjKind | 'ring', id: string, event: MirrorEvent): void {
     this.log?.push({ id, kind, event });
-    const tally = this.tally;
-    const type = event.type;
-    tally[type] = (tally[type] ?? 0) + 1;
+    const recent = this.recent;
+    recent.push(event.type);
+    if (recent.length >= RECENT_MAX) this.fold();
     let chart = this.actors.get(id);
     if (chart === undefined) {
       const input = event.type === 'bo.create' ? { size: event.size } : {};
@@ -187,12 +191,25 @@ export class Mirror {
 
   /** Events of `type` seen so far. */
   count(type: string): number {
-    return this.tally[type] ?? 0;
+    let n = this.tally.get(type) ?? 0;
+    const recent = this.recent;
+    for (let i = 0; i < recent.length; i += 1) if (recent[i] === type) n += 1;
+    return n;
   }
 
-  /** Events seen per type (statistics for summaries), as a Map made on each call. */
+  /** Events seen per type (statistics for summaries), in order of first arrival. */
   get counts(): ReadonlyMap<string, number> {
-    return new Map(Object.entries(this.tally));
+    this.fold();
+    return this.tally;
+  }
+
+  private fold(): void {
+    const recent = this.recent;
+    for (let i = 0; i < recent.length; i += 1) {
+      const type = recent[i]!;
+      this.tally.set(type, (this.tally.get(type) ?? 0) + 1);
+    }
+    recent.length = 0;
   }
 
   /** A new chart of `kind` for `id` (tasks own theirs: the mirror only makes it). */

@@ -650,6 +650,7 @@ class RaceRun {
   }
 
   *faultTask(t: FaultTask): KGen<number> {
+    if (t.delayMs > 0) yield { kind: 'sleep', ms: t.delayMs };
     const lb = this.live.get(t.bo)!;
     for (let r = 0; r < t.repeat; r += 1) {
       const vma = ttmBoMmapObj(lb.bo);
@@ -661,12 +662,14 @@ class RaceRun {
       this.returnToUser(t.name);
     }
     yield* ttmBoPut(lb.bo);
+    this.finished();
     return 0;
   }
 
   // -- exec ---------------------------------------------------------------------------------------
 
   *execTask(t: ExecTask): KGen<number> {
+    if (t.delayMs > 0) yield { kind: 'sleep', ms: t.delayMs };
     const who = `task:${t.name}`;
     const lbs = t.bos.map((n) => this.live.get(n)!);
     const bos = lbs.map((lb) => lb.bo);
@@ -709,12 +712,14 @@ class RaceRun {
       this.returnToUser(t.name);
     }
     for (const bo of bos) yield* ttmBoPut(bo);
+    this.finished();
     return 0;
   }
 
   // -- reclaim, evict, put --------------------------------------------------------------------------
 
   *reclaimTask(t: ReclaimTask): KGen<number> {
+    if (t.delayMs > 0) yield { kind: 'sleep', ms: t.delayMs };
     const w = this.worlds.get(t.device)!;
     for (let r = 0; r < t.repeat; r += 1) {
       this.c.reclaims += 1;
@@ -745,10 +750,12 @@ class RaceRun {
       this.c.reclaimedPages += freed;
       this.returnToUser(t.name);
     }
+    this.finished();
     return 0;
   }
 
   *evictTask(t: EvictTask): KGen<number> {
+    if (t.delayMs > 0) yield { kind: 'sleep', ms: t.delayMs };
     const w = this.worlds.get(t.device)!;
     const man = t.mem === 'vram' ? w.dev.vram : w.dev.tt;
     for (let r = 0; r < t.repeat; r += 1) {
@@ -760,14 +767,22 @@ class RaceRun {
       }
       this.returnToUser(t.name);
     }
+    this.finished();
     return 0;
   }
 
   *putTask(t: PutTask): KGen<number> {
+    if (t.delayMs > 0) yield { kind: 'sleep', ms: t.delayMs };
     yield* this.ownerPut(this.live.get(t.bo)!);
+    this.finished();
     return 0;
   }
 
+  /**
+   * A task's body: its start delay, its work, then `finished` (the teardown once it is the last). Each
+   * kind's generator does all three itself rather than under a wrapper generator: every resume of a
+   * task passes through each `yield*` level above it.
+   */
   bodyOf(t: Exclude<RaceTask, SignalTask>): KGen<number> {
     switch (t.kind) {
       case 'fault':
@@ -781,14 +796,6 @@ class RaceRun {
       case 'put':
         return this.putTask(t);
     }
-  }
-
-  /** A task: its start delay, its body, then the teardown once it is the last to finish. */
-  *runner(t: Exclude<RaceTask, SignalTask>): KGen<number> {
-    if (t.delayMs > 0) yield { kind: 'sleep', ms: t.delayMs };
-    const ret = yield* this.bodyOf(t);
-    this.finished();
-    return ret;
   }
 }
 
@@ -827,7 +834,7 @@ function buildRace(cfg: RaceConfig, sim: Sim): Workload {
     if (t.kind === 'fault') ttmBoGet(live.get(t.bo)!.bo);
     if (t.kind === 'exec') for (const n of t.bos) ttmBoGet(live.get(n)!.bo);
   }
-  for (const t of runners) sim.spawn(t.name, () => run.runner(t));
+  for (const t of runners) sim.spawn(t.name, () => run.bodyOf(t));
   if (run.running === 0) sim.spawn('teardown', () => run.teardown());
   for (const t of cfg.tasks) {
     if (t.kind !== 'signal') continue;
