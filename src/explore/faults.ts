@@ -65,17 +65,25 @@ export class FaultInjector {
         : plan.kind === 'steps'
           ? stepsDecider(plan.steps)
           : buggifyDecider(plan.rng, plan.window);
-    this.hook = (site, where) => {
-      const at = this.evaluations;
-      this.evaluations += 1;
-      const step = this.stepOf();
-      if (!this.decide(at, site, step)) return false;
-      const f: FiredFault = { at, site, where, step };
-      this.fired.push(f);
-      this.onFire(f);
-      return true;
-    };
+    this.hook = hookOf(this);
   }
+
+  /** One evaluation of fault site `site` (at object `where`): true when it fails. */
+  evaluate(site: FaultSite, where: string): boolean {
+    const at = this.evaluations;
+    this.evaluations += 1;
+    const step = this.stepOf();
+    if (!this.decide(at, site, step)) return false;
+    const f: FiredFault = { at, site, where, step };
+    this.fired.push(f);
+    this.onFire(f);
+    return true;
+  }
+}
+
+/** The hook of `injector` (returned, not written as an arrow field: see resvObserver in kernel/resv.ts). */
+function hookOf(injector: FaultInjector): FaultHook {
+  return (site, where) => injector.evaluate(site, where);
 }
 
 function plannedDecider(at: readonly number[]): (at: number) => boolean {

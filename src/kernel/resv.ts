@@ -4,7 +4,7 @@
 import type { KernelEnv, KGen } from './env.ts';
 import { ENOMEM } from './errno.ts';
 import type { DmaFence } from './fence.ts';
-import { WwAcquireCtx, WwMutex } from './ww_mutex.ts';
+import { WwAcquireCtx, type WwHolder, WwMutex } from './ww_mutex.ts';
 
 export enum DmaResvUsage {
   KERNEL = 0,
@@ -16,6 +16,20 @@ export enum DmaResvUsage {
 interface ResvFence {
   fence: DmaFence;
   usage: DmaResvUsage;
+}
+
+/**
+ * Reports the lock's holder changes of resv `id` to its statechart. Made here rather than written as an
+ * arrow function in the constructor: a closure stored into a property in the function that creates it
+ * kept whole runs alive through young-generation collections while the code was still interpreted.
+ */
+function resvObserver(env: KernelEnv, id: string): (holder: WwHolder | null, waiters: number) => void {
+  return (holder, waiters) =>
+    env.emit(
+      'resv',
+      id,
+      holder === null ? { type: 'resv.unlocked' } : { type: 'resv.locked', by: holder.task, waiters },
+    );
 }
 
 export class DmaResv {
@@ -31,14 +45,7 @@ export class DmaResv {
     env: KernelEnv | null = null,
   ) {
     this.lock = new WwMutex(id);
-    if (env !== null) {
-      this.lock.observer = (holder, waiters) =>
-        env.emit(
-          'resv',
-          id,
-          holder === null ? { type: 'resv.unlocked' } : { type: 'resv.locked', by: holder.task, waiters },
-        );
-    }
+    if (env !== null) this.lock.observer = resvObserver(env, id);
   }
 
   /** dma_resv_locking_ctx: the ww ticket that holds this resv, if any. */
