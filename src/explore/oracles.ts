@@ -15,10 +15,12 @@ import { dmaBinderOf } from '../designs/dma_bind.ts';
 import type { BufferObject } from '../kernel/bo.ts';
 import { memTypeName, PAGE_SIZE, TTM_TT_FLAG_SWAPPED } from '../kernel/constants.ts';
 import type { Device, TtmGlobal } from '../kernel/device.ts';
+import type { ListHead } from '../kernel/list.ts';
 import type { PoolType } from '../kernel/pool.ts';
 import type { Ram } from '../kernel/ram.ts';
 import { RangeAllocator } from '../kernel/range_allocator.ts';
 import {
+  type LruItem,
   lruResources,
   type Resource,
   type ResourceManager,
@@ -66,6 +68,10 @@ function fail(
 interface WorldView {
   readonly g: TtmGlobal;
   devices?: readonly Device[];
+  /** The first device asked about, and its listed resources. */
+  listedDev?: Device;
+  listedFirst?: readonly Listed[];
+  /** The listed resources of the other devices. */
   listed?: Map<Device, readonly Listed[]>;
   tts?: readonly LiveTt[];
   mutexes?: readonly WwMutex[];
@@ -109,6 +115,13 @@ function listName(l: Listed): string {
 /** Every resource on a device's LRUs and unevictable list, in list order. */
 function listedResources(d: Device): readonly Listed[] {
   if (view === null) return listOf(d);
+  // Most worlds have one device: its list is kept without a Map.
+  if (view.listedDev === d) return view.listedFirst!;
+  if (view.listedDev === undefined) {
+    view.listedDev = d;
+    view.listedFirst = listOf(d);
+    return view.listedFirst;
+  }
   view.listed ??= new Map();
   let l = view.listed.get(d);
   if (l === undefined) {
@@ -122,12 +135,23 @@ function listOf(d: Device): Listed[] {
   const out: Listed[] = [];
   for (const man of d.managers) {
     if (man === null) continue;
-    for (const [prio, head] of man.lru.entries()) {
-      for (const res of lruResources(head)) out.push({ res, dev: d, man, prio });
-    }
+    for (let prio = 0; prio < man.lru.length; prio += 1) listInto(out, man.lru[prio]!, d, man, prio);
   }
-  for (const res of lruResources(d.unevictable)) out.push({ res, dev: d, man: null, prio: -1 });
+  listInto(out, d.unevictable, d, null, -1);
   return out;
+}
+
+/** Append the resources of one list (lruResources' walk, without its array). */
+function listInto(
+  out: Listed[],
+  head: ListHead,
+  dev: Device,
+  man: ResourceManager | null,
+  prio: number,
+): void {
+  for (let n = head.next as LruItem; n !== head; n = n.next as LruItem) {
+    if (n.res !== null) out.push({ res: n.res, dev, man, prio });
+  }
 }
 
 /** The range allocator of a manager that has one (ttm_range_manager, the KUnit mock manager). */
