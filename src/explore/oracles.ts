@@ -81,7 +81,10 @@ let view: WorldView | null = null;
 
 /** The world's devices: the global device list, then devices of live BOs no longer on it. */
 function devicesOf(g: TtmGlobal): readonly Device[] {
-  if (view !== null && view.g === g) return (view.devices ??= deviceList(g));
+  if (view !== null && view.g === g) {
+    view.devices ??= deviceList(g);
+    return view.devices;
+  }
   return deviceList(g);
 }
 
@@ -168,7 +171,10 @@ interface LiveTt {
 
 /** The tts of the world's live BOs, each once, with the first BO pointing at it. */
 function liveTts(g: TtmGlobal): readonly LiveTt[] {
-  if (view !== null && view.g === g) return (view.tts ??= ttList(g));
+  if (view !== null && view.g === g) {
+    view.tts ??= ttList(g);
+    return view.tts;
+  }
   return ttList(g);
 }
 
@@ -699,7 +705,10 @@ export function checkBackupHandles(g: TtmGlobal): Violation | null {
 
 /** The ww_mutexes of the world's live BOs (their resv in use and their own), each once. */
 function liveMutexes(g: TtmGlobal): readonly WwMutex[] {
-  if (view !== null && view.g === g) return (view.mutexes ??= mutexList(g));
+  if (view !== null && view.g === g) {
+    view.mutexes ??= mutexList(g);
+    return view.mutexes;
+  }
   return mutexList(g);
 }
 

@@ -43,43 +43,68 @@ export function abbaDeadlock(withTickets: boolean, name: string): Scenario {
         if (ret !== 0) throw new Error(`abba: BO creation failed ${ret}`);
         return bo;
       });
-      let backoffs = 0;
-      const lockPair = function* (first: BufferObject, second: BufferObject): KGen<number> {
-        if (!withTickets) {
-          yield* ttmBoReserve(first, false, false, null);
-          yield* ttmBoReserve(second, false, false, null);
-          ttmBoUnreserve(second);
-          ttmBoUnreserve(first);
-          return 0;
-        }
-        const ticket = wwAcquireInit(sim.env);
-        yield* ttmBoReserve(first, false, false, ticket);
-        let ret = yield* ttmBoReserve(second, false, false, ticket);
-        let a = first;
-        let b = second;
-        while (ret === -EDEADLK) {
-          backoffs += 1;
-          a.resv.unlock();
-          yield* ttmBoReserveSlowpath(b, false, ticket);
-          [a, b] = [b, a];
-          ret = yield* ttmBoReserve(b, false, false, ticket);
-        }
-        ttmBoUnreserve(b);
-        ttmBoUnreserve(a);
-        return 0;
-      };
+      const run = new AbbaRun(sim, withTickets);
       const [x, y] = bos as [BufferObject, BufferObject];
-      sim.spawn('ab', () => lockPair(x, y));
-      sim.spawn('ba', () => lockPair(y, x));
+      sim.spawn('ab', () => run.lockPair(x, y));
+      sim.spawn('ba', () => run.lockPair(y, x));
+      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
+      // a defineProperty call (a runtime call per function per run).
       return {
-        stats: () => ({ backoffs, boCount: global.boCount }),
-        check: () => [],
-        describe: () =>
-          bos.map(
+        stats() {
+          return { backoffs: run.backoffs, boCount: global.boCount };
+        },
+        check() {
+          return [];
+        },
+        describe() {
+          return bos.map(
             (bo) => `${bo.id}: ${bo.resv.isLocked() ? `locked by ${bo.resv.lock.holder?.task}` : 'unlocked'}`,
-          ),
-        worlds: () => [global],
+          );
+        },
+        worlds() {
+          return [global];
+        },
       };
     },
   };
+}
+
+/**
+ * One run: the tasks' body and the backoffs counted. The body is a generator method of this class
+ * rather than a generator closure made in the build, which kept the whole run alive through
+ * young-generation collections (see RaceRun in race.ts).
+ */
+class AbbaRun {
+  backoffs = 0;
+
+  constructor(
+    readonly sim: Sim,
+    readonly withTickets: boolean,
+  ) {}
+
+  /** Lock `first`, then `second` (with a ww ticket, backing off on -EDEADLK), then unlock both. */
+  *lockPair(first: BufferObject, second: BufferObject): KGen<number> {
+    if (!this.withTickets) {
+      yield* ttmBoReserve(first, false, false, null);
+      yield* ttmBoReserve(second, false, false, null);
+      ttmBoUnreserve(second);
+      ttmBoUnreserve(first);
+      return 0;
+    }
+    const ticket = wwAcquireInit(this.sim.env);
+    yield* ttmBoReserve(first, false, false, ticket);
+    let ret = yield* ttmBoReserve(second, false, false, ticket);
+    let a = first;
+    let b = second;
+    while (ret === -EDEADLK) {
+      this.backoffs += 1;
+      a.resv.unlock();
+      yield* ttmBoReserveSlowpath(b, false, ticket);
+      [a, b] = [b, a];
+      ret = yield* ttmBoReserve(b, false, false, ticket);
+    }
+    ttmBoUnreserve(b);
+    ttmBoUnreserve(a);
+    return 0;
+  }
 }

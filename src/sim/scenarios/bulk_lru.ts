@@ -37,7 +37,7 @@ import type { KGen } from '../../kernel/env.ts';
 import { operationCtx, type Placement, place, placementOf } from '../../kernel/placement.ts';
 import { LruBulkMove, ttmLruBulkMoveTail } from '../../kernel/resource.ts';
 import { type DmaResv, DmaResvUsage } from '../../kernel/resv.ts';
-import { createSimDevice } from '../../kernel/simdrv.ts';
+import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 import { Completion, checkErrno, leakChecks } from './swap_checks.ts';
@@ -108,211 +108,262 @@ export function bulkLru(overrides: Partial<BulkLruConfig> = {}, name = 'bulk-lru
         vramBytes: cfg.vramPages * PAGE_SIZE,
         ttBytes: cfg.ttPages * PAGE_SIZE,
       });
-      const c: Counters = {
-        submits: 0,
-        validateFailures: 0,
-        touches: 0,
-        rivalSubmits: 0,
-        pins: 0,
-        pinFailures: 0,
-        adoptedPinned: 0,
-      };
-      const breaches: Breach[] = [];
-      const all: BufferObject[] = [];
-      const bulk = new LruBulkMove();
-      const vmReady = new Completion(sim.env, 'vm-ready');
-      const displayReady = new Completion(sim.env, 'display-ready');
-      const frameDone = Array.from({ length: cfg.frames }, (_, f) => new Completion(sim.env, `frame-${f}`));
-      const workDone = new Completion(sim.env, 'work-done');
-      let working = 4;
-      const finished = (): void => {
-        working -= 1;
-        if (working === 0) workDone.complete();
-      };
-      const vmBos: BufferObject[] = [];
-      /** BOs created in the VM and not yet in its bulk move. */
-      const toAdopt: BufferObject[] = [];
-      let root: BufferObject | null = null;
-      let scanout: BufferObject | null = null;
-
-      /** A new BO validated into `placement`, reserved on return (its own resv, or `resv`, held). */
-      const create = function* (
-        who: string,
-        pages: number,
-        placement: Placement,
-        resv: DmaResv | null,
-      ): KGen<BufferObject | null> {
-        const bo = newBufferObject(dev.bdev, pages * PAGE_SIZE);
-        all.push(bo);
-        const ctx = operationCtx({ interruptible: true });
-        const ret = yield* ttmBoInitReserved(dev.bdev, bo, 'device', placement, 1, ctx, null, resv, null);
-        checkErrno(ret, `creating ${bo.id}`, who, breaches);
-        return ret === 0 ? bo : null;
-      };
-
-      const validate = function* (who: string, bo: BufferObject, placement: Placement): KGen<number> {
-        const ret = yield* ttmBoValidate(bo, placement, operationCtx({ interruptible: true }));
-        checkErrno(ret, `validating ${bo.id}`, who, breaches);
-        if (ret !== 0) c.validateFailures += 1;
-        return ret;
-      };
-
-      /** The VM's page-directory BO: its reservation is the one every per-VM BO shares. */
+      const run = new BulkLruRun(cfg, sim, dev);
       const vmSizes = Array.from({ length: cfg.vmBos }, () => rng.int(cfg.minVmBoPages, cfg.maxVmBoPages));
-      sim.spawn('vm', function* () {
-        const pd = yield* create('task:vm', 1, SYSTEM_ONLY, null);
-        if (pd !== null) {
-          root = pd;
-          for (const pages of vmSizes) {
-            const bo = yield* create('task:vm', pages, VRAM_OR_TT, pd.resv);
-            if (bo === null) continue;
-            vmBos.push(bo);
-            toAdopt.push(bo);
-          }
-          for (const bo of toAdopt.splice(0)) ttmBoSetBulkMove(bo, bulk);
-          ttmBoUnreserve(pd);
-        }
-        vmReady.complete();
-        // The first frame is rendered once the display has its framebuffer.
-        yield* displayReady.wait();
-        for (let frame = 0; frame < cfg.frames && pd !== null; frame += 1) {
-          yield { kind: 'yield', label: 'vm.frame' };
-          if ((yield* ttmBoReserve(pd, true, false, null)) !== 0) {
-            frameDone[frame]!.complete();
-            continue;
-          }
-          for (const bo of toAdopt.splice(0)) {
-            if (bo.pinCount > 0) c.adoptedPinned += 1;
-            ttmBoSetBulkMove(bo, bulk);
-          }
-          let ok = true;
-          for (const bo of vmBos) if ((yield* validate('task:vm', bo, VRAM_OR_TT)) !== 0) ok = false;
-          if (ok) {
-            const job = dev.gfxRing.emit();
-            if (pd.resv.reserveFences(1) === 0) pd.resv.addFence(job, DmaResvUsage.BOOKKEEP);
-            c.submits += 1;
-          }
-          // amdgpu_vm_move_to_lru_tail: the whole VM at once, then the lock goes.
-          ttmLruBulkMoveTail(bulk);
-          pd.resv.unlock();
-          frameDone[frame]!.complete();
-        }
-        for (const done of frameDone) done.complete();
-        finished();
-        return 0;
-      });
-
+      sim.spawn('vm', () => run.vm(vmSizes));
       const touchOrder = Array.from({ length: cfg.touches }, () => rng.int(0, cfg.vmBos - 1));
-      sim.spawn('user', function* () {
-        yield* vmReady.wait();
-        for (const i of touchOrder) {
-          yield { kind: 'yield', label: 'user.touch' };
-          const bo = vmBos[i];
-          if (bo === undefined) continue;
-          // A CPU access: reserve the BO, then unreserve, which bumps it alone to its range's tail.
-          if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
-          c.touches += 1;
-          ttmBoUnreserve(bo);
-        }
-        finished();
-        return 0;
-      });
+      sim.spawn('user', () => run.user(touchOrder));
+      sim.spawn('rival', () => run.rival());
+      sim.spawn('display', () => run.display());
+      sim.spawn('teardown', () => run.teardown());
 
-      const rivalBos: BufferObject[] = [];
-      sim.spawn('rival', function* () {
-        for (let i = 0; i < cfg.rivalBos; i += 1) {
-          const bo = yield* create('task:rival', cfg.rivalBoPages, VRAM_OR_TT, null);
-          if (bo === null) continue;
-          rivalBos.push(bo);
-          ttmBoUnreserve(bo);
-        }
-        for (let frame = 0; frame < cfg.rivalFrames; frame += 1) {
-          for (const bo of rivalBos) {
-            if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
-            if ((yield* validate('task:rival', bo, VRAM_OR_TT)) === 0) {
-              const job = dev.gfxRing.emit();
-              if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
-              c.rivalSubmits += 1;
-            }
-            ttmBoUnreserve(bo);
-          }
-        }
-        finished();
-        return 0;
-      });
-
-      sim.spawn('display', function* () {
-        yield* vmReady.wait();
-        const pd = root;
-        /** Pin the (reserved) scanout into VRAM for a flip. */
-        const pin = function* (bo: BufferObject): KGen<void> {
-          if ((yield* validate('task:display', bo, VRAM_ONLY)) === 0) {
-            ttmBoPin(bo);
-            c.pins += 1;
-          } else {
-            c.pinFailures += 1;
-          }
-        };
-        // The first modeset: the framebuffer is created in the VM and pinned at once; the VM adopts it
-        // at its next frame.
-        if (pd !== null && (yield* ttmBoReserve(pd, true, false, null)) === 0) {
-          const bo = yield* create('task:display', cfg.scanoutPages, VRAM_OR_TT, pd.resv);
-          if (bo !== null) {
-            scanout = bo;
-            toAdopt.push(bo);
-            yield* pin(bo);
-          }
-          pd.resv.unlock();
-        }
-        displayReady.complete();
-        const bo = scanout as BufferObject | null;
-        for (let flip = 0; flip < cfg.flips && bo !== null; flip += 1) {
-          // A flip to the frame the VM rendered: unpinned and pinned again to show it, under one lock.
-          yield* frameDone[Math.min(flip, cfg.frames - 1)]!.wait();
-          if ((yield* ttmBoReserve(bo, false, false, null)) !== 0) continue;
-          if (bo.pinCount > 0) ttmBoUnpin(bo);
-          yield* pin(bo);
-          bo.resv.unlock();
-        }
-        // Switched off: unpinned for good. An unpinned resource joins the VM's bulk move where it is (its
-        // range may be empty, the resource still on the unevictable list), so the display's last
-        // submission in the VM bumps the bulk move before the lock goes, as every VM submission does.
-        if (bo !== null && (yield* ttmBoReserve(bo, false, false, null)) === 0) {
-          while (bo.pinCount > 0) ttmBoUnpin(bo);
-          ttmLruBulkMoveTail(bulk);
-          ttmBoUnreserve(bo);
-        }
-        finished();
-        return 0;
-      });
-
-      sim.spawn('teardown', function* () {
-        yield* workDone.wait();
-        for (const bo of [
-          scanout as BufferObject | null,
-          ...vmBos,
-          ...rivalBos,
-          root as BufferObject | null,
-        ]) {
-          if (bo === null) continue;
-          yield { kind: 'yield', label: 'teardown.put' };
-          yield* ttmBoPut(bo);
-        }
-        return 0;
-      });
-
+      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
+      // a defineProperty call (a runtime call per function per run).
       return {
-        stats: () => ({
-          ...c,
-          evictions: sim.mirror.counts.get('bo.evicted') ?? 0,
-          zombies: sim.mirror.counts.get('bo.zombie') ?? 0,
-          boCount: global.boCount,
-        }),
-        check: () => [...breaches, ...leakChecks(dev, global, all)],
-        describe: () =>
-          all.map((bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`),
-        worlds: () => [global],
+        stats() {
+          return statsOf(run, global);
+        },
+        check() {
+          return [...run.breaches, ...leakChecks(dev, global, run.all)];
+        },
+        describe() {
+          return run.all.map(
+            (bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`,
+          );
+        },
+        worlds() {
+          return [global];
+        },
       };
     },
+  };
+}
+
+/**
+ * One run: its device, counters, breaches, BOs, bulk move and completions, and the tasks' bodies. The
+ * bodies are generator methods of this class rather than generator closures made in the build, which
+ * kept the whole run alive through young-generation collections (see RaceRun in race.ts).
+ */
+class BulkLruRun {
+  readonly c: Counters = {
+    submits: 0,
+    validateFailures: 0,
+    touches: 0,
+    rivalSubmits: 0,
+    pins: 0,
+    pinFailures: 0,
+    adoptedPinned: 0,
+  };
+  readonly breaches: Breach[] = [];
+  readonly all: BufferObject[] = [];
+  readonly bulk = new LruBulkMove();
+  readonly vmReady: Completion;
+  readonly displayReady: Completion;
+  readonly frameDone: Completion[];
+  readonly workDone: Completion;
+  /** The vm, user, rival and display tasks not finished yet. */
+  working = 4;
+  readonly vmBos: BufferObject[] = [];
+  /** BOs created in the VM and not yet in its bulk move. */
+  readonly toAdopt: BufferObject[] = [];
+  readonly rivalBos: BufferObject[] = [];
+  /** The VM's page-directory BO: its reservation is the one every per-VM BO shares. */
+  root: BufferObject | null = null;
+  scanout: BufferObject | null = null;
+
+  constructor(
+    readonly cfg: BulkLruConfig,
+    readonly sim: Sim,
+    readonly dev: SimDevice,
+  ) {
+    this.vmReady = new Completion(sim.env, 'vm-ready');
+    this.displayReady = new Completion(sim.env, 'display-ready');
+    this.frameDone = Array.from({ length: cfg.frames }, (_, f) => new Completion(sim.env, `frame-${f}`));
+    this.workDone = new Completion(sim.env, 'work-done');
+  }
+
+  finished(): void {
+    this.working -= 1;
+    if (this.working === 0) this.workDone.complete();
+  }
+
+  /** A new BO validated into `placement`, reserved on return (its own resv, or `resv`, held). */
+  *create(who: string, pages: number, placement: Placement, resv: DmaResv | null): KGen<BufferObject | null> {
+    const bdev = this.dev.bdev;
+    const bo = newBufferObject(bdev, pages * PAGE_SIZE);
+    this.all.push(bo);
+    const ctx = operationCtx({ interruptible: true });
+    const ret = yield* ttmBoInitReserved(bdev, bo, 'device', placement, 1, ctx, null, resv, null);
+    checkErrno(ret, `creating ${bo.id}`, who, this.breaches);
+    return ret === 0 ? bo : null;
+  }
+
+  *validate(who: string, bo: BufferObject, placement: Placement): KGen<number> {
+    const ret = yield* ttmBoValidate(bo, placement, operationCtx({ interruptible: true }));
+    checkErrno(ret, `validating ${bo.id}`, who, this.breaches);
+    if (ret !== 0) this.c.validateFailures += 1;
+    return ret;
+  }
+
+  /** The VM: its page directory and per-VM BOs of `vmSizes` pages, then its frames. */
+  *vm(vmSizes: readonly number[]): KGen<number> {
+    const { cfg, c, bulk, vmBos, toAdopt, frameDone } = this;
+    const pd = yield* this.create('task:vm', 1, SYSTEM_ONLY, null);
+    if (pd !== null) {
+      this.root = pd;
+      for (const pages of vmSizes) {
+        const bo = yield* this.create('task:vm', pages, VRAM_OR_TT, pd.resv);
+        if (bo === null) continue;
+        vmBos.push(bo);
+        toAdopt.push(bo);
+      }
+      for (const bo of toAdopt.splice(0)) ttmBoSetBulkMove(bo, bulk);
+      ttmBoUnreserve(pd);
+    }
+    this.vmReady.complete();
+    // The first frame is rendered once the display has its framebuffer.
+    yield* this.displayReady.wait();
+    for (let frame = 0; frame < cfg.frames && pd !== null; frame += 1) {
+      yield { kind: 'yield', label: 'vm.frame' };
+      if ((yield* ttmBoReserve(pd, true, false, null)) !== 0) {
+        frameDone[frame]!.complete();
+        continue;
+      }
+      for (const bo of toAdopt.splice(0)) {
+        if (bo.pinCount > 0) c.adoptedPinned += 1;
+        ttmBoSetBulkMove(bo, bulk);
+      }
+      let ok = true;
+      for (const bo of vmBos) if ((yield* this.validate('task:vm', bo, VRAM_OR_TT)) !== 0) ok = false;
+      if (ok) {
+        const job = this.dev.gfxRing.emit();
+        if (pd.resv.reserveFences(1) === 0) pd.resv.addFence(job, DmaResvUsage.BOOKKEEP);
+        c.submits += 1;
+      }
+      // amdgpu_vm_move_to_lru_tail: the whole VM at once, then the lock goes.
+      ttmLruBulkMoveTail(bulk);
+      pd.resv.unlock();
+      frameDone[frame]!.complete();
+    }
+    for (const done of frameDone) done.complete();
+    this.finished();
+    return 0;
+  }
+
+  /** The user: touches the per-VM BOs of `touchOrder` one by one. */
+  *user(touchOrder: readonly number[]): KGen<number> {
+    yield* this.vmReady.wait();
+    for (const i of touchOrder) {
+      yield { kind: 'yield', label: 'user.touch' };
+      const bo = this.vmBos[i];
+      if (bo === undefined) continue;
+      // A CPU access: reserve the BO, then unreserve, which bumps it alone to its range's tail.
+      if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
+      this.c.touches += 1;
+      ttmBoUnreserve(bo);
+    }
+    this.finished();
+    return 0;
+  }
+
+  *rival(): KGen<number> {
+    const { cfg, rivalBos } = this;
+    for (let i = 0; i < cfg.rivalBos; i += 1) {
+      const bo = yield* this.create('task:rival', cfg.rivalBoPages, VRAM_OR_TT, null);
+      if (bo === null) continue;
+      rivalBos.push(bo);
+      ttmBoUnreserve(bo);
+    }
+    for (let frame = 0; frame < cfg.rivalFrames; frame += 1) {
+      for (const bo of rivalBos) {
+        if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
+        if ((yield* this.validate('task:rival', bo, VRAM_OR_TT)) === 0) {
+          const job = this.dev.gfxRing.emit();
+          if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
+          this.c.rivalSubmits += 1;
+        }
+        ttmBoUnreserve(bo);
+      }
+    }
+    this.finished();
+    return 0;
+  }
+
+  /** Pin the (reserved) scanout into VRAM for a flip. */
+  *pin(bo: BufferObject): KGen<void> {
+    if ((yield* this.validate('task:display', bo, VRAM_ONLY)) === 0) {
+      ttmBoPin(bo);
+      this.c.pins += 1;
+    } else {
+      this.c.pinFailures += 1;
+    }
+  }
+
+  *display(): KGen<number> {
+    const cfg = this.cfg;
+    yield* this.vmReady.wait();
+    const pd = this.root;
+    // The first modeset: the framebuffer is created in the VM and pinned at once; the VM adopts it
+    // at its next frame.
+    if (pd !== null && (yield* ttmBoReserve(pd, true, false, null)) === 0) {
+      const bo = yield* this.create('task:display', cfg.scanoutPages, VRAM_OR_TT, pd.resv);
+      if (bo !== null) {
+        this.scanout = bo;
+        this.toAdopt.push(bo);
+        yield* this.pin(bo);
+      }
+      pd.resv.unlock();
+    }
+    this.displayReady.complete();
+    const bo = this.scanout;
+    for (let flip = 0; flip < cfg.flips && bo !== null; flip += 1) {
+      // A flip to the frame the VM rendered: unpinned and pinned again to show it, under one lock.
+      yield* this.frameDone[Math.min(flip, cfg.frames - 1)]!.wait();
+      if ((yield* ttmBoReserve(bo, false, false, null)) !== 0) continue;
+      if (bo.pinCount > 0) ttmBoUnpin(bo);
+      yield* this.pin(bo);
+      bo.resv.unlock();
+    }
+    // Switched off: unpinned for good. An unpinned resource joins the VM's bulk move where it is (its
+    // range may be empty, the resource still on the unevictable list), so the display's last
+    // submission in the VM bumps the bulk move before the lock goes, as every VM submission does.
+    if (bo !== null && (yield* ttmBoReserve(bo, false, false, null)) === 0) {
+      while (bo.pinCount > 0) ttmBoUnpin(bo);
+      ttmLruBulkMoveTail(this.bulk);
+      ttmBoUnreserve(bo);
+    }
+    this.finished();
+    return 0;
+  }
+
+  *teardown(): KGen<number> {
+    yield* this.workDone.wait();
+    for (const bo of [this.scanout, ...this.vmBos, ...this.rivalBos, this.root]) {
+      if (bo === null) continue;
+      yield { kind: 'yield', label: 'teardown.put' };
+      yield* ttmBoPut(bo);
+    }
+    return 0;
+  }
+}
+
+/**
+ * The run's statistics: counters, what the statecharts saw, BOs left. One object literal of fixed shape,
+ * not the parts spread together: see statsOf in race.ts.
+ */
+function statsOf(run: BulkLruRun, global: TtmGlobal): Record<string, number> {
+  const c = run.c;
+  const m = run.sim.mirror;
+  return {
+    submits: c.submits,
+    validateFailures: c.validateFailures,
+    touches: c.touches,
+    rivalSubmits: c.rivalSubmits,
+    pins: c.pins,
+    pinFailures: c.pinFailures,
+    adoptedPinned: c.adoptedPinned,
+    evictions: m.count('bo.evicted'),
+    zombies: m.count('bo.zombie'),
+    boCount: global.boCount,
   };
 }

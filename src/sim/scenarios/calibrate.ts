@@ -56,78 +56,139 @@ export function calibrate(opts: CalibrateOptions = {}, name = 'calibrate'): Scen
       const withStarvation =
         opts.shape === undefined ? auto || starveL !== undefined : opts.shape === 'starvation';
       const withLost = opts.shape === undefined ? auto || lostOn : opts.shape === 'lost-update';
+      const starve = withStarvation
+        ? starvation(sim, starveL ?? opts.starvationSteps ?? STARVATION_STEPS_DEFAULT, starveL !== undefined)
+        : null;
+      const lost = withLost ? lostUpdate(sim, lostOn) : null;
       const parts: Shape[] = [];
-      if (withStarvation)
-        parts.push(
-          starvation(sim, starveL ?? opts.starvationSteps ?? STARVATION_STEPS_DEFAULT, starveL !== undefined),
-        );
-      if (withLost) parts.push(lostUpdate(sim, lostOn));
+      if (starve !== null) parts.push(starve);
+      if (lost !== null) parts.push(lost);
+      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
+      // a defineProperty call (a runtime call per function per run).
       return {
-        stats: () => Object.assign({}, ...parts.map((p) => p.stats())),
-        check: () => parts.map((p) => p.check()).filter((b): b is Breach => b !== null),
-        describe: () => parts.map((p) => p.describe()),
-        worlds: () => [],
+        stats() {
+          return statsOf(starve, lost);
+        },
+        check() {
+          return parts.map((p) => p.check()).filter((b): b is Breach => b !== null);
+        },
+        describe() {
+          return parts.map((p) => p.describe());
+        },
+        worlds() {
+          return [];
+        },
       };
     },
   };
 }
 
 interface Shape {
-  readonly stats: () => Record<string, number>;
-  readonly check: () => Breach | null;
-  readonly describe: () => string;
+  stats(): Record<string, number>;
+  check(): Breach | null;
+  describe(): string;
+}
+
+/**
+ * The statistics of the shapes built, starvation's first. One object literal of fixed shape for each
+ * combination, not the shapes' own statistics merged: see statsOf in race.ts.
+ */
+function statsOf(starve: StarvationShape | null, lost: LostUpdateShape | null): Record<string, number> {
+  if (starve !== null && lost !== null) {
+    return { starvationSteps: starve.steps, starved: starve.starved ? 1 : 0, counter: lost.counter };
+  }
+  return starve?.stats() ?? lost?.stats() ?? {};
 }
 
 /** The fig-5 shape: `starve-long` runs L steps, `starve-brief` one; a bug when mutated and long ran first. */
-function starvation(sim: Sim, steps: number, mutated: boolean): Shape {
-  let briefRan = false;
-  let starved = false;
-  sim.spawn('starve-long', function* (): KGen<void> {
-    for (let i = 1; i < steps; i += 1) yield { kind: 'yield', label: 'starve.step' };
-    if (!briefRan) starved = true;
-  });
+function starvation(sim: Sim, steps: number, mutated: boolean): StarvationShape {
+  const shape = new StarvationShape(steps, mutated);
+  sim.spawn('starve-long', () => shape.long());
+  sim.spawn('starve-brief', () => shape.brief());
+  return shape;
+}
+
+/**
+ * The starvation shape of one run. Its task bodies are generator methods of this class rather than
+ * generator closures made per run, which kept the whole run alive through young-generation
+ * collections (see RaceRun in race.ts).
+ */
+class StarvationShape implements Shape {
+  briefRan = false;
+  starved = false;
+
+  constructor(
+    readonly steps: number,
+    readonly mutated: boolean,
+  ) {}
+
+  *long(): KGen<void> {
+    for (let i = 1; i < this.steps; i += 1) yield { kind: 'yield', label: 'starve.step' };
+    if (!this.briefRan) this.starved = true;
+  }
+
   // biome-ignore lint/correctness/useYield: the brief task is one step, with no scheduling point inside
-  sim.spawn('starve-brief', function* (): KGen<void> {
-    briefRan = true;
-  });
-  return {
-    stats: () => ({ starvationSteps: steps, starved: starved ? 1 : 0 }),
-    check: () =>
-      mutated && starved
-        ? {
-            id: 'calibrator.starvation',
-            message: `task:starve-long ran all ${steps} of its steps before task:starve-brief ran at all`,
-            actor: 'task:starve-brief',
-          }
-        : null,
-    describe: () =>
-      `starvation: L=${steps}, ${starved ? 'the long task ran first' : 'the brief task ran in time'}${mutated ? '' : ' (not a bug: mutation off)'}`,
-  };
+  *brief(): KGen<void> {
+    this.briefRan = true;
+  }
+
+  stats(): Record<string, number> {
+    return { starvationSteps: this.steps, starved: this.starved ? 1 : 0 };
+  }
+
+  check(): Breach | null {
+    return this.mutated && this.starved
+      ? {
+          id: 'calibrator.starvation',
+          message: `task:starve-long ran all ${this.steps} of its steps before task:starve-brief ran at all`,
+          actor: 'task:starve-brief',
+        }
+      : null;
+  }
+
+  describe(): string {
+    return `starvation: L=${this.steps}, ${this.starved ? 'the long task ran first' : 'the brief task ran in time'}${this.mutated ? '' : ' (not a bug: mutation off)'}`;
+  }
 }
 
 /** Three workers × read / scheduling point / write; under a mutex unless mutated. */
-function lostUpdate(sim: Sim, mutated: boolean): Shape {
-  let counter = 0;
-  const mutex = new WwMutex('mutex:counter');
-  for (let w = 0; w < LOST_UPDATE_WORKERS; w += 1) {
-    sim.spawn(`lost-${w}`, function* (): KGen<void> {
-      if (!mutated) yield { kind: 'lock', mutex, ctx: null, interruptible: false, slow: false };
-      const seen = counter;
-      yield { kind: 'yield', label: 'counter.read' };
-      counter = seen + 1;
-      if (!mutated) mutex.unlock();
-    });
+function lostUpdate(sim: Sim, mutated: boolean): LostUpdateShape {
+  const shape = new LostUpdateShape(mutated);
+  for (let w = 0; w < LOST_UPDATE_WORKERS; w += 1) sim.spawn(`lost-${w}`, () => shape.worker());
+  return shape;
+}
+
+/** The lost-update shape of one run; its workers' body is a generator method (see StarvationShape). */
+class LostUpdateShape implements Shape {
+  counter = 0;
+  readonly mutex = new WwMutex('mutex:counter');
+
+  constructor(readonly mutated: boolean) {}
+
+  *worker(): KGen<void> {
+    if (!this.mutated)
+      yield { kind: 'lock', mutex: this.mutex, ctx: null, interruptible: false, slow: false };
+    const seen = this.counter;
+    yield { kind: 'yield', label: 'counter.read' };
+    this.counter = seen + 1;
+    if (!this.mutated) this.mutex.unlock();
   }
-  return {
-    stats: () => ({ counter }),
-    check: () =>
-      counter === LOST_UPDATE_WORKERS
-        ? null
-        : {
-            id: 'calibrator.lost-update',
-            message: `counter is ${counter} after ${LOST_UPDATE_WORKERS} increments: ${LOST_UPDATE_WORKERS - counter} lost`,
-          },
-    describe: () =>
-      `lost update: counter ${counter}/${LOST_UPDATE_WORKERS}${mutated ? ' (unlocked)' : ' (locked)'}`,
-  };
+
+  stats(): Record<string, number> {
+    return { counter: this.counter };
+  }
+
+  check(): Breach | null {
+    const counter = this.counter;
+    return counter === LOST_UPDATE_WORKERS
+      ? null
+      : {
+          id: 'calibrator.lost-update',
+          message: `counter is ${counter} after ${LOST_UPDATE_WORKERS} increments: ${LOST_UPDATE_WORKERS - counter} lost`,
+        };
+  }
+
+  describe(): string {
+    return `lost update: counter ${this.counter}/${LOST_UPDATE_WORKERS}${this.mutated ? ' (unlocked)' : ' (locked)'}`;
+  }
 }

@@ -31,6 +31,7 @@ import { currentPlace, writePage } from '../../kernel/content.ts';
 import { TtmGlobal } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
 import { EBUSY, EFAULT, EINTR, ENOMEM, ENOSPC, ERESTARTSYS, errnoName } from '../../kernel/errno.ts';
+import type { FaultHook } from '../../kernel/faults.ts';
 import { operationCtx, place, placementOf } from '../../kernel/placement.ts';
 import { ttmPoolShrinkerScan } from '../../kernel/pool.ts';
 import { pageContent, Ram } from '../../kernel/ram.ts';
@@ -126,205 +127,266 @@ export function memoryPressure(
       });
       const shrinker = new XeShrinker(dev);
       // The shrinkers this world's page allocator runs in direct reclaim (no GPU waits there).
-      global.directReclaim = (pages) =>
-        reclaim(dev, shrinker, { nrToScan: pages, gfpFs: true, gfpIo: false, kswapd: false });
-      const c: Counters = {
-        populated: 0,
-        directReclaims: 0,
-        kswapdReclaims: 0,
-        faults: 0,
-        refaults: 0,
-        signalsArmed: 0,
-        pagesChecked: 0,
-        givenUp: 0,
-        faultsFired: 0,
-        createFailures: 0,
-        faultErrors: 0,
-      };
+      global.directReclaim = directReclaimOf(dev, shrinker);
+      const run = new MemoryPressureRun(cfg, sim, rng, global, dev, shrinker);
       // Count the injected faults, so that a kernel error path they cause is told from a breach.
-      const adopted = global.faultHook;
-      global.faultHook = (site, where) => {
-        const fired = adopted?.(site, where) ?? false;
-        if (fired) c.faultsFired += 1;
-        return fired;
-      };
-      const breaches: Breach[] = [];
-      const all: BufferObject[] = [];
-      const written = new Set<BufferObject>();
-      let running = cfg.writers + cfg.readers;
-      let writing = cfg.writers;
-
-      /** Populate (resv held): on -ENOMEM run direct reclaim (no GPU waits) and try again. */
-      const populate = function* (bo: BufferObject): KGen<number> {
-        for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-          const ret = yield* ttmBoPopulate(bo, operationCtx({ interruptible: true }));
-          if (ret !== -ENOMEM) return ret;
-          c.directReclaims += 1;
-          yield* reclaim(dev, shrinker, { nrToScan: cfg.boPages, gfpFs: true, gfpIo: false, kswapd: false });
-        }
-        return -ENOMEM;
-      };
-
-      for (let w = 0; w < cfg.writers; w += 1) {
-        sim.spawn(`writer${w}`, function* () {
-          for (let i = 0; i < cfg.bosPerWriter; i += 1) {
-            const bo = newBufferObject(dev.bdev, cfg.boPages * PAGE_SIZE);
-            all.push(bo);
-            const sys = placementOf(place(TTM_PL_SYSTEM));
-            const faultsBefore = c.faultsFired;
-            const ret = yield* ttmBoInitReserved(
-              dev.bdev,
-              bo,
-              'device',
-              sys,
-              1,
-              operationCtx(),
-              null,
-              null,
-              null,
-            );
-            if (ret !== 0 && c.faultsFired > faultsBefore && INJECTABLE_ERRORS.has(ret)) {
-              // ttm_bo_init_reserved put the BO on its error path: it is destroyed.
-              c.createFailures += 1;
-              continue;
-            }
-            if (ret !== 0) {
-              breaches.push({
-                id: 'correctness.create',
-                actor: bo.id,
-                message: `init failed ${errnoName(ret)}`,
-              });
-              continue;
-            }
-            const p = yield* populate(bo);
-            if (p === 0) {
-              c.populated += 1;
-              const where = currentPlace(bo)!;
-              for (let page = 0; page < cfg.boPages; page += 1)
-                writePage(bo, where, page, pageContent(bo.id, page, 1));
-              written.add(bo);
-            } else {
-              c.givenUp += 1;
-            }
-            ttmBoUnreserve(bo);
-            if ((i + 1) % cfg.purgeableEvery === 0) dev.xe!.purgeable.add(bo);
-          }
-          writing -= 1;
-          running -= 1;
-          return 0;
-        });
-      }
-
-      sim.spawn('kswapd', function* () {
-        for (let i = 0; i < cfg.kswapdWakeups && running > 0; i += 1) {
-          yield { kind: 'sleep', ms: 1 };
-          if (global.ram.freeCount < cfg.watermarkPages) {
-            c.kswapdReclaims += 1;
-            yield* reclaim(dev, shrinker, {
-              nrToScan: cfg.watermarkPages,
-              gfpFs: true,
-              gfpIo: true,
-              kswapd: true,
-            });
-          }
-        }
-        return 0;
-      });
-
-      /** A user access to one page: fault until a PTE is there, then check what it maps. */
-      const touch = function* (vma: CpuMapping, page: number, who: string): KGen<void> {
-        for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-          const pte = vma.ptes.get(page);
-          if (pte !== undefined) {
-            checkPage(vma.bo, page, pte.pfn, who);
-            return;
-          }
-          c.faults += 1;
-          const flags = { allowRetry: attempt === 0, retryNowait: false, interruptible: true };
-          const ret = yield* ttmBoVmFault(vma, page, flags);
-          if (ret === 'SIGBUS' && c.faultsFired > 0) {
-            // The populate failed under injected faults: userspace gets SIGBUS for this access.
-            c.faultErrors += 1;
-            return;
-          }
-          if (ret === 'SIGBUS' || ret === 'OOM') {
-            breaches.push({
-              id: 'correctness.fault',
-              actor: who,
-              message: `${vma.bo.id} page ${page}: ${ret}`,
-            });
-            return;
-          }
-          if (vma.ptes.get(page) === undefined) c.refaults += 1;
-        }
-        c.givenUp += 1;
-      };
-
-      const checkPage = (bo: BufferObject, page: number, pfn: number, who: string): void => {
-        c.pagesChecked += 1;
-        const got = global.ram.read(pfn);
-        const want = pageContent(bo.id, page, 1);
-        if (got === want) return;
-        if (got === 0 && dev.xe!.purgeable.has(bo)) return;
-        breaches.push({
-          id: 'correctness.content',
-          actor: who,
-          message: `${bo.id} page ${page} reads ${got.toString(16)}, expected ${want.toString(16)}`,
-        });
-      };
-
-      for (let r = 0; r < cfg.readers; r += 1) {
-        const who = `task:reader${r}`;
-        sim.spawn(`reader${r}`, function* () {
-          // Wait for the writers, then read every BO they wrote, in a seeded order.
-          while (writing > 0) yield { kind: 'sleep', ms: 1 };
-          const order = [...written];
-          for (let i = order.length - 1; i > 0; i -= 1) {
-            const j = rng.int(0, i);
-            [order[i], order[j]] = [order[j]!, order[i]!];
-          }
-          for (const bo of order) {
-            const vma = ttmBoMmapObj(bo);
-            if (typeof vma === 'number') continue;
-            // A signal arrives during the next restore read: the fault is interrupted and resumed.
-            if (rng.chance(1, 2)) {
-              global.swap.interruptAfterReads = rng.int(0, cfg.boPages - 1);
-              c.signalsArmed += 1;
-            }
-            for (let page = 0; page < cfg.boPages; page += 1) yield* touch(vma, page, who);
-            yield* ttmBoVmClose(vma);
-          }
-          running -= 1;
-          return 0;
-        });
-      }
-
-      sim.spawn('teardown', function* () {
-        while (running > 0) yield { kind: 'sleep', ms: 1 };
-        for (const bo of all) {
-          if (bo.destroyed) continue;
-          // Drop the last reference; busy or contended BOs go through delayed delete.
-          const ret = yield* ttmBoReserve(bo, false, false, null);
-          if (ret === 0) ttmBoUnreserve(bo);
-          yield* ttmBoPut(bo);
-        }
-        return 0;
-      });
-
+      global.faultHook = countingFaultHook(global.faultHook, run.c);
+      for (let w = 0; w < cfg.writers; w += 1) sim.spawn(`writer${w}`, () => run.writer());
+      sim.spawn('kswapd', () => run.kswapd());
+      for (let r = 0; r < cfg.readers; r += 1) sim.spawn(`reader${r}`, () => run.reader(`task:reader${r}`));
+      sim.spawn('teardown', () => run.teardown());
+      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
+      // a defineProperty call (a runtime call per function per run).
       return {
-        stats: () => ({
-          ...c,
-          purgedPages: shrinker.stats.purged,
-          backedUpPages: shrinker.stats.backedUp,
-          ramUsedPages: global.ram.usedPages,
-          swapUsedPages: global.swap.usedPages,
-          boCount: global.boCount,
-        }),
-        check: () => [...breaches, ...endChecks(dev, global)],
-        describe: () => all.map((bo) => `${bo.id}: ${bo.destroyed ? 'destroyed' : 'alive'}`),
-        worlds: () => [global],
+        stats() {
+          return statsOf(run);
+        },
+        check() {
+          return [...run.breaches, ...endChecks(dev, global)];
+        },
+        describe() {
+          return run.all.map((bo) => `${bo.id}: ${bo.destroyed ? 'destroyed' : 'alive'}`);
+        },
+        worlds() {
+          return [global];
+        },
       };
     },
+  };
+}
+
+/**
+ * Direct reclaim of the world's page allocator: the xe shrinkers, no GPU waits. Returned, not written
+ * as an arrow function in the assignment: see resvObserver in kernel/resv.ts.
+ */
+function directReclaimOf(dev: SimDevice, shrinker: XeShrinker): (pages: number) => KGen<number> {
+  return (pages) => reclaim(dev, shrinker, { nrToScan: pages, gfpFs: true, gfpIo: false, kswapd: false });
+}
+
+/** The fault hook `adopted`, counting the faults that fire into `c` (returned, as directReclaimOf is). */
+function countingFaultHook(adopted: FaultHook | null, c: Counters): FaultHook {
+  return (site, where) => {
+    const fired = adopted?.(site, where) ?? false;
+    if (fired) c.faultsFired += 1;
+    return fired;
+  };
+}
+
+/**
+ * One run: its world, counters, breaches and BOs, and the tasks' bodies. The bodies are generator
+ * methods of this class rather than generator closures made in the build, which kept the whole run
+ * alive through young-generation collections (see RaceRun in race.ts).
+ */
+class MemoryPressureRun {
+  readonly c: Counters = {
+    populated: 0,
+    directReclaims: 0,
+    kswapdReclaims: 0,
+    faults: 0,
+    refaults: 0,
+    signalsArmed: 0,
+    pagesChecked: 0,
+    givenUp: 0,
+    faultsFired: 0,
+    createFailures: 0,
+    faultErrors: 0,
+  };
+  readonly breaches: Breach[] = [];
+  readonly all: BufferObject[] = [];
+  readonly written = new Set<BufferObject>();
+  /** Writers and readers not finished yet. */
+  running: number;
+  /** Writers not finished yet. */
+  writing: number;
+
+  constructor(
+    readonly cfg: MemoryPressureConfig,
+    readonly sim: Sim,
+    readonly rng: Rng,
+    readonly global: TtmGlobal,
+    readonly dev: SimDevice,
+    readonly shrinker: XeShrinker,
+  ) {
+    this.running = cfg.writers + cfg.readers;
+    this.writing = cfg.writers;
+  }
+
+  /** Populate (resv held): on -ENOMEM run direct reclaim (no GPU waits) and try again. */
+  *populate(bo: BufferObject): KGen<number> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const ret = yield* ttmBoPopulate(bo, operationCtx({ interruptible: true }));
+      if (ret !== -ENOMEM) return ret;
+      this.c.directReclaims += 1;
+      yield* reclaim(this.dev, this.shrinker, {
+        nrToScan: this.cfg.boPages,
+        gfpFs: true,
+        gfpIo: false,
+        kswapd: false,
+      });
+    }
+    return -ENOMEM;
+  }
+
+  /** A writer: create, populate and fill its BOs, marking every n-th purgeable. */
+  *writer(): KGen<number> {
+    const { cfg, c, dev } = this;
+    for (let i = 0; i < cfg.bosPerWriter; i += 1) {
+      const bo = newBufferObject(dev.bdev, cfg.boPages * PAGE_SIZE);
+      this.all.push(bo);
+      const sys = placementOf(place(TTM_PL_SYSTEM));
+      const faultsBefore = c.faultsFired;
+      const ret = yield* ttmBoInitReserved(dev.bdev, bo, 'device', sys, 1, operationCtx(), null, null, null);
+      if (ret !== 0 && c.faultsFired > faultsBefore && INJECTABLE_ERRORS.has(ret)) {
+        // ttm_bo_init_reserved put the BO on its error path: it is destroyed.
+        c.createFailures += 1;
+        continue;
+      }
+      if (ret !== 0) {
+        this.breaches.push({
+          id: 'correctness.create',
+          actor: bo.id,
+          message: `init failed ${errnoName(ret)}`,
+        });
+        continue;
+      }
+      const p = yield* this.populate(bo);
+      if (p === 0) {
+        c.populated += 1;
+        const where = currentPlace(bo)!;
+        for (let page = 0; page < cfg.boPages; page += 1)
+          writePage(bo, where, page, pageContent(bo.id, page, 1));
+        this.written.add(bo);
+      } else {
+        c.givenUp += 1;
+      }
+      ttmBoUnreserve(bo);
+      if ((i + 1) % cfg.purgeableEvery === 0) dev.xe!.purgeable.add(bo);
+    }
+    this.writing -= 1;
+    this.running -= 1;
+    return 0;
+  }
+
+  *kswapd(): KGen<number> {
+    const cfg = this.cfg;
+    for (let i = 0; i < cfg.kswapdWakeups && this.running > 0; i += 1) {
+      yield { kind: 'sleep', ms: 1 };
+      if (this.global.ram.freeCount < cfg.watermarkPages) {
+        this.c.kswapdReclaims += 1;
+        yield* reclaim(this.dev, this.shrinker, {
+          nrToScan: cfg.watermarkPages,
+          gfpFs: true,
+          gfpIo: true,
+          kswapd: true,
+        });
+      }
+    }
+    return 0;
+  }
+
+  /** A user access to one page: fault until a PTE is there, then check what it maps. */
+  *touch(vma: CpuMapping, page: number, who: string): KGen<void> {
+    const c = this.c;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const pte = vma.ptes.get(page);
+      if (pte !== undefined) {
+        this.checkPage(vma.bo, page, pte.pfn, who);
+        return;
+      }
+      c.faults += 1;
+      const flags = { allowRetry: attempt === 0, retryNowait: false, interruptible: true };
+      const ret = yield* ttmBoVmFault(vma, page, flags);
+      if (ret === 'SIGBUS' && c.faultsFired > 0) {
+        // The populate failed under injected faults: userspace gets SIGBUS for this access.
+        c.faultErrors += 1;
+        return;
+      }
+      if (ret === 'SIGBUS' || ret === 'OOM') {
+        this.breaches.push({
+          id: 'correctness.fault',
+          actor: who,
+          message: `${vma.bo.id} page ${page}: ${ret}`,
+        });
+        return;
+      }
+      if (vma.ptes.get(page) === undefined) c.refaults += 1;
+    }
+    c.givenUp += 1;
+  }
+
+  checkPage(bo: BufferObject, page: number, pfn: number, who: string): void {
+    this.c.pagesChecked += 1;
+    const got = this.global.ram.read(pfn);
+    const want = pageContent(bo.id, page, 1);
+    if (got === want) return;
+    if (got === 0 && this.dev.xe!.purgeable.has(bo)) return;
+    this.breaches.push({
+      id: 'correctness.content',
+      actor: who,
+      message: `${bo.id} page ${page} reads ${got.toString(16)}, expected ${want.toString(16)}`,
+    });
+  }
+
+  /** A reader (`who`): wait for the writers, then read every BO they wrote, in a seeded order. */
+  *reader(who: string): KGen<number> {
+    const { cfg, rng } = this;
+    while (this.writing > 0) yield { kind: 'sleep', ms: 1 };
+    const order = [...this.written];
+    for (let i = order.length - 1; i > 0; i -= 1) {
+      const j = rng.int(0, i);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const bo of order) {
+      const vma = ttmBoMmapObj(bo);
+      if (typeof vma === 'number') continue;
+      // A signal arrives during the next restore read: the fault is interrupted and resumed.
+      if (rng.chance(1, 2)) {
+        this.global.swap.interruptAfterReads = rng.int(0, cfg.boPages - 1);
+        this.c.signalsArmed += 1;
+      }
+      for (let page = 0; page < cfg.boPages; page += 1) yield* this.touch(vma, page, who);
+      yield* ttmBoVmClose(vma);
+    }
+    this.running -= 1;
+    return 0;
+  }
+
+  *teardown(): KGen<number> {
+    while (this.running > 0) yield { kind: 'sleep', ms: 1 };
+    for (const bo of this.all) {
+      if (bo.destroyed) continue;
+      // Drop the last reference; busy or contended BOs go through delayed delete.
+      const ret = yield* ttmBoReserve(bo, false, false, null);
+      if (ret === 0) ttmBoUnreserve(bo);
+      yield* ttmBoPut(bo);
+    }
+    return 0;
+  }
+}
+
+/**
+ * The run's statistics: counters, what the shrinker did, what is left. One object literal of fixed
+ * shape, not the parts spread together: see statsOf in race.ts.
+ */
+function statsOf(run: MemoryPressureRun): Record<string, number> {
+  const c = run.c;
+  return {
+    populated: c.populated,
+    directReclaims: c.directReclaims,
+    kswapdReclaims: c.kswapdReclaims,
+    faults: c.faults,
+    refaults: c.refaults,
+    signalsArmed: c.signalsArmed,
+    pagesChecked: c.pagesChecked,
+    givenUp: c.givenUp,
+    faultsFired: c.faultsFired,
+    createFailures: c.createFailures,
+    faultErrors: c.faultErrors,
+    purgedPages: run.shrinker.stats.purged,
+    backedUpPages: run.shrinker.stats.backedUp,
+    ramUsedPages: run.global.ram.usedPages,
+    swapUsedPages: run.global.swap.usedPages,
+    boCount: run.global.boCount,
   };
 }
 

@@ -30,12 +30,12 @@ import {
   TTM_PL_TT,
   TTM_PL_VRAM,
 } from '../../kernel/constants.ts';
-import { TtmGlobal } from '../../kernel/device.ts';
+import { type DeviceFuncs, TtmGlobal } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
 import { EFAULT, EIO, ENODATA, ENOMEM, ERESTARTSYS, errnoName } from '../../kernel/errno.ts';
 import { NO_PLACEMENT, operationCtx, type Placement, place, placementOf } from '../../kernel/placement.ts';
 import { DmaResvUsage } from '../../kernel/resv.ts';
-import { createSimDevice } from '../../kernel/simdrv.ts';
+import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { ttmSgTtInit } from '../../kernel/tt.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
@@ -113,179 +113,244 @@ export function moveRace(overrides: Partial<MoveRaceConfig> = {}, name = 'move-r
         ttBytes: cfg.ttPages * PAGE_SIZE,
         iommuPages: cfg.iovaPages,
       });
-      const staging = new WeakSet<BufferObject>();
-      const base = dev.bdev.funcs;
-      dev.bdev.funcs = {
-        ...base,
-        // amdgpu: USWC GTT BOs; DMA addresses through the IOMMU (ttm_sg_tt_init).
-        ttmTtCreate: (bo, pageFlags) =>
-          ttmSgTtInit(bo, pageFlags, staging.has(bo) ? cfg.stagingCaching : 'write_combined'),
-        evictFlags: (bo) => (bo.resource?.memType === TTM_PL_VRAM ? GTT_OR_CPU : base.evictFlags(bo)),
-      };
-      const c: Counters = {
-        created: 0,
-        createFailures: 0,
-        validated: 0,
-        validateFailures: 0,
-        faults: 0,
-        sigbus: 0,
-        pagesMapped: 0,
-        purges: 0,
-        dumpsOk: 0,
-        dumpsNoData: 0,
-      };
-      const breaches: Breach[] = [];
-      const all: BufferObject[] = [];
-
-      /** A ttm_bo_validate (or creation) error must be one userspace may see. */
-      const checkErrno = (ret: number, who: string, bo: BufferObject): void => {
-        if (ret === 0 || VALIDATE_ERRNOS.has(ret)) return;
-        breaches.push({
-          id: 'correctness.errno',
-          actor: who,
-          message: `ttm_bo_validate of ${bo.id} returned ${errnoName(ret)}, which it never returns to userspace`,
-        });
-      };
-
-      /** A new BO, validated (interruptibly) into `placement` and unreserved; null when that failed. */
-      const create = function* (
-        who: string,
-        pages: number,
-        placement: Placement,
-        isStaging: boolean,
-      ): KGen<BufferObject | null> {
-        const bo = newBufferObject(dev.bdev, pages * PAGE_SIZE);
-        if (isStaging) staging.add(bo);
-        all.push(bo);
-        const ret = yield* ttmBoInitValidate(dev.bdev, bo, 'device', placement, 1, true, null);
-        checkErrno(ret, who, bo);
-        if (ret !== 0) {
-          c.createFailures += 1;
-          return null;
-        }
-        c.created += 1;
-        return bo;
-      };
+      const run = new MoveRaceRun(cfg, dev);
+      dev.bdev.funcs = moveRaceFuncs(dev.bdev.funcs, run.staging, cfg.stagingCaching);
 
       for (let client = 0; client < cfg.clients; client += 1) {
-        const who = `task:client${client}`;
         const sizes = Array.from({ length: cfg.bosPerClient }, () => rng.int(cfg.minBoPages, cfg.maxBoPages));
-        sim.spawn(`client${client}`, function* () {
-          const bos: BufferObject[] = [];
-          for (const pages of sizes) {
-            const bo = yield* create(who, pages, VRAM_OR_TT, false);
-            if (bo !== null) bos.push(bo);
-          }
-          for (let frame = 0; frame < cfg.frames; frame += 1) {
-            for (const bo of bos) {
-              if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
-              const ret = yield* ttmBoValidate(bo, VRAM_OR_TT, operationCtx({ interruptible: true }));
-              checkErrno(ret, who, bo);
-              if (ret === 0) {
-                c.validated += 1;
-                // The frame's GPU job uses the BO.
-                const job = dev.gfxRing.emit();
-                bo.resv.reserveFences(1);
-                bo.resv.addFence(job, DmaResvUsage.WRITE);
-              } else {
-                c.validateFailures += 1;
-              }
-              ttmBoUnreserve(bo);
-            }
-          }
-          for (const bo of bos) yield* ttmBoPut(bo);
-          return 0;
-        });
+        sim.spawn(`client${client}`, () => run.client(`task:client${client}`, sizes));
       }
 
       // The reader: staging BOs in SYSTEM, populated by the CPU fault handler.
       const stagingSizes = Array.from({ length: cfg.stagingBos }, () =>
         rng.int(cfg.minStagingPages, cfg.maxStagingPages),
       );
-      sim.spawn('reader', function* () {
-        for (const pages of stagingSizes) {
-          const bo = yield* create('task:reader', pages, SYSTEM_ONLY, true);
-          if (bo === null) continue;
-          const vma = ttmBoMmapObj(bo);
-          if (typeof vma !== 'number') {
-            for (let page = 0; page < pages; page += 1) {
-              if (!(yield* touchPage(vma, page, 'task:reader', c, breaches))) break;
-            }
-            yield* ttmBoVmClose(vma);
-          }
-          yield* ttmBoPut(bo);
-        }
-        return 0;
-      });
+      sim.spawn('reader', () => run.reader(stagingSizes));
 
       // The scratch BO: its backing store dropped by the purger while the GPU uses it, read by the dumper.
-      let scratch: BufferObject | null = null;
-      let scratchSettled = false;
-      sim.spawn('purger', function* () {
-        scratch = yield* create('task:purger', cfg.scratchPages, VRAM_OR_TT, false);
-        if (scratch !== null) {
-          ttmBoGet(scratch); // the dumper's reference
-          if ((yield* ttmBoReserve(scratch, true, false, null)) === 0) {
-            const job = dev.gfxRing.emit();
-            scratch.resv.reserveFences(1);
-            scratch.resv.addFence(job, DmaResvUsage.WRITE);
-            ttmBoUnreserve(scratch);
-          }
-        }
-        scratchSettled = true;
-        if (scratch === null) return 0;
-        // Purge when the dumper wakes up too.
-        yield { kind: 'sleep', ms: 1 };
-        if ((yield* ttmBoReserve(scratch, true, false, null)) === 0) {
-          // madvise(DONTNEED)-style: an empty placement drops the backing store (pipelined gutting).
-          const ret = yield* ttmBoValidate(scratch, NO_PLACEMENT, operationCtx({ interruptible: true }));
-          checkErrno(ret, 'task:purger', scratch);
-          if (ret === 0) c.purges += 1;
-          ttmBoUnreserve(scratch);
-        }
-        yield* ttmBoPut(scratch);
-        return 0;
-      });
+      sim.spawn('purger', () => run.purger());
+      sim.spawn('dumper', () => run.dumper());
 
-      sim.spawn('dumper', function* () {
-        while (!scratchSettled) yield { kind: 'sleep', ms: 1 };
-        const bo = scratch;
-        if (bo === null) return 0;
-        for (let i = 0; i < cfg.dumps; i += 1) {
-          const buf: number[] = [];
-          const ret = yield* ttmBoAccess(bo, 0, PAGE_SIZE, false, buf);
-          if (ret === PAGE_SIZE) c.dumpsOk += 1;
-          else if (ret === -ENODATA) c.dumpsNoData += 1;
-          else if (!ACCESS_ERRNOS.has(ret)) {
-            breaches.push({
-              id: 'correctness.errno',
-              actor: 'task:dumper',
-              message: `ttm_bo_access of ${bo.id} returned ${errnoName(ret)}`,
-            });
-          }
-          yield { kind: 'sleep', ms: 1 };
-        }
-        yield* ttmBoPut(bo);
-        return 0;
-      });
-
+      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
+      // a defineProperty call (a runtime call per function per run).
       return {
-        stats: () => ({ ...c, ...eventStats(sim), boCount: global.boCount }),
-        check: () => [...breaches, ...leakChecks(dev, global, all)],
-        describe: () =>
-          all.map((bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`),
-        worlds: () => [global],
+        stats() {
+          return statsOf(run, sim, global);
+        },
+        check() {
+          return [...run.breaches, ...leakChecks(dev, global, run.all)];
+        },
+        describe() {
+          return run.all.map(
+            (bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`,
+          );
+        },
+        worlds() {
+          return [global];
+        },
       };
     },
   };
 }
 
-function eventStats(sim: Sim): Record<string, number> {
-  const n = sim.mirror.counts;
+/**
+ * The driver's funcs of `base`, amdgpu's way: USWC GTT BOs (staging BOs with `stagingCaching`), DMA
+ * addresses through the IOMMU (ttm_sg_tt_init), VRAM evicted to GTT or CPU.
+ */
+function moveRaceFuncs(
+  base: DeviceFuncs,
+  staging: WeakSet<BufferObject>,
+  stagingCaching: Caching,
+): DeviceFuncs {
   return {
-    evictions: n.get('bo.evicted') ?? 0,
-    moves: n.get('bo.moved') ?? 0,
-    ghosts: n.get('bo.ghost') ?? 0,
-    zombies: n.get('bo.zombie') ?? 0,
+    ...base,
+    ttmTtCreate(bo, pageFlags) {
+      return ttmSgTtInit(bo, pageFlags, staging.has(bo) ? stagingCaching : 'write_combined');
+    },
+    evictFlags(bo) {
+      return bo.resource?.memType === TTM_PL_VRAM ? GTT_OR_CPU : base.evictFlags(bo);
+    },
+  };
+}
+
+/**
+ * One run: its device, counters, breaches and BOs, and the tasks' bodies. The bodies are generator
+ * methods of this class rather than generator closures made in the build, which kept the whole run
+ * alive through young-generation collections (see RaceRun in race.ts).
+ */
+class MoveRaceRun {
+  readonly c: Counters = {
+    created: 0,
+    createFailures: 0,
+    validated: 0,
+    validateFailures: 0,
+    faults: 0,
+    sigbus: 0,
+    pagesMapped: 0,
+    purges: 0,
+    dumpsOk: 0,
+    dumpsNoData: 0,
+  };
+  readonly breaches: Breach[] = [];
+  readonly all: BufferObject[] = [];
+  /** The reader's staging BOs (their tts take the staging caching). */
+  readonly staging = new WeakSet<BufferObject>();
+  /** The purger's scratch BO, once created (null when that failed). */
+  scratch: BufferObject | null = null;
+  /** Whether the purger is done creating and fencing the scratch BO. */
+  scratchSettled = false;
+
+  constructor(
+    readonly cfg: MoveRaceConfig,
+    readonly dev: SimDevice,
+  ) {}
+
+  /** A ttm_bo_validate (or creation) error must be one userspace may see. */
+  checkErrno(ret: number, who: string, bo: BufferObject): void {
+    if (ret === 0 || VALIDATE_ERRNOS.has(ret)) return;
+    this.breaches.push({
+      id: 'correctness.errno',
+      actor: who,
+      message: `ttm_bo_validate of ${bo.id} returned ${errnoName(ret)}, which it never returns to userspace`,
+    });
+  }
+
+  /** A new BO, validated (interruptibly) into `placement` and unreserved; null when that failed. */
+  *create(who: string, pages: number, placement: Placement, isStaging: boolean): KGen<BufferObject | null> {
+    const bdev = this.dev.bdev;
+    const bo = newBufferObject(bdev, pages * PAGE_SIZE);
+    if (isStaging) this.staging.add(bo);
+    this.all.push(bo);
+    const ret = yield* ttmBoInitValidate(bdev, bo, 'device', placement, 1, true, null);
+    this.checkErrno(ret, who, bo);
+    if (ret !== 0) {
+      this.c.createFailures += 1;
+      return null;
+    }
+    this.c.created += 1;
+    return bo;
+  }
+
+  /** A client (`who`): create BOs of `sizes` pages, validate them into VRAM frame after frame, put them. */
+  *client(who: string, sizes: readonly number[]): KGen<number> {
+    const c = this.c;
+    const bos: BufferObject[] = [];
+    for (const pages of sizes) {
+      const bo = yield* this.create(who, pages, VRAM_OR_TT, false);
+      if (bo !== null) bos.push(bo);
+    }
+    for (let frame = 0; frame < this.cfg.frames; frame += 1) {
+      for (const bo of bos) {
+        if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
+        const ret = yield* ttmBoValidate(bo, VRAM_OR_TT, operationCtx({ interruptible: true }));
+        this.checkErrno(ret, who, bo);
+        if (ret === 0) {
+          c.validated += 1;
+          // The frame's GPU job uses the BO.
+          const job = this.dev.gfxRing.emit();
+          bo.resv.reserveFences(1);
+          bo.resv.addFence(job, DmaResvUsage.WRITE);
+        } else {
+          c.validateFailures += 1;
+        }
+        ttmBoUnreserve(bo);
+      }
+    }
+    for (const bo of bos) yield* ttmBoPut(bo);
+    return 0;
+  }
+
+  /** The reader: a staging BO of each size in SYSTEM, mapped and touched page by page, then put. */
+  *reader(stagingSizes: readonly number[]): KGen<number> {
+    for (const pages of stagingSizes) {
+      const bo = yield* this.create('task:reader', pages, SYSTEM_ONLY, true);
+      if (bo === null) continue;
+      const vma = ttmBoMmapObj(bo);
+      if (typeof vma !== 'number') {
+        for (let page = 0; page < pages; page += 1) {
+          if (!(yield* touchPage(vma, page, 'task:reader', this.c, this.breaches))) break;
+        }
+        yield* ttmBoVmClose(vma);
+      }
+      yield* ttmBoPut(bo);
+    }
+    return 0;
+  }
+
+  /** The purger: create the scratch BO and fence it, then drop its backing store while the GPU uses it. */
+  *purger(): KGen<number> {
+    const scratch = yield* this.create('task:purger', this.cfg.scratchPages, VRAM_OR_TT, false);
+    this.scratch = scratch;
+    if (scratch !== null) {
+      ttmBoGet(scratch); // the dumper's reference
+      if ((yield* ttmBoReserve(scratch, true, false, null)) === 0) {
+        const job = this.dev.gfxRing.emit();
+        scratch.resv.reserveFences(1);
+        scratch.resv.addFence(job, DmaResvUsage.WRITE);
+        ttmBoUnreserve(scratch);
+      }
+    }
+    this.scratchSettled = true;
+    if (scratch === null) return 0;
+    // Purge when the dumper wakes up too.
+    yield { kind: 'sleep', ms: 1 };
+    if ((yield* ttmBoReserve(scratch, true, false, null)) === 0) {
+      // madvise(DONTNEED)-style: an empty placement drops the backing store (pipelined gutting).
+      const ret = yield* ttmBoValidate(scratch, NO_PLACEMENT, operationCtx({ interruptible: true }));
+      this.checkErrno(ret, 'task:purger', scratch);
+      if (ret === 0) this.c.purges += 1;
+      ttmBoUnreserve(scratch);
+    }
+    yield* ttmBoPut(scratch);
+    return 0;
+  }
+
+  /** The dumper: once the scratch BO is settled, read its first page through ttm_bo_access, then put it. */
+  *dumper(): KGen<number> {
+    while (!this.scratchSettled) yield { kind: 'sleep', ms: 1 };
+    const bo = this.scratch;
+    if (bo === null) return 0;
+    for (let i = 0; i < this.cfg.dumps; i += 1) {
+      const buf: number[] = [];
+      const ret = yield* ttmBoAccess(bo, 0, PAGE_SIZE, false, buf);
+      if (ret === PAGE_SIZE) this.c.dumpsOk += 1;
+      else if (ret === -ENODATA) this.c.dumpsNoData += 1;
+      else if (!ACCESS_ERRNOS.has(ret)) {
+        this.breaches.push({
+          id: 'correctness.errno',
+          actor: 'task:dumper',
+          message: `ttm_bo_access of ${bo.id} returned ${errnoName(ret)}`,
+        });
+      }
+      yield { kind: 'sleep', ms: 1 };
+    }
+    yield* ttmBoPut(bo);
+    return 0;
+  }
+}
+
+/**
+ * The run's statistics: counters, what the statecharts saw, BOs left. One object literal of fixed shape,
+ * not the parts spread together: see statsOf in race.ts.
+ */
+function statsOf(run: MoveRaceRun, sim: Sim, global: TtmGlobal): Record<string, number> {
+  const c = run.c;
+  const m = sim.mirror;
+  return {
+    created: c.created,
+    createFailures: c.createFailures,
+    validated: c.validated,
+    validateFailures: c.validateFailures,
+    faults: c.faults,
+    sigbus: c.sigbus,
+    pagesMapped: c.pagesMapped,
+    purges: c.purges,
+    dumpsOk: c.dumpsOk,
+    dumpsNoData: c.dumpsNoData,
+    evictions: m.count('bo.evicted'),
+    moves: m.count('bo.moved'),
+    ghosts: m.count('bo.ghost'),
+    zombies: m.count('bo.zombie'),
+    boCount: global.boCount,
   };
 }

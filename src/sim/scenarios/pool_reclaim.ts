@@ -16,13 +16,14 @@ import {
   ttmBoUnreserve,
 } from '../../kernel/bo.ts';
 import { PAGE_SIZE, TTM_PL_SYSTEM } from '../../kernel/constants.ts';
-import { TtmGlobal } from '../../kernel/device.ts';
+import { type DeviceFuncs, TtmGlobal } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
 import { ENOMEM, errnoName } from '../../kernel/errno.ts';
+import type { FaultHook } from '../../kernel/faults.ts';
 import { operationCtx, place, placementOf } from '../../kernel/placement.ts';
 import { SHRINK_STOP, ttmPoolShrinkerScan } from '../../kernel/pool.ts';
 import { Ram } from '../../kernel/ram.ts';
-import { createSimDevice } from '../../kernel/simdrv.ts';
+import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { ttmTtInit } from '../../kernel/tt.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
@@ -91,136 +92,218 @@ export function poolReclaim(overrides: Partial<PoolReclaimConfig> = {}, name = '
         faultsFired: 0,
       };
       // Injected faults (a campaign's fault plan) may fail an allocation for reasons of their own.
-      const adopted = global.faultHook;
-      global.faultHook = (site, where) => {
-        const fired = adopted?.(site, where) ?? false;
-        if (fired) c.faultsFired += 1;
-        return fired;
-      };
+      global.faultHook = countingFaultHook(global.faultHook, c);
       const dev = createSimDevice(sim.env, global, 'device:0', {
         vramBytes: 16 * PAGE_SIZE,
         ttBytes: 16 * PAGE_SIZE,
       });
-      const cachedBos = new WeakSet<BufferObject>();
-      const base = dev.bdev.funcs;
-      dev.bdev.funcs = {
-        ...base,
-        ttmTtCreate: (bo, pageFlags) =>
-          ttmTtInit(bo, pageFlags, cachedBos.has(bo) ? 'cached' : 'write_combined', 0),
-      };
+      const run = new PoolReclaimRun(cfg, sim, global, dev, c);
+      dev.bdev.funcs = poolReclaimFuncs(dev.bdev.funcs, run.cachedBos);
       // The core mm's shrinkers in direct reclaim: here only TTM's page pool (ttm_pool_shrinker_scan).
-      // biome-ignore lint/correctness/useYield: the pool shrinker never sleeps; the hook's type is a KGen.
-      global.directReclaim = function* (pages: number): KGen<number> {
-        c.directReclaims += 1;
-        const freed = ttmPoolShrinkerScan(global.poolMgr, pages, global.mutations);
-        if (freed === SHRINK_STOP) return 0;
-        c.reclaimedPages += freed;
-        return freed;
-      };
-      const breaches: Breach[] = [];
-      const all: BufferObject[] = [];
+      global.directReclaim = directReclaimOf(global, c);
 
-      /** A new SYSTEM BO of `pages` with a populated tt, unreserved; null when that failed. */
-      const create = function* (who: string, pages: number, cached: boolean): KGen<BufferObject | null> {
-        const bo = newBufferObject(dev.bdev, pages * PAGE_SIZE);
-        if (cached) cachedBos.add(bo);
-        all.push(bo);
-        const ctx = operationCtx({ interruptible: true });
-        const ret = yield* ttmBoInitReserved(dev.bdev, bo, 'device', SYSTEM_ONLY, 1, ctx, null, null, null);
-        checkErrno(ret, `creating ${bo.id}`, who, breaches);
-        if (ret !== 0) return null;
-        const faultsBefore = c.faultsFired;
-        const p = yield* ttmBoPopulate(bo, ctx);
-        checkErrno(p, `populating ${bo.id}`, who, breaches);
-        if (p === -ENOMEM && c.faultsFired === faultsBefore) {
-          // The populate gave back what it had allocated: had reclaim freed what was asked, RAM and the
-          // pools would have held the whole BO.
-          const free = global.ram.freeCount;
-          const pooled = global.poolMgr.allocatedPages;
-          if (free + pooled >= pages) {
-            breaches.push({
-              id: 'correctness.reclaim',
-              actor: who,
-              message: `populating ${bo.id} (${pages} pages) failed with ${errnoName(p)} although ${free} free and ${pooled} pooled pages could hold it`,
-            });
-          }
-        }
-        ttmBoUnreserve(bo);
-        if (p !== 0) {
-          yield* ttmBoPut(bo);
-          return null;
-        }
-        return bo;
-      };
-
-      const held: BufferObject[] = [];
-      const workDone = new Completion(sim.env, 'work-done');
-      let working = cfg.streamers + 1;
-      const finished = (): void => {
-        working -= 1;
-        if (working === 0) workDone.complete();
-      };
-      sim.spawn('holder', function* () {
-        for (let i = 0; i < cfg.heldBos; i += 1) {
-          const bo = yield* create('task:holder', cfg.heldPages, false);
-          if (bo !== null) held.push(bo);
-        }
-        // Kept until everyone else is done.
-        yield* workDone.wait();
-        for (const bo of held) yield* ttmBoPut(bo);
-        return 0;
-      });
-
-      // The pools are warm once every streamer has put its first batch.
-      const poolWarm = new Completion(sim.env, 'pool-warm');
-      let warming = cfg.streamers;
-      for (let s = 0; s < cfg.streamers; s += 1) {
-        const who = `task:streamer${s}`;
-        sim.spawn(`streamer${s}`, function* () {
-          for (let round = 0; round < cfg.rounds; round += 1) {
-            const bos: BufferObject[] = [];
-            for (let i = 0; i < cfg.batch; i += 1) {
-              const bo = yield* create(who, 1, false);
-              if (bo !== null) bos.push(bo);
-            }
-            c.streamed += bos.length;
-            // Put: the pages go to the pool's write-combined order-0 type.
-            for (const bo of bos) yield* ttmBoPut(bo);
-            if (round === 0) {
-              warming -= 1;
-              if (warming === 0) poolWarm.complete();
-            }
-          }
-          if (cfg.rounds === 0) poolWarm.complete();
-          finished();
-          return 0;
-        });
-      }
-
+      sim.spawn('holder', () => run.holder());
+      for (let s = 0; s < cfg.streamers; s += 1)
+        sim.spawn(`streamer${s}`, () => run.streamer(`task:streamer${s}`));
       const bigSizes = Array.from({ length: cfg.bigBos }, () => rng.int(cfg.minBigPages, cfg.maxBigPages));
-      sim.spawn('allocator', function* () {
-        yield* poolWarm.wait();
-        for (const pages of bigSizes) {
-          yield { kind: 'yield', label: 'allocator' };
-          const bo = yield* create('task:allocator', pages, true);
-          if (bo === null) {
-            c.bigFailed += 1;
-            continue;
-          }
-          c.bigPopulated += 1;
-          yield* ttmBoPut(bo);
-        }
-        finished();
-        return 0;
-      });
+      sim.spawn('allocator', () => run.allocator(bigSizes));
 
+      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
+      // a defineProperty call (a runtime call per function per run).
       return {
-        stats: () => ({ ...c, pooledPages: global.poolMgr.allocatedPages, boCount: global.boCount }),
-        check: () => [...breaches, ...leakChecks(dev, global, all)],
-        describe: () =>
-          all.map((bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`),
-        worlds: () => [global],
+        stats() {
+          return statsOf(c, global);
+        },
+        check() {
+          return [...run.breaches, ...leakChecks(dev, global, run.all)];
+        },
+        describe() {
+          return run.all.map(
+            (bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`,
+          );
+        },
+        worlds() {
+          return [global];
+        },
       };
     },
+  };
+}
+
+/**
+ * The fault hook `adopted`, counting the faults that fire into `c`. Returned, not written as an arrow
+ * function in the assignment: see resvObserver in kernel/resv.ts.
+ */
+function countingFaultHook(adopted: FaultHook | null, c: Counters): FaultHook {
+  return (site, where) => {
+    const fired = adopted?.(site, where) ?? false;
+    if (fired) c.faultsFired += 1;
+    return fired;
+  };
+}
+
+/** The driver's funcs of `base` with tts cached for the BOs in `cachedBos`, write-combined otherwise. */
+function poolReclaimFuncs(base: DeviceFuncs, cachedBos: WeakSet<BufferObject>): DeviceFuncs {
+  return {
+    ...base,
+    ttmTtCreate(bo, pageFlags) {
+      return ttmTtInit(bo, pageFlags, cachedBos.has(bo) ? 'cached' : 'write_combined', 0);
+    },
+  };
+}
+
+/** Direct reclaim of `global`'s page allocator, counted into `c` (returned, as countingFaultHook is). */
+function directReclaimOf(global: TtmGlobal, c: Counters): (pages: number) => KGen<number> {
+  return (pages) => poolShrink(global, c, pages);
+}
+
+/** Direct reclaim: the pool shrinker asked for `pages`; the pages it freed. */
+// biome-ignore lint/correctness/useYield: the pool shrinker never sleeps; the hook's type is a KGen.
+function* poolShrink(global: TtmGlobal, c: Counters, pages: number): KGen<number> {
+  c.directReclaims += 1;
+  const freed = ttmPoolShrinkerScan(global.poolMgr, pages, global.mutations);
+  if (freed === SHRINK_STOP) return 0;
+  c.reclaimedPages += freed;
+  return freed;
+}
+
+/**
+ * One run: its world, counters, breaches and BOs, and the tasks' bodies. The bodies are generator
+ * methods of this class rather than generator closures made in the build, which kept the whole run
+ * alive through young-generation collections (see RaceRun in race.ts).
+ */
+class PoolReclaimRun {
+  readonly breaches: Breach[] = [];
+  readonly all: BufferObject[] = [];
+  /** BOs whose tts are cached (the allocator's large BOs). */
+  readonly cachedBos = new WeakSet<BufferObject>();
+  /** The holder's BOs, kept until everyone else is done. */
+  readonly held: BufferObject[] = [];
+  readonly workDone: Completion;
+  /** The streamers and the allocator not finished yet. */
+  working: number;
+  /** The pools are warm once every streamer has put its first batch. */
+  readonly poolWarm: Completion;
+  /** Streamers that have not put their first batch yet. */
+  warming: number;
+
+  constructor(
+    readonly cfg: PoolReclaimConfig,
+    readonly sim: Sim,
+    readonly global: TtmGlobal,
+    readonly dev: SimDevice,
+    readonly c: Counters,
+  ) {
+    this.workDone = new Completion(sim.env, 'work-done');
+    this.working = cfg.streamers + 1;
+    this.poolWarm = new Completion(sim.env, 'pool-warm');
+    this.warming = cfg.streamers;
+  }
+
+  finished(): void {
+    this.working -= 1;
+    if (this.working === 0) this.workDone.complete();
+  }
+
+  /** A new SYSTEM BO of `pages` with a populated tt, unreserved; null when that failed. */
+  *create(who: string, pages: number, cached: boolean): KGen<BufferObject | null> {
+    const { c, global, breaches } = this;
+    const bdev = this.dev.bdev;
+    const bo = newBufferObject(bdev, pages * PAGE_SIZE);
+    if (cached) this.cachedBos.add(bo);
+    this.all.push(bo);
+    const ctx = operationCtx({ interruptible: true });
+    const ret = yield* ttmBoInitReserved(bdev, bo, 'device', SYSTEM_ONLY, 1, ctx, null, null, null);
+    checkErrno(ret, `creating ${bo.id}`, who, breaches);
+    if (ret !== 0) return null;
+    const faultsBefore = c.faultsFired;
+    const p = yield* ttmBoPopulate(bo, ctx);
+    checkErrno(p, `populating ${bo.id}`, who, breaches);
+    if (p === -ENOMEM && c.faultsFired === faultsBefore) {
+      // The populate gave back what it had allocated: had reclaim freed what was asked, RAM and the
+      // pools would have held the whole BO.
+      const free = global.ram.freeCount;
+      const pooled = global.poolMgr.allocatedPages;
+      if (free + pooled >= pages) {
+        breaches.push({
+          id: 'correctness.reclaim',
+          actor: who,
+          message: `populating ${bo.id} (${pages} pages) failed with ${errnoName(p)} although ${free} free and ${pooled} pooled pages could hold it`,
+        });
+      }
+    }
+    ttmBoUnreserve(bo);
+    if (p !== 0) {
+      yield* ttmBoPut(bo);
+      return null;
+    }
+    return bo;
+  }
+
+  *holder(): KGen<number> {
+    for (let i = 0; i < this.cfg.heldBos; i += 1) {
+      const bo = yield* this.create('task:holder', this.cfg.heldPages, false);
+      if (bo !== null) this.held.push(bo);
+    }
+    // Kept until everyone else is done.
+    yield* this.workDone.wait();
+    for (const bo of this.held) yield* ttmBoPut(bo);
+    return 0;
+  }
+
+  /** A streamer (`who`): rounds of one-page WC BOs populated, then put (their pages go to the pool). */
+  *streamer(who: string): KGen<number> {
+    const cfg = this.cfg;
+    for (let round = 0; round < cfg.rounds; round += 1) {
+      const bos: BufferObject[] = [];
+      for (let i = 0; i < cfg.batch; i += 1) {
+        const bo = yield* this.create(who, 1, false);
+        if (bo !== null) bos.push(bo);
+      }
+      this.c.streamed += bos.length;
+      // Put: the pages go to the pool's write-combined order-0 type.
+      for (const bo of bos) yield* ttmBoPut(bo);
+      if (round === 0) {
+        this.warming -= 1;
+        if (this.warming === 0) this.poolWarm.complete();
+      }
+    }
+    if (cfg.rounds === 0) this.poolWarm.complete();
+    this.finished();
+    return 0;
+  }
+
+  /** The allocator: once the pools are warm, a large cached BO of each size, populated and put. */
+  *allocator(bigSizes: readonly number[]): KGen<number> {
+    yield* this.poolWarm.wait();
+    for (const pages of bigSizes) {
+      yield { kind: 'yield', label: 'allocator' };
+      const bo = yield* this.create('task:allocator', pages, true);
+      if (bo === null) {
+        this.c.bigFailed += 1;
+        continue;
+      }
+      this.c.bigPopulated += 1;
+      yield* ttmBoPut(bo);
+    }
+    this.finished();
+    return 0;
+  }
+}
+
+/**
+ * The run's statistics: counters, pooled pages, BOs left. One object literal of fixed shape, not the
+ * parts spread together: see statsOf in race.ts.
+ */
+function statsOf(c: Counters, global: TtmGlobal): Record<string, number> {
+  return {
+    streamed: c.streamed,
+    bigPopulated: c.bigPopulated,
+    bigFailed: c.bigFailed,
+    directReclaims: c.directReclaims,
+    reclaimedPages: c.reclaimedPages,
+    faultsFired: c.faultsFired,
+    pooledPages: global.poolMgr.allocatedPages,
+    boCount: global.boCount,
   };
 }

@@ -814,8 +814,7 @@ function buildRace(cfg: RaceConfig, sim: Sim): Workload {
     const shrinker = d.style === 'xe' ? new XeShrinker(dev) : null;
     if (shrinker !== null) {
       // Direct reclaim of this world's page allocator (no GPU waits there).
-      global.directReclaim = (pages) =>
-        reclaim(dev, shrinker, { nrToScan: pages, gfpFs: true, gfpIo: false, kswapd: false });
+      global.directReclaim = directReclaimOf(dev, shrinker);
     }
     worlds.set(d.name, { cfg: d, global, dev, shrinker, bos: [] });
   });
@@ -914,6 +913,14 @@ function createBo(sim: Sim, world: World, b: RaceBo, index: number): BufferObjec
   if (b.pinned) ttmBoPin(bo);
   ttmBoUnreserve(bo);
   return bo;
+}
+
+/**
+ * Direct reclaim of an xe world's page allocator (no GPU waits there), made here rather than stored
+ * where it is written (see resvObserver in src/kernel/resv.ts).
+ */
+function directReclaimOf(dev: SimDevice, shrinker: XeShrinker): (pages: number) => KGen<number> {
+  return (pages) => reclaim(dev, shrinker, { nrToScan: pages, gfpFs: true, gfpIo: false, kswapd: false });
 }
 
 /** A function counting ww backoffs into `c` (returned, not assigned, so tsx's keepNames leaves it be). */

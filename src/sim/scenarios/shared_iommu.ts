@@ -113,9 +113,9 @@ export function sharedIommu(overrides: Partial<SharedIommuConfig> = {}, name = '
       const global = new TtmGlobal();
       sim.adopt(global);
       const iommu = new Iommu('iommu:shared', cfg.iovaPages);
-      const c: Counters = { frames: 0, framesDropped: 0, retries: 0, efault: 0, enospc: 0, backoffs: 0 };
+      const run = new SharedIommuRun(cfg, sim);
       const devs: SimDevice[] = [];
-      const all: BufferObject[] = [];
+      const all = run.all;
       for (let d = 0; d < cfg.devices; d += 1) {
         const dev = createSimDevice(sim.env, global, `device:${d}`, {
           vramBytes: cfg.vramKiB * 1024,
@@ -128,40 +128,86 @@ export function sharedIommu(overrides: Partial<SharedIommuConfig> = {}, name = '
           () => rng.int(cfg.minBoPages, cfg.maxBoPages) * PAGE_SIZE,
         );
         const sets = Array.from({ length: cfg.frames }, () => pickSet(rng, cfg));
-        sim.spawn(`client${d}`, function* () {
-          const bos: BufferObject[] = [];
-          for (const size of sizes) {
-            const bo = newBufferObject(dev.bdev, size);
-            all.push(bo);
-            const ret = yield* ttmBoInitValidate(dev.bdev, bo, 'device', SYSTEM_ONLY, 1, true, null);
-            if (ret === 0) bos.push(bo);
-          }
-          for (const picks of sets) {
-            const set = picks.map((i) => bos[i]).filter((b): b is BufferObject => b !== undefined);
-            for (let attempt = 0; ; attempt += 1) {
-              if ((yield* frame(dev, set, c, sim)) === 0) {
-                c.frames += 1;
-                break;
-              }
-              if (cfg.retries !== 0 && attempt >= cfg.retries) {
-                c.framesDropped += 1;
-                break;
-              }
-              c.retries += 1;
-              yield { kind: 'sleep', ms: 1 };
-            }
-          }
-          for (const bo of bos) yield* ttmBoPut(bo);
-          return 0;
-        });
+        sim.spawn(`client${d}`, () => run.client(dev, sizes, sets));
       }
+      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
+      // a defineProperty call (a runtime call per function per run).
       return {
-        stats: () => ({ ...c, iovaMapFailures: iommu.mapFailures, boCount: global.boCount }),
-        check: () => endChecks(devs, iommu, global, all),
-        describe: () => all.map((bo) => describeBo(bo)),
-        worlds: () => [global],
+        stats() {
+          return statsOf(run.c, iommu, global);
+        },
+        check() {
+          return endChecks(devs, iommu, global, all);
+        },
+        describe() {
+          return all.map(describeBo);
+        },
+        worlds() {
+          return [global];
+        },
       };
     },
+  };
+}
+
+/**
+ * One run: its counters and BOs, and the clients' bodies. The bodies are generator methods of this
+ * class rather than generator closures made in the build, which kept the whole run alive through
+ * young-generation collections (see RaceRun in race.ts).
+ */
+class SharedIommuRun {
+  readonly c: Counters = { frames: 0, framesDropped: 0, retries: 0, efault: 0, enospc: 0, backoffs: 0 };
+  readonly all: BufferObject[] = [];
+
+  constructor(
+    readonly cfg: SharedIommuConfig,
+    readonly sim: Sim,
+  ) {}
+
+  /** The client of `dev`: BOs of `sizes` bytes in SYSTEM, a frame per set of BO indices, retried. */
+  *client(dev: SimDevice, sizes: readonly number[], sets: readonly number[][]): KGen<number> {
+    const { cfg, c } = this;
+    const bos: BufferObject[] = [];
+    for (const size of sizes) {
+      const bo = newBufferObject(dev.bdev, size);
+      this.all.push(bo);
+      const ret = yield* ttmBoInitValidate(dev.bdev, bo, 'device', SYSTEM_ONLY, 1, true, null);
+      if (ret === 0) bos.push(bo);
+    }
+    for (const picks of sets) {
+      const set = picks.map((i) => bos[i]).filter((b): b is BufferObject => b !== undefined);
+      for (let attempt = 0; ; attempt += 1) {
+        if ((yield* frame(dev, set, c, this.sim)) === 0) {
+          c.frames += 1;
+          break;
+        }
+        if (cfg.retries !== 0 && attempt >= cfg.retries) {
+          c.framesDropped += 1;
+          break;
+        }
+        c.retries += 1;
+        yield { kind: 'sleep', ms: 1 };
+      }
+    }
+    for (const bo of bos) yield* ttmBoPut(bo);
+    return 0;
+  }
+}
+
+/**
+ * The run's statistics: counters, IOVA map failures, BOs left. One object literal of fixed shape, not
+ * the parts spread together: see statsOf in race.ts.
+ */
+function statsOf(c: Counters, iommu: Iommu, global: TtmGlobal): Record<string, number> {
+  return {
+    frames: c.frames,
+    framesDropped: c.framesDropped,
+    retries: c.retries,
+    efault: c.efault,
+    enospc: c.enospc,
+    backoffs: c.backoffs,
+    iovaMapFailures: iommu.mapFailures,
+    boCount: global.boCount,
   };
 }
 

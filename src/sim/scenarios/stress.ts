@@ -22,9 +22,9 @@ import {
   T,
 } from '../../stress/layout.ts';
 import { breaches, taskName } from '../../stress/oracles.ts';
-import { program } from '../../stress/programs.ts';
+import { type Program, program } from '../../stress/programs.ts';
 import { MAX_THREADS, MIN_THREADS, roleOf, STRESS_DEFAULTS, stressConfig } from '../../stress/roles.ts';
-import { runSegment } from '../../stress/segment.ts';
+import { runSegment, type SegmentOutcome } from '../../stress/segment.ts';
 import type { Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 
@@ -49,68 +49,106 @@ export function stressScenario(cfg: StressConfig): Scenario {
     summary: `stress (real threads: 'ttm-sim stress'): ${SUMMARY[cfg.shape]}`,
     config: { ...cfg, backedUp: [...cfg.backedUp] },
     build(sim: Sim, _rng: Rng): Workload {
-      const lay = new Layout(cfg);
-      const w = new Int32Array(lay.words);
-      initState(lay, w);
-      const hw = new Hw(lay, w);
-      const parked = new DmaFence(0, 0, 'fence:stress.parked');
-      // The fence of the current epoch: signalled (and replaced) by the segment that moves the epoch.
-      let epoch = w[C.EPOCH]!;
-      let moved = new DmaFence(0, 1, 'fence:stress.epoch');
-      const segment = (t: number, prog: ReturnType<typeof program>) => {
-        const out = runSegment(hw, t, prog);
-        if (w[C.EPOCH] !== epoch) {
-          epoch = w[C.EPOCH]!;
-          const done = moved;
-          moved = new DmaFence(0, 1, 'fence:stress.epoch');
-          done.signal();
-        }
-        return out;
-      };
+      const run = new StressRun(cfg);
+      const { lay, w } = run;
       for (let t = 0; t < cfg.threads; t++) {
-        const prog = program(hw, t, sim.mutations);
-        const body = function* (): KGen<number> {
-          for (;;) {
-            const out = segment(t, prog);
-            if (out === 'done') return 0;
-            if (out === 'stopped') {
-              yield { kind: 'fences', fences: [parked], interruptible: false, timeoutMs: null };
-              return 0;
-            }
-            if (out === 'block' && w[lay.thread(t, T.OBSERVED)] === w[C.EPOCH]) {
-              yield { kind: 'fences', fences: [moved], interruptible: false, timeoutMs: null };
-            } else {
-              yield { kind: 'yield', label: out === 'block' ? 'stress.block' : 'stress.segment' };
-            }
-          }
-        };
-        sim.spawn(`${roleOf(cfg, t).kind}:${t}`, body);
+        const prog = program(run.hw, t, sim.mutations);
+        sim.spawn(`${roleOf(cfg, t).kind}:${t}`, () => run.thread(t, prog));
       }
+      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
+      // a defineProperty call (a runtime call per function per run).
       return {
-        stats: () => ({
-          segments: w[C.TICKET]!,
-          stateHash: stateHash(w),
-          allocs: w[C.ALLOCS]!,
-          frees: w[C.FREES]!,
-          backoffs: w[C.BACKOFFS]!,
-          restoreInterrupts: w[C.RESTORE_INTR]!,
-          waitInterrupts: w[C.WAIT_INTR]!,
-        }),
-        check: () =>
-          breaches(lay, w).map((v) => ({
+        stats() {
+          return {
+            segments: w[C.TICKET]!,
+            stateHash: stateHash(w),
+            allocs: w[C.ALLOCS]!,
+            frees: w[C.FREES]!,
+            backoffs: w[C.BACKOFFS]!,
+            restoreInterrupts: w[C.RESTORE_INTR]!,
+            waitInterrupts: w[C.WAIT_INTR]!,
+          };
+        },
+        check() {
+          return breaches(lay, w).map((v) => ({
             id: v.id,
             message: v.message,
             ...(v.thread === null ? {} : { actor: taskName(cfg, v.thread) }),
-          })),
-        describe: () =>
-          Array.from({ length: cfg.threads }, (_, t) => {
-            const at = (word: number): number => w[lay.thread(t, word)]!;
-            return `${taskName(cfg, t)}: installs ${at(T.INSTALLS)}, present ${at(T.PRESENT)}, interrupted ${at(T.INTERRUPTED)}, errno ${at(T.ERRNO)}`;
-          }),
-        worlds: () => [],
+          }));
+        },
+        describe() {
+          return Array.from({ length: cfg.threads }, (_, t) => threadLine(cfg, lay, w, t));
+        },
+        worlds() {
+          return [];
+        },
       };
     },
   };
+}
+
+/**
+ * One run of a stress config: the buffer, its epoch fences and the threads' body. The body is a
+ * generator method of this class rather than a generator closure made in the build, which kept the
+ * whole run alive through young-generation collections (see RaceRun in race.ts).
+ */
+class StressRun {
+  readonly lay: Layout;
+  readonly w: Int32Array;
+  readonly hw: Hw;
+  readonly parked = new DmaFence(0, 0, 'fence:stress.parked');
+  /** The epoch the state was in when `moved` was made. */
+  epoch: number;
+  /** The fence of the current epoch: signalled (and replaced) by the segment that moves the epoch. */
+  moved = new DmaFence(0, 1, 'fence:stress.epoch');
+
+  constructor(cfg: StressConfig) {
+    this.lay = new Layout(cfg);
+    this.w = new Int32Array(this.lay.words);
+    initState(this.lay, this.w);
+    this.hw = new Hw(this.lay, this.w);
+    this.epoch = this.w[C.EPOCH]!;
+  }
+
+  /** One segment of thread `t`; when it moved the epoch, the epoch's fence is signalled and replaced. */
+  segment(t: number, prog: Program): SegmentOutcome {
+    const w = this.w;
+    const out = runSegment(this.hw, t, prog);
+    if (w[C.EPOCH] !== this.epoch) {
+      this.epoch = w[C.EPOCH]!;
+      const done = this.moved;
+      this.moved = new DmaFence(0, 1, 'fence:stress.epoch');
+      done.signal();
+    }
+    return out;
+  }
+
+  /** Thread `t`: its program one segment per step; a BLOCK waits until the epoch moved. */
+  *thread(t: number, prog: Program): KGen<number> {
+    const w = this.w;
+    for (;;) {
+      const out = this.segment(t, prog);
+      if (out === 'done') return 0;
+      if (out === 'stopped') {
+        yield { kind: 'fences', fences: [this.parked], interruptible: false, timeoutMs: null };
+        return 0;
+      }
+      if (out === 'block' && w[this.lay.thread(t, T.OBSERVED)] === w[C.EPOCH]) {
+        yield { kind: 'fences', fences: [this.moved], interruptible: false, timeoutMs: null };
+      } else {
+        yield { kind: 'yield', label: out === 'block' ? 'stress.block' : 'stress.segment' };
+      }
+    }
+  }
+}
+
+/** The describe line of thread `t`. */
+function threadLine(cfg: StressConfig, lay: Layout, w: Int32Array, t: number): string {
+  const installs = w[lay.thread(t, T.INSTALLS)]!;
+  const present = w[lay.thread(t, T.PRESENT)]!;
+  const interrupted = w[lay.thread(t, T.INTERRUPTED)]!;
+  const errno = w[lay.thread(t, T.ERRNO)]!;
+  return `${taskName(cfg, t)}: installs ${installs}, present ${present}, interrupted ${interrupted}, errno ${errno}`;
 }
 
 /** The built-in stress scenarios: each shape at its default size. */

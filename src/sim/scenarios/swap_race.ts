@@ -30,7 +30,7 @@ import { DmaFence } from '../../kernel/fence.ts';
 import { operationCtx, type Placement, place, placementOf } from '../../kernel/placement.ts';
 import { Ram } from '../../kernel/ram.ts';
 import { DmaResvUsage } from '../../kernel/resv.ts';
-import { createSimDevice } from '../../kernel/simdrv.ts';
+import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 import { Completion, checkErrno, leakChecks } from './swap_checks.ts';
@@ -94,137 +94,189 @@ export function swapRace(overrides: Partial<SwapRaceConfig> = {}, name = 'swap-r
         vramBytes: 64 * PAGE_SIZE,
         ttBytes: 256 * PAGE_SIZE,
       });
-      const c: Counters = {
-        created: 0,
-        createFailures: 0,
-        revalidated: 0,
-        swapins: 0,
-        validateFailures: 0,
-        reaped: 0,
-      };
-      const breaches: Breach[] = [];
-      const all: BufferObject[] = [];
-      const hogsReady = new Completion(sim.env, 'hogs-ready');
-      const othersDone = new Completion(sim.env, 'others-done');
-      let running = cfg.clients + 2;
-      const finished = (): void => {
-        running -= 1;
-        if (running === 0) othersDone.complete();
-      };
-
-      /** A new BO validated into `placement` (interruptible); returned reserved, or null. */
-      const create = function* (who: string, pages: number, placement: Placement): KGen<BufferObject | null> {
-        const bo = newBufferObject(dev.bdev, pages * PAGE_SIZE);
-        all.push(bo);
-        const ctx = operationCtx({ interruptible: true });
-        const ret = yield* ttmBoInitReserved(dev.bdev, bo, 'device', placement, 1, ctx, null, null, null);
-        checkErrno(ret, `creating ${bo.id}`, who, breaches);
-        if (ret !== 0) {
-          c.createFailures += 1;
-          return null;
-        }
-        c.created += 1;
-        return bo;
-      };
-
-      /** Populate a reserved BO's tt (what a CPU fault or a driver's kmap does). */
-      const populate = function* (who: string, bo: BufferObject): KGen<void> {
-        const ret = yield* ttmBoPopulate(bo, operationCtx({ interruptible: true }));
-        checkErrno(ret, `populating ${bo.id}`, who, breaches);
-      };
+      const run = new SwapRaceRun(cfg, sim, dev);
 
       // The stalled job: its BO is put while the job runs and stays a busy zombie until the end.
-      sim.spawn('stall', function* () {
-        const bo = yield* create('task:stall', cfg.stalledPages, SYSTEM_ONLY);
-        if (bo !== null) {
-          yield* populate('task:stall', bo);
-          const job = new DmaFence(sim.env.nextId('fence-ctx'), 1, 'fence:stalled-job');
-          if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
-          ttmBoUnreserve(bo);
-          yield* ttmBoPut(bo);
-          yield* othersDone.wait();
-          job.signal();
-        }
-        return 0;
-      });
-
-      const hogs: BufferObject[] = [];
-      sim.spawn('hog', function* () {
-        for (let i = 0; i < cfg.hogBos; i += 1) {
-          const bo = yield* create('task:hog', cfg.hogPages, SYSTEM_ONLY);
-          if (bo === null) continue;
-          yield* populate('task:hog', bo);
-          ttmBoUnreserve(bo);
-          hogs.push(bo);
-        }
-        hogsReady.complete();
-        finished();
-        return 0;
-      });
-
-      sim.spawn('reaper', function* () {
-        yield* hogsReady.wait();
-        for (const bo of hogs) {
-          yield { kind: 'yield', label: 'reaper' };
-          yield* ttmBoPut(bo);
-          c.reaped += 1;
-        }
-        finished();
-        return 0;
-      });
-
+      sim.spawn('stall', () => run.stall());
+      sim.spawn('hog', () => run.hog());
+      sim.spawn('reaper', () => run.reaper());
       for (let client = 0; client < cfg.clients; client += 1) {
-        const who = `task:client${client}`;
         const sizes = Array.from({ length: cfg.bosPerClient }, () => rng.int(cfg.minBoPages, cfg.maxBoPages));
-        sim.spawn(`client${client}`, function* () {
-          const bos: BufferObject[] = [];
-          for (const pages of sizes) {
-            const bo = yield* create(who, pages, TT_ONLY);
-            if (bo === null) continue;
-            const job = dev.gfxRing.emit();
-            if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
-            ttmBoUnreserve(bo);
-            bos.push(bo);
-          }
-          // Use every BO again: a swapped-out one comes back in (populate over the limit once more).
-          for (const bo of bos) {
-            if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
-            if (bo.ttm?.isSwapped()) c.swapins += 1;
-            const ret = yield* ttmBoValidate(bo, TT_ONLY, operationCtx({ interruptible: true }));
-            checkErrno(ret, `validating ${bo.id}`, who, breaches);
-            if (ret === 0) {
-              c.revalidated += 1;
-              const job = dev.gfxRing.emit();
-              if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
-            } else {
-              c.validateFailures += 1;
-            }
-            ttmBoUnreserve(bo);
-          }
-          for (const bo of bos) {
-            yield { kind: 'yield', label: 'client.put' };
-            yield* ttmBoPut(bo);
-          }
-          finished();
-          return 0;
-        });
+        sim.spawn(`client${client}`, () => run.client(`task:client${client}`, sizes));
       }
 
+      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
+      // a defineProperty call (a runtime call per function per run).
       return {
-        stats: () => {
-          const n = sim.mirror.counts;
-          return {
-            ...c,
-            swapouts: n.get('tt.swapout') ?? 0,
-            zombies: n.get('bo.zombie') ?? 0,
-            boCount: global.boCount,
-          };
+        stats() {
+          return statsOf(run, global);
         },
-        check: () => [...breaches, ...leakChecks(dev, global, all)],
-        describe: () =>
-          all.map((bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`),
-        worlds: () => [global],
+        check() {
+          return [...run.breaches, ...leakChecks(dev, global, run.all)];
+        },
+        describe() {
+          return run.all.map(
+            (bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`,
+          );
+        },
+        worlds() {
+          return [global];
+        },
       };
     },
+  };
+}
+
+/**
+ * One run: its device, counters, breaches, BOs and completions, and the tasks' bodies. The bodies are
+ * generator methods of this class rather than generator closures made in the build, which kept the
+ * whole run alive through young-generation collections (see RaceRun in race.ts).
+ */
+class SwapRaceRun {
+  readonly c: Counters = {
+    created: 0,
+    createFailures: 0,
+    revalidated: 0,
+    swapins: 0,
+    validateFailures: 0,
+    reaped: 0,
+  };
+  readonly breaches: Breach[] = [];
+  readonly all: BufferObject[] = [];
+  /** The hog's BOs, populated: the reaper puts them. */
+  readonly hogs: BufferObject[] = [];
+  readonly hogsReady: Completion;
+  readonly othersDone: Completion;
+  /** The hog, the reaper and the clients not finished yet. */
+  running: number;
+
+  constructor(
+    readonly cfg: SwapRaceConfig,
+    readonly sim: Sim,
+    readonly dev: SimDevice,
+  ) {
+    this.hogsReady = new Completion(sim.env, 'hogs-ready');
+    this.othersDone = new Completion(sim.env, 'others-done');
+    this.running = cfg.clients + 2;
+  }
+
+  finished(): void {
+    this.running -= 1;
+    if (this.running === 0) this.othersDone.complete();
+  }
+
+  /** A new BO validated into `placement` (interruptible); returned reserved, or null. */
+  *create(who: string, pages: number, placement: Placement): KGen<BufferObject | null> {
+    const bdev = this.dev.bdev;
+    const bo = newBufferObject(bdev, pages * PAGE_SIZE);
+    this.all.push(bo);
+    const ctx = operationCtx({ interruptible: true });
+    const ret = yield* ttmBoInitReserved(bdev, bo, 'device', placement, 1, ctx, null, null, null);
+    checkErrno(ret, `creating ${bo.id}`, who, this.breaches);
+    if (ret !== 0) {
+      this.c.createFailures += 1;
+      return null;
+    }
+    this.c.created += 1;
+    return bo;
+  }
+
+  /** Populate a reserved BO's tt (what a CPU fault or a driver's kmap does). */
+  *populate(who: string, bo: BufferObject): KGen<void> {
+    const ret = yield* ttmBoPopulate(bo, operationCtx({ interruptible: true }));
+    checkErrno(ret, `populating ${bo.id}`, who, this.breaches);
+  }
+
+  *stall(): KGen<number> {
+    const bo = yield* this.create('task:stall', this.cfg.stalledPages, SYSTEM_ONLY);
+    if (bo !== null) {
+      yield* this.populate('task:stall', bo);
+      const job = new DmaFence(this.sim.env.nextId('fence-ctx'), 1, 'fence:stalled-job');
+      if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
+      ttmBoUnreserve(bo);
+      yield* ttmBoPut(bo);
+      yield* this.othersDone.wait();
+      job.signal();
+    }
+    return 0;
+  }
+
+  *hog(): KGen<number> {
+    for (let i = 0; i < this.cfg.hogBos; i += 1) {
+      const bo = yield* this.create('task:hog', this.cfg.hogPages, SYSTEM_ONLY);
+      if (bo === null) continue;
+      yield* this.populate('task:hog', bo);
+      ttmBoUnreserve(bo);
+      this.hogs.push(bo);
+    }
+    this.hogsReady.complete();
+    this.finished();
+    return 0;
+  }
+
+  *reaper(): KGen<number> {
+    yield* this.hogsReady.wait();
+    for (const bo of this.hogs) {
+      yield { kind: 'yield', label: 'reaper' };
+      yield* ttmBoPut(bo);
+      this.c.reaped += 1;
+    }
+    this.finished();
+    return 0;
+  }
+
+  /** A client (`who`): BOs of `sizes` pages created in TT and fenced, validated again, put. */
+  *client(who: string, sizes: readonly number[]): KGen<number> {
+    const { c, dev } = this;
+    const bos: BufferObject[] = [];
+    for (const pages of sizes) {
+      const bo = yield* this.create(who, pages, TT_ONLY);
+      if (bo === null) continue;
+      const job = dev.gfxRing.emit();
+      if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
+      ttmBoUnreserve(bo);
+      bos.push(bo);
+    }
+    // Use every BO again: a swapped-out one comes back in (populate over the limit once more).
+    for (const bo of bos) {
+      if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
+      if (bo.ttm?.isSwapped()) c.swapins += 1;
+      const ret = yield* ttmBoValidate(bo, TT_ONLY, operationCtx({ interruptible: true }));
+      checkErrno(ret, `validating ${bo.id}`, who, this.breaches);
+      if (ret === 0) {
+        c.revalidated += 1;
+        const job = dev.gfxRing.emit();
+        if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
+      } else {
+        c.validateFailures += 1;
+      }
+      ttmBoUnreserve(bo);
+    }
+    for (const bo of bos) {
+      yield { kind: 'yield', label: 'client.put' };
+      yield* ttmBoPut(bo);
+    }
+    this.finished();
+    return 0;
+  }
+}
+
+/**
+ * The run's statistics: counters, what the statecharts saw, BOs left. One object literal of fixed shape,
+ * not the parts spread together: see statsOf in race.ts.
+ */
+function statsOf(run: SwapRaceRun, global: TtmGlobal): Record<string, number> {
+  const c = run.c;
+  const m = run.sim.mirror;
+  return {
+    created: c.created,
+    createFailures: c.createFailures,
+    revalidated: c.revalidated,
+    swapins: c.swapins,
+    validateFailures: c.validateFailures,
+    reaped: c.reaped,
+    swapouts: m.count('tt.swapout'),
+    zombies: m.count('bo.zombie'),
+    boCount: global.boCount,
   };
 }

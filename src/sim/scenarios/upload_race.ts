@@ -14,9 +14,10 @@ import { type BufferObject, newBufferObject, ttmBoInitValidate, ttmBoPut } from 
 import { ttmBoMmapObj, ttmBoVmClose } from '../../kernel/bo_vm.ts';
 import { PAGE_SIZE, TTM_PL_SYSTEM } from '../../kernel/constants.ts';
 import { TtmGlobal } from '../../kernel/device.ts';
+import type { KGen } from '../../kernel/env.ts';
 import { errnoName } from '../../kernel/errno.ts';
 import { place, placementOf } from '../../kernel/placement.ts';
-import { createSimDevice } from '../../kernel/simdrv.ts';
+import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 import { type FaultTally, leakChecks, touchPage, VALIDATE_ERRNOS } from './race_common.ts';
@@ -60,55 +61,93 @@ export function uploadRace(overrides: Partial<UploadRaceConfig> = {}, name = 'up
         ttCaching: 'write_combined',
         iommuPages: cfg.iovaPages,
       });
-      const c: Counters = { created: 0, createFailures: 0, faults: 0, sigbus: 0, pagesMapped: 0 };
-      const breaches: Breach[] = [];
-      const all: BufferObject[] = [];
+      const run = new UploadRaceRun(dev);
       for (let u = 0; u < cfg.uploaders; u += 1) {
-        const who = `task:uploader${u}`;
         const sizes = Array.from({ length: cfg.bosPerUploader }, () =>
           rng.int(cfg.minBoPages, cfg.maxBoPages),
         );
-        sim.spawn(`uploader${u}`, function* () {
-          for (const pages of sizes) {
-            const bo = newBufferObject(dev.bdev, pages * PAGE_SIZE);
-            all.push(bo);
-            const ret = yield* ttmBoInitValidate(dev.bdev, bo, 'device', SYSTEM_ONLY, 1, true, null);
-            if (ret !== 0) {
-              c.createFailures += 1;
-              if (!VALIDATE_ERRNOS.has(ret)) {
-                breaches.push({
-                  id: 'correctness.errno',
-                  actor: who,
-                  message: `creating ${bo.id} returned ${errnoName(ret)}`,
-                });
-              }
-              continue;
-            }
-            c.created += 1;
-            const vma = ttmBoMmapObj(bo);
-            if (typeof vma !== 'number') {
-              for (let page = 0; page < pages; page += 1) {
-                if (!(yield* touchPage(vma, page, who, c, breaches))) break;
-              }
-              yield* ttmBoVmClose(vma);
-            }
-            yield* ttmBoPut(bo);
-          }
-          return 0;
-        });
+        sim.spawn(`uploader${u}`, () => run.uploader(`task:uploader${u}`, sizes));
       }
+      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
+      // a defineProperty call (a runtime call per function per run).
       return {
-        stats: () => ({
-          ...c,
-          pooledPages: global.poolMgr.allocatedPages,
-          iommuMapFailures: dev.bdev.iommu?.mapFailures ?? 0,
-          boCount: global.boCount,
-        }),
-        check: () => [...breaches, ...leakChecks(dev, global, all)],
-        describe: () =>
-          all.map((bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`),
-        worlds: () => [global],
+        stats() {
+          return statsOf(run, global);
+        },
+        check() {
+          return [...run.breaches, ...leakChecks(dev, global, run.all)];
+        },
+        describe() {
+          return run.all.map(
+            (bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`,
+          );
+        },
+        worlds() {
+          return [global];
+        },
       };
     },
+  };
+}
+
+/**
+ * One run: its device, counters, breaches and BOs, and the uploaders' bodies. The bodies are generator
+ * methods of this class rather than generator closures made in the build, which kept the whole run
+ * alive through young-generation collections (see RaceRun in race.ts).
+ */
+class UploadRaceRun {
+  readonly c: Counters = { created: 0, createFailures: 0, faults: 0, sigbus: 0, pagesMapped: 0 };
+  readonly breaches: Breach[] = [];
+  readonly all: BufferObject[] = [];
+
+  constructor(readonly dev: SimDevice) {}
+
+  /** An uploader (`who`): per size, a staging BO created, mapped, touched page by page and put. */
+  *uploader(who: string, sizes: readonly number[]): KGen<number> {
+    const { c, dev } = this;
+    for (const pages of sizes) {
+      const bo = newBufferObject(dev.bdev, pages * PAGE_SIZE);
+      this.all.push(bo);
+      const ret = yield* ttmBoInitValidate(dev.bdev, bo, 'device', SYSTEM_ONLY, 1, true, null);
+      if (ret !== 0) {
+        c.createFailures += 1;
+        if (!VALIDATE_ERRNOS.has(ret)) {
+          this.breaches.push({
+            id: 'correctness.errno',
+            actor: who,
+            message: `creating ${bo.id} returned ${errnoName(ret)}`,
+          });
+        }
+        continue;
+      }
+      c.created += 1;
+      const vma = ttmBoMmapObj(bo);
+      if (typeof vma !== 'number') {
+        for (let page = 0; page < pages; page += 1) {
+          if (!(yield* touchPage(vma, page, who, c, this.breaches))) break;
+        }
+        yield* ttmBoVmClose(vma);
+      }
+      yield* ttmBoPut(bo);
+    }
+    return 0;
+  }
+}
+
+/**
+ * The run's statistics: counters, pooled pages, IOMMU map failures, BOs left. One object literal of
+ * fixed shape, not the parts spread together: see statsOf in race.ts.
+ */
+function statsOf(run: UploadRaceRun, global: TtmGlobal): Record<string, number> {
+  const c = run.c;
+  return {
+    created: c.created,
+    createFailures: c.createFailures,
+    faults: c.faults,
+    sigbus: c.sigbus,
+    pagesMapped: c.pagesMapped,
+    pooledPages: global.poolMgr.allocatedPages,
+    iommuMapFailures: run.dev.bdev.iommu?.mapFailures ?? 0,
+    boCount: global.boCount,
   };
 }

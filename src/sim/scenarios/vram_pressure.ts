@@ -155,17 +155,8 @@ export function vramPressure(overrides: Partial<VramPressureConfig> = {}, name =
         ttCaching: 'write_combined',
         iommuPages: cfg.iovaPages,
       });
-      const c: Counters = {
-        created: 0,
-        createFailures: 0,
-        submits: 0,
-        submitFailures: 0,
-        backoffs: 0,
-        pins: 0,
-        pinFailures: 0,
-        bytesMoved: 0,
-      };
-      const all: BufferObject[] = [];
+      const run = new VramPressureRun(cfg, sim, global, dev);
+      const all = run.all;
       const shared: BufferObject[] = [];
       for (let i = 0; i < cfg.sharedBos; i += 1) {
         const bo = newBufferObject(dev.bdev, sizeBytes(rng, cfg));
@@ -179,50 +170,108 @@ export function vramPressure(overrides: Partial<VramPressureConfig> = {}, name =
         const order = rng.int(0, 1) === 0;
         const mine = [...shared];
         for (const s of mine) ttmBoGet(s);
-        sim.spawn(`client${client}`, function* () {
-          const bos: BufferObject[] = [];
-          for (const size of sizes) {
-            const bo = newBufferObject(dev.bdev, size);
-            all.push(bo);
-            const ret = yield* ttmBoInitValidate(dev.bdev, bo, 'device', VRAM_OR_TT, 1, true, null);
-            if (ret === 0) {
-              bos.push(bo);
-              c.created += 1;
-            } else {
-              c.createFailures += 1;
-            }
-          }
-          const set = order ? [...bos, ...mine] : [...mine, ...bos];
-          for (let frame = 0; frame < cfg.frames; frame += 1) {
-            if (client === 0 && frame === 1 && bos[0] !== undefined) yield* scanout(bos[0], true, c);
-            yield* submitFrame(dev, set, c, sim.env);
-            if (client === 0 && frame === cfg.frames - 1 && bos[0] !== undefined)
-              yield* scanout(bos[0], false, c);
-          }
-          for (const bo of bos) yield* ttmBoPut(bo);
-          for (const s of mine) yield* ttmBoPut(s);
-          return 0;
-        });
+        sim.spawn(`client${client}`, () => run.client(client, sizes, order, mine));
       }
       for (const s of shared) runSync(sim.env, ttmBoPut(s));
+      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
+      // a defineProperty call (a runtime call per function per run).
       return {
-        stats: () => ({ ...c, ...eventStats(sim), boCount: global.boCount }),
-        check: () => endChecks(dev, global, all),
-        describe: () => all.map((bo) => describeBo(bo)),
-        worlds: () => [global],
+        stats() {
+          return statsOf(run);
+        },
+        check() {
+          return endChecks(dev, global, all);
+        },
+        describe() {
+          return all.map(describeBo);
+        },
+        worlds() {
+          return [global];
+        },
       };
     },
   };
 }
 
-function eventStats(sim: Sim): Record<string, number> {
-  const n = sim.mirror.counts;
+/**
+ * One run: its device, counters and BOs, and the clients' bodies. The bodies are generator methods of
+ * this class rather than generator closures made in the build, which kept the whole run alive through
+ * young-generation collections (see RaceRun in race.ts).
+ */
+class VramPressureRun {
+  readonly c: Counters = {
+    created: 0,
+    createFailures: 0,
+    submits: 0,
+    submitFailures: 0,
+    backoffs: 0,
+    pins: 0,
+    pinFailures: 0,
+    bytesMoved: 0,
+  };
+  readonly all: BufferObject[] = [];
+
+  constructor(
+    readonly cfg: VramPressureConfig,
+    readonly sim: Sim,
+    readonly global: TtmGlobal,
+    readonly dev: SimDevice,
+  ) {}
+
+  /** A client: create its BOs, submit its frames (client 0 pins a scanout for a while), put them. */
+  *client(
+    client: number,
+    sizes: readonly number[],
+    order: boolean,
+    mine: readonly BufferObject[],
+  ): KGen<number> {
+    const { cfg, c, dev } = this;
+    const bos: BufferObject[] = [];
+    for (const size of sizes) {
+      const bo = newBufferObject(dev.bdev, size);
+      this.all.push(bo);
+      const ret = yield* ttmBoInitValidate(dev.bdev, bo, 'device', VRAM_OR_TT, 1, true, null);
+      if (ret === 0) {
+        bos.push(bo);
+        c.created += 1;
+      } else {
+        c.createFailures += 1;
+      }
+    }
+    const set = order ? [...bos, ...mine] : [...mine, ...bos];
+    for (let frame = 0; frame < cfg.frames; frame += 1) {
+      if (client === 0 && frame === 1 && bos[0] !== undefined) yield* scanout(bos[0], true, c);
+      yield* submitFrame(dev, set, c, this.sim.env);
+      if (client === 0 && frame === cfg.frames - 1 && bos[0] !== undefined) yield* scanout(bos[0], false, c);
+    }
+    for (const bo of bos) yield* ttmBoPut(bo);
+    for (const s of mine) yield* ttmBoPut(s);
+    return 0;
+  }
+}
+
+/**
+ * The run's statistics: counters, what the statecharts saw, BOs left. One object literal of fixed shape,
+ * not the parts spread together: see statsOf in race.ts.
+ */
+function statsOf(run: VramPressureRun): Record<string, number> {
+  const c = run.c;
+  const m = run.sim.mirror;
   return {
-    evictions: n.get('bo.evicted') ?? 0,
-    moves: n.get('bo.moved') ?? 0,
-    zombies: n.get('bo.zombie') ?? 0,
-    ghosts: n.get('bo.ghost') ?? 0,
-    destroyed: n.get('bo.destroy') ?? 0,
+    created: c.created,
+    createFailures: c.createFailures,
+    submits: c.submits,
+    submitFailures: c.submitFailures,
+    backoffs: c.backoffs,
+    pins: c.pins,
+    pinFailures: c.pinFailures,
+    bytesMoved: c.bytesMoved,
+    evictions: m.count('bo.evicted'),
+    moves: m.count('bo.moved'),
+    zombies: m.count('bo.zombie'),
+    ghosts: m.count('bo.ghost'),
+    destroyed: m.count('bo.destroy'),
+    boCount: run.global.boCount,
   };
 }
 
