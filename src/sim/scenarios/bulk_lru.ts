@@ -40,6 +40,7 @@ import { type DmaResv, DmaResvUsage } from '../../kernel/resv.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
+import { oneWorldWorkload } from './race_common.ts';
 import { Completion, checkErrno, leakChecks } from './swap_checks.ts';
 
 export interface BulkLruConfig {
@@ -117,24 +118,12 @@ export function bulkLru(overrides: Partial<BulkLruConfig> = {}, name = 'bulk-lru
       sim.spawn('display', () => run.display());
       sim.spawn('teardown', () => run.teardown());
 
-      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
-      // a defineProperty call (a runtime call per function per run).
-      return {
-        stats() {
-          return statsOf(run, global);
-        },
-        check() {
-          return [...run.breaches, ...leakChecks(dev, global, run.all)];
-        },
-        describe() {
-          return run.all.map(
-            (bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`,
-          );
-        },
-        worlds() {
-          return [global];
-        },
-      };
+      return oneWorldWorkload(
+        global,
+        run.all,
+        () => statsOf(run, global),
+        () => [...run.breaches, ...leakChecks(dev, global, run.all)],
+      );
     },
   };
 }

@@ -39,7 +39,7 @@ import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { ttmSgTtInit } from '../../kernel/tt.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
-import { type FaultTally, leakChecks, touchPage, VALIDATE_ERRNOS } from './race_common.ts';
+import { type FaultTally, leakChecks, oneWorldWorkload, touchPage, VALIDATE_ERRNOS } from './race_common.ts';
 
 export interface MoveRaceConfig {
   readonly vramPages: number;
@@ -131,24 +131,12 @@ export function moveRace(overrides: Partial<MoveRaceConfig> = {}, name = 'move-r
       sim.spawn('purger', () => run.purger());
       sim.spawn('dumper', () => run.dumper());
 
-      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
-      // a defineProperty call (a runtime call per function per run).
-      return {
-        stats() {
-          return statsOf(run, sim, global);
-        },
-        check() {
-          return [...run.breaches, ...leakChecks(dev, global, run.all)];
-        },
-        describe() {
-          return run.all.map(
-            (bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`,
-          );
-        },
-        worlds() {
-          return [global];
-        },
-      };
+      return oneWorldWorkload(
+        global,
+        run.all,
+        () => statsOf(run, sim, global),
+        () => [...run.breaches, ...leakChecks(dev, global, run.all)],
+      );
     },
   };
 }

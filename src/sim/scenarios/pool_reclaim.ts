@@ -27,6 +27,7 @@ import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { ttmTtInit } from '../../kernel/tt.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
+import { oneWorldWorkload } from './race_common.ts';
 import { Completion, checkErrno, leakChecks } from './swap_checks.ts';
 
 export interface PoolReclaimConfig {
@@ -108,24 +109,12 @@ export function poolReclaim(overrides: Partial<PoolReclaimConfig> = {}, name = '
       const bigSizes = Array.from({ length: cfg.bigBos }, () => rng.int(cfg.minBigPages, cfg.maxBigPages));
       sim.spawn('allocator', () => run.allocator(bigSizes));
 
-      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
-      // a defineProperty call (a runtime call per function per run).
-      return {
-        stats() {
-          return statsOf(c, global);
-        },
-        check() {
-          return [...run.breaches, ...leakChecks(dev, global, run.all)];
-        },
-        describe() {
-          return run.all.map(
-            (bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`,
-          );
-        },
-        worlds() {
-          return [global];
-        },
-      };
+      return oneWorldWorkload(
+        global,
+        run.all,
+        () => statsOf(c, global),
+        () => [...run.breaches, ...leakChecks(dev, global, run.all)],
+      );
     },
   };
 }

@@ -3,13 +3,14 @@
 
 import type { BufferObject } from '../../kernel/bo.ts';
 import { type CpuMapping, ttmBoVmFault } from '../../kernel/bo_vm.ts';
+import { PAGE_SIZE } from '../../kernel/constants.ts';
 import type { TtmGlobal } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
 import { EBUSY, EFAULT, EINTR, ENOMEM, ENOSPC, ERESTARTSYS } from '../../kernel/errno.ts';
 import { fenceRefs } from '../../kernel/fence_refs.ts';
 import { ttmPoolShrinkerScan } from '../../kernel/pool.ts';
 import type { SimDevice } from '../../kernel/simdrv.ts';
-import type { Breach } from '../scenario.ts';
+import type { Breach, Workload } from '../scenario.ts';
 
 /**
  * What ttm_bo_validate (and BO creation) may return to userspace: -ENOMEM (no space, also for -ENOSPC
@@ -122,6 +123,42 @@ export function leakChecks(dev: SimDevice, global: TtmGlobal, bos: readonly Buff
   if (global.ram.usedPages !== 0) {
     out.push({ id: 'correctness.page-leak', message: `${global.ram.usedPages} page frames never freed` });
   }
+  out.push(...lockHeldBreaches(bos));
+  return out;
+}
+
+/**
+ * The workload of a scenario with one world whose BOs are all in `bos`: its stats and end-of-run checks
+ * as given, each BO described by its size and whether it was destroyed. Methods, not arrow properties:
+ * under tsx, keepNames names every arrow stored in a property with a defineProperty call per run.
+ */
+export function oneWorldWorkload(
+  global: TtmGlobal,
+  bos: readonly BufferObject[],
+  stats: () => Record<string, number>,
+  check: () => Breach[],
+): Workload {
+  return {
+    stats() {
+      return stats();
+    },
+    check() {
+      return check();
+    },
+    describe() {
+      return bos.map(
+        (bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`,
+      );
+    },
+    worlds() {
+      return [global];
+    },
+  };
+}
+
+/** A breach for every BO of `bos` whose reservation is still locked at the end of the run. */
+export function lockHeldBreaches(bos: readonly BufferObject[]): Breach[] {
+  const out: Breach[] = [];
   for (const bo of bos) {
     if (bo.resv.isLocked()) {
       out.push({

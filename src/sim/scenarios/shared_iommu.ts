@@ -27,6 +27,7 @@ import { DmaResvUsage, wwAcquireInit } from '../../kernel/resv.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
+import { lockHeldBreaches } from './race_common.ts';
 import { reserveAll } from './reserve.ts';
 
 export interface SharedIommuConfig {
@@ -260,14 +261,6 @@ function endChecks(
   if (global.boCount !== 0) {
     out.push({ id: 'correctness.bo-leak', message: `${global.boCount} BOs (incl. ghosts) never destroyed` });
   }
-  for (const bo of all) {
-    if (bo.resv.isLocked()) {
-      out.push({
-        id: 'correctness.lock-held',
-        actor: bo.id,
-        message: `resv still held by ${bo.resv.lock.holder?.task}`,
-      });
-    }
-  }
+  out.push(...lockHeldBreaches(all));
   return out;
 }

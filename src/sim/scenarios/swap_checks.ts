@@ -10,6 +10,7 @@ import { DmaFence } from '../../kernel/fence.ts';
 import { ttmPoolShrinkerScan } from '../../kernel/pool.ts';
 import type { SimDevice } from '../../kernel/simdrv.ts';
 import type { Breach } from '../scenario.ts';
+import { lockHeldBreaches } from './race_common.ts';
 
 /**
  * What ttm_bo_validate (and BO creation, populate) may return to userspace: -ENOMEM (also for -ENOSPC of
@@ -73,14 +74,6 @@ export function leakChecks(dev: SimDevice, global: TtmGlobal, bos: readonly Buff
   if (global.ram.usedPages !== 0) {
     out.push({ id: 'correctness.page-leak', message: `${global.ram.usedPages} page frames never freed` });
   }
-  for (const bo of bos) {
-    if (bo.resv.isLocked()) {
-      out.push({
-        id: 'correctness.lock-held',
-        actor: bo.id,
-        message: `resv still held by ${bo.resv.lock.holder?.task}`,
-      });
-    }
-  }
+  out.push(...lockHeldBreaches(bos));
   return out;
 }

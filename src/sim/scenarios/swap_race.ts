@@ -33,6 +33,7 @@ import { DmaResvUsage } from '../../kernel/resv.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
+import { oneWorldWorkload } from './race_common.ts';
 import { Completion, checkErrno, leakChecks } from './swap_checks.ts';
 
 export interface SwapRaceConfig {
@@ -105,24 +106,12 @@ export function swapRace(overrides: Partial<SwapRaceConfig> = {}, name = 'swap-r
         sim.spawn(`client${client}`, () => run.client(`task:client${client}`, sizes));
       }
 
-      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
-      // a defineProperty call (a runtime call per function per run).
-      return {
-        stats() {
-          return statsOf(run, global);
-        },
-        check() {
-          return [...run.breaches, ...leakChecks(dev, global, run.all)];
-        },
-        describe() {
-          return run.all.map(
-            (bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`,
-          );
-        },
-        worlds() {
-          return [global];
-        },
-      };
+      return oneWorldWorkload(
+        global,
+        run.all,
+        () => statsOf(run, global),
+        () => [...run.breaches, ...leakChecks(dev, global, run.all)],
+      );
     },
   };
 }

@@ -20,7 +20,7 @@ import { place, placementOf } from '../../kernel/placement.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
-import { type FaultTally, leakChecks, touchPage, VALIDATE_ERRNOS } from './race_common.ts';
+import { type FaultTally, leakChecks, oneWorldWorkload, touchPage, VALIDATE_ERRNOS } from './race_common.ts';
 
 export interface UploadRaceConfig {
   readonly uploaders: number;
@@ -68,24 +68,12 @@ export function uploadRace(overrides: Partial<UploadRaceConfig> = {}, name = 'up
         );
         sim.spawn(`uploader${u}`, () => run.uploader(`task:uploader${u}`, sizes));
       }
-      // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
-      // a defineProperty call (a runtime call per function per run).
-      return {
-        stats() {
-          return statsOf(run, global);
-        },
-        check() {
-          return [...run.breaches, ...leakChecks(dev, global, run.all)];
-        },
-        describe() {
-          return run.all.map(
-            (bo) => `${bo.id} ${bo.size / PAGE_SIZE} pages: ${bo.destroyed ? 'destroyed' : 'alive'}`,
-          );
-        },
-        worlds() {
-          return [global];
-        },
-      };
+      return oneWorldWorkload(
+        global,
+        run.all,
+        () => statsOf(run, global),
+        () => [...run.breaches, ...leakChecks(dev, global, run.all)],
+      );
     },
   };
 }

@@ -33,6 +33,7 @@ import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { runSync } from '../../kernel/sync.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
+import { lockHeldBreaches } from './race_common.ts';
 import { reserveAll } from './reserve.ts';
 
 export interface VramPressureConfig {
@@ -306,14 +307,6 @@ function endChecks(dev: SimDevice, global: TtmGlobal, all: readonly BufferObject
   if (global.boCount !== 0) {
     out.push({ id: 'correctness.bo-leak', message: `${global.boCount} BOs (incl. ghosts) never destroyed` });
   }
-  for (const bo of all) {
-    if (bo.resv.isLocked()) {
-      out.push({
-        id: 'correctness.lock-held',
-        actor: bo.id,
-        message: `resv still held by ${bo.resv.lock.holder?.task}`,
-      });
-    }
-  }
+  out.push(...lockHeldBreaches(all));
   return out;
 }
