@@ -69,7 +69,7 @@ export interface Config {
   readonly value: StateValue;
   /** The root is in a final state: the actor has stopped and ignores events. */
   readonly done: boolean;
-  /** What each event type does here, by type (an object without prototype: see Mirror's tally). */
+  /** What each event type does here, by type (an object without prototype, read by property). */
   readonly plans: Record<string, Plan | undefined>;
   /** How XState's transitionNode walks this configuration's value (compiled once). */
   readonly walk: WalkStep;

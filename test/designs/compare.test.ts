@@ -5,7 +5,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { decode, runDecoded } from '../../src/cli/common.ts';
 import { compareDesigns, compareExitCode, compareTable } from '../../src/cli/compare.ts';
 import { main } from '../../src/cli/main.ts';
-import { runScenario } from '../../src/sim/run.ts';
+import { COUNTER_KEYS } from '../../src/kernel/counters.ts';
+import { countersOf, runScenario } from '../../src/sim/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 
 const TABLE = `design                  bytes moved  evictions  map fails  cpu faults  refaults  sync  shootdowns  backed up  restored  dma evict  broke  stuck  verdict
@@ -106,5 +107,13 @@ describe('replay of a run under a design', () => {
     expect(again.counters).toEqual(r.counters);
     const kernel = runScenario(findScenario('shared-iommu')!, { seed: 1n });
     expect(kernel.traceSha256).not.toBe(r.traceSha256);
+  });
+});
+
+describe('countersOf', () => {
+  it('gives every counter of COUNTER_KEYS, in that order, zero for no world', () => {
+    const totals = countersOf([]);
+    expect(Object.keys(totals)).toEqual([...COUNTER_KEYS]);
+    expect(Object.values(totals)).toEqual(COUNTER_KEYS.map(() => 0));
   });
 });
