@@ -1,0 +1,32 @@
+// The kernel's own rules, as the simulator checks them: every check names the upstream text it comes from
+// (a WARN_ON, BUG_ON, lockdep_assert_held, dma_resv_assert_held, a kerneldoc Returns:/Context: line, the
+// postcondition of an exported function, or an invariant of an object that drivers rely on). The catalogue
+// (`ttm-sim oracles`) is built from these descriptions; a check never targets one known bug.
+
+/** Where a rule is stated upstream: the file, the function (or struct), and the line's text as written there. */
+export interface UpstreamRule {
+  /** Path in the Linux tree, e.g. `drivers/gpu/drm/ttm/ttm_bo.c`. */
+  readonly file: string;
+  /** The function, macro or struct the text belongs to, e.g. `ttm_bo_pin`. */
+  readonly func: string;
+  /** The line's text, e.g. `dma_resv_assert_held(bo->base.resv);`. */
+  readonly text: string;
+}
+
+/**
+ * When a check is evaluated: `call` where the modelled function starts (a lock assertion, a WARN_ON on its
+ * arguments), `return` when it returns (its postcondition for that return value), `step` after every
+ * scheduler step (an object invariant), `end` once a run is over (what must hold after teardown).
+ */
+export type CheckWhen = 'call' | 'return' | 'step' | 'end';
+
+/** One entry of the check catalogue. */
+export interface CheckInfo {
+  /** Stable id, as failures and `ttm-sim oracles` name it (e.g. `bo.pin.resv-held`). */
+  readonly id: string;
+  /** One line: what is checked. */
+  readonly description: string;
+  /** The upstream text(s) the check states; at least one. */
+  readonly upstream: readonly UpstreamRule[];
+  readonly when: CheckWhen;
+}
