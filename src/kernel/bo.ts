@@ -43,7 +43,22 @@ import {
   ttmResourceManagerUsed,
   ttmResourceMoveToLruTail,
 } from './resource.ts';
-import { DmaResv, DmaResvUsage, dmaResvLock, dmaResvWaitTimeout } from './resv.ts';
+import {
+  DmaResv,
+  DmaResvUsage,
+  dmaResvCopyFences,
+  dmaResvLock,
+  dmaResvReserveFences,
+  dmaResvWaitTimeout,
+} from './resv.ts';
+import { assertBoResvHeld, warnOn } from './rules/check.ts';
+import {
+  BO_PIN_KREF,
+  BO_PIN_RESV_HELD,
+  BO_UNPIN_KREF,
+  BO_UNPIN_PINNED,
+  BO_UNPIN_RESV_HELD,
+} from './rules/ttm_bo.ts';
 import type { Tt } from './tt.ts';
 import { ttmTtCreate, ttmTtDestroy, ttmTtPopulate } from './tt.ts';
 import type { WwAcquireCtx } from './ww_mutex.ts';
@@ -154,7 +169,8 @@ export function ttmBoSetBulkMove(bo: BufferObject, bulk: LruBulkMove | null): vo
 
 /** ttm_bo_pin: leave the bulk move; on 0→1 the resource goes to the unevictable list (resv held). */
 export function ttmBoPin(bo: BufferObject): void {
-  if (bo.kref === 0) throw new Error(`ttm_bo_pin: ${bo.id} has no reference`);
+  assertBoResvHeld(BO_PIN_RESV_HELD, bo);
+  warnOn(bo.bdev.global, BO_PIN_KREF, bo.kref === 0, bo.id, '');
   // Only the first pin can find the resource in a bulk move (a pinned one is never in a range).
   if (bo.resource !== null && bo.pinCount === 0) ttmResourceDelBulkMove(bo.resource, bo);
   const first = bo.pinCount === 0;
@@ -165,7 +181,10 @@ export function ttmBoPin(bo: BufferObject): void {
 
 /** ttm_bo_unpin: on 1→0 back into the bulk move and the LRU tail. Unpin at 0 warns and does nothing. */
 export function ttmBoUnpin(bo: BufferObject): void {
-  if (bo.pinCount === 0) return;
+  assertBoResvHeld(BO_UNPIN_RESV_HELD, bo);
+  const g = bo.bdev.global;
+  warnOn(g, BO_UNPIN_KREF, bo.kref === 0, bo.id, '');
+  if (warnOn(g, BO_UNPIN_PINNED, bo.pinCount === 0, bo.id, '')) return;
   bo.pinCount -= 1;
   if (bo.pinCount === 0 && bo.resource !== null) {
     ttmResourceAddBulkMove(bo.resource, bo);
@@ -257,7 +276,7 @@ export function* ttmBoHandleMoveMem(
     ret = ttmTtCreate(bo, oldUseTt);
     if (ret === 0 && mem.memType !== TTM_PL_SYSTEM) ret = yield* ttmBoPopulate(bo, ctx);
   }
-  if (ret === 0) ret = bo.resv.reserveFences(1);
+  if (ret === 0) ret = dmaResvReserveFences(bo.resv, 1, bdev.global, bo.id);
   if (ret === 0) {
     ret = yield* bdev.funcs.move(bo, evict, ctx, mem, hop);
     if (ret === -EMULTIHOP) return ret;
@@ -301,7 +320,7 @@ export function ttmBoAddMoveFence(bo: BufferObject, man: ResourceManager, noWait
     return ret;
   }
   bo.resv.addFence(fence, DmaResvUsage.KERNEL);
-  const ret = bo.resv.reserveFences(1);
+  const ret = dmaResvReserveFences(bo.resv, 1, global, bo.id);
   if (!global?.mutations.has(MUTATION_MOVE_FENCE_NO_PUT)) dmaFencePut(global, fence);
   return ret;
 }
@@ -327,7 +346,7 @@ export function* ttmBoAllocResource(
 ): KGen<Resource | number> {
   const bdev = bo.bdev;
   const ticket = bo.resv.lockingCtx();
-  let ret = bo.resv.reserveFences(1);
+  let ret = dmaResvReserveFences(bo.resv, 1, bdev.global, bo.id);
   if (ret !== 0) return ret;
   for (const p of placement.placement) {
     const man = bdev.manager(p.memType);
@@ -727,7 +746,7 @@ export function ttmBoCleanupMemtypeUse(bo: BufferObject): void {
 /** ttm_bo_individualize_resv: a dying BO gets its own resv with a copy of the shared one's fences. */
 function* ttmBoIndividualizeResv(bo: BufferObject): KGen<number> {
   if (bo.resv === bo.ownResv) return 0;
-  const r = bo.ownResv.copyFences(bo.resv);
+  const r = dmaResvCopyFences(bo.ownResv, bo.resv, bo.bdev.global, bo.id);
   if (r !== 0) return r;
   if (bo.type !== 'sg') bo.resv = bo.ownResv;
   yield { kind: 'yield', label: 'bo.individualize' };

@@ -18,6 +18,8 @@ import {
   TTM_ALLOCATION_POOL_USE_DMA_ALLOC,
   TTM_ALLOCATION_POOL_USE_DMA32,
   TtmPoolManager,
+  ttmPoolMgrFini,
+  ttmPoolMgrReinit,
 } from './pool.ts';
 import { Ram } from './ram.ts';
 import {
@@ -28,6 +30,7 @@ import {
   ttmResourceManagerInit,
   ttmResourceManagerSetUsed,
 } from './resource.ts';
+import type { RuleBreach } from './rules/check.ts';
 import type { Tt } from './tt.ts';
 
 /** struct ttm_device_funcs: the driver's hooks. */
@@ -110,6 +113,11 @@ export class TtmGlobal {
   ttBackedUpHook: ((tt: Tt) => void) | null = null;
   /** TTM's own fence references and ghost resvs not yet dropped (src/kernel/fence_refs.ts). */
   fenceLedger: FenceRefs | null = null;
+  /**
+   * The first kernel rule (a WARN_ON, BUG_ON or lock assertion; src/kernel/rules) broken in this world, or
+   * null: set by warnOn, never cleared; a checked run fails with it after the step that broke it.
+   */
+  ruleBroken: RuleBreach | null = null;
 
   constructor(
     readonly ram: Ram = new Ram(DEFAULT_RAM_PAGES),
@@ -196,6 +204,8 @@ function ttmSysManInit(bdev: Device): void {
  */
 export function ttmDeviceInit(global: TtmGlobal, bdev: Device, args: DeviceInitArgs): number {
   if (args.vmaManager === null) return -EINVAL;
+  // ttm_global_init: the first device of a world whose devices all went sets the global pools up again.
+  if (global.deviceList.length === 0) ttmPoolMgrReinit(global.poolMgr);
   bdev.wq = { name: 'ttm', pending: 0 };
   ttmSysManInit(bdev);
   let flags = 0;
@@ -222,5 +232,7 @@ export function ttmDeviceFini(bdev: Device): void {
   if (man !== null) ttmResourceManagerSetUsed(man, false);
   ttmSetDriverManager(bdev, TTM_PL_SYSTEM, null);
   bdev.pool.fini();
+  // ttm_global_release: the world's last device takes the global pools down (ttm_pool_mgr_fini).
+  if (global !== null && global.deviceList.length === 0) ttmPoolMgrFini(global.poolMgr);
   bdev.env.emit('device', bdev.id, { type: 'dev.fini' });
 }

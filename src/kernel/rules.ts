@@ -3,6 +3,12 @@
 // postcondition of an exported function, or an invariant of an object that drivers rely on). The catalogue
 // (`ttm-sim oracles`) is built from these descriptions; a check never targets one known bug.
 
+import type { KernelRule } from './rules/check.ts';
+import { TTM_BO_RULES } from './rules/ttm_bo.ts';
+import { POSTCONDITION_RULES } from './rules_post.ts';
+
+export type { KernelRule, RuleBreach } from './rules/check.ts';
+
 /** Where a rule is stated upstream: the file, the function (or struct), and the line's text as written there. */
 export interface UpstreamRule {
   /** Path in the Linux tree, e.g. `drivers/gpu/drm/ttm/ttm_bo.c`. */
@@ -30,3 +36,13 @@ export interface CheckInfo {
   readonly upstream: readonly UpstreamRule[];
   readonly when: CheckWhen;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The registry of in-kernel rules (`call` and `return` checks). The mechanism (rule handles, WARN_ON,
+// lock assertions, counters) is src/kernel/rules/check.ts; each module of src/kernel/rules/ holds the
+// rules one upstream file states, and src/kernel/rules_post.ts the postconditions of exported functions.
+// Kernel code imports the handles from those modules, never this registry, so that no module reached
+// from kernel code depends on all of them.
+
+/** Every rule checked inside kernel code, in catalogue order. */
+export const KERNEL_RULES: readonly KernelRule[] = [...TTM_BO_RULES, ...POSTCONDITION_RULES];

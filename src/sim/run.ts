@@ -12,6 +12,7 @@ import { checkAll } from '../explore/oracles.ts';
 import type { CounterTotals } from '../kernel/counters.ts';
 import type { TtmGlobal } from '../kernel/device.ts';
 import type { Iommu } from '../kernel/iommu.ts';
+import type { RuleBreach } from '../kernel/rules/check.ts';
 import { DriverLoadRefused } from '../kernel/simdrv.ts';
 import type { Scenario } from './scenario.ts';
 import { Sim } from './sim.ts';
@@ -292,6 +293,11 @@ function runChecked(
   let steps = 0;
   while (steps < maxSteps && sim.scheduler.step()) {
     steps += 1;
+    // A kernel rule broken during the step (src/kernel/rules) comes first: it was seen where it broke.
+    for (let i = 0; i < worlds.length; i += 1) {
+      const b = worlds[i]!.ruleBroken;
+      if (b !== null) return { quiescent: false, failure: ruleFailure(b, sim.scheduler.steps - 1) };
+    }
     const v = checkAll(worlds);
     if (v !== null) {
       const step = sim.scheduler.steps - 1;
@@ -301,8 +307,16 @@ function runChecked(
       };
     }
   }
+  // A rule broken while the scenario was built, before any step.
+  for (const g of worlds)
+    if (g.ruleBroken !== null) return { quiescent: false, failure: ruleFailure(g.ruleBroken, 0) };
   // run(0) takes no step: it only reports whether anything is left.
   return { quiescent: sim.scheduler.run(0).quiescent, failure: null };
+}
+
+/** A broken kernel rule as a run's failure: the rule's id, the object it is about, at `step`. */
+function ruleFailure(b: RuleBreach, step: number): Failure {
+  return { kind: 'correctness', id: b.rule.id, message: b.message, step, actor: b.actor };
 }
 
 /**

@@ -353,6 +353,8 @@ describe('ttm_bo_pin / ttm_bo_unpin / ttm_bo_unreserve', () => {
   test('ttm_bo_pin: middle BO of a bulk range → unevictable list, out of the range; unpin → range tail', () => {
     const { t, bulk, bos, res, other } = bulkWorld();
     const [r1, r2, r3] = res;
+    // ttm_bo_pin / ttm_bo_unpin: dma_resv_assert_held (the three BOs share one resv).
+    expect(bos[1]!.resv.trylock(t.env.current())).toBe(true);
     ttmBoPin(bos[1]!);
     expect(bos[1]!.pinCount).toBe(1);
     expect(lruResources(t.bdev.unevictable)).toEqual([r2]);
@@ -369,6 +371,7 @@ describe('ttm_bo_pin / ttm_bo_unpin / ttm_bo_unreserve', () => {
 
   test('ttm_bo_pin: first BO pinned twice, unpinned once → still unevictable, pos.first stays r2', () => {
     const { t, bulk, bos, res } = bulkWorld();
+    expect(bos[0]!.resv.trylock(t.env.current())).toBe(true);
     ttmBoPin(bos[0]!);
     ttmBoPin(bos[0]!);
     ttmBoUnpin(bos[0]!);
@@ -377,14 +380,17 @@ describe('ttm_bo_pin / ttm_bo_unpin / ttm_bo_unreserve', () => {
     expect(bulk.pos[TTM_PL_SYSTEM]![0]).toEqual({ first: res[1], last: res[2] });
   });
 
-  test('ttm_bo_unpin: pin count 0 → no-op, no event emitted', () => {
+  test('ttm_bo_unpin: pin count 0 → WARN_ON_ONCE (bo.unpin.pinned), then a no-op, no event emitted', () => {
     const t = testDevice();
     const bo = kunitBo(t, PAGE_SIZE);
     placeBo(bo, place(TTM_PL_SYSTEM));
+    expect(bo.resv.trylock(t.env.current())).toBe(true);
     const before = t.env.events.length;
     ttmBoUnpin(bo);
     expect(bo.pinCount).toBe(0);
     expect(t.env.events.length).toBe(before);
+    expect(t.global.ruleBroken?.rule.id).toBe('bo.unpin.pinned');
+    expect(t.global.ruleBroken?.actor).toBe(bo.id);
   });
 
   test('ttm_bo_unreserve: BO without a bulk move → its resource bumped to the LRU tail, resv unlocked', () => {
