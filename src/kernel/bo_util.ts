@@ -18,12 +18,12 @@ import {
 import { TTM_TT_FLAG_SWAPPED } from './constants.ts';
 import { copyPages } from './content.ts';
 import type { KGen } from './env.ts';
-import { EBUSY, EINVAL } from './errno.ts';
+import { EBUSY, EINVAL, ENOMEM } from './errno.ts';
 import { type DmaFence, dmaFenceIsLater } from './fence.ts';
 import { dmaResvFini, dmaResvInit } from './fence_refs.ts';
 import type { OperationCtx } from './placement.ts';
 import { type Resource, ttmResourceFree, ttmResourceSetBo } from './resource.ts';
-import { DmaResvUsage, dmaResvWaitTimeout } from './resv.ts';
+import { DmaResvUsage, dmaResvCopyFences, dmaResvWaitTimeout } from './resv.ts';
 import { ttmTtCreate, ttmTtDestroy, ttmTtMarkForClear, ttmTtUnpopulate } from './tt.ts';
 
 /** ttm_bo_move_null: free the old resource, assign the new one; no data moves (e.g. SYSTEM ↔ TT). */
@@ -82,9 +82,20 @@ export function* ttmBoMoveMemcpy(bo: BufferObject, ctx: OperationCtx, dstMem: Re
 /**
  * ttm_buffer_object_transfer: a ghost BO takes over the old resource so the BO can get a new one while
  * the GPU still uses the old memory. The ghost has its own locked resv with a fence slot, holds a
- * reference on the BO, and sits at the LRU tail. 0 or -ENOMEM (fence slot).
+ * reference on the BO, and sits at the LRU tail. Returns the ghost, or -ENOMEM when its kmalloc
+ * ('ghost.alloc') or its fence slot ('resv.reserve') fails; then `bo` is left as it was.
  */
 export function ttmBufferObjectTransfer(bo: BufferObject): BufferObject | number {
+  const global = bo.bdev.global;
+  if (global?.injectFault('ghost.alloc', bo.id)) return -ENOMEM;
+  // The ghost's dma_resv_reserve_fences is asked before the model builds the ghost object. The kernel
+  // has counted the ghost in ttm_glob.bo_count by then ("atomic_inc(&ttm_glob.bo_count);") and its
+  // error path only unlocks and frees it ("dma_resv_unlock(&fbo->base.base._resv); kfree(fbo);"):
+  // the count stays one too high, and the model keeps it so.
+  if (global?.injectFault('resv.reserve', bo.id)) {
+    global.boCount += 1;
+    return -ENOMEM;
+  }
   const ghost = newBufferObject(bo.bdev, bo.size);
   ghost.type = bo.type;
   ghost.priority = bo.priority;
@@ -221,7 +232,7 @@ export function* ttmBoPipelineGutting(bo: BufferObject): KGen<number> {
     ttmTtDestroy(bdev, newTt);
     return ghost;
   }
-  ret = ghost.ownResv.copyFences(bo.resv);
+  ret = dmaResvCopyFences(ghost.ownResv, bo.resv, bdev.global, bo.id);
   if (ret !== 0) yield* dmaResvWaitTimeout(bo.resv, DmaResvUsage.BOOKKEEP, false, null);
   ghost.ownResv.unlock();
   yield* ttmBoPut(ghost);

@@ -3,6 +3,7 @@
 
 import type { KernelEnv, KGen } from './env.ts';
 import { ENOMEM } from './errno.ts';
+import type { FaultSource } from './faults.ts';
 import type { DmaFence } from './fence.ts';
 import { WwAcquireCtx, type WwHolder, WwMutex } from './ww_mutex.ts';
 
@@ -121,6 +122,35 @@ export class DmaResv {
   private prune(): void {
     if (this.fences.some((f) => f.fence.signaled)) this.fences = this.fences.filter((f) => !f.fence.signaled);
   }
+}
+
+/**
+ * dma_resv_reserve_fences as TTM calls it: one evaluation of the 'resv.reserve' fault site of the world
+ * (`faults`, null: none), then the reservation. 0 or -ENOMEM (the fence list could not grow; nothing
+ * reserved).
+ */
+export function dmaResvReserveFences(
+  resv: DmaResv,
+  n: number,
+  faults: FaultSource | null,
+  where: string,
+): number {
+  if (faults?.injectFault('resv.reserve', where)) return -ENOMEM;
+  return resv.reserveFences(n);
+}
+
+/**
+ * dma_resv_copy_fences(dst, src) with the world's 'resv.copy' fault site: 0, or -ENOMEM (the copied
+ * fence list could not be allocated; `dst` keeps its fences).
+ */
+export function dmaResvCopyFences(
+  dst: DmaResv,
+  src: DmaResv,
+  faults: FaultSource | null,
+  where: string,
+): number {
+  if (faults?.injectFault('resv.copy', where)) return -ENOMEM;
+  return dst.copyFences(src);
 }
 
 /** dma_resv_lock[_interruptible] / _slow: sleeps through the environment. */

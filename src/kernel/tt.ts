@@ -253,13 +253,16 @@ function releasePages(bdev: Device, tt: Tt): void {
  */
 export function ttmTtSwapout(bdev: Device, tt: Tt): number {
   const g = globalOf(tt);
-  const storage = shmemFileSetup(g.swap, 'ttm swap', tt.numPages);
+  const storage = g.injectFault('shmem.create', tt.id)
+    ? -ENOMEM
+    : shmemFileSetup(g.swap, 'ttm swap', tt.numPages);
   if (typeof storage === 'number') return storage;
   const pages = tt.pages ?? [];
   for (let i = 0; i < tt.numPages; i += 1) {
     const from = pages[i] ?? null;
     if (typeof from !== 'number') continue;
-    const ret = storage.writePage(i, g.ram.read(from));
+    // shmem_read_mapping_page_gfp of the swap file's page: the 'swapout.write' fault site.
+    const ret = g.injectFault('swapout.write', tt.id) ? -ENOMEM : storage.writePage(i, g.ram.read(from));
     if (ret < 0) {
       storage.fput();
       return ret;
@@ -283,10 +286,12 @@ export function ttmTtSwapout(bdev: Device, tt: Tt): number {
 export function ttmTtSwapin(tt: Tt): number {
   const storage = tt.swapStorage;
   if (storage === null) throw new Error(`ttm_tt_swapin: ${tt.id} has no swap storage (BUG_ON)`);
-  const ram = globalOf(tt).ram;
+  const g = globalOf(tt);
+  const ram = g.ram;
   const pages = tt.pages ?? [];
   for (let i = 0; i < tt.numPages; i += 1) {
-    const value = storage.readPage(i, false);
+    // shmem_read_mapping_page_gfp of the swap file's page: the 'swapin.read' fault site.
+    const value = g.injectFault('swapin.read', tt.id) ? -ENOMEM : storage.readPage(i, false);
     if (value < 0) return value;
     const to = pages[i] ?? null;
     if (typeof to !== 'number') return -ENOMEM;
@@ -335,7 +340,10 @@ export function* ttmTtRestore(bdev: Device, tt: Tt, ctx: OperationCtx): KGen<num
  * for a tt that is not EXTERNAL_MAPPABLE, or the file creation error (-ENOMEM).
  */
 export function ttmTtSetupBackup(tt: Tt): number {
-  const backup = ttmBackupShmemCreate(globalOf(tt).swap, tt.numPages * PAGE_SIZE);
+  const g = globalOf(tt);
+  const backup = g.injectFault('shmem.create', tt.id)
+    ? -ENOMEM
+    : ttmBackupShmemCreate(g.swap, tt.numPages * PAGE_SIZE);
   if (!(tt.pageFlags & TTM_TT_FLAG_EXTERNAL_MAPPABLE)) return -EINVAL;
   if (typeof backup === 'number') return backup;
   if (tt.backup !== null) ttmBackupFini(tt.backup);

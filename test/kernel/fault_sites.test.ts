@@ -186,7 +186,8 @@ describe("fault site 'resource.alloc' (a manager's kzalloc)", () => {
     const log = faultPlan(t, { 'resource.alloc': [1] });
     const sys = placementOf(place(TTM_PL_SYSTEM));
     expect(runSync(t.env, ttmBoInitValidate(t.bdev, bo, 'device', sys, 1, true, null))).toBe(-ENOMEM);
-    expect(log).toEqual(['resource.alloc#1 bo:0 FAIL']);
+    // ttm_bo_alloc_resource reserves the fence slot before it asks the manager.
+    expect(log).toEqual(['resv.reserve#1 bo:0', 'resource.alloc#1 bo:0 FAIL']);
     expect(bo.destroyed).toBe(true);
     expect(bo.resource).toBeNull();
     expect(t.global.boCount).toBe(0);
