@@ -23,6 +23,7 @@ import { runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { DEFAULT_SCENARIO } from '../sim/scenarios/index.ts';
 import { fmtRate, stateLines } from './campaign_report.ts';
+import { codeCoverageArg, withCodeCoverage } from './code_coverage.ts';
 import {
   decode,
   designOptions,
@@ -71,6 +72,10 @@ Runs many schedules of a scenario looking for one that breaks a check, and repor
                     and every 2 s); running the same command again resumes it where it stopped
   --no-shrink       report failures without shrinking them (shrinking takes up to 10 s per failure)
   --json            print the report as one JSON object
+  --code-coverage [DIR]  then print the branch and function coverage of src/kernel the campaign
+                    reached (V8 coverage through c8; the command runs again in a child process with
+                    NODE_V8_COVERAGE set), with every unreached function and branch as file:line;
+                    DIR keeps the raw V8 files and kernel-coverage.json. Not with --workers/--shard.
   --workers W       cut the campaign into N slices (--shards, default W) and run them on W worker
                     threads. Slice K runs schedules K, K+N, K+2N, ... (seed B+index), takes the arms
                     and fault rounds in turn within itself, and keeps its own coverage and corpus,
@@ -347,6 +352,12 @@ function reportJson(opts: CampaignOptions, r: FuzzResult): Record<string, unknow
 }
 
 export async function cmdFuzz(args: string[]): Promise<number> {
+  const measured = codeCoverageArg(args);
+  if (measured !== undefined) {
+    if (measured.rest.some((a) => /^--(workers|shards?)(=|$)/.test(a)))
+      fail('--code-coverage measures this thread: it does not combine with --workers, --shards or --shard');
+    return withCodeCoverage(['fuzz', ...measured.rest], measured, () => cmdFuzz([...measured.rest]));
+  }
   const { values, positionals } = guarded('fuzz', () =>
     parseArgs({
       args,

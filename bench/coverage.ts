@@ -1,0 +1,167 @@
+// npm run bench:coverage [-- --schedules N] [--json] [--markdown] [--update-lines]
+//
+// Branch and function coverage of src/kernel (the simulated driver included) reached by the default
+// suite: a campaign of N schedules (default 200; portfolio of strategies, mixed faults, base seed 0) on
+// every scenario expected to pass, measured with V8's block coverage and reported through c8
+// (src/cli/code_coverage.ts). Every unreached function and branch is printed as file:line with its
+// source text and the reason bench/coverage_unreached.json gives for it; places without a reason, and
+// reasons for places now reached, are listed at the end, and make the exit code 1.
+//   --markdown      print the README section's tables (numbers and the unreached list) instead
+//   --update-lines  rewrite the line numbers of bench/coverage_unreached.json's entries to where this
+//                   run found them (entries are matched by file, function and text; reasons are kept)
+//   --json          print the measurement as one JSON object
+// The campaign is deterministic (no time budget), so its coverage is the same on every machine.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  checkReasons,
+  formatCoverage,
+  type KernelCoverage,
+  type ReasonEntry,
+  reasonFor,
+  takeKernelCoverage,
+} from '../src/cli/code_coverage.ts';
+import type { CampaignOptions } from '../src/explore/campaign.ts';
+import { fuzz, prepareCampaign } from '../src/explore/fuzz.ts';
+import { SCENARIOS } from '../src/sim/scenarios/index.ts';
+
+const REASONS_FILE = fileURLToPath(new URL('./coverage_unreached.json', import.meta.url));
+
+export function loadReasons(): ReasonEntry[] {
+  return (JSON.parse(readFileSync(REASONS_FILE, 'utf8')) as { entries: ReasonEntry[] }).entries;
+}
+
+/** The default suite: every built-in scenario expected to pass (abba-deadlock deadlocks by design). */
+function suite() {
+  return SCENARIOS.filter(
+    (s) => s.name !== 'abba-deadlock' && (s as { readonly expect?: string }).expect !== 'fail',
+  );
+}
+
+interface ScenarioRun {
+  readonly scenario: string;
+  readonly schedules: number;
+  readonly failures: number;
+  readonly firstFailure: string | null;
+  readonly ms: number;
+}
+
+async function runSuite(schedules: number): Promise<ScenarioRun[]> {
+  const runs: ScenarioRun[] = [];
+  for (const scenario of suite()) {
+    const t0 = Date.now();
+    const opts: CampaignOptions = {
+      scenario,
+      baseSeed: 0n,
+      schedules,
+      mutations: [],
+      faults: 'mixed',
+      shrink: false,
+    };
+    const prepared = prepareCampaign(opts, undefined);
+    if (!prepared.ok) throw new Error(prepared.reason);
+    const r = await fuzz(opts, prepared);
+    const f = r.state.failures[0];
+    runs.push({
+      scenario: scenario.name,
+      schedules: r.state.next,
+      failures: r.state.failures.length,
+      firstFailure: f === undefined ? null : `${f.id}: ${f.message.slice(0, 120)}`,
+      ms: Date.now() - t0,
+    });
+    process.stderr.write(
+      `${scenario.name.padEnd(22)} ${r.state.next} schedules, ${r.state.failures.length} failure(s), ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
+  }
+  return runs;
+}
+
+const pct = (c: { total: number; covered: number }) =>
+  c.total === 0 ? '100.00' : ((100 * c.covered) / c.total).toFixed(2);
+
+/** The README's tables: coverage per file and in total, then every unreached place with its reason. */
+export function markdown(cov: KernelCoverage, reasons: readonly ReasonEntry[]): string {
+  const out = [
+    '| file | branches | functions | strict branches |',
+    '|---|---:|---:|---:|',
+    ...[...cov.files, cov.total].map((f) => {
+      const name = f.file === 'total' ? '**total**' : `\`${f.file.replace('src/kernel/', '')}\``;
+      const cell = (c: { total: number; covered: number }) => `${pct(c)} % (${c.covered}/${c.total})`;
+      return `| ${name} | ${cell(f.branches)} | ${cell(f.functions)} | ${cell(f.strict)} |`;
+    }),
+    '',
+    '| place | what | reason | why |',
+    '|---|---|---|---|',
+    ...cov.unreached.map((u) => {
+      const r = reasonFor(u, reasons);
+      const what = u.kind === 'function' ? `function \`${u.fn}\`` : `branch in \`${u.fn || '(top level)'}\``;
+      const text = u.text.replace(/\|/g, '\\|').replace(/`/g, "'");
+      return `| \`${u.file.replace('src/kernel/', '')}:${u.line}\` | ${what}: \`${text}\` | ${r?.reason ?? '**none**'} | ${(r?.why ?? '').replace(/\|/g, '\\|')} |`;
+    }),
+  ];
+  return out.join('\n');
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      schedules: { type: 'string' },
+      json: { type: 'boolean' },
+      markdown: { type: 'boolean' },
+      'update-lines': { type: 'boolean' },
+    },
+  });
+  const schedules = Number(values.schedules ?? '200');
+  const raw = process.env.NODE_V8_COVERAGE;
+  if (raw === undefined || raw === '') {
+    // Measure in a child process started with NODE_V8_COVERAGE (tsx's loader comes with execArgv).
+    const dir = mkdtempSync(join(tmpdir(), 'ttm-sim-bench-cov-'));
+    try {
+      const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+        stdio: 'inherit',
+        env: { ...process.env, NODE_V8_COVERAGE: dir },
+      });
+      return r.status ?? 4;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const t0 = Date.now();
+  const runs = await runSuite(schedules);
+  const campaignMs = Date.now() - t0;
+  const cov = await takeKernelCoverage(raw);
+  const reasons = loadReasons();
+  const check = checkReasons(cov, reasons);
+  if (values['update-lines']) {
+    const moved = reasons.map((r) => {
+      const u = cov.unreached.find((x) => reasonFor(x, reasons) === r);
+      return u === undefined ? r : { ...r, line: u.line };
+    });
+    writeFileSync(REASONS_FILE, `${JSON.stringify({ entries: moved }, null, 2)}\n`);
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ schedules, campaignMs, runs, coverage: cov, ...check })}\n`);
+  } else if (values.markdown) {
+    process.stdout.write(`${markdown(cov, reasons)}\n`);
+  } else {
+    const failing = runs.filter((r) => r.failures > 0);
+    process.stdout.write(
+      `default suite: ${runs.length} scenarios × ${schedules} schedules in ${(campaignMs / 1000).toFixed(1)} s, ${failing.length} with failures${failing.map((r) => `\n  ${r.scenario}: ${r.firstFailure}`).join('')}\n`,
+    );
+    process.stdout.write(`${formatCoverage(cov, reasons)}\n`);
+    if (check.missing.length > 0) {
+      process.stdout.write(
+        `${check.missing.length} unreached place(s) without a reason in bench/coverage_unreached.json\n`,
+      );
+    }
+  }
+  return check.missing.length > 0 || check.stale.length > 0 ? 1 : 0;
+}
+
+process.exitCode = await main();
