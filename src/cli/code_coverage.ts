@@ -56,6 +56,8 @@ export interface Unreached {
 }
 
 export interface KernelCoverage {
+  /** The measured directory, relative to the repository root. */
+  readonly dir: string;
   readonly files: readonly FileCoverage[];
   readonly total: FileCoverage;
   /** Ordered by file, then line, then column; functions before the branches of the same place. */
@@ -155,6 +157,8 @@ export async function kernelCoverageOf(
 ): Promise<KernelCoverage> {
   const prefix = `${pathToFileURL(join(root, dir)).href}/`;
   const work = mkdtempSync(join(tmpdir(), 'ttm-sim-c8-'));
+  // The text that ran (the source maps carry it): the files may have changed on disk since.
+  const sources = new Map<string, string>();
   try {
     // Only the measured scripts, without the transpiler's helpers, go to c8: less to merge and map.
     for (const [i, f] of files.entries()) {
@@ -168,7 +172,10 @@ export async function kernelCoverageOf(
       const maps: Record<string, unknown> = {};
       for (const s of result) {
         const m = raw['source-map-cache']?.[s.url];
-        if (m !== undefined) maps[s.url] = m;
+        if (m === undefined) continue;
+        maps[s.url] = m;
+        const content = m.data?.sourcesContent?.[0];
+        if (typeof content === 'string') sources.set(fileURLToPath(s.url), content);
       }
       writeFileSync(join(work, `coverage-${i}.json`), JSON.stringify({ result, 'source-map-cache': maps }));
     }
@@ -181,12 +188,13 @@ export async function kernelCoverageOf(
       reporter: [],
       src: [root],
       include: [`${dir}/**`],
+      exclude: [],
       extension: ['.ts'],
       excludeNodeModules: true,
       excludeAfterRemap: false,
     });
     const map = await report.getCoverageMapFromAllCoverageFiles();
-    return summarise(map, root);
+    return summarise(map, root, dir, sources);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -197,7 +205,7 @@ interface RawCoverage {
     readonly url: string;
     readonly functions: readonly { readonly functionName: string }[];
   }[];
-  readonly 'source-map-cache'?: Record<string, unknown>;
+  readonly 'source-map-cache'?: Record<string, { readonly data?: { readonly sourcesContent?: unknown[] } }>;
 }
 
 interface Loc {
@@ -228,21 +236,24 @@ const before = (a: { line: number; column: number }, b: { line: number; column: 
 
 const inside = (inner: Loc, outer: Loc) => before(outer.start, inner.start) && before(inner.end, outer.end);
 
-/** The first line of the source at `loc`, trimmed, at most 100 characters. */
+/** The source line `loc` starts on, trimmed, at most 100 characters. */
 export function sourceText(lines: readonly string[], loc: Loc): string {
-  const line = lines[loc.start.line - 1] ?? '';
-  const end = loc.end.line === loc.start.line ? loc.end.column : line.length;
-  const text = line.slice(loc.start.column, Math.max(end, loc.start.column)).trim();
+  const text = (lines[loc.start.line - 1] ?? '').trim();
   return text.length > 100 ? `${text.slice(0, 99)}…` : text;
 }
 
-function summarise(map: IstanbulMap, root: string): KernelCoverage {
+function summarise(
+  map: IstanbulMap,
+  root: string,
+  dir: string,
+  sources: ReadonlyMap<string, string>,
+): KernelCoverage {
   const files: FileCoverage[] = [];
   const unreached: Unreached[] = [];
   for (const path of [...map.files()].sort()) {
     const file = relative(root, path).split('\\').join('/');
     const d = map.fileCoverageFor(path).data;
-    const lines = readFileSync(path, 'utf8').split('\n');
+    const lines = (sources.get(path) ?? readFileSync(path, 'utf8')).split('\n');
     const fns = Object.keys(d.fnMap).map((k) => ({ ...d.fnMap[k]!, count: d.f[k] ?? 0 }));
     const branches = Object.keys(d.branchMap).map((k) => ({
       loc: d.branchMap[k]!.loc,
@@ -300,6 +311,7 @@ function summarise(map: IstanbulMap, root: string): KernelCoverage {
       (a.kind === b.kind ? 0 : a.kind === 'function' ? -1 : 1),
   );
   return {
+    dir,
     files,
     total: {
       file: 'total',
@@ -402,7 +414,7 @@ export function formatCoverage(cov: KernelCoverage, reasons?: readonly ReasonEnt
   const row = (f: FileCoverage) =>
     `  ${f.file.padEnd(width)}  ${frac(f.branches).padEnd(22)}  ${frac(f.functions).padEnd(22)}  ${frac(f.strict)}`;
   const out = [
-    `code coverage of ${KERNEL_DIR} (V8 block coverage through c8; strict: a never-run function also counts as an unreached branch)`,
+    `code coverage of ${cov.dir} (V8 block coverage through c8; strict: a never-run function also counts as an unreached branch)`,
     `  ${'file'.padEnd(width)}  ${'branches'.padEnd(22)}  ${'functions'.padEnd(22)}  strict branches`,
     ...cov.files.map(row),
     row(cov.total),
