@@ -146,7 +146,9 @@ export async function fuzzSharded(
     if (loaded.kind === 'ok') before.set(k, loaded.state.next);
   }
   const calibration: Calibration | undefined =
-    before.size === plan.run.length ? undefined : calibrate(opts.scenario, opts.baseSeed, identity.mutations);
+    before.size === plan.run.length
+      ? undefined
+      : calibrate(opts.scenario, opts.baseSeed, identity.mutations, identity.designs ?? [], opts.maxSteps);
   const stop = new SharedArrayBuffer(4);
   const start = Date.now();
   const tasks: ShardTask[] = plan.run.map((index) => ({
@@ -156,6 +158,8 @@ export async function fuzzSharded(
     ...(opts.strategy === undefined ? {} : { strategy: opts.strategy }),
     ...(opts.arms === undefined ? {} : { arms: opts.arms }),
     mutations: identity.mutations,
+    ...(identity.designs === undefined ? {} : { designs: identity.designs }),
+    ...(opts.maxSteps === undefined ? {} : { maxSteps: opts.maxSteps }),
     faults: opts.faults ?? 'mixed',
     shrink: opts.shrink ?? true,
     shard: { index, count: plan.count },

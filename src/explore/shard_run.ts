@@ -31,6 +31,10 @@ export interface ShardTask {
   readonly strategy?: StrategySpec;
   readonly arms?: readonly Arm[];
   readonly mutations: readonly string[];
+  /** Design specs every schedule runs under; none when absent. */
+  readonly designs?: readonly string[];
+  /** The step budget of a schedule; from the calibration when absent. */
+  readonly maxSteps?: number;
   readonly faults: CampaignFaults;
   readonly shrink: boolean;
   readonly shard: ShardSlice;
@@ -57,13 +61,23 @@ export interface ShardOutcome {
 
 /** Messages a slice on a worker thread posts to the main thread. */
 export type ShardMessage =
-  | { readonly type: 'progress'; readonly shard: number; readonly done: number }
-  | { readonly type: 'failure'; readonly shard: number; readonly failure: FoundFailure }
-  | { readonly type: 'done'; readonly shard: number };
+  | { readonly type: 'progress'; readonly scenario: string; readonly shard: number; readonly done: number }
+  | {
+      readonly type: 'failure';
+      readonly scenario: string;
+      readonly shard: number;
+      readonly failure: FoundFailure;
+    }
+  | { readonly type: 'done'; readonly scenario: string; readonly shard: number };
 
 export interface ShardHooks {
   readonly onMessage?: (m: ShardMessage) => void;
   readonly progressMs?: number;
+}
+
+/** Wall-clock time in ms, read for time budgets and progress only (never by a run). */
+export function wallClock(): number {
+  return Date.now();
 }
 
 /** The campaign options of a slice task. Throws on an unknown scenario (the caller resolved it before). */
@@ -80,6 +94,8 @@ export function taskOptions(task: ShardTask): CampaignOptions {
     ...(task.strategy === undefined ? {} : { strategy: task.strategy }),
     ...(task.arms === undefined ? {} : { arms: task.arms }),
     mutations: task.mutations,
+    ...((task.designs ?? []).length === 0 ? {} : { designs: task.designs }),
+    ...(task.maxSteps === undefined ? {} : { maxSteps: task.maxSteps }),
     faults: task.faults,
     shrink: task.shrink,
     shard: task.shard,
@@ -93,11 +109,12 @@ export async function runShardTask(task: ShardTask, hooks: ShardHooks = {}): Pro
   if (!prepared.ok) throw new Error(prepared.reason);
   const flag = task.stop === undefined ? undefined : new Int32Array(task.stop);
   const shard = task.shard.index;
+  const scenario = task.scenario;
   const r = await fuzz(opts, prepared, {
     ...(task.corpusDir === undefined ? {} : { corpusDir: task.corpusDir }),
     progressMs: hooks.progressMs ?? 250,
-    onProgress: (state) => hooks.onMessage?.({ type: 'progress', shard, done: state.next }),
-    onFailure: (failure) => hooks.onMessage?.({ type: 'failure', shard, failure }),
+    onProgress: (state) => hooks.onMessage?.({ type: 'progress', scenario, shard, done: state.next }),
+    onFailure: (failure) => hooks.onMessage?.({ type: 'failure', scenario, shard, failure }),
     stopRequested: () => flag !== undefined && Atomics.load(flag, 0) !== 0,
   });
   return {
@@ -120,7 +137,11 @@ export async function runPortTask(task: PortTask): Promise<ShardOutcome> {
   try {
     return await runShardTask(rest, { onMessage: (m) => port.postMessage(m) });
   } finally {
-    port.postMessage({ type: 'done', shard: task.shard.index } satisfies ShardMessage);
+    port.postMessage({
+      type: 'done',
+      scenario: task.scenario,
+      shard: task.shard.index,
+    } satisfies ShardMessage);
     port.close();
   }
 }

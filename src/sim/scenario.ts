@@ -30,6 +30,8 @@ export interface SometimesGoal {
   readonly description: string;
 }
 
+export type ScenarioExpectation = 'pass' | 'fail';
+
 export interface Scenario {
   readonly name: string;
   /** One line for `ttm-sim scenarios`. */
@@ -38,6 +40,13 @@ export interface Scenario {
   readonly config: Record<string, unknown>;
   /** Rare situations a campaign over this scenario should reach; listed when never reached. */
   readonly sometimes?: readonly SometimesGoal[];
+  /**
+   * What campaigns over the unmutated model find: `pass` (the default) when every schedule must pass,
+   * `fail` when some schedules fail by design (a scenario that demonstrates a bug class, such as a
+   * deadlock without ww tickets). The default suite (`ttm-sim fuzz` without `--scenario`) runs every
+   * scenario expected to pass.
+   */
+  readonly expect?: ScenarioExpectation;
   /** Create devices, objects and tasks in `sim`; `rng` is the scenario's own stream. */
   build(sim: Sim, rng: Rng): Workload;
 }

@@ -1,4 +1,5 @@
-// The built-in scenarios, by name.
+// The built-in scenarios, by name, and what a campaign over each finds on the unmutated model (the
+// default suite runs those expected to pass).
 
 import type { Scenario } from '../scenario.ts';
 import { abbaDeadlock } from './abba.ts';
@@ -16,10 +17,15 @@ import { swapRace } from './swap_race.ts';
 import { uploadRace } from './upload_race.ts';
 import { vramPressure } from './vram_pressure.ts';
 
+/** `s`, marked as failing on some schedules by design (a demonstration, left out of the default suite). */
+function expectFailures(s: Scenario): Scenario {
+  return { ...s, expect: 'fail' };
+}
+
 export const SCENARIOS: readonly Scenario[] = [
   vramPressure(),
   vramPressure({ clients: 6, bosPerClient: 4, frames: 6, vramKiB: 384 }, 'vram-pressure-large'),
-  abbaDeadlock(false, 'abba-deadlock'),
+  expectFailures(abbaDeadlock(false, 'abba-deadlock')),
   abbaDeadlock(true, 'abba-ww'),
   memoryPressure(),
   moveRace(),
@@ -32,11 +38,18 @@ export const SCENARIOS: readonly Scenario[] = [
   race(),
   ...stressScenarios(),
   sharedIommu(),
-  sharedIommu({ retries: 0 }, 'shared-iommu-retry'),
+  // Retried until done, two devices behind one IOMMU livelock on today's kernel (README "Two devices
+  // fighting over one IOMMU"): the design explorer's demonstration.
+  expectFailures(sharedIommu({ retries: 0 }, 'shared-iommu-retry')),
   small(),
 ];
 
 export const DEFAULT_SCENARIO = 'vram-pressure';
+
+/** The scenarios of the default suite: every built-in scenario expected to pass, in SCENARIOS order. */
+export function suiteScenarios(): readonly Scenario[] {
+  return SCENARIOS.filter((s) => (s.expect ?? 'pass') === 'pass');
+}
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
