@@ -132,8 +132,15 @@ export function mergedJson(m: MergedCampaign): Record<string, unknown> {
     complete: m.complete,
     schedules: s.next,
     schedulesTarget: m.schedules,
+    ...stateJson(s, m.maxSteps),
+  };
+}
+
+/** What a campaign's state says, as JSON (the members every campaign report has after its header). */
+export function stateJson(s: CampaignState, maxSteps: number): Record<string, unknown> {
+  return {
     steps: s.steps,
-    maxSteps: m.maxSteps,
+    maxSteps,
     calibration: s.calibration,
     arms: s.armRuns,
     armFailures: s.armFailures,

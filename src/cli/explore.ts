@@ -21,7 +21,7 @@ import { parseShard } from '../explore/shard.ts';
 import { shrink } from '../explore/shrink.ts';
 import { runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
-import { DEFAULT_SCENARIO } from '../sim/scenarios/index.ts';
+import { DEFAULT_SCENARIO, suiteScenarios } from '../sim/scenarios/index.ts';
 import { fmtRate, stateLines } from './campaign_report.ts';
 import { codeCoverageArg, withCodeCoverage } from './code_coverage.ts';
 import {
@@ -38,6 +38,7 @@ import {
 } from './common.ts';
 import { fail } from './errors.ts';
 import { fuzzSharded, shardPlan } from './shards.ts';
+import { fuzzSuite } from './suite.ts';
 
 export const DEFAULT_SCHEDULES = 1000;
 
@@ -400,7 +401,36 @@ export async function cmdFuzz(args: string[]): Promise<number> {
         : DEFAULT_SCHEDULES;
   const cover = values.strategy === 'cover';
   const strategy = values.strategy === undefined || cover ? undefined : strategyOption(values.strategy);
-  const scenario = scenarioByName(values.scenario ?? DEFAULT_SCENARIO);
+  if (values.scenario === undefined) {
+    // No scenario: the default suite, every built-in scenario expected to pass (src/cli/suite.ts).
+    const slice = values.shard === undefined ? undefined : parseShard(values.shard);
+    if (slice !== undefined && !slice.ok) fail(`--shard ${slice.reason}`);
+    const designs = suiteScenarios().map((s) => designOptions(values.design, s))[0] ?? [];
+    return fuzzSuite(
+      {
+        baseSeed: parseSeed(values.seed ?? '0'),
+        schedules,
+        ...(budget === undefined ? {} : { timeBudgetMs: budget }),
+        ...(strategy === undefined ? {} : { strategy }),
+        ...(cover ? { arms: [{ kind: 'cover' } as const] } : {}),
+        mutations: mutationOptions(values.mutation),
+        designs,
+        ...(values['max-steps'] === undefined
+          ? {}
+          : { maxSteps: positiveInt('max-steps', values['max-steps']) }),
+        faults: faults as CampaignFaults,
+        shrink: values['no-shrink'] !== true,
+      },
+      shardPlan(
+        values.workers === undefined ? undefined : positiveInt('workers', values.workers),
+        values.shards === undefined ? undefined : positiveInt('shards', values.shards),
+        slice?.ok ? slice.slice : undefined,
+      ),
+      values.corpus,
+      values.json === true,
+    );
+  }
+  const scenario = scenarioByName(values.scenario);
   const designs = designOptions(values.design, scenario);
   const opts: CampaignOptions = {
     scenario,
@@ -424,7 +454,7 @@ export async function cmdFuzz(args: string[]): Promise<number> {
     slice?.ok ? slice.slice : undefined,
   );
   if (plan !== undefined) {
-    return fuzzSharded(opts, values.scenario ?? DEFAULT_SCENARIO, plan, corpusDir, values.json === true);
+    return fuzzSharded(opts, values.scenario, plan, corpusDir, values.json === true);
   }
   const prepared = prepareCampaign(opts, corpusDir);
   if (!prepared.ok) fail(`--corpus: ${prepared.reason}`);
