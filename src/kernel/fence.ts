@@ -6,6 +6,13 @@ import type { KernelEnv } from './env.ts';
 export class DmaFence {
   signaled = false;
   error = 0;
+  /**
+   * The fences the job behind this one waits for before it runs (a GPU scheduler's job dependencies,
+   * drm_sched_job_add_implicit_dependencies): the ring signals it only after every one of them.
+   */
+  deps: readonly DmaFence[] | null = null;
+  /** The fence emitted before this one on its timeline: a ring completes its jobs in order. */
+  prev: DmaFence | null = null;
   private readonly waiters = new Set<() => void>();
 
   constructor(
@@ -20,6 +27,9 @@ export class DmaFence {
     if (this.signaled) return false;
     this.signaled = true;
     this.error = error;
+    // A signalled fence keeps no other alive.
+    this.deps = null;
+    this.prev = null;
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const wake of waiters) wake();
@@ -36,6 +46,15 @@ export class DmaFence {
     return () => this.waiters.delete(wake);
   }
 
+  /** The first dependency not signalled yet, or null when the job may run. */
+  pendingDep(): DmaFence | null {
+    if (this.prev !== null && !this.prev.signaled) return this.prev;
+    const deps = this.deps;
+    if (deps === null) return null;
+    for (const d of deps) if (!d.signaled) return d;
+    return null;
+  }
+
   get waiterCount(): number {
     return this.waiters.size;
   }
@@ -50,6 +69,7 @@ export function dmaFenceIsLater(f1: DmaFence, f2: DmaFence): boolean {
 /** A fence timeline (fence context) such as one GPU ring: fences signal in creation order. */
 export class FenceTimeline {
   private seqno = 0;
+  private last: DmaFence | null = null;
   readonly context: number;
 
   constructor(
@@ -63,6 +83,8 @@ export class FenceTimeline {
   emit(): DmaFence {
     this.seqno += 1;
     const fence = new DmaFence(this.context, this.seqno);
+    if (this.last !== null && !this.last.signaled) fence.prev = this.last;
+    this.last = fence;
     this.env.submit(fence);
     return fence;
   }

@@ -18,7 +18,7 @@ import {
   TTM_TT_FLAG_EXTERNAL,
   TTM_TT_FLAG_EXTERNAL_MAPPABLE,
 } from './constants.ts';
-import { copyPages } from './content.ts';
+import { copyPagesOnSignal } from './content.ts';
 import {
   Device,
   type DeviceFuncs,
@@ -39,6 +39,7 @@ import {
   ttmResourceManagerInit,
   ttmResourceManagerSetUsed,
 } from './resource.ts';
+import { DmaResvUsage } from './resv.ts';
 import { type Tt, ttmSgTtInit, ttmTtClearBackedUp, ttmTtInit, ttmTtRestore, ttmTtSetupBackup } from './tt.ts';
 
 export interface SimDeviceConfig {
@@ -160,9 +161,11 @@ function* simMove(
     return 0;
   }
   if (pair.includes(TTM_PL_VRAM) && pair.includes(TTM_PL_TT)) {
-    // The copy engine moves the data; the CPU may only look after the fence (faults wait for it).
-    copyPages(bo, { res: old, tt: bo.ttm }, { res: newMem, tt: bo.ttm });
+    // The copy engine moves the data when its job runs, after every fence of the BO (amdgpu_copy_buffer
+    // syncs to the whole resv); the CPU may only look after the fence (faults wait for it).
     const fence = copyRing().emit();
+    fence.deps = bo.resv.fencesFor(DmaResvUsage.BOOKKEEP);
+    copyPagesOnSignal(bo, { res: old, tt: bo.ttm }, { res: newMem, tt: bo.ttm }, fence);
     return yield* ttmBoMoveAccelCleanup(bo, fence, evict, true, newMem);
   }
   return yield* ttmBoMoveMemcpy(bo, ctx, newMem);

@@ -66,6 +66,7 @@ class RingActor implements SimActor {
   constructor(
     readonly id: string,
     private readonly mirror: Mirror,
+    private readonly scheduler: Scheduler,
   ) {}
 
   submit(fence: DmaFence): void {
@@ -81,10 +82,21 @@ class RingActor implements SimActor {
     if (env.msg.type !== 'fence.signal') throw new Error(`${this.id}: unexpected message ${env.msg.type}`);
     const fence = this.fences.get(env.msg.fence);
     if (fence === undefined) throw new Error(`${this.id}: unknown fence ${env.msg.fence}`);
+    // A job runs only once its dependencies signalled: the ring finishes it after them.
+    const dep = fence.pendingDep();
+    if (dep !== null) {
+      dep.onSignal(ringRetry(this.scheduler, this.id, fence.id));
+      return;
+    }
     this.fences.delete(env.msg.fence);
     fence.signal();
     this.mirror.emit('ring', this.id, { type: 'ring.signal' });
   }
+}
+
+/** Posts a ring its job's signal again once the dependency it waited for signalled (see faultHookOf). */
+function ringRetry(scheduler: Scheduler, ring: string, fence: string): () => void {
+  return () => scheduler.post(ring, ring, { type: 'fence.signal', fence });
 }
 
 /** Sends a signal to a task when its timer fires. */
@@ -266,7 +278,7 @@ export class Sim implements TaskHost {
   private ring(context: number): RingActor {
     let ring = this.rings.get(context);
     if (ring === undefined) {
-      ring = new RingActor(`gpu:${context}`, this.mirror);
+      ring = new RingActor(`gpu:${context}`, this.mirror, this.scheduler);
       this.rings.set(context, ring);
       this.scheduler.register(ring);
     }

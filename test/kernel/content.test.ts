@@ -54,11 +54,18 @@ describe('page contents across moves (simulated amdgpu-like driver)', () => {
     const words = fill(bo);
     expect(runSync(env, ttmBoValidate(bo, placementOf(place(TTM_PL_VRAM)), operationCtx()))).toBe(0);
     expect(bo.resource!.memType).toBe(TTM_PL_VRAM);
+    // The GPU copy moves the data when its job runs: nothing has arrived before its fence signals.
+    expect(env.submitted.length).toBe(1);
+    expect(contents(bo)).toEqual([0, 0, 0, 0]);
+    env.submitted[0]!.signal();
     expect(contents(bo)).toEqual(words);
     const ctx = operationCtx();
-    expect(runSync(env, ttmBoValidate(bo, placementOf(place(TTM_PL_SYSTEM)), ctx))).toBe(0);
+    // The bounce's copy to TT runs when its fence signals, before the unbind to SYSTEM (which waits).
+    const signalCopies = { onFenceWait: (fs: readonly { signal(): boolean }[]) => fs.forEach((f) => f.signal()) };
+    expect(runSync(env, ttmBoValidate(bo, placementOf(place(TTM_PL_SYSTEM)), ctx), signalCopies)).toBe(0);
     expect(bo.resource!.memType).toBe(TTM_PL_SYSTEM);
     expect(ctx.bytesMoved).toBe(2 * PAGES * 4096);
+    for (const f of env.submitted) f.signal();
     expect(contents(bo)).toEqual(words);
     ttmBoUnreserve(bo);
   });

@@ -47,19 +47,19 @@ import {
   TTM_PL_TT,
   TTM_PL_VRAM,
 } from '../../kernel/constants.ts';
-import { currentPlace, writePage } from '../../kernel/content.ts';
+import { currentPlace } from '../../kernel/content.ts';
 import { TtmGlobal } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
 import { EINTR, ERESTARTSYS, errnoName } from '../../kernel/errno.ts';
 import { operationCtx, type Placement, place, placementOf } from '../../kernel/placement.ts';
 import { SHRINK_STOP, ttmPoolShrinkerScan } from '../../kernel/pool.ts';
-import { pageContent, Ram } from '../../kernel/ram.ts';
-import { RangeManager } from '../../kernel/resource.ts';
+import { Ram } from '../../kernel/ram.ts';
 import { DmaResvUsage, wwAcquireInit } from '../../kernel/resv.ts';
 import { reclaim, XeShrinker } from '../../kernel/shrinker.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { ttmGlobalSwapout } from '../../kernel/swap.ts';
 import { runSync } from '../../kernel/sync.ts';
+import { PageData } from '../data_checks.ts';
 import type { Breach, Scenario, SometimesGoal, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 import { leakChecks, VALIDATE_ERRNOS } from './race_common.ts';
@@ -411,9 +411,6 @@ const PLACEMENTS: Readonly<Record<BoPlacement, Placement>> = {
 /** Faults of one page access before it gives up (a liveness bound; never reached in a passing run). */
 const MAX_FAULTS = 32;
 
-/** Content version every BO page is written with at creation (nothing writes it later). */
-const VERSION = 1;
-
 interface Counters {
   faults: number;
   refaults: number;
@@ -525,12 +522,15 @@ class RaceRun {
   signals = 0;
   /** Counts a ww backoff (given to reserveAll; made once per run, not per reservation). */
   readonly onBackoff: () => void = backoffCounter(this.c);
+  /** What every page of every BO must hold, and the checks on every read (src/sim/data_checks.ts). */
+  readonly data: PageData;
 
   constructor(
     readonly cfg: RaceConfig,
     readonly sim: Sim,
   ) {
     this.putByTask = new Set(cfg.tasks.flatMap((t) => (t.kind === 'put' ? [t.bo] : [])));
+    this.data = new PageData(this.breaches, stepsOf(sim));
     this.running = cfg.tasks.filter((t) => t.kind !== 'signal').length;
   }
 
@@ -577,41 +577,31 @@ class RaceRun {
 
   // -- fault --------------------------------------------------------------------------------------
 
-  checkPte(lb: LiveBo, vma: CpuMapping, page: number, who: string): void {
+  /**
+   * A user read of a mapped page: the PTE must map memory the BO owns, holding what the BO last wrote
+   * (src/sim/data_checks.ts). On a writing pass the user then writes the page's next word through it.
+   */
+  checkPte(lb: LiveBo, vma: CpuMapping, page: number, who: string, write: boolean): void {
     const pte = vma.ptes.get(page)!;
     this.c.pagesChecked += 1;
-    const want = pageContent(lb.bo.id, page, VERSION);
-    let got: number | null = null;
-    if (pte.kind === 'page') {
-      const ram = lb.world.global.ram;
-      if (!ram.isAllocated(pte.pfn)) {
-        this.breaches.push({
-          id: 'correctness.content',
-          actor: who,
-          message: `"${lb.cfg.name}" (${lb.bo.id}) page ${page} maps page frame ${pte.pfn}, which is free`,
-        });
-        return;
-      }
-      got = ram.read(pte.pfn);
-    } else if (pte.kind === 'iomem' && pte.memType !== null) {
-      const man = lb.bo.bdev.manager(pte.memType);
-      got = man instanceof RangeManager ? (man.content?.[pte.pfn] ?? null) : null;
+    if (pte.kind === 'page' && !lb.world.global.ram.isAllocated(pte.pfn)) {
+      this.breaches.push({
+        id: 'correctness.content',
+        actor: who,
+        message: `"${lb.cfg.name}" (${lb.bo.id}) page ${page} maps page frame ${pte.pfn}, which is free`,
+      });
+      return;
     }
-    if (got === want) return;
-    const where = pte.memType === null ? pte.kind : `${pte.kind} in ${memTypeName(pte.memType)}`;
-    this.breaches.push({
-      id: 'correctness.content',
-      actor: who,
-      message: `"${lb.cfg.name}" (${lb.bo.id}) page ${page} reads ${got === null ? 'nothing' : got.toString(16)} through a PTE to ${where} ${pte.pfn}, expected ${want.toString(16)}`,
-    });
+    this.data.verifyPte(lb.bo, pte, page, who);
+    if (write) this.data.cpuWritePte(lb.bo, pte, page);
   }
 
-  *access(lb: LiveBo, vma: CpuMapping, page: number, task: string): KGen<boolean> {
+  *access(lb: LiveBo, vma: CpuMapping, page: number, task: string, write: boolean): KGen<boolean> {
     const who = `task:${task}`;
     let allowRetry = true;
     for (let attempt = 0; attempt < MAX_FAULTS; attempt += 1) {
       if (vma.ptes.has(page)) {
-        this.checkPte(lb, vma, page, who);
+        this.checkPte(lb, vma, page, who, write);
         return true;
       }
       this.c.faults += 1;
@@ -655,8 +645,10 @@ class RaceRun {
     for (let r = 0; r < t.repeat; r += 1) {
       const vma = ttmBoMmapObj(lb.bo);
       if (typeof vma === 'number') throw new Error(`race: mmap of ${lb.bo.id} returned ${errnoName(vma)}`);
+      // Every second pass writes each page after reading it (the next pass reads those words back).
+      const write = r % 2 === 1;
       for (let page = 0; page < lb.bo.numPages; page += 1) {
-        if (!(yield* this.access(lb, vma, page, t.name))) break;
+        if (!(yield* this.access(lb, vma, page, t.name, write))) break;
       }
       yield* ttmBoVmClose(vma);
       this.returnToUser(t.name);
@@ -701,6 +693,8 @@ class RaceRun {
         this.c.execFailures += 1;
       } else {
         const job = dev.gfxRing.emit();
+        // The job reads and writes every page of its BOs once their fences signalled.
+        this.data.gpuJob(bos, job, who);
         for (const bo of bos) {
           bo.resv.reserveFences(1);
           bo.resv.addFence(job, DmaResvUsage.WRITE);
@@ -822,7 +816,7 @@ function buildRace(cfg: RaceConfig, sim: Sim): Workload {
   // The BOs, created before the run, every page written with its known content.
   cfg.bos.forEach((b, i) => {
     const world = worlds.get(b.device)!;
-    const bo = createBo(sim, world, b, i);
+    const bo = createBo(sim, world, b, i, run.data);
     world.bos.push(bo);
     live.set(b.name, { cfg: b, bo, world });
   });
@@ -893,7 +887,7 @@ export class RaceSetupError extends Error {
  * Create BO `index` of the config in its placement (pinned if asked), populate it and write every
  * page's content. Throws RaceSetupError when it does not fit next to the BOs created before it.
  */
-function createBo(sim: Sim, world: World, b: RaceBo, index: number): BufferObject {
+function createBo(sim: Sim, world: World, b: RaceBo, index: number, data: PageData): BufferObject {
   const bdev = world.dev.bdev;
   const bo = newBufferObject(bdev, b.kib * 1024);
   const ctx = operationCtx();
@@ -906,10 +900,11 @@ function createBo(sim: Sim, world: World, b: RaceBo, index: number): BufferObjec
   if (pop !== 0) setupFailed(world, b, index, 'populating', pop);
   const where = currentPlace(bo);
   if (where === null) setupFailed(world, b, index, 'placing', 0);
-  for (let page = 0; page < bo.numPages; page += 1) {
-    if (!writePage(bo, where!, page, pageContent(bo.id, page, VERSION)))
-      setupFailed(world, b, index, 'writing', 0);
-  }
+  // Pages from the page allocator start cleared (read back before the first write); device memory
+  // holds whatever it held.
+  data.track(bo, bo.ttm !== null && bo.resource?.memType !== TTM_PL_VRAM ? 'zero' : 'unknown');
+  for (let page = 0; page < bo.numPages; page += 1) data.verifyAt(bo, where!, page, 'task:setup');
+  if (!data.cpuWriteAll(bo, where!)) setupFailed(world, b, index, 'writing', 0);
   if (b.pinned) ttmBoPin(bo);
   ttmBoUnreserve(bo);
   return bo;
@@ -921,6 +916,11 @@ function createBo(sim: Sim, world: World, b: RaceBo, index: number): BufferObjec
  */
 function directReclaimOf(dev: SimDevice, shrinker: XeShrinker): (pages: number) => KGen<number> {
   return (pages) => reclaim(dev, shrinker, { nrToScan: pages, gfpFs: true, gfpIo: false, kswapd: false });
+}
+
+/** The run's step counter, for the messages of data checks (returned: see backoffCounter). */
+function stepsOf(sim: Sim): () => number {
+  return () => sim.scheduler.steps;
 }
 
 /** A function counting ww backoffs into `c` (returned, not assigned, so tsx's keepNames leaves it be). */
@@ -979,6 +979,10 @@ function statsOf(run: RaceRun): Record<string, number> {
     backedUpPages,
     swapUsedPages,
     boCount,
+    pagesVerified: run.data.stats.pagesVerified,
+    cpuPagesWritten: run.data.stats.cpuPagesWritten,
+    gpuJobs: run.data.stats.gpuJobs,
+    gpuPagesWritten: run.data.stats.gpuPagesWritten,
   };
 }
 
