@@ -986,3 +986,34 @@ export function ttmPoolFini(pool: Pool): void {
     }
   }
 }
+
+/** The global pool types of a world's pool manager, in the order ttm_pool_mgr_init sets them up. */
+function globalTypes(mgr: TtmPoolManager): PoolType[] {
+  const out: PoolType[] = [];
+  for (let i = 0; i < NR_PAGE_ORDERS; i += 1) {
+    out.push(
+      mgr.globalWriteCombined[i]!,
+      mgr.globalUncached[i]!,
+      mgr.globalDma32WriteCombined[i]!,
+      mgr.globalDma32Uncached[i]!,
+    );
+  }
+  return out;
+}
+
+/**
+ * ttm_pool_mgr_fini (from ttm_global_release when the world's last device goes): free the pages of the
+ * global types and take them off the shrinker list. The list must then be empty (upstream WARN_ONs;
+ * the end-of-run checks report a pool type left on it).
+ */
+export function ttmPoolMgrFini(mgr: TtmPoolManager): void {
+  for (const pt of globalTypes(mgr)) typeFini(pt, mgr);
+}
+
+/**
+ * ttm_pool_mgr_init's part that runs again when a device is initialised after the world's last device
+ * went (ttm_global_init with ttm_glob_use_count back at 1): the global types return to the shrinker list.
+ */
+export function ttmPoolMgrReinit(mgr: TtmPoolManager): void {
+  for (const pt of globalTypes(mgr)) if (!mgr.shrinkerList.includes(pt)) mgr.shrinkerList.push(pt);
+}
