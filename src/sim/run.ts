@@ -8,7 +8,7 @@ import type { Failure, Outcome } from '../engine/types.ts';
 import type { Coverage } from '../explore/coverage.ts';
 import { FaultInjector, type FaultPlan, type FiredFault } from '../explore/faults.ts';
 import { findCycle } from '../explore/livelock.ts';
-import { checkAll } from '../explore/oracles.ts';
+import { checkAll } from '../explore/oracles/index.ts';
 import type { CounterTotals } from '../kernel/counters.ts';
 import type { TtmGlobal } from '../kernel/device.ts';
 import type { Iommu } from '../kernel/iommu.ts';
@@ -32,7 +32,7 @@ export interface RunOptions {
   readonly mutations?: readonly string[];
   /** Design specs (src/designs) switched on; none is today's kernel. Carried by the token. */
   readonly designs?: readonly string[];
-  /** Check the per-step oracles (src/explore/oracles.ts) after every step; default true. */
+  /** Check the per-step oracles (src/explore/oracles/) after every step; default true. */
   readonly oracles?: boolean;
   /** Which fault-site evaluations fail (src/explore/faults.ts); none when absent. */
   readonly faults?: FaultPlan;

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { dmaBinderOf } from '../../src/designs/dma_bind.ts';
-import { checkDynamicCpuAccess, checkGpuWithoutDma } from '../../src/explore/oracles.ts';
+import { checkDynamicCpuAccess, checkGpuWithoutDma } from '../../src/explore/oracles/index.ts';
 import { TTM_PL_SYSTEM, TTM_PL_TT } from '../../src/kernel/constants.ts';
 import { ENOSPC } from '../../src/kernel/errno.ts';
 import { operationCtx } from '../../src/kernel/placement.ts';

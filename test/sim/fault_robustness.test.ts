@@ -5,7 +5,7 @@
 
 import { describe, expect, test } from 'vitest';
 import { decodeToken } from '../../src/engine/token.ts';
-import { checkLruPlacement } from '../../src/explore/oracles.ts';
+import { checkLruPlacement } from '../../src/explore/oracles/index.ts';
 import type { BufferObject } from '../../src/kernel/bo.ts';
 import type { TtmGlobal } from '../../src/kernel/device.ts';
 import { lruResources } from '../../src/kernel/resource.ts';

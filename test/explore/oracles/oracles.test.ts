@@ -1,4 +1,4 @@
-// Tests of src/explore/oracles.ts, the per-step oracles: every built-in scenario keeps every oracle
+// Tests of src/explore/oracles/, the per-step oracles: every built-in scenario keeps every oracle
 // green over seeds 0..49 (vram-pressure-large: 0..9), and checking them changes no run; for each oracle
 // a hand-built world (an amdgpu-style simulated device with BOs in VRAM, TT, pinned, pooled pages and
 // CPU mappings; an xe-style device with a backed-up BO; ww tickets) where poking state breaks exactly
@@ -17,132 +17,54 @@ import {
   checkPteOwnership,
   checkWaitDie,
   checkWwHeld,
+  DESIGN_ORACLES,
   ORACLES,
-} from '../../src/explore/oracles.ts';
-import { SwapSpace, shmemFileSetup, ttmBackupDrop } from '../../src/kernel/backup.ts';
-import {
-  type BufferObject,
-  newBufferObject,
-  ttmBoInitValidate,
-  ttmBoPin,
-  ttmBoPopulate,
-  ttmBoPut,
-  ttmBoReserve,
-  ttmBoUnreserve,
-  ttmBoValidate,
-} from '../../src/kernel/bo.ts';
-import { type CpuMapping, ttmBoMmapObj, ttmBoVmFault } from '../../src/kernel/bo_vm.ts';
-import {
-  PAGE_SIZE,
-  TTM_PL_SYSTEM,
-  TTM_PL_TT,
-  TTM_PL_VRAM,
-  TTM_TT_FLAG_BACKED_UP,
-} from '../../src/kernel/constants.ts';
-import { TtmGlobal } from '../../src/kernel/device.ts';
-import { listMoveTail } from '../../src/kernel/list.ts';
-import { operationCtx, place, placementOf } from '../../src/kernel/placement.ts';
-import { MUTATION_RESTORE_STALE_STATE } from '../../src/kernel/pool.ts';
-import { pageContent, Ram } from '../../src/kernel/ram.ts';
-import { createSimDevice, type SimDevice } from '../../src/kernel/simdrv.ts';
-import { ttmBoShrink } from '../../src/kernel/swap.ts';
-import { runSync, SyncEnv } from '../../src/kernel/sync.ts';
-import { ttmTtUnpopulate } from '../../src/kernel/tt.ts';
-import { WwAcquireCtx } from '../../src/kernel/ww_mutex.ts';
-import { runScenario } from '../../src/sim/run.ts';
-import { findScenario, SCENARIOS } from '../../src/sim/scenarios/index.ts';
-import { kunitBo, mockManagerInit, testDevice } from '../kunit/fixtures.ts';
-
-const FIRST = { allowRetry: true, retryNowait: false, interruptible: true };
-
-interface AmdWorld {
-  readonly env: SyncEnv;
-  readonly global: TtmGlobal;
-  readonly dev: SimDevice;
-  /** Unpinned, in VRAM, mmapped with iomem PTEs. */
-  readonly vramBo: BufferObject;
-  /** In TT with a populated write-combined tt, mmapped with page PTEs. */
-  readonly ttBo: BufferObject;
-  /** Pinned in VRAM. */
-  readonly pinned: BufferObject;
-  readonly vramVma: CpuMapping;
-  readonly ttVma: CpuMapping;
-}
-
-/** An amdgpu-style world: BOs in VRAM and TT, one pinned, two mmapped and faulted, WC pages pooled. */
-function amdWorld(): AmdWorld {
-  const env = new SyncEnv();
-  const global = new TtmGlobal(new Ram(1024), new SwapSpace(256));
-  const dev = createSimDevice(env, global, 'device:0', {
-    vramBytes: 64 * PAGE_SIZE,
-    ttBytes: 64 * PAGE_SIZE,
-    ttCaching: 'write_combined',
-  });
-  const make = (memType: number, pages: number): BufferObject => {
-    const bo = newBufferObject(dev.bdev, pages * PAGE_SIZE);
-    const ret = runSync(
-      env,
-      ttmBoInitValidate(dev.bdev, bo, 'device', placementOf(place(memType)), 1, false, null),
-    );
-    expect(ret).toBe(0);
-    return bo;
-  };
-  const vramBo = make(TTM_PL_VRAM, 4);
-  const ttBo = make(TTM_PL_TT, 4);
-  const pinned = make(TTM_PL_VRAM, 2);
-  expect(runSync(env, ttmBoReserve(pinned, false, true, null))).toBe(0);
-  ttmBoPin(pinned);
-  ttmBoUnreserve(pinned);
-  // A TT BO put while idle: its write-combined pages go to the global WC pool, cleared.
-  runSync(env, ttmBoPut(make(TTM_PL_TT, 2)));
-  const vramVma = ttmBoMmapObj(vramBo) as CpuMapping;
-  const ttVma = ttmBoMmapObj(ttBo) as CpuMapping;
-  expect(runSync(env, ttmBoVmFault(vramVma, 0, FIRST))).toBe('NOPAGE');
-  expect(runSync(env, ttmBoVmFault(ttVma, 0, FIRST))).toBe('NOPAGE');
-  return { env, global, dev, vramBo, ttBo, pinned, vramVma, ttVma };
-}
-
-interface XeWorld {
-  readonly global: TtmGlobal;
-  readonly bo: BufferObject;
-}
-
-/** An xe-style world: one 4-page BO in SYSTEM, populated, filled, then backed up by ttm_bo_shrink. */
-function xeWorld(): XeWorld {
-  const env = new SyncEnv();
-  const global = new TtmGlobal(new Ram(256), new SwapSpace(64));
-  const dev = createSimDevice(env, global, 'device:0', {
-    vramBytes: 16 * PAGE_SIZE,
-    ttBytes: 16 * PAGE_SIZE,
-    style: 'xe',
-  });
-  const bo = newBufferObject(dev.bdev, 4 * PAGE_SIZE);
-  const sys = placementOf(place(TTM_PL_SYSTEM));
-  expect(runSync(env, ttmBoInitValidate(dev.bdev, bo, 'device', sys, 1, false, null))).toBe(0);
-  expect(runSync(env, ttmBoReserve(bo, false, true, null))).toBe(0);
-  expect(runSync(env, ttmBoPopulate(bo, operationCtx()))).toBe(0);
-  for (const [i, pfn] of (bo.ttm!.pages as number[]).entries())
-    global.ram.write(pfn, pageContent(bo.id, i, 1));
-  const flags = { purge: false, writeback: false, allowMove: true };
-  expect(runSync(env, ttmBoShrink(operationCtx(), bo, flags))).toBe(4);
-  ttmBoUnreserve(bo);
-  return { global, bo };
-}
+} from '../../../src/explore/oracles/index.ts';
+import { shmemFileSetup, ttmBackupDrop } from '../../../src/kernel/backup.ts';
+import { ttmBoInitValidate, ttmBoReserve, ttmBoUnreserve, ttmBoValidate } from '../../../src/kernel/bo.ts';
+import { PAGE_SIZE, TTM_PL_TT, TTM_PL_VRAM, TTM_TT_FLAG_BACKED_UP } from '../../../src/kernel/constants.ts';
+import { listMoveTail } from '../../../src/kernel/list.ts';
+import { operationCtx, place, placementOf } from '../../../src/kernel/placement.ts';
+import { MUTATION_RESTORE_STALE_STATE } from '../../../src/kernel/pool.ts';
+import { runSync } from '../../../src/kernel/sync.ts';
+import { ttmTtUnpopulate } from '../../../src/kernel/tt.ts';
+import { WwAcquireCtx } from '../../../src/kernel/ww_mutex.ts';
+import { runScenario } from '../../../src/sim/run.ts';
+import { findScenario, SCENARIOS } from '../../../src/sim/scenarios/index.ts';
+import { kunitBo, mockManagerInit, testDevice } from '../../kunit/fixtures.ts';
+import { amdWorld, xeWorld } from './worlds.ts';
 
 describe('the oracles', () => {
-  test('ORACLES: nine oracles, each with a one-line description', () => {
+  test('ORACLES: fifteen oracles, each with a one-line description, its upstream text and when: step', () => {
     expect(ORACLES.map((o) => o.id)).toEqual([
       'accounting.manager',
       'accounting.pool',
+      'accounting.tt-pages',
       'pinned.resident',
+      'pin.count',
       'lru.placement',
+      'resource.fields',
+      'lru.bulk-range',
       'pte.ownership',
       'freed.use',
+      'tt.state',
       'backup.handles',
       'ww.waitdie',
       'ww.held',
+      'iommu.mappings',
     ]);
-    for (const o of ORACLES) expect(o.description).not.toContain('\n');
+    expect(DESIGN_ORACLES.map((o) => o.id)).toEqual(['design.dynamic-cpu-access', 'design.gpu-without-dma']);
+    for (const o of [...ORACLES, ...DESIGN_ORACLES]) {
+      expect(o.description).not.toContain('\n');
+      expect(o.when).toBe('step');
+      expect(o.upstream.length).toBeGreaterThan(0);
+      for (const u of o.upstream) {
+        expect(u.file).toMatch(/^(drivers|include|kernel|Documentation)\//);
+        expect(u.func.length).toBeGreaterThan(0);
+        expect(u.text.length).toBeGreaterThan(0);
+        expect(u.text).not.toContain('\n');
+      }
+    }
   });
 
   test('checkAll: the hand-built worlds hold every invariant → null', () => {
