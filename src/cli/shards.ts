@@ -2,11 +2,12 @@
 // on a pool of W worker threads, `fuzz --shard K/N` runs slice K on this thread, and `corpus merge
 // DIR...` merges the slices' corpus files (src/explore/shard.ts) into one report, wherever they ran.
 
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPool } from '../../workers/pool.ts';
+import { EXIT_CODE } from '../engine/types.ts';
 import {
   type Calibration,
   type CampaignOptions,
@@ -30,6 +31,7 @@ import {
   type ShardOutcome,
   type ShardTask,
 } from '../explore/shard_run.ts';
+import { mergeSuite, readManifest, SUITE_FILE, scenarioDir } from '../explore/suite.ts';
 import {
   fmtRate,
   mergedExitCode,
@@ -41,6 +43,7 @@ import {
 } from './campaign_report.ts';
 import { guarded, writeAtomically } from './common.ts';
 import { fail } from './errors.ts';
+import { suiteJson, suiteText } from './suite_report.ts';
 
 /** Most worker threads `--workers` takes. */
 export const MAX_WORKERS = 256;
@@ -286,21 +289,115 @@ function readShardDirs(dirs: readonly string[]): ShardInput[] {
         `corpus merge: ${dir} holds no shard files (shard-K-of-N.json); they are written by 'fuzz --shard K/N --corpus DIR' and 'fuzz --workers N --corpus DIR'`,
       );
     }
-    for (const n of shardNames) {
-      const path = join(dir, n);
-      const read = readCorpusFile(path);
-      if (read.kind === 'none') fail(`corpus merge: ${path} disappeared while reading`);
-      if (read.kind === 'bad') fail(`corpus merge: ${read.reason}`);
-      const m = SHARD_FILE.exec(n)!;
-      if (read.data.shard !== Number(m[1]) || read.data.shards !== Number(m[2])) {
-        fail(
-          `corpus merge: ${path} holds shard ${read.data.shard} of ${read.data.shards}, not the one its name says; give it back its name`,
-        );
-      }
-      inputs.push({ source: path, data: read.data });
-    }
+    inputs.push(...readShardFiles(dir, shardNames));
   }
   return inputs;
+}
+
+/** The named shard files of `dir`, read and checked against their names. */
+function readShardFiles(dir: string, shardNames: readonly string[]): ShardInput[] {
+  return shardNames.map((n) => {
+    const path = join(dir, n);
+    const read = readCorpusFile(path);
+    if (read.kind === 'none') fail(`corpus merge: ${path} disappeared while reading`);
+    if (read.kind === 'bad') fail(`corpus merge: ${read.reason}`);
+    const m = SHARD_FILE.exec(n)!;
+    if (read.data.shard !== Number(m[1]) || read.data.shards !== Number(m[2])) {
+      fail(
+        `corpus merge: ${path} holds shard ${read.data.shard} of ${read.data.shards}, not the one its name says; give it back its name`,
+      );
+    }
+    return { source: path, data: read.data };
+  });
+}
+
+/**
+ * Merge the corpus directories of a sliced suite (each with its suite.json): per scenario, the shard
+ * files of DIR/<scenario>/ of every directory; print the suite's report. Returns the exit code.
+ */
+function mergeSuiteDirs(
+  dirs: readonly string[],
+  all: boolean,
+  out: string | undefined,
+  json: boolean,
+): number {
+  const manifests = [...dirs].sort().map((dir) => {
+    const m = readManifest(dir);
+    if (m.kind === 'none') {
+      fail(
+        `corpus merge: ${dir} holds no ${SUITE_FILE} while another directory holds a suite; merge the directories of one suite`,
+      );
+    }
+    if (m.kind === 'bad') fail(`corpus merge: ${m.reason}`);
+    return { dir, manifest: m.manifest };
+  });
+  const ref = manifests[0]!;
+  for (const x of manifests.slice(1)) {
+    const a = JSON.stringify(x.manifest);
+    const b = JSON.stringify(ref.manifest);
+    if (a !== b) {
+      fail(
+        `corpus merge: ${join(x.dir, SUITE_FILE)} records another suite than ${join(ref.dir, SUITE_FILE)} (${a}, not ${b}); merge the directories of one suite`,
+      );
+    }
+  }
+  const manifest = ref.manifest;
+  if (manifest.shards === null) {
+    fail(
+      `corpus merge: ${ref.dir} holds an unsliced suite (one campaign.json per scenario), there is nothing to merge; 'ttm-sim fuzz --corpus ${ref.dir}' with the same options prints its report`,
+    );
+  }
+  const inputs = manifest.scenarios.map((scenario) => {
+    const found: ShardInput[] = [];
+    for (const dir of dirs) {
+      const sdir = scenarioDir(dir, scenario);
+      let names: string[];
+      try {
+        names = readdirSync(sdir).sort();
+      } catch {
+        continue;
+      }
+      found.push(
+        ...readShardFiles(
+          sdir,
+          names.filter((n) => SHARD_FILE.test(n)),
+        ),
+      );
+    }
+    return { scenario, found };
+  });
+  const merged = mergeSuite(
+    manifest,
+    inputs.map((x) => ({ scenario: x.scenario, records: x.found.map((f) => f.data) })),
+  );
+  if (!merged.ok) fail(`corpus merge: ${merged.reason}`);
+  const r = merged.report;
+  if (all) {
+    const short = r.campaigns.filter((c) => (c.slices?.missing.length ?? 0) > 0);
+    if (short.length > 0) {
+      fail(
+        `corpus merge: slices missing: ${short.map((c) => `${c.scenario} ${c.slices!.missing.join(',')}`).join('; ')} of ${manifest.shards}; merge every slice's directory, or drop --all`,
+      );
+    }
+  }
+  const sources = [...dirs].sort();
+  if (out !== undefined) {
+    writeAtomically(join(out, SUITE_FILE), `${JSON.stringify(manifest)}\n`);
+    for (const x of inputs) {
+      for (const f of x.found) {
+        const file = corpusFile({ index: f.data.shard!, count: f.data.shards! });
+        writeAtomically(join(scenarioDir(out, x.scenario), file), `${JSON.stringify(f.data)}\n`);
+      }
+    }
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ...suiteJson(r), sources, out: out ?? null })}\n`);
+  } else {
+    const lines = [suiteText(r), `  merged      ${sources.join(', ')}`];
+    if (out !== undefined) lines.push(`  written     ${out}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return r.worst === 'pass' ? EXIT_CODE.pass : EXIT_CODE[r.worst];
 }
 
 function missingText(m: MergedCampaign): string {
@@ -336,6 +433,8 @@ export function cmdCorpus(args: string[]): number {
       'corpus merge: no directory given; usage: ttm-sim corpus merge DIR... (the corpus directories of the shards)',
     );
   }
+  const suites = dirs.filter((d) => existsSync(join(d, SUITE_FILE)));
+  if (suites.length > 0) return mergeSuiteDirs(dirs, values.all === true, values.out, values.json === true);
   const inputs = readShardDirs(dirs);
   const merged = mergeShards(inputs);
   if (!merged.ok) fail(`corpus merge: ${merged.reason}`);
