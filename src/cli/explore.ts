@@ -21,7 +21,7 @@ import { parseShard } from '../explore/shard.ts';
 import { shrink } from '../explore/shrink.ts';
 import { runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
-import { DEFAULT_SCENARIO, suiteScenarios } from '../sim/scenarios/index.ts';
+import { SCENARIOS, suiteScenarios } from '../sim/scenarios/index.ts';
 import { fmtRate, stateLines } from './campaign_report.ts';
 import { codeCoverageArg, withCodeCoverage } from './code_coverage.ts';
 import {
@@ -42,13 +42,19 @@ import { fuzzSuite } from './suite.ts';
 
 export const DEFAULT_SCHEDULES = 1000;
 
-export const FUZZ_HELP = `Usage: ttm-sim fuzz [--scenario NAME] [--schedules N | --time-budget T] [--strategy S]
+export const FUZZ_HELP = `Usage: ttm-sim fuzz [--scenario NAME]... [--schedules N | --time-budget T] [--strategy S]
                     [--mutation M]... [--faults F] [--seed B] [--corpus DIR] [--no-shrink] [--json]
                     [--workers W [--shards N] | --shard K/N]
 
-Runs many schedules of a scenario looking for one that breaks a check, and reports what it found.
-  --scenario NAME   built-in scenario (default ${DEFAULT_SCENARIO}; see 'ttm-sim scenarios')
-  --schedules N     schedules to run (default ${DEFAULT_SCHEDULES})
+Runs many schedules of a scenario, or of every scenario of a suite, looking for one that breaks a
+check, and reports what it found.
+  --scenario NAME   built-in scenario or scenario file (see 'ttm-sim scenarios'). Without it: the
+                    default suite, every built-in scenario expected to pass (all but
+                    ${SCENARIOS.filter((s) => s.expect === 'fail')
+                      .map((s) => s.name)
+                      .join(' and ')}, which fail by design).
+                    Repeated: a suite of the scenarios named
+  --schedules N     schedules to run (default ${DEFAULT_SCHEDULES}); a suite splits them in equal shares
   --time-budget T   stop after T of wall-clock time (e.g. 90s, 10m, 1h) even if N is not reached;
                     given alone, N is unlimited
   --strategy S      one strategy for every schedule (see 'ttm-sim run --help'), or cover (coverage-
@@ -97,8 +103,17 @@ depth d = 1..3, an upper bound on the probability that a depth-d bug was missed.
 Sliced campaigns (--workers, --shards, --shard) print the report of the slices run (header 'shards
 0,1 of 2'), then what the run measured; the first failure is the one with the smallest schedule index.
 
-Exit codes: 0 no failure, 1/3/4 the kind of the first failure (correctness, liveness, crash), 2 bad
-input, 130 interrupted without a failure.`;
+A suite runs one campaign per scenario, in suite order. Scenario i of S gets floor(N/S) schedules, one
+more for the first N mod S, and the suite's base seed: its campaign is exactly 'fuzz --scenario NAME
+--schedules SHARE' with the same options. A time budget is split in time: each scenario gets an equal
+part of what is left when it starts. --corpus DIR keeps DIR/suite.json and each campaign in
+DIR/NAME/; --workers, --shards and --shard cut every campaign into N slices ('corpus merge' merges a
+suite's directories). The report has a line per scenario (schedules run of its share, failures,
+coverage, goals reached), the worst outcome, and every failure in full. Its exit code is the worst
+outcome's: crash 4, then correctness 1, then liveness 3.
+
+Exit codes: 0 no failure, 1/3/4 the kind of the first failure (correctness, liveness, crash; a suite:
+of the worst), 2 bad input, 130 interrupted without a failure.`;
 
 export const SHRINK_HELP = `Usage: ttm-sim shrink TOKEN [--budget SECONDS] [--json] [--trace FILE]
 
@@ -364,7 +379,7 @@ export async function cmdFuzz(args: string[]): Promise<number> {
       args,
       allowPositionals: true,
       options: {
-        scenario: { type: 'string' },
+        scenario: { type: 'string', multiple: true },
         schedules: { type: 'string' },
         'time-budget': { type: 'string' },
         strategy: { type: 'string' },
@@ -401,13 +416,17 @@ export async function cmdFuzz(args: string[]): Promise<number> {
         : DEFAULT_SCHEDULES;
   const cover = values.strategy === 'cover';
   const strategy = values.strategy === undefined || cover ? undefined : strategyOption(values.strategy);
-  if (values.scenario === undefined) {
-    // No scenario: the default suite, every built-in scenario expected to pass (src/cli/suite.ts).
+  const named = values.scenario ?? [];
+  if (named.length !== 1) {
+    // No scenario: the default suite, every built-in scenario expected to pass; several: a suite of
+    // those (src/cli/suite.ts).
     const slice = values.shard === undefined ? undefined : parseShard(values.shard);
     if (slice !== undefined && !slice.ok) fail(`--shard ${slice.reason}`);
-    const designs = suiteScenarios().map((s) => designOptions(values.design, s))[0] ?? [];
+    const members = named.length === 0 ? suiteScenarios() : named.map(scenarioByName);
+    const designs = members.map((s) => designOptions(values.design, s))[0] ?? [];
     return fuzzSuite(
       {
+        ...(named.length === 0 ? {} : { scenarios: named }),
         baseSeed: parseSeed(values.seed ?? '0'),
         schedules,
         ...(budget === undefined ? {} : { timeBudgetMs: budget }),
@@ -430,7 +449,7 @@ export async function cmdFuzz(args: string[]): Promise<number> {
       values.json === true,
     );
   }
-  const scenario = scenarioByName(values.scenario);
+  const scenario = scenarioByName(named[0]!);
   const designs = designOptions(values.design, scenario);
   const opts: CampaignOptions = {
     scenario,
@@ -454,7 +473,7 @@ export async function cmdFuzz(args: string[]): Promise<number> {
     slice?.ok ? slice.slice : undefined,
   );
   if (plan !== undefined) {
-    return fuzzSharded(opts, values.scenario, plan, corpusDir, values.json === true);
+    return fuzzSharded(opts, named[0]!, plan, corpusDir, values.json === true);
   }
   const prepared = prepareCampaign(opts, corpusDir);
   if (!prepared.ok) fail(`--corpus: ${prepared.reason}`);

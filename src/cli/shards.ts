@@ -62,7 +62,12 @@ shard given twice are refused; a subset of the shards is merged, and the report 
                     'fuzz --shard K/N --corpus DIR' resumes any slice from it)
   --json            print the report as one JSON object
 
-Exit codes (as fuzz): 0 no failure, 1/3/4 the kind of the first failure, 2 bad input.`;
+The directories of a sliced suite ('fuzz --workers N --corpus DIR' or 'fuzz --shard K/N --corpus DIR'
+without --scenario: DIR/suite.json and DIR/NAME/shard-K-of-N.json per scenario) merge the same way,
+scenario by scenario, into the suite's report; --out copies suite.json and every scenario's shards.
+
+Exit codes (as fuzz): 0 no failure, 1/3/4 the kind of the first failure (a suite: of the worst), 2 bad
+input.`;
 
 /** How a sliced campaign runs: which slices, on how many threads (0: this thread). */
 export interface ShardPlan {

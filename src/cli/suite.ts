@@ -13,6 +13,8 @@ import { suiteJson, suiteRunJson, suiteRunLine, suiteText } from './suite_report
 
 /** The suite's options as `fuzz` parsed them. */
 export interface SuiteArgs {
+  /** The scenarios (names or scenario files); the default suite when absent. */
+  readonly scenarios?: readonly string[];
   readonly baseSeed: bigint;
   readonly schedules: number;
   readonly timeBudgetMs?: number;
@@ -47,6 +49,7 @@ export async function fuzzSuite(
   let lastText = '';
   let resumed = 0;
   const opts: SuiteOptions = {
+    ...(args.scenarios === undefined ? {} : { scenarios: args.scenarios }),
     baseSeed: args.baseSeed,
     schedules: args.schedules,
     ...(args.timeBudgetMs === undefined ? {} : { timeBudgetMs: args.timeBudgetMs }),
