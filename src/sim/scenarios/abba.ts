@@ -8,6 +8,7 @@ import {
   type BufferObject,
   newBufferObject,
   ttmBoInitValidate,
+  ttmBoPut,
   ttmBoReserve,
   ttmBoReserveSlowpath,
   ttmBoUnreserve,
@@ -22,6 +23,7 @@ import { createSimDevice } from '../../kernel/simdrv.ts';
 import { runSync } from '../../kernel/sync.ts';
 import type { Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
+import { LIFECYCLE, Lifecycle, lifecycleStats } from './lifecycle.ts';
 
 export function abbaDeadlock(withTickets: boolean, name: string): Scenario {
   return {
@@ -29,7 +31,9 @@ export function abbaDeadlock(withTickets: boolean, name: string): Scenario {
     summary: withTickets
       ? 'two tasks lock two BOs in opposite order with ww tickets: Wait-Die backs one off, never deadlocks'
       : 'two tasks lock two BOs in opposite order without ww tickets: some schedules deadlock (exit 3)',
-    config: { scenario: 'abba', withTickets },
+    config: withTickets
+      ? { scenario: 'abba', withTickets, lifecycle: LIFECYCLE }
+      : { scenario: 'abba', withTickets },
     build(sim: Sim, _rng: Rng): Workload {
       const global = new TtmGlobal();
       sim.adopt(global);
@@ -45,16 +49,31 @@ export function abbaDeadlock(withTickets: boolean, name: string): Scenario {
       });
       const run = new AbbaRun(sim, withTickets);
       const [x, y] = bos as [BufferObject, BufferObject];
-      sim.spawn('ab', () => run.lockPair(x, y));
-      sim.spawn('ba', () => run.lockPair(y, x));
+      // With tickets every schedule finishes: the world lives its whole life (each task locks the pair
+      // again after the resume; the BOs are put before the teardown). Without, the deadlock is the point.
+      const lc = withTickets
+        ? new Lifecycle(sim, [{ global, devices: [dev], bos }], { hibernate: false })
+        : null;
+      run.lc = lc;
+      if (lc === null) {
+        sim.spawn('ab', () => run.lockPair(x, y));
+        sim.spawn('ba', () => run.lockPair(y, x));
+      } else {
+        lc.worker('ab', () => run.lockPairTwice(x, y));
+        lc.worker('ba', () => run.lockPairTwice(y, x));
+        lc.release = () => putAll(bos);
+        lc.start();
+      }
       // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
       // a defineProperty call (a runtime call per function per run).
       return {
         stats() {
-          return { backoffs: run.backoffs, boCount: global.boCount };
+          return lc === null
+            ? { backoffs: run.backoffs, boCount: global.boCount }
+            : { backoffs: run.backoffs, boCount: global.boCount, ...lifecycleStats(lc.c) };
         },
         check() {
-          return [];
+          return lc === null ? [] : lc.check();
         },
         describe() {
           return bos.map(
@@ -74,13 +93,26 @@ export function abbaDeadlock(withTickets: boolean, name: string): Scenario {
  * rather than a generator closure made in the build, which kept the whole run alive through
  * young-generation collections (see RaceRun in race.ts).
  */
+/** The scenario's own references, put at the end of its life. */
+function* putAll(bos: readonly BufferObject[]): KGen<void> {
+  for (const bo of bos) yield* ttmBoPut(bo);
+}
+
 class AbbaRun {
   backoffs = 0;
+  lc: Lifecycle | null = null;
 
   constructor(
     readonly sim: Sim,
     readonly withTickets: boolean,
   ) {}
+
+  /** The pair locked before the suspend and again after the resume. */
+  *lockPairTwice(first: BufferObject, second: BufferObject): KGen<number> {
+    yield* this.lockPair(first, second);
+    yield* this.lc!.freezePoint();
+    return yield* this.lockPair(first, second);
+  }
 
   /** Lock `first`, then `second` (with a ww ticket, backing off on -EDEADLK), then unlock both. */
   *lockPair(first: BufferObject, second: BufferObject): KGen<number> {

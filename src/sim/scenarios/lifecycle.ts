@@ -36,6 +36,9 @@ import { endOfLifeChecks, type WorldRecord } from '../end_checks.ts';
 import type { Breach } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 
+/** In the configuration (and so the hash) of every scenario that lives the whole life described above. */
+export const LIFECYCLE = 'init,work,suspend,resume,work,teardown';
+
 /**
  * What ttm_resource_manager_evict_all and ttm_device_prepare_hibernation may return in a suspend (no
  * space to evict to, no page or swap for a swapout, an IOVA map failure, a BO that cannot be moved now);
@@ -114,6 +117,7 @@ function* lifeTask(lc: Lifecycle): KGen<number> {
   yield* lc.suspend();
   lc.resume();
   yield* lc.waitAll(lc.done);
+  if (lc.release !== null) yield* lc.release();
   yield* lc.teardown();
   return 0;
 }
@@ -140,6 +144,11 @@ export class Lifecycle {
   readonly parked: DmaFence[] = [];
   /** Per worker: signalled when it finishes. */
   readonly done: DmaFence[] = [];
+  /**
+   * The last references the scenario itself holds (BOs it created and no worker puts), put by the
+   * lifecycle task once every worker finished, before the teardown; null when the workers put them all.
+   */
+  release: (() => KGen<void>) | null = null;
   /** Signalled at resume: frozen workers go on. */
   private readonly thawed = new DmaFence(0, 0, 'fence:lifecycle.thawed');
   private readonly records: WorldRecord[];

@@ -30,7 +30,8 @@ import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { ttmTtPfn } from '../../kernel/tt.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
-import { Completion, checkErrno, leakChecks } from './swap_checks.ts';
+import { LIFECYCLE, Lifecycle, type LifecycleCounters, lifecycleStats } from './lifecycle.ts';
+import { Completion, checkErrno } from './swap_checks.ts';
 
 export interface PoolDma32Config {
   readonly ramPages: number;
@@ -74,7 +75,7 @@ export function poolDma32(overrides: Partial<PoolDma32Config> = {}, name = 'pool
   return {
     name,
     summary: `${cfg.ramPages} pages of RAM, ${cfg.dma32Pages} of them DMA32; a DMA32 device and a 64-bit device populating write-combined BOs through the shared page pools`,
-    config: { scenario: 'pool-dma32', ...cfg },
+    config: { scenario: 'pool-dma32', ...cfg, lifecycle: LIFECYCLE },
     build(sim: Sim, rng: Rng): Workload {
       const global = new TtmGlobal(new Ram(cfg.ramPages, cfg.dma32Pages));
       sim.adopt(global);
@@ -93,28 +94,23 @@ export function poolDma32(overrides: Partial<PoolDma32Config> = {}, name = 'pool
         rng.int(cfg.minBoPages, cfg.maxBoPages),
       );
       const run = new PoolDma32Run(cfg, sim, dev0, dev1, c);
-      sim.spawn('display1', () => run.display1());
-      sim.spawn('gpu0', () => run.gpu0(sizes0));
-      sim.spawn('gpu1', () => run.gpu1(sizes1));
+      // Suspend while both GPUs hold a round of populated BOs, resume, teardown of both devices (the
+      // second one's ttm_device_fini takes the shared global pools down).
+      const lc = new Lifecycle(sim, [{ global, devices: [dev0, dev1], bos: run.all }], { hibernate: false });
+      run.lc = lc;
+      lc.worker('display1', () => run.display1());
+      lc.worker('gpu0', () => run.gpu0(sizes0));
+      lc.worker('gpu1', () => run.gpu1(sizes1));
+      lc.start();
 
       // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
       // a defineProperty call (a runtime call per function per run).
       return {
         stats() {
-          return statsOf(c, global);
+          return statsOf(c, global, lc.c);
         },
         check() {
-          return [
-            ...run.breaches,
-            ...leakChecks(dev0, global, run.all),
-            ...[dev1.vram, dev1.tt]
-              .filter((man) => man.usage !== 0)
-              .map((man) => ({
-                id: 'correctness.leak',
-                actor: man.id,
-                message: `${man.usage} B still in use`,
-              })),
-          ];
+          return [...run.breaches, ...lc.check()];
         },
         describe() {
           return run.all.map(
@@ -161,6 +157,7 @@ function* poolShrink(global: TtmGlobal, c: Counters, pages: number): KGen<number
  * alive through young-generation collections (see RaceRun in race.ts).
  */
 class PoolDma32Run {
+  lc!: Lifecycle;
   readonly breaches: Breach[] = [];
   readonly all: BufferObject[] = [];
   readonly workDone: Completion;
@@ -223,6 +220,7 @@ class PoolDma32Run {
   *display1(): KGen<number> {
     const fb = yield* this.create(this.dev1, 'task:display1', this.cfg.framebufferPages);
     if (fb !== null) this.checkDma32(fb, 'task:display1');
+    yield* this.lc.freezePoint();
     yield* this.workDone.wait();
     if (fb !== null) yield* ttmBoPut(fb);
     return 0;
@@ -239,6 +237,7 @@ class PoolDma32Run {
         this.c.populated0 += 1;
         bos.push(bo);
       }
+      if (round === Math.floor(cfg.rounds0 / 2)) yield* this.lc.freezePoint();
       for (const bo of bos) {
         yield { kind: 'yield', label: 'gpu0.put' };
         yield* ttmBoPut(bo);
@@ -260,6 +259,7 @@ class PoolDma32Run {
         this.checkDma32(bo, 'task:gpu1');
         bos.push(bo);
       }
+      if (round === Math.floor(cfg.rounds1 / 2)) yield* this.lc.freezePoint();
       for (const bo of bos) {
         yield { kind: 'yield', label: 'gpu1.put' };
         yield* ttmBoPut(bo);
@@ -274,7 +274,7 @@ class PoolDma32Run {
  * The run's statistics: counters, pooled pages, BOs left. One object literal of fixed shape, not the
  * parts spread together: see statsOf in race.ts.
  */
-function statsOf(c: Counters, global: TtmGlobal): Record<string, number> {
+function statsOf(c: Counters, global: TtmGlobal, life: LifecycleCounters): Record<string, number> {
   return {
     populated0: c.populated0,
     populated1: c.populated1,
@@ -282,5 +282,6 @@ function statsOf(c: Counters, global: TtmGlobal): Record<string, number> {
     directReclaims: c.directReclaims,
     pooledPages: global.poolMgr.allocatedPages,
     boCount: global.boCount,
+    ...lifecycleStats(life),
   };
 }

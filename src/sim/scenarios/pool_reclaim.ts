@@ -27,8 +27,9 @@ import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { ttmTtInit } from '../../kernel/tt.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
+import { LIFECYCLE, Lifecycle, type LifecycleCounters, lifecycleStats } from './lifecycle.ts';
 import { oneWorldWorkload } from './race_common.ts';
-import { Completion, checkErrno, leakChecks } from './swap_checks.ts';
+import { Completion, checkErrno } from './swap_checks.ts';
 
 export interface PoolReclaimConfig {
   readonly ramPages: number;
@@ -73,7 +74,7 @@ export function poolReclaim(overrides: Partial<PoolReclaimConfig> = {}, name = '
   return {
     name,
     summary: `${cfg.ramPages} pages of RAM, ${cfg.streamers} streamers pooling one-page WC BOs, ${cfg.bigBos} large cached BOs populated through direct reclaim of the page pool`,
-    config: { scenario: 'pool-reclaim', ...cfg },
+    config: { scenario: 'pool-reclaim', ...cfg, lifecycle: LIFECYCLE },
     sometimes: [
       { id: 'directReclaims', description: 'an allocation ran direct reclaim' },
       { id: 'bigFailed', description: 'a large populate failed: RAM and pools were short' },
@@ -102,18 +103,23 @@ export function poolReclaim(overrides: Partial<PoolReclaimConfig> = {}, name = '
       dev.bdev.funcs = poolReclaimFuncs(dev.bdev.funcs, run.cachedBos);
       // The core mm's shrinkers in direct reclaim: here only TTM's page pool (ttm_pool_shrinker_scan).
       global.directReclaim = directReclaimOf(global, c);
+      // Suspend halfway (the holder's BOs alive, the pools warm), resume, teardown: ttm_pool_fini and
+      // ttm_pool_mgr_fini give the pooled pages back.
+      const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: run.all }], { hibernate: false });
+      run.lc = lc;
 
-      sim.spawn('holder', () => run.holder());
+      lc.worker('holder', () => run.holder());
       for (let s = 0; s < cfg.streamers; s += 1)
-        sim.spawn(`streamer${s}`, () => run.streamer(`task:streamer${s}`));
+        lc.worker(`streamer${s}`, () => run.streamer(`task:streamer${s}`));
       const bigSizes = Array.from({ length: cfg.bigBos }, () => rng.int(cfg.minBigPages, cfg.maxBigPages));
-      sim.spawn('allocator', () => run.allocator(bigSizes));
+      lc.worker('allocator', () => run.allocator(bigSizes));
+      lc.start();
 
       return oneWorldWorkload(
         global,
         run.all,
-        () => statsOf(c, global),
-        () => [...run.breaches, ...leakChecks(dev, global, run.all)],
+        () => statsOf(c, global, lc.c),
+        () => [...run.breaches, ...lc.check()],
       );
     },
   };
@@ -175,6 +181,7 @@ class PoolReclaimRun {
   readonly poolWarm: Completion;
   /** Streamers that have not put their first batch yet. */
   warming: number;
+  lc!: Lifecycle;
 
   constructor(
     readonly cfg: PoolReclaimConfig,
@@ -234,7 +241,8 @@ class PoolReclaimRun {
       const bo = yield* this.create('task:holder', this.cfg.heldPages, false);
       if (bo !== null) this.held.push(bo);
     }
-    // Kept until everyone else is done.
+    // Kept until everyone else is done (frozen for the suspend first: the others finish after it).
+    yield* this.lc.freezePoint();
     yield* this.workDone.wait();
     for (const bo of this.held) yield* ttmBoPut(bo);
     return 0;
@@ -244,6 +252,7 @@ class PoolReclaimRun {
   *streamer(who: string): KGen<number> {
     const cfg = this.cfg;
     for (let round = 0; round < cfg.rounds; round += 1) {
+      if (round === Math.ceil(cfg.rounds / 2)) yield* this.lc.freezePoint();
       const bos: BufferObject[] = [];
       for (let i = 0; i < cfg.batch; i += 1) {
         const bo = yield* this.create(who, 1, false);
@@ -265,7 +274,8 @@ class PoolReclaimRun {
   /** The allocator: once the pools are warm, a large cached BO of each size, populated and put. */
   *allocator(bigSizes: readonly number[]): KGen<number> {
     yield* this.poolWarm.wait();
-    for (const pages of bigSizes) {
+    for (const [i, pages] of bigSizes.entries()) {
+      if (i === Math.ceil(bigSizes.length / 2)) yield* this.lc.freezePoint();
       yield { kind: 'yield', label: 'allocator' };
       const bo = yield* this.create('task:allocator', pages, true);
       if (bo === null) {
@@ -284,7 +294,7 @@ class PoolReclaimRun {
  * The run's statistics: counters, pooled pages, BOs left. One object literal of fixed shape, not the
  * parts spread together: see statsOf in race.ts.
  */
-function statsOf(c: Counters, global: TtmGlobal): Record<string, number> {
+function statsOf(c: Counters, global: TtmGlobal, life: LifecycleCounters): Record<string, number> {
   return {
     streamed: c.streamed,
     bigPopulated: c.bigPopulated,
@@ -294,5 +304,6 @@ function statsOf(c: Counters, global: TtmGlobal): Record<string, number> {
     faultsFired: c.faultsFired,
     pooledPages: global.poolMgr.allocatedPages,
     boCount: global.boCount,
+    ...lifecycleStats(life),
   };
 }

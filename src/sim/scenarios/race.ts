@@ -62,7 +62,8 @@ import { runSync } from '../../kernel/sync.ts';
 import { PageData } from '../data_checks.ts';
 import type { Breach, Scenario, SometimesGoal, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
-import { leakChecks, VALIDATE_ERRNOS } from './race_common.ts';
+import { LIFECYCLE, Lifecycle } from './lifecycle.ts';
+import { VALIDATE_ERRNOS } from './race_common.ts';
 import { reserveAll } from './reserve.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -208,7 +209,7 @@ export interface ConfigProblem {
 }
 
 /** Task names the scenario uses itself. */
-const RESERVED_TASK = /^(teardown|kworker.*)$/;
+const RESERVED_TASK = /^(teardown|lifecycle|kworker.*)$/;
 
 /** What the BO's placement allows, in KiB: the largest manager it may live in. */
 export function placementRoomKiB(dev: RaceDevice, placement: BoPlacement): number {
@@ -408,6 +409,14 @@ const PLACEMENTS: Readonly<Record<BoPlacement, Placement>> = {
   system: placementOf(place(TTM_PL_SYSTEM)),
 };
 
+/**
+ * The pass at whose start a repeating task is frozen for the suspend (src/sim/scenarios/lifecycle.ts):
+ * half its passes run before the suspend, the rest after the resume. A task of one pass is frozen after it.
+ */
+function frozenAt(repeat: number): number {
+  return Math.ceil(repeat / 2);
+}
+
 /** Faults of one page access before it gives up (a liveness bound; never reached in a passing run). */
 const MAX_FAULTS = 32;
 
@@ -478,6 +487,7 @@ export function race(cfg: RaceConfig = DEFAULT_RACE_CONFIG, name = 'race'): Scen
     summary: summaryOf(cfg),
     config: {
       scenario: 'race',
+      lifecycle: LIFECYCLE,
       devices: cfg.devices.map((d) => ({ ...d })),
       bos: cfg.bos.map((b) => ({ ...b })),
       tasks: cfg.tasks.map((t) => (t.kind === 'exec' ? { ...t, bos: [...t.bos] } : { ...t })),
@@ -522,6 +532,8 @@ class RaceRun {
   signals = 0;
   /** Counts a ww backoff (given to reserveAll; made once per run, not per reservation). */
   readonly onBackoff: () => void = backoffCounter(this.c);
+  /** The worlds' whole life (suspend, resume, teardown): set once the worlds are built. */
+  lc!: Lifecycle;
   /** What every page of every BO must hold, and the checks on every read (src/sim/data_checks.ts). */
   readonly data: PageData;
 
@@ -572,7 +584,7 @@ class RaceRun {
 
   finished(): void {
     this.running -= 1;
-    if (this.running === 0) this.sim.spawn('teardown', () => this.teardown());
+    if (this.running === 0) this.lc.worker('teardown', () => this.teardown());
   }
 
   // -- fault --------------------------------------------------------------------------------------
@@ -643,6 +655,7 @@ class RaceRun {
     if (t.delayMs > 0) yield { kind: 'sleep', ms: t.delayMs };
     const lb = this.live.get(t.bo)!;
     for (let r = 0; r < t.repeat; r += 1) {
+      if (r === frozenAt(t.repeat)) yield* this.lc.freezePoint();
       const vma = ttmBoMmapObj(lb.bo);
       if (typeof vma === 'number') throw new Error(`race: mmap of ${lb.bo.id} returned ${errnoName(vma)}`);
       // Every second pass writes each page after reading it (the next pass reads those words back).
@@ -653,6 +666,7 @@ class RaceRun {
       yield* ttmBoVmClose(vma);
       this.returnToUser(t.name);
     }
+    yield* this.lc.freezePoint();
     yield* ttmBoPut(lb.bo);
     this.finished();
     return 0;
@@ -667,6 +681,7 @@ class RaceRun {
     const bos = lbs.map((lb) => lb.bo);
     const dev = lbs[0]!.world.dev;
     for (let r = 0; r < t.repeat; r += 1) {
+      if (r === frozenAt(t.repeat)) yield* this.lc.freezePoint();
       const ticket = wwAcquireInit(this.sim.env);
       const locked = yield* reserveAll(bos, ticket, this.onBackoff);
       if (typeof locked === 'number') {
@@ -705,6 +720,7 @@ class RaceRun {
       for (const bo of bos) ttmBoUnreserve(bo);
       this.returnToUser(t.name);
     }
+    yield* this.lc.freezePoint();
     for (const bo of bos) yield* ttmBoPut(bo);
     this.finished();
     return 0;
@@ -716,6 +732,7 @@ class RaceRun {
     if (t.delayMs > 0) yield { kind: 'sleep', ms: t.delayMs };
     const w = this.worlds.get(t.device)!;
     for (let r = 0; r < t.repeat; r += 1) {
+      if (r === frozenAt(t.repeat)) yield* this.lc.freezePoint();
       this.c.reclaims += 1;
       let freed = 0;
       if (t.mode === 'pool') {
@@ -744,6 +761,7 @@ class RaceRun {
       this.c.reclaimedPages += freed;
       this.returnToUser(t.name);
     }
+    yield* this.lc.freezePoint();
     this.finished();
     return 0;
   }
@@ -753,6 +771,7 @@ class RaceRun {
     const w = this.worlds.get(t.device)!;
     const man = t.mem === 'vram' ? w.dev.vram : w.dev.tt;
     for (let r = 0; r < t.repeat; r += 1) {
+      if (r === frozenAt(t.repeat)) yield* this.lc.freezePoint();
       this.c.evictAlls += 1;
       const ret = yield* ttmResourceManagerEvictAll(w.dev.bdev, man);
       if (ret !== 0) {
@@ -761,6 +780,7 @@ class RaceRun {
       }
       this.returnToUser(t.name);
     }
+    yield* this.lc.freezePoint();
     this.finished();
     return 0;
   }
@@ -768,6 +788,8 @@ class RaceRun {
   *putTask(t: PutTask): KGen<number> {
     if (t.delayMs > 0) yield { kind: 'sleep', ms: t.delayMs };
     yield* this.ownerPut(this.live.get(t.bo)!);
+    // Frozen after the put: a zombie's delayed delete races the suspend.
+    yield* this.lc.freezePoint();
     this.finished();
     return 0;
   }
@@ -827,8 +849,15 @@ function buildRace(cfg: RaceConfig, sim: Sim): Workload {
     if (t.kind === 'fault') ttmBoGet(live.get(t.bo)!.bo);
     if (t.kind === 'exec') for (const n of t.bos) ttmBoGet(live.get(n)!.bo);
   }
-  for (const t of runners) sim.spawn(t.name, () => run.bodyOf(t));
-  if (run.running === 0) sim.spawn('teardown', () => run.teardown());
+  // Suspend (with hibernation: every race device has a swap space), resume and teardown of every world.
+  run.lc = new Lifecycle(
+    sim,
+    [...worlds.values()].map((w) => ({ global: w.global, devices: [w.dev], bos: w.bos })),
+    { hibernate: true },
+  );
+  for (const t of runners) run.lc.worker(t.name, () => run.bodyOf(t));
+  if (run.running === 0) run.lc.worker('teardown', () => run.teardown());
+  run.lc.start();
   for (const t of cfg.tasks) {
     if (t.kind !== 'signal') continue;
     for (let k = 1; k <= t.repeat; k += 1) {
@@ -845,18 +874,7 @@ function buildRace(cfg: RaceConfig, sim: Sim): Workload {
       return statsOf(run);
     },
     check() {
-      const out = [...run.breaches];
-      for (const w of worlds.values()) {
-        out.push(...leakChecks(w.dev, w.global, w.bos));
-        if (w.global.swap.usedPages !== 0) {
-          out.push({
-            id: 'correctness.swap-leak',
-            actor: w.dev.bdev.id,
-            message: `${w.global.swap.usedPages} swap slots still in use`,
-          });
-        }
-      }
-      return out;
+      return [...run.breaches, ...run.lc.check()];
     },
     describe() {
       return allBos.map(describeBo);
@@ -946,6 +964,7 @@ function setupFailed(world: World, b: RaceBo, index: number, what: string, ret: 
  */
 function statsOf(run: RaceRun): Record<string, number> {
   const c = run.c;
+  const l = run.lc.c;
   const m = run.sim.mirror;
   let boCount = 0;
   let swapUsedPages = 0;
@@ -983,6 +1002,19 @@ function statsOf(run: RaceRun): Record<string, number> {
     cpuPagesWritten: run.data.stats.cpuPagesWritten,
     gpuJobs: run.data.stats.gpuJobs,
     gpuPagesWritten: run.data.stats.gpuPagesWritten,
+    lifeFrozen: l.frozen,
+    lifeBosAtSuspend: l.bosAtSuspend,
+    lifeUsageAtSuspend: l.usageAtSuspend,
+    lifeUsageAfterSuspend: l.usageAfterSuspend,
+    lifeSuspends: l.suspends,
+    lifeEvictAlls: l.evictAlls,
+    lifeHibernations: l.hibernations,
+    lifeSuspendErrors: l.suspendErrors,
+    lifeResumes: l.resumes,
+    lifeDrains: l.drains,
+    lifeManagersFini: l.managersFini,
+    lifeDevicesFini: l.devicesFini,
+    lifeTeardowns: l.teardowns,
   };
 }
 

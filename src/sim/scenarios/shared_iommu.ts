@@ -25,9 +25,9 @@ import { Iommu } from '../../kernel/iommu.ts';
 import { operationCtx, type Placement, place, placementOf } from '../../kernel/placement.ts';
 import { DmaResvUsage, wwAcquireInit } from '../../kernel/resv.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
-import type { Breach, Scenario, Workload } from '../scenario.ts';
+import type { Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
-import { lockHeldBreaches } from './race_common.ts';
+import { LIFECYCLE, Lifecycle, type LifecycleCounters, lifecycleStats } from './lifecycle.ts';
 import { reserveAll } from './reserve.ts';
 
 export interface SharedIommuConfig {
@@ -104,7 +104,7 @@ export function sharedIommu(overrides: Partial<SharedIommuConfig> = {}, name = '
   return {
     name,
     summary: `${cfg.devices} devices behind one IOMMU of ${cfg.iovaPages} IOVA pages, ${cfg.bosPerDevice} BOs of ${cfg.minBoPages}-${cfg.maxBoPages} pages each, ${cfg.frames} frames of ${cfg.setSize} BOs into TT (${retries})`,
-    config: { scenario: 'shared-iommu', ...cfg },
+    config: { scenario: 'shared-iommu', ...cfg, lifecycle: LIFECYCLE },
     sometimes: [
       { id: 'retries', description: 'a frame failed and was tried again' },
       { id: 'efault', description: 'a validate failed with -EFAULT (IOVA exhausted)' },
@@ -117,6 +117,9 @@ export function sharedIommu(overrides: Partial<SharedIommuConfig> = {}, name = '
       const run = new SharedIommuRun(cfg, sim);
       const devs: SimDevice[] = [];
       const all = run.all;
+      // Suspend halfway through the frames (TT evicted: the shared IOVA space empties), resume, then
+      // teardown of both devices behind the one IOMMU.
+      run.lc = new Lifecycle(sim, [{ global, devices: devs, bos: all }], { hibernate: false });
       for (let d = 0; d < cfg.devices; d += 1) {
         const dev = createSimDevice(sim.env, global, `device:${d}`, {
           vramBytes: cfg.vramKiB * 1024,
@@ -129,16 +132,17 @@ export function sharedIommu(overrides: Partial<SharedIommuConfig> = {}, name = '
           () => rng.int(cfg.minBoPages, cfg.maxBoPages) * PAGE_SIZE,
         );
         const sets = Array.from({ length: cfg.frames }, () => pickSet(rng, cfg));
-        sim.spawn(`client${d}`, () => run.client(dev, sizes, sets));
+        run.lc.worker(`client${d}`, () => run.client(dev, sizes, sets));
       }
+      run.lc.start();
       // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
       // a defineProperty call (a runtime call per function per run).
       return {
         stats() {
-          return statsOf(run.c, iommu, global);
+          return statsOf(run.c, iommu, global, run.lc.c);
         },
         check() {
-          return endChecks(devs, iommu, global, all);
+          return run.lc.check();
         },
         describe() {
           return all.map(describeBo);
@@ -159,6 +163,7 @@ export function sharedIommu(overrides: Partial<SharedIommuConfig> = {}, name = '
 class SharedIommuRun {
   readonly c: Counters = { frames: 0, framesDropped: 0, retries: 0, efault: 0, enospc: 0, backoffs: 0 };
   readonly all: BufferObject[] = [];
+  lc!: Lifecycle;
 
   constructor(
     readonly cfg: SharedIommuConfig,
@@ -175,7 +180,8 @@ class SharedIommuRun {
       const ret = yield* ttmBoInitValidate(dev.bdev, bo, 'device', SYSTEM_ONLY, 1, true, null);
       if (ret === 0) bos.push(bo);
     }
-    for (const picks of sets) {
+    for (const [f, picks] of sets.entries()) {
+      if (f === Math.ceil(sets.length / 2)) yield* this.lc.freezePoint();
       const set = picks.map((i) => bos[i]).filter((b): b is BufferObject => b !== undefined);
       for (let attempt = 0; ; attempt += 1) {
         if ((yield* frame(dev, set, c, this.sim)) === 0) {
@@ -187,6 +193,8 @@ class SharedIommuRun {
           break;
         }
         c.retries += 1;
+        // A client sleeping before its retry is frozen there if the suspend comes first.
+        yield* this.lc.freezePoint();
         yield { kind: 'sleep', ms: 1 };
       }
     }
@@ -199,7 +207,12 @@ class SharedIommuRun {
  * The run's statistics: counters, IOVA map failures, BOs left. One object literal of fixed shape, not
  * the parts spread together: see statsOf in race.ts.
  */
-function statsOf(c: Counters, iommu: Iommu, global: TtmGlobal): Record<string, number> {
+function statsOf(
+  c: Counters,
+  iommu: Iommu,
+  global: TtmGlobal,
+  life: LifecycleCounters,
+): Record<string, number> {
   return {
     frames: c.frames,
     framesDropped: c.framesDropped,
@@ -209,6 +222,7 @@ function statsOf(c: Counters, iommu: Iommu, global: TtmGlobal): Record<string, n
     backoffs: c.backoffs,
     iovaMapFailures: iommu.mapFailures,
     boCount: global.boCount,
+    ...lifecycleStats(life),
   };
 }
 
@@ -230,37 +244,4 @@ function describeBo(bo: BufferObject): string {
       ? 'no resource'
       : memTypeName(bo.resource.memType);
   return `${bo.id} (${bo.bdev.id}) ${bo.size / PAGE_SIZE} pages: ${where}`;
-}
-
-/** After every BO was put: no memory, IOVA, BO or lock left. */
-function endChecks(
-  devs: readonly SimDevice[],
-  iommu: Iommu,
-  global: TtmGlobal,
-  all: readonly BufferObject[],
-): Breach[] {
-  const out: Breach[] = [];
-  for (const dev of devs) {
-    for (const man of [dev.vram, dev.tt]) {
-      if (man.usage !== 0) {
-        out.push({
-          id: 'correctness.leak',
-          actor: man.id,
-          message: `${man.usage} B still in use after every BO was put`,
-        });
-      }
-    }
-  }
-  if (iommu.mappingCount !== 0) {
-    out.push({
-      id: 'correctness.iommu-leak',
-      actor: iommu.id,
-      message: `${iommu.mappingCount} DMA mapping(s) (${iommu.usedPages} IOVA pages) left after every BO was put`,
-    });
-  }
-  if (global.boCount !== 0) {
-    out.push({ id: 'correctness.bo-leak', message: `${global.boCount} BOs (incl. ghosts) never destroyed` });
-  }
-  out.push(...lockHeldBreaches(all));
-  return out;
 }
