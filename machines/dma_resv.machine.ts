@@ -1,4 +1,7 @@
 // Statechart of a reservation object's ww_mutex (drivers/dma-buf/dma-resv.c, kernel/locking/ww_mutex.h).
+// Taken (or handed over, or its waiters changing) in any state; released only while locked: unlocking an
+// unlocked ww_mutex is a bug the chart refuses (kernel/locking/mutex.c __mutex_unlock_slowpath warns
+// when the owner is not the unlocking task).
 
 import { assign, setup } from 'xstate';
 
@@ -21,10 +24,13 @@ export const dmaResvMachine = setup({
       { guard: 'hasWaiters', target: '.locked.contended', actions: 'recordHolder' },
       { target: '.locked.uncontended', actions: 'recordHolder' },
     ],
-    'resv.unlocked': { target: '.unlocked', actions: 'recordHolder' },
   },
   states: {
     unlocked: {},
-    locked: { initial: 'uncontended', states: { uncontended: {}, contended: {} } },
+    locked: {
+      initial: 'uncontended',
+      on: { 'resv.unlocked': { target: 'unlocked', actions: 'recordHolder' } },
+      states: { uncontended: {}, contended: {} },
+    },
   },
 });

@@ -1,6 +1,8 @@
 // Statecharts of the memory a world has besides device memory: the TTM page pool's free pages
 // (ttm_pool.c), the swap space backups go to (shmem / ttm_backup.c) and an IOMMU's IOVA space. Each keeps
-// its usage in pages as context (the viewer and Perfetto counters read it).
+// its usage in pages as context (the viewer and Perfetto counters read it). A usage below zero pages is
+// refused (more freed than was ever taken: ttm_pool.c's allocated_pages, the swap space, the IOVA space
+// only count what was handed out).
 
 import { assign, setup } from 'xstate';
 
@@ -15,7 +17,10 @@ function usageMachine(id: string) {
       }),
       countFault: assign({ faults: ({ context }) => context.faults + 1 }),
     },
-    guards: { nowEmpty: ({ event }) => event.type === 'mem.usage' && event.pages === 0 },
+    guards: {
+      nowEmpty: ({ event }) => event.type === 'mem.usage' && event.pages === 0,
+      nowUsed: ({ event }) => event.type === 'mem.usage' && event.pages > 0,
+    },
   }).createMachine({
     id,
     context: { pages: 0, faults: 0 },
@@ -23,7 +28,7 @@ function usageMachine(id: string) {
     on: {
       'mem.usage': [
         { guard: 'nowEmpty', target: '.empty', actions: 'record' },
-        { target: '.used', actions: 'record' },
+        { guard: 'nowUsed', target: '.used', actions: 'record' },
       ],
       'mem.fault': { actions: 'countFault' },
     },

@@ -1,6 +1,9 @@
 // Statechart of a buffer object (drivers/gpu/drm/ttm/ttm_bo.c). The kernel model (src/kernel/bo.ts)
 // decides; this chart receives the edges it takes, so each BO's lifecycle, placement and pinning is an
-// inspectable state, and an edge the chart has no transition for is caught as a simulator bug.
+// inspectable state, and an edge the chart has no transition for is caught as a simulator bug. What the
+// kernel forbids is refused: any event once the BO is destroyed (its memory is gone); a move, eviction or
+// unplacing of a BO that has no placement; a pin count that moves by anything but one (ttm_bo_pin
+// increments, ttm_bo_unpin decrements and refuses to go below zero).
 
 import { assign, setup } from 'xstate';
 import { TTM_PL_SYSTEM, TTM_PL_TT, TTM_PL_VRAM } from '../src/kernel/constants.ts';
@@ -15,6 +18,8 @@ export interface BoContext {
   readonly unmaps: number;
   /** Page flags of the BO's tt when it was created (null: none yet). */
   readonly ttFlags: number | null;
+  /** The BO was destroyed (bo->destroy called): every later event is refused. */
+  readonly destroyed: boolean;
 }
 
 export type BoEvent =
@@ -34,7 +39,8 @@ export type BoEvent =
   | { type: 'bo.destroy' };
 
 function placedIn(memType: number) {
-  return ({ event }: { event: BoEvent }) => event.type === 'bo.placed' && event.memType === memType;
+  return ({ context, event }: { context: BoContext; event: BoEvent }) =>
+    !context.destroyed && event.type === 'bo.placed' && event.memType === memType;
 }
 
 export const ttmBoMachine = setup({
@@ -53,12 +59,20 @@ export const ttmBoMachine = setup({
     recordTt: assign({
       ttFlags: ({ event, context }) => (event.type === 'bo.tt' ? event.flags : context.ttFlags),
     }),
+    recordDestroy: assign({ destroyed: () => true }),
   },
   guards: {
+    alive: ({ context }) => !context.destroyed,
     inSystem: placedIn(TTM_PL_SYSTEM),
     inTt: placedIn(TTM_PL_TT),
     inVram: placedIn(TTM_PL_VRAM),
-    lastUnpin: ({ event }) => event.type === 'bo.unpin' && event.count === 0,
+    inDriver: ({ context, event }) => !context.destroyed && event.type === 'bo.placed',
+    pinUp: ({ context, event }) =>
+      !context.destroyed && event.type === 'bo.pin' && event.count === context.pinCount + 1,
+    unpinDown: ({ context, event }) =>
+      !context.destroyed && event.type === 'bo.unpin' && event.count === context.pinCount - 1,
+    lastUnpin: ({ context, event }) =>
+      !context.destroyed && event.type === 'bo.unpin' && event.count === 0 && context.pinCount === 1,
   },
 }).createMachine({
   id: 'ttm_bo',
@@ -71,16 +85,30 @@ export const ttmBoMachine = setup({
     evictions: 0,
     unmaps: 0,
     ttFlags: null,
+    destroyed: false,
   }),
-  on: { 'bo.unmap': { actions: 'countUnmap' }, 'bo.tt': { actions: 'recordTt' } },
+  on: {
+    'bo.unmap': { guard: 'alive', actions: 'countUnmap' },
+    'bo.tt': { guard: 'alive', actions: 'recordTt' },
+  },
   states: {
     lifecycle: {
       initial: 'allocated',
       states: {
-        allocated: { on: { 'bo.init': 'initialized', 'bo.ghost': 'ghost', 'bo.destroy': 'destroyed' } },
-        initialized: { on: { 'bo.zombie': 'zombie', 'bo.destroy': 'destroyed' } },
-        ghost: { on: { 'bo.zombie': 'zombie', 'bo.destroy': 'destroyed' } },
-        zombie: { on: { 'bo.destroy': 'destroyed' } },
+        allocated: {
+          on: {
+            'bo.init': 'initialized',
+            'bo.ghost': 'ghost',
+            'bo.destroy': { target: 'destroyed', actions: 'recordDestroy' },
+          },
+        },
+        initialized: {
+          on: { 'bo.zombie': 'zombie', 'bo.destroy': { target: 'destroyed', actions: 'recordDestroy' } },
+        },
+        ghost: {
+          on: { 'bo.zombie': 'zombie', 'bo.destroy': { target: 'destroyed', actions: 'recordDestroy' } },
+        },
+        zombie: { on: { 'bo.destroy': { target: 'destroyed', actions: 'recordDestroy' } } },
         destroyed: { type: 'final' },
       },
     },
@@ -91,16 +119,18 @@ export const ttmBoMachine = setup({
           { guard: 'inSystem', target: '.placed.system', actions: 'recordPlacement' },
           { guard: 'inTt', target: '.placed.tt', actions: 'recordPlacement' },
           { guard: 'inVram', target: '.placed.vram', actions: 'recordPlacement' },
-          { target: '.placed.driver', actions: 'recordPlacement' },
+          { guard: 'inDriver', target: '.placed.driver', actions: 'recordPlacement' },
         ],
-        'bo.unplaced': { target: '.unplaced', actions: 'clearPlacement' },
-        'bo.moved': { actions: 'countMove' },
-        'bo.evicted': { actions: 'countEviction' },
       },
       states: {
         unplaced: {},
         placed: {
           initial: 'system',
+          on: {
+            'bo.unplaced': { guard: 'alive', target: 'unplaced', actions: 'clearPlacement' },
+            'bo.moved': { guard: 'alive', actions: 'countMove' },
+            'bo.evicted': { guard: 'alive', actions: 'countEviction' },
+          },
           states: { system: {}, tt: {}, vram: {}, driver: {} },
         },
       },
@@ -108,15 +138,15 @@ export const ttmBoMachine = setup({
     pin: {
       initial: 'unpinned',
       states: {
-        unpinned: { on: { 'bo.pin': { target: 'pinned', actions: 'recordPin' } } },
+        unpinned: { on: { 'bo.pin': { guard: 'pinUp', target: 'pinned', actions: 'recordPin' } } },
         pinned: {
           on: {
-            'bo.pin': { actions: 'recordPin' },
+            'bo.pin': { guard: 'pinUp', actions: 'recordPin' },
             'bo.unpin': [
               { guard: 'lastUnpin', target: 'unpinned', actions: 'recordPin' },
-              { actions: 'recordPin' },
+              { guard: 'unpinDown', actions: 'recordPin' },
             ],
-            'bo.zombie': { target: 'unpinned', actions: 'clearPin' },
+            'bo.zombie': { guard: 'alive', target: 'unpinned', actions: 'clearPin' },
           },
         },
       },

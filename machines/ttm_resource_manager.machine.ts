@@ -1,5 +1,6 @@
 // Statechart of a resource manager (ttm_resource.c, ttm_range_manager.c, ttm_sys_manager.c):
-// enabled or not, with its usage in bytes as context.
+// enabled or not, with its usage in bytes as context. Usage is a sum of resource sizes: an update below
+// zero is refused (ttm_resource_fini subtracts only what ttm_resource_init added).
 
 import { assign, setup } from 'xstate';
 
@@ -15,11 +16,12 @@ export const ttmResourceManagerMachine = setup({
       usage: ({ event, context }) => (event.type === 'man.usage' ? event.usage : context.usage),
     }),
   },
+  guards: { usageValid: ({ event }) => event.type === 'man.usage' && event.usage >= 0 },
 }).createMachine({
   id: 'ttm_resource_manager',
   context: { usage: 0 },
   initial: 'unused',
-  on: { 'man.usage': { actions: 'recordUsage' } },
+  on: { 'man.usage': { guard: 'usageValid', actions: 'recordUsage' } },
   states: {
     unused: { on: { 'man.enable': 'used' } },
     used: { on: { 'man.disable': 'unused' } },

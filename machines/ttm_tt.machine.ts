@@ -1,7 +1,8 @@
 // Statechart of a ttm_tt (drivers/gpu/drm/ttm/ttm_tt.c, ttm_pool.c backup/restore): where the BO's
 // pages are. Unpopulated → populated; populated → swapped (legacy, whole object) or backed up (per page,
 // partial allowed, or purged); a restore can be interrupted and resumed (restoring) before the tt is
-// populated again.
+// populated again. ttm_tt_destroy unpopulates first (ttm_tt_fini WARNs on a populated tt: its pages would
+// leak), so destroy is refused while populated, and everything is refused once destroyed.
 
 import { assign, setup } from 'xstate';
 
@@ -28,9 +29,8 @@ export const ttmTtMachine = setup({
   id: 'ttm_tt',
   context: { backedUp: 0, restoreInterrupts: 0 },
   initial: 'unpopulated',
-  on: { 'tt.destroy': '.destroyed' },
   states: {
-    unpopulated: { on: { 'tt.populate': 'populated' } },
+    unpopulated: { on: { 'tt.populate': 'populated', 'tt.destroy': 'destroyed' } },
     populated: {
       on: {
         'tt.unpopulate': 'unpopulated',
@@ -41,20 +41,22 @@ export const ttmTtMachine = setup({
         ],
       },
     },
-    swapped: { on: { 'tt.populate': 'populated' } },
+    swapped: { on: { 'tt.populate': 'populated', 'tt.destroy': 'destroyed' } },
     backedUp: {
       on: {
         'tt.populate': 'populated',
+        'tt.destroy': 'destroyed',
         'tt.restore.interrupted': { target: 'restoring', actions: 'countInterrupt' },
       },
     },
     restoring: {
       on: {
         'tt.populate': 'populated',
+        'tt.destroy': 'destroyed',
         'tt.restore.interrupted': { target: 'restoring', actions: 'countInterrupt' },
       },
     },
-    purged: { on: { 'tt.populate': 'populated' } },
+    purged: { on: { 'tt.populate': 'populated', 'tt.destroy': 'destroyed' } },
     destroyed: { type: 'final' },
   },
 });

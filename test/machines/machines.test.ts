@@ -39,6 +39,7 @@ describe('ttm_bo machine', () => {
       evictions: 0,
       unmaps: 0,
       ttFlags: null,
+      destroyed: false,
     });
   });
 
@@ -111,8 +112,9 @@ describe('ttm_bo machine', () => {
     expect(boState(bo)).toBe('lifecycle.ghost placement.unplaced pin.unpinned');
   });
 
-  test('ttm_bo: moved ×2, evicted, unmap, tt{flags 2} → counters 2/1/1 and ttFlags 2', () => {
+  test('ttm_bo: placed, moved ×2, evicted, unmap, tt{flags 2} → counters 2/1/1 and ttFlags 2', () => {
     const bo = boActor();
+    bo.send({ type: 'bo.placed', memType: 1, res: 'res:0' });
     bo.send({ type: 'bo.moved', memType: 1, bytes: 4096 });
     bo.send({ type: 'bo.moved', memType: 2, bytes: 4096 });
     bo.send({ type: 'bo.evicted', memType: 0, bytes: 4096 });

@@ -109,18 +109,28 @@ describe('chartTable', () => {
       evictions: 0,
       unmaps: 1,
       ttFlags: null,
+      destroyed: true,
     });
     expect(r.context).toEqual(r.actorContext);
   });
 
-  test('ChartTable.step: tt destroyed (root final) → later events change nothing; tt.destroy is not refused (can() is true)', () => {
+  test('ChartTable.step: tt destroyed while populated → refused; destroyed (root final) → later events change nothing and are refused', () => {
     const r = both(ttmTtMachine, {}, [
       { type: 'tt.populate', pages: 2 } as { type: string },
+      { type: 'tt.destroy' },
+      { type: 'tt.unpopulate' },
       { type: 'tt.destroy' },
       { type: 'tt.populate', pages: 2 } as { type: string },
       { type: 'tt.destroy' },
     ]);
-    expect(r.mine).toEqual(['populated', 'destroyed', 'destroyed !', 'destroyed']);
+    expect(r.mine).toEqual([
+      'populated',
+      'populated !',
+      'unpopulated',
+      'destroyed',
+      'destroyed !',
+      'destroyed !',
+    ]);
     expect(r.mine).toEqual(r.theirs);
   });
 

@@ -97,7 +97,7 @@ describe('charts', () => {
     const text = toMermaid(CHARTS[0]!.machine);
     expect(text.split('\n').filter((l) => l.trim() === '--')).toHaveLength(2);
     expect(text).toContain('  ttm_bo_pin_pinned --> ttm_bo_pin_unpinned : bo.unpin [lastUnpin]\n');
-    expect(text).toContain('  ttm_bo_pin_pinned --> ttm_bo_pin_pinned : bo.unpin (internal)\n');
+    expect(text).toContain('  ttm_bo_pin_pinned --> ttm_bo_pin_pinned : bo.unpin [unpinDown] (internal)\n');
     expect(text).toContain('      ttm_bo_lifecycle_destroyed --> [*]\n');
     expect(text).toContain('  ttm_bo_placement --> ttm_bo_placement_placed_vram : bo.placed [inVram]\n');
   });
