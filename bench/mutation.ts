@@ -33,7 +33,15 @@ import {
   reportText,
   summarise,
 } from './mutation/report.ts';
-import { baseTree, commitOf, runChild, slotTree, uncommitted, writeAtomic } from './mutation/runner.ts';
+import {
+  baseTree,
+  commitOf,
+  killChildren,
+  runChild,
+  slotTree,
+  uncommitted,
+  writeAtomic,
+} from './mutation/runner.ts';
 import { sampleMutants } from './mutation/sample.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -156,6 +164,15 @@ const save = () => writeAtomic(out, `${JSON.stringify(results, null, 1)}\n`);
 // Invalid mutants (the mutated file no longer parses) are left out of the score.
 for (const m of results.mutants) {
   if (m.status === null && !isValidMutant(sources.get(m.file)!, m)) m.status = 'invalid';
+}
+
+// Ctrl-C or a kill: children stopped, results kept as saved (the slot copies are made afresh next time).
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    killChildren();
+    process.stderr.write(`bench:mutation: stopped by ${sig}; ${out} resumes with the same options\n`);
+    process.exit(130);
+  });
 }
 
 const trees = Array.from({ length: jobs }, (_, i) => slotTree(base, REPO, dir, i));

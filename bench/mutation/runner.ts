@@ -2,7 +2,7 @@
 // kernel file mutated at a time; a child process (bench/mutation/suite_child.ts) runs the default suite
 // against the copy, and its exit decides the outcome.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   cpSync,
@@ -128,6 +128,14 @@ function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
+/** Children running now, so that an interrupted run can stop them. */
+const running = new Set<ChildProcess>();
+
+/** Stop (SIGKILL) every child still running. */
+export function killChildren(): void {
+  for (const c of running) c.kill('SIGKILL');
+}
+
 /** Run the suite in a child process against `tree` and judge the outcome. */
 export function runChild(o: ChildOptions): Promise<ChildResult> {
   return new Promise((resolve) => {
@@ -147,6 +155,7 @@ export function runChild(o: ChildOptions): Promise<ChildResult> {
       ],
       { cwd: o.tree, stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    running.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -162,6 +171,7 @@ export function runChild(o: ChildOptions): Promise<ChildResult> {
     }, o.timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      running.delete(child);
       const ms = nowMs() - t0;
       let outcome: SuiteOutcome | null = null;
       const line = stdout.trim().split('\n').pop() ?? '';
