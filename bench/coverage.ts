@@ -1,9 +1,9 @@
 // npm run bench:coverage [-- --schedules N] [--json] [--markdown] [--update-lines]
 //
 // Branch and function coverage of src/kernel (the simulated driver included) reached by the default
-// suite: a campaign of N schedules (default 200; portfolio of strategies, mixed faults, base seed 0) on
-// every scenario expected to pass, measured with V8's block coverage and reported through c8
-// (src/cli/code_coverage.ts). Every unreached function and branch is printed as file:line with its
+// suite (src/explore/suite.ts: every scenario expected to pass) with N schedules per scenario (default
+// 200; portfolio of strategies, mixed faults, base seed 0, on this thread), measured with V8's block
+// coverage and reported through c8 (src/cli/code_coverage.ts). Every unreached function and branch is printed as file:line with its
 // source text and the reason bench/coverage_unreached.json gives for it; places without a reason, and
 // reasons for places now reached, are listed at the end, and make the exit code 1.
 //   --markdown      print the README section's tables (numbers and the unreached list) instead
@@ -26,9 +26,7 @@ import {
   reasonFor,
   takeKernelCoverage,
 } from '../src/cli/code_coverage.ts';
-import type { CampaignOptions } from '../src/explore/campaign.ts';
-import { fuzz, prepareCampaign } from '../src/explore/fuzz.ts';
-import { SCENARIOS } from '../src/sim/scenarios/index.ts';
+import { defaultSuite, runSuite } from '../src/explore/suite.ts';
 
 const REASONS_FILE = fileURLToPath(new URL('./coverage_unreached.json', import.meta.url));
 
@@ -36,49 +34,29 @@ export function loadReasons(): ReasonEntry[] {
   return (JSON.parse(readFileSync(REASONS_FILE, 'utf8')) as { entries: ReasonEntry[] }).entries;
 }
 
-/** The default suite: every built-in scenario expected to pass (abba-deadlock deadlocks by design). */
-function suite() {
-  return SCENARIOS.filter(
-    (s) => s.name !== 'abba-deadlock' && (s as { readonly expect?: string }).expect !== 'fail',
-  );
-}
-
 interface ScenarioRun {
   readonly scenario: string;
   readonly schedules: number;
   readonly failures: number;
   readonly firstFailure: string | null;
-  readonly ms: number;
 }
 
-async function runSuite(schedules: number): Promise<ScenarioRun[]> {
-  const runs: ScenarioRun[] = [];
-  for (const scenario of suite()) {
-    const t0 = Date.now();
-    const opts: CampaignOptions = {
-      scenario,
-      baseSeed: 0n,
-      schedules,
-      mutations: [],
-      faults: 'mixed',
-      shrink: false,
-    };
-    const prepared = prepareCampaign(opts, undefined);
-    if (!prepared.ok) throw new Error(prepared.reason);
-    const r = await fuzz(opts, prepared);
-    const f = r.state.failures[0];
-    runs.push({
-      scenario: scenario.name,
-      schedules: r.state.next,
-      failures: r.state.failures.length,
-      firstFailure: f === undefined ? null : `${f.id}: ${f.message.slice(0, 120)}`,
-      ms: Date.now() - t0,
-    });
+/** The default suite (src/explore/suite.ts), `schedules` per scenario, on this thread. */
+async function runDefaultSuite(schedules: number): Promise<ScenarioRun[]> {
+  const names = defaultSuite();
+  const r = await runSuite({ schedules: schedules * names.length, faults: 'mixed', shrink: false });
+  return r.report.campaigns.map((c) => {
+    const f = c.state?.failures[0];
     process.stderr.write(
-      `${scenario.name.padEnd(22)} ${r.state.next} schedules, ${r.state.failures.length} failure(s), ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+      `${c.scenario.padEnd(22)} ${c.state?.next ?? 0} schedules, ${c.state?.failures.length ?? 0} failure(s)\n`,
     );
-  }
-  return runs;
+    return {
+      scenario: c.scenario,
+      schedules: c.state?.next ?? 0,
+      failures: c.state?.failures.length ?? 0,
+      firstFailure: f === undefined ? null : `${f.id}: ${f.message.slice(0, 120)}`,
+    };
+  });
 }
 
 const pct = (c: { total: number; covered: number }) =>
@@ -133,7 +111,7 @@ async function main(): Promise<number> {
     }
   }
   const t0 = Date.now();
-  const runs = await runSuite(schedules);
+  const runs = await runDefaultSuite(schedules);
   const campaignMs = Date.now() - t0;
   const cov = await takeKernelCoverage(raw);
   const reasons = loadReasons();

@@ -335,6 +335,7 @@ export const REASON_KINDS = [
   'design-off', // a design option (src/designs) that the default suite does not switch on
   'mutation-only', // reached only with a catalogue mutation switched on
   'not-driven', // kernel behaviour no scenario drives yet
+  'tooling', // called by reports, oracles or tests, not by the kernel model during a run
 ] as const;
 export type ReasonKind = (typeof REASON_KINDS)[number];
 

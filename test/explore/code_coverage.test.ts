@@ -152,7 +152,7 @@ describe('the report', () => {
     ).toEqual([
       'kind is not function or branch',
       'file is not a .ts file under src/kernel',
-      'reason is not one of fault-site, teardown, defensive, kunit-only, design-off, mutation-only, not-driven',
+      'reason is not one of fault-site, teardown, defensive, kunit-only, design-off, mutation-only, not-driven, tooling',
       'why is missing',
     ]);
   });
