@@ -77,6 +77,8 @@ export interface SuiteOptions {
   readonly onFailure?: (scenario: string, f: FoundFailure, shard: number | null) => void;
   /** Aborting stops every campaign before its next schedule, with its corpus saved. */
   readonly signal?: AbortSignal;
+  /** The clock of the time budget and progress on this thread (wall-clock ms when absent). */
+  readonly now?: () => number;
 }
 
 export interface SuiteProgress {
@@ -387,7 +389,8 @@ function stopOf(reasons: readonly StopReason[]): StopReason {
 /** Every campaign on this thread, one after another, each in DIR/<scenario>/campaign.json. */
 async function runUnsliced(suite: PreparedSuite): Promise<SuiteResult> {
   const { opts, scenarios, shares } = suite;
-  const start = wallClock();
+  const now = opts.now ?? wallClock;
+  const start = now();
   const deadline = opts.timeBudgetMs === undefined ? undefined : start + opts.timeBudgetMs;
   const total = shares.reduce((a, b) => a + b, 0);
   const campaigns: SuiteCampaign[] = [];
@@ -424,7 +427,7 @@ async function runUnsliced(suite: PreparedSuite): Promise<SuiteResult> {
     const prepared = prepareCampaign(cOpts, dir);
     if (!prepared.ok) throw new Error(prepared.reason);
     const left =
-      deadline === undefined ? undefined : Math.max(0, (deadline - wallClock()) / (scenarios.length - i));
+      deadline === undefined ? undefined : Math.max(0, (deadline - now()) / (scenarios.length - i));
     const r = await fuzz(left === undefined ? cOpts : { ...cOpts, timeBudgetMs: left }, prepared, {
       ...(dir === undefined ? {} : { corpusDir: dir }),
       progressMs: opts.progressMs ?? 250,
@@ -434,12 +437,12 @@ async function runUnsliced(suite: PreparedSuite): Promise<SuiteResult> {
           done: doneBefore + state.next,
           total,
           failures: failures + state.failures.length,
-          elapsedMs: wallClock() - start,
+          elapsedMs: now() - start,
         });
       },
       onFailure: (f) => opts.onFailure?.(scenario.name, f, null),
       stopRequested: stop,
-      now: wallClock,
+      now,
     });
     reasons.push(r.stopped);
     ranNow += r.ranNow;
@@ -457,7 +460,7 @@ async function runUnsliced(suite: PreparedSuite): Promise<SuiteResult> {
       outcome: outcomeOf(r.state),
     });
   }
-  const elapsedMs = wallClock() - start;
+  const elapsedMs = now() - start;
   opts.onProgress?.({ scenario: scenarios.at(-1)!.name, done: doneBefore, total, failures, elapsedMs });
   const report = reportOf(suite.manifest, null, campaigns);
   const stopped = stop() ? 'interrupted' : stopOf(reasons);

@@ -69,6 +69,33 @@ describe('the default suite', () => {
     expect(prep.suite.shares.reduce((a, b) => a + b, 0)).toBe(1000);
   });
 
+  test('a time budget alone is split in time, each scenario an equal part of what is left', async () => {
+    // A clock that moves 1 ms at every reading: the stopping points are a function of the run.
+    const clocked = () => {
+      let t = 0;
+      return () => {
+        t += 1;
+        return t;
+      };
+    };
+    const opts: SuiteOptions = {
+      scenarios: ['calibrate', 'stress-pte', 'abba-ww'],
+      schedules: Number.POSITIVE_INFINITY,
+      timeBudgetMs: 600,
+      shrink: false,
+    };
+    const r = await runSuite({ ...opts, now: clocked() });
+    expect(r.run.stopped).toBe('time-budget');
+    expect(r.report.manifest.schedules).toBe(null);
+    expect(r.report.campaigns.map((c) => [c.share, c.complete])).toEqual([
+      [null, false],
+      [null, false],
+      [null, false],
+    ]);
+    for (const c of r.report.campaigns) expect(c.state!.next).toBeGreaterThan(10);
+    expect(body(await runSuite({ ...opts, now: clocked() }))).toBe(body(r));
+  });
+
   test('the worst outcome: a crash, then correctness, then liveness, over pass', () => {
     expect(worstOutcome([])).toBe('pass');
     expect(worstOutcome(['pass', 'liveness'])).toBe('liveness');
