@@ -49,7 +49,7 @@ const HELP: Record<string, string> = {
 Usage: ttm-sim <command> [options]
 
 Commands:
-  fuzz       a campaign: many schedules, hunting failures ttm-sim fuzz --scenario vram-pressure
+  fuzz       the default suite, or a campaign of one      ttm-sim fuzz, ttm-sim fuzz --scenario vram-pressure
   corpus     merge the shards of a campaign run apart     ttm-sim corpus merge shard-0/ shard-1/
   compare    one workload under each design, side by side ttm-sim compare --scenario shared-iommu --designs kernel,shared-iommu
   designs    list the seed proposals that can be switched on ttm-sim designs
