@@ -278,7 +278,7 @@ export function prepareSuite(opts: SuiteOptions): SuitePrep {
   if (count !== undefined && run.some((k) => !Number.isInteger(k) || k < 0 || k >= count)) {
     return { ok: false, reason: `slices are numbered 0..${count - 1}, got ${run.join(',')}` };
   }
-  const sliced = count === undefined ? null : { count, run: [...run].sort((a, b) => a - b) };
+  const sliced = count === undefined ? null : { count, run: [...new Set(run)].sort((a, b) => a - b) };
   const first = campaignIdentity(campaignOptions(opts, scenarios[0]!, shares[0]!));
   const manifest: SuiteManifest = {
     format: SUITE_FORMAT,
