@@ -308,8 +308,11 @@ export function* ttmBoVmFaultReserved(
  * pages at drm device release, which the model does not have: they stay allocated.
  */
 export function ttmBoVmDummyPage(vma: CpuMapping): VmFault {
-  const ram = vma.bo.bdev.global?.ram ?? null;
-  const pfn = ram === null ? -ENOMEM : ram.allocPages(0);
+  const global = vma.bo.bdev.global;
+  const ram = global?.ram ?? null;
+  // alloc_page(GFP_KERNEL | __GFP_ZERO) returning NULL: the 'vm.dummy_page' fault site.
+  const injected = global?.injectFault('vm.dummy_page', vma.bo.id) ?? false;
+  const pfn = ram === null || injected ? -ENOMEM : ram.allocPages(0);
   if (ram === null || pfn < 0) return 'OOM';
   ram.clear(pfn);
   let ret: VmFault = 'NOPAGE';

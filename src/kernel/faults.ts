@@ -14,6 +14,7 @@ export const FAULT_SITES = [
   'restore.interrupt',
   'signal.wait',
   'fence.timeout',
+  'driver.move.wait',
   'driver.move.copy',
   'tt.create',
   'resv.reserve',
@@ -91,6 +92,12 @@ export const FAULT_SITE_INFO: { readonly [S in FaultSite]: FaultSiteInfo } = {
     errno: '0 from dma_resv_wait_timeout (-EBUSY from ttm_bo_wait_ctx)',
     upstream: ['dma_resv_wait_timeout', 'ttm_bo_wait_ctx', 'ttm_bo_wait_free_node'],
     evaluatedIn: 'task',
+  },
+  'driver.move.wait': {
+    fails: "the driver's wait for a busy BO to idle in its move callback, before unbinding TT → SYSTEM",
+    errno: '-EBUSY (no_wait_gpu, or the wait timed out), -ERESTARTSYS (signal, interruptible ctx)',
+    upstream: ['ttm_device_funcs.move (amdgpu_bo_move: ttm_bo_wait_ctx)', 'ttm_bo_handle_move_mem'],
+    evaluatedIn: 'kernel',
   },
   'driver.move.copy': {
     fails: 'the driver cannot set up its GPU copy in its move callback (copy job or fence allocation)',

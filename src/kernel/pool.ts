@@ -594,7 +594,10 @@ function* restoreCommit(
       }
       if (tt.backup === null)
         throw new Error(`ttm_pool_restore_commit: ${tt.id} holds a handle but no backup`);
-      ret = ttmBackupCopyPage(tt.backup, ram, restore.allocedPage + i, p.handle, ctx.interruptible);
+      // shmem_read_folio_gfp of the backed-up page: the 'backup.read' fault site.
+      ret = restore.pool.global?.injectFault('backup.read', tt.id)
+        ? -ENOMEM
+        : ttmBackupCopyPage(tt.backup, ram, restore.allocedPage + i, p.handle, ctx.interruptible);
       if (ret !== 0) break;
       ttmBackupDrop(tt.backup, p.handle);
       if (restore.pool.global !== null) restore.pool.global.counters.pagesRestored += 1;
@@ -813,6 +816,8 @@ export function* ttmPoolRestoreAndAlloc(pool: Pool, tt: Tt, ctx: OperationCtx): 
       mgr.failNextRestoreAllocs -= 1;
       return -ENOMEM;
     }
+    // kzalloc of struct ttm_pool_tt_restore: the 'restore.alloc' fault site.
+    if (pool.global?.injectFault('restore.alloc', tt.id)) return -ENOMEM;
     restore = {
       pool,
       snapshotAlloc: { ...alloc },

@@ -28,7 +28,7 @@ import {
   ttmSetDriverManager,
 } from './device.ts';
 import type { KernelEnv, KGen } from './env.ts';
-import { EMULTIHOP, errnoName } from './errno.ts';
+import { EBUSY, EINVAL, EMULTIHOP, ENOMEM, ERESTARTSYS, errnoName } from './errno.ts';
 import { FenceTimeline } from './fence.ts';
 import { Iommu } from './iommu.ts';
 import { type OperationCtx, type Placement, place, placementOf } from './placement.ts';
@@ -156,19 +156,56 @@ function* simMove(
     return -EMULTIHOP;
   }
   const pair = [old.memType, newMem.memType];
+  if (old.memType === TTM_PL_TT && newMem.memType === TTM_PL_SYSTEM) {
+    const ret = unbindWait(bo, ctx);
+    if (ret !== 0) return ret;
+    ttmBoMoveNull(bo, newMem);
+    return 0;
+  }
   if (pair.includes(TTM_PL_SYSTEM) && pair.includes(TTM_PL_TT)) {
     ttmBoMoveNull(bo, newMem);
     return 0;
   }
-  if (pair.includes(TTM_PL_VRAM) && pair.includes(TTM_PL_TT)) {
-    // The copy engine moves the data when its job runs, after every fence of the BO (amdgpu_copy_buffer
-    // syncs to the whole resv); the CPU may only look after the fence (faults wait for it).
-    const fence = copyRing().emit();
-    fence.deps = bo.resv.fencesFor(DmaResvUsage.BOOKKEEP);
-    copyPagesOnSignal(bo, { res: old, tt: bo.ttm }, { res: newMem, tt: bo.ttm }, fence);
-    return yield* ttmBoMoveAccelCleanup(bo, fence, evict, true, newMem);
-  }
+  if (pair.includes(TTM_PL_VRAM) && pair.includes(TTM_PL_TT))
+    return yield* copyMove(copyRing(), bo, evict, newMem);
   return yield* ttmBoMoveMemcpy(bo, ctx, newMem);
+}
+
+/**
+ * amdgpu_bo_move unbinds a BO from the GART only once it is idle ("r = ttm_bo_wait_ctx(bo, ctx); if (r)
+ * return r;"). The simulated driver does not sleep there (its GART has no pages to protect), but the
+ * wait's failure is the 'driver.move.wait' fault site, asked when the BO is busy (an idle BO's wait
+ * returns at once and cannot fail): -EBUSY with no_wait_gpu or after ttm_bo_wait_ctx's timeout,
+ * -ERESTARTSYS when a signal interrupts an interruptible wait. 0 when the move may go on.
+ */
+function unbindWait(bo: BufferObject, ctx: OperationCtx): number {
+  if (bo.resv.testSignaled(DmaResvUsage.BOOKKEEP)) return 0;
+  if (!bo.bdev.global?.injectFault('driver.move.wait', bo.id)) return 0;
+  return ctx.interruptible && !ctx.noWaitGpu ? -ERESTARTSYS : -EBUSY;
+}
+
+/**
+ * A VRAM↔TT move by the copy engine, as xe_bo_move does it. Setting up the copy job can fail (the
+ * 'driver.move.copy' fault site: xe_migrate_copy's IS_ERR fence, amdgpu_move_blit's job allocation
+ * when the memcpy fallback is unavailable): -ENOMEM with nothing changed. Once queued the copy cannot be
+ * taken back, so when ttm_bo_move_accel_cleanup fails (its ghost could not be made) the driver waits for
+ * the copy and takes the new memory without a ghost ("dma_fence_wait(fence, false);
+ * ttm_bo_move_null(ttm_bo, new_mem);").
+ */
+function* copyMove(ring: FenceTimeline, bo: BufferObject, evict: boolean, newMem: Resource): KGen<number> {
+  const old = bo.resource;
+  if (old === null) return -EINVAL;
+  if (bo.bdev.global?.injectFault('driver.move.copy', bo.id)) return -ENOMEM;
+  // The copy engine moves the data when its job runs, after every fence of the BO (amdgpu_copy_buffer
+  // syncs to the whole resv); the CPU may only look after the fence (faults wait for it).
+  const fence = ring.emit();
+  fence.deps = bo.resv.fencesFor(DmaResvUsage.BOOKKEEP);
+  copyPagesOnSignal(bo, { res: old, tt: bo.ttm }, { res: newMem, tt: bo.ttm }, fence);
+  const ret = yield* ttmBoMoveAccelCleanup(bo, fence, evict, true, newMem);
+  if (ret === 0) return 0;
+  yield { kind: 'fences', fences: [fence], interruptible: false, timeoutMs: null };
+  ttmBoMoveNull(bo, newMem);
+  return 0;
 }
 
 /** The driver's ttm_device_funcs; `copyRing` is the GPU ring that runs its VRAM↔TT copies. */
@@ -185,6 +222,9 @@ export function simDeviceFuncs(
     ...xeHooks,
     // Methods, not arrow properties: tsx's keepNames would name each arrow with a defineProperty call.
     ttmTtCreate(bo: BufferObject, pageFlags: number): Tt | null {
+      // The driver's kzalloc of its tt (amdgpu_ttm_tt_create, xe_ttm_tt_create) or the page directory
+      // allocation of ttm_sg_tt_init fails: the callback returns NULL.
+      if (bo.bdev.global?.injectFault('tt.create', bo.id)) return null;
       return xe === null ? amdgpuTtCreate(bo, pageFlags, ttCaching) : xeTtCreate(xe, bo, pageFlags);
     },
     evictionValuable: ttmBoEvictionValuable,
