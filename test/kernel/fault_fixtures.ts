@@ -17,7 +17,7 @@ import type { FaultHook, FaultSite } from '../../src/kernel/faults.ts';
 import { type OperationCtx, operationCtx, place, placementOf } from '../../src/kernel/placement.ts';
 import { Ram } from '../../src/kernel/ram.ts';
 import { createSimDevice, type SimDevice } from '../../src/kernel/simdrv.ts';
-import { runSync, type SyncHooks, SyncEnv } from '../../src/kernel/sync.ts';
+import { runSync, SyncEnv, type SyncHooks } from '../../src/kernel/sync.ts';
 
 /**
  * Install on `global` a fault hook failing the n-th evaluations (1-based, per site) listed in `fail`;
