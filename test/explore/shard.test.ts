@@ -104,11 +104,13 @@ describe('slices of a campaign', () => {
       shard: { index: 1, count: 2 },
     });
     expect(r.record.next).toBe(12);
+    // PCT's k is the scenario's calibrated choice count (it changes with the scenario, not the slicing).
+    const k = r.record.calibration.k;
     expect(r.record.armRuns).toEqual({
       random: 2,
-      'pct:1:6': 2,
-      'pct:2:6': 2,
-      'pct:3:6': 2,
+      [`pct:1:${k}`]: 2,
+      [`pct:2:${k}`]: 2,
+      [`pct:3:${k}`]: 2,
       pos: 2,
       cover: 2,
     });
