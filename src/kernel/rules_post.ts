@@ -100,10 +100,11 @@ export const BO_PIN_POST = kernelRule(
 export const BO_UNPIN_POST = kernelRule(
   'bo.unpin.post',
   'return',
-  'after ttm_bo_unpin: pin_count is one less than before (unchanged at 0); on reaching 0 an evictable BO’s resource is back on its manager’s LRU',
+  'after ttm_bo_unpin: pin_count is one less than before (unchanged at 0); on reaching 0 an evictable BO’s resource is at its LRU tail: on its manager’s lru[priority], or for a BO in a bulk move the last of its bulk range (wherever that range is)',
   [
     { file: BO_C, func: 'ttm_bo_unpin', text: 'if (!--bo->pin_count && bo->resource) {' },
     { file: BO_C, func: 'ttm_bo_unpin', text: 'ttm_resource_move_to_lru_tail(bo->resource);' },
+    { file: RES_C, func: 'ttm_lru_bulk_move_pos_tail', text: 'pos->last = res;' },
   ],
 );
 export const BO_VALIDATE_POST_OK = kernelRule(
@@ -382,7 +383,10 @@ export function postUnpin(bo: BufferObject, before: number): void {
   let man: ResourceManager | null = null;
   if (counted && before === 1 && res !== null && !ttmResourceUnevictable(res, bo)) {
     man = bdev.manager(res.memType);
-    listed = man !== null && headOf(res.lru) === man.lru[bo.priority];
+    listed =
+      bo.bulkMove !== null
+        ? bo.bulkMove.posFor(res).last === res
+        : man !== null && headOf(res.lru) === man.lru[bo.priority];
   }
   const broken = !counted || !listed;
   warnOn(
@@ -394,7 +398,9 @@ export function postUnpin(bo: BufferObject, before: number): void {
       ? ''
       : !counted
         ? `pin_count went from ${before} to ${bo.pinCount}`
-        : `unpinned, but its resource ${res!.id} is ${whereListed(res!, bdev)}`,
+        : bo.bulkMove !== null
+          ? `unpinned, but its resource ${res!.id} is not the last of its bulk range (${whereListed(res!, bdev)})`
+          : `unpinned, but its resource ${res!.id} is ${whereListed(res!, bdev)}`,
   );
 }
 

@@ -18,7 +18,7 @@ import { checkBackupHandles } from './backup.ts';
 import { checkDynamicCpuAccess, checkGpuWithoutDma } from './designs.ts';
 import { checkIommuMappings } from './iommu.ts';
 import { checkBulkRange, checkLruPlacement, checkResourceFields } from './lru.ts';
-import { checkFreedUse, checkTtState } from './pages.ts';
+import { checkFreedUse, checkPageCaching, checkTtState } from './pages.ts';
 import { checkPinCount, checkPinnedResident } from './pinning.ts';
 import { checkPteOwnership } from './pte.ts';
 import { fail, type OracleSpec, type Violation } from './types.ts';
@@ -30,7 +30,7 @@ export { checkBackupHandles } from './backup.ts';
 export { checkDynamicCpuAccess, checkGpuWithoutDma } from './designs.ts';
 export { checkIommuMappings } from './iommu.ts';
 export { checkBulkRange, checkLruPlacement, checkResourceFields } from './lru.ts';
-export { checkFreedUse, checkTtState } from './pages.ts';
+export { checkFreedUse, checkPageCaching, checkTtState } from './pages.ts';
 export { checkPinCount, checkPinnedResident } from './pinning.ts';
 export { checkPteOwnership } from './pte.ts';
 export type { Oracle, OracleSpec, Violation } from './types.ts';
@@ -106,7 +106,7 @@ export const ORACLES: readonly OracleSpec[] = [
   {
     id: 'lru.placement',
     description:
-      'listed resources are unfreed, of live BOs, on their memory type; resv unlocked: the BO’s resource, unevictable iff pinned/swapped else lru[prio] (or left unevictable after a failed populate cleared a purged tt’s backed-up state)',
+      'listed resources are unfreed, of live BOs, on their memory type; resv unlocked: the BO’s resource, unevictable iff pinned/swapped else lru[prio] (or left unevictable after a failed populate cleared a purged tt’s backed-up state, or unpinned into an empty bulk range)',
     upstream: [
       up('ttm_resource.c', 'ttm_resource_init', 'list_add_tail(&res->lru, &man->lru[bo->priority]);'),
       up('ttm_resource.c', 'ttm_resource_fini', 'list_del_init(&res->lru);'),
@@ -130,7 +130,7 @@ export const ORACLES: readonly OracleSpec[] = [
   {
     id: 'lru.bulk-range',
     description:
-      'a bulk move’s first..last per (type, prio) is a stretch of that LRU holding only evictable resources of its BOs; their listed resources lie inside it',
+      'a bulk move’s first..last per (type, prio) is a stretch of that LRU (or of the unevictable list, after an unpin into an empty range) holding only evictable resources of its BOs; their resources on the LRU lie inside it',
     upstream: [
       up(
         'ttm_resource.c',
@@ -183,6 +183,21 @@ export const ORACLES: readonly OracleSpec[] = [
     ],
     when: 'step',
     check: checkTtState,
+  },
+  {
+    id: 'pages.caching',
+    description:
+      'pooled pages have their pool type’s caching; resv unlocked: a populated tt’s pages have the tt’s caching',
+    upstream: [
+      up('ttm_pool.c', 'ttm_pool_free_page', 'set_pages_wb(p, 1 << order);'),
+      up(
+        'ttm_pool.c',
+        'ttm_pool_apply_caching',
+        'return set_pages_array_wc(alloc->caching_divide, num_pages);',
+      ),
+    ],
+    when: 'step',
+    check: checkPageCaching,
   },
   {
     id: 'backup.handles',

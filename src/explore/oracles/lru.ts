@@ -11,12 +11,13 @@ import {
   TTM_PL_FLAG_TEMPORARY,
   TTM_PL_FLAG_TOPDOWN,
 } from '../../kernel/constants.ts';
-import type { TtmGlobal } from '../../kernel/device.ts';
+import type { Device, TtmGlobal } from '../../kernel/device.ts';
 import {
   type LruBulkMove,
   type LruItem,
   RangeManager,
   type Resource,
+  type ResourceManager,
   ttmResourceUnevictable,
 } from '../../kernel/resource.ts';
 import { fail, type Violation } from './types.ts';
@@ -51,14 +52,34 @@ function leftUnevictable(l: Listed, bo: BufferObject): boolean {
 }
 
 /**
+ * A resource in its BO's bulk-move range on the unevictable list. ttm_bo_unpin re-adds the resource to
+ * the bulk move where it is: when the range for its (memory type, priority) is empty,
+ * ttm_lru_bulk_move_add makes the resource the whole range without moving it, and
+ * ttm_resource_move_to_lru_tail then leaves it (it is already the range's last). The range stays on
+ * the unevictable list until the driver's next ttm_lru_bulk_move_tail splices it to the LRU tail.
+ */
+function inBulkRange(res: Resource, bo: BufferObject): boolean {
+  const bulk = bo.bulkMove;
+  if (bulk === null) return false;
+  const { first, last } = bulk.posFor(res);
+  if (first === null || last === null) return false;
+  for (let n = first.lru as LruItem; !n.isHead; n = n.next as LruItem) {
+    if (n.res === res) return true;
+    if (n === last.lru) return false;
+  }
+  return false;
+}
+
+/**
  * lru.placement: every resource on an LRU or unevictable list is unfreed, belongs to a live BO (ghosts
  * and zombies included) and sits on a list of its own memory type; every live BO's resource is unfreed,
  * its own, and listed. For BOs whose resv is unlocked, additionally: a listed resource is its BO's
  * `resource`, on the unevictable list iff the BO is pinned or its tt swapped/backed up, else on its
  * manager's lru[bo.priority]. (Under the resv a move may hold a listed, not yet assigned resource, and a
- * swapped BO's resource is bumped at unreserve.) One exception, as in the kernel: a resource left on the
- * unevictable list after the driver cleared its tt's backed-up state (see `leftUnevictable`). Returns
- * the first misplaced resource, or null.
+ * swapped BO's resource is bumped at unreserve.) Two exceptions, as in the kernel: a resource left on the
+ * unevictable list after the driver cleared its tt's backed-up state (see `leftUnevictable`), and one
+ * unpinned into an empty bulk-move range, which stays on the unevictable list inside that range until
+ * the next bulk-move tail (see `inBulkRange`). Returns the first misplaced resource, or null.
  */
 export function checkLruPlacement(g: TtmGlobal): Violation | null {
   const id = 'lru.placement';
@@ -92,7 +113,9 @@ export function checkLruPlacement(g: TtmGlobal): Violation | null {
       const unevictable = ttmResourceUnevictable(res, bo);
       const right = unevictable
         ? l.man === null
-        : (l.man !== null && l.man === man && l.prio === bo.priority) || leftUnevictable(l, bo);
+        : (l.man !== null && l.man === man && l.prio === bo.priority) ||
+          leftUnevictable(l, bo) ||
+          (l.man === null && inBulkRange(res, bo));
       if (!right) {
         const want = unevictable
           ? unevictableName(bo.bdev)
@@ -178,6 +201,12 @@ export function checkResourceFields(g: TtmGlobal): Violation | null {
   return null;
 }
 
+/** The name of a list head met while walking a bulk range, for messages. */
+function headName(n: LruItem, head: LruItem, man: ResourceManager, prio: number, d: Device): string {
+  if (n === head) return `the head of ${lruName(man, prio)}`;
+  return n === d.unevictable ? `the head of ${unevictableName(d)}` : 'a list head';
+}
+
 /** The bulk moves of the world's live BOs, each once. */
 function bulkMoves(g: TtmGlobal): LruBulkMove[] {
   let out: LruBulkMove[] | null = null;
@@ -192,8 +221,10 @@ function bulkMoves(g: TtmGlobal): LruBulkMove[] {
 
 /**
  * lru.bulk-range: for every bulk move of a live BO and every (memory type, priority), `first` and `last`
- * are both set or both null; when set, they delimit a contiguous stretch of that manager's lru[priority]
- * (walking on from `first` reaches `last` before the list head), and every resource in it belongs to a
+ * are both set or both null; when set, they delimit a contiguous stretch of one list (walking on from
+ * `first` reaches `last` before the list head): that manager's lru[priority], or the unevictable list
+ * when a resource was unpinned into the empty range (see `inBulkRange`) until the next
+ * ttm_lru_bulk_move_tail splices it to the LRU; and every resource in it belongs to a
  * BO using this bulk move, of that memory type and priority, and evictable (neither pinned nor swapped:
  * ttm_resource_add_bulk_move leaves those out). ttm_lru_bulk_move_tail splices exactly that stretch to
  * the LRU tail. Conversely, a bulk-move BO's resource listed on its manager's LRU lies inside its range.
@@ -235,7 +266,7 @@ export function checkBulkRange(g: TtmGlobal): Violation | null {
             return fail(
               id,
               owner.id,
-              `${where}: walking on from first ${first.id} reaches ${n === head ? `the head of ${lruName(man, prio)}` : 'a list head'} before last ${last.id}`,
+              `${where}: walking on from first ${first.id} reaches ${headName(n, head, man, prio, owner.bdev)} before last ${last.id}`,
             );
           }
           const res = n.res;
@@ -249,11 +280,11 @@ export function checkBulkRange(g: TtmGlobal): Violation | null {
         }
         let h = last.lru.next as LruItem;
         while (!h.isHead) h = h.next as LruItem;
-        if (h !== head) {
+        if (h !== head && h !== owner.bdev.unevictable) {
           return fail(
             id,
             owner.id,
-            `${where}: the range ${first.id}..${last.id} is not on ${lruName(man, prio)}`,
+            `${where}: the range ${first.id}..${last.id} is on neither ${lruName(man, prio)} nor ${unevictableName(owner.bdev)}`,
           );
         }
       }

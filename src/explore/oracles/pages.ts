@@ -9,7 +9,7 @@ import {
   TTM_TT_FLAG_SWAPPED,
 } from '../../kernel/constants.ts';
 import type { TtmGlobal } from '../../kernel/device.ts';
-import type { Ram } from '../../kernel/ram.ts';
+import type { PageCaching, Ram } from '../../kernel/ram.ts';
 import { fail, type Violation } from './types.ts';
 import { frameAllocated, type LiveTt, liveTts, poolTypeName, poolTypes, restoreBlockLive } from './world.ts';
 
@@ -183,6 +183,46 @@ export function checkTtState(g: TtmGlobal): Violation | null {
       if (p === null || p === undefined) continue;
       const what = typeof p === 'number' ? `frame ${p}` : `backup handle ${p.handle}`;
       return fail(id, bo.id, `${tt.id} is ${flagNames(flags)} (not populated) but slot ${i} holds ${what}`);
+    }
+  }
+  return null;
+}
+
+/** The linear-map caching that pages of a tt or pool type of `caching` have on x86. */
+function linearCaching(caching: 'cached' | 'write_combined' | 'uncached'): PageCaching {
+  return caching === 'cached' ? 'wb' : caching === 'write_combined' ? 'wc' : 'uc';
+}
+
+/**
+ * pages.caching: every pooled page has its pool type's caching in the kernel's linear map
+ * (ttm_pool_type_give pools pages as they are; only pages given back to the system are set to
+ * write-back), and every page of a populated tt whose BO's resv is free has the tt's caching
+ * (ttm_pool_apply_caching changes the staged pages before the allocation returns). Returns the first
+ * page with other caching, or null.
+ */
+export function checkPageCaching(g: TtmGlobal): Violation | null {
+  const id = 'pages.caching';
+  const ram = g.ram;
+  for (const pt of poolTypes(g)) {
+    const want = linearCaching(pt.caching);
+    for (const p of pt.pages) {
+      for (let f = p; f < p + (1 << pt.order); f += 1) {
+        const got = ram.getCaching(f);
+        if (got !== want) return fail(id, 'pool', `frame ${f} pooled in ${poolTypeName(g, pt)} is ${got}`);
+      }
+    }
+  }
+  for (const { tt, bo } of liveTts(g)) {
+    const pages = tt.pages;
+    if (pages === null || !tt.isPopulated() || bo.resv.isLocked()) continue;
+    const want = linearCaching(tt.caching);
+    for (let i = 0; i < pages.length; i += 1) {
+      const p = pages[i];
+      if (typeof p !== 'number') continue;
+      const got = ram.getCaching(p);
+      if (got !== want) {
+        return fail(id, bo.id, `${tt.id} (${tt.caching}) slot ${i} holds frame ${p}, which is ${got}`);
+      }
     }
   }
   return null;

@@ -8,6 +8,7 @@ import {
   checkAll,
   checkBulkRange,
   checkIommuMappings,
+  checkPageCaching,
   checkPinCount,
   checkResourceFields,
   checkTtPageAccounting,
@@ -19,9 +20,11 @@ import {
   type BufferObject,
   newBufferObject,
   ttmBoInitValidate,
+  ttmBoPin,
   ttmBoPopulate,
   ttmBoReserve,
   ttmBoSetBulkMove,
+  ttmBoUnpin,
   ttmBoUnreserve,
 } from '../../../src/kernel/bo.ts';
 import {
@@ -31,10 +34,10 @@ import {
   TTM_TT_FLAG_PRIV_POPULATED,
 } from '../../../src/kernel/constants.ts';
 import { TtmGlobal } from '../../../src/kernel/device.ts';
-import { listMove } from '../../../src/kernel/list.ts';
+import { listMove, listMoveTail } from '../../../src/kernel/list.ts';
 import { operationCtx, place, placementOf } from '../../../src/kernel/placement.ts';
 import { Ram } from '../../../src/kernel/ram.ts';
-import { LruBulkMove } from '../../../src/kernel/resource.ts';
+import { LruBulkMove, listNameOf, ttmLruBulkMoveTail } from '../../../src/kernel/resource.ts';
 import { createSimDevice, type SimDevice } from '../../../src/kernel/simdrv.ts';
 import { runSync, SyncEnv } from '../../../src/kernel/sync.ts';
 import { WwAcquireCtx } from '../../../src/kernel/ww_mutex.ts';
@@ -226,6 +229,34 @@ describe('lru.bulk-range', () => {
   });
 });
 
+describe('lru.bulk-range and lru.placement: a resource unpinned into an empty bulk range', () => {
+  test('stays on the unevictable list as the whole range (ttm_lru_bulk_move_add does not move it): both accept it, as the kernel leaves it', () => {
+    const w = smallWorld();
+    const bulk = new LruBulkMove();
+    const s = makeBo(w, TTM_PL_VRAM, 2);
+    expect(runSync(w.env, ttmBoReserve(s, false, true, null))).toBe(0);
+    ttmBoPin(s);
+    ttmBoSetBulkMove(s, bulk);
+    ttmBoUnpin(s);
+    ttmBoUnreserve(s);
+    const pos = bulk.pos[TTM_PL_VRAM]![0]!;
+    expect([pos.first?.id, pos.last?.id, listNameOf(s.resource!)]).toEqual(['res:0', 'res:0', 'unevictable']);
+    expect(w.global.ruleBroken).toBeNull();
+    expect(checkAll([w.global])).toBeNull();
+    ttmLruBulkMoveTail(bulk);
+    expect(listNameOf(s.resource!)).toBe('lru0');
+    expect(checkAll([w.global])).toBeNull();
+  });
+
+  test('a range on another manager’s LRU → on neither its LRU nor the unevictable list', () => {
+    const w = bulkWorld();
+    for (const bo of [w.a, w.b]) listMoveTail(bo.resource!.lru, w.dev.tt.lru[0]!);
+    expect(checkBulkRange(w.global)?.message).toBe(
+      'bulk move (vram, priority 0): the range res:0..res:2 is on neither device:0/man2 lru0 nor device:0 unevictable',
+    );
+  });
+});
+
 describe('tt.state', () => {
   test('a page array longer than num_pages → slots vs num_pages', () => {
     const w = amdWorld();
@@ -257,6 +288,29 @@ describe('tt.state', () => {
     tt.pageFlags |= TTM_TT_FLAG_PRIV_POPULATED | 1;
     expect(checkTtState(w.global)?.message).toBe(
       'tt:0 is SWAPPED|PRIV_POPULATED: a populated tt is neither swapped nor backed up',
+    );
+  });
+});
+
+describe('pages.caching', () => {
+  test('a page of the write-combined tt back to write-back → the slot and its caching; a pooled WC page set to write-back → the pool type', () => {
+    const w = amdWorld();
+    const frame = w.ttBo.ttm!.pages![1] as number;
+    expect(w.global.ram.getCaching(frame)).toBe('wc');
+    w.global.ram.setCaching(frame, 1, 'wb');
+    const want = {
+      oracle: 'pages.caching',
+      kind: 'correctness',
+      actor: 'bo:1',
+      message: `tt:0 (write_combined) slot 1 holds frame ${frame}, which is wb`,
+    };
+    expect(checkPageCaching(w.global)).toEqual(want);
+    expect(checkAll([w.global])).toEqual(want);
+    const v = amdWorld();
+    const pt = v.global.poolMgr.shrinkerList.find((t) => t.pages.length > 0)!;
+    v.global.ram.setCaching(pt.pages[0]!, 1, 'wb');
+    expect(checkPageCaching(v.global)?.message).toBe(
+      `frame ${pt.pages[0]} pooled in global write_combined order ${pt.order} is wb`,
     );
   });
 });

@@ -35,7 +35,7 @@ import { kunitBo, mockManagerInit, testDevice } from '../../kunit/fixtures.ts';
 import { amdWorld, xeWorld } from './worlds.ts';
 
 describe('the oracles', () => {
-  test('ORACLES: fifteen oracles, each with a one-line description, its upstream text and when: step', () => {
+  test('ORACLES: sixteen oracles, each with a one-line description, its upstream text and when: step', () => {
     expect(ORACLES.map((o) => o.id)).toEqual([
       'accounting.manager',
       'accounting.pool',
@@ -48,6 +48,7 @@ describe('the oracles', () => {
       'pte.ownership',
       'freed.use',
       'tt.state',
+      'pages.caching',
       'backup.handles',
       'ww.waitdie',
       'ww.held',

@@ -10,6 +10,7 @@ import {
   ttmBoInitValidate,
   ttmBoPin,
   ttmBoReserve,
+  ttmBoSetBulkMove,
 } from '../../../src/kernel/bo.ts';
 import {
   PAGE_SIZE,
@@ -34,6 +35,7 @@ import {
 import { listMoveTail } from '../../../src/kernel/list.ts';
 import { place, placementOf } from '../../../src/kernel/placement.ts';
 import { Ram } from '../../../src/kernel/ram.ts';
+import { LruBulkMove } from '../../../src/kernel/resource.ts';
 import { KERNEL_RULES } from '../../../src/kernel/rules.ts';
 import {
   POSTCONDITION_RULES,
@@ -218,11 +220,22 @@ describe('pinning', () => {
       id: 'bo.unpin.post',
       actor: 'bo:0',
       message:
-        'after ttm_bo_unpin: pin_count is one less than before (unchanged at 0); on reaching 0 an evictable BO’s resource is back on its manager’s LRU: unpinned, but its resource res:0 is on the unevictable list',
+        'after ttm_bo_unpin: pin_count is one less than before (unchanged at 0); on reaching 0 an evictable BO’s resource is at its LRU tail: on its manager’s lru[priority], or for a BO in a bulk move the last of its bulk range (wherever that range is): unpinned, but its resource res:0 is on the unevictable list',
     });
     const v = world();
     postUnpin(v.vram, 0);
     expect(broken(v.global)).toBeNull();
+    // A BO in a bulk move: its resource must end as the last of its range, wherever that range is.
+    const u = world();
+    const bulk = new LruBulkMove();
+    expect(runSync(u.env, ttmBoReserve(u.vram, false, true, null))).toBe(0);
+    ttmBoPin(u.vram);
+    ttmBoSetBulkMove(u.vram, bulk);
+    u.vram.pinCount = 0;
+    postUnpin(u.vram, 1);
+    expect(broken(u.global)?.message).toContain(
+      'unpinned, but its resource res:0 is not the last of its bulk range (on the unevictable list)',
+    );
     v.vram.pinCount = 2;
     postUnpin(v.vram, 2);
     expect(broken(v.global)?.message).toContain('pin_count went from 2 to 2');
