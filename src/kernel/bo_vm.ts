@@ -175,7 +175,9 @@ export function drmDevUnplug(bdev: Device): void {
  */
 export function vmfInsertPfnProt(vma: CpuMapping, page: number, pte: Pte): VmFault {
   if (page < vma.pgoff || page >= vma.pageLast) return 'SIGBUS';
-  if (vma.failInsertPages.has(page)) return 'OOM';
+  // A page-table allocation fails (VM_FAULT_OOM): the 'vm.insert_pfn' fault site.
+  if (vma.failInsertPages.has(page) || vma.bo.bdev.global?.injectFault('vm.insert_pfn', vma.bo.id))
+    return 'OOM';
   const task = vma.bo.bdev.env.current();
   if (vma.ptes.has(page)) {
     vma.log.push({ op: 'present', page, task });

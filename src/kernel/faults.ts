@@ -26,6 +26,7 @@ export const FAULT_SITES = [
   'restore.alloc',
   'backup.read',
   'vm.dummy_page',
+  'vm.insert_pfn',
 ] as const;
 
 export type FaultSite = (typeof FAULT_SITES)[number];
@@ -168,6 +169,12 @@ export const FAULT_SITE_INFO: { readonly [S in FaultSite]: FaultSiteInfo } = {
     fails: 'alloc_page of the dummy page mapped over an unplugged device',
     errno: 'VM_FAULT_OOM',
     upstream: ['ttm_bo_vm_dummy_page'],
+    evaluatedIn: 'kernel',
+  },
+  'vm.insert_pfn': {
+    fails: 'vmf_insert_pfn_prot cannot allocate a page table for the PTE',
+    errno: 'VM_FAULT_OOM',
+    upstream: ['ttm_bo_vm_fault_reserved', 'ttm_bo_vm_dummy_page'],
     evaluatedIn: 'kernel',
   },
 };

@@ -53,7 +53,7 @@ describe('the site table', () => {
       expect(info.errno).toMatch(/^(-E[A-Z]+|VM_FAULT_OOM|0 )/);
       expect(info.upstream.length).toBeGreaterThan(0);
     }
-    expect(FAULT_SITES.length).toBe(19);
+    expect(FAULT_SITES.length).toBe(20);
   });
 });
 
@@ -304,5 +304,33 @@ describe("fault site 'vm.dummy_page' (alloc_page in ttm_bo_vm_dummy_page)", () =
     expect(bo.resv.isLocked()).toBe(false);
     expect(run(w, ttmBoVmFault(vma, 0, flags))).toBe('NOPAGE');
     expect(vma.ptes.size).toBe(2);
+  });
+});
+
+describe("fault site 'vm.insert_pfn' (vmf_insert_pfn_prot in ttm_bo_vm_fault_reserved)", () => {
+  const flags = { allowRetry: true, retryNowait: false, interruptible: true };
+
+  test('the faulting page cannot be mapped → VM_FAULT_NOPAGE with nothing mapped ("Never error on prefaulted PTEs": the access refaults)', () => {
+    const w = simWorld();
+    const bo = placedBo(w, 4, TTM_PL_SYSTEM);
+    const vma = ttmBoMmapObj(bo);
+    if (typeof vma === 'number') throw new Error(`mmap: ${vma}`);
+    const log = faultPlan(w.global, { 'vm.insert_pfn': [1] });
+    expect(run(w, ttmBoVmFault(vma, 0, flags))).toBe('NOPAGE');
+    expect(log).toEqual(['vm.insert_pfn#1 bo:0 FAIL']);
+    expect(vma.ptes.size).toBe(0);
+    expect(bo.resv.isLocked()).toBe(false);
+  });
+
+  test('the 3rd prefaulted PTE cannot be mapped → the prefault stops with two PTEs and the fault returns VM_FAULT_OOM, as the kernel code does', () => {
+    const w = simWorld();
+    const bo = placedBo(w, 4, TTM_PL_SYSTEM);
+    const vma = ttmBoMmapObj(bo);
+    if (typeof vma === 'number') throw new Error(`mmap: ${vma}`);
+    const log = faultPlan(w.global, { 'vm.insert_pfn': [3] });
+    expect(run(w, ttmBoVmFault(vma, 0, flags))).toBe('OOM');
+    expect(log).toEqual(['vm.insert_pfn#1 bo:0', 'vm.insert_pfn#2 bo:0', 'vm.insert_pfn#3 bo:0 FAIL']);
+    expect([...vma.ptes.keys()]).toEqual([0, 1]);
+    expect(bo.resv.isLocked()).toBe(false);
   });
 });
