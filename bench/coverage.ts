@@ -7,8 +7,8 @@
 // source text and the reason bench/coverage_unreached.json gives for it; places without a reason, and
 // reasons for places now reached, are listed at the end, and make the exit code 1.
 //   --markdown      print the README section's tables (numbers and the unreached list) instead
-//   --update-lines  rewrite the line numbers of bench/coverage_unreached.json's entries to where this
-//                   run found them (entries are matched by file, function and text; reasons are kept)
+//   --update-lines  no campaign: move each entry of bench/coverage_unreached.json to the line nearest
+//                   its old one that holds its text now (reasons are kept); drop those whose text is gone
 //   --json          print the measurement as one JSON object
 // The campaign is deterministic (no time budget), so its coverage is the same on every machine.
 
@@ -22,8 +22,10 @@ import {
   checkReasons,
   formatCoverage,
   type KernelCoverage,
+  REPO_ROOT,
   type ReasonEntry,
   reasonFor,
+  relocateReasons,
   takeKernelCoverage,
 } from '../src/cli/code_coverage.ts';
 import { defaultSuite, runSuite } from '../src/explore/suite.ts';
@@ -62,27 +64,42 @@ async function runDefaultSuite(schedules: number): Promise<ScenarioRun[]> {
 const pct = (c: { total: number; covered: number }) =>
   c.total === 0 ? '100.00' : ((100 * c.covered) / c.total).toFixed(2);
 
-/** The README's tables: coverage per file and in total, then every unreached place with its reason. */
+/** The README's tables: coverage per file and in total, unreached places per reason, then every one. */
 export function markdown(cov: KernelCoverage, reasons: readonly ReasonEntry[]): string {
-  const out = [
+  const cell = (c: { total: number; covered: number }) => `${pct(c)} % (${c.covered}/${c.total})`;
+  const byReason = new Map<string, number>();
+  const rows = cov.unreached.map((u) => {
+    const r = reasonFor(u, reasons);
+    const reason = r?.reason ?? '**none**';
+    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+    const what = u.kind === 'function' ? `function \`${u.fn}\`` : `branch in \`${u.fn || '(top level)'}\``;
+    const text = u.text.replace(/\|/g, '\\|').replace(/`/g, "'");
+    const why = (r?.why ?? '').replace(/\|/g, '\\|');
+    return `| \`${u.file.replace('src/kernel/', '')}:${u.line}\` | ${what}: \`${text}\` | ${reason} | ${why} |`;
+  });
+  return [
     '| file | branches | functions | strict branches |',
     '|---|---:|---:|---:|',
-    ...[...cov.files, cov.total].map((f) => {
-      const name = f.file === 'total' ? '**total**' : `\`${f.file.replace('src/kernel/', '')}\``;
-      const cell = (c: { total: number; covered: number }) => `${pct(c)} % (${c.covered}/${c.total})`;
-      return `| ${name} | ${cell(f.branches)} | ${cell(f.functions)} | ${cell(f.strict)} |`;
-    }),
+    ...cov.files
+      .filter((f) => f.branches.total + f.functions.total > 0)
+      .map(
+        (f) =>
+          `| \`${f.file.replace('src/kernel/', '')}\` | ${cell(f.branches)} | ${cell(f.functions)} | ${cell(f.strict)} |`,
+      ),
+    `| **total** | **${cell(cov.total.branches)}** | **${cell(cov.total.functions)}** | **${cell(cov.total.strict)}** |`,
+    '',
+    '| reason | unreached places |',
+    '|---|---:|',
+    ...[...byReason.entries()].sort((a, b) => b[1] - a[1]).map(([r, n]) => `| ${r} | ${n} |`),
+    '',
+    `<details><summary>Every unreached function and branch (${cov.unreached.length}), with its reason</summary>`,
     '',
     '| place | what | reason | why |',
     '|---|---|---|---|',
-    ...cov.unreached.map((u) => {
-      const r = reasonFor(u, reasons);
-      const what = u.kind === 'function' ? `function \`${u.fn}\`` : `branch in \`${u.fn || '(top level)'}\``;
-      const text = u.text.replace(/\|/g, '\\|').replace(/`/g, "'");
-      return `| \`${u.file.replace('src/kernel/', '')}:${u.line}\` | ${what}: \`${text}\` | ${r?.reason ?? '**none**'} | ${(r?.why ?? '').replace(/\|/g, '\\|')} |`;
-    }),
-  ];
-  return out.join('\n');
+    ...rows,
+    '',
+    '</details>',
+  ].join('\n');
 }
 
 async function main(): Promise<number> {
@@ -95,6 +112,22 @@ async function main(): Promise<number> {
       'update-lines': { type: 'boolean' },
     },
   });
+  if (values['update-lines']) {
+    // No campaign: each entry's line moves to the nearest line that holds its text now.
+    const cache = new Map<string, string[]>();
+    const lines = (file: string) => {
+      let l = cache.get(file);
+      if (l === undefined) {
+        l = readFileSync(join(REPO_ROOT, file), 'utf8').split('\n');
+        cache.set(file, l);
+      }
+      return l;
+    };
+    const { moved, gone } = relocateReasons(loadReasons(), lines);
+    writeFileSync(REASONS_FILE, `${JSON.stringify({ entries: moved }, null, 2)}\n`);
+    for (const e of gone) process.stdout.write(`dropped (text gone): ${e.file}:${e.line} ${e.text}\n`);
+    return 0;
+  }
   const schedules = Number(values.schedules ?? '200');
   const raw = process.env.NODE_V8_COVERAGE;
   if (raw === undefined || raw === '') {
@@ -116,13 +149,6 @@ async function main(): Promise<number> {
   const cov = await takeKernelCoverage(raw);
   const reasons = loadReasons();
   const check = checkReasons(cov, reasons);
-  if (values['update-lines']) {
-    const moved = reasons.map((r) => {
-      const u = cov.unreached.find((x) => reasonFor(x, reasons) === r);
-      return u === undefined ? r : { ...r, line: u.line };
-    });
-    writeFileSync(REASONS_FILE, `${JSON.stringify({ entries: moved }, null, 2)}\n`);
-  }
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ schedules, campaignMs, runs, coverage: cov, ...check })}\n`);
   } else if (values.markdown) {

@@ -386,6 +386,31 @@ export function checkReasons(
   return { missing, stale: reasons.filter((r) => !used.has(r)) };
 }
 
+/**
+ * The entries with their lines moved to where their text is now: the occurrence of the text (a whole
+ * trimmed line) nearest the old line in the file `lines(file)` returns. `gone`: the entries whose text
+ * is nowhere in their file any more (the code was changed; a coverage run lists what replaced it).
+ */
+export function relocateReasons(
+  entries: readonly ReasonEntry[],
+  lines: (file: string) => readonly string[],
+): { readonly moved: ReasonEntry[]; readonly gone: ReasonEntry[] } {
+  const gone: ReasonEntry[] = [];
+  const moved: ReasonEntry[] = [];
+  for (const e of entries) {
+    const text = e.text.endsWith('…') ? e.text.slice(0, -1) : e.text;
+    let best = -1;
+    lines(e.file).forEach((l, i) => {
+      const t = l.trim();
+      const hit = e.text.endsWith('…') ? t.startsWith(text) : t === text;
+      if (hit && (best < 0 || Math.abs(i + 1 - e.line) < Math.abs(best - e.line))) best = i + 1;
+    });
+    if (best < 0) gone.push(e);
+    else moved.push({ ...e, line: best });
+  }
+  return { moved, gone };
+}
+
 /** Problems of a reason entry read from JSON: empty when it is well-formed. */
 export function reasonProblems(e: unknown): string[] {
   const p: string[] = [];

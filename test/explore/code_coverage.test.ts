@@ -16,6 +16,7 @@ import {
   REPO_ROOT,
   type ReasonEntry,
   reasonProblems,
+  relocateReasons,
 } from '../../src/cli/code_coverage.ts';
 
 const FIXTURE = 'test/explore/fixtures/code_coverage';
@@ -143,6 +144,16 @@ describe('the report', () => {
       missing: [SAMPLE.unreached[0]],
       stale: [reached],
     });
+  });
+
+  it('moves an entry to the nearest line holding its text, and drops one whose text is gone', () => {
+    const file = ['function g() {', '  return -EINVAL;', '  x();', '  x();', '  return -EINVAL;', '}'];
+    const gone = { ...REASON, text: 'return -ENOSPC;' };
+    expect(relocateReasons([REASON, gone], () => file)).toEqual({
+      moved: [{ ...REASON, line: 5 }],
+      gone: [gone],
+    });
+    expect(relocateReasons([{ ...REASON, line: 3 }], () => file).moved).toEqual([{ ...REASON, line: 2 }]);
   });
 
   it('names what is wrong with a malformed reason entry', () => {
