@@ -81,7 +81,8 @@ export class BufferObject {
   readonly ownResv: DmaResv;
   /** base.resv: the reservation in use (own, or shared with other BOs). */
   resv: DmaResv;
-  destroy: ((bo: BufferObject) => void) | null = null;
+  /** The destructor; a generator when it drops references itself (a ghost's ttm_transfered_destroy). */
+  destroy: ((bo: BufferObject) => KGen<void> | void) | null = null;
   /** An mmap offset is allocated (device and sg BOs). */
   vmaNode = false;
   sg: object | null = null;
@@ -455,7 +456,7 @@ export function* ttmBoInitReserved(
   ctx: OperationCtx,
   sg: object | null,
   resv: DmaResv | null,
-  destroy: ((bo: BufferObject) => void) | null,
+  destroy: ((bo: BufferObject) => KGen<void> | void) | null,
 ): KGen<number> {
   bo.kref = 1;
   bo.bdev = bdev;
@@ -790,7 +791,8 @@ function* ttmBoRelease(bo: BufferObject): KGen<void> {
   bdev.global?.bos.delete(bo);
   bo.destroyed = true;
   bdev.env.emit('bo', bo.id, { type: 'bo.destroy' });
-  bo.destroy?.(bo);
+  const rest = bo.destroy?.(bo);
+  if (rest) yield* rest;
 }
 
 /** ttm_bo_delayed_delete (work item): wait for idle, lock, clean up, drop the zombie's reference. */
@@ -799,9 +801,10 @@ export function* ttmBoDelayedDelete(bo: BufferObject): KGen<void> {
   yield* dmaResvLock(bo.resv, null, false);
   ttmBoCleanupMemtypeUse(bo);
   bo.resv.unlock();
+  yield* ttmBoPut(bo);
+  // The work item ends here: drain_workqueue waits for the final put too (and what it puts in turn).
   const wq = bo.bdev.wq;
   if (wq !== null) wq.pending -= 1;
-  yield* ttmBoPut(bo);
 }
 
 // The gutting and ghost machinery lives in bo_util.ts (ttm_bo_util.c); imported late to keep the

@@ -139,15 +139,15 @@ export const MUTATION_GHOST_RESV_NO_FINI = 'ghost-resv-no-fini';
 
 /**
  * ttm_transfered_destroy: a ghost's destructor finalises the ghost's resv (dma_resv_fini: its fences
- * are released) and drops its reference on the original BO.
+ * are released) and drops its reference on the original BO (ttm_bo_put(fbo->bo)) in the same context,
+ * so a workqueue drain that waited for the ghost's delayed delete waited for this put too.
  */
-function ttmTransferedDestroy(ghost: BufferObject): void {
+function* ttmTransferedDestroy(ghost: BufferObject): KGen<void> {
   const global = ghost.bdev.global;
   if (!global?.mutations.has(MUTATION_GHOST_RESV_NO_FINI)) dmaResvFini(global, ghost.ownResv);
   const bo = ghost.ghostOf;
   ghost.ghostOf = null;
-  if (bo === null) return;
-  ghost.bdev.env.queueWork(ghost.bdev.id, () => ttmBoPut(bo), `put ${bo.id} from ${ghost.id}`);
+  if (bo !== null) yield* ttmBoPut(bo);
 }
 
 /** ttm_bo_move_to_ghost: hang the old memory on a ghost that dies when `fence` signals. */

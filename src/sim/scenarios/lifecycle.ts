@@ -14,7 +14,9 @@
 //   ttm_device_fini (SYSTEM manager, device list, pool; the last device of a world takes the global pools
 //   down).
 // A suspend step that fails (no room to evict to, no swap left) aborts the suspend of that device, as a
-// failed prepare aborts the system suspend; the devices resume all the same. `check` makes the end-of-run
+// failed prepare aborts the system suspend; the devices resume all the same. ttm_range_man_fini returns
+// evict_all's error only when a BO is still alive at teardown; the lifecycle goes on with the unload and
+// the end checks report the BO and the memory it holds. `check` makes the end-of-run
 // checks of src/sim/end_checks.ts over every world.
 
 import type { BufferObject } from '../../kernel/bo.ts';
@@ -287,13 +289,15 @@ export class Lifecycle {
         for (const man of [d.vram, d.tt]) {
           const ret = yield* ttmRangeManFini(d.bdev, man.memType);
           if (ret === 0) c.managersFini += 1;
-          else {
+          else if (!SUSPEND_ERRNOS.has(ret)) {
             this.breaches.push({
               id: 'correctness.errno',
               actor: 'task:lifecycle',
-              message: `ttm_range_man_fini of ${man.id} returned ${errnoName(ret)} with every BO released`,
+              message: `ttm_range_man_fini of ${man.id} returned ${errnoName(ret)}, which ttm_resource_manager_evict_all never returns`,
             });
           }
+          // Otherwise evict_all met a BO still alive and failed to move it (upstream returns its error and
+          // the driver's unload goes on, as amdgpu_ttm_fini does): the end checks report what is left.
         }
         ttmDeviceFini(d.bdev);
         c.devicesFini += 1;
