@@ -160,12 +160,51 @@ export function* ttmBoVmClose(vma: CpuMapping): KGen<void> {
 }
 
 /**
- * drm_dev_unplug: the device is gone; from now on faults map the dummy page (drm_dev_enter fails), and
- * every user mapping of the device is zapped (unmap_mapping_range over the whole device address space).
+ * Read-side critical sections of drm_unplug_srcu per device: faults between drm_dev_enter and
+ * drm_dev_exit. Kept beside the device rather than in it: only the fault path and the unplug use it.
  */
-export function drmDevUnplug(bdev: Device): void {
+const unplugReaders = new WeakMap<Device, number>();
+
+/** Virtual milliseconds between two looks at the readers while synchronize_srcu waits for them. */
+const SRCU_POLL_MS = 1;
+
+/** drm_dev_enter: false once the device is unplugged, else a read-side section begins. */
+function drmDevEnter(bdev: Device): boolean {
+  if (bdev.unplugged) return false;
+  unplugReaders.set(bdev, (unplugReaders.get(bdev) ?? 0) + 1);
+  return true;
+}
+
+/** drm_dev_exit: the read-side section ends. */
+function drmDevExit(bdev: Device): void {
+  unplugReaders.set(bdev, (unplugReaders.get(bdev) ?? 1) - 1);
+}
+
+/**
+ * drm_dev_unplug: the device is gone. drm_dev_enter fails from now on (later faults map the dummy page);
+ * synchronize_srcu waits for the faults already inside drm_dev_enter, so that none installs a PTE after
+ * the next step; then every user mapping of the device is zapped (unmap_mapping_range over the whole
+ * device address space: "Clear all CPU mappings pointing to this device").
+ */
+export function* drmDevUnplug(bdev: Device): KGen<void> {
   bdev.unplugged = true;
+  while ((unplugReaders.get(bdev) ?? 0) > 0) yield { kind: 'sleep', ms: SRCU_POLL_MS };
   for (const vma of bdev.vmas) vma.zap();
+}
+
+/**
+ * The dummy pages ttm_bo_vm_dummy_page allocated for each device: drm-managed
+ * ("drmm_add_action_or_reset(ddev, ttm_bo_release_dummy_page, page)"), freed when the drm device is
+ * released. Kept beside the device rather than in it: only unplugged devices have any.
+ */
+const dummyPages = new WeakMap<Device, number[]>();
+
+/** drm_dev_release's managed actions: free the device's dummy pages (ttm_bo_release_dummy_page). */
+export function drmDevRelease(bdev: Device): void {
+  const ram = bdev.global?.ram ?? null;
+  const pages = dummyPages.get(bdev) ?? [];
+  dummyPages.delete(bdev);
+  if (ram !== null) for (const pfn of pages) ram.freeBlock(pfn);
 }
 
 /**
@@ -306,8 +345,8 @@ export function* ttmBoVmFaultReserved(
 
 /**
  * ttm_bo_vm_dummy_page (resv held): map one freshly allocated zeroed page over the whole VMA (each
- * insert check-and-set). Returns NOPAGE, or OOM when no page can be allocated. The kernel frees these
- * pages at drm device release, which the model does not have: they stay allocated.
+ * insert check-and-set). Returns NOPAGE, or OOM when no page can be allocated. The page is freed when
+ * the drm device is released (drmDevRelease).
  */
 export function ttmBoVmDummyPage(vma: CpuMapping): VmFault {
   const global = vma.bo.bdev.global;
@@ -317,6 +356,10 @@ export function ttmBoVmDummyPage(vma: CpuMapping): VmFault {
   const pfn = ram === null || injected ? -ENOMEM : ram.allocPages(0);
   if (ram === null || pfn < 0) return 'OOM';
   ram.clear(pfn);
+  const bdev = vma.bo.bdev;
+  const held = dummyPages.get(bdev);
+  if (held === undefined) dummyPages.set(bdev, [pfn]);
+  else held.push(pfn);
   let ret: VmFault = 'NOPAGE';
   for (let page = vma.pgoff; page < vma.pageLast; page += 1) {
     ret = vmfInsertPfnProt(vma, page, { kind: 'dummy', pfn, memType: null, caching: 'cached' });
@@ -326,10 +369,11 @@ export function ttmBoVmDummyPage(vma: CpuMapping): VmFault {
 
 /**
  * ttm_bo_vm_fault: the fault handler for BO page `pageOffset` of `vma`. Reserve (trylock, retry or
- * blocking lock); an unplugged device gets the dummy page over the whole VMA; otherwise
- * ttm_bo_vm_fault_reserved with 16 prefaulted PTEs. The resv is unlocked on return except after a RETRY
- * that already dropped it. Returns NOPAGE (PTEs installed, or refault after a signal), RETRY (core mm
- * retries the fault without FAULT_FLAG_ALLOW_RETRY-first), SIGBUS or OOM, as §1.9 of the reference says.
+ * blocking lock); an unplugged device (drm_dev_enter fails) gets the dummy page over the whole VMA;
+ * otherwise ttm_bo_vm_fault_reserved with 16 prefaulted PTEs, between drm_dev_enter and drm_dev_exit.
+ * The resv is unlocked on return except after a RETRY that already dropped it. Returns NOPAGE (PTEs
+ * installed, or refault after a signal), RETRY (core mm retries the fault without
+ * FAULT_FLAG_ALLOW_RETRY-first), SIGBUS or OOM, as §1.9 of the reference says.
  * Throws for a closed VMA or a page outside it (the core mm never calls the handler there).
  */
 export function* ttmBoVmFault(vma: CpuMapping, pageOffset: number, flags: FaultFlags): KGen<VmFault> {
@@ -348,8 +392,12 @@ export function* ttmBoVmFault(vma: CpuMapping, pageOffset: number, flags: FaultF
   if (reserved !== null) return reserved;
   bo.bdev.global?.cpuAccessHook?.(bo, 'fault');
   let ret: VmFault;
-  if (!bo.bdev.unplugged) ret = yield* ttmBoVmFaultReserved(vma, pageOffset, flags, TTM_BO_VM_NUM_PREFAULT);
-  else ret = ttmBoVmDummyPage(vma);
+  if (drmDevEnter(bo.bdev)) {
+    ret = yield* ttmBoVmFaultReserved(vma, pageOffset, flags, TTM_BO_VM_NUM_PREFAULT);
+    drmDevExit(bo.bdev);
+  } else {
+    ret = ttmBoVmDummyPage(vma);
+  }
   if (ret === 'RETRY' && !flags.retryNowait) return ret;
   bo.resv.unlock();
   return ret;

@@ -537,7 +537,7 @@ describe('ttm_bo_vm_fault: unplugged device (ttm_bo_vm_dummy_page)', () => {
     const vb = mmap(b);
     expect(fault(t, va, 0, FIRST)).toBe('NOPAGE');
     expect(fault(t, vb, 0, FIRST)).toBe('NOPAGE');
-    drmDevUnplug(t.bdev);
+    runSync(t.env, drmDevUnplug(t.bdev));
     expect(t.bdev.unplugged).toBe(true);
     expect(va.ptes.size + vb.ptes.size).toBe(0);
   });
@@ -546,7 +546,7 @@ describe('ttm_bo_vm_fault: unplugged device (ttm_bo_vm_dummy_page)', () => {
     const t = device();
     const bo = placedBo(t, 4, TTM_PL_SYSTEM);
     const vma = mmap(bo);
-    drmDevUnplug(t.bdev);
+    runSync(t.env, drmDevUnplug(t.bdev));
     const ram = t.global.ram;
     const used = ram.usedPages;
     expect(fault(t, vma, 2, FIRST)).toBe('NOPAGE');
@@ -567,7 +567,7 @@ describe('ttm_bo_vm_fault: unplugged device (ttm_bo_vm_dummy_page)', () => {
     const t = device();
     const bo = placedBo(t, 2, TTM_PL_SYSTEM);
     const vma = mmap(bo);
-    drmDevUnplug(t.bdev);
+    runSync(t.env, drmDevUnplug(t.bdev));
     t.global.ram.failNextAllocs = 1;
     expect(fault(t, vma, 0, FIRST)).toBe('OOM');
     expect(vma.ptes.size).toBe(0);

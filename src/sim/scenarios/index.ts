@@ -5,6 +5,7 @@ import type { Scenario } from '../scenario.ts';
 import { abbaDeadlock } from './abba.ts';
 import { bulkLru } from './bulk_lru.ts';
 import { calibrate } from './calibrate.ts';
+import { hotUnplug } from './hot_unplug.ts';
 import { memoryPressure } from './memory_pressure.ts';
 import { moveRace } from './move_race.ts';
 import { poolDma32 } from './pool_dma32.ts';
@@ -42,6 +43,7 @@ export const SCENARIOS: readonly Scenario[] = [
   // fighting over one IOMMU"): the design explorer's demonstration.
   expectFailures(sharedIommu({ retries: 0 }, 'shared-iommu-retry')),
   small(),
+  hotUnplug(),
 ];
 
 export const DEFAULT_SCENARIO = 'vram-pressure';
