@@ -6,8 +6,10 @@
 
 import { EXIT_CODE } from '../engine/types.ts';
 import { type CampaignState, type FoundFailure, pctMissBounds } from '../explore/campaign.ts';
+import { canonicalSiteCounts, sitesNeverFired } from '../explore/faults.ts';
 import type { StopReason } from '../explore/fuzz.ts';
 import type { MergedCampaign } from '../explore/shard.ts';
+import { FAULT_SITES } from '../kernel/faults.ts';
 
 export function fmtRate(n: number): string {
   return n >= 100 ? n.toFixed(0) : n.toFixed(1);
@@ -70,6 +72,7 @@ export function stateLines(s: CampaignState, maxSteps: number, corpora: string):
       .join(' · ')}`,
     `  coverage    ${s.coverage.triples.size} (machine, state, event) triples, ${s.coverage.pairs.size} cross-actor transition pairs; ${s.corpus.length} tapes in ${corpora}`,
     `  faults      ${s.faultRuns} schedules with an injected fault, ${s.lateFaultRuns} with one in the last 5 % of their steps`,
+    faultSitesLine(s),
   ];
   const reached = s.goals.filter((g) => g.reached > 0);
   const missed = s.goals.filter((g) => g.reached === 0);
@@ -90,6 +93,30 @@ export function stateLines(s: CampaignState, maxSteps: number, corpora: string):
     });
   }
   return lines;
+}
+
+/**
+ * Which fault sites fired in the campaign, and which never did: those its schedules evaluated without
+ * drawing them, and those no schedule evaluated (not on this scenario's paths: they cannot fire here).
+ */
+export function faultSitesLine(s: CampaignState): string {
+  const never = sitesNeverFired(s.faultSitesEvaluated, s.faultSitesFired);
+  const fired = FAULT_SITES.length - never.evaluated.length - never.unreached.length;
+  const parts = [`  fault sites ${fired} of ${FAULT_SITES.length} fired`];
+  if (never.evaluated.length > 0) parts.push(`never fired though evaluated: ${never.evaluated.join(', ')}`);
+  if (never.unreached.length > 0) parts.push(`never evaluated: ${never.unreached.join(', ')}`);
+  return parts.join('; ');
+}
+
+/** The fault-site member of a campaign's JSON report. */
+export function faultSitesJson(s: CampaignState): Record<string, unknown> {
+  const never = sitesNeverFired(s.faultSitesEvaluated, s.faultSitesFired);
+  return {
+    evaluated: canonicalSiteCounts(s.faultSitesEvaluated),
+    fired: canonicalSiteCounts(s.faultSitesFired),
+    neverFired: [...never.evaluated, ...never.unreached],
+    neverEvaluated: never.unreached,
+  };
 }
 
 /** The report body: a pure function of the merged slices. */
@@ -146,6 +173,7 @@ export function stateJson(s: CampaignState, maxSteps: number): Record<string, un
     armFailures: s.armFailures,
     coverage: { triples: s.coverage.triples.size, pairs: s.coverage.pairs.size, corpus: s.corpus.length },
     faults: { schedules: s.faultRuns, late: s.lateFaultRuns },
+    faultSites: faultSitesJson(s),
     sometimes: s.goals,
     failures: s.failures,
     pctMissBound: s.failures.length === 0 ? pctMissBounds(s) : null,

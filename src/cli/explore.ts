@@ -22,7 +22,7 @@ import { shrink } from '../explore/shrink.ts';
 import { runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { SCENARIOS, suiteScenarios } from '../sim/scenarios/index.ts';
-import { fmtRate, stateLines } from './campaign_report.ts';
+import { faultSitesJson, fmtRate, stateLines } from './campaign_report.ts';
 import { codeCoverageArg, withCodeCoverage } from './code_coverage.ts';
 import {
   decode,
@@ -361,6 +361,7 @@ function reportJson(opts: CampaignOptions, r: FuzzResult): Record<string, unknow
     armFailures: s.armFailures,
     coverage: { triples: s.coverage.triples.size, pairs: s.coverage.pairs.size, corpus: s.corpus.length },
     faults: { schedules: s.faultRuns, late: s.lateFaultRuns },
+    faultSites: faultSitesJson(s),
     sometimes: s.goals,
     failures: s.failures,
     pctMissBound: s.failures.length === 0 ? pctMissBounds(s) : null,

@@ -19,7 +19,7 @@ import type { Failure } from '../engine/types.ts';
 import { exactReplayOptions, type RunOptions, type RunResult, runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { Coverage } from './coverage.ts';
-import { drawUniform, type FaultPlan } from './faults.ts';
+import { countSites, drawUniform, type FaultPlan, type SiteCounts } from './faults.ts';
 import { type ShrinkResult, shrink } from './shrink.ts';
 
 export const CAMPAIGN_FAULTS = ['off', 'uniform', 'buggify', 'mixed'] as const;
@@ -152,6 +152,9 @@ export interface CampaignState {
   /** Schedules in which a fault fired, and in which one fired in the last 5 % of the steps. */
   faultRuns: number;
   lateFaultRuns: number;
+  /** Per fault site: schedules that evaluated it, and schedules in which it fired (by site name). */
+  readonly faultSitesEvaluated: SiteCounts;
+  readonly faultSitesFired: SiteCounts;
   steps: number;
 }
 
@@ -248,6 +251,8 @@ export function newState(opts: CampaignOptions, calibration: Calibration): Campa
     coverage: new Coverage(),
     faultRuns: 0,
     lateFaultRuns: 0,
+    faultSitesEvaluated: {},
+    faultSitesFired: {},
     steps: 0,
   };
 }
@@ -393,6 +398,11 @@ export function runOne(
     state.faultRuns += 1;
     if (result.faultsFired.some((f) => f.step >= result.steps * 0.95)) state.lateFaultRuns += 1;
   }
+  countSites(state.faultSitesEvaluated, result.faultSitesEvaluated);
+  countSites(
+    state.faultSitesFired,
+    result.faultsFired.map((f) => f.site),
+  );
   let newFailure: FoundFailure | null = null;
   if (result.failure !== null && result.signature !== null) {
     state.armFailures[name] = (state.armFailures[name] ?? 0) + 1;

@@ -18,6 +18,7 @@ import type {
   ShardSlice,
 } from './campaign.ts';
 import { Coverage } from './coverage.ts';
+import type { SiteCounts } from './faults.ts';
 
 export const CORPUS_FILE = 'campaign.json';
 const FORMAT = 1;
@@ -54,6 +55,9 @@ export interface OnDisk extends CampaignIdentity, Partial<SliceRecord> {
   readonly goals: GoalState[];
   readonly faultRuns: number;
   readonly lateFaultRuns: number;
+  /** Absent in files written before fault sites were counted: read as none. */
+  readonly faultSitesEvaluated?: SiteCounts;
+  readonly faultSitesFired?: SiteCounts;
   readonly coverage: { triples: string[]; pairs: string[] };
   readonly corpus: CorpusEntry[];
 }
@@ -85,6 +89,8 @@ export function toRecord(id: CampaignIdentity, state: CampaignState, slice?: Sli
     goals: state.goals,
     faultRuns: state.faultRuns,
     lateFaultRuns: state.lateFaultRuns,
+    faultSitesEvaluated: state.faultSitesEvaluated,
+    faultSitesFired: state.faultSitesFired,
     coverage: state.coverage.toJSON(),
     corpus: state.corpus,
   };
@@ -105,6 +111,8 @@ export function fromRecord(data: OnDisk): CampaignState {
     goals: copy.goals,
     faultRuns: copy.faultRuns,
     lateFaultRuns: copy.lateFaultRuns,
+    faultSitesEvaluated: copy.faultSitesEvaluated ?? {},
+    faultSitesFired: copy.faultSitesFired ?? {},
     coverage,
     corpus: copy.corpus,
   };

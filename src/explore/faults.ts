@@ -16,7 +16,7 @@
 // src/sim/run.ts).
 
 import type { Rng } from '../engine/prng.ts';
-import type { FaultHook, FaultSite } from '../kernel/faults.ts';
+import { FAULT_SITES, type FaultHook, type FaultSite } from '../kernel/faults.ts';
 
 export const FAULT_MODES = ['off', 'uniform', 'buggify'] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
@@ -41,6 +41,14 @@ export interface FiredFault {
   readonly step: number;
 }
 
+/** Each site's position in FAULT_SITES (a Map over strings: looked up, never iterated). */
+const SITE_INDEX = new Map<FaultSite, number>(FAULT_SITES.map((s, i) => [s, i]));
+
+/** The sites of FAULT_SITES whose count in `perSite` (indexed like FAULT_SITES) is not zero. */
+export function sitesCounted(perSite: ArrayLike<number>): FaultSite[] {
+  return FAULT_SITES.filter((_, i) => (perSite[i] ?? 0) > 0);
+}
+
 const BUGGIFY_ACTIVATE = 4; // 1 in 4
 const BUGGIFY_FIRE = 4; // 1 in 4
 
@@ -48,6 +56,8 @@ const BUGGIFY_FIRE = 4; // 1 in 4
 export class FaultInjector {
   /** Evaluations so far. */
   evaluations = 0;
+  /** Evaluations so far per site, indexed like FAULT_SITES. */
+  readonly evaluationsBySite = new Uint32Array(FAULT_SITES.length);
   readonly fired: FiredFault[] = [];
   readonly hook: FaultHook;
   private readonly decide: (at: number, site: FaultSite, step: number) => boolean;
@@ -72,6 +82,7 @@ export class FaultInjector {
   evaluate(site: FaultSite, where: string): boolean {
     const at = this.evaluations;
     this.evaluations += 1;
+    this.evaluationsBySite[SITE_INDEX.get(site)!]! += 1;
     const step = this.stepOf();
     if (!this.decide(at, site, step)) return false;
     const f: FiredFault = { at, site, where, step };
@@ -124,6 +135,41 @@ export function drawUniform(rng: Rng, window: number): number[] {
   const picked = new Set<number>();
   while (picked.size < count) picked.add(rng.below(window));
   return [...picked].sort((a, b) => a - b);
+}
+
+/** Per-site counts of a campaign, keyed by site name (schedules that evaluated, or fired, the site). */
+export type SiteCounts = Record<string, number>;
+
+/** Add one schedule's sites to `counts` (each site once, however often it was evaluated or fired). */
+export function countSites(counts: SiteCounts, sites: Iterable<FaultSite>): void {
+  for (const site of new Set(sites)) counts[site] = (counts[site] ?? 0) + 1;
+}
+
+/** `counts` with its keys in FAULT_SITES order (unknown names after, sorted): merges print alike. */
+export function canonicalSiteCounts(counts: SiteCounts): SiteCounts {
+  const known: readonly string[] = FAULT_SITES;
+  const keys = [
+    ...FAULT_SITES.filter((s) => counts[s] !== undefined),
+    ...Object.keys(counts)
+      .filter((k) => !known.includes(k))
+      .sort(),
+  ];
+  return Object.fromEntries(keys.map((k) => [k, counts[k]!]));
+}
+
+/**
+ * The sites no schedule of a campaign fired, in FAULT_SITES order: those some schedule evaluated
+ * (reached, never drawn) and those none evaluated (no schedule reached them: they cannot fire here).
+ */
+export function sitesNeverFired(
+  evaluated: SiteCounts,
+  fired: SiteCounts,
+): { readonly evaluated: FaultSite[]; readonly unreached: FaultSite[] } {
+  const never = FAULT_SITES.filter((s) => (fired[s] ?? 0) === 0);
+  return {
+    evaluated: never.filter((s) => (evaluated[s] ?? 0) > 0),
+    unreached: never.filter((s) => (evaluated[s] ?? 0) === 0),
+  };
 }
 
 /** Why `text` is not a fault mode, or undefined. */

@@ -20,6 +20,7 @@ import {
 } from './campaign.ts';
 import { type CampaignIdentity, fromRecord, IDENTITY_FIELDS, type OnDisk } from './corpus.ts';
 import { Coverage } from './coverage.ts';
+import { canonicalSiteCounts, type SiteCounts } from './faults.ts';
 
 /** Most slices a campaign may be cut into. */
 export const MAX_SHARDS = 10_000;
@@ -186,6 +187,8 @@ export function mergeStates(calibration: Calibration, states: readonly CampaignS
   const bySignature = new Map<string, FoundFailure>();
   const coverage = new Coverage();
   const out = { next: 0, steps: 0, faultRuns: 0, lateFaultRuns: 0 };
+  const sitesEvaluated: SiteCounts = {};
+  const sitesFired: SiteCounts = {};
   for (const s of states) {
     out.next += s.next;
     out.steps += s.steps;
@@ -193,6 +196,8 @@ export function mergeStates(calibration: Calibration, states: readonly CampaignS
     out.lateFaultRuns += s.lateFaultRuns;
     addCounts(armRuns, s.armRuns);
     addCounts(armFailures, s.armFailures);
+    addCounts(sitesEvaluated, s.faultSitesEvaluated);
+    addCounts(sitesFired, s.faultSitesFired);
     coverage.merge(s.coverage);
     for (const g of s.goals) {
       const known = goals.find((x) => x.id === g.id);
@@ -217,6 +222,8 @@ export function mergeStates(calibration: Calibration, states: readonly CampaignS
     armFailures: canonicalArms(armFailures),
     failures: [...bySignature.values()].sort((a, b) => a.schedule - b.schedule),
     goals,
+    faultSitesEvaluated: canonicalSiteCounts(sitesEvaluated),
+    faultSitesFired: canonicalSiteCounts(sitesFired),
     corpus: states.flatMap((s) => s.corpus),
     coverage,
   };

@@ -6,11 +6,12 @@ import type { Chooser } from '../engine/strategy.ts';
 import { encodeToken, type StrategyName, type StrategyParams, scenarioHash } from '../engine/token.ts';
 import type { Failure, Outcome } from '../engine/types.ts';
 import type { Coverage } from '../explore/coverage.ts';
-import { FaultInjector, type FaultPlan, type FiredFault } from '../explore/faults.ts';
+import { FaultInjector, type FaultPlan, type FiredFault, sitesCounted } from '../explore/faults.ts';
 import { findCycle } from '../explore/livelock.ts';
 import { checkAll } from '../explore/oracles/index.ts';
 import type { CounterTotals } from '../kernel/counters.ts';
 import type { TtmGlobal } from '../kernel/device.ts';
+import type { FaultSite } from '../kernel/faults.ts';
 import type { Iommu } from '../kernel/iommu.ts';
 import type { RuleBreach } from '../kernel/rules/check.ts';
 import { DriverLoadRefused } from '../kernel/simdrv.ts';
@@ -64,6 +65,8 @@ export interface RunResult {
   readonly faultsFired: readonly FiredFault[];
   /** Fault-site evaluations made (fired or not). */
   readonly faultEvaluations: number;
+  /** The fault sites evaluated at least once, in FAULT_SITES order. */
+  readonly faultSitesEvaluated: readonly FaultSite[];
   readonly stats: Record<string, number>;
   /** What the run's worlds did (bytes moved, evictions, faults, shootdowns, backups): see counters.ts. */
   readonly counters: CounterTotals;
@@ -189,6 +192,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     signature: failure === null ? null : signatureOf(sim, failure),
     faultsFired: fired,
     faultEvaluations: injector?.evaluations ?? 0,
+    faultSitesEvaluated: injector === null ? [] : sitesCounted(injector.evaluationsBySite),
     stats: workload?.stats() ?? {},
     counters: countersOf(workload?.worlds() ?? []),
     designs,
