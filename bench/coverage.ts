@@ -10,6 +10,7 @@
 //   --update-lines  no campaign: move each entry of bench/coverage_unreached.json to the line nearest
 //                   its old one that holds its text now (reasons are kept); drop those whose text is gone
 //   --json          print the measurement as one JSON object
+//   --from FILE     no campaign: report (or --markdown) the measurement a --json run wrote to FILE
 // The campaign is deterministic (no time budget), so its coverage is the same on every machine.
 
 import { spawnSync } from 'node:child_process';
@@ -102,6 +103,14 @@ export function markdown(cov: KernelCoverage, reasons: readonly ReasonEntry[]): 
   ].join('\n');
 }
 
+/** What a run measured (the --json output holds it too, so --from can report it again). */
+interface Measured {
+  readonly schedules: number;
+  readonly campaignMs: number;
+  readonly runs: readonly ScenarioRun[];
+  readonly coverage: KernelCoverage;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
@@ -110,6 +119,7 @@ async function main(): Promise<number> {
       json: { type: 'boolean' },
       markdown: { type: 'boolean' },
       'update-lines': { type: 'boolean' },
+      from: { type: 'string' },
     },
   });
   if (values['update-lines']) {
@@ -129,8 +139,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const schedules = Number(values.schedules ?? '200');
-  const raw = process.env.NODE_V8_COVERAGE;
-  if (raw === undefined || raw === '') {
+  const raw = process.env.NODE_V8_COVERAGE ?? '';
+  if (raw === '' && values.from === undefined) {
     // Measure in a child process started with NODE_V8_COVERAGE (tsx's loader comes with execArgv).
     const dir = mkdtempSync(join(tmpdir(), 'ttm-sim-bench-cov-'));
     try {
@@ -143,20 +153,26 @@ async function main(): Promise<number> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const t0 = Date.now();
-  const runs = await runDefaultSuite(schedules);
-  const campaignMs = Date.now() - t0;
-  const cov = await takeKernelCoverage(raw);
+  let measured: Measured;
+  if (values.from !== undefined) {
+    measured = JSON.parse(readFileSync(values.from, 'utf8')) as Measured;
+  } else {
+    const t0 = Date.now();
+    const runs = await runDefaultSuite(schedules);
+    const campaignMs = Date.now() - t0;
+    measured = { schedules, campaignMs, runs, coverage: await takeKernelCoverage(raw) };
+  }
+  const { runs, campaignMs, coverage: cov } = measured;
   const reasons = loadReasons();
   const check = checkReasons(cov, reasons);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ schedules, campaignMs, runs, coverage: cov, ...check })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...measured, ...check })}\n`);
   } else if (values.markdown) {
     process.stdout.write(`${markdown(cov, reasons)}\n`);
   } else {
     const failing = runs.filter((r) => r.failures > 0);
     process.stdout.write(
-      `default suite: ${runs.length} scenarios × ${schedules} schedules in ${(campaignMs / 1000).toFixed(1)} s, ${failing.length} with failures${failing.map((r) => `\n  ${r.scenario}: ${r.firstFailure}`).join('')}\n`,
+      `default suite: ${runs.length} scenarios × ${measured.schedules} schedules in ${(campaignMs / 1000).toFixed(1)} s, ${failing.length} with failures${failing.map((r) => `\n  ${r.scenario}: ${r.firstFailure}`).join('')}\n`,
     );
     process.stdout.write(`${formatCoverage(cov, reasons)}\n`);
     if (check.missing.length > 0) {
