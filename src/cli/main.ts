@@ -38,6 +38,7 @@ import {
   SHRINK_HELP,
 } from './explore.ts';
 import { jsonResult, summary } from './format.ts';
+import { cmdOracles } from './oracles.ts';
 import { CORPUS_HELP, cmdCorpus } from './shards.ts';
 import { cmdStress, STRESS_HELP } from './stress.ts';
 
@@ -60,6 +61,7 @@ Commands:
   stress     real threads racing, failures replayed      ttm-sim stress --scenario stress-pte
   mutations  list the historical bugs that can be put back ttm-sim mutations
   scenarios  list the built-in scenarios                  ttm-sim scenarios
+  oracles    list every check and its upstream rule       ttm-sim oracles --count
   charts     export the statecharts (Mermaid, SCXML, JSON)  ttm-sim charts --out charts/
   trace      write a run as a Perfetto / Chrome trace       ttm-sim trace <token> --perfetto run.json
   view       write an offline HTML viewer of a run          ttm-sim view <token> --out run.html
@@ -373,6 +375,7 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   replay: cmdReplay,
   selfcheck: cmdSelfcheck,
   scenarios: cmdScenarios,
+  oracles: cmdOracles,
   charts: cmdCharts,
   trace: cmdTrace,
   view: cmdView,

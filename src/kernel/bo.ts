@@ -18,6 +18,7 @@ import {
   EALREADY,
   EBUSY,
   EDEADLK,
+  EFAULT,
   EINTR,
   EINVAL,
   EMULTIHOP,
@@ -25,6 +26,7 @@ import {
   ENOMEM,
   ENOSPC,
   ERESTARTSYS,
+  errnoName,
 } from './errno.ts';
 import { dmaFenceGet, dmaFencePut } from './fence_refs.ts';
 import { type OperationCtx, operationCtx, type Place, type Placement } from './placement.ts';
@@ -51,14 +53,42 @@ import {
   dmaResvReserveFences,
   dmaResvWaitTimeout,
 } from './resv.ts';
-import { assertBoResvHeld, warnOn } from './rules/check.ts';
+import { assertBoResvHeld, assertHeld, warnOn } from './rules/check.ts';
 import {
+  BO_ASSIGN_MEM_UNPLACED,
+  BO_EVICT_RESV_HELD,
+  BO_EVICTION_VALUABLE_RESV_HELD,
+  BO_INDIVIDUALIZE_TRYLOCK,
+  BO_INIT_RESERVED_RESV_HELD,
+  BO_INIT_RESERVED_RETURNS,
+  BO_INIT_RESERVED_TRYLOCK,
+  BO_INIT_VALIDATE_RETURNS,
+  BO_MOVE_TO_LRU_TAIL_RESV_HELD,
   BO_PIN_KREF,
   BO_PIN_RESV_HELD,
+  BO_POPULATE_RESV_HELD,
+  BO_RELEASE_NO_BULK_MOVE,
+  BO_RELEASE_UNPINNED,
+  BO_RESERVE_NO_TICKET,
+  BO_RESERVE_RETURNS,
+  BO_SET_BULK_MOVE_RESV_HELD,
   BO_UNPIN_KREF,
   BO_UNPIN_PINNED,
   BO_UNPIN_RESV_HELD,
+  BO_VALIDATE_RESV_HELD,
+  BO_VALIDATE_RETURNS,
+  BO_WAIT_CTX_RETURNS,
 } from './rules/ttm_bo.ts';
+import {
+  postBoPopulate,
+  postInitReserved,
+  postInitValidate,
+  postPin,
+  postReserve,
+  postReserveSlowpath,
+  postUnpin,
+  postValidate,
+} from './rules_post.ts';
 import type { Tt } from './tt.ts';
 import { ttmTtCreate, ttmTtDestroy, ttmTtPopulate } from './tt.ts';
 import type { WwAcquireCtx } from './ww_mutex.ts';
@@ -131,12 +161,22 @@ export function* ttmBoReserve(
   noWait: boolean,
   ticket: WwAcquireCtx | null,
 ): KGen<number> {
+  const g = bo.bdev.global;
   if (noWait) {
-    if (ticket !== null) return -EBUSY;
-    return bo.resv.trylock(bo.bdev.env.current()) ? 0 : -EBUSY;
+    if (warnOn(g, BO_RESERVE_NO_TICKET, ticket !== null, bo.id, '')) {
+      return postReserve(bo, ticket, noWait, -EBUSY);
+    }
+    return postReserve(bo, ticket, noWait, bo.resv.trylock(bo.bdev.env.current()) ? 0 : -EBUSY);
   }
-  const ret = yield* dmaResvLock(bo.resv, ticket, interruptible);
-  return ret === -EINTR ? -ERESTARTSYS : ret;
+  const lret = yield* dmaResvLock(bo.resv, ticket, interruptible);
+  const ret = lret === -EINTR ? -ERESTARTSYS : lret;
+  warnOn(g, BO_RESERVE_RETURNS, !reserveReturn(ret), bo.id, ret === 0 ? '' : `returned ${errnoName(ret)}`);
+  return postReserve(bo, ticket, noWait, ret);
+}
+
+/** A value ttm_bo_reserve's kerneldoc lists (0 or one of its errnos). */
+function reserveReturn(ret: number): boolean {
+  return ret === 0 || ret === -EDEADLK || ret === -ERESTARTSYS || ret === -EBUSY || ret === -EALREADY;
 }
 
 /** ttm_bo_reserve_slowpath: sleep on a contended lock after backing off. 0 or -ERESTARTSYS. */
@@ -146,11 +186,12 @@ export function* ttmBoReserveSlowpath(
   ticket: WwAcquireCtx,
 ): KGen<number> {
   const ret = yield* dmaResvLock(bo.resv, ticket, interruptible, true);
-  return ret === -EINTR ? -ERESTARTSYS : ret;
+  return postReserveSlowpath(bo, ticket, ret === -EINTR ? -ERESTARTSYS : ret);
 }
 
 /** ttm_bo_move_to_lru_tail: bump the BO's resource (lru_lock held). */
 export function ttmBoMoveToLruTail(bo: BufferObject): void {
+  assertBoResvHeld(BO_MOVE_TO_LRU_TAIL_RESV_HELD, bo);
   if (bo.resource !== null) ttmResourceMoveToLruTail(bo.resource);
 }
 
@@ -162,6 +203,7 @@ export function ttmBoUnreserve(bo: BufferObject): void {
 
 /** ttm_bo_set_bulk_move: move the BO's resource into (or out of) a bulk-move range (resv held). */
 export function ttmBoSetBulkMove(bo: BufferObject, bulk: LruBulkMove | null): void {
+  assertBoResvHeld(BO_SET_BULK_MOVE_RESV_HELD, bo);
   if (bo.bulkMove === bulk) return;
   if (bo.resource !== null) ttmResourceDelBulkMove(bo.resource, bo);
   bo.bulkMove = bulk;
@@ -178,6 +220,7 @@ export function ttmBoPin(bo: BufferObject): void {
   bo.pinCount += 1;
   if (first && bo.resource !== null) ttmResourceMoveToLruTail(bo.resource);
   bo.bdev.env.emit('bo', bo.id, { type: 'bo.pin', count: bo.pinCount });
+  postPin(bo, bo.pinCount - 1);
 }
 
 /** ttm_bo_unpin: on 1→0 back into the bulk move and the LRU tail. Unpin at 0 warns and does nothing. */
@@ -192,6 +235,7 @@ export function ttmBoUnpin(bo: BufferObject): void {
     ttmResourceMoveToLruTail(bo.resource);
   }
   bo.bdev.env.emit('bo', bo.id, { type: 'bo.unpin', count: bo.pinCount });
+  postUnpin(bo, bo.pinCount + 1);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -203,15 +247,16 @@ export function ttmBoUnpin(bo: BufferObject): void {
  */
 export function* ttmBoWaitCtx(bo: BufferObject, ctx: OperationCtx): KGen<number> {
   if (ctx.noWaitGpu) return bo.resv.testSignaled(DmaResvUsage.BOOKKEEP) ? 0 : -EBUSY;
-  const ret = yield* dmaResvWaitTimeout(
+  const lret = yield* dmaResvWaitTimeout(
     bo.resv,
     DmaResvUsage.BOOKKEEP,
     ctx.interruptible,
     TTM_BO_WAIT_TIMEOUT_MS,
   );
-  if (ret < 0) return ret;
-  if (ret === 0) return -EBUSY;
-  return 0;
+  const ret = lret < 0 ? lret : lret === 0 ? -EBUSY : 0;
+  const broken = ret !== 0 && ret !== -EBUSY && ret !== -ERESTARTSYS;
+  warnOn(bo.bdev.global, BO_WAIT_CTX_RETURNS, broken, bo.id, broken ? `returned ${errnoName(ret)}` : '');
+  return ret;
 }
 
 /** ttm_bo_unmap_virtual: zap every PTE of every CPU mapping of the BO (before any move, swapout or shrink). */
@@ -232,20 +277,24 @@ export function ttmBoTtDestroy(bo: BufferObject): void {
 
 /** ttm_bo_populate: populate the tt; a BO coming back from swap rejoins the LRU (resv held). */
 export function* ttmBoPopulate(bo: BufferObject, ctx: OperationCtx): KGen<number> {
+  assertBoResvHeld(BO_POPULATE_RESV_HELD, bo);
   const tt = bo.ttm;
   if (tt === null) return 0;
   const swapped = tt.isSwapped();
   const ret = yield* ttmTtPopulate(bo.bdev, tt, ctx);
-  if (ret !== 0) return ret;
+  if (ret !== 0) return postBoPopulate(bo, swapped, ret);
   if (swapped && !tt.isSwapped() && bo.pinCount === 0 && bo.resource !== null) {
     ttmResourceAddBulkMove(bo.resource, bo);
     ttmResourceMoveToLruTail(bo.resource);
   }
-  return 0;
+  return postBoPopulate(bo, swapped, 0);
 }
 
 /** ttm_bo_assign_mem. */
 export function ttmBoAssignMem(bo: BufferObject, newMem: Resource | null): void {
+  // The model frees with ttm_bo_assign_mem(bo, NULL) where the kernel's ttm_resource_free(bo, &bo->resource)
+  // clears the pointer: only an assignment of a new resource is judged.
+  if (newMem !== null) warnOn(bo.bdev.global, BO_ASSIGN_MEM_UNPLACED, bo.resource !== null, bo.id, '');
   bo.resource = newMem;
   bo.bdev.env.emit(
     'bo',
@@ -328,6 +377,7 @@ export function ttmBoAddMoveFence(bo: BufferObject, man: ResourceManager, noWait
 
 /** ttm_bo_eviction_valuable: SYSTEM always; otherwise only resources intersecting `place`. */
 export function ttmBoEvictionValuable(bo: BufferObject, place: Place): boolean {
+  assertBoResvHeld(BO_EVICTION_VALUABLE_RESV_HELD, bo);
   const res = bo.resource;
   if (res === null) return false;
   if (res.memType === TTM_PL_SYSTEM) return true;
@@ -408,6 +458,32 @@ function* ttmBoBounceTempBuffer(bo: BufferObject, ctx: OperationCtx, hop: Hop): 
  * userspace), -ERESTARTSYS, -EBUSY, or a driver move error.
  */
 export function* ttmBoValidate(bo: BufferObject, placement: Placement, ctx: OperationCtx): KGen<number> {
+  assertBoResvHeld(BO_VALIDATE_RESV_HELD, bo);
+  const before = bo.resource;
+  const ret = postValidate(bo, placement, before, yield* validate(bo, placement, ctx));
+  warnOn(
+    bo.bdev.global,
+    BO_VALIDATE_RETURNS,
+    !validateReturn(ret),
+    bo.id,
+    ret === 0 ? '' : `returned ${errnoName(ret)}`,
+  );
+  return ret;
+}
+
+/** A value ttm_bo_validate's kerneldoc lists (0 or one of its errnos). */
+function validateReturn(ret: number): boolean {
+  return (
+    ret === 0 || ret === -EINVAL || ret === -ENOMEM || ret === -EBUSY || ret === -ERESTARTSYS || passedUp(ret)
+  );
+}
+
+/** Errnos ttm_bo_validate passes up from its callees although its kerneldoc does not list them. */
+function passedUp(ret: number): boolean {
+  return ret === -ENOSPC || ret === -EFAULT || ret === -EINTR;
+}
+
+function* validate(bo: BufferObject, placement: Placement, ctx: OperationCtx): KGen<number> {
   if (placement.placement.length === 0) return yield* ttmBoPipelineGutting(bo);
   let forceSpace = false;
   let ret = 0;
@@ -472,17 +548,25 @@ export function* ttmBoInitReserved(
     if (bdev.vmaManager !== null) bdev.vmaManager.nodes += 1;
     bo.vmaNode = true;
   }
-  if (resv === null && !bo.resv.trylock(bdev.env.current())) {
-    throw new Error(`ttm_bo_init_reserved: fresh resv of ${bo.id} is locked`);
-  }
+  const g = bdev.global;
+  if (resv === null) warnOn(g, BO_INIT_RESERVED_TRYLOCK, !bo.resv.trylock(bdev.env.current()), bo.id, '');
+  else assertHeld(g, BO_INIT_RESERVED_RESV_HELD, resv.lock, bdev.env.current(), bo.id);
   bdev.env.emit('bo', bo.id, { type: 'bo.init', boType: type });
   const ret = yield* ttmBoValidate(bo, placement, ctx);
+  warnOn(g, BO_INIT_RESERVED_RETURNS, !initReturn(ret), bo.id, ret === 0 ? '' : `returned ${errnoName(ret)}`);
   if (ret !== 0) {
     if (resv === null) bo.resv.unlock();
     yield* ttmBoPut(bo);
-    return ret;
+    return postInitReserved(bo, resv === null, ret);
   }
-  return 0;
+  return postInitReserved(bo, resv === null, 0);
+}
+
+/** A value the kerneldoc of ttm_bo_init_reserved and ttm_bo_init_validate lists. */
+function initReturn(ret: number): boolean {
+  return (
+    ret === 0 || ret === -ENOMEM || ret === -EINVAL || ret === -ERESTARTSYS || ret === -EBUSY || passedUp(ret)
+  );
 }
 
 /** ttm_bo_init_validate: init_reserved with {interruptible} then unreserve (own resv only). */
@@ -497,9 +581,17 @@ export function* ttmBoInitValidate(
 ): KGen<number> {
   const ctx = operationCtx({ interruptible });
   const ret = yield* ttmBoInitReserved(bdev, bo, type, placement, alignment, ctx, null, resv, null);
+  if (ret !== 0) return postInitValidate(bo, resv === null, ret);
+  warnOn(
+    bdev.global,
+    BO_INIT_VALIDATE_RETURNS,
+    !initReturn(ret),
+    bo.id,
+    ret === 0 ? '' : `returned ${errnoName(ret)}`,
+  );
   if (ret !== 0) return ret;
   if (resv === null) ttmBoUnreserve(bo);
-  return 0;
+  return postInitValidate(bo, resv === null, 0);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -519,6 +611,7 @@ export const MUTATION_EVICT_MULTIHOP_ERROR = 'evict-multihop-error';
  * idle). Returns 0 or the error of the wait / space search / move.
  */
 export function* ttmBoEvict(bo: BufferObject, ctx: OperationCtx): KGen<number> {
+  assertBoResvHeld(BO_EVICT_RESV_HELD, bo);
   const placement = bo.bdev.funcs.evictFlags(bo);
   if (placement.placement.length === 0) {
     const ret = yield* ttmBoWaitCtx(bo, ctx);
@@ -604,6 +697,7 @@ export function* ttmLruWalkForEvict(
         needsUnlock = true;
         locked = true;
       } else if (bo.resv === walk.ctx.resv && walk.ctx.allowResEvict) {
+        assertBoResvHeld(LRU_WALK_TRYLOCK_RESV_HELD, bo);
         locked = true;
       } else if (walk.ticket === null || walk.ctx.noWaitGpu || walk.trylockOnly) {
         continue;
@@ -747,6 +841,15 @@ export function ttmBoCleanupMemtypeUse(bo: BufferObject): void {
 /** ttm_bo_individualize_resv: a dying BO gets its own resv with a copy of the shared one's fences. */
 function* ttmBoIndividualizeResv(bo: BufferObject): KGen<number> {
   if (bo.resv === bo.ownResv) return 0;
+  // The kernel trylocks base._resv around the copy; nobody else can hold a dying BO's own resv.
+  const own = bo.ownResv.lock.holder;
+  warnOn(
+    bo.bdev.global,
+    BO_INDIVIDUALIZE_TRYLOCK,
+    own !== null,
+    bo.id,
+    own === null ? '' : `held by ${own.task}`,
+  );
   const r = dmaResvCopyFences(bo.ownResv, bo.resv, bo.bdev.global, bo.id);
   if (r !== 0) return r;
   if (bo.type !== 'sg') bo.resv = bo.ownResv;
@@ -761,6 +864,14 @@ function* ttmBoIndividualizeResv(bo: BufferObject): KGen<number> {
  */
 function* ttmBoRelease(bo: BufferObject): KGen<void> {
   const bdev = bo.bdev;
+  warnOn(
+    bdev.global,
+    BO_RELEASE_UNPINNED,
+    bo.pinCount !== 0,
+    bo.id,
+    bo.pinCount === 0 ? '' : `pin_count ${bo.pinCount}`,
+  );
+  warnOn(bdev.global, BO_RELEASE_NO_BULK_MOVE, bo.bulkMove !== null, bo.id, '');
   if (!bo.deleted) {
     const ret = yield* ttmBoIndividualizeResv(bo);
     if (ret !== 0) {
@@ -810,3 +921,4 @@ export function* ttmBoDelayedDelete(bo: BufferObject): KGen<void> {
 // The gutting and ghost machinery lives in bo_util.ts (ttm_bo_util.c); imported late to keep the
 // module graph acyclic at evaluation time.
 import { ttmBoPipelineGutting } from './bo_util.ts';
+import { LRU_WALK_TRYLOCK_RESV_HELD } from './rules/ttm_bo_util.ts';

@@ -24,12 +24,18 @@ import { dmaResvFini, dmaResvInit } from './fence_refs.ts';
 import type { OperationCtx } from './placement.ts';
 import { type Resource, ttmResourceFree, ttmResourceSetBo } from './resource.ts';
 import { DmaResvUsage, dmaResvCopyFences, dmaResvWaitTimeout } from './resv.ts';
+import { warnOn } from './rules/check.ts';
+import { BO_MOVE_MEMCPY_SRC, BO_MOVE_SYNC_CLEANUP_IDLE, BO_TRANSFER_TRYLOCK } from './rules/ttm_bo_util.ts';
 import { ttmTtCreate, ttmTtDestroy, ttmTtMarkForClear, ttmTtUnpopulate } from './tt.ts';
 
 /** ttm_bo_move_null: free the old resource, assign the new one; no data moves (e.g. SYSTEM ↔ TT). */
 export function ttmBoMoveNull(bo: BufferObject, newMem: Resource): void {
   const old = bo.resource;
-  if (old !== null) ttmResourceFree(bo, old);
+  if (old !== null) {
+    ttmResourceFree(bo, old);
+    // ttm_resource_free(bo, &bo->resource) clears the BO's pointer before ttm_bo_assign_mem.
+    bo.resource = null;
+  }
   ttmBoAssignMem(bo, newMem);
 }
 
@@ -52,7 +58,16 @@ function* ttmBoWaitFreeNode(bo: BufferObject, dstUseTt: boolean): KGen<number> {
 export function* ttmBoMoveSyncCleanup(bo: BufferObject, newMem: Resource): KGen<void> {
   const man = bo.bdev.manager(newMem.memType);
   const ret = yield* ttmBoWaitFreeNode(bo, man?.useTt ?? false);
-  if (ret !== 0) throw new Error(`ttm_bo_move_sync_cleanup: wait_free_node returned ${ret}`);
+  if (
+    warnOn(
+      bo.bdev.global,
+      BO_MOVE_SYNC_CLEANUP_IDLE,
+      ret !== 0,
+      bo.id,
+      ret === 0 ? '' : `ttm_bo_wait_free_node returned ${ret}`,
+    )
+  )
+    return;
   ttmBoAssignMem(bo, newMem);
 }
 
@@ -62,7 +77,7 @@ export function* ttmBoMoveSyncCleanup(bo: BufferObject, newMem: Resource): KGen<
  */
 export function* ttmBoMoveMemcpy(bo: BufferObject, ctx: OperationCtx, dstMem: Resource): KGen<number> {
   const src = bo.resource;
-  if (src === null) return -EINVAL;
+  if (warnOn(bo.bdev.global, BO_MOVE_MEMCPY_SRC, src === null, bo.id, '') || src === null) return -EINVAL;
   const dstMan = bo.bdev.manager(dstMem.memType);
   const tt = bo.ttm;
   if (tt !== null && (tt.pageFlags & TTM_TT_FLAG_SWAPPED || dstMan?.useTt === true)) {
@@ -104,7 +119,7 @@ export function ttmBufferObjectTransfer(bo: BufferObject): BufferObject | number
   ghost.deleted = bo.deleted;
   if (bo.type === 'sg') ghost.resv = bo.resv;
   if (bo.bdev.global !== null) bo.bdev.global.boCount += 1;
-  if (!ghost.ownResv.trylock(bo.bdev.env.current())) throw new Error('ghost resv locked at creation');
+  warnOn(global, BO_TRANSFER_TRYLOCK, !ghost.ownResv.trylock(bo.bdev.env.current()), ghost.id, '');
   const ret = ghost.ownResv.reserveFences(1);
   if (ret !== 0) {
     ghost.ownResv.unlock();

@@ -30,6 +30,12 @@ import type { KGen } from './env.ts';
 import { EAGAIN, EINTR, EINVAL, EIO, ENODATA, ENOMEM, ERESTARTSYS } from './errno.ts';
 import { operationCtx } from './placement.ts';
 import { DmaResvUsage, dmaResvLock, dmaResvWaitTimeout } from './resv.ts';
+import { warnOn } from './rules/check.ts';
+import {
+  VM_ACCESS_KMAP_NOT_IOMEM,
+  VM_FAULT_RESERVED_RETURNS,
+  VM_RESERVE_RETURNS,
+} from './rules/ttm_device.ts';
 
 /** TTM_BO_VM_NUM_PREFAULT: PTEs a fault installs at most, from the faulting page on. */
 export const TTM_BO_VM_NUM_PREFAULT = 16;
@@ -234,6 +240,26 @@ export function vmfInsertPfnProt(vma: CpuMapping, page: number, pte: Pte): VmFau
  * SIGBUS for an imported (EXTERNAL) tt that is not EXTERNAL_MAPPABLE.
  */
 export function* ttmBoVmReserve(bo: BufferObject, flags: FaultFlags): KGen<VmFault | null> {
+  const ret = yield* vmReserve(bo, flags);
+  const holder = bo.resv.lock.holder;
+  const mine = holder !== null && holder.task === bo.bdev.env.current();
+  // 0 leaves the BO reserved by the caller; every vm_fault_t return leaves it unreserved (by this caller).
+  const broken = ret === null ? !mine : ret === 'OOM' || mine;
+  warnOn(
+    bo.bdev.global,
+    VM_RESERVE_RETURNS,
+    broken,
+    bo.id,
+    broken
+      ? ret === null
+        ? 'returned 0 without the BO reserved'
+        : `returned VM_FAULT_${ret}${mine ? ' with the BO still reserved' : ''}`
+      : '',
+  );
+  return ret;
+}
+
+function* vmReserve(bo: BufferObject, flags: FaultFlags): KGen<VmFault | null> {
   const resv = bo.resv;
   if (!resv.trylock(bo.bdev.env.current())) {
     if (flags.allowRetry) {
@@ -294,6 +320,26 @@ export const MUTATION_FAULT_POPULATE_OOM = 'fault-populate-oom';
  * error of a failed prefault insert after the first page.
  */
 export function* ttmBoVmFaultReserved(
+  vma: CpuMapping,
+  pageOffset: number,
+  flags: FaultFlags,
+  numPrefault: number,
+): KGen<VmFault> {
+  const ret = yield* vmFaultReserved(vma, pageOffset, flags, numPrefault);
+  const bo = vma.bo;
+  const holder = bo.resv.lock.holder;
+  const broken = ret !== 'RETRY' && (holder === null || holder.task !== bo.bdev.env.current());
+  warnOn(
+    bo.bdev.global,
+    VM_FAULT_RESERVED_RETURNS,
+    broken,
+    bo.id,
+    broken ? `returned VM_FAULT_${ret} without the BO reserved` : '',
+  );
+  return ret;
+}
+
+function* vmFaultReserved(
   vma: CpuMapping,
   pageOffset: number,
   flags: FaultFlags,
@@ -424,6 +470,9 @@ function* ttmBoVmAccessKmap(
 ): KGen<number> {
   const ret = yield* ttmBoPopulate(bo, operationCtx());
   if (ret !== 0) return ret;
+  const res = bo.resource;
+  const iomem = res !== null && !(bo.bdev.manager(res.memType)?.useTt ?? false);
+  warnOn(bo.bdev.global, VM_ACCESS_KMAP_NOT_IOMEM, iomem, bo.id, '');
   const where = currentPlace(bo)!;
   const first = offset >> PAGE_SHIFT;
   const last = (offset + len - 1) >> PAGE_SHIFT;

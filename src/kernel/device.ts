@@ -31,6 +31,9 @@ import {
   ttmResourceManagerSetUsed,
 } from './resource.ts';
 import type { RuleBreach } from './rules/check.ts';
+import { warnOn } from './rules/check.ts';
+import { DEVICE_INIT_VMA_MANAGER } from './rules/ttm_device.ts';
+import { postDeviceInit } from './rules_post.ts';
 import type { Tt } from './tt.ts';
 
 /** struct ttm_device_funcs: the driver's hooks. */
@@ -203,7 +206,7 @@ function ttmSysManInit(bdev: Device): void {
  * Returns 0, or -EINVAL without a vma offset manager.
  */
 export function ttmDeviceInit(global: TtmGlobal, bdev: Device, args: DeviceInitArgs): number {
-  if (args.vmaManager === null) return -EINVAL;
+  if (warnOn(global, DEVICE_INIT_VMA_MANAGER, args.vmaManager === null, bdev.id, '')) return -EINVAL;
   // ttm_global_init: the first device of a world whose devices all went sets the global pools up again.
   if (global.deviceList.length === 0) ttmPoolMgrReinit(global.poolMgr);
   bdev.wq = { name: 'ttm', pending: 0 };
@@ -217,7 +220,7 @@ export function ttmDeviceInit(global: TtmGlobal, bdev: Device, args: DeviceInitA
   bdev.global = global;
   global.deviceList.push(bdev);
   bdev.env.emit('device', bdev.id, { type: 'dev.init' });
-  return 0;
+  return postDeviceInit(global, bdev, 0);
 }
 
 /** ttm_device_fini: leave the device list, drop the SYSTEM manager, free the pool. */
@@ -233,6 +236,6 @@ export function ttmDeviceFini(bdev: Device): void {
   ttmSetDriverManager(bdev, TTM_PL_SYSTEM, null);
   bdev.pool.fini();
   // ttm_global_release: the world's last device takes the global pools down (ttm_pool_mgr_fini).
-  if (global !== null && global.deviceList.length === 0) ttmPoolMgrFini(global.poolMgr);
+  if (global !== null && global.deviceList.length === 0) ttmPoolMgrFini(global.poolMgr, global);
   bdev.env.emit('device', bdev.id, { type: 'dev.fini' });
 }

@@ -34,6 +34,18 @@ import { EBUSY, EFAULT, EINTR, EINVAL, ENOMEM } from './errno.ts';
 import type { Iommu } from './iommu.ts';
 import type { OperationCtx } from './placement.ts';
 import type { PageCaching, Ram } from './ram.ts';
+import { warnOn } from './rules/check.ts';
+import {
+  POOL_ALLOC_DMA_DEV,
+  POOL_ALLOC_NOT_BACKED_UP,
+  POOL_ALLOC_UNPOPULATED,
+  POOL_BACKUP_NOT_BACKED_UP,
+  POOL_DROP_BACKED_UP,
+  POOL_DROP_CACHING_DIVIDE,
+  POOL_INIT_DMA_ALLOC_DEV,
+  POOL_MGR_FINI_SHRINKER_LIST,
+  POOL_RESTORE_BACKED_UP,
+} from './rules/ttm_pool.ts';
 import type { Tt } from './tt.ts';
 
 export const TTM_ALLOCATION_POOL_USE_DMA_ALLOC = 1 << 0;
@@ -142,6 +154,13 @@ export class Pool {
     readonly global: TtmGlobal | null = null,
     readonly bdev: Device | null = null,
   ) {
+    warnOn(
+      global,
+      POOL_INIT_DMA_ALLOC_DEV,
+      dev === null && (allocFlags & TTM_ALLOCATION_POOL_USE_DMA_ALLOC) !== 0,
+      bdev?.id ?? 'pool',
+      '',
+    );
     // DMA-alloc pools keep per-device types for every caching; other per-device types exist only with a
     // NUMA node (x86 WC/UC), which the simulated devices do not have.
     if (!this.useDmaAlloc) return;
@@ -661,6 +680,8 @@ function* poolAllocInner(
   alloc: PoolAllocState,
   restore: PoolTtRestore | null,
 ): KGen<number> {
+  warnOn(pool.global, POOL_ALLOC_UNPOPULATED, alloc.remainingPages === 0 || tt.isPopulated(), tt.id, '');
+  warnOn(pool.global, POOL_ALLOC_DMA_DEV, alloc.dmaAddr && pool.dev === null, tt.id, '');
   const mgr = mgrOf(pool);
   const ram = mgr.ram;
   const zero = (tt.pageFlags & TTM_TT_FLAG_ZERO_ALLOC) !== 0;
@@ -792,7 +813,7 @@ function freeAllocatedUnmapped(pool: Pool, ram: Ram, tt: Tt, allocated: number):
  * given back, with the caching it has.
  */
 export function* ttmPoolAlloc(pool: Pool, tt: Tt, ctx: OperationCtx): KGen<number> {
-  if (tt.pageFlags & TTM_TT_FLAG_BACKED_UP) return -EINVAL;
+  if (warnOn(pool.global, POOL_ALLOC_NOT_BACKED_UP, tt.isBackedUp(), tt.id, '')) return -EINVAL;
   return yield* poolAllocInner(pool, tt, ctx, allocStateInit(tt), null);
 }
 
@@ -806,7 +827,7 @@ export function* ttmPoolAlloc(pool: Pool, tt: Tt, ctx: OperationCtx): KGen<numbe
  * the staged caching change of that tail is not applied.
  */
 export function* ttmPoolRestoreAndAlloc(pool: Pool, tt: Tt, ctx: OperationCtx): KGen<number> {
-  if (!(tt.pageFlags & TTM_TT_FLAG_BACKED_UP)) return -EINVAL;
+  if (warnOn(pool.global, POOL_RESTORE_BACKED_UP, !tt.isBackedUp(), tt.id, '')) return -EINVAL;
   let restore = tt.restore;
   let alloc: PoolAllocState;
   if (restore === null) {
@@ -873,6 +894,7 @@ export function ttmPoolDropBackedUp(tt: Tt): void {
   const global = tt.global;
   if (global === null) throw new Error(`ttm_pool_drop_backed_up: ${tt.id} has no world`);
   const ram = global.ram;
+  warnOn(global, POOL_DROP_BACKED_UP, !tt.isBackedUp(), tt.id, '');
   const restore = tt.restore;
   let startPage = 0;
   if (restoreValid(restore)) {
@@ -888,6 +910,13 @@ export function ttmPoolDropBackedUp(tt: Tt): void {
   if (restore !== null) {
     const mid = restore.snapshotAlloc.cachingDivide;
     startPage = restore.allocedPages;
+    warnOn(
+      global,
+      POOL_DROP_CACHING_DIVIDE,
+      mid > startPage,
+      tt.id,
+      mid > startPage ? `divide ${mid}, ${startPage} pages committed` : '',
+    );
     freeRange(restore.pool, ram, tt, tt.caching, 0, mid);
     freeRange(restore.pool, ram, tt, 'cached', mid, restore.allocedPages);
     tt.restore = null;
@@ -910,7 +939,7 @@ export interface BackupFlags {
  * holds handles up to that page and resident pages after it. An error on the first page is returned.
  */
 export function ttmPoolBackup(pool: Pool, tt: Tt, flags: BackupFlags): number {
-  if (tt.pageFlags & TTM_TT_FLAG_BACKED_UP) return -EINVAL;
+  if (warnOn(pool.global, POOL_BACKUP_NOT_BACKED_UP, tt.isBackedUp(), tt.id, '')) return -EINVAL;
   const global = pool.global;
   if (global === null) throw new Error('ttm_pool_backup: pool has no world');
   const ram = global.ram;
@@ -1011,8 +1040,10 @@ function globalTypes(mgr: TtmPoolManager): PoolType[] {
  * global types and take them off the shrinker list. The list must then be empty (upstream WARN_ONs;
  * the end-of-run checks report a pool type left on it).
  */
-export function ttmPoolMgrFini(mgr: TtmPoolManager): void {
+export function ttmPoolMgrFini(mgr: TtmPoolManager, global: TtmGlobal | null = null): void {
   for (const pt of globalTypes(mgr)) typeFini(pt, mgr);
+  const left = mgr.shrinkerList.length;
+  warnOn(global, POOL_MGR_FINI_SHRINKER_LIST, left > 0, 'pool', left > 0 ? `${left} pool type(s) left` : '');
 }
 
 /**

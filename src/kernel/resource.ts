@@ -29,6 +29,13 @@ import {
 } from './list.ts';
 import type { Place, Placement } from './placement.ts';
 import { type InsertMode, RangeAllocator, type RangeNode } from './range_allocator.ts';
+import { assertBoResvHeld, assertHeld, warnOn } from './rules/check.ts';
+import {
+  BULK_MOVE_ADD_SAME_RESV,
+  BULK_MOVE_TAIL_RESV_HELD,
+  RESOURCE_IS_SWAPPED_RESV_HELD,
+} from './rules/ttm_resource.ts';
+import { postResourceAlloc, postResourceFree } from './rules_post.ts';
 
 /** struct ttm_lru_item: a resource on an LRU, or a cursor's hitch. */
 export class LruItem extends ListHead {
@@ -132,6 +139,22 @@ function resourceIsSwapped(res: Resource, bo: BufferObject): boolean {
   return bo.ttm.isSwapped();
 }
 
+/**
+ * ttm_resource_is_swapped as kernel code calls it (ttm_resource_unevictable from the LRU helpers): with
+ * its dma_resv_assert_held. The exported ttmResourceUnevictable stays free of the assertion for readers
+ * outside the kernel (the per-step oracles), which hold no lock.
+ */
+function resourceIsSwappedLocked(res: Resource, bo: BufferObject): boolean {
+  if (bo.resource !== res || bo.ttm === null) return false;
+  assertBoResvHeld(RESOURCE_IS_SWAPPED_RESV_HELD, bo);
+  return bo.ttm.isSwapped();
+}
+
+/** ttm_resource_unevictable as kernel code calls it (see resourceIsSwappedLocked). */
+function unevictableLocked(res: Resource, bo: BufferObject): boolean {
+  return bo.pinCount > 0 || resourceIsSwappedLocked(res, bo);
+}
+
 /** ttm_resource_unevictable: pinned, or the current resource of a swapped-out BO. */
 export function ttmResourceUnevictable(res: Resource, bo: BufferObject): boolean {
   return bo.pinCount > 0 || resourceIsSwapped(res, bo);
@@ -141,7 +164,7 @@ export function ttmResourceUnevictable(res: Resource, bo: BufferObject): boolean
 export function ttmResourceInit(bo: BufferObject, place: Place, res: Resource): void {
   const man = bo.bdev.manager(place.memType);
   if (man === null) throw new Error(`ttm_resource_init: no manager for type ${place.memType}`);
-  if (ttmResourceUnevictable(res, bo)) listAddTail(res.lru, bo.bdev.unevictable);
+  if (unevictableLocked(res, bo)) listAddTail(res.lru, bo.bdev.unevictable);
   else listAddTail(res.lru, man.lru[bo.priority]!);
   man.usage += res.size;
   bo.bdev.env.emit('resource', res.id, { type: 'res.init', memType: place.memType, bo: bo.id });
@@ -165,11 +188,12 @@ function emitUsage(man: ResourceManager): void {
 export function ttmResourceAlloc(bo: BufferObject, place: Place): Resource | number {
   const man = bo.bdev.manager(place.memType);
   if (man === null) throw new Error(`ttm_resource_alloc: no manager for type ${place.memType}`);
+  const usage = man.usage;
   if (bo.bdev.global?.injectFault('resource.alloc', bo.id)) return -ENOMEM; // the manager's kzalloc
   const res = man.func.alloc(man, bo, place);
-  if (typeof res === 'number') return res;
+  if (typeof res === 'number') return postResourceAlloc(bo, place.memType, place.flags, usage, res);
   ttmResourceAddBulkMove(res, bo);
-  return res;
+  return postResourceAlloc(bo, place.memType, place.flags, usage, res);
 }
 
 /** ttm_resource_free: leave the bulk move, give the space back. `null` is a no-op. */
@@ -179,7 +203,9 @@ export function ttmResourceFree(bo: BufferObject, res: Resource | null): void {
   ttmResourceDelBulkMove(res, bo);
   const man = bo.bdev.manager(res.memType);
   if (man === null) throw new Error(`ttm_resource_free: no manager for type ${res.memType}`);
+  const usage = man.usage;
   man.func.free(man, res);
+  postResourceFree(bo, res, usage);
 }
 
 /** ttm_resource_set_bo: hand a resource to another BO (ghost objects). */
@@ -280,6 +306,17 @@ function bulkMovePosTail(pos: BulkPos, res: Resource): void {
 /** ttm_lru_bulk_move_add. */
 export function ttmLruBulkMoveAdd(bulk: LruBulkMove, res: Resource): void {
   const pos = bulk.posFor(res);
+  const first = pos.first;
+  if (first !== null) {
+    const broken = first.bo !== null && res.bo !== null && first.bo.resv !== res.bo.resv;
+    warnOn(
+      res.bo?.bdev.global ?? null,
+      BULK_MOVE_ADD_SAME_RESV,
+      broken,
+      res.bo?.id ?? res.id,
+      broken ? `${res.bo?.resv.id} joins a range of ${first.bo?.resv.id}` : '',
+    );
+  }
   if (pos.first === null) {
     pos.first = res;
     pos.last = res;
@@ -308,8 +345,8 @@ export function ttmLruBulkMoveDel(bulk: LruBulkMove, res: Resource): void {
 /** Does `res` belong in its BO's bulk move: the BO has one and is evictable (not pinned, not swapped). */
 function inBulkMove(res: Resource, bo: BufferObject): boolean {
   if (bo.bulkMove === null) return false;
-  if (bo.bdev.global?.mutations.has(MUTATION_BULK_MOVE_PINNED)) return !resourceIsSwapped(res, bo);
-  return !ttmResourceUnevictable(res, bo);
+  if (bo.bdev.global?.mutations.has(MUTATION_BULK_MOVE_PINNED)) return !resourceIsSwappedLocked(res, bo);
+  return !unevictableLocked(res, bo);
 }
 
 /** ttm_resource_add_bulk_move: only for BOs with a bulk move that are evictable (not pinned, not swapped). */
@@ -328,6 +365,7 @@ export function ttmLruBulkMoveTail(bulk: LruBulkMove): void {
       if (pos.first === null || pos.last === null) continue;
       const bo = pos.first.bo;
       if (bo === null) continue;
+      assertHeld(bo.bdev.global, BULK_MOVE_TAIL_RESV_HELD, bo.resv.lock, bo.bdev.env.current(), bo.id);
       const man = bo.bdev.manager(pos.first.memType);
       if (man === null) continue;
       adjustCursors(man, pos.first, pos.last);
@@ -354,7 +392,7 @@ export function ttmResourceMoveToLruTail(res: Resource): void {
   const bo = res.bo;
   if (bo === null) return;
   const bdev = bo.bdev;
-  if (ttmResourceUnevictable(res, bo)) {
+  if (unevictableLocked(res, bo)) {
     listMoveTail(res.lru, bdev.unevictable);
   } else if (bo.bulkMove !== null) {
     const pos = bo.bulkMove.posFor(res);

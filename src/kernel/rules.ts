@@ -5,6 +5,11 @@
 
 import type { KernelRule } from './rules/check.ts';
 import { TTM_BO_RULES } from './rules/ttm_bo.ts';
+import { TTM_BO_UTIL_RULES } from './rules/ttm_bo_util.ts';
+import { TTM_DEVICE_VM_RULES } from './rules/ttm_device.ts';
+import { TTM_POOL_RULES } from './rules/ttm_pool.ts';
+import { TTM_RESOURCE_RULES } from './rules/ttm_resource.ts';
+import { TTM_TT_RULES } from './rules/ttm_tt.ts';
 import { POSTCONDITION_RULES } from './rules_post.ts';
 
 export type { KernelRule, RuleBreach } from './rules/check.ts';
@@ -45,4 +50,12 @@ export interface CheckInfo {
 // from kernel code depends on all of them.
 
 /** Every rule checked inside kernel code, in catalogue order. */
-export const KERNEL_RULES: readonly KernelRule[] = [...TTM_BO_RULES, ...POSTCONDITION_RULES];
+export const KERNEL_RULES: readonly KernelRule[] = [
+  ...TTM_BO_RULES,
+  ...TTM_BO_UTIL_RULES,
+  ...TTM_TT_RULES,
+  ...TTM_RESOURCE_RULES,
+  ...TTM_POOL_RULES,
+  ...TTM_DEVICE_VM_RULES,
+  ...POSTCONDITION_RULES,
+];

@@ -23,7 +23,7 @@ import {
 import { TTM_NUM_MEM_TYPES, TTM_PL_SYSTEM, TTM_TT_FLAG_EXTERNAL, TTM_TT_FLAG_SWAPPED } from './constants.ts';
 import type { Device, Hop, TtmGlobal } from './device.ts';
 import type { KGen } from './env.ts';
-import { EBUSY, EINTR, ENOMEM, ENOSPC } from './errno.ts';
+import { EBUSY, EINTR, EMULTIHOP, ENOMEM, ENOSPC } from './errno.ts';
 import { type OperationCtx, place, placementOf } from './placement.ts';
 import {
   type Resource,
@@ -32,8 +32,13 @@ import {
   ttmResourceAlloc,
   ttmResourceFree,
   ttmResourceMoveToLruTail,
+  ttmResourceUnevictable,
 } from './resource.ts';
 import { DmaResvUsage } from './resv.ts';
+import { assertBoResvHeld, warnOn } from './rules/check.ts';
+import { BO_SWAPOUT_NO_MULTIHOP } from './rules/ttm_bo.ts';
+import { BO_SHRINK_RESV_HELD } from './rules/ttm_bo_util.ts';
+import { DEL_BULK_MOVE_UNEVICTABLE } from './rules/ttm_resource.ts';
 import { type Tt, ttmTtBackup, ttmTtSwapout } from './tt.ts';
 
 /**
@@ -41,6 +46,7 @@ import { type Tt, ttmTtBackup, ttmTtSwapout } from './tt.ts';
  * became unevictable (swapped, backed up), which ttm_resource_del_bulk_move would refuse to.
  */
 function delBulkMoveUnevictable(res: Resource, bo: BufferObject): void {
+  warnOn(bo.bdev.global, DEL_BULK_MOVE_UNEVICTABLE, !ttmResourceUnevictable(res, bo), bo.id, '');
   if (bo.bulkMove !== null) ttmLruBulkMoveDel(bo.bulkMove, res);
 }
 
@@ -129,7 +135,7 @@ function* swapoutLocked(bo: BufferObject, res: Resource, ctx: OperationCtx): KGe
     const hop: Hop = { place: null };
     ret = yield* ttmBoHandleMoveMem(bo, evictMem, true, ctx, hop);
     if (ret !== 0) {
-      // -EMULTIHOP: the kernel WARNs "Unexpected multihop in swapout - likely driver bug".
+      warnOn(bdev.global, BO_SWAPOUT_NO_MULTIHOP, ret === -EMULTIHOP, bo.id, '');
       ttmResourceFree(bo, evictMem);
       return ret;
     }
@@ -257,6 +263,7 @@ const SYS_PLACEMENT = placementOf(place(TTM_PL_SYSTEM));
  * signal; -EINTR from the backup; the move's or the wait's other errors (-ERESTARTSYS, -EBUSY).
  */
 export function* ttmBoShrink(ctx: OperationCtx, bo: BufferObject, flags: BoShrinkFlags): KGen<number> {
+  assertBoResvHeld(BO_SHRINK_RESV_HELD, bo);
   const res = bo.resource;
   if (res === null) throw new Error(`ttm_bo_shrink: ${bo.id} has no resource`);
   if (flags.allowMove && res.memType !== TTM_PL_SYSTEM) {

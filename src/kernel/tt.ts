@@ -40,6 +40,16 @@ import {
   ttmPoolFree,
   ttmPoolRestoreAndAlloc,
 } from './pool.ts';
+import { assertBoResvHeld, warnOn } from './rules/check.ts';
+import {
+  TT_BACKUP_HAS_BACKUP,
+  TT_CREATE_MAPPABLE_EXTERNAL,
+  TT_CREATE_RESV_HELD,
+  TT_FINI_UNPOPULATED,
+  TT_SETUP_BACKUP_MAPPABLE,
+  TT_SWAPIN_STORAGE,
+} from './rules/ttm_tt.ts';
+import { postTtBackup, postTtPopulate, postTtRestore, postTtSwapout } from './rules_post.ts';
 import { ttmGlobalSwapout } from './swap.ts';
 
 /** What a slot of tt->pages holds: a page frame, a backup handle, or nothing. */
@@ -132,6 +142,7 @@ export function ttmSgTtInit(bo: BufferObject, pageFlags: number, caching: Cachin
  * WARNs; its pages would leak).
  */
 export function ttmTtFini(tt: Tt): void {
+  warnOn(tt.global, TT_FINI_UNPOPULATED, tt.isPopulated(), tt.id, '');
   if (tt.swapStorage !== null) ttmBackupFini(tt.swapStorage);
   tt.swapStorage = null;
   if (tt.isBackedUp()) ttmPoolDropBackedUp(tt);
@@ -148,6 +159,7 @@ export function ttmTtFini(tt: Tt): void {
  * sg BOs EXTERNAL. Returns 0, -EINVAL for an unknown BO type, -ENOMEM if the driver returns none.
  */
 export function ttmTtCreate(bo: BufferObject, zeroAlloc: boolean): number {
+  assertBoResvHeld(TT_CREATE_RESV_HELD, bo);
   if (bo.ttm !== null) return 0;
   let pageFlags = 0;
   switch (bo.type) {
@@ -164,10 +176,15 @@ export function ttmTtCreate(bo: BufferObject, zeroAlloc: boolean): number {
   }
   const tt = bo.bdev.funcs.ttmTtCreate(bo, pageFlags);
   if (tt === null) return -ENOMEM;
-  if (tt.pageFlags & TTM_TT_FLAG_EXTERNAL_MAPPABLE && !(tt.pageFlags & TTM_TT_FLAG_EXTERNAL)) {
-    throw new Error('ttm_tt_create: EXTERNAL_MAPPABLE without EXTERNAL');
-  }
   bo.ttm = tt;
+  const mappable = (tt.pageFlags & TTM_TT_FLAG_EXTERNAL_MAPPABLE) !== 0;
+  warnOn(
+    bo.bdev.global,
+    TT_CREATE_MAPPABLE_EXTERNAL,
+    mappable && !(tt.pageFlags & TTM_TT_FLAG_EXTERNAL),
+    tt.id,
+    '',
+  );
   bo.bdev.env.emit('bo', bo.id, { type: 'bo.tt', flags: tt.pageFlags });
   return 0;
 }
@@ -198,6 +215,10 @@ function accountPages(bdev: Device, tt: Tt, sign: 1 | -1): void {
  * or the swapout / allocation / swapin error, with the counters reverted.
  */
 export function* ttmTtPopulate(bdev: Device, tt: Tt | null, ctx: OperationCtx): KGen<number> {
+  return postTtPopulate(tt, yield* populate(bdev, tt, ctx));
+}
+
+function* populate(bdev: Device, tt: Tt | null, ctx: OperationCtx): KGen<number> {
   if (tt === null) return -EINVAL;
   if (tt.isPopulated()) return 0;
   yield { kind: 'yield', label: 'tt.populate' };
@@ -252,6 +273,10 @@ function releasePages(bdev: Device, tt: Tt): void {
  * page write (-ENOSPC when swap is full, injected -ENOMEM), in which case the tt is left as it was.
  */
 export function ttmTtSwapout(bdev: Device, tt: Tt): number {
+  return postTtSwapout(tt, tt.isPopulated(), swapout(bdev, tt));
+}
+
+function swapout(bdev: Device, tt: Tt): number {
   const g = globalOf(tt);
   const storage = g.injectFault('shmem.create', tt.id)
     ? -ENOMEM
@@ -285,7 +310,8 @@ export function ttmTtSwapout(bdev: Device, tt: Tt): number {
  */
 export function ttmTtSwapin(tt: Tt): number {
   const storage = tt.swapStorage;
-  if (storage === null) throw new Error(`ttm_tt_swapin: ${tt.id} has no swap storage (BUG_ON)`);
+  // BUG_ON: the kernel stops here; the model records the breach and fails the call.
+  if (warnOn(tt.global, TT_SWAPIN_STORAGE, storage === null, tt.id, '') || storage === null) return -EINVAL;
   const g = globalOf(tt);
   const ram = g.ram;
   const pages = tt.pages ?? [];
@@ -310,7 +336,7 @@ export function ttmTtSwapin(tt: Tt): number {
  * count, even a partial one, leaves the tt unpopulated and BACKED_UP.
  */
 export function ttmTtBackup(bdev: Device, tt: Tt, flags: BackupFlags): number {
-  if (tt.backup === null) return 0;
+  if (warnOn(tt.global, TT_BACKUP_HAS_BACKUP, tt.backup === null, tt.id, '')) return 0;
   const ret = ttmPoolBackup(bdev.pool, tt, flags);
   if (ret > 0) {
     tt.global?.ttBackedUpHook?.(tt);
@@ -319,7 +345,7 @@ export function ttmTtBackup(bdev: Device, tt: Tt, flags: BackupFlags): number {
     tt.backedUpCleared = false;
     emitTt(tt, { type: 'tt.backup', pages: ret, purge: flags.purge });
   }
-  return ret;
+  return postTtBackup(tt, ret);
 }
 
 /**
@@ -330,9 +356,9 @@ export function ttmTtBackup(bdev: Device, tt: Tt, flags: BackupFlags): number {
 export function* ttmTtRestore(bdev: Device, tt: Tt, ctx: OperationCtx): KGen<number> {
   const ret = yield* ttmPoolRestoreAndAlloc(bdev.pool, tt, ctx);
   if (ret === -EINTR) emitTt(tt, { type: 'tt.restore.interrupted' });
-  if (ret !== 0) return ret;
+  if (ret !== 0) return postTtRestore(tt, ret);
   tt.pageFlags &= ~TTM_TT_FLAG_BACKED_UP;
-  return 0;
+  return postTtRestore(tt, 0);
 }
 
 /**
@@ -344,7 +370,8 @@ export function ttmTtSetupBackup(tt: Tt): number {
   const backup = g.injectFault('shmem.create', tt.id)
     ? -ENOMEM
     : ttmBackupShmemCreate(g.swap, tt.numPages * PAGE_SIZE);
-  if (!(tt.pageFlags & TTM_TT_FLAG_EXTERNAL_MAPPABLE)) return -EINVAL;
+  const mappable = (tt.pageFlags & TTM_TT_FLAG_EXTERNAL_MAPPABLE) !== 0;
+  if (warnOn(g, TT_SETUP_BACKUP_MAPPABLE, !mappable, tt.id, '')) return -EINVAL;
   if (typeof backup === 'number') return backup;
   if (tt.backup !== null) ttmBackupFini(tt.backup);
   tt.backup = backup;

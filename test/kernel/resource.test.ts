@@ -80,6 +80,8 @@ function bulkWorld(): BulkWorld {
   const b2 = kunitBo(t, PAGE_SIZE, b1.resv);
   const b3 = kunitBo(t, PAGE_SIZE, b1.resv);
   const x = kunitBo(t, PAGE_SIZE);
+  // The range's shared resv stays held (ttm_bo_set_bulk_move, ttm_lru_bulk_move_tail: dma_resv_assert_held).
+  expect(b1.resv.trylock(t.env.current())).toBe(true);
   for (const bo of [b1, b2, b3]) ttmBoSetBulkMove(bo, bulk);
   const r1 = placeBo(b1, place(TTM_PL_SYSTEM));
   const other = placeBo(x, place(TTM_PL_SYSTEM));
@@ -268,6 +270,7 @@ describe('ttm_resource_cursor', () => {
     const a = placeBo(kunitBo(t, PAGE_SIZE), place(TTM_PL_SYSTEM));
     const b1 = kunitBo(t, PAGE_SIZE);
     const bos = [b1, kunitBo(t, PAGE_SIZE, b1.resv), kunitBo(t, PAGE_SIZE, b1.resv)];
+    expect(b1.resv.trylock(t.env.current())).toBe(true);
     const res = bos.map((bo) => {
       ttmBoSetBulkMove(bo, bulk);
       return placeBo(bo, place(TTM_PL_SYSTEM));
@@ -353,8 +356,6 @@ describe('ttm_bo_pin / ttm_bo_unpin / ttm_bo_unreserve', () => {
   test('ttm_bo_pin: middle BO of a bulk range → unevictable list, out of the range; unpin → range tail', () => {
     const { t, bulk, bos, res, other } = bulkWorld();
     const [r1, r2, r3] = res;
-    // ttm_bo_pin / ttm_bo_unpin: dma_resv_assert_held (the three BOs share one resv).
-    expect(bos[1]!.resv.trylock(t.env.current())).toBe(true);
     ttmBoPin(bos[1]!);
     expect(bos[1]!.pinCount).toBe(1);
     expect(lruResources(t.bdev.unevictable)).toEqual([r2]);
@@ -371,7 +372,6 @@ describe('ttm_bo_pin / ttm_bo_unpin / ttm_bo_unreserve', () => {
 
   test('ttm_bo_pin: first BO pinned twice, unpinned once → still unevictable, pos.first stays r2', () => {
     const { t, bulk, bos, res } = bulkWorld();
-    expect(bos[0]!.resv.trylock(t.env.current())).toBe(true);
     ttmBoPin(bos[0]!);
     ttmBoPin(bos[0]!);
     ttmBoUnpin(bos[0]!);
@@ -407,6 +407,8 @@ describe('ttm_bo_pin / ttm_bo_unpin / ttm_bo_unreserve', () => {
 
   test('ttm_bo_unreserve: first BO of a bulk range → range tail (r2 r3 r1), X untouched', () => {
     const { t, bulk, bos, res, other } = bulkWorld();
+    // bulkWorld returns with the range's resv held: release it, then reserve the first BO again.
+    bos[0]!.resv.unlock();
     expect(runSync(t.env, ttmBoReserve(bos[0]!, false, false, null))).toBe(0);
     ttmBoUnreserve(bos[0]!);
     expect(systemLru(t)).toEqual([res[1], res[2], res[0], other]);

@@ -31,7 +31,7 @@ import {
   ttmResourceAlloc,
   ttmResourceManagerSetUsed,
 } from '../../src/kernel/resource.ts';
-import { DmaResvUsage } from '../../src/kernel/resv.ts';
+import { DmaResv, DmaResvUsage } from '../../src/kernel/resv.ts';
 import {
   ttmBoShrink,
   ttmBoShrinkAvoidWait,
@@ -48,6 +48,8 @@ interface BoOpts {
   readonly memType?: number;
   readonly busy?: boolean;
   readonly bulk?: LruBulkMove;
+  /** The shared resv of a bulk move's BOs (ttm_lru_bulk_move_add: one resv per range). */
+  readonly resv?: DmaResv;
   readonly populated?: boolean;
 }
 
@@ -56,8 +58,10 @@ function placedBo(t: TestDevice, pages: number, opts: BoOpts = {}): { bo: Buffer
   const bo = newBufferObject(t.bdev, pages * PAGE_SIZE);
   const ctx = operationCtx();
   const placement = placementOf(place(opts.memType ?? TTM_PL_SYSTEM));
+  const resv = opts.resv ?? null;
+  if (resv !== null) expect(resv.trylock(t.env.current())).toBe(true);
   expect(
-    runSync(t.env, ttmBoInitReserved(t.bdev, bo, 'device', placement, PAGE_SIZE, ctx, null, null, null)),
+    runSync(t.env, ttmBoInitReserved(t.bdev, bo, 'device', placement, PAGE_SIZE, ctx, null, resv, null)),
   ).toBe(0);
   if (opts.bulk !== undefined) ttmBoSetBulkMove(bo, opts.bulk);
   let data: number[] = [];
@@ -239,8 +243,9 @@ describe('ttm_bo_swapout', () => {
   test('ttm_bo_swapout: swapout fails for BOs of a bulk move → the walk ends (no endless revisit), LRU order and bulk range unchanged', () => {
     const t = world({ swapPages: 0 });
     const bulk = new LruBulkMove();
-    const a = placedBo(t, 1, { bulk }).bo;
-    const b = placedBo(t, 1, { bulk }).bo;
+    const resv = new DmaResv('resv:vm', t.env);
+    const a = placedBo(t, 1, { bulk, resv }).bo;
+    const b = placedBo(t, 1, { bulk, resv }).bo;
     const pos = bulk.pos[TTM_PL_SYSTEM]![0]!;
     expect([pos.first, pos.last]).toEqual([a.resource, b.resource]);
     expect(swapout(t)).toBe(0);
@@ -250,8 +255,9 @@ describe('ttm_bo_swapout', () => {
   test('ttm_bo_swapout: BO of a bulk move swapped → leaves the bulk range, goes to unevictable; ttm_bo_populate brings it back', () => {
     const t = world();
     const bulk = new LruBulkMove();
-    const a = placedBo(t, 2, { bulk });
-    const b = placedBo(t, 2, { bulk });
+    const resv = new DmaResv('resv:vm', t.env);
+    const a = placedBo(t, 2, { bulk, resv });
+    const b = placedBo(t, 2, { bulk, resv });
     const pos = bulk.pos[TTM_PL_SYSTEM]![0]!;
     expect(swapout(t)).toBe(2);
     expect([pos.first, pos.last]).toEqual([b.bo.resource, b.bo.resource]);

@@ -72,6 +72,7 @@ describe('ttm_tt create and accounting', () => {
     const flags = (['device', 'kernel', 'sg'] as const).map((type) => {
       const bo = kunitBo(t, PAGE_SIZE);
       bo.type = type;
+      expect(bo.resv.trylock(t.env.current())).toBe(true);
       expect(ttmTtCreate(bo, true)).toBe(0);
       return bo.ttm!.pageFlags;
     });

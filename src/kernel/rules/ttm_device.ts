@@ -1,0 +1,62 @@
+// Rules stated in drivers/gpu/drm/ttm/ttm_device.c and drivers/gpu/drm/ttm/ttm_bo_vm.c, checked where
+// src/kernel/device.ts and bo_vm.ts mirror each function.
+
+import { type KernelRule, kernelRule } from './check.ts';
+
+const VM = 'drivers/gpu/drm/ttm/ttm_bo_vm.c';
+
+export const DEVICE_INIT_VMA_MANAGER = kernelRule(
+  'device.init.vma-manager',
+  'call',
+  'ttm_device_init is given a vma offset manager',
+  [
+    {
+      file: 'drivers/gpu/drm/ttm/ttm_device.c',
+      func: 'ttm_device_init',
+      text: 'if (WARN_ON(vma_manager == NULL))',
+    },
+  ],
+);
+export const VM_RESERVE_RETURNS = kernelRule(
+  'bo-vm.reserve.returns',
+  'return',
+  'ttm_bo_vm_reserve returns 0 with the BO reserved, VM_FAULT_RETRY, VM_FAULT_NOPAGE, or (for imported pages that are not mappable) VM_FAULT_SIGBUS',
+  [
+    {
+      file: VM,
+      func: 'ttm_bo_vm_reserve',
+      text: ' * Return: 0 on success and the bo was reserved. VM_FAULT_RETRY if blocking wait. VM_FAULT_NOPAGE if blocking wait and retrying was not allowed.',
+    },
+    {
+      file: VM,
+      func: 'ttm_bo_vm_reserve',
+      text: 'if (!(bo->ttm->page_flags & TTM_TT_FLAG_EXTERNAL_MAPPABLE)) { dma_resv_unlock(bo->base.resv); return VM_FAULT_SIGBUS; }',
+    },
+  ],
+);
+export const VM_FAULT_RESERVED_RETURNS = kernelRule(
+  'bo-vm.fault-reserved.returns',
+  'return',
+  'ttm_bo_vm_fault_reserved returns VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, VM_FAULT_OOM or VM_FAULT_RETRY, the BO still reserved unless RETRY',
+  [
+    {
+      file: VM,
+      func: 'ttm_bo_vm_fault_reserved',
+      text: ' * Return: VM_FAULT_NOPAGE on success or pending signal VM_FAULT_SIGBUS on unspecified error VM_FAULT_OOM on out-of-memory VM_FAULT_RETRY if retryable wait',
+    },
+  ],
+);
+export const VM_ACCESS_KMAP_NOT_IOMEM = kernelRule(
+  'bo-vm.access-kmap.not-iomem',
+  'call',
+  'ttm_bo_vm_access_kmap maps memory backed by a tt, never io memory',
+  [{ file: VM, func: 'ttm_bo_vm_access_kmap', text: 'WARN_ON_ONCE(is_iomem);' }],
+);
+
+/** The rules of ttm_device.c and ttm_bo_vm.c. */
+export const TTM_DEVICE_VM_RULES: readonly KernelRule[] = [
+  DEVICE_INIT_VMA_MANAGER,
+  VM_RESERVE_RETURNS,
+  VM_FAULT_RESERVED_RETURNS,
+  VM_ACCESS_KMAP_NOT_IOMEM,
+];
