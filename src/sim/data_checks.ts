@@ -27,6 +27,7 @@ import { RangeManager, type Resource } from '../kernel/resource.ts';
 import { DmaResvUsage } from '../kernel/resv.ts';
 import type { CheckInfo } from '../kernel/rules.ts';
 import type { Breach } from './scenario.ts';
+import type { Sim } from './sim.ts';
 
 /** The checks every read of a page's data makes (see the header). */
 export const DATA_CHECKS: readonly CheckInfo[] = [
@@ -212,10 +213,22 @@ export class PageData {
   private readonly order: BoShadow[] = [];
 
   constructor(
+    /** Where broken reads are reported (the workload's end-of-run list). */
     readonly breaches: Breach[],
     /** The step the run is at (for messages). */
     private readonly now: () => number,
   ) {}
+
+  /**
+   * Start tracking a BO just created and placed: pages from the page allocator (a tt, or none yet) start
+   * cleared, fresh device memory holds whatever it held.
+   */
+  trackNew(bo: BufferObject, lossy = false): BoShadow {
+    const res = bo.resource;
+    const man = res === null ? null : bo.bdev.manager(res.memType);
+    const device = man instanceof RangeManager && man.content !== null;
+    return this.track(bo, device ? 'unknown' : 'zero', lossy);
+  }
 
   /** Start tracking `bo` (before anything writes it). */
   track(bo: BufferObject, fresh: FreshPages, lossy = false): BoShadow {
@@ -408,6 +421,22 @@ export interface GpuJob {
   readonly spans: readonly (PageSpan | null)[];
   readonly resources: readonly (Resource | null)[];
   readonly who: string;
+}
+
+/** The run's step counter, for the messages of the data checks. */
+export function stepCounter(sim: Sim): () => number {
+  return () => sim.scheduler.steps;
+}
+
+/** The data statistics of a run, for a workload's stats(). */
+export function dataStats(data: PageData): Record<string, number> {
+  const s = data.stats;
+  return {
+    pagesVerified: s.pagesVerified,
+    cpuPagesWritten: s.cpuPagesWritten,
+    gpuJobs: s.gpuJobs,
+    gpuPagesWritten: s.gpuPagesWritten,
+  };
 }
 
 /** The GPU job's work as a fence callback (made here, not as a closure where it is stored). */

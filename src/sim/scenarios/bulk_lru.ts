@@ -38,6 +38,7 @@ import { operationCtx, type Placement, place, placementOf } from '../../kernel/p
 import { LruBulkMove, ttmLruBulkMoveTail } from '../../kernel/resource.ts';
 import { type DmaResv, DmaResvUsage } from '../../kernel/resv.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
+import { dataStats, PageData, stepCounter } from '../data_checks.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 import { oneWorldWorkload } from './race_common.ts';
@@ -110,6 +111,7 @@ export function bulkLru(overrides: Partial<BulkLruConfig> = {}, name = 'bulk-lru
         ttBytes: cfg.ttPages * PAGE_SIZE,
       });
       const run = new BulkLruRun(cfg, sim, dev);
+      run.data = new PageData(run.breaches, stepCounter(sim));
       const vmSizes = Array.from({ length: cfg.vmBos }, () => rng.int(cfg.minVmBoPages, cfg.maxVmBoPages));
       sim.spawn('vm', () => run.vm(vmSizes));
       const touchOrder = Array.from({ length: cfg.touches }, () => rng.int(0, cfg.vmBos - 1));
@@ -144,6 +146,8 @@ class BulkLruRun {
     adoptedPinned: 0,
   };
   readonly breaches: Breach[] = [];
+  /** What every page must hold, and the checks on every read (src/sim/data_checks.ts). */
+  data!: PageData;
   readonly all: BufferObject[] = [];
   readonly bulk = new LruBulkMove();
   readonly vmReady: Completion;
@@ -184,7 +188,9 @@ class BulkLruRun {
     const ctx = operationCtx({ interruptible: true });
     const ret = yield* ttmBoInitReserved(bdev, bo, 'device', placement, 1, ctx, null, resv, null);
     checkErrno(ret, `creating ${bo.id}`, who, this.breaches);
-    return ret === 0 ? bo : null;
+    if (ret !== 0) return null;
+    this.data.trackNew(bo);
+    return bo;
   }
 
   *validate(who: string, bo: BufferObject, placement: Placement): KGen<number> {
@@ -226,6 +232,8 @@ class BulkLruRun {
       for (const bo of vmBos) if ((yield* this.validate('task:vm', bo, VRAM_OR_TT)) !== 0) ok = false;
       if (ok) {
         const job = this.dev.gfxRing.emit();
+        // The VM's job reads and writes every page of its BOs once their fences signalled.
+        this.data.gpuJob(vmBos, job, 'task:vm');
         if (pd.resv.reserveFences(1) === 0) pd.resv.addFence(job, DmaResvUsage.BOOKKEEP);
         c.submits += 1;
       }
@@ -268,6 +276,7 @@ class BulkLruRun {
         if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
         if ((yield* this.validate('task:rival', bo, VRAM_OR_TT)) === 0) {
           const job = this.dev.gfxRing.emit();
+          this.data.gpuJob([bo], job, 'task:rival');
           if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
           this.c.rivalSubmits += 1;
         }
@@ -354,5 +363,6 @@ function statsOf(run: BulkLruRun, global: TtmGlobal): Record<string, number> {
     evictions: m.count('bo.evicted'),
     zombies: m.count('bo.zombie'),
     boCount: global.boCount,
+    ...dataStats(run.data),
   };
 }

@@ -27,16 +27,17 @@ import {
 } from '../../kernel/bo.ts';
 import { type CpuMapping, ttmBoMmapObj, ttmBoVmClose, ttmBoVmFault } from '../../kernel/bo_vm.ts';
 import { PAGE_SIZE, TTM_PL_SYSTEM } from '../../kernel/constants.ts';
-import { currentPlace, writePage } from '../../kernel/content.ts';
+import { currentPlace } from '../../kernel/content.ts';
 import { TtmGlobal } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
 import { EBUSY, EFAULT, EINTR, ENOMEM, ENOSPC, ERESTARTSYS, errnoName } from '../../kernel/errno.ts';
 import type { FaultHook } from '../../kernel/faults.ts';
 import { operationCtx, place, placementOf } from '../../kernel/placement.ts';
 import { ttmPoolShrinkerScan } from '../../kernel/pool.ts';
-import { pageContent, Ram } from '../../kernel/ram.ts';
+import { Ram } from '../../kernel/ram.ts';
 import { reclaim, XeShrinker } from '../../kernel/shrinker.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
+import { dataStats, PageData, stepCounter } from '../data_checks.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 
@@ -129,6 +130,7 @@ export function memoryPressure(
       // The shrinkers this world's page allocator runs in direct reclaim (no GPU waits there).
       global.directReclaim = directReclaimOf(dev, shrinker);
       const run = new MemoryPressureRun(cfg, sim, rng, global, dev, shrinker);
+      run.data = new PageData(run.breaches, stepCounter(sim));
       // Count the injected faults, so that a kernel error path they cause is told from a breach.
       global.faultHook = countingFaultHook(global.faultHook, run.c);
       for (let w = 0; w < cfg.writers; w += 1) sim.spawn(`writer${w}`, () => run.writer());
@@ -192,6 +194,8 @@ class MemoryPressureRun {
     faultErrors: 0,
   };
   readonly breaches: Breach[] = [];
+  /** What every page must hold, and the checks on every read (src/sim/data_checks.ts). */
+  data!: PageData;
   readonly all: BufferObject[] = [];
   readonly written = new Set<BufferObject>();
   /** Writers and readers not finished yet. */
@@ -253,8 +257,10 @@ class MemoryPressureRun {
       if (p === 0) {
         c.populated += 1;
         const where = currentPlace(bo)!;
-        for (let page = 0; page < cfg.boPages; page += 1)
-          writePage(bo, where, page, pageContent(bo.id, page, 1));
+        // Fresh pages read zeros; then every page gets its data. A purgeable BO may lose it.
+        this.data.track(bo, 'zero', (i + 1) % cfg.purgeableEvery === 0);
+        for (let page = 0; page < cfg.boPages; page += 1) this.data.verifyAt(bo, where, page, 'task:writer');
+        this.data.cpuWriteAll(bo, where);
         this.written.add(bo);
       } else {
         c.givenUp += 1;
@@ -290,7 +296,10 @@ class MemoryPressureRun {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const pte = vma.ptes.get(page);
       if (pte !== undefined) {
-        this.checkPage(vma.bo, page, pte.pfn, who);
+        this.c.pagesChecked += 1;
+        // What the PTE maps must be what the writer wrote, restored if it was backed up (or zeros
+        // for a purged BO).
+        this.data.verifyPte(vma.bo, pte, page, who);
         return;
       }
       c.faults += 1;
@@ -312,19 +321,6 @@ class MemoryPressureRun {
       if (vma.ptes.get(page) === undefined) c.refaults += 1;
     }
     c.givenUp += 1;
-  }
-
-  checkPage(bo: BufferObject, page: number, pfn: number, who: string): void {
-    this.c.pagesChecked += 1;
-    const got = this.global.ram.read(pfn);
-    const want = pageContent(bo.id, page, 1);
-    if (got === want) return;
-    if (got === 0 && this.dev.xe!.purgeable.has(bo)) return;
-    this.breaches.push({
-      id: 'correctness.content',
-      actor: who,
-      message: `${bo.id} page ${page} reads ${got.toString(16)}, expected ${want.toString(16)}`,
-    });
   }
 
   /** A reader (`who`): wait for the writers, then read every BO they wrote, in a seeded order. */
@@ -378,6 +374,7 @@ function statsOf(run: MemoryPressureRun): Record<string, number> {
     refaults: c.refaults,
     signalsArmed: c.signalsArmed,
     pagesChecked: c.pagesChecked,
+    ...dataStats(run.data),
     givenUp: c.givenUp,
     faultsFired: c.faultsFired,
     createFailures: c.createFailures,

@@ -37,6 +37,7 @@ import { NO_PLACEMENT, operationCtx, type Placement, place, placementOf } from '
 import { DmaResvUsage } from '../../kernel/resv.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { ttmSgTtInit } from '../../kernel/tt.ts';
+import { dataStats, PageData, stepCounter } from '../data_checks.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 import { type FaultTally, leakChecks, oneWorldWorkload, touchPage, VALIDATE_ERRNOS } from './race_common.ts';
@@ -114,6 +115,7 @@ export function moveRace(overrides: Partial<MoveRaceConfig> = {}, name = 'move-r
         iommuPages: cfg.iovaPages,
       });
       const run = new MoveRaceRun(cfg, dev);
+      run.data = new PageData(run.breaches, stepCounter(sim));
       dev.bdev.funcs = moveRaceFuncs(dev.bdev.funcs, run.staging, cfg.stagingCaching);
 
       for (let client = 0; client < cfg.clients; client += 1) {
@@ -180,6 +182,8 @@ class MoveRaceRun {
     dumpsNoData: 0,
   };
   readonly breaches: Breach[] = [];
+  /** What every page must hold, and the checks on every read (src/sim/data_checks.ts). */
+  data!: PageData;
   readonly all: BufferObject[] = [];
   /** The reader's staging BOs (their tts take the staging caching). */
   readonly staging = new WeakSet<BufferObject>();
@@ -216,6 +220,8 @@ class MoveRaceRun {
       return null;
     }
     this.c.created += 1;
+    // The purger's scratch BO loses its data by design (its backing store is dropped).
+    this.data.trackNew(bo, who === 'task:purger');
     return bo;
   }
 
@@ -234,8 +240,9 @@ class MoveRaceRun {
         this.checkErrno(ret, who, bo);
         if (ret === 0) {
           c.validated += 1;
-          // The frame's GPU job uses the BO.
+          // The frame's GPU job uses the BO: it reads and writes every page once its fences signalled.
           const job = this.dev.gfxRing.emit();
+          this.data.gpuJob([bo], job, who);
           bo.resv.reserveFences(1);
           bo.resv.addFence(job, DmaResvUsage.WRITE);
         } else {
@@ -256,7 +263,7 @@ class MoveRaceRun {
       const vma = ttmBoMmapObj(bo);
       if (typeof vma !== 'number') {
         for (let page = 0; page < pages; page += 1) {
-          if (!(yield* touchPage(vma, page, 'task:reader', this.c, this.breaches))) break;
+          if (!(yield* touchPage(vma, page, 'task:reader', this.c, this.breaches, this.data))) break;
         }
         yield* ttmBoVmClose(vma);
       }
@@ -273,6 +280,7 @@ class MoveRaceRun {
       ttmBoGet(scratch); // the dumper's reference
       if ((yield* ttmBoReserve(scratch, true, false, null)) === 0) {
         const job = this.dev.gfxRing.emit();
+        this.data.gpuJob([scratch], job, 'task:purger');
         scratch.resv.reserveFences(1);
         scratch.resv.addFence(job, DmaResvUsage.WRITE);
         ttmBoUnreserve(scratch);
@@ -340,5 +348,6 @@ function statsOf(run: MoveRaceRun, sim: Sim, global: TtmGlobal): Record<string, 
     ghosts: m.count('bo.ghost'),
     zombies: m.count('bo.zombie'),
     boCount: global.boCount,
+    ...dataStats(run.data),
   };
 }

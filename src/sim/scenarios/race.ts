@@ -50,7 +50,7 @@ import {
 import { currentPlace } from '../../kernel/content.ts';
 import { TtmGlobal } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
-import { EINTR, ERESTARTSYS, errnoName } from '../../kernel/errno.ts';
+import { EINTR, ENOMEM, ERESTARTSYS, errnoName } from '../../kernel/errno.ts';
 import { operationCtx, type Placement, place, placementOf } from '../../kernel/placement.ts';
 import { SHRINK_STOP, ttmPoolShrinkerScan } from '../../kernel/pool.ts';
 import { Ram } from '../../kernel/ram.ts';
@@ -916,13 +916,15 @@ function createBo(sim: Sim, world: World, b: RaceBo, index: number, data: PageDa
   if (ret !== 0) setupFailed(world, b, index, 'creating', ret);
   const pop = runSync(sim.env, ttmBoPopulate(bo, ctx));
   if (pop !== 0) setupFailed(world, b, index, 'populating', pop);
-  const where = currentPlace(bo);
-  if (where === null) setupFailed(world, b, index, 'placing', 0);
-  // Pages from the page allocator start cleared (read back before the first write); device memory
-  // holds whatever it held.
-  data.track(bo, bo.ttm !== null && bo.resource?.memType !== TTM_PL_VRAM ? 'zero' : 'unknown');
-  for (let page = 0; page < bo.numPages; page += 1) data.verifyAt(bo, where!, page, 'task:setup');
-  if (!data.cpuWriteAll(bo, where!)) setupFailed(world, b, index, 'writing', 0);
+  if (currentPlace(bo) === null) setupFailed(world, b, index, 'placing', 0);
+  // The first content comes from a GPU upload job: it runs once the BO's fences signalled (a move its
+  // creation caused, the manager's move fence of memory an eviction freed), reads the fresh pages (zeros
+  // from the page allocator; fresh VRAM is not judged) and writes every page.
+  data.trackNew(bo);
+  const job = world.dev.gfxRing.emit();
+  data.gpuJob([bo], job, 'task:setup');
+  if (bo.resv.reserveFences(1) !== 0) setupFailed(world, b, index, 'fencing', -ENOMEM);
+  bo.resv.addFence(job, DmaResvUsage.WRITE);
   if (b.pinned) ttmBoPin(bo);
   ttmBoUnreserve(bo);
   return bo;

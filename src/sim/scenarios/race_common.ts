@@ -10,6 +10,7 @@ import { EBUSY, EFAULT, EINTR, ENOMEM, ENOSPC, ERESTARTSYS } from '../../kernel/
 import { fenceRefs } from '../../kernel/fence_refs.ts';
 import { ttmPoolShrinkerScan } from '../../kernel/pool.ts';
 import type { SimDevice } from '../../kernel/simdrv.ts';
+import type { PageData } from '../data_checks.ts';
 import type { Breach, Workload } from '../scenario.ts';
 
 /**
@@ -39,7 +40,9 @@ export interface FaultTally {
 /**
  * A user access to BO page `page` of `vma`: fault until a PTE is there. Returns false when the access
  * got SIGBUS (populate failed: out of pages or IOVA space, which the kernel reports so) or OOM, which a
- * TTM fault must never return (it runs the OOM killer): that is recorded as a breach.
+ * TTM fault must never return (it runs the OOM killer): that is recorded as a breach. With `data`, the
+ * mapped page is read and checked against what the BO last wrote (src/sim/data_checks.ts), and with
+ * `write` the next word is written through the PTE after it.
  */
 export function* touchPage(
   vma: CpuMapping,
@@ -47,10 +50,17 @@ export function* touchPage(
   who: string,
   tally: FaultTally,
   breaches: Breach[],
+  data: PageData | null = null,
+  write = false,
 ): KGen<boolean> {
   for (let attempt = 0; attempt < MAX_FAULTS; attempt += 1) {
-    if (vma.ptes.has(page)) {
+    const pte = vma.ptes.get(page);
+    if (pte !== undefined) {
       tally.pagesMapped += 1;
+      if (data !== null) {
+        data.verifyPte(vma.bo, pte, page, who);
+        if (write) data.cpuWritePte(vma.bo, pte, page);
+      }
       return true;
     }
     tally.faults += 1;

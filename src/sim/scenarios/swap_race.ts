@@ -31,6 +31,7 @@ import { operationCtx, type Placement, place, placementOf } from '../../kernel/p
 import { Ram } from '../../kernel/ram.ts';
 import { DmaResvUsage } from '../../kernel/resv.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
+import { dataStats, PageData, stepCounter } from '../data_checks.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 import { oneWorldWorkload } from './race_common.ts';
@@ -96,6 +97,7 @@ export function swapRace(overrides: Partial<SwapRaceConfig> = {}, name = 'swap-r
         ttBytes: 256 * PAGE_SIZE,
       });
       const run = new SwapRaceRun(cfg, sim, dev);
+      run.data = new PageData(run.breaches, stepCounter(sim));
 
       // The stalled job: its BO is put while the job runs and stays a busy zombie until the end.
       sim.spawn('stall', () => run.stall());
@@ -131,6 +133,8 @@ class SwapRaceRun {
     reaped: 0,
   };
   readonly breaches: Breach[] = [];
+  /** What every page must hold, and the checks on every read (src/sim/data_checks.ts). */
+  data!: PageData;
   readonly all: BufferObject[] = [];
   /** The hog's BOs, populated: the reaper puts them. */
   readonly hogs: BufferObject[] = [];
@@ -167,6 +171,7 @@ class SwapRaceRun {
       return null;
     }
     this.c.created += 1;
+    this.data.trackNew(bo);
     return bo;
   }
 
@@ -222,6 +227,8 @@ class SwapRaceRun {
       const bo = yield* this.create(who, pages, TT_ONLY);
       if (bo === null) continue;
       const job = dev.gfxRing.emit();
+      // The GPU job reads and writes every page once the BO's fences signalled.
+      this.data.gpuJob([bo], job, who);
       if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
       ttmBoUnreserve(bo);
       bos.push(bo);
@@ -235,6 +242,7 @@ class SwapRaceRun {
       if (ret === 0) {
         c.revalidated += 1;
         const job = dev.gfxRing.emit();
+        this.data.gpuJob([bo], job, who);
         if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
       } else {
         c.validateFailures += 1;
@@ -267,5 +275,6 @@ function statsOf(run: SwapRaceRun, global: TtmGlobal): Record<string, number> {
     swapouts: m.count('tt.swapout'),
     zombies: m.count('bo.zombie'),
     boCount: global.boCount,
+    ...dataStats(run.data),
   };
 }

@@ -18,6 +18,7 @@ import type { KGen } from '../../kernel/env.ts';
 import { errnoName } from '../../kernel/errno.ts';
 import { place, placementOf } from '../../kernel/placement.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
+import { dataStats, PageData, stepCounter } from '../data_checks.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 import { type FaultTally, leakChecks, oneWorldWorkload, touchPage, VALIDATE_ERRNOS } from './race_common.ts';
@@ -62,6 +63,7 @@ export function uploadRace(overrides: Partial<UploadRaceConfig> = {}, name = 'up
         iommuPages: cfg.iovaPages,
       });
       const run = new UploadRaceRun(dev);
+      run.data = new PageData(run.breaches, stepCounter(sim));
       for (let u = 0; u < cfg.uploaders; u += 1) {
         const sizes = Array.from({ length: cfg.bosPerUploader }, () =>
           rng.int(cfg.minBoPages, cfg.maxBoPages),
@@ -86,6 +88,8 @@ export function uploadRace(overrides: Partial<UploadRaceConfig> = {}, name = 'up
 class UploadRaceRun {
   readonly c: Counters = { created: 0, createFailures: 0, faults: 0, sigbus: 0, pagesMapped: 0 };
   readonly breaches: Breach[] = [];
+  /** What every page must hold, and the checks on every read (src/sim/data_checks.ts). */
+  data!: PageData;
   readonly all: BufferObject[] = [];
 
   constructor(readonly dev: SimDevice) {}
@@ -109,10 +113,12 @@ class UploadRaceRun {
         continue;
       }
       c.created += 1;
+      this.data.trackNew(bo);
       const vma = ttmBoMmapObj(bo);
       if (typeof vma !== 'number') {
         for (let page = 0; page < pages; page += 1) {
-          if (!(yield* touchPage(vma, page, who, c, this.breaches))) break;
+          // The upload: each page reads zeros (fresh), then gets the data written through its PTE.
+          if (!(yield* touchPage(vma, page, who, c, this.breaches, this.data, true))) break;
         }
         yield* ttmBoVmClose(vma);
       }
@@ -137,5 +143,6 @@ function statsOf(run: UploadRaceRun, global: TtmGlobal): Record<string, number> 
     pooledPages: global.poolMgr.allocatedPages,
     iommuMapFailures: run.dev.bdev.iommu?.mapFailures ?? 0,
     boCount: global.boCount,
+    ...dataStats(run.data),
   };
 }

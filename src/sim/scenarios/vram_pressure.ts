@@ -31,6 +31,7 @@ import { operationCtx, type Placement, place, placementOf } from '../../kernel/p
 import { DmaResvUsage, wwAcquireInit } from '../../kernel/resv.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { runSync } from '../../kernel/sync.ts';
+import { dataStats, PageData, stepCounter } from '../data_checks.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 import { lockHeldBreaches } from './race_common.ts';
@@ -81,6 +82,7 @@ function* submitFrame(
   bos: readonly BufferObject[],
   c: Counters,
   env: Sim['env'],
+  data: PageData,
 ): KGen<void> {
   const ticket = wwAcquireInit(env);
   const locked = yield* reserveAll(bos, ticket, () => {
@@ -100,6 +102,8 @@ function* submitFrame(
   if (failed) c.submitFailures += 1;
   else {
     const job = dev.gfxRing.emit();
+    // The job reads and writes every page of the frame's BOs once their fences signalled.
+    data.gpuJob(locked, job, env.current());
     for (const bo of locked) {
       bo.resv.reserveFences(1);
       bo.resv.addFence(job, DmaResvUsage.WRITE);
@@ -163,6 +167,7 @@ export function vramPressure(overrides: Partial<VramPressureConfig> = {}, name =
         const bo = newBufferObject(dev.bdev, sizeBytes(rng, cfg));
         const ret = runSync(sim.env, ttmBoInitValidate(dev.bdev, bo, 'device', VRAM_OR_TT, 1, false, null));
         if (ret !== 0) throw new Error(`vram-pressure: shared BO creation failed ${errnoName(ret)}`);
+        run.data.trackNew(bo);
         shared.push(bo);
         all.push(bo);
       }
@@ -181,7 +186,7 @@ export function vramPressure(overrides: Partial<VramPressureConfig> = {}, name =
           return statsOf(run);
         },
         check() {
-          return endChecks(dev, global, all);
+          return [...run.data.breaches, ...endChecks(dev, global, all)];
         },
         describe() {
           return all.map(describeBo);
@@ -211,13 +216,17 @@ class VramPressureRun {
     bytesMoved: 0,
   };
   readonly all: BufferObject[] = [];
+  /** What every page must hold; GPU jobs read and write every page of their BOs (data_checks.ts). */
+  readonly data: PageData;
 
   constructor(
     readonly cfg: VramPressureConfig,
     readonly sim: Sim,
     readonly global: TtmGlobal,
     readonly dev: SimDevice,
-  ) {}
+  ) {
+    this.data = new PageData([], stepCounter(sim));
+  }
 
   /** A client: create its BOs, submit its frames (client 0 pins a scanout for a while), put them. */
   *client(
@@ -233,6 +242,7 @@ class VramPressureRun {
       this.all.push(bo);
       const ret = yield* ttmBoInitValidate(dev.bdev, bo, 'device', VRAM_OR_TT, 1, true, null);
       if (ret === 0) {
+        this.data.trackNew(bo);
         bos.push(bo);
         c.created += 1;
       } else {
@@ -242,7 +252,7 @@ class VramPressureRun {
     const set = order ? [...bos, ...mine] : [...mine, ...bos];
     for (let frame = 0; frame < cfg.frames; frame += 1) {
       if (client === 0 && frame === 1 && bos[0] !== undefined) yield* scanout(bos[0], true, c);
-      yield* submitFrame(dev, set, c, this.sim.env);
+      yield* submitFrame(dev, set, c, this.sim.env, this.data);
       if (client === 0 && frame === cfg.frames - 1 && bos[0] !== undefined) yield* scanout(bos[0], false, c);
     }
     for (const bo of bos) yield* ttmBoPut(bo);
@@ -273,6 +283,7 @@ function statsOf(run: VramPressureRun): Record<string, number> {
     ghosts: m.count('bo.ghost'),
     destroyed: m.count('bo.destroy'),
     boCount: run.global.boCount,
+    ...dataStats(run.data),
   };
 }
 
