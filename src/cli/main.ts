@@ -37,6 +37,7 @@ import {
   runFaults,
   SHRINK_HELP,
 } from './explore.ts';
+import { cmdFaults, FAULTS_HELP } from './faults.ts';
 import { jsonResult, summary } from './format.ts';
 import { cmdOracles } from './oracles.ts';
 import { CORPUS_HELP, cmdCorpus } from './shards.ts';
@@ -62,6 +63,7 @@ Commands:
   mutations  list the historical bugs that can be put back ttm-sim mutations
   scenarios  list the built-in scenarios                  ttm-sim scenarios
   oracles    list every check and its upstream rule       ttm-sim oracles --count
+  faults     list the fault sites: what fails, errno, where ttm-sim faults --scenarios
   charts     export the statecharts (Mermaid, SCXML, JSON)  ttm-sim charts --out charts/
   trace      write a run as a Perfetto / Chrome trace       ttm-sim trace <token> --perfetto run.json
   view       write an offline HTML viewer of a run          ttm-sim view <token> --out run.html
@@ -136,6 +138,7 @@ the step's message, payload and effects, and the failing check marked with a jum
   mutations: MUTATIONS_HELP,
   stress: STRESS_HELP,
   corpus: CORPUS_HELP,
+  faults: FAULTS_HELP,
   scenarios: `Usage: ttm-sim scenarios [--json]
 
 Lists the built-in scenarios with a one-line description and their configuration hash.`,
@@ -376,6 +379,7 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   selfcheck: cmdSelfcheck,
   scenarios: cmdScenarios,
   oracles: cmdOracles,
+  faults: cmdFaults,
   charts: cmdCharts,
   trace: cmdTrace,
   view: cmdView,
