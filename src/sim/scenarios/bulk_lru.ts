@@ -41,8 +41,9 @@ import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { dataStats, PageData, stepCounter } from '../data_checks.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
+import { LIFECYCLE, Lifecycle, lifecycleStats } from './lifecycle.ts';
 import { oneWorldWorkload } from './race_common.ts';
-import { Completion, checkErrno, leakChecks } from './swap_checks.ts';
+import { Completion, checkErrno } from './swap_checks.ts';
 
 export interface BulkLruConfig {
   readonly vramPages: number;
@@ -98,7 +99,7 @@ export function bulkLru(overrides: Partial<BulkLruConfig> = {}, name = 'bulk-lru
   return {
     name,
     summary: `a VM of ${cfg.vmBos} BOs in one bulk move (${cfg.frames} frames, ${cfg.touches} single-BO touches), a rival evicting them from ${cfg.vramPages} pages of VRAM, a scanout pinned for ${cfg.flips} flips and adopted by the VM`,
-    config: { scenario: 'bulk-lru', ...cfg },
+    config: { scenario: 'bulk-lru', ...cfg, lifecycle: LIFECYCLE },
     sometimes: [
       { id: 'evictions', description: 'a per-VM BO was evicted from VRAM' },
       { id: 'adoptedPinned', description: 'the VM adopted the scanout while it was pinned' },
@@ -112,19 +113,24 @@ export function bulkLru(overrides: Partial<BulkLruConfig> = {}, name = 'bulk-lru
       });
       const run = new BulkLruRun(cfg, sim, dev);
       run.data = new PageData(run.breaches, stepCounter(sim));
+      // Suspend halfway (the VM's BOs evicted out of their bulk move's range, the pinned scanout kept),
+      // resume, and once every task finished the BOs are put and the device torn down.
+      const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: run.all }], { hibernate: false });
+      run.lc = lc;
       const vmSizes = Array.from({ length: cfg.vmBos }, () => rng.int(cfg.minVmBoPages, cfg.maxVmBoPages));
-      sim.spawn('vm', () => run.vm(vmSizes));
+      lc.worker('vm', () => run.vm(vmSizes));
       const touchOrder = Array.from({ length: cfg.touches }, () => rng.int(0, cfg.vmBos - 1));
-      sim.spawn('user', () => run.user(touchOrder));
-      sim.spawn('rival', () => run.rival());
-      sim.spawn('display', () => run.display());
-      sim.spawn('teardown', () => run.teardown());
+      lc.worker('user', () => run.user(touchOrder));
+      lc.worker('rival', () => run.rival());
+      lc.worker('display', () => run.display());
+      lc.release = () => run.release();
+      lc.start();
 
       return oneWorldWorkload(
         global,
         run.all,
         () => statsOf(run, global),
-        () => [...run.breaches, ...leakChecks(dev, global, run.all)],
+        () => [...run.breaches, ...lc.check()],
       );
     },
   };
@@ -163,6 +169,7 @@ class BulkLruRun {
   /** The VM's page-directory BO: its reservation is the one every per-VM BO shares. */
   root: BufferObject | null = null;
   scanout: BufferObject | null = null;
+  lc!: Lifecycle;
 
   constructor(
     readonly cfg: BulkLruConfig,
@@ -219,6 +226,7 @@ class BulkLruRun {
     // The first frame is rendered once the display has its framebuffer.
     yield* this.displayReady.wait();
     for (let frame = 0; frame < cfg.frames && pd !== null; frame += 1) {
+      if (frame === Math.ceil(cfg.frames / 2)) yield* this.lc.freezePoint();
       yield { kind: 'yield', label: 'vm.frame' };
       if ((yield* ttmBoReserve(pd, true, false, null)) !== 0) {
         frameDone[frame]!.complete();
@@ -250,7 +258,8 @@ class BulkLruRun {
   /** The user: touches the per-VM BOs of `touchOrder` one by one. */
   *user(touchOrder: readonly number[]): KGen<number> {
     yield* this.vmReady.wait();
-    for (const i of touchOrder) {
+    for (const [n, i] of touchOrder.entries()) {
+      if (n === Math.ceil(touchOrder.length / 2)) yield* this.lc.freezePoint();
       yield { kind: 'yield', label: 'user.touch' };
       const bo = this.vmBos[i];
       if (bo === undefined) continue;
@@ -272,6 +281,7 @@ class BulkLruRun {
       ttmBoUnreserve(bo);
     }
     for (let frame = 0; frame < cfg.rivalFrames; frame += 1) {
+      if (frame === Math.ceil(cfg.rivalFrames / 2)) yield* this.lc.freezePoint();
       for (const bo of rivalBos) {
         if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
         if ((yield* this.validate('task:rival', bo, VRAM_OR_TT)) === 0) {
@@ -315,7 +325,9 @@ class BulkLruRun {
     this.displayReady.complete();
     const bo = this.scanout;
     for (let flip = 0; flip < cfg.flips && bo !== null; flip += 1) {
-      // A flip to the frame the VM rendered: unpinned and pinned again to show it, under one lock.
+      // A flip to the frame the VM rendered: unpinned and pinned again to show it, under one lock. The
+      // display may wait for a frame the frozen VM renders after the resume: it is frozen first.
+      yield* this.lc.freezePoint();
       yield* this.frameDone[Math.min(flip, cfg.frames - 1)]!.wait();
       if ((yield* ttmBoReserve(bo, false, false, null)) !== 0) continue;
       if (bo.pinCount > 0) ttmBoUnpin(bo);
@@ -334,14 +346,18 @@ class BulkLruRun {
     return 0;
   }
 
-  *teardown(): KGen<number> {
-    yield* this.workDone.wait();
+  /** Every task finished: the last references go (the lifecycle then tears the device down). */
+  *release(): KGen<void> {
     for (const bo of [this.scanout, ...this.vmBos, ...this.rivalBos, this.root]) {
       if (bo === null) continue;
       yield { kind: 'yield', label: 'teardown.put' };
+      if (bo.bulkMove !== null && (yield* ttmBoReserve(bo, false, false, null)) === 0) {
+        // amdgpu_vm_bo_del: the BO leaves the VM's bulk move (resv held) before its last reference goes.
+        ttmBoSetBulkMove(bo, null);
+        ttmBoUnreserve(bo);
+      }
       yield* ttmBoPut(bo);
     }
-    return 0;
   }
 }
 
@@ -364,5 +380,6 @@ function statsOf(run: BulkLruRun, global: TtmGlobal): Record<string, number> {
     zombies: m.count('bo.zombie'),
     boCount: global.boCount,
     ...dataStats(run.data),
+    ...lifecycleStats(run.lc.c),
   };
 }

@@ -33,13 +33,13 @@ import type { KGen } from '../../kernel/env.ts';
 import { EBUSY, EFAULT, EINTR, ENOMEM, ENOSPC, ERESTARTSYS, errnoName } from '../../kernel/errno.ts';
 import type { FaultHook } from '../../kernel/faults.ts';
 import { operationCtx, place, placementOf } from '../../kernel/placement.ts';
-import { ttmPoolShrinkerScan } from '../../kernel/pool.ts';
 import { Ram } from '../../kernel/ram.ts';
 import { reclaim, XeShrinker } from '../../kernel/shrinker.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { dataStats, PageData, stepCounter } from '../data_checks.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
+import { LIFECYCLE, Lifecycle, lifecycleStats } from './lifecycle.ts';
 
 export interface MemoryPressureConfig {
   readonly ramPages: number;
@@ -110,7 +110,7 @@ export function memoryPressure(
   return {
     name,
     summary: `${bos} BOs × ${cfg.boPages} pages in ${cfg.ramPages} pages of RAM (xe-style): populate under pressure, reclaim (purge, backup), fault-driven restore interrupted by signals`,
-    config: { scenario: 'memory-pressure', ...cfg },
+    config: { scenario: 'memory-pressure', ...cfg, lifecycle: LIFECYCLE },
     sometimes: [
       { id: 'directReclaims', description: 'an allocation ran direct reclaim' },
       { id: 'kswapdReclaims', description: 'kswapd reclaimed' },
@@ -133,10 +133,15 @@ export function memoryPressure(
       run.data = new PageData(run.breaches, stepCounter(sim));
       // Count the injected faults, so that a kernel error path they cause is told from a breach.
       global.faultHook = countingFaultHook(global.faultHook, run.c);
-      for (let w = 0; w < cfg.writers; w += 1) sim.spawn(`writer${w}`, () => run.writer());
-      sim.spawn('kswapd', () => run.kswapd());
-      for (let r = 0; r < cfg.readers; r += 1) sim.spawn(`reader${r}`, () => run.reader(`task:reader${r}`));
-      sim.spawn('teardown', () => run.teardown());
+      // Suspend halfway (xe: VRAM and TT evicted; xe's tts are EXTERNAL, so TTM's hibernation swapout
+      // has nothing to do: the xe shrinker backs them up), resume, teardown once every BO was put.
+      const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: run.all }], { hibernate: false });
+      run.lc = lc;
+      for (let w = 0; w < cfg.writers; w += 1) lc.worker(`writer${w}`, () => run.writer());
+      lc.worker('kswapd', () => run.kswapd());
+      for (let r = 0; r < cfg.readers; r += 1) lc.worker(`reader${r}`, () => run.reader(`task:reader${r}`));
+      lc.release = () => run.release();
+      lc.start();
       // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
       // a defineProperty call (a runtime call per function per run).
       return {
@@ -144,7 +149,7 @@ export function memoryPressure(
           return statsOf(run);
         },
         check() {
-          return [...run.breaches, ...endChecks(dev, global)];
+          return [...run.breaches, ...lc.check()];
         },
         describe() {
           return run.all.map((bo) => `${bo.id}: ${bo.destroyed ? 'destroyed' : 'alive'}`);
@@ -202,6 +207,7 @@ class MemoryPressureRun {
   running: number;
   /** Writers not finished yet. */
   writing: number;
+  lc!: Lifecycle;
 
   constructor(
     readonly cfg: MemoryPressureConfig,
@@ -235,6 +241,7 @@ class MemoryPressureRun {
   *writer(): KGen<number> {
     const { cfg, c, dev } = this;
     for (let i = 0; i < cfg.bosPerWriter; i += 1) {
+      if (i === Math.ceil(cfg.bosPerWriter / 2)) yield* this.lc.freezePoint();
       const bo = newBufferObject(dev.bdev, cfg.boPages * PAGE_SIZE);
       this.all.push(bo);
       const sys = placementOf(place(TTM_PL_SYSTEM));
@@ -276,6 +283,8 @@ class MemoryPressureRun {
   *kswapd(): KGen<number> {
     const cfg = this.cfg;
     for (let i = 0; i < cfg.kswapdWakeups && this.running > 0; i += 1) {
+      // kswapd is freezable (set_freezable): it stops for the suspend too.
+      if (i === Math.ceil(cfg.kswapdWakeups / 2)) yield* this.lc.freezePoint();
       yield { kind: 'sleep', ms: 1 };
       if (this.global.ram.freeCount < cfg.watermarkPages) {
         this.c.kswapdReclaims += 1;
@@ -326,13 +335,17 @@ class MemoryPressureRun {
   /** A reader (`who`): wait for the writers, then read every BO they wrote, in a seeded order. */
   *reader(who: string): KGen<number> {
     const { cfg, rng } = this;
-    while (this.writing > 0) yield { kind: 'sleep', ms: 1 };
+    while (this.writing > 0) {
+      yield* this.lc.freezePoint();
+      yield { kind: 'sleep', ms: 1 };
+    }
     const order = [...this.written];
     for (let i = order.length - 1; i > 0; i -= 1) {
       const j = rng.int(0, i);
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
-    for (const bo of order) {
+    for (const [i, bo] of order.entries()) {
+      if (i === Math.ceil(order.length / 2)) yield* this.lc.freezePoint();
       const vma = ttmBoMmapObj(bo);
       if (typeof vma === 'number') continue;
       // A signal arrives during the next restore read: the fault is interrupted and resumed.
@@ -347,8 +360,8 @@ class MemoryPressureRun {
     return 0;
   }
 
-  *teardown(): KGen<number> {
-    while (this.running > 0) yield { kind: 'sleep', ms: 1 };
+  /** Every writer and reader finished: drop the last references (the lifecycle then tears down). */
+  *release(): KGen<void> {
     for (const bo of this.all) {
       if (bo.destroyed) continue;
       // Drop the last reference; busy or contended BOs go through delayed delete.
@@ -356,7 +369,6 @@ class MemoryPressureRun {
       if (ret === 0) ttmBoUnreserve(bo);
       yield* ttmBoPut(bo);
     }
-    return 0;
   }
 }
 
@@ -384,24 +396,6 @@ function statsOf(run: MemoryPressureRun): Record<string, number> {
     ramUsedPages: run.global.ram.usedPages,
     swapUsedPages: run.global.swap.usedPages,
     boCount: run.global.boCount,
+    ...lifecycleStats(run.lc.c),
   };
-}
-
-/** Nothing left behind once every BO is gone: pooled pages aside, no frame; no swap slot; no BO. */
-function endChecks(dev: SimDevice, global: TtmGlobal): Breach[] {
-  const out: Breach[] = [];
-  if (global.boCount !== 0)
-    out.push({ id: 'correctness.bo-leak', message: `${global.boCount} BOs never destroyed` });
-  if (global.swap.usedPages !== 0) {
-    out.push({ id: 'correctness.swap-leak', message: `${global.swap.usedPages} swap slots still in use` });
-  }
-  ttmPoolShrinkerScan(global.poolMgr, global.ram.totalPages);
-  if (global.ram.usedPages !== 0) {
-    out.push({ id: 'correctness.page-leak', message: `${global.ram.usedPages} page frames never freed` });
-  }
-  for (const man of [dev.vram, dev.tt]) {
-    if (man.usage !== 0)
-      out.push({ id: 'correctness.leak', actor: man.id, message: `${man.usage} B still in use` });
-  }
-  return out;
 }

@@ -40,7 +40,8 @@ import { ttmSgTtInit } from '../../kernel/tt.ts';
 import { dataStats, PageData, stepCounter } from '../data_checks.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
-import { type FaultTally, leakChecks, oneWorldWorkload, touchPage, VALIDATE_ERRNOS } from './race_common.ts';
+import { LIFECYCLE, Lifecycle, lifecycleStats } from './lifecycle.ts';
+import { type FaultTally, oneWorldWorkload, touchPage, VALIDATE_ERRNOS } from './race_common.ts';
 
 export interface MoveRaceConfig {
   readonly vramPages: number;
@@ -105,7 +106,7 @@ export function moveRace(overrides: Partial<MoveRaceConfig> = {}, name = 'move-r
   return {
     name,
     summary: `${cfg.clients} clients × ${cfg.bosPerClient} BOs in ${cfg.vramPages} pages of VRAM and ${cfg.ttPages} of TT (IOMMU): pipelined moves, multihop evictions, ghosts, gutting vs ttm_bo_access, faults populating staging BOs`,
-    config: { scenario: 'move-race', ...cfg },
+    config: { scenario: 'move-race', ...cfg, lifecycle: LIFECYCLE },
     build(sim: Sim, rng: Rng): Workload {
       const global = new TtmGlobal();
       sim.adopt(global);
@@ -117,27 +118,31 @@ export function moveRace(overrides: Partial<MoveRaceConfig> = {}, name = 'move-r
       const run = new MoveRaceRun(cfg, dev);
       run.data = new PageData(run.breaches, stepCounter(sim));
       dev.bdev.funcs = moveRaceFuncs(dev.bdev.funcs, run.staging, cfg.stagingCaching);
+      // Suspend halfway through the frames, resume, teardown once every BO was put.
+      const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: run.all }], { hibernate: false });
+      run.lc = lc;
 
       for (let client = 0; client < cfg.clients; client += 1) {
         const sizes = Array.from({ length: cfg.bosPerClient }, () => rng.int(cfg.minBoPages, cfg.maxBoPages));
-        sim.spawn(`client${client}`, () => run.client(`task:client${client}`, sizes));
+        lc.worker(`client${client}`, () => run.client(`task:client${client}`, sizes));
       }
 
       // The reader: staging BOs in SYSTEM, populated by the CPU fault handler.
       const stagingSizes = Array.from({ length: cfg.stagingBos }, () =>
         rng.int(cfg.minStagingPages, cfg.maxStagingPages),
       );
-      sim.spawn('reader', () => run.reader(stagingSizes));
+      lc.worker('reader', () => run.reader(stagingSizes));
 
       // The scratch BO: its backing store dropped by the purger while the GPU uses it, read by the dumper.
-      sim.spawn('purger', () => run.purger());
-      sim.spawn('dumper', () => run.dumper());
+      lc.worker('purger', () => run.purger());
+      lc.worker('dumper', () => run.dumper());
+      lc.start();
 
       return oneWorldWorkload(
         global,
         run.all,
         () => statsOf(run, sim, global),
-        () => [...run.breaches, ...leakChecks(dev, global, run.all)],
+        () => [...run.breaches, ...lc.check()],
       );
     },
   };
@@ -169,6 +174,7 @@ function moveRaceFuncs(
  * alive through young-generation collections (see RaceRun in race.ts).
  */
 class MoveRaceRun {
+  lc!: Lifecycle;
   readonly c: Counters = {
     created: 0,
     createFailures: 0,
@@ -234,6 +240,7 @@ class MoveRaceRun {
       if (bo !== null) bos.push(bo);
     }
     for (let frame = 0; frame < this.cfg.frames; frame += 1) {
+      if (frame === Math.ceil(this.cfg.frames / 2)) yield* this.lc.freezePoint();
       for (const bo of bos) {
         if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
         const ret = yield* ttmBoValidate(bo, VRAM_OR_TT, operationCtx({ interruptible: true }));
@@ -257,7 +264,8 @@ class MoveRaceRun {
 
   /** The reader: a staging BO of each size in SYSTEM, mapped and touched page by page, then put. */
   *reader(stagingSizes: readonly number[]): KGen<number> {
-    for (const pages of stagingSizes) {
+    for (const [i, pages] of stagingSizes.entries()) {
+      if (i === Math.ceil(stagingSizes.length / 2)) yield* this.lc.freezePoint();
       const bo = yield* this.create('task:reader', pages, SYSTEM_ONLY, true);
       if (bo === null) continue;
       const vma = ttmBoMmapObj(bo);
@@ -307,6 +315,7 @@ class MoveRaceRun {
     const bo = this.scratch;
     if (bo === null) return 0;
     for (let i = 0; i < this.cfg.dumps; i += 1) {
+      if (i === Math.ceil(this.cfg.dumps / 2)) yield* this.lc.freezePoint();
       const buf: number[] = [];
       const ret = yield* ttmBoAccess(bo, 0, PAGE_SIZE, false, buf);
       if (ret === PAGE_SIZE) this.c.dumpsOk += 1;
@@ -349,5 +358,6 @@ function statsOf(run: MoveRaceRun, sim: Sim, global: TtmGlobal): Record<string, 
     zombies: m.count('bo.zombie'),
     boCount: global.boCount,
     ...dataStats(run.data),
+    ...lifecycleStats(run.lc.c),
   };
 }

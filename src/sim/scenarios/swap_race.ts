@@ -34,8 +34,9 @@ import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { dataStats, PageData, stepCounter } from '../data_checks.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
+import { LIFECYCLE, Lifecycle, lifecycleStats } from './lifecycle.ts';
 import { oneWorldWorkload } from './race_common.ts';
-import { Completion, checkErrno, leakChecks } from './swap_checks.ts';
+import { Completion, checkErrno } from './swap_checks.ts';
 
 export interface SwapRaceConfig {
   readonly ramPages: number;
@@ -81,7 +82,7 @@ export function swapRace(overrides: Partial<SwapRaceConfig> = {}, name = 'swap-r
   return {
     name,
     summary: `${cfg.clients} clients × ${cfg.bosPerClient} TT BOs, ${cfg.hogBos} SYSTEM BOs reaped, a stalled zombie, ttm_pages_limit ${cfg.pagesLimit} pages: global swapout racing BO destruction`,
-    config: { scenario: 'swap-race', ...cfg },
+    config: { scenario: 'swap-race', ...cfg, lifecycle: LIFECYCLE },
     sometimes: [
       { id: 'swapouts', description: 'a populate over the page limit swapped a BO out' },
       { id: 'swapins', description: 'a swapped-out BO was validated back in' },
@@ -98,21 +99,26 @@ export function swapRace(overrides: Partial<SwapRaceConfig> = {}, name = 'swap-r
       });
       const run = new SwapRaceRun(cfg, sim, dev);
       run.data = new PageData(run.breaches, stepCounter(sim));
+      // Hibernation (the scenario models swap): the clients freeze between creating their BOs and using
+      // them again, so the suspend swaps them out and the resumed clients swap them back in.
+      const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: run.all }], { hibernate: true });
+      run.lc = lc;
 
       // The stalled job: its BO is put while the job runs and stays a busy zombie until the end.
-      sim.spawn('stall', () => run.stall());
-      sim.spawn('hog', () => run.hog());
-      sim.spawn('reaper', () => run.reaper());
+      lc.worker('stall', () => run.stall());
+      lc.worker('hog', () => run.hog());
+      lc.worker('reaper', () => run.reaper());
       for (let client = 0; client < cfg.clients; client += 1) {
         const sizes = Array.from({ length: cfg.bosPerClient }, () => rng.int(cfg.minBoPages, cfg.maxBoPages));
-        sim.spawn(`client${client}`, () => run.client(`task:client${client}`, sizes));
+        lc.worker(`client${client}`, () => run.client(`task:client${client}`, sizes));
       }
+      lc.start();
 
       return oneWorldWorkload(
         global,
         run.all,
         () => statsOf(run, global),
-        () => [...run.breaches, ...leakChecks(dev, global, run.all)],
+        () => [...run.breaches, ...lc.check()],
       );
     },
   };
@@ -142,6 +148,7 @@ class SwapRaceRun {
   readonly othersDone: Completion;
   /** The hog, the reaper and the clients not finished yet. */
   running: number;
+  lc!: Lifecycle;
 
   constructor(
     readonly cfg: SwapRaceConfig,
@@ -189,6 +196,8 @@ class SwapRaceRun {
       if (bo.resv.reserveFences(1) === 0) bo.resv.addFence(job, DmaResvUsage.WRITE);
       ttmBoUnreserve(bo);
       yield* ttmBoPut(bo);
+      // The zombie stays busy through the suspend.
+      yield* this.lc.freezePoint();
       yield* this.othersDone.wait();
       job.signal();
     }
@@ -210,7 +219,8 @@ class SwapRaceRun {
 
   *reaper(): KGen<number> {
     yield* this.hogsReady.wait();
-    for (const bo of this.hogs) {
+    for (const [i, bo] of this.hogs.entries()) {
+      if (i === Math.ceil(this.hogs.length / 2)) yield* this.lc.freezePoint();
       yield { kind: 'yield', label: 'reaper' };
       yield* ttmBoPut(bo);
       this.c.reaped += 1;
@@ -233,6 +243,7 @@ class SwapRaceRun {
       ttmBoUnreserve(bo);
       bos.push(bo);
     }
+    yield* this.lc.freezePoint();
     // Use every BO again: a swapped-out one comes back in (populate over the limit once more).
     for (const bo of bos) {
       if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) continue;
@@ -276,5 +287,6 @@ function statsOf(run: SwapRaceRun, global: TtmGlobal): Record<string, number> {
     zombies: m.count('bo.zombie'),
     boCount: global.boCount,
     ...dataStats(run.data),
+    ...lifecycleStats(run.lc.c),
   };
 }

@@ -21,7 +21,8 @@ import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { dataStats, PageData, stepCounter } from '../data_checks.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
-import { type FaultTally, leakChecks, oneWorldWorkload, touchPage, VALIDATE_ERRNOS } from './race_common.ts';
+import { LIFECYCLE, Lifecycle, lifecycleStats } from './lifecycle.ts';
+import { type FaultTally, oneWorldWorkload, touchPage, VALIDATE_ERRNOS } from './race_common.ts';
 
 export interface UploadRaceConfig {
   readonly uploaders: number;
@@ -52,7 +53,7 @@ export function uploadRace(overrides: Partial<UploadRaceConfig> = {}, name = 'up
   return {
     name,
     summary: `${cfg.uploaders} uploaders × ${cfg.bosPerUploader} write-combined staging BOs of ${cfg.minBoPages}-${cfg.maxBoPages} pages, populated by CPU faults through the page pool and an IOMMU`,
-    config: { scenario: 'upload-race', ...cfg },
+    config: { scenario: 'upload-race', ...cfg, lifecycle: LIFECYCLE },
     build(sim: Sim, rng: Rng): Workload {
       const global = new TtmGlobal();
       sim.adopt(global);
@@ -64,17 +65,21 @@ export function uploadRace(overrides: Partial<UploadRaceConfig> = {}, name = 'up
       });
       const run = new UploadRaceRun(dev);
       run.data = new PageData(run.breaches, stepCounter(sim));
+      // Suspend while each uploader holds its middle staging BO (populated, unmapped), resume, teardown.
+      const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: run.all }], { hibernate: false });
+      run.lc = lc;
       for (let u = 0; u < cfg.uploaders; u += 1) {
         const sizes = Array.from({ length: cfg.bosPerUploader }, () =>
           rng.int(cfg.minBoPages, cfg.maxBoPages),
         );
-        sim.spawn(`uploader${u}`, () => run.uploader(`task:uploader${u}`, sizes));
+        lc.worker(`uploader${u}`, () => run.uploader(`task:uploader${u}`, sizes));
       }
+      lc.start();
       return oneWorldWorkload(
         global,
         run.all,
         () => statsOf(run, global),
-        () => [...run.breaches, ...leakChecks(dev, global, run.all)],
+        () => [...run.breaches, ...lc.check()],
       );
     },
   };
@@ -91,13 +96,14 @@ class UploadRaceRun {
   /** What every page must hold, and the checks on every read (src/sim/data_checks.ts). */
   data!: PageData;
   readonly all: BufferObject[] = [];
+  lc!: Lifecycle;
 
   constructor(readonly dev: SimDevice) {}
 
   /** An uploader (`who`): per size, a staging BO created, mapped, touched page by page and put. */
   *uploader(who: string, sizes: readonly number[]): KGen<number> {
     const { c, dev } = this;
-    for (const pages of sizes) {
+    for (const [i, pages] of sizes.entries()) {
       const bo = newBufferObject(dev.bdev, pages * PAGE_SIZE);
       this.all.push(bo);
       const ret = yield* ttmBoInitValidate(dev.bdev, bo, 'device', SYSTEM_ONLY, 1, true, null);
@@ -122,8 +128,10 @@ class UploadRaceRun {
         }
         yield* ttmBoVmClose(vma);
       }
+      if (i === Math.floor(sizes.length / 2)) yield* this.lc.freezePoint();
       yield* ttmBoPut(bo);
     }
+    yield* this.lc.freezePoint();
     return 0;
   }
 }
@@ -144,5 +152,6 @@ function statsOf(run: UploadRaceRun, global: TtmGlobal): Record<string, number> 
     iommuMapFailures: run.dev.bdev.iommu?.mapFailures ?? 0,
     boCount: global.boCount,
     ...dataStats(run.data),
+    ...lifecycleStats(run.lc.c),
   };
 }

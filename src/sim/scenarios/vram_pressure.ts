@@ -17,6 +17,7 @@ import {
   ttmBoUnreserve,
   ttmBoValidate,
 } from '../../kernel/bo.ts';
+import { ttmBoMmapObj, ttmBoVmClose } from '../../kernel/bo_vm.ts';
 import {
   memTypeName,
   PAGE_SIZE,
@@ -32,9 +33,10 @@ import { DmaResvUsage, wwAcquireInit } from '../../kernel/resv.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { runSync } from '../../kernel/sync.ts';
 import { dataStats, PageData, stepCounter } from '../data_checks.ts';
-import type { Breach, Scenario, Workload } from '../scenario.ts';
+import type { Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
-import { lockHeldBreaches } from './race_common.ts';
+import { LIFECYCLE, Lifecycle, lifecycleStats } from './lifecycle.ts';
+import { type FaultTally, touchPage } from './race_common.ts';
 import { reserveAll } from './reserve.ts';
 
 export interface VramPressureConfig {
@@ -48,6 +50,11 @@ export interface VramPressureConfig {
   readonly maxBoKiB: number;
   /** The device's IOVA space in pages: tt pages are mapped through it when populated. */
   readonly iovaPages: number;
+  /**
+   * Times per frame client 0 reads its scanout and the first shared BO back through a CPU mapping (a
+   * compositor's readback), page by page through the fault handler, checking every page's data.
+   */
+  readonly readbacks: number;
 }
 
 const DEFAULTS: VramPressureConfig = {
@@ -60,6 +67,7 @@ const DEFAULTS: VramPressureConfig = {
   minBoKiB: 16,
   maxBoKiB: 96,
   iovaPages: 1024,
+  readbacks: 1,
 };
 
 /** Where user BOs go: VRAM, or TT when VRAM cannot be made free (amdgpu's VRAM|GTT domain). */
@@ -143,7 +151,7 @@ export function vramPressure(overrides: Partial<VramPressureConfig> = {}, name =
   return {
     name,
     summary: `${cfg.clients} clients, ${cfg.bosPerClient} BOs each + ${cfg.sharedBos} shared, ${cfg.frames} frames, VRAM ${cfg.vramKiB} KiB, TT ${cfg.ttKiB} KiB: ww reservation, validate, evict, pin, put`,
-    config: { scenario: 'vram-pressure', ...cfg },
+    config: { scenario: 'vram-pressure', ...cfg, lifecycle: LIFECYCLE },
     sometimes: [
       { id: 'backoffs', description: 'a ww reservation backed off with -EDEADLK and took the slowpath' },
       { id: 'evictions', description: 'a validate evicted another BO' },
@@ -162,6 +170,9 @@ export function vramPressure(overrides: Partial<VramPressureConfig> = {}, name =
       });
       const run = new VramPressureRun(cfg, sim, global, dev);
       const all = run.all;
+      // Suspend once the clients are halfway through their frames, resume, teardown after the last put.
+      const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: all }], { hibernate: false });
+      run.lc = lc;
       const shared: BufferObject[] = [];
       for (let i = 0; i < cfg.sharedBos; i += 1) {
         const bo = newBufferObject(dev.bdev, sizeBytes(rng, cfg));
@@ -176,8 +187,9 @@ export function vramPressure(overrides: Partial<VramPressureConfig> = {}, name =
         const order = rng.int(0, 1) === 0;
         const mine = [...shared];
         for (const s of mine) ttmBoGet(s);
-        sim.spawn(`client${client}`, () => run.client(client, sizes, order, mine));
+        lc.worker(`client${client}`, () => run.client(client, sizes, order, mine));
       }
+      lc.start();
       for (const s of shared) runSync(sim.env, ttmBoPut(s));
       // Methods, not arrow properties: under tsx, keepNames names every arrow stored in a property with
       // a defineProperty call (a runtime call per function per run).
@@ -186,7 +198,7 @@ export function vramPressure(overrides: Partial<VramPressureConfig> = {}, name =
           return statsOf(run);
         },
         check() {
-          return [...run.data.breaches, ...endChecks(dev, global, all)];
+          return [...run.data.breaches, ...lc.check()];
         },
         describe() {
           return all.map(describeBo);
@@ -218,6 +230,9 @@ class VramPressureRun {
   readonly all: BufferObject[] = [];
   /** What every page must hold; GPU jobs read and write every page of their BOs (data_checks.ts). */
   readonly data: PageData;
+  /** Client 0's CPU readbacks: faults taken, SIGBUS, pages mapped. */
+  readonly reads: FaultTally = { faults: 0, sigbus: 0, pagesMapped: 0 };
+  lc!: Lifecycle;
 
   constructor(
     readonly cfg: VramPressureConfig,
@@ -226,6 +241,16 @@ class VramPressureRun {
     readonly dev: SimDevice,
   ) {
     this.data = new PageData([], stepCounter(sim));
+  }
+
+  /** Map `bo`, touch every page through the fault handler (checking its data), unmap it. */
+  *readback(bo: BufferObject): KGen<void> {
+    const vma = ttmBoMmapObj(bo);
+    if (typeof vma === 'number') return;
+    for (let page = 0; page < bo.numPages; page += 1) {
+      if (!(yield* touchPage(vma, page, 'task:client0', this.reads, this.data.breaches, this.data))) break;
+    }
+    yield* ttmBoVmClose(vma);
   }
 
   /** A client: create its BOs, submit its frames (client 0 pins a scanout for a while), put them. */
@@ -251,8 +276,17 @@ class VramPressureRun {
     }
     const set = order ? [...bos, ...mine] : [...mine, ...bos];
     for (let frame = 0; frame < cfg.frames; frame += 1) {
+      if (frame === Math.ceil(cfg.frames / 2)) yield* this.lc.freezePoint();
       if (client === 0 && frame === 1 && bos[0] !== undefined) yield* scanout(bos[0], true, c);
       yield* submitFrame(dev, set, c, this.sim.env, this.data);
+      // The compositor reads the scanout (pinned from frame 1) and a shared BO back while the other
+      // clients reserve, validate and evict: CPU faults race the tickets, pins and evictions.
+      if (client === 0) {
+        for (let r = 0; r < cfg.readbacks; r += 1) {
+          if (bos[0] !== undefined) yield* this.readback(bos[0]);
+          if (mine[0] !== undefined) yield* this.readback(mine[0]);
+        }
+      }
       if (client === 0 && frame === cfg.frames - 1 && bos[0] !== undefined) yield* scanout(bos[0], false, c);
     }
     for (const bo of bos) yield* ttmBoPut(bo);
@@ -283,7 +317,11 @@ function statsOf(run: VramPressureRun): Record<string, number> {
     ghosts: m.count('bo.ghost'),
     destroyed: m.count('bo.destroy'),
     boCount: run.global.boCount,
+    cpuFaults: run.reads.faults,
+    sigbus: run.reads.sigbus,
+    pagesMapped: run.reads.pagesMapped,
     ...dataStats(run.data),
+    ...lifecycleStats(run.lc.c),
   };
 }
 
@@ -294,30 +332,4 @@ function describeBo(bo: BufferObject): string {
       ? 'no resource'
       : memTypeName(bo.resource.memType);
   return `${bo.id} ${bo.size / 1024} KiB: ${where}`;
-}
-
-/** After everything was put: no BO alive, no memory in use, no lock held, allocator = accounting. */
-function endChecks(dev: SimDevice, global: TtmGlobal, all: readonly BufferObject[]): Breach[] {
-  const out: Breach[] = [];
-  for (const man of [dev.vram, dev.tt]) {
-    if (man.usage !== man.mm.usedPages * PAGE_SIZE) {
-      out.push({
-        id: 'correctness.accounting',
-        actor: man.id,
-        message: `usage ${man.usage} B but the allocator holds ${man.mm.usedPages} pages`,
-      });
-    }
-    if (man.usage !== 0) {
-      out.push({
-        id: 'correctness.leak',
-        actor: man.id,
-        message: `${man.usage} B still in use after every BO was put`,
-      });
-    }
-  }
-  if (global.boCount !== 0) {
-    out.push({ id: 'correctness.bo-leak', message: `${global.boCount} BOs (incl. ghosts) never destroyed` });
-  }
-  out.push(...lockHeldBreaches(all));
-  return out;
 }
