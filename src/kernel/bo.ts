@@ -60,9 +60,7 @@ import {
   BO_EVICTION_VALUABLE_RESV_HELD,
   BO_INDIVIDUALIZE_TRYLOCK,
   BO_INIT_RESERVED_RESV_HELD,
-  BO_INIT_RESERVED_RETURNS,
   BO_INIT_RESERVED_TRYLOCK,
-  BO_INIT_VALIDATE_RETURNS,
   BO_MOVE_TO_LRU_TAIL_RESV_HELD,
   BO_PIN_KREF,
   BO_PIN_RESV_HELD,
@@ -553,20 +551,12 @@ export function* ttmBoInitReserved(
   else assertHeld(g, BO_INIT_RESERVED_RESV_HELD, resv.lock, bdev.env.current(), bo.id);
   bdev.env.emit('bo', bo.id, { type: 'bo.init', boType: type });
   const ret = yield* ttmBoValidate(bo, placement, ctx);
-  warnOn(g, BO_INIT_RESERVED_RETURNS, !initReturn(ret), bo.id, ret === 0 ? '' : `returned ${errnoName(ret)}`);
   if (ret !== 0) {
     if (resv === null) bo.resv.unlock();
     yield* ttmBoPut(bo);
     return postInitReserved(bo, resv === null, ret);
   }
   return postInitReserved(bo, resv === null, 0);
-}
-
-/** A value the kerneldoc of ttm_bo_init_reserved and ttm_bo_init_validate lists. */
-function initReturn(ret: number): boolean {
-  return (
-    ret === 0 || ret === -ENOMEM || ret === -EINVAL || ret === -ERESTARTSYS || ret === -EBUSY || passedUp(ret)
-  );
 }
 
 /** ttm_bo_init_validate: init_reserved with {interruptible} then unreserve (own resv only). */
@@ -582,13 +572,6 @@ export function* ttmBoInitValidate(
   const ctx = operationCtx({ interruptible });
   const ret = yield* ttmBoInitReserved(bdev, bo, type, placement, alignment, ctx, null, resv, null);
   if (ret !== 0) return postInitValidate(bo, resv === null, ret);
-  warnOn(
-    bdev.global,
-    BO_INIT_VALIDATE_RETURNS,
-    !initReturn(ret),
-    bo.id,
-    ret === 0 ? '' : `returned ${errnoName(ret)}`,
-  );
   if (ret !== 0) return ret;
   if (resv === null) ttmBoUnreserve(bo);
   return postInitValidate(bo, resv === null, 0);

@@ -25,7 +25,7 @@ import type { OperationCtx } from './placement.ts';
 import { type Resource, ttmResourceFree, ttmResourceSetBo } from './resource.ts';
 import { DmaResvUsage, dmaResvCopyFences, dmaResvWaitTimeout } from './resv.ts';
 import { warnOn } from './rules/check.ts';
-import { BO_MOVE_MEMCPY_SRC, BO_MOVE_SYNC_CLEANUP_IDLE, BO_TRANSFER_TRYLOCK } from './rules/ttm_bo_util.ts';
+import { BO_MOVE_MEMCPY_SRC, BO_MOVE_SYNC_CLEANUP_IDLE } from './rules/ttm_bo_util.ts';
 import { ttmTtCreate, ttmTtDestroy, ttmTtMarkForClear, ttmTtUnpopulate } from './tt.ts';
 
 /** ttm_bo_move_null: free the old resource, assign the new one; no data moves (e.g. SYSTEM ↔ TT). */
@@ -119,7 +119,8 @@ export function ttmBufferObjectTransfer(bo: BufferObject): BufferObject | number
   ghost.deleted = bo.deleted;
   if (bo.type === 'sg') ghost.resv = bo.resv;
   if (bo.bdev.global !== null) bo.bdev.global.boCount += 1;
-  warnOn(global, BO_TRANSFER_TRYLOCK, !ghost.ownResv.trylock(bo.bdev.env.current()), ghost.id, '');
+  // The ghost's resv is new: the kernel's WARN_ON(!dma_resv_trylock()) cannot fire (upstream_sites.ts).
+  ghost.ownResv.trylock(bo.bdev.env.current());
   const ret = ghost.ownResv.reserveFences(1);
   if (ret !== 0) {
     ghost.ownResv.unlock();

@@ -31,11 +31,7 @@ import { EAGAIN, EINTR, EINVAL, EIO, ENODATA, ENOMEM, ERESTARTSYS } from './errn
 import { operationCtx } from './placement.ts';
 import { DmaResvUsage, dmaResvLock, dmaResvWaitTimeout } from './resv.ts';
 import { warnOn } from './rules/check.ts';
-import {
-  VM_ACCESS_KMAP_NOT_IOMEM,
-  VM_FAULT_RESERVED_RETURNS,
-  VM_RESERVE_RETURNS,
-} from './rules/ttm_device.ts';
+import { VM_ACCESS_KMAP_NOT_IOMEM, VM_RESERVE_RETURNS } from './rules/ttm_device.ts';
 
 /** TTM_BO_VM_NUM_PREFAULT: PTEs a fault installs at most, from the faulting page on. */
 export const TTM_BO_VM_NUM_PREFAULT = 16;
@@ -320,26 +316,6 @@ export const MUTATION_FAULT_POPULATE_OOM = 'fault-populate-oom';
  * error of a failed prefault insert after the first page.
  */
 export function* ttmBoVmFaultReserved(
-  vma: CpuMapping,
-  pageOffset: number,
-  flags: FaultFlags,
-  numPrefault: number,
-): KGen<VmFault> {
-  const ret = yield* vmFaultReserved(vma, pageOffset, flags, numPrefault);
-  const bo = vma.bo;
-  const holder = bo.resv.lock.holder;
-  const broken = ret !== 'RETRY' && (holder === null || holder.task !== bo.bdev.env.current());
-  warnOn(
-    bo.bdev.global,
-    VM_FAULT_RESERVED_RETURNS,
-    broken,
-    bo.id,
-    broken ? `returned VM_FAULT_${ret} without the BO reserved` : '',
-  );
-  return ret;
-}
-
-function* vmFaultReserved(
   vma: CpuMapping,
   pageOffset: number,
   flags: FaultFlags,

@@ -45,7 +45,7 @@ import { type Tt, ttmTtBackup, ttmTtSwapout } from './tt.ts';
  * ttm_resource_del_bulk_move_unevictable: take a resource out of its bulk move although its BO just
  * became unevictable (swapped, backed up), which ttm_resource_del_bulk_move would refuse to.
  */
-function delBulkMoveUnevictable(res: Resource, bo: BufferObject): void {
+export function ttmResourceDelBulkMoveUnevictable(res: Resource, bo: BufferObject): void {
   warnOn(bo.bdev.global, DEL_BULK_MOVE_UNEVICTABLE, !ttmResourceUnevictable(res, bo), bo.id, '');
   if (bo.bulkMove !== null) ttmLruBulkMoveDel(bo.bulkMove, res);
 }
@@ -148,7 +148,7 @@ function* swapoutLocked(bo: BufferObject, res: Resource, ctx: OperationCtx): KGe
   if (tt?.isPopulated()) {
     ret = ttmTtSwapout(bdev, tt);
     if (ret > 0 && bo.resource !== null) {
-      delBulkMoveUnevictable(bo.resource, bo);
+      ttmResourceDelBulkMoveUnevictable(bo.resource, bo);
       ttmResourceMoveToLruTail(bo.resource);
     }
   }
@@ -277,7 +277,7 @@ export function* ttmBoShrink(ctx: OperationCtx, bo: BufferObject, flags: BoShrin
   if (tt === null) throw new Error(`ttm_bo_shrink: ${bo.id} has no tt`);
   lret = ttmTtBackup(bo.bdev, tt, { purge: flags.purge, writeback: flags.writeback });
   if (lret > 0 && bo.resource !== null) {
-    delBulkMoveUnevictable(bo.resource, bo);
+    ttmResourceDelBulkMoveUnevictable(bo.resource, bo);
     ttmResourceMoveToLruTail(bo.resource);
   }
   if (lret < 0 && lret !== -EINTR) return -EBUSY;

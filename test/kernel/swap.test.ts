@@ -206,6 +206,9 @@ describe('ttm_bo_swapout', () => {
     expect(t.bdev.manager(TTM_PL_SYSTEM)!.usage).toBe(0);
     expect(bo.resource!.memType).toBe(TTM_PL_VRAM);
     expect(bo.ttm!.isPopulated()).toBe(true);
+    // ttm_bo_swapout_cb: WARN(ret == -EMULTIHOP, "Unexpected multihop in swapout - likely driver bug.")
+    expect(t.global.ruleBroken?.rule.id).toBe('bo.swapout.no-multihop');
+    expect(t.global.ruleBroken?.actor).toBe(bo.id);
   });
 
   test('ttm_bo_swapout: busy BO with no_wait_gpu → skipped, 0; allowed to wait → waits, then swapped', () => {

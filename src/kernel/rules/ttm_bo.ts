@@ -123,24 +123,6 @@ export const BO_INIT_RESERVED_RESV_HELD = kernelRule(
   'ttm_bo_init_reserved given a resv is called with that resv held by the calling task',
   at(F, 'ttm_bo_init_reserved', 'dma_resv_assert_held(resv);'),
 );
-export const BO_INIT_RESERVED_RETURNS = kernelRule(
-  'bo.init-reserved.returns',
-  'return',
-  'ttm_bo_init_reserved returns 0, an errno its kerneldoc lists (-ENOMEM, -EINVAL, -ERESTARTSYS), or one ttm_bo_validate passes up (-EBUSY, -ENOSPC, -EFAULT, -EINTR)',
-  PASSED_UP(
-    'ttm_bo_init_reserved',
-    ' * Returns -ENOMEM: Out of memory. -EINVAL: Invalid placement flags. -ERESTARTSYS: Interrupted by signal while sleeping waiting for resources.',
-  ),
-);
-export const BO_INIT_VALIDATE_RETURNS = kernelRule(
-  'bo.init-validate.returns',
-  'return',
-  'ttm_bo_init_validate returns 0, an errno its kerneldoc lists (-ENOMEM, -EINVAL, -ERESTARTSYS), or one ttm_bo_validate passes up (-EBUSY, -ENOSPC, -EFAULT, -EINTR)',
-  PASSED_UP(
-    'ttm_bo_init_validate',
-    ' * Returns -ENOMEM: Out of memory. -EINVAL: Invalid placement flags. -ERESTARTSYS: Interrupted by signal while sleeping waiting for resources.',
-  ),
-);
 export const BO_WAIT_CTX_RETURNS = kernelRule(
   'bo.wait-ctx.returns',
   'return',
@@ -203,8 +185,6 @@ export const TTM_BO_RULES: readonly KernelRule[] = [
   BO_VALIDATE_RETURNS,
   BO_INIT_RESERVED_TRYLOCK,
   BO_INIT_RESERVED_RESV_HELD,
-  BO_INIT_RESERVED_RETURNS,
-  BO_INIT_VALIDATE_RETURNS,
   BO_WAIT_CTX_RETURNS,
   BO_SWAPOUT_NO_MULTIHOP,
   BO_POPULATE_RESV_HELD,

@@ -11,18 +11,6 @@ export const BO_MOVE_MEMCPY_SRC = kernelRule(
   'ttm_bo_move_memcpy moves a BO that has a resource to copy from',
   [{ file: F, func: 'ttm_bo_move_memcpy', text: 'if (WARN_ON(!src_mem))' }],
 );
-export const BO_TRANSFER_TRYLOCK = kernelRule(
-  'bo-util.transfer.trylock',
-  'call',
-  "ttm_buffer_object_transfer takes the new ghost's own reservation with a trylock that cannot fail",
-  [
-    {
-      file: F,
-      func: 'ttm_buffer_object_transfer',
-      text: 'ret = dma_resv_trylock(&fbo->base.base._resv); WARN_ON(!ret);',
-    },
-  ],
-);
 export const BO_MOVE_SYNC_CLEANUP_IDLE = kernelRule(
   'bo-util.move-sync-cleanup.idle',
   'call',
@@ -45,7 +33,6 @@ export const BO_SHRINK_RESV_HELD = kernelRule(
 /** The rules of ttm_bo_util.c, in the order the file states them. */
 export const TTM_BO_UTIL_RULES: readonly KernelRule[] = [
   BO_MOVE_MEMCPY_SRC,
-  BO_TRANSFER_TRYLOCK,
   BO_MOVE_SYNC_CLEANUP_IDLE,
   LRU_WALK_TRYLOCK_RESV_HELD,
   BO_SHRINK_RESV_HELD,

@@ -34,18 +34,6 @@ export const VM_RESERVE_RETURNS = kernelRule(
     },
   ],
 );
-export const VM_FAULT_RESERVED_RETURNS = kernelRule(
-  'bo-vm.fault-reserved.returns',
-  'return',
-  'ttm_bo_vm_fault_reserved returns VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, VM_FAULT_OOM or VM_FAULT_RETRY, the BO still reserved unless RETRY',
-  [
-    {
-      file: VM,
-      func: 'ttm_bo_vm_fault_reserved',
-      text: ' * Return: VM_FAULT_NOPAGE on success or pending signal VM_FAULT_SIGBUS on unspecified error VM_FAULT_OOM on out-of-memory VM_FAULT_RETRY if retryable wait',
-    },
-  ],
-);
 export const VM_ACCESS_KMAP_NOT_IOMEM = kernelRule(
   'bo-vm.access-kmap.not-iomem',
   'call',
@@ -57,6 +45,5 @@ export const VM_ACCESS_KMAP_NOT_IOMEM = kernelRule(
 export const TTM_DEVICE_VM_RULES: readonly KernelRule[] = [
   DEVICE_INIT_VMA_MANAGER,
   VM_RESERVE_RETURNS,
-  VM_FAULT_RESERVED_RETURNS,
   VM_ACCESS_KMAP_NOT_IOMEM,
 ];
