@@ -14,7 +14,7 @@ import {
   pctMissBounds,
 } from '../explore/campaign.ts';
 import { CORPUS_FILE } from '../explore/corpus.ts';
-import { drawUniform, FAULT_MODES, type FaultMode, type FaultPlan } from '../explore/faults.ts';
+import { drawTargets, drawUniform, FAULT_MODES, type FaultMode, type FaultPlan } from '../explore/faults.ts';
 import { type FuzzResult, fuzz, prepareCampaign } from '../explore/fuzz.ts';
 import { MUTATIONS } from '../explore/mutations.ts';
 import { parseShard } from '../explore/shard.ts';
@@ -159,9 +159,12 @@ export function runFaults(
     faults: { kind: 'planned', at: [] },
   });
   const rng = Rng.fromSeed(seed).fork('faults');
-  return mode === 'uniform'
-    ? { kind: 'steps', steps: drawUniform(rng, probe.steps) }
-    : { kind: 'buggify', rng, window: probe.faultEvaluations };
+  if (mode !== 'uniform') return { kind: 'buggify', rng, window: probe.faultEvaluations };
+  const steps = drawUniform(rng, probe.steps);
+  const sites = probe.faultSitesEvaluated;
+  return sites.length === 0
+    ? { kind: 'steps', steps }
+    : { kind: 'steps', steps, sites: drawTargets(rng, steps.length, sites) };
 }
 
 export function cmdMutations(args: string[]): number {

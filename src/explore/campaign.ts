@@ -16,10 +16,11 @@ import type { Chooser, StrategySpec } from '../engine/strategy.ts';
 import { formatStrategy } from '../engine/strategy.ts';
 import { scenarioHash } from '../engine/token.ts';
 import type { Failure } from '../engine/types.ts';
+import { FAULT_SITES, type FaultSite } from '../kernel/faults.ts';
 import { exactReplayOptions, type RunOptions, type RunResult, runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { Coverage } from './coverage.ts';
-import { countSites, drawUniform, type FaultPlan, type SiteCounts } from './faults.ts';
+import { countSites, drawTargets, drawUniform, type FaultPlan, type SiteCounts } from './faults.ts';
 import { type ShrinkResult, shrink } from './shrink.ts';
 
 export const CAMPAIGN_FAULTS = ['off', 'uniform', 'buggify', 'mixed'] as const;
@@ -46,6 +47,8 @@ export interface Calibration {
   readonly meanSteps: number;
   /** Mean fault-site evaluations per run (rounded up): the window two-stage faults fire in. */
   readonly faultSites: number;
+  /** The fault sites the calibration runs evaluated (FAULT_SITES order): what uniform faults target. */
+  readonly sites: readonly FaultSite[];
 }
 
 export interface CampaignOptions {
@@ -202,6 +205,7 @@ export function calibrate(
   let sites = 0;
   let total = 0;
   let ended = 0;
+  const evaluated = new Set<FaultSite>();
   const budget = Math.min(maxSteps ?? CALIBRATION_MAX_STEPS, CALIBRATION_MAX_STEPS);
   for (let i = 0; i < CALIBRATION_RUNS; i++) {
     const r = runScenario(scenario, {
@@ -222,14 +226,17 @@ export function calibrate(
     steps = Math.max(steps, r.steps);
     total += r.steps;
     sites += r.faultEvaluations;
+    for (const s of r.faultSitesEvaluated) evaluated.add(s);
   }
-  if (ended === 0) return { k, n, steps: MIN_MAX_STEPS / 20, meanSteps: MIN_MAX_STEPS / 20, faultSites: 0 };
+  if (ended === 0)
+    return { k, n, steps: MIN_MAX_STEPS / 20, meanSteps: MIN_MAX_STEPS / 20, faultSites: 0, sites: [] };
   return {
     k,
     n,
     steps,
     meanSteps: Math.ceil(total / ended),
     faultSites: Math.ceil(sites / ended),
+    sites: FAULT_SITES.filter((s) => evaluated.has(s)),
   };
 }
 
@@ -255,6 +262,19 @@ export function newState(opts: CampaignOptions, calibration: Calibration): Campa
     faultSitesFired: {},
     steps: 0,
   };
+}
+
+/**
+ * A uniform plan over the calibrated run length, each fault aimed at one of the sites the calibration
+ * saw evaluated or at none (src/explore/faults.ts drawTargets). A calibration read from a corpus file
+ * written before sites were recorded has none: its faults stay untargeted.
+ */
+function uniformPlan(rng: Rng, calibration: Calibration): FaultPlan {
+  const steps = drawUniform(rng, calibration.meanSteps);
+  const sites = calibration.sites ?? [];
+  return sites.length === 0
+    ? { kind: 'steps', steps }
+    : { kind: 'steps', steps, sites: drawTargets(rng, steps.length, sites) };
 }
 
 /** The fault mode of schedule i under the campaign's setting. */
@@ -317,7 +337,7 @@ export function scheduleOptions(
   const window = state.calibration.faultSites;
   const faults: FaultPlan =
     faultMode === 'uniform'
-      ? { kind: 'steps', steps: drawUniform(rng.fork('faults'), state.calibration.meanSteps) }
+      ? uniformPlan(rng.fork('faults'), state.calibration)
       : faultMode === 'buggify'
         ? { kind: 'buggify', rng: rng.fork('faults'), window }
         : { kind: 'planned', at: [] };

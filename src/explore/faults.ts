@@ -25,8 +25,16 @@ export type FaultMode = (typeof FAULT_MODES)[number];
 export type FaultPlan =
   /** Fail exactly these evaluation numbers (sorted, distinct). */
   | { readonly kind: 'planned'; readonly at: readonly number[] }
-  /** For each of these steps (sorted), fail the first evaluation made at or after it. */
-  | { readonly kind: 'steps'; readonly steps: readonly number[] }
+  /**
+   * For each of these steps (sorted), fail the first evaluation made at or after it: of `sites[i]` when
+   * that is a site (a targeted fault, which waits for its site), of any site when it is null or `sites`
+   * is absent.
+   */
+  | {
+      readonly kind: 'steps';
+      readonly steps: readonly number[];
+      readonly sites?: readonly (FaultSite | null)[];
+    }
   /** Two-stage activation over evaluations below `window`, drawn from `rng`. */
   | { readonly kind: 'buggify'; readonly rng: Rng; readonly window: number };
 
@@ -73,7 +81,9 @@ export class FaultInjector {
       plan.kind === 'planned'
         ? plannedDecider(plan.at)
         : plan.kind === 'steps'
-          ? stepsDecider(plan.steps)
+          ? plan.sites === undefined
+            ? stepsDecider(plan.steps)
+            : targetedStepsDecider(plan.steps, plan.sites)
           : buggifyDecider(plan.rng, plan.window);
     this.hook = hookOf(this);
   }
@@ -110,6 +120,48 @@ function stepsDecider(steps: readonly number[]): (at: number, site: FaultSite, s
     while (next < steps.length && steps[next]! <= step) next += 1;
     return true;
   };
+}
+
+/**
+ * Steps with targets: a planned step arms its target once the run reaches it; an evaluation fails when
+ * an armed target is its site, or is untargeted (null). As with untargeted steps, untargeted plans
+ * armed together make one fault, not several in a row.
+ */
+function targetedStepsDecider(
+  steps: readonly number[],
+  sites: readonly (FaultSite | null)[],
+): (at: number, site: FaultSite, step: number) => boolean {
+  let next = 0;
+  const armed: (FaultSite | null)[] = [];
+  return (_at, site, step) => {
+    while (next < steps.length && steps[next]! <= step) {
+      armed.push(sites[next] ?? null);
+      next += 1;
+    }
+    const k = armed.indexOf(site);
+    if (k >= 0) {
+      armed.splice(k, 1);
+      return true;
+    }
+    if (!armed.includes(null)) return false;
+    for (let j = armed.length - 1; j >= 0; j--) if (armed[j] === null) armed.splice(j, 1);
+    return true;
+  };
+}
+
+/**
+ * A target for each of `count` planned faults: one of `sites` (those a calibration saw evaluated) or
+ * null (whichever site comes first), drawn uniformly among the sites and null. Targets give a rarely
+ * evaluated site (a driver callback, a ghost) the same share of faults as a site evaluated on every
+ * page; untargeted faults keep the share of each site proportional to how often it is evaluated.
+ */
+export function drawTargets(rng: Rng, count: number, sites: readonly FaultSite[]): (FaultSite | null)[] {
+  const out: (FaultSite | null)[] = [];
+  for (let i = 0; i < count; i++) {
+    const k = rng.below(sites.length + 1);
+    out.push(k === sites.length ? null : sites[k]!);
+  }
+  return out;
 }
 
 function buggifyDecider(rng: Rng, window: number): (at: number, site: FaultSite) => boolean {

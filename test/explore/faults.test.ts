@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/engine/prng.ts';
-import { drawUniform, FaultInjector, faultModeProblem } from '../../src/explore/faults.ts';
+import { drawTargets, drawUniform, FaultInjector, faultModeProblem } from '../../src/explore/faults.ts';
 import type { FaultSite } from '../../src/kernel/faults.ts';
 
 const SITES: FaultSite[] = ['page.alloc', 'iommu.map', 'signal.wait'];
@@ -102,5 +102,43 @@ describe('FaultInjector', () => {
   it('fault modes are checked by name', () => {
     expect(faultModeProblem('uniform')).toBeUndefined();
     expect(faultModeProblem('sometimes')).toBe('must be one of off, uniform, buggify, got "sometimes"');
+  });
+});
+
+describe('targeted steps', () => {
+  it('a targeted step waits for its site; an untargeted one takes the next evaluation; armed untargeted steps make one fault', () => {
+    let step = 0;
+    const inj = new FaultInjector(
+      { kind: 'steps', steps: [1, 2, 3, 5], sites: ['iommu.map', null, null, 'signal.wait'] },
+      () => step,
+      () => {},
+    );
+    const seen: string[] = [];
+    const order: FaultSite[] = [
+      'page.alloc',
+      'page.alloc',
+      'iommu.map',
+      'page.alloc',
+      'page.alloc',
+      'signal.wait',
+    ];
+    for (step = 0; step < 8; step++) {
+      const site = order[step % order.length]!;
+      if (inj.hook(site, 'x')) seen.push(`${step}:${site}`);
+    }
+    // Step 1 arms iommu.map (fires at step 2); steps 2 and 3 arm two untargeted faults: the evaluation
+    // at step 3 takes both (one fault); step 5 arms signal.wait, evaluated at step 5.
+    expect(seen).toEqual(['2:iommu.map', '3:page.alloc', '5:signal.wait']);
+  });
+
+  it('drawTargets: one of the sites or null each, uniformly, from the stream', () => {
+    const r = Rng.fromSeed(3n);
+    const sites: FaultSite[] = ['page.alloc', 'tt.create'];
+    const drawn = drawTargets(r, 3000, sites);
+    const count = (x: FaultSite | null) => drawn.filter((d) => d === x).length;
+    // 3000 draws over three outcomes: about a third each.
+    expect([count('page.alloc'), count('tt.create'), count(null)]).toEqual([1050, 959, 991]);
+    expect(drawTargets(Rng.fromSeed(3n), 4, sites)).toEqual(['tt.create', null, 'page.alloc', null]);
+    expect(drawTargets(r, 2, [])).toEqual([null, null]);
   });
 });
