@@ -68,6 +68,36 @@ describe('coverage of a known module run through tsx', () => {
   }, 60_000);
 });
 
+describe('ttm-sim fuzz --code-coverage', () => {
+  it('runs the campaign measured, then prints the kernel coverage per file and every unreached place', () => {
+    const r = spawnSync(
+      process.execPath,
+      ['bin/ttm-sim.js', 'fuzz', '--scenario', 'small', '--schedules', '4', '--no-shrink', '--code-coverage'],
+      { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, NODE_V8_COVERAGE: '' } },
+    );
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    const head = lines.findIndex((l) =>
+      l.startsWith('code coverage of src/kernel (V8 block coverage through c8'),
+    );
+    expect(head).toBeGreaterThan(0);
+    expect(lines[head + 1]).toMatch(/^ {2}file +branches +functions +strict branches$/);
+    const rows = lines.slice(
+      head + 2,
+      lines.findIndex((l) => l.startsWith('unreached: ')),
+    );
+    expect(rows.length).toBeGreaterThan(20);
+    for (const row of rows)
+      expect(row).toMatch(/^ {2}(src\/kernel\/\S+\.ts|total) +\d+\.\d\d % \(\d+\/\d+\)/);
+    expect(rows.at(-1)).toMatch(/^ {2}total /);
+    const summary = lines.find((l) => l.startsWith('unreached: ')) ?? '';
+    const m = /^unreached: (\d+) function\(s\), (\d+) branch\(es\)$/.exec(summary);
+    expect(m).not.toBeNull();
+    const places = lines.filter((l) => /^ {2}src\/kernel\/\S+\.ts:\d+ +(function |branch in )/.test(l));
+    expect(places.length).toBe(Number(m?.[1]) + Number(m?.[2]));
+  }, 180_000);
+});
+
 describe('--code-coverage [DIR]', () => {
   it('takes the option with or without DIR, and leaves the other arguments', () => {
     expect(codeCoverageArg(['--schedules', '5'])).toBeUndefined();
