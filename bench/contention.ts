@@ -3,7 +3,8 @@
 // whose effects name the objects the step changed. The step's task kinds come from what it did:
 // - gpu-exec: it submitted a job on a GPU ring that is not a copy ring (ring.submit on a `/gfx` timeline);
 // - cpu-fault: every step of a task from the one where the world's CPU fault counter rose (the fault
-//   began) to the one where its PTE was installed or found present (bo_vm.ts logs both);
+//   began) to the one where its PTE was installed or found present (bo_vm.ts logs both; a fault that
+//   ends without a PTE, in SIGBUS or a retry, leaves the window open until the task's next PTE);
 // - reclaim: a shrinker pass, a tt swapout or backup, or pages written to backup or swap;
 // - evictor: a BO was evicted (bo.evicted), whoever made room;
 // - pin/unpin: bo.pin or bo.unpin (scanout);
@@ -63,7 +64,6 @@ export const NEVER: Readonly<Record<string, string>> = {
   'fence|signal': 'a signal interrupts waits; it creates and signals no fence',
   'bo(sg)|reclaim': 'the pages of an sg BO belong to the exporter; TTM neither swaps nor backs them up',
   'bo(sg)|pin/unpin': 'scanout pins device BOs of the driver, not imports',
-  'ghost|cpu-fault': 'ghosts have no mmap: a fault goes to the BO, never to its ghost',
   'ghost|signal': 'no task waits on a ghost interruptibly; only the worker waits for its fence',
   'shrinker|gpu-exec': 'the shrinker runs in reclaim only',
   'shrinker|evictor': 'the shrinker runs in reclaim only',
