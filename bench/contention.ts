@@ -62,6 +62,8 @@ export type ContentionObject = (typeof OBJECT_KINDS)[number];
 /** Cells the kernel never lets meet, with the reason (listed instead of counted as missing). */
 export const NEVER: Readonly<Record<string, string>> = {
   'fence|signal': 'a signal interrupts waits; it creates and signals no fence',
+  'bo(kernel)|cpu-fault':
+    'a kernel BO gets no mmap offset (ttm_bo_init_reserved adds one for device and sg BOs only)',
   'bo(sg)|reclaim': 'the pages of an sg BO belong to the exporter; TTM neither swaps nor backs them up',
   'bo(sg)|pin/unpin': 'scanout pins device BOs of the driver, not imports',
   'ghost|signal': 'no task waits on a ghost interruptibly; only the worker waits for its fence',
@@ -122,22 +124,38 @@ function cpuFaults(worlds: readonly TtmGlobal[]): number {
   return n;
 }
 
-/** Tasks that installed or found a PTE since the last look (the end of their fault). */
-function pteTasks(worlds: readonly TtmGlobal[], seen: WeakMap<object, number>): Set<string> {
-  const out = new Set<string>();
-  for (const g of worlds) {
-    for (const bo of g.bos) {
-      for (const vma of bo.mappings) {
-        const from = seen.get(vma) ?? 0;
-        for (let i = from; i < vma.log.length; i += 1) {
-          const e = vma.log[i]!;
-          if (e.op !== 'zap') out.add(e.task);
+/**
+ * Tasks that installed or found a PTE since the last look (the end of their fault). Every mapping seen
+ * is kept until it is closed and read to its end: a fault's last install and the unmap can share a step.
+ */
+class PteWatch {
+  private readonly known: {
+    vma: { readonly log: readonly { op: string; task: string }[]; closed: boolean };
+    seen: number;
+  }[] = [];
+  private readonly listed = new WeakSet<object>();
+
+  ended(worlds: readonly TtmGlobal[]): Set<string> {
+    for (const g of worlds) {
+      for (const bo of g.bos) {
+        for (const vma of bo.mappings) {
+          if (this.listed.has(vma)) continue;
+          this.listed.add(vma);
+          this.known.push({ vma, seen: 0 });
         }
-        seen.set(vma, vma.log.length);
       }
     }
+    const out = new Set<string>();
+    for (const k of this.known) {
+      for (; k.seen < k.vma.log.length; k.seen += 1) {
+        const e = k.vma.log[k.seen]!;
+        if (e.op !== 'zap') out.add(e.task);
+      }
+    }
+    for (let i = this.known.length - 1; i >= 0; i -= 1)
+      if (this.known[i]!.vma.closed) this.known.splice(i, 1);
+    return out;
   }
-  return out;
 }
 
 function backedUp(worlds: readonly TtmGlobal[]): number {
@@ -217,7 +235,7 @@ export function measure(
     // The signal's interrupted task acts in the steps right after the delivery: follow it one step.
     let signalled: string | null = null;
     const faulting = new Set<string>();
-    const logs = new WeakMap<object, number>();
+    const ptes = new PteWatch();
     for (let steps = 0; steps < maxSteps && sim.scheduler.step(); steps += 1) {
       const lines = sim.trace.lines();
       const f = cpuFaults(worlds);
@@ -238,7 +256,7 @@ export function measure(
           for (const k of kinds) cells.set(`${obj}|${k}`, (cells.get(`${obj}|${k}`) ?? 0) + 1);
         }
       }
-      for (const t of pteTasks(worlds, logs)) faulting.delete(t);
+      for (const t of ptes.ended(worlds)) faulting.delete(t);
       faults = f;
       backups = b;
     }

@@ -55,6 +55,11 @@ export interface VramPressureConfig {
    * compositor's readback), page by page through the fault handler, checking every page's data.
    */
   readonly readbacks: number;
+  /**
+   * Each client's page table: a kernel BO of this many KiB (amdgpu_vm_pt_create: ttm_bo_type_kernel)
+   * validated and fenced with every frame, so driver-owned BOs are evicted and moved like user BOs.
+   */
+  readonly pageTableKiB: number;
 }
 
 const DEFAULTS: VramPressureConfig = {
@@ -68,6 +73,7 @@ const DEFAULTS: VramPressureConfig = {
   maxBoKiB: 96,
   iovaPages: 1024,
   readbacks: 1,
+  pageTableKiB: 8,
 };
 
 /** Where user BOs go: VRAM, or TT when VRAM cannot be made free (amdgpu's VRAM|GTT domain). */
@@ -262,6 +268,12 @@ class VramPressureRun {
   ): KGen<number> {
     const { cfg, c, dev } = this;
     const bos: BufferObject[] = [];
+    // The client's page table, a kernel BO: in every frame's set, never mapped by userspace.
+    const pt = newBufferObject(dev.bdev, cfg.pageTableKiB * 1024);
+    this.all.push(pt);
+    const ptRet = yield* ttmBoInitValidate(dev.bdev, pt, 'kernel', VRAM_OR_TT, 1, true, null);
+    if (ptRet === 0) this.data.trackNew(pt);
+    else c.createFailures += 1;
     for (const size of sizes) {
       const bo = newBufferObject(dev.bdev, size);
       this.all.push(bo);
@@ -274,7 +286,8 @@ class VramPressureRun {
         c.createFailures += 1;
       }
     }
-    const set = order ? [...bos, ...mine] : [...mine, ...bos];
+    const own = ptRet === 0 ? [pt, ...bos] : bos;
+    const set = order ? [...own, ...mine] : [...mine, ...own];
     for (let frame = 0; frame < cfg.frames; frame += 1) {
       if (frame === Math.ceil(cfg.frames / 2)) yield* this.lc.freezePoint();
       if (client === 0 && frame === 1 && bos[0] !== undefined) yield* scanout(bos[0], true, c);
@@ -290,6 +303,7 @@ class VramPressureRun {
       if (client === 0 && frame === cfg.frames - 1 && bos[0] !== undefined) yield* scanout(bos[0], false, c);
     }
     for (const bo of bos) yield* ttmBoPut(bo);
+    if (ptRet === 0) yield* ttmBoPut(pt);
     for (const s of mine) yield* ttmBoPut(s);
     return 0;
   }
