@@ -51,6 +51,11 @@ export interface SwapRaceConfig {
   readonly maxBoPages: number;
   /** Pages of the BO whose GPU job stalls until the end (the busy zombie). */
   readonly stalledPages: number;
+  /**
+   * The device's IOVA space in pages: populated tts are DMA-mapped through it, so a swapout or a
+   * destroyed zombie unmaps what a populate mapped.
+   */
+  readonly iovaPages: number;
 }
 
 const DEFAULTS: SwapRaceConfig = {
@@ -63,6 +68,7 @@ const DEFAULTS: SwapRaceConfig = {
   minBoPages: 2,
   maxBoPages: 6,
   stalledPages: 8,
+  iovaPages: 256,
 };
 
 const SYSTEM_ONLY: Placement = placementOf(place(TTM_PL_SYSTEM));
@@ -96,6 +102,7 @@ export function swapRace(overrides: Partial<SwapRaceConfig> = {}, name = 'swap-r
       const dev = createSimDevice(sim.env, global, 'device:0', {
         vramBytes: 64 * PAGE_SIZE,
         ttBytes: 256 * PAGE_SIZE,
+        iommuPages: cfg.iovaPages,
       });
       const run = new SwapRaceRun(cfg, sim, dev);
       run.data = new PageData(run.breaches, stepCounter(sim));
