@@ -5,7 +5,9 @@
 // trailing lines (text) or the `run` and `corpus` members (JSON), as in campaign_report.ts.
 
 import type { Outcome } from '../engine/types.ts';
+import { canonicalSiteCounts, type SiteCounts, sitesNeverFired } from '../explore/faults.ts';
 import type { SuiteCampaign, SuiteReport, SuiteRunInfo } from '../explore/suite.ts';
+import { FAULT_SITES } from '../kernel/faults.ts';
 import { failureText, fmtRate, runJson, stateJson } from './campaign_report.ts';
 
 function plural(n: number, word: string): string {
@@ -70,6 +72,29 @@ function stoppedText(r: SuiteReport): string {
   return `${r.ran} of ${r.manifest.schedules} schedules run; ${parts.join(', ')}`;
 }
 
+/** Per fault site, the schedules of all campaigns that evaluated it and that fired it. */
+function suiteSites(r: SuiteReport): { evaluated: SiteCounts; fired: SiteCounts } {
+  const evaluated: SiteCounts = {};
+  const fired: SiteCounts = {};
+  for (const c of r.campaigns) {
+    for (const [k, v] of Object.entries(c.state?.faultSitesEvaluated ?? {}))
+      evaluated[k] = (evaluated[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(c.state?.faultSitesFired ?? {})) fired[k] = (fired[k] ?? 0) + v;
+  }
+  return { evaluated: canonicalSiteCounts(evaluated), fired: canonicalSiteCounts(fired) };
+}
+
+/** The fault sites that fired in some scenario, and those that fired in none (evaluated, or not even that). */
+function faultSitesText(r: SuiteReport): string {
+  const { evaluated, fired } = suiteSites(r);
+  const never = sitesNeverFired(evaluated, fired);
+  const n = FAULT_SITES.length - never.evaluated.length - never.unreached.length;
+  const parts = [`  fault sites ${n} of ${FAULT_SITES.length} fired in some scenario`];
+  if (never.evaluated.length > 0) parts.push(`never fired though evaluated: ${never.evaluated.join(', ')}`);
+  if (never.unreached.length > 0) parts.push(`never evaluated: ${never.unreached.join(', ')}`);
+  return parts.join('; ');
+}
+
 function worstText(r: SuiteReport): string {
   if (r.worst === 'pass') return 'pass: no scenario failed';
   const where = r.campaigns.filter((c) => c.outcome === r.worst).map((c) => c.scenario);
@@ -90,6 +115,7 @@ export function suiteText(r: SuiteReport): string {
   if (m.mutations.length > 0) lines.push(`  mutations   ${m.mutations.join(', ')}`);
   if ((m.designs ?? []).length > 0) lines.push(`  designs     ${(m.designs ?? []).join(', ')}`);
   lines.push('  scenarios', ...scenarioRows(r));
+  lines.push(faultSitesText(r));
   lines.push(`  worst       ${worstText(r)}`);
   const failing = r.campaigns.filter((c) => (c.state?.failures.length ?? 0) > 0);
   if (failing.length === 0) lines.push('  failures    none');
@@ -143,6 +169,16 @@ export function suiteJson(r: SuiteReport): Record<string, unknown> {
     complete: r.complete,
     schedules: r.ran,
     failures: r.failures,
+    faultSites: (() => {
+      const { evaluated, fired } = suiteSites(r);
+      const never = sitesNeverFired(evaluated, fired);
+      return {
+        evaluated,
+        fired,
+        neverFired: [...never.evaluated, ...never.unreached],
+        neverEvaluated: never.unreached,
+      };
+    })(),
     scenarios: r.campaigns.map(campaignJson),
   };
 }

@@ -73,12 +73,14 @@ describe('ttm-sim fuzz: the suite', () => {
     expect(lines[5]).toMatch(/^ {4}calibrate {10}11\/11 {2}1 correctness {2}\d+ triples, \d+ pairs +0\/0$/);
     expect(lines[6]).toMatch(/^ {4}abba-deadlock {6}11\/11 {2}1 liveness {5}\d+ triples, \d+ pairs +0\/0$/);
     expect(lines[7]).toMatch(/^ {4}stress-pte {9}10\/10 {2}none {11}\d+ triples, \d+ pairs +0\/0$/);
-    expect(lines.slice(8, 11)).toEqual([
+    // Faults are off: no site fired, and the line names every site.
+    expect(lines[8]).toMatch(/^ {2}fault sites 0 of (\d+) fired in some scenario; never /);
+    expect(lines.slice(9, 12)).toEqual([
       '  worst       correctness (calibrate)',
       '  failures    2 distinct, in calibrate, abba-deadlock:',
       '  calibrate:',
     ]);
-    expect(lines[11]).toMatch(/^ {4}1\. correctness: calibrator\.lost-update \(first at schedule \d+, /);
+    expect(lines[12]).toMatch(/^ {4}1\. correctness: calibrator\.lost-update \(first at schedule \d+, /);
     expect(r.stdout).toMatch(/\n {2}abba-deadlock:\n {4}1\. liveness: liveness\.deadlock on task:/);
     // Token and shrunk token of both failures.
     expect(r.stdout.match(/\n {7}token {3}[A-Za-z0-9_-]+\n/g)).toHaveLength(2);
@@ -110,6 +112,8 @@ describe('ttm-sim fuzz: the suite', () => {
       run: { stopped: 'done', ranNow: 32, resumed: 0, threads: 0 },
       corpus: null,
     });
+    // Faults off: no site fired anywhere.
+    expect(report.faultSites.fired).toEqual({});
     expect(
       report.scenarios.map((c: Record<string, unknown>) => [c.scenario, c.share, c.schedules, c.outcome]),
     ).toEqual([

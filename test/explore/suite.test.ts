@@ -125,6 +125,20 @@ describe('the default suite', () => {
       ['stress-pte', 13, 13, true],
     ]);
     expect(r.report.ran).toBe(40);
+    // The suite's fault-site counts are the sums of its campaigns'.
+    const sites = suiteJson(r.report).faultSites as {
+      evaluated: Record<string, number>;
+      fired: Record<string, number>;
+    };
+    for (const key of ['evaluated', 'fired'] as const) {
+      const sum: Record<string, number> = {};
+      for (const c of r.report.campaigns) {
+        const counts = key === 'evaluated' ? c.state!.faultSitesEvaluated : c.state!.faultSitesFired;
+        for (const [k, v] of Object.entries(counts)) sum[k] = (sum[k] ?? 0) + v;
+      }
+      expect(sites[key]).toEqual(sum);
+    }
+    expect(Object.keys(sites.evaluated).length).toBeGreaterThan(0);
     expect(r.run).toMatchObject({ stopped: 'done', ranNow: 40, resumed: 0, threads: 0 });
     const calibrate = r.report.campaigns[1]!;
     const alone = prepareCampaign(
