@@ -209,16 +209,43 @@ export function drmDevRelease(bdev: Device): void {
   if (ram !== null) for (const pfn of pages) ram.freeBlock(pfn);
 }
 
+/** PTRS_PER_PTE: pages one page-table page maps (x86-64, 4 KiB pages: a 2 MiB region). */
+const PTRS_PER_PTE = 512;
+
+/**
+ * The regions of each VMA that have a page-table page (region = page / PTRS_PER_PTE; the model puts a
+ * VMA's page p at the p-th page of a 2 MiB-aligned range). Kept beside the VMA, as unplugReaders is;
+ * zapping PTEs leaves page tables in place, as zap_page_range_single does.
+ */
+const pageTables = new WeakMap<CpuMapping, Set<number>>();
+
+/**
+ * Whether inserting at `page` must first allocate the page table of its region: the only place
+ * vmf_insert_pfn_prot can fail with VM_FAULT_OOM (__pte_alloc under get_locked_pte), and so where the
+ * 'vm.insert_pfn' fault site is asked. A fired fault leaves the region without a table.
+ */
+function pageTableAllocFails(vma: CpuMapping, page: number): boolean {
+  const region = Math.floor(page / PTRS_PER_PTE);
+  let tables = pageTables.get(vma);
+  if (tables?.has(region)) return false;
+  if (vma.bo.bdev.global?.injectFault('vm.insert_pfn', vma.bo.id)) return true;
+  if (tables === undefined) {
+    tables = new Set();
+    pageTables.set(vma, tables);
+  }
+  tables.add(region);
+  return false;
+}
+
 /**
  * vmf_insert_pfn_prot: install `pte` at BO page `page` unless a PTE is there already, which is left as it
  * is (another thread won the race). Returns NOPAGE in both cases, SIGBUS for a page outside the VMA,
- * OOM when the page table cannot be allocated (injected with `failInsertPages`).
+ * OOM when the page table cannot be allocated (the 'vm.insert_pfn' fault site at the first PTE of a
+ * 2 MiB region, or `failInsertPages`).
  */
 export function vmfInsertPfnProt(vma: CpuMapping, page: number, pte: Pte): VmFault {
   if (page < vma.pgoff || page >= vma.pageLast) return 'SIGBUS';
-  // A page-table allocation fails (VM_FAULT_OOM): the 'vm.insert_pfn' fault site.
-  if (vma.failInsertPages.has(page) || vma.bo.bdev.global?.injectFault('vm.insert_pfn', vma.bo.id))
-    return 'OOM';
+  if (vma.failInsertPages.has(page) || pageTableAllocFails(vma, page)) return 'OOM';
   const task = vma.bo.bdev.env.current();
   if (vma.ptes.has(page)) {
     vma.log.push({ op: 'present', page, task });

@@ -172,7 +172,7 @@ export const FAULT_SITE_INFO: { readonly [S in FaultSite]: FaultSiteInfo } = {
     evaluatedIn: 'kernel',
   },
   'vm.insert_pfn': {
-    fails: 'vmf_insert_pfn_prot cannot allocate a page table for the PTE',
+    fails: "vmf_insert_pfn_prot cannot allocate the page table of a PTE's 2 MiB region (its first PTE)",
     errno: 'VM_FAULT_OOM',
     upstream: ['ttm_bo_vm_fault_reserved', 'ttm_bo_vm_dummy_page'],
     evaluatedIn: 'kernel',

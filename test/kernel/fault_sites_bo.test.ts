@@ -307,10 +307,10 @@ describe("fault site 'vm.dummy_page' (alloc_page in ttm_bo_vm_dummy_page)", () =
   });
 });
 
-describe("fault site 'vm.insert_pfn' (vmf_insert_pfn_prot in ttm_bo_vm_fault_reserved)", () => {
+describe("fault site 'vm.insert_pfn' (vmf_insert_pfn_prot's page-table allocation in ttm_bo_vm_fault_reserved)", () => {
   const flags = { allowRetry: true, retryNowait: false, interruptible: true };
 
-  test('the faulting page cannot be mapped → VM_FAULT_NOPAGE with nothing mapped ("Never error on prefaulted PTEs": the access refaults)', () => {
+  test('the faulting page\'s page table cannot be allocated → VM_FAULT_NOPAGE with nothing mapped ("Never error on prefaulted PTEs": the access refaults); the refault maps 4 pages asking once more', () => {
     const w = simWorld();
     const bo = placedBo(w, 4, TTM_PL_SYSTEM);
     const vma = ttmBoMmapObj(bo);
@@ -320,17 +320,21 @@ describe("fault site 'vm.insert_pfn' (vmf_insert_pfn_prot in ttm_bo_vm_fault_res
     expect(log).toEqual(['vm.insert_pfn#1 bo:0 FAIL']);
     expect(vma.ptes.size).toBe(0);
     expect(bo.resv.isLocked()).toBe(false);
+    // The second fault allocates the region's page table once; the other 3 PTEs need none.
+    expect(run(w, ttmBoVmFault(vma, 0, flags))).toBe('NOPAGE');
+    expect(log).toEqual(['vm.insert_pfn#1 bo:0 FAIL', 'vm.insert_pfn#2 bo:0']);
+    expect(vma.ptes.size).toBe(4);
   });
 
-  test('the 3rd prefaulted PTE cannot be mapped → the prefault stops with two PTEs and the fault returns VM_FAULT_OOM, as the kernel code does', () => {
+  test('a prefault crossing into the next 2 MiB region, whose page table cannot be allocated → the prefault stops at the boundary and the fault returns VM_FAULT_OOM, as the kernel code does', () => {
     const w = simWorld();
-    const bo = placedBo(w, 4, TTM_PL_SYSTEM);
+    const bo = placedBo(w, 520, TTM_PL_SYSTEM);
     const vma = ttmBoMmapObj(bo);
     if (typeof vma === 'number') throw new Error(`mmap: ${vma}`);
-    const log = faultPlan(w.global, { 'vm.insert_pfn': [3] });
-    expect(run(w, ttmBoVmFault(vma, 0, flags))).toBe('OOM');
-    expect(log).toEqual(['vm.insert_pfn#1 bo:0', 'vm.insert_pfn#2 bo:0', 'vm.insert_pfn#3 bo:0 FAIL']);
-    expect([...vma.ptes.keys()]).toEqual([0, 1]);
+    const log = faultPlan(w.global, { 'vm.insert_pfn': [2] });
+    expect(run(w, ttmBoVmFault(vma, 508, flags))).toBe('OOM');
+    expect(log).toEqual(['vm.insert_pfn#1 bo:0', 'vm.insert_pfn#2 bo:0 FAIL']);
+    expect([...vma.ptes.keys()]).toEqual([508, 509, 510, 511]);
     expect(bo.resv.isLocked()).toBe(false);
   });
 });
