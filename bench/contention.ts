@@ -62,8 +62,6 @@ export type ContentionObject = (typeof OBJECT_KINDS)[number];
 /** Cells the kernel never lets meet, with the reason (listed instead of counted as missing). */
 export const NEVER: Readonly<Record<string, string>> = {
   'fence|signal': 'a signal interrupts waits; it creates and signals no fence',
-  'bo(kernel)|cpu-fault':
-    'a kernel BO gets no mmap offset (ttm_bo_init_reserved adds one for device and sg BOs only)',
   'bo(sg)|reclaim': 'the pages of an sg BO belong to the exporter; TTM neither swaps nor backs them up',
   'bo(sg)|pin/unpin': 'scanout pins device BOs of the driver, not imports',
   'ghost|signal': 'no task waits on a ghost interruptibly; only the worker waits for its fence',
