@@ -735,6 +735,8 @@ const VRAM_PRESSURE: Readonly<Record<string, Field>> = {
   minBoKiB: opt(kib(4, 1 << 16, 'BO sizes in KiB')),
   maxBoKiB: opt(kib(4, 1 << 16, 'BO sizes in KiB')),
   iovaPages: opt(int(1, 1 << 20, 'IOVA pages')),
+  readbacks: opt(int(0, 16, "client 0's readbacks per frame")),
+  pageTableKiB: opt(kib(4, 1 << 16, 'page-table BO size in KiB')),
 };
 
 const MEMORY_PRESSURE: Readonly<Record<string, Field>> = {

@@ -146,6 +146,9 @@ describe('example scenario files', () => {
       minBoKiB: 16,
       maxBoKiB: 64,
       iovaPages: 1024,
+      readbacks: 1,
+      pageTableKiB: 8,
+      lifecycle: 'init,work,suspend,resume,work,teardown',
     });
   });
 });
@@ -364,7 +367,7 @@ describe('validation errors: position, path, problem, fix', () => {
     const a = reason(aText);
     expect(a.reason).toBe(
       [
-        `${a.path}:${at(aText, '"frams"')}: frams: unknown field "frams" for a vram-pressure config; did you mean "frames"? The fields are: vramKiB, ttKiB, clients, bosPerClient, sharedBos, frames, minBoKiB, maxBoKiB, iovaPages`,
+        `${a.path}:${at(aText, '"frams"')}: frams: unknown field "frams" for a vram-pressure config; did you mean "frames"? The fields are: vramKiB, ttKiB, clients, bosPerClient, sharedBos, frames, minBoKiB, maxBoKiB, iovaPages, readbacks, pageTableKiB`,
         `${a.path}:${at(aText, '0}')}: clients: 0 is out of range; use a value from 1 to 32`,
       ].join('\n'),
     );
