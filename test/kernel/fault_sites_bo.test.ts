@@ -275,7 +275,11 @@ describe("fault site 'resv.copy' (dma_resv_copy_fences)", () => {
     const w = simWorld();
     const shared = new DmaResv('resv:shared');
     const bo = newBufferObject(w.dev.bdev, 2 * PAGE_SIZE);
+    // A caller passing its resv holds it (ttm_bo_init_reserved: dma_resv_assert_held(resv)).
+    expect(shared.trylock(w.dev.bdev.env.current())).toBe(true);
     expect(run(w, ttmBoInitValidate(w.dev.bdev, bo, 'device', SYS, 1, false, shared))).toBe(0);
+    shared.unlock();
+    expect(w.global.ruleBroken).toBe(null);
     const log = faultPlan(w.global, { 'resv.copy': [1] });
     run(w, ttmBoPut(bo));
     expect(log).toEqual(['resv.copy#1 bo:0 FAIL']);
