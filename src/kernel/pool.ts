@@ -25,7 +25,6 @@ import {
   type Caching,
   MAX_PAGE_ORDER,
   NR_PAGE_ORDERS,
-  TTM_TT_FLAG_BACKED_UP,
   TTM_TT_FLAG_ZERO_ALLOC,
 } from './constants.ts';
 import type { Device, TtmGlobal } from './device.ts';

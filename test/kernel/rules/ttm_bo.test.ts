@@ -31,6 +31,7 @@ import { expectBroken, expectNoneBroken, placeBo } from './fixtures.ts';
 
 /** A driver whose move always fails with -EIO (an error ttm_bo_validate's kerneldoc does not list). */
 function* failingMove(): KGen<number> {
+  yield { kind: 'yield', label: 'move' };
   return -EIO;
 }
 const eioFuncs: DeviceFuncs = { ...ttmDevFuncs, move: failingMove };

@@ -18,6 +18,7 @@ import { world, xeFuncs } from '../page_fixtures.ts';
 import { expectBroken, placeBo } from './fixtures.ts';
 
 function* skip(): KGen<number> {
+  yield { kind: 'yield', label: 'skip' };
   return 0;
 }
 
