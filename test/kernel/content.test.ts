@@ -61,7 +61,11 @@ describe('page contents across moves (simulated amdgpu-like driver)', () => {
     expect(contents(bo)).toEqual(words);
     const ctx = operationCtx();
     // The bounce's copy to TT runs when its fence signals, before the unbind to SYSTEM (which waits).
-    const signalCopies = { onFenceWait: (fs: readonly { signal(): boolean }[]) => fs.forEach((f) => f.signal()) };
+    const signalCopies = {
+      onFenceWait: (fs: readonly { signal(): boolean }[]) => {
+        for (const f of fs) f.signal();
+      },
+    };
     expect(runSync(env, ttmBoValidate(bo, placementOf(place(TTM_PL_SYSTEM)), ctx), signalCopies)).toBe(0);
     expect(bo.resource!.memType).toBe(TTM_PL_SYSTEM);
     expect(ctx.bytesMoved).toBe(2 * PAGES * 4096);
