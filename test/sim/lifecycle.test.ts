@@ -56,10 +56,10 @@ describe('lifecycle: every should-pass scenario lives init, work, suspend, resum
     expect([s.lifeHibernations, s.destroyed, s.boCount]).toEqual([1, 5, 0]);
   });
 
-  test('vram-pressure seed 0 → 11 BOs at suspend; the pinned scanout (48 KiB) stays in VRAM through evict_all', () => {
+  test('vram-pressure seed 0 → 14 BOs at suspend (ghosts and zombies included); the pinned scanout (48 KiB) stays in VRAM through evict_all', () => {
     const s = runScenario(findScenario('vram-pressure')!, { seed: 0n }).stats;
     expect([s.lifeWorkers, s.lifeFrozen, s.lifeBosAtSuspend, s.lifeUsageAfterSuspend]).toEqual([
-      3, 3, 11, 49152,
+      3, 3, 14, 49152,
     ]);
     expect([s.lifeHibernations, s.boCount]).toEqual([0, 0]);
   });
