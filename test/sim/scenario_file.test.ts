@@ -95,6 +95,7 @@ describe('example scenario files', () => {
     expect(r.scenario.name).toBe('race');
     expect(r.scenario.config).toEqual({
       scenario: 'race',
+      lifecycle: 'init,work,suspend,resume,work,teardown',
       devices: [
         {
           name: 'xe0',
