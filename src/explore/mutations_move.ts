@@ -22,7 +22,7 @@ export const MOVE_MUTATIONS: readonly MutationInfo[] = [
     year: 2026,
     change: 'a resumed restore that completes returns 0 but keeps tt->restore set',
     scenario: 'memory-pressure',
-    detectedBy: 'backup.handles',
+    detectedBy: 'tt.restore.post',
   },
   {
     name: MUTATION_EVICT_MULTIHOP_ERROR,

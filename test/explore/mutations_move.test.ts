@@ -32,16 +32,17 @@ const CASES: readonly Case[] = [
   {
     mutation: 'pool-restore-stale-state',
     scenario: 'memory-pressure',
-    seed: 26n,
+    seed: 2n,
     strategy: 'random',
     faults: NO_FAULTS,
     fired: [],
     failure: {
       kind: 'correctness',
-      id: 'backup.handles',
-      actor: 'bo:1',
-      step: 113,
-      message: 'tt:1 keeps restore state but is not backed up: its next restore would read nothing back',
+      id: 'tt.restore.post',
+      actor: 'tt:2',
+      step: 156,
+      message:
+        'ttm_tt_restore returning 0: the tt is no longer BACKED_UP and keeps no restore state; an error: it is still BACKED_UP: tt:2 keeps restore state',
     },
   },
   {
