@@ -26,6 +26,7 @@ import { type Resource, ttmResourceFree, ttmResourceSetBo } from './resource.ts'
 import { DmaResvUsage, dmaResvCopyFences, dmaResvWaitTimeout } from './resv.ts';
 import { warnOn } from './rules/check.ts';
 import { BO_MOVE_MEMCPY_SRC, BO_MOVE_SYNC_CLEANUP_IDLE } from './rules/ttm_bo_util.ts';
+import { postMove } from './rules_post.ts';
 import { ttmTtCreate, ttmTtDestroy, ttmTtMarkForClear, ttmTtUnpopulate } from './tt.ts';
 
 /** ttm_bo_move_null: free the old resource, assign the new one; no data moves (e.g. SYSTEM ↔ TT). */
@@ -37,6 +38,7 @@ export function ttmBoMoveNull(bo: BufferObject, newMem: Resource): void {
     bo.resource = null;
   }
   ttmBoAssignMem(bo, newMem);
+  postMove(bo, newMem, 0);
 }
 
 /**
@@ -82,7 +84,7 @@ export function* ttmBoMoveMemcpy(bo: BufferObject, ctx: OperationCtx, dstMem: Re
   const tt = bo.ttm;
   if (tt !== null && (tt.pageFlags & TTM_TT_FLAG_SWAPPED || dstMan?.useTt === true)) {
     const ret = yield* ttmBoPopulate(bo, ctx);
-    if (ret !== 0) return ret;
+    if (ret !== 0) return postMove(bo, dstMem, ret);
   }
   yield { kind: 'yield', label: 'bo.memcpy' };
   // Between two tt placements the pages are the same frames (nothing to copy); otherwise copy, or
@@ -91,7 +93,7 @@ export function* ttmBoMoveMemcpy(bo: BufferObject, ctx: OperationCtx, dstMem: Re
   if (!(srcUseTt && dstMan?.useTt === true))
     copyPages(bo, { res: src, tt: bo.ttm }, { res: dstMem, tt: bo.ttm });
   yield* ttmBoMoveSyncCleanup(bo, dstMem);
-  return 0;
+  return postMove(bo, dstMem, 0);
 }
 
 /**
@@ -211,9 +213,9 @@ export function* ttmBoMoveAccelCleanup(
   if (!evict) ret = yield* ttmBoMoveToGhost(bo, fence, man?.useTt ?? false);
   else if (from !== null && !from.useTt && pipeline) ttmBoMovePipelineEvict(bo, fence);
   else ret = yield* ttmBoWaitFreeNode(bo, man?.useTt ?? false);
-  if (ret !== 0) return ret;
+  if (ret !== 0) return postMove(bo, newMem, ret);
   ttmBoAssignMem(bo, newMem);
-  return 0;
+  return postMove(bo, newMem, 0);
 }
 
 /**

@@ -238,6 +238,23 @@ export const RESOURCE_FREE_POST = kernelRule(
     { file: RES_C, func: 'ttm_resource_fini', text: 'man->usage -= res->size;' },
   ],
 );
+export const BO_MOVE_POST = kernelRule(
+  'bo.move.post',
+  'return',
+  'ttm_bo_move_null, and ttm_bo_move_memcpy / ttm_bo_move_accel_cleanup returning 0: the BO’s resource is the new one and belongs to it; an error: the new resource is not the BO’s (the old data stays, the caller frees the new space)',
+  [
+    {
+      file: 'drivers/gpu/drm/ttm/ttm_bo_util.c',
+      func: 'ttm_bo_move_memcpy',
+      text: "If unsuccessful, the old data remains untouched, and it's up to the caller to free the memory space indicated by @new_mem.",
+    },
+    {
+      file: 'drivers/gpu/drm/ttm/ttm_bo_util.c',
+      func: 'ttm_bo_move_accel_cleanup',
+      text: 'ttm_bo_assign_mem(bo, new_mem);',
+    },
+  ],
+);
 export const DEVICE_INIT_POST = kernelRule(
   'device.init.post',
   'return',
@@ -266,6 +283,7 @@ export const POSTCONDITION_RULES: readonly KernelRule[] = [
   TT_RESTORE_POST,
   RESOURCE_ALLOC_POST,
   RESOURCE_FREE_POST,
+  BO_MOVE_POST,
   DEVICE_INIT_POST,
 ];
 
@@ -617,6 +635,20 @@ export function postResourceFree(bo: BufferObject, res: Resource, usageBefore: n
   else if (man !== null && man.usage !== usageBefore - res.size)
     detail = `${man.id} usage went from ${usageBefore} to ${man.usage} for ${res.size} B`;
   warnOn(bo.bdev.global, RESOURCE_FREE_POST, detail !== '', res.id, detail);
+}
+
+/** ttm_bo_move_null / ttm_bo_move_memcpy / ttm_bo_move_accel_cleanup (`newMem`: the destination). Returns `ret`. */
+export function postMove(bo: BufferObject, newMem: Resource, ret: number): number {
+  const res = bo.resource;
+  let detail = '';
+  if (ret === 0) {
+    if (res !== newMem || newMem.bo !== bo)
+      detail = `${bo.id}'s resource is ${res?.id ?? 'none'}, not ${newMem.id}${newMem.bo === bo ? '' : ` (which belongs to ${newMem.bo?.id ?? 'no BO'})`}`;
+  } else if (res === newMem) {
+    detail = `returned ${errName(ret)}, but ${bo.id}'s resource is the new ${newMem.id}`;
+  }
+  warnOn(bo.bdev.global, BO_MOVE_POST, detail !== '', bo.id, detail);
+  return ret;
 }
 
 /** ttm_device_init. Returns `ret`. */

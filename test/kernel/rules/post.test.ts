@@ -43,6 +43,7 @@ import {
   postDeviceInit,
   postInitReserved,
   postInitValidate,
+  postMove,
   postPin,
   postReserve,
   postReserveSlowpath,
@@ -97,7 +98,7 @@ function broken(g: TtmGlobal): { id: string; actor: string; message: string } | 
 const CUR = 'task:kunit';
 
 describe('POSTCONDITION_RULES', () => {
-  test('seventeen return checks with upstream text, all in KERNEL_RULES', () => {
+  test('eighteen return checks with upstream text, all in KERNEL_RULES', () => {
     expect(POSTCONDITION_RULES.map((r) => r.id)).toEqual([
       'bo.reserve.post-locked',
       'bo.reserve.post-already',
@@ -115,6 +116,7 @@ describe('POSTCONDITION_RULES', () => {
       'tt.restore.post',
       'resource.alloc.post',
       'resource.free.post',
+      'bo.move.post',
       'device.init.post',
     ]);
     for (const r of POSTCONDITION_RULES) {
@@ -434,6 +436,22 @@ describe('resources and devices', () => {
       message:
         'after ttm_resource_free: the resource is off every list and its manager’s usage dropped by its size: res:0 is still on device:0/man2 lru0',
     });
+  });
+
+  test('move: 0 with the BO keeping its old resource, an error with the new one assigned → bo.move.post', () => {
+    const w = world();
+    postMove(w.vram, w.vram.resource!, 0);
+    expect(broken(w.global)).toBeNull();
+    postMove(w.vram, w.tt.resource!, 0);
+    expect(broken(w.global)).toEqual({
+      id: 'bo.move.post',
+      actor: 'bo:0',
+      message:
+        "ttm_bo_move_null, and ttm_bo_move_memcpy / ttm_bo_move_accel_cleanup returning 0: the BO’s resource is the new one and belongs to it; an error: the new resource is not the BO’s (the old data stays, the caller frees the new space): bo:0's resource is res:0, not res:1 (which belongs to bo:1)",
+    });
+    const v = world();
+    postMove(v.vram, v.vram.resource!, -ENOMEM);
+    expect(broken(v.global)?.message).toContain("returned -ENOMEM, but bo:0's resource is the new res:0");
   });
 
   test('device init: 0 with the device off the list, or without SYSTEM in use → device.init.post', () => {
