@@ -17,8 +17,8 @@
 //    (also --report-only) counts killed, survived, timed out and judged equivalent
 //    (bench/mutation_equivalent.json), the score and the survivors.
 //
-// Usage: npm run bench:mutation -- [--mutants 200] [--seed 1] [--budget 340] [--jobs 2]
-//          [--out bench/results/mutation.json] [--rev COMMIT] [--timeout-factor 5] [--report-only]
+// Usage: npm run bench:mutation -- [--mutants 200] [--seed 1] [--budget 108] [--jobs 2]
+//          [--out bench/results/mutation.json] [--rev COMMIT] [--timeout-factor 3] [--report-only]
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -97,9 +97,9 @@ const identity: RunIdentity = {
   seed: BigInt(values.seed ?? 1).toString(),
   mutants: Number(values.mutants ?? 200),
   minPerFile: Number(values['min-per-file'] ?? 3),
-  budget: Number(values.budget ?? 340),
+  budget: Number(values.budget ?? 108),
   suiteSeed: BigInt(values['suite-seed'] ?? 1).toString(),
-  timeoutFactor: Number(values['timeout-factor'] ?? 5),
+  timeoutFactor: Number(values['timeout-factor'] ?? 3),
 };
 
 log(
@@ -159,7 +159,7 @@ if (existsSync(out)) {
   }
 }
 mkdirSync(dirname(out), { recursive: true });
-const save = () => writeAtomic(out, `${JSON.stringify(results, null, 1)}\n`);
+const save = () => writeAtomic(out, `${JSON.stringify(results, null, 2)}\n`);
 
 // Invalid mutants (the mutated file no longer parses) are left out of the score.
 for (const m of results.mutants) {

@@ -74,7 +74,7 @@ export interface Summary {
   readonly pending: number;
   /** Survivors judged equivalent by hand. */
   readonly equivalent: number;
-  /** Survivors not (yet) judged. */
+  /** Survivors without a judgement of equivalence (counted as not equivalent). */
   readonly unjudged: number;
   /** killed / (run − invalid − equivalent), timeouts not counted as killed. */
   readonly score: number;
@@ -173,7 +173,7 @@ export function reportText(r: ResultsFile, judgements: readonly EquivalentJudgem
       `unmutated suite (${r.baseline.suite}): passed, ${r.baseline.schedules} schedules over ${r.baseline.scenarios} scenarios in ${(r.baseline.ms / 1000).toFixed(1)} s; time limit ${((r.timeoutMs ?? 0) / 1000).toFixed(1)} s (${id.timeoutFactor}×)`,
     );
   lines.push(
-    `killed ${s.killed}, survived ${s.survived} (judged equivalent ${s.equivalent}, not judged ${s.unjudged}), timed out ${s.timeout}, invalid ${s.invalid}${s.pending > 0 ? `, not run yet ${s.pending}` : ''}`,
+    `killed ${s.killed}, survived ${s.survived} (judged equivalent ${s.equivalent}, counted as not equivalent ${s.unjudged}), timed out ${s.timeout}, invalid ${s.invalid}${s.pending > 0 ? `, not run yet ${s.pending}` : ''}`,
   );
   lines.push(
     `score = killed / (run − equivalent) = ${s.killed} / ${s.run - s.equivalent} = ${pct(s.score)}` +
