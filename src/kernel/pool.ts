@@ -21,12 +21,7 @@ import {
   ttmBackupCopyPage,
   ttmBackupDrop,
 } from './backup.ts';
-import {
-  type Caching,
-  MAX_PAGE_ORDER,
-  NR_PAGE_ORDERS,
-  TTM_TT_FLAG_ZERO_ALLOC,
-} from './constants.ts';
+import { type Caching, MAX_PAGE_ORDER, NR_PAGE_ORDERS, TTM_TT_FLAG_ZERO_ALLOC } from './constants.ts';
 import type { Device, TtmGlobal } from './device.ts';
 import type { KGen } from './env.ts';
 import { EBUSY, EFAULT, EINTR, EINVAL, ENOMEM } from './errno.ts';
@@ -45,6 +40,7 @@ import {
   POOL_MGR_FINI_SHRINKER_LIST,
   POOL_RESTORE_BACKED_UP,
 } from './rules/ttm_pool.ts';
+import { postPoolAlloc } from './rules_post.ts';
 import type { Tt } from './tt.ts';
 
 export const TTM_ALLOCATION_POOL_USE_DMA_ALLOC = 1 << 0;
@@ -813,7 +809,7 @@ function freeAllocatedUnmapped(pool: Pool, ram: Ram, tt: Tt, allocated: number):
  */
 export function* ttmPoolAlloc(pool: Pool, tt: Tt, ctx: OperationCtx): KGen<number> {
   if (warnOn(pool.global, POOL_ALLOC_NOT_BACKED_UP, tt.isBackedUp(), tt.id, '')) return -EINVAL;
-  return yield* poolAllocInner(pool, tt, ctx, allocStateInit(tt), null);
+  return postPoolAlloc(tt, yield* poolAllocInner(pool, tt, ctx, allocStateInit(tt), null));
 }
 
 /**

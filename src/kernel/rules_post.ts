@@ -9,6 +9,7 @@ import type { BufferObject } from './bo.ts';
 import {
   TTM_PL_SYSTEM,
   TTM_TT_FLAG_BACKED_UP,
+  TTM_TT_FLAG_EXTERNAL,
   TTM_TT_FLAG_PRIV_POPULATED,
   TTM_TT_FLAG_SWAPPED,
 } from './constants.ts';
@@ -177,6 +178,31 @@ export const BO_POPULATE_POST = kernelRule(
     },
   ],
 );
+export const TT_CREATE_POST = kernelRule(
+  'tt.create.post',
+  'return',
+  'ttm_tt_create returning 0: the BO has a tt (an sg BO’s is EXTERNAL); an error: it has none',
+  [
+    {
+      file: TT_C,
+      func: 'ttm_tt_create',
+      text: 'Make sure we have a TTM structure allocated for the given BO. No pages are actually allocated.',
+    },
+    { file: TT_C, func: 'ttm_tt_create', text: 'page_flags |= TTM_TT_FLAG_EXTERNAL;' },
+  ],
+);
+export const POOL_ALLOC_POST = kernelRule(
+  'pool.alloc.post',
+  'return',
+  'ttm_pool_alloc returning 0: every page slot of the tt holds a page and, with a dma_address array, every slot has a DMA address',
+  [
+    {
+      file: 'drivers/gpu/drm/ttm/ttm_pool.c',
+      func: 'ttm_pool_alloc',
+      text: 'Fill the ttm_tt object with pages and also make sure to DMA map them when necessary.',
+    },
+  ],
+);
 export const TT_POPULATE_POST = kernelRule(
   'tt.populate.post',
   'return',
@@ -277,6 +303,8 @@ export const POSTCONDITION_RULES: readonly KernelRule[] = [
   BO_INIT_POST,
   BO_INIT_VALIDATE_POST,
   BO_POPULATE_POST,
+  TT_CREATE_POST,
+  POOL_ALLOC_POST,
   TT_POPULATE_POST,
   TT_SWAPOUT_POST,
   TT_BACKUP_POST,
@@ -535,6 +563,36 @@ function firstHole(tt: Tt): number {
   if (pages === null) return -1;
   for (let i = 0; i < pages.length; i += 1) if (typeof pages[i] !== 'number') return i;
   return -1;
+}
+
+/** ttm_tt_create. Returns `ret`. */
+export function postTtCreate(bo: BufferObject, ret: number): number {
+  const tt = bo.ttm;
+  let detail = '';
+  if (ret === 0) {
+    if (tt === null) detail = `${bo.id} has no tt`;
+    else if (bo.type === 'sg' && !(tt.pageFlags & TTM_TT_FLAG_EXTERNAL))
+      detail = `${tt.id} of the sg BO ${bo.id} is not EXTERNAL`;
+  } else if (tt !== null) {
+    detail = `returned ${errName(ret)}, but ${bo.id} has ${tt.id}`;
+  }
+  warnOn(bo.bdev.global, TT_CREATE_POST, detail !== '', bo.id, detail);
+  return ret;
+}
+
+/** ttm_pool_alloc. Returns `ret`. */
+export function postPoolAlloc(tt: Tt, ret: number): number {
+  if (ret !== 0) return ret;
+  let detail = '';
+  const hole = firstHole(tt);
+  if (tt.pages === null) detail = `${tt.id} has no page array`;
+  else if (hole >= 0) detail = `${tt.id} slot ${hole} holds no page`;
+  else if (tt.dmaAddress !== null) {
+    const at = tt.dmaAddress.indexOf(null);
+    if (at >= 0) detail = `${tt.id} slot ${at} has no DMA address`;
+  }
+  warnOn(tt.global, POOL_ALLOC_POST, detail !== '', tt.id, detail);
+  return ret;
 }
 
 /** ttm_tt_populate. Returns `ret`. */

@@ -49,7 +49,7 @@ import {
   TT_SETUP_BACKUP_MAPPABLE,
   TT_SWAPIN_STORAGE,
 } from './rules/ttm_tt.ts';
-import { postTtBackup, postTtPopulate, postTtRestore, postTtSwapout } from './rules_post.ts';
+import { postTtBackup, postTtCreate, postTtPopulate, postTtRestore, postTtSwapout } from './rules_post.ts';
 import { ttmGlobalSwapout } from './swap.ts';
 
 /** What a slot of tt->pages holds: a page frame, a backup handle, or nothing. */
@@ -160,7 +160,7 @@ export function ttmTtFini(tt: Tt): void {
  */
 export function ttmTtCreate(bo: BufferObject, zeroAlloc: boolean): number {
   assertBoResvHeld(TT_CREATE_RESV_HELD, bo);
-  if (bo.ttm !== null) return 0;
+  if (bo.ttm !== null) return postTtCreate(bo, 0);
   let pageFlags = 0;
   switch (bo.type) {
     case 'device':
@@ -172,10 +172,10 @@ export function ttmTtCreate(bo: BufferObject, zeroAlloc: boolean): number {
       pageFlags |= TTM_TT_FLAG_EXTERNAL;
       break;
     default:
-      return -EINVAL;
+      return postTtCreate(bo, -EINVAL);
   }
   const tt = bo.bdev.funcs.ttmTtCreate(bo, pageFlags);
-  if (tt === null) return -ENOMEM;
+  if (tt === null) return postTtCreate(bo, -ENOMEM);
   bo.ttm = tt;
   const mappable = (tt.pageFlags & TTM_TT_FLAG_EXTERNAL_MAPPABLE) !== 0;
   warnOn(
@@ -186,7 +186,7 @@ export function ttmTtCreate(bo: BufferObject, zeroAlloc: boolean): number {
     '',
   );
   bo.bdev.env.emit('bo', bo.id, { type: 'bo.tt', flags: tt.pageFlags });
-  return 0;
+  return postTtCreate(bo, 0);
 }
 
 /** ttm_tt_destroy (with ttm_bo_tt_destroy's unpopulate first): unpopulate if needed, then fini. */

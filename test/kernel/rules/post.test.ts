@@ -45,11 +45,13 @@ import {
   postInitValidate,
   postMove,
   postPin,
+  postPoolAlloc,
   postReserve,
   postReserveSlowpath,
   postResourceAlloc,
   postResourceFree,
   postTtBackup,
+  postTtCreate,
   postTtPopulate,
   postTtRestore,
   postTtSwapout,
@@ -98,7 +100,7 @@ function broken(g: TtmGlobal): { id: string; actor: string; message: string } | 
 const CUR = 'task:kunit';
 
 describe('POSTCONDITION_RULES', () => {
-  test('eighteen return checks with upstream text, all in KERNEL_RULES', () => {
+  test('twenty return checks with upstream text, all in KERNEL_RULES', () => {
     expect(POSTCONDITION_RULES.map((r) => r.id)).toEqual([
       'bo.reserve.post-locked',
       'bo.reserve.post-already',
@@ -110,6 +112,8 @@ describe('POSTCONDITION_RULES', () => {
       'bo.init.post',
       'bo.init-validate.post',
       'bo.populate.post',
+      'tt.create.post',
+      'pool.alloc.post',
       'tt.populate.post',
       'tt.swapout.post',
       'tt.backup.post',
@@ -329,6 +333,38 @@ describe('populate, swapout, backup, restore', () => {
     expect(broken(v.global)?.message).toContain(
       'tt:0 was swapped in, but res:1 is still on the unevictable list',
     );
+  });
+
+  test('tt create: 0 without a tt, an error with one → tt.create.post', () => {
+    const w = world();
+    postTtCreate(w.tt, 0);
+    expect(broken(w.global)).toBeNull();
+    postTtCreate(w.vram, 0);
+    expect(broken(w.global)).toEqual({
+      id: 'tt.create.post',
+      actor: 'bo:0',
+      message:
+        'ttm_tt_create returning 0: the BO has a tt (an sg BO’s is EXTERNAL); an error: it has none: bo:0 has no tt',
+    });
+    const v = world();
+    postTtCreate(v.tt, -ENOMEM);
+    expect(broken(v.global)?.message).toContain('returned -ENOMEM, but bo:1 has tt:0');
+  });
+
+  test('pool alloc: 0 with an empty slot → pool.alloc.post; an error is not judged', () => {
+    const w = world();
+    const tt = w.tt.ttm!;
+    postPoolAlloc(tt, 0);
+    tt.pages![0] = null;
+    postPoolAlloc(tt, -ENOMEM);
+    expect(broken(w.global)).toBeNull();
+    postPoolAlloc(tt, 0);
+    expect(broken(w.global)).toEqual({
+      id: 'pool.alloc.post',
+      actor: 'tt:0',
+      message:
+        'ttm_pool_alloc returning 0: every page slot of the tt holds a page and, with a dma_address array, every slot has a DMA address: tt:0 slot 0 holds no page',
+    });
   });
 
   test('tt populate: 0 with a hole or SWAPPED, an error while populated → tt.populate.post', () => {
