@@ -39,7 +39,7 @@ import {
 } from './explore.ts';
 import { cmdFaults, FAULTS_HELP } from './faults.ts';
 import { jsonResult, summary } from './format.ts';
-import { cmdOracles } from './oracles.ts';
+import { cmdOracles, ORACLES_HELP } from './oracles.ts';
 import { CORPUS_HELP, cmdCorpus } from './shards.ts';
 import { cmdStress, STRESS_HELP } from './stress.ts';
 
@@ -138,6 +138,7 @@ the step's message, payload and effects, and the failing check marked with a jum
   mutations: MUTATIONS_HELP,
   stress: STRESS_HELP,
   corpus: CORPUS_HELP,
+  oracles: ORACLES_HELP,
   faults: FAULTS_HELP,
   scenarios: `Usage: ttm-sim scenarios [--json]
 
