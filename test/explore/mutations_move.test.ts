@@ -83,13 +83,15 @@ const CASES: readonly Case[] = [
     scenario: 'upload-race',
     seed: 0n,
     strategy: 'random',
-    faults: { kind: 'planned', at: [22] },
-    fired: [{ at: 22, site: 'page.alloc', where: 'tt:3', step: 19 }],
+    // The second page.alloc evaluation of tt:3 (evaluation 36 since the fence-slot, tt and insert_pfn
+    // sites are evaluated too; the first one, 34, is caught earlier by freed.use).
+    faults: { kind: 'planned', at: [36] },
+    fired: [{ at: 36, site: 'page.alloc', where: 'tt:3', step: 19 }],
     failure: {
       kind: 'crash',
       id: 'crash.exception',
       step: 19,
-      message: 'iommu:device:0: unmap of IOVA 4, which is not mapped',
+      message: 'iommu:device:0: unmap of IOVA 0, which is not mapped',
     },
   },
   {
@@ -124,18 +126,18 @@ const CASES: readonly Case[] = [
     },
   },
   {
-    // A fault placed as campaigns place them: the first evaluation at or after step 8.
+    // A fault placed as campaigns place them: the first evaluation of its target site at or after step 8.
     mutation: 'fault-populate-oom',
     scenario: 'upload-race',
     seed: 0n,
     strategy: 'random',
-    faults: { kind: 'steps', steps: [8] },
-    fired: [{ at: 8, site: 'iommu.map', where: 'tt:2', step: 9 }],
+    faults: { kind: 'steps', steps: [8], sites: ['iommu.map'] },
+    fired: [{ at: 15, site: 'iommu.map', where: 'tt:1', step: 9 }],
     failure: {
       kind: 'correctness',
       id: 'correctness.fault-oom',
       actor: 'task:uploader0',
-      step: 33,
+      step: 40,
       message: 'fault on bo:2 page 0 returned VM_FAULT_OOM: the OOM killer runs for a TTM fault',
     },
   },
