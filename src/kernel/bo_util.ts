@@ -25,6 +25,7 @@ import type { OperationCtx } from './placement.ts';
 import { type Resource, ttmResourceFree, ttmResourceSetBo } from './resource.ts';
 import { DmaResvUsage, dmaResvCopyFences, dmaResvWaitTimeout } from './resv.ts';
 import { warnOn } from './rules/check.ts';
+import { checkGhostCopy } from './rules/placement.ts';
 import { BO_MOVE_MEMCPY_SRC, BO_MOVE_SYNC_CLEANUP_IDLE } from './rules/ttm_bo_util.ts';
 import { postMove } from './rules_post.ts';
 import { ttmTtCreate, ttmTtDestroy, ttmTtMarkForClear, ttmTtUnpopulate } from './tt.ts';
@@ -145,6 +146,7 @@ export function ttmBufferObjectTransfer(bo: BufferObject): BufferObject | number
   bo.bdev.env.emit('bo', ghost.id, { type: 'bo.ghost', of: bo.id });
   if (res !== null)
     bo.bdev.env.emit('bo', ghost.id, { type: 'bo.placed', memType: res.memType, res: res.id });
+  checkGhostCopy(bo, ghost, res);
   return ghost;
 }
 

@@ -31,6 +31,7 @@ import { EAGAIN, EINTR, EINVAL, EIO, ENODATA, ENOMEM, ERESTARTSYS } from './errn
 import { operationCtx } from './placement.ts';
 import { DmaResvUsage, dmaResvLock, dmaResvWaitTimeout } from './resv.ts';
 import { warnOn } from './rules/check.ts';
+import { checkVmClosed } from './rules/placement.ts';
 import { VM_ACCESS_KMAP_NOT_IOMEM, VM_RESERVE_RETURNS } from './rules/ttm_device.ts';
 
 /** TTM_BO_VM_NUM_PREFAULT: PTEs a fault installs at most, from the faulting page on. */
@@ -158,6 +159,7 @@ export function* ttmBoVmClose(vma: CpuMapping): KGen<void> {
   vma.closed = true;
   vma.bo.mappings.delete(vma);
   vma.bo.bdev.vmas.delete(vma);
+  checkVmClosed(vma);
   yield* ttmBoPut(vma.bo);
 }
 

@@ -29,6 +29,11 @@ export class RangeAllocator {
     return this.nodes.length;
   }
 
+  /** The allocated nodes in address order (read by the rules that judge where a node landed). */
+  get allocated(): readonly RangeNode[] {
+    return this.nodes;
+  }
+
   /** Largest hole in pages (a fragmentation measure). */
   largestHole(): number {
     let best = 0;

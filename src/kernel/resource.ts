@@ -30,6 +30,7 @@ import {
 import type { Place, Placement } from './placement.ts';
 import { type InsertMode, RangeAllocator, type RangeNode } from './range_allocator.ts';
 import { assertBoResvHeld, assertHeld, warnOn } from './rules/check.ts';
+import { checkRangeAlloc } from './rules/placement.ts';
 import {
   BULK_MOVE_ADD_SAME_RESV,
   BULK_MOVE_TAIL_RESV_HELD,
@@ -523,6 +524,7 @@ export const rangeManagerFunc: ManagerFunc = {
     const pages = pfnUp(bo.size);
     const node = rman.mm.insert(pages, bo.pageAlignment, place.fpfn, place.lpfn, mode);
     if (typeof node === 'number') return -ENOSPC;
+    checkRangeAlloc(bo, place, rman.mm.allocated, rman.mm.sizePages, node, pages, bo.pageAlignment);
     const res = new Resource(`res:${man.bdev.env.nextId('res')}`, bo, place);
     res.node = node;
     res.start = node.start;

@@ -4,6 +4,7 @@
 // (`ttm-sim oracles`) is built from these descriptions; a check never targets one known bug.
 
 import type { KernelRule } from './rules/check.ts';
+import { PLACEMENT_RULES } from './rules/placement.ts';
 import { TTM_BO_RULES } from './rules/ttm_bo.ts';
 import { TTM_BO_UTIL_RULES } from './rules/ttm_bo_util.ts';
 import { TTM_DEVICE_VM_RULES } from './rules/ttm_device.ts';
@@ -58,4 +59,5 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...TTM_POOL_RULES,
   ...TTM_DEVICE_VM_RULES,
   ...POSTCONDITION_RULES,
+  ...PLACEMENT_RULES,
 ];

@@ -25,6 +25,7 @@ import {
   ttmResourceUnevictable,
 } from './resource.ts';
 import { type KernelRule, kernelRule, warnOn } from './rules/check.ts';
+import { checkValidatePlace } from './rules/placement.ts';
 import type { Tt } from './tt.ts';
 import type { WwAcquireCtx } from './ww_mutex.ts';
 
@@ -477,6 +478,7 @@ export function postValidate(
       detail = `${bo.id} is in SYSTEM without a tt`;
     }
     warnOn(g, BO_VALIDATE_POST_OK, detail !== '', bo.id, detail);
+    checkValidatePlace(bo, placement);
   } else if (bo.pinCount > 0) {
     const broken = bo.resource !== before;
     warnOn(
