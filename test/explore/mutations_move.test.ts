@@ -104,9 +104,9 @@ const CASES: readonly Case[] = [
     failure: {
       kind: 'correctness',
       id: 'correctness.fence-leak',
-      actor: 'bo:8',
-      step: 256,
-      message: 'bo:8/resv of ghost bo:8 never finalised (dma_resv_fini): its fences leak',
+      actor: 'bo:9',
+      step: 301,
+      message: 'bo:9/resv of ghost bo:9 never finalised (dma_resv_fini): its fences leak',
     },
   },
   {
@@ -120,9 +120,9 @@ const CASES: readonly Case[] = [
     failure: {
       kind: 'correctness',
       id: 'correctness.fence-leak',
-      actor: 'fence:0.2',
-      step: 94,
-      message: 'fence:0.2: 1 reference(s) taken by dma_fence_get never put',
+      actor: 'fence:0.1',
+      step: 193,
+      message: 'fence:0.1: 1 reference(s) taken by dma_fence_get never put',
     },
   },
   {
