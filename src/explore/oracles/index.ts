@@ -22,8 +22,10 @@ import { checkFreedUse, checkPageCaching, checkTtState } from './pages.ts';
 import { checkPinCount, checkPinnedResident } from './pinning.ts';
 import { checkPteOwnership } from './pte.ts';
 import { fail, type OracleSpec, type Violation } from './types.ts';
+import { checkVmaPtes } from './vma.ts';
 import { beginPass, endPass } from './world.ts';
 import { checkWaitDie, checkWwHeld } from './ww.ts';
+import { checkWaitOrder } from './ww_wait_list.ts';
 
 export { checkManagerAccounting, checkPoolAccounting, checkTtPageAccounting } from './accounting.ts';
 export { checkBackupHandles } from './backup.ts';
@@ -34,7 +36,9 @@ export { checkFreedUse, checkPageCaching, checkTtState } from './pages.ts';
 export { checkPinCount, checkPinnedResident } from './pinning.ts';
 export { checkPteOwnership } from './pte.ts';
 export type { Oracle, OracleSpec, Violation } from './types.ts';
+export { checkVmaPtes } from './vma.ts';
 export { checkWaitDie, checkWwHeld } from './ww.ts';
+export { checkWaitOrder } from './ww_wait_list.ts';
 
 const TTM = 'drivers/gpu/drm/ttm';
 
@@ -249,6 +253,35 @@ export const ORACLES: readonly OracleSpec[] = [
     ],
     when: 'step',
     check: checkIommuMappings,
+  },
+  {
+    id: 'vma.pte-page',
+    description:
+      'VMAs on a mapping list are open; PTEs lie inside the VMA and the BO; resv unlocked: the PTE at page p maps page p (tt pages[p], or the resource start + p for iomem)',
+    upstream: [
+      up('ttm_bo_vm.c', 'ttm_bo_vm_fault_reserved', 'if (unlikely(page_offset >= PFN_UP(bo->base.size)))'),
+      up('ttm_bo_vm.c', 'ttm_bo_vm_fault_reserved', 'page = ttm->pages[page_offset];'),
+      up(
+        'ttm_bo_vm.c',
+        'ttm_bo_io_mem_pfn',
+        'return (bo->resource->bus.offset >> PAGE_SHIFT) + page_offset;',
+      ),
+    ],
+    when: 'step',
+    check: checkVmaPtes,
+  },
+  {
+    id: 'ww.wait-order',
+    description: 'a ww_mutex’s waiters with an acquire context queue oldest stamp first',
+    upstream: [
+      up(
+        'kernel/locking/ww_mutex.h',
+        '__ww_mutex_add_waiter',
+        'Add @waiter to the wait-list, keep the wait-list ordered by stamp, smallest first.',
+      ),
+    ],
+    when: 'step',
+    check: checkWaitOrder,
   },
 ];
 

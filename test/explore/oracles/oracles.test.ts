@@ -35,7 +35,7 @@ import { kunitBo, mockManagerInit, testDevice } from '../../kunit/fixtures.ts';
 import { amdWorld, xeWorld } from './worlds.ts';
 
 describe('the oracles', () => {
-  test('ORACLES: sixteen oracles, each with a one-line description, its upstream text and when: step', () => {
+  test('ORACLES: eighteen oracles, each with a one-line description, its upstream text and when: step', () => {
     expect(ORACLES.map((o) => o.id)).toEqual([
       'accounting.manager',
       'accounting.pool',
@@ -53,6 +53,8 @@ describe('the oracles', () => {
       'ww.waitdie',
       'ww.held',
       'iommu.mappings',
+      'vma.pte-page',
+      'ww.wait-order',
     ]);
     expect(DESIGN_ORACLES.map((o) => o.id)).toEqual(['design.dynamic-cpu-access', 'design.gpu-without-dma']);
     for (const o of [...ORACLES, ...DESIGN_ORACLES]) {
