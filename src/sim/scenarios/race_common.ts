@@ -1,5 +1,6 @@
 // What the race scenarios (move-race, upload-race) share: a user access to a mapped page through the CPU
-// fault handler, the errors userspace may see, and the end-of-run checks that nothing is left behind.
+// fault handler, the errors userspace may see, and their one-world workload (the end-of-run checks that
+// nothing is left behind are those of src/sim/end_checks.ts, made by the lifecycle).
 
 import type { BufferObject } from '../../kernel/bo.ts';
 import { type CpuMapping, ttmBoVmFault } from '../../kernel/bo_vm.ts';
@@ -7,9 +8,6 @@ import { PAGE_SIZE } from '../../kernel/constants.ts';
 import type { TtmGlobal } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
 import { EBUSY, EFAULT, EINTR, ENOMEM, ENOSPC, ERESTARTSYS } from '../../kernel/errno.ts';
-import { fenceRefs } from '../../kernel/fence_refs.ts';
-import { ttmPoolShrinkerScan } from '../../kernel/pool.ts';
-import type { SimDevice } from '../../kernel/simdrv.ts';
 import type { PageData } from '../data_checks.ts';
 import type { Breach, Workload } from '../scenario.ts';
 
@@ -88,56 +86,6 @@ export function* touchPage(
 }
 
 /**
- * After every BO was put: no BO left (ghosts included), nothing of VRAM or TT in use, no DMA mapping in
- * the device's IOMMU, no fence reference or ghost resv held (src/kernel/fence_refs.ts), no page frame
- * (pooled pages are shrunk first), no resv locked.
- */
-export function leakChecks(dev: SimDevice, global: TtmGlobal, bos: readonly BufferObject[]): Breach[] {
-  const out: Breach[] = [];
-  for (const man of [dev.vram, dev.tt]) {
-    if (man.usage !== 0) {
-      out.push({
-        id: 'correctness.leak',
-        actor: man.id,
-        message: `${man.usage} B still in use after every BO was put`,
-      });
-    }
-  }
-  if (global.boCount !== 0) {
-    out.push({ id: 'correctness.bo-leak', message: `${global.boCount} BOs (incl. ghosts) never destroyed` });
-  }
-  const iommu = dev.bdev.iommu;
-  if (iommu !== null && iommu.mappingCount !== 0) {
-    out.push({
-      id: 'correctness.iommu-leak',
-      actor: iommu.id,
-      message: `${iommu.mappingCount} DMA mapping(s) (${iommu.usedPages} IOVA pages) left after every BO was put`,
-    });
-  }
-  const refs = fenceRefs(global);
-  for (const [fence, n] of refs.fences) {
-    out.push({
-      id: 'correctness.fence-leak',
-      actor: fence.id,
-      message: `${fence.id}: ${n} reference(s) taken by dma_fence_get never put`,
-    });
-  }
-  for (const [resv, owner] of refs.resvs) {
-    out.push({
-      id: 'correctness.fence-leak',
-      actor: owner,
-      message: `${resv.id} of ghost ${owner} never finalised (dma_resv_fini): its fences leak`,
-    });
-  }
-  ttmPoolShrinkerScan(global.poolMgr, global.ram.totalPages);
-  if (global.ram.usedPages !== 0) {
-    out.push({ id: 'correctness.page-leak', message: `${global.ram.usedPages} page frames never freed` });
-  }
-  out.push(...lockHeldBreaches(bos));
-  return out;
-}
-
-/**
  * The workload of a scenario with one world whose BOs are all in `bos`: its stats and end-of-run checks
  * as given, each BO described by its size and whether it was destroyed. Methods, not arrow properties:
  * under tsx, keepNames names every arrow stored in a property with a defineProperty call per run.
@@ -164,19 +112,4 @@ export function oneWorldWorkload(
       return [global];
     },
   };
-}
-
-/** A breach for every BO of `bos` whose reservation is still locked at the end of the run. */
-export function lockHeldBreaches(bos: readonly BufferObject[]): Breach[] {
-  const out: Breach[] = [];
-  for (const bo of bos) {
-    if (bo.resv.isLocked()) {
-      out.push({
-        id: 'correctness.lock-held',
-        actor: bo.id,
-        message: `resv still held by ${bo.resv.lock.holder?.task}`,
-      });
-    }
-  }
-  return out;
 }

@@ -1,16 +1,11 @@
 // What the swap, LRU and pool scenarios (swap-race, bulk-lru, pool-reclaim) share: the errors a
-// ttm_bo_validate may return to userspace, completion fences tasks wait on, and the end-of-run checks
-// that nothing is left behind once every BO was put.
+// ttm_bo_validate may return to userspace and completion fences tasks wait on (the end-of-run checks
+// that nothing is left behind are those of src/sim/end_checks.ts, made by the lifecycle).
 
-import type { BufferObject } from '../../kernel/bo.ts';
-import type { TtmGlobal } from '../../kernel/device.ts';
 import type { KernelEnv, KGen } from '../../kernel/env.ts';
 import { EBUSY, EFAULT, EINTR, ENOMEM, ENOSPC, ERESTARTSYS, errnoName } from '../../kernel/errno.ts';
 import { DmaFence } from '../../kernel/fence.ts';
-import { ttmPoolShrinkerScan } from '../../kernel/pool.ts';
-import type { SimDevice } from '../../kernel/simdrv.ts';
 import type { Breach } from '../scenario.ts';
-import { lockHeldBreaches } from './race_common.ts';
 
 /**
  * What ttm_bo_validate (and BO creation, populate) may return to userspace: -ENOMEM (also for -ENOSPC of
@@ -51,29 +46,4 @@ export class Completion {
       yield { kind: 'fences', fences: [this.fence], interruptible: false, timeoutMs: null };
     }
   }
-}
-
-/**
- * After every BO was put: no BO left (zombies and ghosts included), nothing of VRAM or TT in use, no swap
- * slot, no page frame (pooled pages are shrunk first), no reservation held.
- */
-export function leakChecks(dev: SimDevice, global: TtmGlobal, bos: readonly BufferObject[]): Breach[] {
-  const out: Breach[] = [];
-  if (global.boCount !== 0) {
-    out.push({ id: 'correctness.bo-leak', message: `${global.boCount} BOs never destroyed` });
-  }
-  for (const man of [dev.vram, dev.tt]) {
-    if (man.usage !== 0) {
-      out.push({ id: 'correctness.leak', actor: man.id, message: `${man.usage} B still in use` });
-    }
-  }
-  if (global.swap.usedPages !== 0) {
-    out.push({ id: 'correctness.swap-leak', message: `${global.swap.usedPages} swap slots still in use` });
-  }
-  ttmPoolShrinkerScan(global.poolMgr, global.ram.totalPages);
-  if (global.ram.usedPages !== 0) {
-    out.push({ id: 'correctness.page-leak', message: `${global.ram.usedPages} page frames never freed` });
-  }
-  out.push(...lockHeldBreaches(bos));
-  return out;
 }
