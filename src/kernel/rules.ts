@@ -5,6 +5,7 @@
 
 import type { KernelRule } from './rules/check.ts';
 import { PLACEMENT_RULES } from './rules/placement.ts';
+import { TT_RELEASE_RULES } from './rules/tt_release.ts';
 import { TTM_BO_RULES } from './rules/ttm_bo.ts';
 import { TTM_BO_UTIL_RULES } from './rules/ttm_bo_util.ts';
 import { TTM_DEVICE_VM_RULES } from './rules/ttm_device.ts';
@@ -60,4 +61,5 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...TTM_DEVICE_VM_RULES,
   ...POSTCONDITION_RULES,
   ...PLACEMENT_RULES,
+  ...TT_RELEASE_RULES,
 ];

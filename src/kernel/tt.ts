@@ -41,6 +41,7 @@ import {
   ttmPoolRestoreAndAlloc,
 } from './pool.ts';
 import { assertBoResvHeld, warnOn } from './rules/check.ts';
+import { backupBefore, checkBackupCount, checkTtFini } from './rules/tt_release.ts';
 import {
   TT_BACKUP_HAS_BACKUP,
   TT_CREATE_MAPPABLE_EXTERNAL,
@@ -152,6 +153,7 @@ export function ttmTtFini(tt: Tt): void {
   }
   tt.pages = null;
   tt.dmaAddress = null;
+  checkTtFini(tt);
 }
 
 /**
@@ -337,7 +339,9 @@ export function ttmTtSwapin(tt: Tt): number {
  */
 export function ttmTtBackup(bdev: Device, tt: Tt, flags: BackupFlags): number {
   if (warnOn(tt.global, TT_BACKUP_HAS_BACKUP, tt.backup === null, tt.id, '')) return 0;
-  const ret = ttmPoolBackup(bdev.pool, tt, flags);
+  const ram = globalOf(tt).ram;
+  const before = backupBefore(tt, ram);
+  const ret = checkBackupCount(tt, ram, before, ttmPoolBackup(bdev.pool, tt, flags));
   if (ret > 0) {
     tt.global?.ttBackedUpHook?.(tt);
     tt.pageFlags &= ~TTM_TT_FLAG_PRIV_POPULATED;
