@@ -172,11 +172,20 @@ export function* ttmBoSwapout(
     (mutations.has(MUTATION_SWAPOUT_UNLOCKED_TT_CHECK) ||
       mutations.has(MUTATION_SWAPOUT_NO_RESOURCE_CHECK) ||
       mutations.has(MUTATION_SWAPOUT_VALUABLE_BEFORE_RESOURCE));
-  const processBo = (bo: BufferObject) => ttmBoSwapoutCb(bo, ctx);
+  const processBo = swapoutCallback(ctx);
   if (!legacy) return yield* ttmLruWalkForEvict(arg, man, target, processBo);
   return yield* ttmLruWalkForEvict(arg, man, target, processBo, (res, bo) =>
     swapoutUnlockedChecks(mutations, res, bo),
   );
+}
+
+/**
+ * The walk's per-BO callback of ttm_bo_swapout (ttm_bo_swapout_cb with the walk's context). Made by this
+ * helper: an arrow function bound to a local name gets a `name` property defined on every call under the
+ * project's TypeScript loader (esbuild's keepNames), a cost paid on every swapout walk.
+ */
+function swapoutCallback(ctx: OperationCtx): (bo: BufferObject) => KGen<number> {
+  return (bo) => ttmBoSwapoutCb(bo, ctx);
 }
 
 /**
