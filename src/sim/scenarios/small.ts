@@ -1,8 +1,9 @@
-// small: the shape the throughput target is stated for (1 device, 3 BOs, about 30 deliveries per
-// schedule), composed from the declarative race config: two GPU execs sharing one BO (ww tickets,
-// validate, fence, unreserve) and the user's last put of another, so every schedule races two ww
-// tickets on `b` and a put against a fenced BO. It exists for bench/throughput.ts and quick campaigns;
-// it checks the same end-of-run invariants as `race` (no BO, byte of VRAM/TT, frame or lock left).
+// small: the shape the throughput target is stated for (1 device, 3 BOs, about 75 deliveries per
+// schedule with its whole life: suspend, hibernation, resume, teardown), composed from the declarative
+// race config: two GPU execs sharing one BO (ww tickets, validate, fence, unreserve) and the user's last
+// put of another, so every schedule races two ww tickets on `b` and a put against a fenced BO. It exists
+// for bench/throughput.ts and quick campaigns; it checks the same end-of-run invariants as `race`
+// (src/sim/end_checks.ts: no BO, byte of VRAM/TT, frame or lock left).
 
 import type { Scenario } from '../scenario.ts';
 import { type RaceConfig, race } from './race.ts';
