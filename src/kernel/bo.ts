@@ -54,6 +54,7 @@ import {
   dmaResvWaitTimeout,
 } from './resv.ts';
 import { assertBoResvHeld, assertHeld, warnOn } from './rules/check.ts';
+import { checkMoveCounts, moveCounts } from './rules/move_counts.ts';
 import {
   BO_ASSIGN_MEM_UNPLACED,
   BO_EVICT_RESV_HELD,
@@ -315,6 +316,37 @@ export function* ttmBoHandleMoveMem(
   ctx: OperationCtx,
   hop: Hop | null,
 ): KGen<number> {
+  const ret = yield* handleMoveMem(bo, mem, evict, ctx, hop);
+  // Counts read after the move's last scheduling point: other tasks' moves, and moves nested in this one
+  // with the same ctx (ttm_tt_populate's ttm_global_swapout), are counted by then.
+  const counted = moveCounts(bo, ctx);
+  if (ret === 0) countMove(bo, mem, evict, ctx);
+  return checkMoveCounts(bo, evict, ctx, counted, ret);
+}
+
+/** The counting of a move that returned 0: ctx->bytes_moved, the world's counters, the trace event. */
+function countMove(bo: BufferObject, mem: Resource, evict: boolean, ctx: OperationCtx): void {
+  const bdev = bo.bdev;
+  ctx.bytesMoved += bo.size;
+  const counters = bdev.global?.counters;
+  if (counters !== undefined) {
+    counters.bytesMoved += bo.size;
+    if (evict) counters.evictions += 1;
+  }
+  bdev.env.emit('bo', bo.id, {
+    type: evict ? 'bo.evicted' : 'bo.moved',
+    memType: mem.memType,
+    bytes: bo.size,
+  });
+}
+
+function* handleMoveMem(
+  bo: BufferObject,
+  mem: Resource,
+  evict: boolean,
+  ctx: OperationCtx,
+  hop: Hop | null,
+): KGen<number> {
   const bdev = bo.bdev;
   const oldUseTt = bo.resource === null || (bdev.manager(bo.resource.memType)?.useTt ?? true);
   const newUseTt = bdev.manager(mem.memType)?.useTt ?? false;
@@ -333,17 +365,6 @@ export function* ttmBoHandleMoveMem(
     if (!oldUseTt) ttmBoTtDestroy(bo);
     return ret;
   }
-  ctx.bytesMoved += bo.size;
-  const counters = bdev.global?.counters;
-  if (counters !== undefined) {
-    counters.bytesMoved += bo.size;
-    if (evict) counters.evictions += 1;
-  }
-  bdev.env.emit('bo', bo.id, {
-    type: evict ? 'bo.evicted' : 'bo.moved',
-    memType: mem.memType,
-    bytes: bo.size,
-  });
   return 0;
 }
 

@@ -4,6 +4,7 @@
 // (`ttm-sim oracles`) is built from these descriptions; a check never targets one known bug.
 
 import type { KernelRule } from './rules/check.ts';
+import { MOVE_COUNT_RULES } from './rules/move_counts.ts';
 import { PLACEMENT_RULES } from './rules/placement.ts';
 import { TT_RELEASE_RULES } from './rules/tt_release.ts';
 import { TTM_BO_RULES } from './rules/ttm_bo.ts';
@@ -62,4 +63,5 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...POSTCONDITION_RULES,
   ...PLACEMENT_RULES,
   ...TT_RELEASE_RULES,
+  ...MOVE_COUNT_RULES,
 ];
