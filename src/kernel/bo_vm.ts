@@ -31,7 +31,7 @@ import { EAGAIN, EINTR, EINVAL, EIO, ENODATA, ENOMEM, ERESTARTSYS } from './errn
 import { operationCtx } from './placement.ts';
 import { DmaResvUsage, dmaResvLock, dmaResvWaitTimeout } from './resv.ts';
 import { warnOn } from './rules/check.ts';
-import { checkVmClosed } from './rules/placement.ts';
+import { checkIomemFault, checkVmClosed } from './rules/placement.ts';
 import { VM_ACCESS_KMAP_NOT_IOMEM, VM_RESERVE_RETURNS } from './rules/ttm_device.ts';
 
 /** TTM_BO_VM_NUM_PREFAULT: PTEs a fault installs at most, from the faulting page on. */
@@ -345,6 +345,18 @@ export const MUTATION_FAULT_POPULATE_OOM = 'fault-populate-oom';
  * error of a failed prefault insert after the first page.
  */
 export function* ttmBoVmFaultReserved(
+  vma: CpuMapping,
+  pageOffset: number,
+  flags: FaultFlags,
+  numPrefault: number,
+): KGen<VmFault> {
+  const populated = vma.bo.ttm?.isPopulated() ?? false;
+  const ret = yield* faultReserved(vma, pageOffset, flags, numPrefault);
+  checkIomemFault(vma.bo, populated);
+  return ret;
+}
+
+function* faultReserved(
   vma: CpuMapping,
   pageOffset: number,
   flags: FaultFlags,

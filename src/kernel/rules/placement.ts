@@ -91,12 +91,31 @@ export const VM_CLOSE_NO_PTES = kernelRule(
   ],
 );
 
+export const VM_FAULT_IOMEM_NO_POPULATE = kernelRule(
+  'vm.fault.iomem-no-populate',
+  'return',
+  'ttm_bo_vm_fault_reserved on a BO whose resource is iomem (a manager without tts) populates no tt: only the non-iomem branch calls ttm_tt_populate',
+  [
+    {
+      file: 'drivers/gpu/drm/ttm/ttm_bo_vm.c',
+      func: 'ttm_bo_vm_fault_reserved',
+      text: 'if (bo->resource->bus.is_iomem) {',
+    },
+    {
+      file: 'drivers/gpu/drm/ttm/ttm_bo_vm.c',
+      func: 'ttm_bo_vm_fault_reserved',
+      text: 'err = ttm_bo_populate(bo, &ctx);',
+    },
+  ],
+);
+
 /** The rules of this module, in catalogue order. */
 export const PLACEMENT_RULES: readonly KernelRule[] = [
   BO_VALIDATE_POST_PLACE,
   RANGE_ALLOC_WHERE,
   GHOST_IS_COPY,
   VM_CLOSE_NO_PTES,
+  VM_FAULT_IOMEM_NO_POPULATE,
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -248,4 +267,22 @@ export function checkVmClosed(vma: CpuMapping): void {
   else if (bo.mappings.has(vma)) detail = `${vma.id} is still on ${bo.id}'s mappings`;
   else if (bo.bdev.vmas.has(vma)) detail = `${vma.id} is still on ${bo.bdev.id}'s mappings`;
   warnOn(bo.bdev.global, VM_CLOSE_NO_PTES, detail !== '', bo.id, detail);
+}
+
+/**
+ * ttm_bo_vm_fault_reserved returned for `bo` (resv held throughout; `populatedBefore`: its tt was
+ * populated at the call). With an iomem resource no tt went from unpopulated to populated.
+ */
+export function checkIomemFault(bo: BufferObject, populatedBefore: boolean): void {
+  const res = bo.resource;
+  const man = res === null ? null : bo.bdev.manager(res.memType);
+  const iomem = man !== null && !man.useTt;
+  const broken = iomem && !populatedBefore && (bo.ttm?.isPopulated() ?? false);
+  warnOn(
+    bo.bdev.global,
+    VM_FAULT_IOMEM_NO_POPULATE,
+    broken,
+    bo.id,
+    broken ? `${bo.ttm!.id} was populated by a fault on ${res!.id} (type ${res!.memType}, iomem)` : '',
+  );
 }

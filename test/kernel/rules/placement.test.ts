@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { SwapSpace } from '../../../src/kernel/backup.ts';
 import { type BufferObject, newBufferObject, ttmBoInitValidate } from '../../../src/kernel/bo.ts';
 import { ttmBufferObjectTransfer } from '../../../src/kernel/bo_util.ts';
-import { CpuMapping, ttmBoMmapObj, ttmBoVmClose } from '../../../src/kernel/bo_vm.ts';
+import { CpuMapping, ttmBoMmapObj, ttmBoVmClose, ttmBoVmFault } from '../../../src/kernel/bo_vm.ts';
 import {
   PAGE_SIZE,
   TTM_PL_FLAG_CONTIGUOUS,
@@ -22,6 +22,7 @@ import type { RangeNode } from '../../../src/kernel/range_allocator.ts';
 import { type RangeManager, ttmResourceAlloc, ttmResourceFree } from '../../../src/kernel/resource.ts';
 import {
   checkGhostCopy,
+  checkIomemFault,
   checkRangeAlloc,
   checkValidatePlace,
   checkVmClosed,
@@ -59,12 +60,13 @@ function broken(g: TtmGlobal): { id: string; actor: string; message: string } | 
 }
 
 describe('PLACEMENT_RULES', () => {
-  test('four return checks with one-line upstream text, all in KERNEL_RULES', () => {
+  test('five return checks with one-line upstream text, all in KERNEL_RULES', () => {
     expect(PLACEMENT_RULES.map((r) => r.id)).toEqual([
       'bo.validate.post-place',
       'range.alloc.where',
       'ghost.transfer.copy',
       'vm.close.no-ptes',
+      'vm.fault.iomem-no-populate',
     ]);
     for (const r of PLACEMENT_RULES) {
       expect(r.when).toBe('return');
@@ -203,6 +205,31 @@ describe('vm.close.no-ptes', () => {
       id: 'vm.close.no-ptes',
       actor: 'bo:0',
       message: `after ttm_bo_vm_close a VMA has no PTE left and is on no mapping list of its BO or device: ${kept.id} keeps 1 PTE(s)`,
+    });
+  });
+});
+
+describe('vm.fault.iomem-no-populate', () => {
+  test('a fault on VRAM holds; a tt populated across an iomem fault breaks it', () => {
+    const w = world();
+    const vma = ttmBoMmapObj(w.vram);
+    if (!(vma instanceof CpuMapping)) throw new Error(`mmap failed with ${vma}`);
+    const flags = { allowRetry: true, retryNowait: false, interruptible: true };
+    expect(runSync(w.env, ttmBoVmFault(vma, 0, flags))).toBe('NOPAGE');
+    expect(vma.ptes.get(0)?.kind).toBe('iomem');
+    expect(broken(w.global)).toBeNull();
+    const tt = newBufferObject(w.dev.bdev, PAGE_SIZE);
+    const ttPlace = placementOf(place(TTM_PL_TT));
+    expect(runSync(w.env, ttmBoInitValidate(w.dev.bdev, tt, 'device', ttPlace, 1, false, null))).toBe(0);
+    expect(tt.ttm?.isPopulated()).toBe(true);
+    w.vram.ttm = tt.ttm;
+    checkIomemFault(w.vram, true);
+    expect(broken(w.global)).toBeNull();
+    checkIomemFault(w.vram, false);
+    expect(broken(w.global)).toEqual({
+      id: 'vm.fault.iomem-no-populate',
+      actor: 'bo:0',
+      message: `ttm_bo_vm_fault_reserved on a BO whose resource is iomem (a manager without tts) populates no tt: only the non-iomem branch calls ttm_tt_populate: ${tt.ttm!.id} was populated by a fault on res:0 (type 2, iomem)`,
     });
   });
 });
