@@ -1,5 +1,6 @@
-// Built-in scenarios under injected faults: the failures campaigns found on the unmutated model, each
-// replayed from its shrunk token. A kernel error path an injected fault opens is a legitimate outcome the
+// Built-in scenarios under injected faults: runs of the unmutated model that take one fault path each
+// (found by targeting the fault site, shrunk, and pinned as the evaluation numbers that fired), each
+// replayed from its token. A kernel error path an injected fault opens is a legitimate outcome the
 // scenario counts (exact counters asserted); a state the kernel itself leaves behind is one the oracles
 // accept (checked at the step where it used to be reported).
 
@@ -50,128 +51,193 @@ function boById(g: TtmGlobal, id: string): BufferObject {
 
 describe('memory-pressure under injected faults', () => {
   test('an injected resource.alloc failure at BO creation: init fails -ENOMEM, counted as a create failure', () => {
-    const r = replay(memoryPressure, 'AQAAAAAAAAAKASrjINNBVxzfeW65B4wlzYwFDgAAAAAAAAAAAAAAAAAAAQQK2kuA');
+    const r = replay(memoryPressure, 'AQAAAAAAAAABANoN4sb8GS-BFo7RgAFi2C0EAQEbPSPm');
     expect(r.outcome).toBe('pass');
-    expect(r.faultsFired).toEqual([{ at: 4, site: 'resource.alloc', where: 'bo:2', step: 9 }]);
-    expect(r.steps).toBe(458);
+    expect(r.faultsFired).toEqual([{ at: 1, site: 'resource.alloc', where: 'bo:0', step: 5 }]);
+    expect(r.steps).toBe(442);
     expect(r.stats).toEqual({
       populated: 9,
       directReclaims: 0,
-      kswapdReclaims: 1,
-      faults: 75,
-      refaults: 3,
-      signalsArmed: 10,
+      kswapdReclaims: 2,
+      faults: 74,
+      refaults: 2,
+      signalsArmed: 8,
       pagesChecked: 1152,
+      pagesVerified: 1728,
+      cpuPagesWritten: 576,
+      gpuJobs: 0,
+      gpuPagesWritten: 0,
       givenUp: 0,
       faultsFired: 1,
       createFailures: 1,
       faultErrors: 0,
-      purgedPages: 320,
+      purgedPages: 384,
       backedUpPages: 320,
       ramUsedPages: 0,
       swapUsedPages: 0,
       boCount: 0,
+      lifeWorkers: 5,
+      lifeFrozen: 5,
+      lifeBosAtSuspend: 5,
+      lifeUsageAtSuspend: 0,
+      lifeUsageAfterSuspend: 0,
+      lifeSuspends: 1,
+      lifeEvictAlls: 2,
+      lifeHibernations: 0,
+      lifeSuspendErrors: 0,
+      lifeResumes: 1,
+      lifeDrains: 1,
+      lifeManagersFini: 2,
+      lifeDevicesFini: 1,
+      lifeTeardowns: 1,
     });
   });
 
   test('an injected page.alloc failure in a fault’s populate: VM_FAULT_SIGBUS, as the kernel returns, counted', () => {
-    const r = replay(
-      memoryPressure,
-      'AQAAAAAAAAADASrjINNBVxzfeW65B4wlzYwFGQAAAwMDAwICAgIDAwMDAAAAAAAAAQEAAAAB4AZKRSiX',
-    );
+    const r = replay(memoryPressure, 'AQAAAAAAAAABANoN4sb8GS-BFo7RgAFi2C0EAaUEpIS-Ig');
     expect(r.outcome).toBe('pass');
-    expect(r.faultsFired).toEqual([{ at: 864, site: 'page.alloc', where: 'tt:3', step: 520 }]);
-    expect(r.steps).toBe(545);
-    // One access of bo:3 got SIGBUS; every other page of every BO was read and checked.
+    expect(r.faultsFired).toEqual([{ at: 549, site: 'page.alloc', where: 'tt:1', step: 284 }]);
+    expect(r.steps).toBe(596);
+    // One access of bo:1 got SIGBUS; every other page of every BO was read and checked.
     expect(r.stats).toEqual({
       populated: 10,
       directReclaims: 0,
-      kswapdReclaims: 1,
+      kswapdReclaims: 2,
       faults: 85,
       refaults: 4,
-      signalsArmed: 12,
+      signalsArmed: 9,
       pagesChecked: 1279,
+      pagesVerified: 1919,
+      cpuPagesWritten: 640,
+      gpuJobs: 0,
+      gpuPagesWritten: 0,
       givenUp: 0,
       faultsFired: 1,
       createFailures: 0,
       faultErrors: 1,
       purgedPages: 384,
-      backedUpPages: 384,
+      backedUpPages: 512,
       ramUsedPages: 0,
       swapUsedPages: 0,
       boCount: 0,
+      lifeWorkers: 5,
+      lifeFrozen: 5,
+      lifeBosAtSuspend: 6,
+      lifeUsageAtSuspend: 0,
+      lifeUsageAfterSuspend: 0,
+      lifeSuspends: 1,
+      lifeEvictAlls: 2,
+      lifeHibernations: 0,
+      lifeSuspendErrors: 0,
+      lifeResumes: 1,
+      lifeDrains: 1,
+      lifeManagersFini: 2,
+      lifeDevicesFini: 1,
+      lifeTeardowns: 1,
     });
   });
 
   test('failed backup writes leave memory unreclaimable: later faults run out of RAM for real and get SIGBUS', () => {
-    // Eleven backup.write faults leave tts partially backed up (resident pages no shrinker takes again);
-    // reader0's fault on purged bo:8 then fails its populate on every page, without a fault of its own
-    // after the first; reader1 later populates bo:8 once memory came back.
+    // Twenty-eight backup.write faults, on seven tts in each of four steps (624 to 630), leave those tts
+    // partially backed up (resident pages no shrinker takes again); four later accesses then fail their
+    // populate for real (no page.alloc fault fired) and get SIGBUS.
     const r = replay(
       memoryPressure,
-      'AQAAAAAAAAAEASrjINNBVxzfeW65B4wlzYwFDwQBAAAAAAAAAAAAAAAAAAswVQIKCgEDBU0FAhxjgZ4',
+      'AQAAAAAAAAACANoN4sb8GS-BFo7RgAFi2C0EHOkKAQEBAQEBAgEBAQEBAQIBAQEBAQECAQEBAQEBneNSgA',
     );
     expect(r.outcome).toBe('pass');
-    expect(r.faultsFired.map((f) => f.site)).toEqual(Array(11).fill('backup.write'));
-    expect(r.steps).toBe(1115);
+    expect(r.faultsFired.map((f) => f.site)).toEqual(Array(28).fill('backup.write'));
+    expect(r.steps).toBe(672);
     expect(r.stats).toEqual({
       populated: 10,
       directReclaims: 0,
-      kswapdReclaims: 1,
-      faults: 143,
-      refaults: 3,
-      signalsArmed: 12,
-      pagesChecked: 1216,
+      kswapdReclaims: 2,
+      faults: 90,
+      refaults: 6,
+      signalsArmed: 11,
+      pagesChecked: 1276,
+      pagesVerified: 1916,
+      cpuPagesWritten: 640,
+      gpuJobs: 0,
+      gpuPagesWritten: 0,
       givenUp: 0,
-      faultsFired: 11,
+      faultsFired: 28,
       createFailures: 0,
-      faultErrors: 64,
-      purgedPages: 256,
-      backedUpPages: 357,
+      faultErrors: 4,
+      purgedPages: 384,
+      backedUpPages: 576,
       ramUsedPages: 0,
       swapUsedPages: 0,
       boCount: 0,
+      lifeWorkers: 5,
+      lifeFrozen: 5,
+      lifeBosAtSuspend: 6,
+      lifeUsageAtSuspend: 0,
+      lifeUsageAfterSuspend: 0,
+      lifeSuspends: 1,
+      lifeEvictAlls: 2,
+      lifeHibernations: 0,
+      lifeSuspendErrors: 0,
+      lifeResumes: 1,
+      lifeDrains: 1,
+      lifeManagersFini: 2,
+      lifeDevicesFini: 1,
+      lifeTeardowns: 1,
     });
   });
 
-  const LEFT_UNEVICTABLE =
-    'AQAAAAAAAAATASrjINNBVxzfeW65B4wlzYwFGwAAAgICAgICAgICAgICAgICAgICAgICAgAAAAKQAQEwvHxr';
+  const LEFT_UNEVICTABLE = 'AQAAAAAAAAACANoN4sb8GS-BFo7RgAFi2C0EAY4GVviu-A';
 
   test('a purged BO whose fault-time populate fails stays on the unevictable list, as in the kernel; the run passes', () => {
     const r = replay(memoryPressure, LEFT_UNEVICTABLE);
     expect(r.outcome).toBe('pass');
-    expect(r.faultsFired).toEqual([
-      { at: 144, site: 'backup.write', where: 'tt:1', step: 26 },
-      { at: 145, site: 'page.alloc', where: 'tt:8', step: 26 },
-    ]);
-    expect(r.steps).toBe(676);
+    expect(r.faultsFired).toEqual([{ at: 782, site: 'page.alloc', where: 'tt:6', step: 339 }]);
+    expect(r.steps).toBe(665);
     expect(r.stats).toEqual({
       populated: 10,
       directReclaims: 0,
-      kswapdReclaims: 1,
+      kswapdReclaims: 2,
       faults: 87,
       refaults: 6,
-      signalsArmed: 12,
+      signalsArmed: 11,
       pagesChecked: 1279,
+      pagesVerified: 1919,
+      cpuPagesWritten: 640,
+      gpuJobs: 0,
+      gpuPagesWritten: 0,
       givenUp: 0,
-      faultsFired: 2,
+      faultsFired: 1,
       createFailures: 0,
       faultErrors: 1,
-      purgedPages: 192,
-      backedUpPages: 584,
+      purgedPages: 256,
+      backedUpPages: 640,
       ramUsedPages: 0,
       swapUsedPages: 0,
       boCount: 0,
+      lifeWorkers: 5,
+      lifeFrozen: 5,
+      lifeBosAtSuspend: 6,
+      lifeUsageAtSuspend: 0,
+      lifeUsageAfterSuspend: 0,
+      lifeSuspends: 1,
+      lifeEvictAlls: 2,
+      lifeHibernations: 0,
+      lifeSuspendErrors: 0,
+      lifeResumes: 1,
+      lifeDrains: 1,
+      lifeManagersFini: 2,
+      lifeDevicesFini: 1,
+      lifeTeardowns: 1,
     });
   });
 
-  test('lru.placement at that step: res:8 left on unevictable after xe cleared the purged tt’s BACKED_UP is accepted, nothing else', () => {
+  test('lru.placement at that step: res:6 left on unevictable after xe cleared the purged tt’s BACKED_UP is accepted, nothing else', () => {
     const worlds: TtmGlobal[] = [];
-    // Stop right after step 26, where the failed populate returned (the step lru.placement used to fail).
-    const r = replay(memoryPressure, LEFT_UNEVICTABLE, { maxSteps: 27, worlds });
+    // Stop right after step 339, where the failed populate returned (the step lru.placement used to fail).
+    const r = replay(memoryPressure, LEFT_UNEVICTABLE, { maxSteps: 340, worlds });
     expect(r.failure?.id).not.toBe('lru.placement');
     const g = worlds[0]!;
-    const bo = boById(g, 'bo:8');
+    const bo = boById(g, 'bo:6');
     const tt = bo.ttm!;
     expect(bo.resv.isLocked()).toBe(false);
     expect(bo.pinCount).toBe(0);
@@ -185,9 +251,9 @@ describe('memory-pressure under injected faults', () => {
     expect(checkLruPlacement(g)).toEqual({
       oracle: 'lru.placement',
       kind: 'correctness',
-      actor: 'bo:8',
+      actor: 'bo:6',
       message:
-        'res:8 is on device:0 unevictable, but bo:8 is unpinned and resident, priority 0: it belongs on device:0/man0 lru0',
+        'res:6 is on device:0 unevictable, but bo:6 is unpinned and resident, priority 0: it belongs on device:0/man0 lru0',
     });
   });
 
