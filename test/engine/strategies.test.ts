@@ -504,9 +504,9 @@ describe('runScenario with pct and pos', () => {
   it('runScenario: vram-pressure seed 1 pct:2:1000 → pinned sha, token carries the params and replays', () => {
     const r = runScenario(scenario, { seed: 1n, strategy: 'pct', strategyParams: { depth: 2, k: 1000 } });
     expect(r.outcome).toBe('pass');
-    expect(r.steps).toBe(149);
-    expect(r.choices).toBe(147);
-    expect(r.traceSha256).toBe('328b83cc94a0fa9510df463deacf65b3417d46800a18a44a9cdb3e1aae6df461');
+    expect(r.steps).toBe(333);
+    expect(r.choices).toBe(316);
+    expect(r.traceSha256).toBe('fe0918ba2051bf51f752877a8b0046250b06c82dcfd6898cf8ea1ab4f4fd1e4d');
     expect(r.strategyParams).toEqual({ depth: 2, k: 1000 });
     const d = decodeToken(r.token);
     if (!d.ok) throw new Error(d.reason);
@@ -525,9 +525,9 @@ describe('runScenario with pct and pos', () => {
 
   it('runScenario: vram-pressure seed 1 pos → pinned sha; a random run is unchanged by the new strategies', () => {
     const r = runScenario(scenario, { seed: 1n, strategy: 'pos' });
-    expect(r.traceSha256).toBe('a050d1cd489fded1736a766cca0cc66cea795805bac0144e3804e81d2545b028');
-    expect(r.steps).toBe(211);
+    expect(r.traceSha256).toBe('1e27e04821fd24cfc04f1da26a276923f6ea6c707c307614baa48ec213c80e49');
+    expect(r.steps).toBe(399);
     const random = runScenario(scenario, { seed: 1n });
-    expect(random.traceSha256).toBe('8570332557b206ee4a17bafe8fdd79297b8f51e100ecb0de6c5054a5b3c19f6e');
+    expect(random.traceSha256).toBe('23a3f7832c7968dd1e7eddda4f3b521123edfdc2785008ef3d4f1ed911f74815');
   });
 });
