@@ -138,8 +138,8 @@ describe('memory-pressure under injected faults', () => {
   });
 
   test('failed backup writes leave memory unreclaimable: later faults run out of RAM for real and get SIGBUS', () => {
-    // Twenty-eight backup.write faults, on seven tts in each of four steps (624 to 630), leave those tts
-    // partially backed up (resident pages no shrinker takes again); four later accesses then fail their
+    // Twenty-eight backup.write faults, on seven tts in each of four shrinker backup passes of reader0's
+    // direct reclaim (steps 624 to 630), leave those tts partially backed up (resident pages no shrinker takes again); four later accesses then fail their
     // populate for real (no page.alloc fault fired) and get SIGBUS.
     const r = replay(
       memoryPressure,
