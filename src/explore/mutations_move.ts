@@ -33,7 +33,7 @@ export const MOVE_MUTATIONS: readonly MutationInfo[] = [
     change:
       "ttm_bo_evict makes one ttm_bo_handle_move_mem and treats the driver's -EMULTIHOP (VRAM→SYSTEM) as a hard error instead of bouncing through TT; it reaches ttm_bo_validate's caller",
     scenario: 'move-race',
-    detectedBy: 'correctness.errno',
+    detectedBy: 'bo.validate.returns',
   },
   {
     name: MUTATION_POOL_ALLOC_ERROR_NO_UNMAP,
@@ -44,7 +44,7 @@ export const MOVE_MUTATIONS: readonly MutationInfo[] = [
     change:
       "ttm_pool_alloc's error path frees the blocks it allocated without DMA-unmapping them (d099fc8f540a's path); error path only: a 'page.alloc' or 'iommu.map' fault after the first block, or IOVA exhaustion",
     scenario: 'upload-race',
-    detectedBy: 'correctness.iommu-leak',
+    detectedBy: 'iommu.mappings',
   },
   {
     name: MUTATION_POOL_ALLOC_ERROR_DOUBLE_FREE,

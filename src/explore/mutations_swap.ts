@@ -55,7 +55,7 @@ export const SWAP_MUTATIONS: readonly MutationInfo[] = [
     change:
       'the swapout walk evaluates pin_count and eviction_valuable(place of bo->resource->mem_type) before the trylock and before bo->resource is checked',
     scenario: 'swap-race',
-    detectedBy: 'crash.exception',
+    detectedBy: 'bo.eviction-valuable.resv-held',
   },
   {
     name: MUTATION_BULK_MOVE_STALE_FIRST,
@@ -66,7 +66,7 @@ export const SWAP_MUTATIONS: readonly MutationInfo[] = [
     change:
       "moving a bulk range's first resource to the range tail keeps `first` on it (the other members drop out of the range), and ttm_lru_bulk_move_del has no WARN_ON guard for an emptied range: deleting a member then dereferences its NULL `last`",
     scenario: 'bulk-lru',
-    detectedBy: 'crash.exception',
+    detectedBy: 'lru.bulk-range',
   },
   {
     name: MUTATION_BULK_MOVE_PINNED,

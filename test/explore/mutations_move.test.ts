@@ -55,10 +55,11 @@ const CASES: readonly Case[] = [
     fired: [],
     failure: {
       kind: 'correctness',
-      id: 'correctness.errno',
-      actor: 'task:client0',
-      step: 91,
-      message: 'ttm_bo_validate of bo:6 returned -EMULTIHOP, which it never returns to userspace',
+      id: 'bo.validate.returns',
+      actor: 'bo:4',
+      step: 32,
+      message:
+        'ttm_bo_validate returns 0, an errno its kerneldoc lists (-EINVAL, -ENOMEM, -EBUSY, -ERESTARTSYS), or one its callees pass up on that path (-ENOSPC, -EFAULT, -EINTR): returned -EMULTIHOP',
     },
   },
   {
@@ -66,16 +67,16 @@ const CASES: readonly Case[] = [
     mutation: 'pool-alloc-error-no-unmap',
     scenario: 'upload-race',
     seed: 1n,
-    strategy: 'pos',
+    strategy: 'random',
     faults: NO_FAULTS,
     fired: [],
     cleanStats: { iommuMapFailures: 1, sigbus: 1 },
     failure: {
       kind: 'correctness',
-      id: 'correctness.iommu-leak',
+      id: 'iommu.mappings',
       actor: 'iommu:device:0',
-      step: 33,
-      message: '1 DMA mapping(s) (4 IOVA pages) left after every BO was put',
+      step: 16,
+      message: 'iommu:device:0 maps IOVA 7 for device:0 to frame 8, which RAM holds as free',
     },
   },
   {
