@@ -108,6 +108,11 @@ export class TtmGlobal {
   designs: ReadonlySet<string> = new Set();
   /** What the world did (bytes moved, evictions, faults, backups), for comparing designs. */
   readonly counters = new WorldCounters();
+  /**
+   * Every IOMMU a device of this world was put behind, kept after ttm_device_fini took the device off
+   * the list, so that a run's IOMMU map failures are still counted once its world was torn down.
+   */
+  readonly iommus: Iommu[] = [];
   /** Per-design state kept on the world (src/designs), by design name. */
   readonly designState = new Map<string, unknown>();
   /** A design's check of CPU access to a BO (fault, access), resv held; null when no design asks. */

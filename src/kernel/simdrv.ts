@@ -317,6 +317,7 @@ function watchMemory(env: KernelEnv, global: TtmGlobal, bdev: Device): void {
   global.swap.observer ??= usageObserver(env, 'swap', 'swap');
   const iommu = bdev.iommu;
   if (iommu !== null) iommu.observer ??= usageObserver(env, 'iommu', iommu.id);
+  if (iommu !== null && !global.iommus.includes(iommu)) global.iommus.push(iommu);
 }
 
 /** Reports a memory object's usage changes (and, for an IOMMU, its faults) to its statechart. */

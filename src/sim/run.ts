@@ -262,6 +262,8 @@ export function countersOf(worlds: readonly TtmGlobal[]): CounterTotals {
     pagesRestored += c.pagesRestored;
     dmaEvictions += c.dmaEvictions;
     tlbShootdowns += g.ram.cachingChanges;
+    // The world's IOMMUs outlive its devices: after teardown the device list and the BOs are empty.
+    for (const i of g.iommus) if (!iommus.includes(i)) iommus.push(i);
     for (const d of g.deviceList) if (d.iommu !== null && !iommus.includes(d.iommu)) iommus.push(d.iommu);
     for (const bo of g.bos) {
       const i = bo.bdev.iommu;
