@@ -80,10 +80,10 @@ describe('ttm-sim fuzz', () => {
     expect(r.code).toBe(EXIT_CODE.pass);
     expect(r.stdout).toContain('  failures    none\n');
     expect(r.stdout).toContain(
-      '  confidence  d=1: P(a depth-1 bug was missed) ≤ 0.0010 after 10 pct:1 schedules (n=2, k=6: p ≥ 1/(n·k^0) per schedule)\n',
+      '  confidence  d=1: P(a depth-1 bug was missed) ≤ 0.0563 after 10 pct:1 schedules (n=4, k=19: p ≥ 1/(n·k^0) per schedule)\n',
     );
     expect(r.stdout).toContain(
-      '  arms        random 10 · pct:1:6 10 · pct:2:6 10 · pct:3:6 10 · pos 10 · cover 10\n',
+      '  arms        random 10 · pct:1:19 10 · pct:2:19 10 · pct:3:19 10 · pos 10 · cover 10\n',
     );
     // Not a terminal: the progress goes to stderr as whole lines.
     expect(r.stderr).toMatch(
@@ -124,10 +124,10 @@ describe('ttm-sim shrink', () => {
 
   test('a shrunk token that leaves tasks out replays with the same failure', () => {
     const token =
-      'AQAAAAAAAAAaASrjINNBVxzfeW65B4wlzYwTDQAAAAAAAAAAAAAAAAABGHBvb2wtcmVzdG9yZS1zdGFsZS1zdGF0ZQIMdGFzazpyZWFkZXIxDXRhc2s6dGVhcmRvd26Y3bjB';
+      'AQAAAAAAAACBAdoN4sb8GS-BFo7RgAFi2C0TFAAAAAAAAAAAAAAAAAAAAAAAAAAAARhwb29sLXJlc3RvcmUtc3RhbGUtc3RhdGUBDHRhc2s6cmVhZGVyMAH3xtc';
     const r = cli('replay', token, '--json');
     expect(r.code).toBe(EXIT_CODE.correctness);
-    expect(JSON.parse(r.stdout).failure).toMatchObject({ id: 'backup.handles', step: 111, actor: 'bo:2' });
+    expect(JSON.parse(r.stdout).failure).toMatchObject({ id: 'tt.restore.post', step: 163, actor: 'tt:1' });
   });
 
   test('a passing token has nothing to shrink', () => {
@@ -153,16 +153,16 @@ describe('mutations and run --mutation / --faults', () => {
         '--scenario',
         'memory-pressure',
         '--seed',
-        '26',
+        '129',
         '--mutation',
         'pool-restore-stale-state',
         '--json',
       ).stdout,
     );
     expect(r.outcome).toBe('correctness');
-    expect(r.failure).toMatchObject({ id: 'backup.handles', step: 113 });
+    expect(r.failure).toMatchObject({ id: 'tt.restore.post', step: 165, actor: 'tt:1' });
     const replay = JSON.parse(cli('replay', r.token, '--json').stdout);
-    expect([replay.traceSha256, replay.failure.id]).toEqual([r.traceSha256, 'backup.handles']);
+    expect([replay.traceSha256, replay.failure.id]).toEqual([r.traceSha256, 'tt.restore.post']);
   });
 
   test('run --mutation rejects unknown names and values for flags without a parameter', () => {
