@@ -99,10 +99,10 @@ describe.skipIf(browserMissing !== null)('viewer in Chromium', () => {
     await page.selectOption('#actor', 'bo:9');
     await page.check('#pin');
     await page.evaluate(() =>
-      (globalThis as unknown as { viewer: { seek(k: number): void } }).viewer.seek(40),
+      (globalThis as unknown as { viewer: { seek(k: number): void } }).viewer.seek(50),
     );
     expect(await page.textContent('#chart-title')).toBe('bo:9: ttm_bo');
-    // After step 40 bo:9 is initialized, placed in VRAM, unpinned (effects of steps ≤ 40).
+    // After step 50 bo:9 is initialized (step 8), placed in VRAM (step 47), unpinned (effects of steps ≤ 50).
     expect(await activeNodes(page)).toEqual([
       'ttm_bo_lifecycle',
       'ttm_bo_lifecycle_initialized',
