@@ -3,6 +3,13 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// A reader that stops reading (`ttm-sim oracles | head -1`) closes the pipe: that ends the output, quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
 const { tuneHeap } = await import('../src/engine/heap_tuning.ts');
 tuneHeap();
 const { main } = await import('../src/cli/main.ts');

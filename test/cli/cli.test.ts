@@ -221,3 +221,19 @@ describe('ttm-sim bad input: one line on stderr, exit 2, no stack trace', () => 
   });
   test('characters outside base64url', () => expectBadInput(cli('replay', 'not a token!'), 'base64url'));
 });
+
+describe('ttm-sim output into a closed pipe', () => {
+  test('oracles | head -1: the reader closes the pipe → exit 0, nothing on stderr', () => {
+    const r = spawnSync(
+      'bash',
+      ['-c', `"${process.execPath}" "${BIN}" oracles | head -1; echo "status \${PIPESTATUS[0]}"`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('bo.move-to-lru-tail.resv-held  [kernel, call]');
+    expect(lines.at(-1)).toBe('status 0');
+    expect(r.stderr).toBe('');
+  });
+});
