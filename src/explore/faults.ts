@@ -52,11 +52,6 @@ export interface FiredFault {
 /** Each site's position in FAULT_SITES (a Map over strings: looked up, never iterated). */
 const SITE_INDEX = new Map<FaultSite, number>(FAULT_SITES.map((s, i) => [s, i]));
 
-/** The sites of FAULT_SITES whose count in `perSite` (indexed like FAULT_SITES) is not zero. */
-export function sitesCounted(perSite: ArrayLike<number>): FaultSite[] {
-  return FAULT_SITES.filter((_, i) => (perSite[i] ?? 0) > 0);
-}
-
 const BUGGIFY_ACTIVATE = 4; // 1 in 4
 const BUGGIFY_FIRE = 4; // 1 in 4
 
