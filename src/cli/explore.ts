@@ -421,6 +421,19 @@ export async function cmdFuzz(args: string[]): Promise<number> {
   const cover = values.strategy === 'cover';
   const strategy = values.strategy === undefined || cover ? undefined : strategyOption(values.strategy);
   const named = values.scenario ?? [];
+  // What a campaign of one scenario and a suite take alike (read where each needs it, so the order in
+  // which bad options are reported stays the same).
+  const common = () => ({
+    baseSeed: parseSeed(values.seed ?? '0'),
+    schedules,
+    ...(budget === undefined ? {} : { timeBudgetMs: budget }),
+    ...(strategy === undefined ? {} : { strategy }),
+    ...(cover ? { arms: [{ kind: 'cover' } as const] } : {}),
+    mutations: mutationOptions(values.mutation),
+    ...(values['max-steps'] === undefined ? {} : { maxSteps: positiveInt('max-steps', values['max-steps']) }),
+    faults: faults as CampaignFaults,
+    shrink: values['no-shrink'] !== true,
+  });
   if (named.length !== 1) {
     // No scenario: the default suite, every built-in scenario expected to pass; several: a suite of
     // those (src/cli/suite.ts).
@@ -429,21 +442,7 @@ export async function cmdFuzz(args: string[]): Promise<number> {
     const members = named.length === 0 ? suiteScenarios() : named.map(scenarioByName);
     const designs = members.map((s) => designOptions(values.design, s))[0] ?? [];
     return fuzzSuite(
-      {
-        ...(named.length === 0 ? {} : { scenarios: named }),
-        baseSeed: parseSeed(values.seed ?? '0'),
-        schedules,
-        ...(budget === undefined ? {} : { timeBudgetMs: budget }),
-        ...(strategy === undefined ? {} : { strategy }),
-        ...(cover ? { arms: [{ kind: 'cover' } as const] } : {}),
-        mutations: mutationOptions(values.mutation),
-        designs,
-        ...(values['max-steps'] === undefined
-          ? {}
-          : { maxSteps: positiveInt('max-steps', values['max-steps']) }),
-        faults: faults as CampaignFaults,
-        shrink: values['no-shrink'] !== true,
-      },
+      { ...(named.length === 0 ? {} : { scenarios: named }), ...common(), designs },
       shardPlan(
         values.workers === undefined ? undefined : positiveInt('workers', values.workers),
         values.shards === undefined ? undefined : positiveInt('shards', values.shards),
@@ -457,16 +456,8 @@ export async function cmdFuzz(args: string[]): Promise<number> {
   const designs = designOptions(values.design, scenario);
   const opts: CampaignOptions = {
     scenario,
-    baseSeed: parseSeed(values.seed ?? '0'),
-    schedules,
-    ...(budget === undefined ? {} : { timeBudgetMs: budget }),
-    ...(strategy === undefined ? {} : { strategy }),
-    ...(cover ? { arms: [{ kind: 'cover' } as const] } : {}),
-    mutations: mutationOptions(values.mutation),
+    ...common(),
     ...(designs.length === 0 ? {} : { designs }),
-    ...(values['max-steps'] === undefined ? {} : { maxSteps: positiveInt('max-steps', values['max-steps']) }),
-    faults: faults as CampaignFaults,
-    shrink: values['no-shrink'] !== true,
   };
   const corpusDir = values.corpus;
   const slice = values.shard === undefined ? undefined : parseShard(values.shard);
