@@ -14,7 +14,8 @@
 import type { TtmGlobal } from '../kernel/device.ts';
 import type { KGen } from '../kernel/env.ts';
 import type { OperationCtx } from '../kernel/placement.ts';
-import { type Pool, TTM_ALLOCATION_POOL_USE_DMA_ALLOC, ttmPoolAlloc, ttmPoolFree } from '../kernel/pool.ts';
+import { ttmPoolAlloc, ttmPoolFree } from '../kernel/pool.ts';
+import { type Pool, TTM_ALLOCATION_POOL_USE_DMA_ALLOC } from '../kernel/pool_type.ts';
 import type { Tt } from '../kernel/tt.ts';
 import { DESIGN_ALLOC_OPS, designValue } from './spec.ts';
 

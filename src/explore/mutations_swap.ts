@@ -2,7 +2,7 @@
 // upstream fix (its hash; the Fixes: hash only where `change` says so) and the built-in scenario one of
 // whose schedules finds it, with the failure id the run then reports.
 
-import { MUTATION_POOL_DMA32_SHARED, MUTATION_POOL_SHRINKER_ONE_BLOCK } from '../kernel/pool.ts';
+import { MUTATION_POOL_DMA32_SHARED, MUTATION_POOL_SHRINKER_ONE_BLOCK } from '../kernel/pool_type.ts';
 import { MUTATION_BULK_MOVE_PINNED, MUTATION_BULK_MOVE_STALE_FIRST } from '../kernel/resource.ts';
 import {
   MUTATION_SWAPOUT_BUSY_ZOMBIE_PROGRESS,

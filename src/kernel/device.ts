@@ -20,7 +20,7 @@ import {
   TtmPoolManager,
   ttmPoolMgrFini,
   ttmPoolMgrReinit,
-} from './pool.ts';
+} from './pool_type.ts';
 import { Ram } from './ram.ts';
 import {
   LruItem,

@@ -12,7 +12,7 @@ import { PAGE_SIZE, TTM_PL_SYSTEM, TTM_PL_TT, TTM_TT_FLAG_EXTERNAL_MAPPABLE } fr
 import type { KGen, MirrorEvent } from './env.ts';
 import { EBUSY, EINTR } from './errno.ts';
 import { type OperationCtx, operationCtx, place } from './placement.ts';
-import { SHRINK_EMPTY, SHRINK_STOP, ttmPoolShrinkerCount, ttmPoolShrinkerScan } from './pool.ts';
+import { SHRINK_EMPTY, SHRINK_STOP, ttmPoolShrinkerCount, ttmPoolShrinkerScan } from './pool_type.ts';
 import { ResourceCursor } from './resource.ts';
 import type { SimDevice } from './simdrv.ts';
 import { ttmBoShrink, ttmBoShrinkAvoidWait, ttmBoShrinkSuitable } from './swap.ts';

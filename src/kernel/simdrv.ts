@@ -32,7 +32,8 @@ import { EBUSY, EINVAL, EMULTIHOP, ENOMEM, ERESTARTSYS, errnoName } from './errn
 import { FenceTimeline } from './fence.ts';
 import { Iommu } from './iommu.ts';
 import { type OperationCtx, type Placement, place, placementOf } from './placement.ts';
-import { TTM_ALLOCATION_POOL_USE_DMA_ALLOC, ttmPoolAlloc, ttmPoolFree } from './pool.ts';
+import { ttmPoolAlloc, ttmPoolFree } from './pool.ts';
+import { TTM_ALLOCATION_POOL_USE_DMA_ALLOC } from './pool_type.ts';
 import {
   RangeManager,
   type Resource,

@@ -31,15 +31,8 @@ import type { Device, TtmGlobal } from './device.ts';
 import type { KernelEnv, KGen, MirrorEvent } from './env.ts';
 import { EINTR, EINVAL, ENOMEM } from './errno.ts';
 import type { OperationCtx } from './placement.ts';
-import {
-  type BackupFlags,
-  type PoolTtRestore,
-  ttmPoolAlloc,
-  ttmPoolBackup,
-  ttmPoolDropBackedUp,
-  ttmPoolFree,
-  ttmPoolRestoreAndAlloc,
-} from './pool.ts';
+import { type PoolTtRestore, ttmPoolAlloc, ttmPoolFree, ttmPoolRestoreAndAlloc } from './pool.ts';
+import { type BackupFlags, ttmPoolBackup, ttmPoolDropBackedUp } from './pool_backup.ts';
 import { assertBoResvHeld, warnOn } from './rules/check.ts';
 import { backupBefore, checkBackupCount, checkTtFini } from './rules/tt_release.ts';
 import {

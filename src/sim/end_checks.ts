@@ -12,7 +12,7 @@ import { PAGE_SIZE, TTM_PL_SYSTEM } from '../kernel/constants.ts';
 import type { Device, TtmGlobal } from '../kernel/device.ts';
 import { fenceRefs } from '../kernel/fence_refs.ts';
 import type { Iommu } from '../kernel/iommu.ts';
-import { CACHINGS, type PoolType } from '../kernel/pool.ts';
+import { CACHINGS, type PoolType } from '../kernel/pool_type.ts';
 import { RangeManager, type ResourceManager } from '../kernel/resource.ts';
 import type { CheckInfo, UpstreamRule } from '../kernel/rules.ts';
 import type { Breach } from './scenario.ts';

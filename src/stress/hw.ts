@@ -4,7 +4,7 @@
 // segment that changed nothing wakes nobody) and offers the frame allocator and PTE primitives that
 // several programs share.
 // Simplifies: frame allocation is first-fit over a flag per frame (the kernel's page allocator and
-// ttm_pool are modelled elsewhere, in src/kernel/pool.ts); DMA mapping is a flag per frame.
+// ttm_pool are modelled elsewhere, in src/kernel/pool*.ts); DMA mapping is a flag per frame.
 
 import { C, E, F, type Layout, P } from './layout.ts';
 

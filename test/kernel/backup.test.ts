@@ -15,16 +15,14 @@ import {
 } from '../../src/kernel/backup.ts';
 import { PAGE_SIZE, TTM_TT_FLAG_BACKED_UP, TTM_TT_FLAG_PRIV_POPULATED } from '../../src/kernel/constants.ts';
 import { EBUSY, EINTR, EINVAL, EIO, ENOMEM, ENOSPC } from '../../src/kernel/errno.ts';
+import { MUTATION_RESTORE_STALE_STATE, ttmPoolRestoreAndAlloc } from '../../src/kernel/pool.ts';
+import { ttmPoolBackup, ttmPoolDropBackedUp } from '../../src/kernel/pool_backup.ts';
 import {
-  MUTATION_RESTORE_STALE_STATE,
   NUMA_NO_NODE,
   Pool,
   TTM_ALLOCATION_POOL_USE_DMA_ALLOC,
-  ttmPoolBackup,
-  ttmPoolDropBackedUp,
-  ttmPoolRestoreAndAlloc,
   ttmPoolShrinkerScan,
-} from '../../src/kernel/pool.ts';
+} from '../../src/kernel/pool_type.ts';
 import { runSync } from '../../src/kernel/sync.ts';
 import { type Tt, ttmTtBackup, ttmTtFini, ttmTtRestore, ttmTtUnpopulate } from '../../src/kernel/tt.ts';
 import type { TestDevice } from '../kunit/fixtures.ts';

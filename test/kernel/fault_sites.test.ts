@@ -10,11 +10,8 @@ import { EFAULT, EINTR, ENOMEM } from '../../src/kernel/errno.ts';
 import type { FaultHook, FaultSite } from '../../src/kernel/faults.ts';
 import { Iommu } from '../../src/kernel/iommu.ts';
 import { operationCtx, place, placementOf } from '../../src/kernel/placement.ts';
-import {
-  MUTATION_POOL_ALLOC_ERROR_DOUBLE_FREE,
-  ttmPoolFree,
-  ttmPoolSelectType,
-} from '../../src/kernel/pool.ts';
+import { MUTATION_POOL_ALLOC_ERROR_DOUBLE_FREE, ttmPoolFree } from '../../src/kernel/pool.ts';
+import { ttmPoolSelectType } from '../../src/kernel/pool_type.ts';
 import { ttmResourceAlloc } from '../../src/kernel/resource.ts';
 import { runSync } from '../../src/kernel/sync.ts';
 import { ttmTtBackup, ttmTtRestore } from '../../src/kernel/tt.ts';

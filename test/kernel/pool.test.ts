@@ -6,19 +6,18 @@ import { describe, expect, test } from 'vitest';
 import { TTM_TT_FLAG_BACKED_UP, TTM_TT_FLAG_ZERO_ALLOC } from '../../src/kernel/constants.ts';
 import { EFAULT, EINVAL, ENOMEM } from '../../src/kernel/errno.ts';
 import { Iommu } from '../../src/kernel/iommu.ts';
+import { ttmPoolAlloc, ttmPoolFree } from '../../src/kernel/pool.ts';
 import {
   NUMA_NO_NODE,
   Pool,
   SHRINK_EMPTY,
   SHRINK_STOP,
   TTM_ALLOCATION_POOL_USE_DMA_ALLOC,
-  ttmPoolAlloc,
   ttmPoolFini,
-  ttmPoolFree,
   ttmPoolShrink,
   ttmPoolShrinkerCount,
   ttmPoolShrinkerScan,
-} from '../../src/kernel/pool.ts';
+} from '../../src/kernel/pool_type.ts';
 import { runSync } from '../../src/kernel/sync.ts';
 import type { Tt } from '../../src/kernel/tt.ts';
 import type { TestDevice } from '../kunit/fixtures.ts';

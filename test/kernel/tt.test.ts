@@ -16,7 +16,7 @@ import { TtmGlobal } from '../../src/kernel/device.ts';
 import { EBUSY, EINTR, EINVAL, EIO, ENOMEM, ENOSPC, ERESTARTSYS } from '../../src/kernel/errno.ts';
 import { DmaFence } from '../../src/kernel/fence.ts';
 import { operationCtx, place, placementOf } from '../../src/kernel/placement.ts';
-import { NUMA_NO_NODE, Pool, TTM_ALLOCATION_POOL_USE_DMA32 } from '../../src/kernel/pool.ts';
+import { NUMA_NO_NODE, Pool, TTM_ALLOCATION_POOL_USE_DMA32 } from '../../src/kernel/pool_type.ts';
 import { Ram } from '../../src/kernel/ram.ts';
 import { DmaResvUsage } from '../../src/kernel/resv.ts';
 import { runSync } from '../../src/kernel/sync.ts';

@@ -21,7 +21,7 @@ import { currentPlace, readPage, writePage } from '../../src/kernel/content.ts';
 import { TtmGlobal } from '../../src/kernel/device.ts';
 import { EINTR, ENOMEM } from '../../src/kernel/errno.ts';
 import { operationCtx, place, placementOf } from '../../src/kernel/placement.ts';
-import { ttmPoolShrinkerScan } from '../../src/kernel/pool.ts';
+import { ttmPoolShrinkerScan } from '../../src/kernel/pool_type.ts';
 import { pageContent, Ram } from '../../src/kernel/ram.ts';
 import { reclaim, XeShrinker } from '../../src/kernel/shrinker.ts';
 import { createSimDevice } from '../../src/kernel/simdrv.ts';

@@ -11,7 +11,7 @@ import {
   CACHINGS,
   TTM_ALLOCATION_POOL_USE_DMA_ALLOC,
   TTM_ALLOCATION_POOL_USE_DMA32,
-} from '../../src/kernel/pool.ts';
+} from '../../src/kernel/pool_type.ts';
 import { sysManagerFunc } from '../../src/kernel/resource.ts';
 import { newTtmDevice, testDevicesBasic, ttmDevFuncs, ttmDeviceKunitInit } from './fixtures.ts';
 

@@ -9,16 +9,15 @@
 import { describe, expect, test } from 'vitest';
 import { type Caching, MAX_PAGE_ORDER, PAGE_SIZE } from '../../src/kernel/constants.ts';
 import { operationCtx } from '../../src/kernel/placement.ts';
+import { ttmPoolAlloc, ttmPoolFree } from '../../src/kernel/pool.ts';
 import {
   CACHINGS,
   NUMA_NO_NODE,
   Pool,
   type PoolType,
   TTM_ALLOCATION_POOL_USE_DMA_ALLOC,
-  ttmPoolAlloc,
   ttmPoolFini,
-  ttmPoolFree,
-} from '../../src/kernel/pool.ts';
+} from '../../src/kernel/pool_type.ts';
 import { runSync } from '../../src/kernel/sync.ts';
 import { type Tt, ttmSgTtInit, ttmTtFini, ttmTtInit } from '../../src/kernel/tt.ts';
 import { kunitBo, type TestDevice, testDevice } from './fixtures.ts';

@@ -6,7 +6,7 @@
 import type { BufferObject } from '../../kernel/bo.ts';
 import type { Device, TtmGlobal } from '../../kernel/device.ts';
 import type { ListHead } from '../../kernel/list.ts';
-import type { PoolType } from '../../kernel/pool.ts';
+import type { PoolType } from '../../kernel/pool_type.ts';
 import type { Ram } from '../../kernel/ram.ts';
 import { RangeAllocator } from '../../kernel/range_allocator.ts';
 import type { LruItem, Resource, ResourceManager } from '../../kernel/resource.ts';

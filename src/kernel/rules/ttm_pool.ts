@@ -1,5 +1,5 @@
 // Rules stated in drivers/gpu/drm/ttm/ttm_pool.c (the ≈v6.15 text with backup and restore), checked where
-// src/kernel/pool.ts mirrors each function.
+// src/kernel/pool.ts, pool_type.ts and pool_backup.ts mirror each function.
 
 import { type KernelRule, kernelRule } from './check.ts';
 

@@ -24,7 +24,7 @@ import {
   SHRINK_STOP,
   TTM_ALLOCATION_POOL_USE_DMA32,
   ttmPoolShrinkerScan,
-} from '../../kernel/pool.ts';
+} from '../../kernel/pool_type.ts';
 import { Ram } from '../../kernel/ram.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { ttmTtPfn } from '../../kernel/tt.ts';

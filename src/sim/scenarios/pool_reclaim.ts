@@ -21,7 +21,7 @@ import type { KGen } from '../../kernel/env.ts';
 import { ENOMEM, errnoName } from '../../kernel/errno.ts';
 import type { FaultHook } from '../../kernel/faults.ts';
 import { operationCtx, place, placementOf } from '../../kernel/placement.ts';
-import { SHRINK_STOP, ttmPoolShrinkerScan } from '../../kernel/pool.ts';
+import { SHRINK_STOP, ttmPoolShrinkerScan } from '../../kernel/pool_type.ts';
 import { Ram } from '../../kernel/ram.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { ttmTtInit } from '../../kernel/tt.ts';

@@ -6,16 +6,14 @@ import { TTM_PL_TT, TTM_TT_FLAG_BACKED_UP } from '../../../src/kernel/constants.
 import { Device, TtmGlobal, ttmDeviceInit, ttmSetDriverManager } from '../../../src/kernel/device.ts';
 import { EINVAL } from '../../../src/kernel/errno.ts';
 import { place } from '../../../src/kernel/placement.ts';
+import { ttmPoolAlloc, ttmPoolRestoreAndAlloc } from '../../../src/kernel/pool.ts';
+import { ttmPoolBackup, ttmPoolDropBackedUp } from '../../../src/kernel/pool_backup.ts';
 import {
   NUMA_NO_NODE,
   Pool,
   TTM_ALLOCATION_POOL_USE_DMA_ALLOC,
-  ttmPoolAlloc,
-  ttmPoolBackup,
-  ttmPoolDropBackedUp,
   ttmPoolMgrFini,
-  ttmPoolRestoreAndAlloc,
-} from '../../../src/kernel/pool.ts';
+} from '../../../src/kernel/pool_type.ts';
 import {
   RangeManager,
   ttmResourceManagerInit,
