@@ -11,15 +11,27 @@
 // branch figure.
 //
 // A process measures itself: with NODE_V8_COVERAGE set, v8.takeCoverage() writes the counts so far
-// (and resets them); without it, the command is run again in a child process with it set.
+// (and resets them); without it, the command is run again in a child process with it set. That child
+// always runs the TypeScript sources (TTM_SIM_FROM_SOURCE=1, see bin/ttm-sim.js), also when this
+// process runs the compiled dist/: what is measured is the .ts model, which needs a checkout with its
+// devDependencies (tsx, c8); c8 is loaded only when coverage is taken.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
-import { Report } from 'c8';
+import { fail } from './errors.ts';
 
 /** The repository root (this file is src/cli/code_coverage.ts). */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -112,11 +124,16 @@ export async function withCodeCoverage(
     const v8dir = join(dir, 'v8');
     rmSync(v8dir, { recursive: true, force: true });
     mkdirSync(v8dir, { recursive: true });
-    const bin = fileURLToPath(new URL('../../bin/ttm-sim.js', import.meta.url));
+    // From src/cli/ or from dist/src/cli/.
+    const fromSource = import.meta.url.endsWith('.ts');
+    const bin = fileURLToPath(
+      new URL(fromSource ? '../../bin/ttm-sim.js' : '../../../bin/ttm-sim.js', import.meta.url),
+    );
+    if (!fromSource) requireSources(bin);
     const childArgs = [...argv, '--code-coverage', ...(opt.dir === undefined ? [] : [dir])];
     const r = spawnSync(process.execPath, [bin, ...childArgs], {
       stdio: 'inherit',
-      env: { ...process.env, NODE_V8_COVERAGE: v8dir },
+      env: { ...process.env, NODE_V8_COVERAGE: v8dir, TTM_SIM_FROM_SOURCE: '1' },
     });
     if (opt.dir === undefined) rmSync(dir, { recursive: true, force: true });
     return r.status ?? 4;
@@ -131,6 +148,24 @@ export async function withCodeCoverage(
     writeFileSync(join(resolve(opt.dir), 'kernel-coverage.json'), `${JSON.stringify(cov, null, 1)}\n`);
   }
   return code;
+}
+
+/** Refuses --code-coverage where the sources or the devDependencies are absent (an installed package). */
+function requireSources(bin: string): void {
+  const root = resolve(bin, '../..');
+  let tools = true;
+  try {
+    const req = createRequire(join(root, 'package.json'));
+    req.resolve('tsx');
+    req.resolve('c8');
+  } catch {
+    tools = false;
+  }
+  if (!tools || !existsSync(join(root, KERNEL_DIR))) {
+    fail(
+      '--code-coverage measures the TypeScript sources: run it in a checkout of the repository after npm ci (it needs src/ and the devDependencies tsx and c8)',
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -180,6 +215,7 @@ export async function kernelCoverageOf(
       writeFileSync(join(work, `coverage-${i}.json`), JSON.stringify({ result, 'source-map-cache': maps }));
     }
     // c8's Report is called, not constructed (lib/report.js exports a factory under the class's name).
+    const { Report } = await import('c8');
     const makeReport = Report as unknown as (opts: Record<string, unknown>) => {
       getCoverageMapFromAllCoverageFiles(): Promise<IstanbulMap>;
     };
