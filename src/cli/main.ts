@@ -4,11 +4,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PCT_K_DEFAULT } from '../engine/strategy.ts';
-import { describeHash, scenarioHash } from '../engine/token.ts';
 import { firstDivergence, type TraceLine } from '../engine/trace.ts';
 import { EXIT_CODE } from '../engine/types.ts';
 import { type RunResult, runScenario } from '../sim/run.ts';
-import { DEFAULT_SCENARIO, SCENARIOS } from '../sim/scenarios/index.ts';
+import { DEFAULT_SCENARIO } from '../sim/scenarios/index.ts';
 import { CHART_EXTENSION, CHART_FORMATS, CHARTS, exportChart } from '../viz/charts.ts';
 import { toPerfetto } from '../viz/perfetto.ts';
 import { renderViewer } from '../viz/viewer.ts';
@@ -40,10 +39,10 @@ import {
 import { cmdFaults, FAULTS_HELP } from './faults.ts';
 import { jsonResult, summary } from './format.ts';
 import { cmdOracles, ORACLES_HELP } from './oracles.ts';
+import { cmdScenarios, SCENARIOS_HELP } from './scenarios.ts';
 import { CORPUS_HELP, cmdCorpus } from './shards.ts';
 import { cmdStress, STRESS_HELP } from './stress.ts';
-
-const VERSION = '0.1.0';
+import { VERSION } from './version.ts';
 
 const HELP: Record<string, string> = {
   main: `ttm-sim ${VERSION}: a deterministic, seed-reproducible simulator of Linux TTM
@@ -140,9 +139,7 @@ the step's message, payload and effects, and the failing check marked with a jum
   corpus: CORPUS_HELP,
   oracles: ORACLES_HELP,
   faults: FAULTS_HELP,
-  scenarios: `Usage: ttm-sim scenarios [--json]
-
-Lists the built-in scenarios with a one-line description and their configuration hash.`,
+  scenarios: SCENARIOS_HELP,
 };
 
 function writeTrace(file: string, r: RunResult): void {
@@ -259,24 +256,6 @@ function cmdSelfcheck(args: string[]): number {
     );
   }
   return at === undefined ? EXIT_CODE.pass : EXIT_CODE.crash;
-}
-
-function cmdScenarios(args: string[]): number {
-  const { values } = guarded('scenarios', () =>
-    parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }),
-  );
-  if (values.help) return help('scenarios');
-  const rows = SCENARIOS.map((s) => ({
-    name: s.name,
-    hash: describeHash(scenarioHash(s.config)),
-    summary: s.summary,
-  }));
-  if (values.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-  else {
-    const width = Math.max(...rows.map((r) => r.name.length));
-    for (const r of rows) process.stdout.write(`${r.name.padEnd(width)}  ${r.hash}  ${r.summary}\n`);
-  }
-  return 0;
 }
 
 function cmdCharts(args: string[]): number {
