@@ -1,0 +1,174 @@
+// The public API (src/index.ts): run, replay, shrink and fuzz return what the commands print, bad
+// input throws TtmSimError with the command line's message, and the catalogues list what the
+// commands list.
+
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { DESIGNS } from '../../src/designs/index.ts';
+import { MUTATIONS } from '../../src/explore/mutations.ts';
+import { designs, fuzz, mutations, replay, run, scenarios, shrink, TtmSimError } from '../../src/index.ts';
+
+const VRAM_SEED_2 = 'AQAAAAAAAAACAISuyq1GWq5kHSxDIFim760A3wl_rA';
+const ABBA_SEED_0 = 'AQAAAAAAAAAAAIYBF__MW-JCntGnDblP4cYA2Dgx5w';
+const ABBA_SHRUNK = 'AQAAAAAAAAAAAYYBF__MW-JCntGnDblP4cYBBQABAQAAj_eGqQ';
+
+function refused(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(TtmSimError);
+    return (err as Error).message;
+  }
+  throw new Error('no TtmSimError thrown');
+}
+
+describe('run and replay', () => {
+  it('run: vram-pressure seed 2 → the README token, 450 steps, 357 choices, pass', () => {
+    const r = run({ scenario: 'vram-pressure', seed: 2 });
+    expect(r.token).toBe(VRAM_SEED_2);
+    expect([r.steps, r.choices, r.outcome, r.strategy, r.seed]).toEqual([450, 357, 'pass', 'random', '2']);
+    expect(r.traceSha256).toBe('1752a5fb892968fffd30fe995361d1198dfc06db2584f3c724611c892aa14d30');
+    expect(r.failure).toBeNull();
+    expect(r.trace).toBeNull();
+    expect([r.stats.evictions, r.stats.moves, r.stats.backoffs]).toEqual([39, 48, 6]);
+  });
+
+  it('replay: the token gives the same report, and a trace whose lines hash to traceSha256', () => {
+    const a = run({ scenario: 'vram-pressure', seed: 2n });
+    const b = replay(VRAM_SEED_2, { trace: true });
+    expect({ ...b, trace: null }).toEqual(a);
+    expect(b.trace?.length).toBe(450);
+    const text = (b.trace ?? []).map((l) => `${l}\n`).join('');
+    expect(createHash('sha256').update(text).digest('hex')).toBe(a.traceSha256);
+  });
+
+  it('run: abba-deadlock seed 0 fails with liveness.deadlock and its cycle', () => {
+    const r = run({ scenario: 'abba-deadlock', seed: 0 });
+    expect(r.token).toBe(ABBA_SEED_0);
+    expect(r.outcome).toBe('liveness');
+    expect(r.failure?.id).toBe('liveness.deadlock');
+    expect(r.failure?.message).toBe(
+      'deadlock: task:ab waits for bo:1/resv held by task:ba → task:ba waits for bo:0/resv held by task:ab',
+    );
+  });
+
+  it('run: mutations are named in the report, canonical and sorted', () => {
+    const r = run({ scenario: 'bulk-lru', seed: 0, mutations: ['bulk-move-pinned'] });
+    expect(r.mutations).toEqual(['bulk-move-pinned']);
+    expect(r.failure?.id).toBe('pinned.resident');
+    expect(replay(r.token).mutations).toEqual(['bulk-move-pinned']);
+  });
+});
+
+describe('shrink', () => {
+  it('shrink: the abba-deadlock token → the README shrunk token, 6 steps, 2 preemptions marked', () => {
+    const s = shrink(ABBA_SEED_0, { budgetMs: 60_000 });
+    expect(s.token).toBe(ABBA_SHRUNK);
+    expect(s.original).toBe(ABBA_SEED_0);
+    expect(s.signature).toBe('liveness.deadlock | task:ab | blocked | ');
+    expect([s.steps, s.stepsBefore, s.preemptions, s.preemptionsBefore, s.faults, s.tries]).toEqual([
+      6, 6, 2, 2, 0, 12,
+    ]);
+    expect(s.timedOut).toBe(false);
+    expect(s.rows.slice(1)).toEqual([
+      '▶    1  task:ba  task.run  ready → runnable',
+      '     2  task:ba  task.run  runnable  [bo:1/resv resv.locked]',
+      '▶    3  task:ab  task.run  runnable  [bo:0/resv resv.locked]',
+      '     4  task:ab  task.run  runnable → blocked  [bo:1/resv resv.locked]',
+      '     5  task:ba  task.run  runnable → blocked  [bo:0/resv resv.locked]',
+    ]);
+    expect(replay(s.token).failure?.id).toBe('liveness.deadlock');
+  });
+
+  it('shrink: the token of a passing run is refused', () => {
+    expect(refused(() => shrink(VRAM_SEED_2))).toBe(
+      "shrink: this token's run passes; shrink needs the token of a failing run",
+    );
+  });
+});
+
+describe('fuzz', () => {
+  it('fuzz: 6 schedules of abba-deadlock find the deadlock at schedule 0, shrunk to the README token', async () => {
+    const r = await fuzz({ scenario: 'abba-deadlock', schedules: 6, shrinkBudgetMs: 60_000 });
+    expect([r.outcome, r.exitCode, r.schedules, r.complete]).toEqual(['liveness', 3, 6, true]);
+    expect(r.scenarios).toEqual(['abba-deadlock']);
+    expect(r.failures.map((f) => [f.scenario, f.id, f.schedule, f.token, f.shrunk?.token])).toEqual([
+      ['abba-deadlock', 'liveness.deadlock', 0, ABBA_SEED_0, ABBA_SHRUNK],
+    ]);
+    expect(r.json.worst).toBe('liveness');
+    expect(r.text.split('\n')[0]).toMatch(/^ttm-sim fuzz: /);
+  });
+
+  it('fuzz: a suite of two passing scenarios reports pass with exit code 0', async () => {
+    const r = await fuzz({ scenario: ['abba-ww', 'calibrate'], schedules: 4, faults: 'off' });
+    expect([r.outcome, r.exitCode, r.schedules, r.failures.length]).toEqual(['pass', 0, 4, 0]);
+    expect(r.scenarios).toEqual(['abba-ww', 'calibrate']);
+  });
+});
+
+describe('bad input throws TtmSimError naming the problem', () => {
+  it.each([
+    ['run: seed must be an unsigned 64-bit integer (a number or a bigint), got -1', () => run({ seed: -1 })],
+    [
+      'run: seed must be an unsigned 64-bit integer (a number or a bigint), got 1.5',
+      () => run({ seed: 1.5 }),
+    ],
+    [
+      'run: seed must be an unsigned 64-bit integer (a number or a bigint), got 18446744073709551616',
+      () => run({ seed: 1n << 64n }),
+    ],
+    [
+      "run: mutations: unknown mutation 'no-such-bug'; 'ttm-sim mutations' lists them",
+      () => run({ mutations: ['no-such-bug'] }),
+    ],
+    [
+      'run: faults must be one of off, uniform, buggify, got "sometimes"',
+      () => run({ faults: 'sometimes' as 'off' }),
+    ],
+    [
+      'replay: bad token: token is truncated: 6 bytes, at least 31 expected; copy the whole line',
+      () => replay('AQAAAAAA'),
+    ],
+    ['replay: expected a token string, got number', () => replay(42 as unknown as string)],
+    ['shrink: budgetMs must be a positive integer, got 0', () => shrink(ABBA_SEED_0, { budgetMs: 0 })],
+  ])('%s', (message, fn) => {
+    expect(refused(fn)).toBe(message);
+  });
+
+  it('run: an unknown scenario names the built-in ones', () => {
+    expect(refused(() => run({ scenario: 'nope' }))).toMatch(
+      /^run: unknown scenario "nope"; the built-in ones are: vram-pressure, vram-pressure-large, abba-deadlock, /,
+    );
+  });
+
+  it('fuzz: bad counts and strategies reject before anything runs', async () => {
+    await expect(fuzz({ scenario: 'abba-ww', schedules: -3 })).rejects.toThrow(
+      new TtmSimError('fuzz', 'schedules must be a positive integer, got -3'),
+    );
+    await expect(fuzz({ scenario: [] })).rejects.toThrow(
+      'fuzz: scenario: give at least one scenario, or none for the default suite',
+    );
+    await expect(fuzz({ scenario: 'abba-ww', strategy: 'dfs' })).rejects.toBeInstanceOf(TtmSimError);
+    await expect(fuzz({ scenario: ['abba-ww', 'abba-ww'] })).rejects.toThrow(
+      'fuzz: scenario abba-ww is in the suite twice',
+    );
+  });
+});
+
+describe('catalogues', () => {
+  it('scenarios: the 20 built-in ones in `ttm-sim scenarios` order; two fail by design', () => {
+    expect(scenarios.length).toBe(20);
+    expect(scenarios[0]).toMatchObject({ name: 'vram-pressure', expect: 'pass' });
+    expect(scenarios.filter((s) => s.expect === 'fail').map((s) => s.name)).toEqual([
+      'abba-deadlock',
+      'shared-iommu-retry',
+    ]);
+    expect(scenarios.every((s) => /^[0-9a-f]{8}/.test(s.hash))).toBe(true);
+  });
+
+  it('mutations and designs: the catalogues the commands print', () => {
+    expect(mutations).toBe(MUTATIONS);
+    expect(designs).toBe(DESIGNS);
+    expect(mutations.find((m) => m.name === 'bulk-move-pinned')?.scenario).toBe('bulk-lru');
+  });
+});
