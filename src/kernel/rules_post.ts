@@ -7,6 +7,7 @@
 
 import type { BufferObject } from './bo.ts';
 import {
+  type Caching,
   TTM_PL_SYSTEM,
   TTM_TT_FLAG_BACKED_UP,
   TTM_TT_FLAG_EXTERNAL,
@@ -17,6 +18,7 @@ import type { Device, TtmGlobal } from './device.ts';
 import { EALREADY, EBUSY, EDEADLK, ERESTARTSYS, errnoName } from './errno.ts';
 import type { ListHead } from './list.ts';
 import type { Placement } from './placement.ts';
+import type { PageCaching } from './ram.ts';
 import {
   type LruItem,
   type Resource,
@@ -204,6 +206,23 @@ export const POOL_ALLOC_POST = kernelRule(
     },
   ],
 );
+export const POOL_ALLOC_POST_CACHING = kernelRule(
+  'pool.alloc.post-caching',
+  'return',
+  'ttm_pool_alloc returning 0: every page of the tt has the CPU caching the tt asks for (write-back for cached, write-combined, uncached): the caching deferred while allocating was applied',
+  [
+    {
+      file: 'drivers/gpu/drm/ttm/ttm_pool.c',
+      func: 'ttm_pool_apply_caching',
+      text: '/* Apply any cpu-caching deferred during page allocation */',
+    },
+    {
+      file: 'drivers/gpu/drm/ttm/ttm_pool.c',
+      func: 'ttm_pool_apply_caching',
+      text: 'return set_pages_array_wc(alloc->caching_divide, num_pages);',
+    },
+  ],
+);
 export const TT_POPULATE_POST = kernelRule(
   'tt.populate.post',
   'return',
@@ -306,6 +325,7 @@ export const POSTCONDITION_RULES: readonly KernelRule[] = [
   BO_POPULATE_POST,
   TT_CREATE_POST,
   POOL_ALLOC_POST,
+  POOL_ALLOC_POST_CACHING,
   TT_POPULATE_POST,
   TT_SWAPOUT_POST,
   TT_BACKUP_POST,
@@ -594,8 +614,26 @@ export function postPoolAlloc(tt: Tt, ret: number): number {
     if (at >= 0) detail = `${tt.id} slot ${at} has no DMA address`;
   }
   warnOn(tt.global, POOL_ALLOC_POST, detail !== '', tt.id, detail);
+  if (detail === '' && tt.global !== null && tt.pages !== null) {
+    const want = PAGE_CACHING_OF[tt.caching];
+    const ram = tt.global.ram;
+    let wrong = '';
+    for (const [i, p] of tt.pages.entries()) {
+      if (typeof p !== 'number' || ram.getCaching(p) === want) continue;
+      wrong = `${tt.id} (${tt.caching}) slot ${i}: page frame ${p} is ${ram.getCaching(p)}, not ${want}`;
+      break;
+    }
+    warnOn(tt.global, POOL_ALLOC_POST_CACHING, wrong !== '', tt.id, wrong);
+  }
   return ret;
 }
+
+/** The x86 page attribute each tt caching asks for (ttm_pool_apply_caching, ttm_pool_free_page). */
+const PAGE_CACHING_OF: Readonly<Record<Caching, PageCaching>> = {
+  cached: 'wb',
+  write_combined: 'wc',
+  uncached: 'uc',
+};
 
 /** ttm_tt_populate. Returns `ret`. */
 export function postTtPopulate(tt: Tt | null, ret: number): number {

@@ -114,6 +114,7 @@ describe('POSTCONDITION_RULES', () => {
       'bo.populate.post',
       'tt.create.post',
       'pool.alloc.post',
+      'pool.alloc.post-caching',
       'tt.populate.post',
       'tt.swapout.post',
       'tt.backup.post',
@@ -364,6 +365,25 @@ describe('populate, swapout, backup, restore', () => {
       actor: 'tt:0',
       message:
         'ttm_pool_alloc returning 0: every page slot of the tt holds a page and, with a dma_address array, every slot has a DMA address: tt:0 slot 0 holds no page',
+    });
+  });
+
+  test('pool alloc: 0 with a page of another caching than the tt asks for → pool.alloc.post-caching', () => {
+    const w = world();
+    const tt = w.tt.ttm!;
+    const ram = w.global.ram;
+    const frame = tt.pages![1] as number;
+    expect(tt.caching).toBe('cached');
+    postPoolAlloc(tt, 0);
+    expect(broken(w.global)).toBeNull();
+    ram.setCaching(frame, 1, 'wc');
+    postPoolAlloc(tt, -ENOMEM);
+    expect(broken(w.global)).toBeNull();
+    postPoolAlloc(tt, 0);
+    expect(broken(w.global)).toEqual({
+      id: 'pool.alloc.post-caching',
+      actor: 'tt:0',
+      message: `ttm_pool_alloc returning 0: every page of the tt has the CPU caching the tt asks for (write-back for cached, write-combined, uncached): the caching deferred while allocating was applied: tt:0 (cached) slot 1: page frame ${frame} is wc, not wb`,
     });
   });
 
