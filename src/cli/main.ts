@@ -38,6 +38,7 @@ import {
 } from './explore.ts';
 import { cmdFaults, FAULTS_HELP } from './faults.ts';
 import { jsonResult, summary } from './format.ts';
+import { cmdInevitable, INEVITABLE_HELP } from './inevitable.ts';
 import { cmdOracles, ORACLES_HELP } from './oracles.ts';
 import { cmdScenarios, SCENARIOS_HELP } from './scenarios.ts';
 import { CORPUS_HELP, cmdCorpus } from './shards.ts';
@@ -58,6 +59,7 @@ Commands:
   replay     re-run a token byte for byte                 ttm-sim replay <token>
   selfcheck  run a token twice, name the first divergence ttm-sim selfcheck <token>
   shrink     minimise a failing token                     ttm-sim shrink <token>
+  inevitable the step where a failure became certain     ttm-sim inevitable <token>
   stress     real threads racing, failures replayed      ttm-sim stress --scenario stress-pte
   mutations  list the historical bugs that can be put back ttm-sim mutations
   scenarios  list the built-in scenarios                  ttm-sim scenarios
@@ -134,6 +136,7 @@ the step's message, payload and effects, and the failing check marked with a jum
   compare: COMPARE_HELP,
   designs: DESIGNS_HELP,
   shrink: SHRINK_HELP,
+  inevitable: INEVITABLE_HELP,
   mutations: MUTATIONS_HELP,
   stress: STRESS_HELP,
   corpus: CORPUS_HELP,
@@ -353,6 +356,7 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   designs: cmdDesigns,
   run: cmdRun,
   shrink: cmdShrink,
+  inevitable: cmdInevitable,
   mutations: cmdMutations,
   stress: cmdStress,
   replay: cmdReplay,
