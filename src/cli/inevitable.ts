@@ -13,7 +13,6 @@ import {
 } from '../explore/inevitable.ts';
 import { decode, guarded, label } from './common.ts';
 import { fail } from './errors.ts';
-import { traceRow } from './explore.ts';
 
 export const INEVITABLE_HELP = `Usage: ttm-sim inevitable TOKEN [--tails N] [--json]
 
@@ -129,9 +128,20 @@ export function inevitableText(r: InevitableResult, title: string): string {
     let prev = -1;
     for (const k of [...shown].sort((x, y) => x - y)) {
       if (prev >= 0 && k > prev + 1) out.push('    …');
-      out.push(`  ${traceRow(r.lines[k] as TraceLine, marks.has(k))}`);
+      out.push(`  ${stepRow(r.lines[k] as TraceLine, marks.has(k))}`);
       prev = k;
     }
   }
   return out.join('\n');
+}
+
+/** One step as a row: marker, step, actor, message, state change, and the objects it changed. */
+function stepRow(line: TraceLine, marked: boolean): string {
+  const change = line.from === line.to ? line.to : `${line.from} → ${line.to}`;
+  const others = (line.effects ?? [])
+    .filter((e) => e.actor !== line.actor)
+    .map((e) => `${e.actor} ${e.event}`);
+  const more =
+    others.length === 0 ? '' : `  [${others.slice(0, 3).join('; ')}${others.length > 3 ? '; …' : ''}]`;
+  return `${marked ? '▶' : ' '}${String(line.step).padStart(5)}  ${line.actor}  ${line.event}  ${change}${more}`;
 }
