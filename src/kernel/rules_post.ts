@@ -8,6 +8,7 @@
 import type { BufferObject } from './bo.ts';
 import {
   type Caching,
+  TTM_NUM_MEM_TYPES,
   TTM_PL_SYSTEM,
   TTM_TT_FLAG_BACKED_UP,
   TTM_TT_FLAG_EXTERNAL,
@@ -312,6 +313,20 @@ export const DEVICE_INIT_POST = kernelRule(
 );
 
 /** Every postcondition rule, in catalogue order. */
+export const DEVICE_PREPARE_HIBERNATION_POST = kernelRule(
+  'device.prepare-hibernation.post',
+  'return',
+  'ttm_device_prepare_hibernation returning 0: no BO listed on the device’s use_tt managers is left that ttm_bo_swapout_cb would swap out (unpinned, with a populated tt neither EXTERNAL nor SWAPPED); a zombie or a BO whose resv another task holds is not judged (the walk trylocks)',
+  [
+    {
+      file: DEV_C,
+      func: 'ttm_device_prepare_hibernation',
+      text: 'ttm_device_prepare_hibernation - move GTT BOs to shmem for hibernation.',
+    },
+    { file: DEV_C, func: 'ttm_device_prepare_hibernation', text: '} while (ret > 0);' },
+  ],
+);
+
 export const POSTCONDITION_RULES: readonly KernelRule[] = [
   BO_RESERVE_POST_LOCKED,
   BO_RESERVE_POST_ALREADY,
@@ -334,6 +349,7 @@ export const POSTCONDITION_RULES: readonly KernelRule[] = [
   RESOURCE_FREE_POST,
   BO_MOVE_POST,
   DEVICE_INIT_POST,
+  DEVICE_PREPARE_HIBERNATION_POST,
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -759,5 +775,33 @@ export function postDeviceInit(global: TtmGlobal, bdev: Device, ret: number): nu
       ? `${bdev.id} has no SYSTEM manager in use`
       : '';
   warnOn(global, DEVICE_INIT_POST, detail !== '', bdev.id, detail);
+  return ret;
+}
+
+/**
+ * ttm_device_prepare_hibernation. Returns `ret`. A BO whose resv is held when the call returns, or a
+ * zombie (its delayed delete locks it), may have been skipped by the walk's trylock and is not judged.
+ */
+export function postPrepareHibernation(bdev: Device, ret: number): number {
+  let detail = '';
+  if (ret === 0) {
+    for (let memType = TTM_PL_SYSTEM; memType < TTM_NUM_MEM_TYPES && detail === ''; memType += 1) {
+      const man = bdev.manager(memType);
+      if (man === null || !man.useTt) continue;
+      for (const head of man.lru) {
+        for (let n = head.next as LruItem; n !== head && detail === ''; n = n.next as LruItem) {
+          const res = n.res;
+          const bo = res?.bo ?? null;
+          if (res === null || bo === null || bo.deleted || bo.pinCount > 0 || bo.resv.isLocked()) continue;
+          const tt = bo.ttm;
+          if (tt === null || !tt.isPopulated()) continue;
+          if (tt.pageFlags & (TTM_TT_FLAG_EXTERNAL | TTM_TT_FLAG_SWAPPED)) continue;
+          detail = `${bo.id} (${res.id}, memory type ${memType}) still holds populated ${tt.id}`;
+        }
+        if (detail !== '') break;
+      }
+    }
+  }
+  warnOn(bdev.global, DEVICE_PREPARE_HIBERNATION_POST, detail !== '', bdev.id, detail);
   return ret;
 }

@@ -15,6 +15,7 @@ import { type Device, ttmSetDriverManager } from './device.ts';
 import type { KGen } from './env.ts';
 import { operationCtx } from './placement.ts';
 import { type ResourceManager, ttmResourceManagerSetUsed } from './resource.ts';
+import { postPrepareHibernation } from './rules_post.ts';
 import { ttmDeviceSwapout } from './swap.ts';
 
 /** Virtual milliseconds between two looks at the workqueue while draining it. */
@@ -52,7 +53,7 @@ export function* ttmDevicePrepareHibernation(bdev: Device): KGen<number> {
   do {
     ret = yield* ttmDeviceSwapout(bdev, ctx);
   } while (ret > 0);
-  return ret;
+  return postPrepareHibernation(bdev, ret);
 }
 
 /** drain_workqueue(bdev->wq): wait until every queued delayed delete of the device has run. */

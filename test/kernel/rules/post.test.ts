@@ -46,6 +46,7 @@ import {
   postMove,
   postPin,
   postPoolAlloc,
+  postPrepareHibernation,
   postReserve,
   postReserveSlowpath,
   postResourceAlloc,
@@ -123,6 +124,7 @@ describe('POSTCONDITION_RULES', () => {
       'resource.free.post',
       'bo.move.post',
       'device.init.post',
+      'device.prepare-hibernation.post',
     ]);
     for (const r of POSTCONDITION_RULES) {
       expect(r.when).toBe('return');
@@ -384,6 +386,24 @@ describe('populate, swapout, backup, restore', () => {
       id: 'pool.alloc.post-caching',
       actor: 'tt:0',
       message: `ttm_pool_alloc returning 0: every page of the tt has the CPU caching the tt asks for (write-back for cached, write-combined, uncached): the caching deferred while allocating was applied: tt:0 (cached) slot 1: page frame ${frame} is wc, not wb`,
+    });
+  });
+
+  test('prepare hibernation: 0 with a populated TT BO left → device.prepare-hibernation.post; locked or an error is not judged', () => {
+    const w = world();
+    const bdev = w.dev.bdev;
+    // The TT BO's resv held by some task: the walk's trylock would have skipped it.
+    expect(w.tt.resv.trylock('task:other')).toBe(true);
+    expect(postPrepareHibernation(bdev, 0)).toBe(0);
+    w.tt.resv.unlock();
+    postPrepareHibernation(bdev, -ENOSPC);
+    expect(broken(w.global)).toBeNull();
+    expect(postPrepareHibernation(bdev, 0)).toBe(0);
+    expect(broken(w.global)).toEqual({
+      id: 'device.prepare-hibernation.post',
+      actor: 'device:0',
+      message:
+        'ttm_device_prepare_hibernation returning 0: no BO listed on the device’s use_tt managers is left that ttm_bo_swapout_cb would swap out (unpinned, with a populated tt neither EXTERNAL nor SWAPPED); a zombie or a BO whose resv another task holds is not judged (the walk trylocks): bo:1 (res:1, memory type 1) still holds populated tt:0',
     });
   });
 
