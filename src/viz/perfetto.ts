@@ -5,11 +5,17 @@
 // delivered it; counter tracks ('C') follow memory usage (each manager's bytes; pooled pages, swap and
 // IOVA pages); a failing check is a global instant ('i').
 // Time is virtual: step k spans [k·10 µs, k·10 µs + 10 µs), so one token always gives the same bytes.
-// Simplified: deterministic runs have no worker threads, so there is no "worker threads" process yet.
+// A stress run (src/stress: real threads, replayed in the deterministic mode with one task per thread)
+// also gets process "worker threads": one track per thread, a slice per segment the thread ran (its
+// task's steps, in ticket-log order), and a flow arrow from the segment that moved the epoch to each
+// segment of a blocked thread it woke (Atomics.notify on the EPOCH word).
 
 import type { TraceLine } from '../engine/trace.ts';
 import type { Failure } from '../engine/types.ts';
 import { memTypeName } from '../kernel/constants.ts';
+import type { StressConfig } from '../stress/layout.ts';
+import { taskName } from '../stress/oracles.ts';
+import { roleOf } from '../stress/roles.ts';
 
 export const STEP_US = 10;
 
@@ -27,15 +33,38 @@ export interface TraceEvent {
   readonly args?: Record<string, unknown>;
 }
 
+/** A worker thread of a stress run and the task that stands for it in the deterministic mode. */
+export interface WorkerTrack {
+  /** The task's systemId (`task:bind:0`). */
+  readonly actor: string;
+  /** The track's name (`thread 0 (bind)`). */
+  readonly name: string;
+}
+
 export interface PerfettoInput {
   readonly lines: readonly TraceLine[];
   readonly failure: Failure | null;
   readonly token: string;
   readonly traceSha256: string;
+  /** Worker threads of a stress run (see `workerTracks`); none for other runs. */
+  readonly workers?: readonly WorkerTrack[];
 }
 
 const ACTORS_PID = 1;
 const COUNTERS_PID = 2;
+const WORKERS_PID = 3;
+
+/** The worker threads of a scenario whose config is a stress config (src/stress/layout.ts); [] otherwise. */
+export function workerTracks(config: unknown): WorkerTrack[] {
+  const c = config as Partial<StressConfig> | null;
+  if (c === null || typeof c !== 'object' || c.scenario !== 'stress' || typeof c.threads !== 'number')
+    return [];
+  const cfg = c as StressConfig;
+  return Array.from({ length: cfg.threads }, (_, t) => ({
+    actor: taskName(cfg, t),
+    name: `thread ${t} (${roleOf(cfg, t).kind})`,
+  }));
+}
 
 function kindOf(actor: string): string {
   const colon = actor.indexOf(':');
@@ -147,6 +176,7 @@ export function toPerfetto(input: PerfettoInput): string {
       }
     });
   }
+  flow = workerEvents(input.lines, input.workers ?? [], events, flow);
   if (input.failure !== null) {
     const f = input.failure;
     events.push({
@@ -164,4 +194,64 @@ export function toPerfetto(input: PerfettoInput): string {
     displayTimeUnit: 'ns',
     otherData: { token: input.token, traceSha256: input.traceSha256, timeUnit: 'virtual: one step = 10 µs' },
   })}\n`;
+}
+
+/**
+ * The "worker threads" process: a track per thread, a slice per step of its task (`segment` for a step
+ * of the thread's program, the event's name for a wake-up), and a flow from the step that sent a
+ * wake-up (the segment that moved the epoch, on its own thread's track) to the woken thread's step.
+ * Returns the last flow id used.
+ */
+function workerEvents(
+  lines: readonly TraceLine[],
+  workers: readonly WorkerTrack[],
+  events: TraceEvent[],
+  firstFlow: number,
+): number {
+  if (workers.length === 0) return firstFlow;
+  const tidOf = new Map(workers.map((w, i) => [w.actor, i + 1] as const));
+  events.push({ name: 'process_name', ph: 'M', pid: WORKERS_PID, tid: 0, args: { name: 'worker threads' } });
+  workers.forEach((w, i) => {
+    events.push({ name: 'thread_name', ph: 'M', pid: WORKERS_PID, tid: i + 1, args: { name: w.name } });
+  });
+  const stepTid = new Map<number, number>();
+  for (const line of lines) {
+    const tid = tidOf.get(line.actor);
+    if (tid !== undefined) stepTid.set(line.step, tid);
+  }
+  let flow = firstFlow;
+  let segments = 0;
+  for (const line of lines) {
+    const tid = tidOf.get(line.actor);
+    if (tid === undefined) continue;
+    const ts = line.step * STEP_US;
+    const own = line.src === line.actor || line.src === 'engine';
+    events.push({
+      name: own ? 'segment' : line.event,
+      ph: 'X',
+      cat: 'worker',
+      pid: WORKERS_PID,
+      tid,
+      ts,
+      dur: STEP_US,
+      args: { step: line.step, order: segments, from: line.from, to: line.to },
+    });
+    segments += 1;
+    const waker = line.sent === undefined ? undefined : stepTid.get(line.sent);
+    if (!own && waker !== undefined && waker !== tid && line.sent !== undefined) {
+      flow += 1;
+      const name = `wake ${line.src}`;
+      events.push({
+        name,
+        ph: 's',
+        cat: 'wakeup',
+        pid: WORKERS_PID,
+        tid: waker,
+        ts: line.sent * STEP_US + STEP_US / 2,
+        id: flow,
+      });
+      events.push({ name, ph: 'f', bp: 'e', cat: 'wakeup', pid: WORKERS_PID, tid, ts: ts + 1, id: flow });
+    }
+  }
+  return flow;
 }
