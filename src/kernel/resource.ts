@@ -30,7 +30,7 @@ import {
 import type { Place, Placement } from './placement.ts';
 import { type InsertMode, RangeAllocator, type RangeNode } from './range_allocator.ts';
 import { assertBoResvHeld, assertHeld, warnOn } from './rules/check.ts';
-import { checkRangeAlloc } from './rules/placement.ts';
+import { checkRangeAlloc, checkResourceCompatible, checkResourceIntersects } from './rules/placement.ts';
 import {
   BULK_MOVE_ADD_SAME_RESV,
   BULK_MOVE_TAIL_RESV_HELD,
@@ -218,7 +218,7 @@ export function ttmResourceSetBo(res: Resource, bo: BufferObject | null): void {
 export function ttmResourceIntersects(bdev: Device, res: Resource, place: Place, size: number): boolean {
   const man = bdev.manager(res.memType);
   if (man === null || man.func.intersects === undefined) return true;
-  return man.func.intersects(man, res, place, size);
+  return checkResourceIntersects(bdev.global, res, place, man.func.intersects(man, res, place, size));
 }
 
 /**
@@ -226,6 +226,11 @@ export function ttmResourceIntersects(bdev: Device, res: Resource, place: Place,
  * resources; DESIRED places only count in the first pass, FALLBACK places only when evicting.
  */
 export function ttmResourceCompatible(res: Resource, placement: Placement, evicting: boolean): boolean {
+  const g = res.bo?.bdev.global ?? null;
+  return checkResourceCompatible(g, res, placement, evicting, compatible(res, placement, evicting));
+}
+
+function compatible(res: Resource, placement: Placement, evicting: boolean): boolean {
   if (res.placement & TTM_PL_FLAG_TEMPORARY) return false;
   const bo = res.bo;
   if (bo === null) return false;

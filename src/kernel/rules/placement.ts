@@ -10,7 +10,14 @@
 
 import type { BufferObject } from '../bo.ts';
 import type { CpuMapping } from '../bo_vm.ts';
-import { TTM_PL_FLAG_CONTIGUOUS, TTM_PL_FLAG_TOPDOWN } from '../constants.ts';
+import {
+  TTM_PL_FLAG_CONTIGUOUS,
+  TTM_PL_FLAG_DESIRED,
+  TTM_PL_FLAG_FALLBACK,
+  TTM_PL_FLAG_TEMPORARY,
+  TTM_PL_FLAG_TOPDOWN,
+} from '../constants.ts';
+import type { TtmGlobal } from '../device.ts';
 import type { Place, Placement } from '../placement.ts';
 import type { RangeNode } from '../range_allocator.ts';
 import type { Resource } from '../resource.ts';
@@ -109,6 +116,41 @@ export const VM_FAULT_IOMEM_NO_POPULATE = kernelRule(
   ],
 );
 
+export const RESOURCE_INTERSECTS_RETURNS = kernelRule(
+  'resource.intersects.returns',
+  'return',
+  'ttm_resource_intersects returns true exactly when some page of the resource lies in [fpfn, lpfn) of the place (lpfn 0: up to the end); for a manager without a range, always true',
+  [
+    {
+      file: RES_C,
+      func: 'ttm_resource_intersects',
+      text: 'Returns true if the res placement intersects with @place and @size.',
+    },
+    {
+      file: RANGE_C,
+      func: 'ttm_range_man_intersects',
+      text: "/* Don't evict BOs outside of the requested placement range */",
+    },
+  ],
+);
+export const RESOURCE_COMPATIBLE_RETURNS = kernelRule(
+  'resource.compatible.returns',
+  'return',
+  'ttm_resource_compatible returns true exactly when the resource is not TEMPORARY and lies in a place of the placement that this pass does not skip (DESIRED places when evicting, FALLBACK places otherwise): its memory type, CONTIGUOUS if asked, inside [fpfn, lpfn)',
+  [
+    {
+      file: RES_C,
+      func: 'ttm_resource_compatible',
+      text: 'if (place->flags & (evicting ? TTM_PL_FLAG_DESIRED : TTM_PL_FLAG_FALLBACK))',
+    },
+    {
+      file: RANGE_C,
+      func: 'ttm_range_man_compatible',
+      text: 'if (node->start < place->fpfn || (place->lpfn && (node->start + num_pages) > place->lpfn))',
+    },
+  ],
+);
+
 /** The rules of this module, in catalogue order. */
 export const PLACEMENT_RULES: readonly KernelRule[] = [
   BO_VALIDATE_POST_PLACE,
@@ -116,6 +158,8 @@ export const PLACEMENT_RULES: readonly KernelRule[] = [
   GHOST_IS_COPY,
   VM_CLOSE_NO_PTES,
   VM_FAULT_IOMEM_NO_POPULATE,
+  RESOURCE_INTERSECTS_RETURNS,
+  RESOURCE_COMPATIBLE_RETURNS,
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -128,6 +172,66 @@ function liesIn(res: Resource, p: Place): boolean {
   if (res.node === null) return true; // a manager without a range ignores fpfn/lpfn (ttm_sys_manager)
   const end = res.node.start + res.node.size;
   return res.node.start >= p.fpfn && (p.lpfn === 0 || end <= p.lpfn);
+}
+
+/**
+ * ttm_resource_intersects returned `got` for `res` and `place`: judged from the place and the resource's
+ * range node alone (a resource without a node is in a manager without ranges: always true). Returns `got`.
+ */
+export function checkResourceIntersects(
+  g: TtmGlobal | null,
+  res: Resource,
+  place: Place,
+  got: boolean,
+): boolean {
+  let want = true;
+  if (res.node !== null) {
+    const first = res.node.start;
+    const end = first + res.node.size;
+    want = end > place.fpfn && (place.lpfn === 0 || first < place.lpfn);
+  }
+  warnOn(
+    g,
+    RESOURCE_INTERSECTS_RETURNS,
+    got !== want,
+    res.id,
+    got !== want ? `returned ${got} for ${res.id} (${nodeText(res)}) and ${placeText(place)}` : '',
+  );
+  return got;
+}
+
+/**
+ * ttm_resource_compatible returned `got` for `res`, `placement` and `evicting`: judged from the places
+ * alone (liesIn), with the pass's DESIRED/FALLBACK skip and TEMPORARY never compatible. Returns `got`.
+ */
+export function checkResourceCompatible(
+  g: TtmGlobal | null,
+  res: Resource,
+  placement: Placement,
+  evicting: boolean,
+  got: boolean,
+): boolean {
+  const skip = evicting ? TTM_PL_FLAG_DESIRED : TTM_PL_FLAG_FALLBACK;
+  const want =
+    !(res.placement & TTM_PL_FLAG_TEMPORARY) &&
+    res.bo !== null &&
+    placement.placement.some((p) => !(p.flags & skip) && liesIn(res, p));
+  warnOn(
+    g,
+    RESOURCE_COMPATIBLE_RETURNS,
+    got !== want,
+    res.id,
+    got !== want
+      ? `returned ${got} for ${res.id} (type ${res.memType}, flags 0x${res.placement.toString(16)}, ${nodeText(res)})${evicting ? ' evicting' : ''} and ${placement.placement.map(placeText).join(', ')}`
+      : '',
+  );
+  return got;
+}
+
+function nodeText(res: Resource): string {
+  return res.node === null
+    ? 'no range node'
+    : `pages ${res.node.start}..${res.node.start + res.node.size - 1}`;
 }
 
 /** ttm_bo_validate returned 0: the BO's resource lies in one of the placement's places. */

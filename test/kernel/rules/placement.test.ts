@@ -11,6 +11,7 @@ import { CpuMapping, ttmBoMmapObj, ttmBoVmClose, ttmBoVmFault } from '../../../s
 import {
   PAGE_SIZE,
   TTM_PL_FLAG_CONTIGUOUS,
+  TTM_PL_FLAG_DESIRED,
   TTM_PL_FLAG_TOPDOWN,
   TTM_PL_TT,
   TTM_PL_VRAM,
@@ -19,11 +20,19 @@ import { TtmGlobal } from '../../../src/kernel/device.ts';
 import { place, placementOf } from '../../../src/kernel/placement.ts';
 import { Ram } from '../../../src/kernel/ram.ts';
 import type { RangeNode } from '../../../src/kernel/range_allocator.ts';
-import { type RangeManager, ttmResourceAlloc, ttmResourceFree } from '../../../src/kernel/resource.ts';
+import {
+  type RangeManager,
+  ttmResourceAlloc,
+  ttmResourceCompatible,
+  ttmResourceFree,
+  ttmResourceIntersects,
+} from '../../../src/kernel/resource.ts';
 import {
   checkGhostCopy,
   checkIomemFault,
   checkRangeAlloc,
+  checkResourceCompatible,
+  checkResourceIntersects,
   checkValidatePlace,
   checkVmClosed,
   PLACEMENT_RULES,
@@ -60,13 +69,15 @@ function broken(g: TtmGlobal): { id: string; actor: string; message: string } | 
 }
 
 describe('PLACEMENT_RULES', () => {
-  test('five return checks with one-line upstream text, all in KERNEL_RULES', () => {
+  test('seven return checks with one-line upstream text, all in KERNEL_RULES', () => {
     expect(PLACEMENT_RULES.map((r) => r.id)).toEqual([
       'bo.validate.post-place',
       'range.alloc.where',
       'ghost.transfer.copy',
       'vm.close.no-ptes',
       'vm.fault.iomem-no-populate',
+      'resource.intersects.returns',
+      'resource.compatible.returns',
     ]);
     for (const r of PLACEMENT_RULES) {
       expect(r.when).toBe('return');
@@ -231,5 +242,51 @@ describe('vm.fault.iomem-no-populate', () => {
       actor: 'bo:0',
       message: `ttm_bo_vm_fault_reserved on a BO whose resource is iomem (a manager without tts) populates no tt: only the non-iomem branch calls ttm_tt_populate: ${tt.ttm!.id} was populated by a fault on res:0 (type 2, iomem)`,
     });
+  });
+});
+
+describe('resource.intersects.returns', () => {
+  test('the model’s answers hold; a wrong answer for an overlapping or a disjoint range breaks it', () => {
+    const w = world();
+    const res = w.vram.resource!;
+    expect(res.node).toEqual({ start: 0, size: 2 });
+    const bdev = w.dev.bdev;
+    expect(ttmResourceIntersects(bdev, res, place(TTM_PL_VRAM), w.vram.size)).toBe(true);
+    expect(ttmResourceIntersects(bdev, res, place(TTM_PL_VRAM, 0, 1, 8), w.vram.size)).toBe(true);
+    expect(ttmResourceIntersects(bdev, res, place(TTM_PL_VRAM, 0, 2, 8), w.vram.size)).toBe(false);
+    expect(ttmResourceIntersects(bdev, res, place(TTM_PL_VRAM, 0, 0, 0), w.vram.size)).toBe(true);
+    expect(broken(w.global)).toBeNull();
+    expect(checkResourceIntersects(w.global, res, place(TTM_PL_VRAM, 0, 2, 8), false)).toBe(false);
+    expect(broken(w.global)).toBeNull();
+    expect(checkResourceIntersects(w.global, res, place(TTM_PL_VRAM), false)).toBe(false);
+    expect(broken(w.global)).toEqual({
+      id: 'resource.intersects.returns',
+      actor: res.id,
+      message: `ttm_resource_intersects returns true exactly when some page of the resource lies in [fpfn, lpfn) of the place (lpfn 0: up to the end); for a manager without a range, always true: returned false for ${res.id} (pages 0..1) and {type 2, flags 0x0, fpfn 0, lpfn 0}`,
+    });
+  });
+});
+
+describe('resource.compatible.returns', () => {
+  test('the model’s answers hold; true for a range outside lpfn, or for a DESIRED place while evicting, breaks it', () => {
+    const w = world();
+    const res = w.vram.resource!;
+    const inside = placementOf(place(TTM_PL_VRAM, 0, 0, 2));
+    const beyond = placementOf(place(TTM_PL_VRAM, 0, 1, 0));
+    const desired = placementOf(place(TTM_PL_VRAM, TTM_PL_FLAG_DESIRED));
+    expect(ttmResourceCompatible(res, inside, false)).toBe(true);
+    expect(ttmResourceCompatible(res, beyond, false)).toBe(false);
+    expect(ttmResourceCompatible(res, desired, false)).toBe(true);
+    expect(ttmResourceCompatible(res, desired, true)).toBe(false);
+    expect(broken(w.global)).toBeNull();
+    checkResourceCompatible(w.global, res, beyond, false, true);
+    expect(broken(w.global)).toEqual({
+      id: 'resource.compatible.returns',
+      actor: res.id,
+      message: `ttm_resource_compatible returns true exactly when the resource is not TEMPORARY and lies in a place of the placement that this pass does not skip (DESIRED places when evicting, FALLBACK places otherwise): its memory type, CONTIGUOUS if asked, inside [fpfn, lpfn): returned true for ${res.id} (type 2, flags 0x0, pages 0..1) and {type 2, flags 0x0, fpfn 1, lpfn 0}`,
+    });
+    const v = world();
+    checkResourceCompatible(v.global, v.vram.resource!, desired, true, true);
+    expect(broken(v.global)?.message).toContain(' evicting and {type 2, flags 0x8, fpfn 0, lpfn 0}');
   });
 });
