@@ -1,14 +1,22 @@
-// The report of the default suite (`ttm-sim fuzz` without --scenario, and `corpus merge` of a sliced
-// suite's directories): a header, a line per scenario (schedules run of its share, failures, coverage,
-// goals), the worst outcome, and every failure in full, grouped by scenario. Its body is a pure function
-// of the campaigns' states (src/explore/suite.ts); what a run measured and where files are go in
-// trailing lines (text) or the `run` and `corpus` members (JSON), as in campaign_report.ts.
+// The report of the default suite (`npm start`, `ttm-sim fuzz` without --scenario, a suite of the
+// scenarios named, and `corpus merge` of a sliced suite's directories), written for a kernel developer:
+// what the workload was, a line per scenario (schedules run of its share, failures, distinct state
+// transitions and cross-task orderings reached, rare situations reached), what every schedule was
+// checked against, which error paths the injected faults opened, what was found (every failure in full
+// with its token and shrunk token), and what to do next (the commands to look at the first failure, to
+// run longer, to run one scenario in depth or every scenario). Its body is a pure function of the
+// campaigns' states (src/explore/suite.ts); what a run measured and where files are go in trailing
+// lines (text) or the `run` and `corpus` members (JSON), as in campaign_report.ts. The JSON report
+// keeps the campaign's own terms (arms, calibration k and n, corpus tapes): scripts parse it.
 
 import type { Outcome } from '../engine/types.ts';
+import type { FoundFailure } from '../explore/campaign.ts';
+import { CHECK_CATALOGUE } from '../explore/check_catalogue.ts';
 import { canonicalSiteCounts, type SiteCounts, sitesNeverFired } from '../explore/faults.ts';
-import type { SuiteCampaign, SuiteReport, SuiteRunInfo } from '../explore/suite.ts';
+import { defaultSuite, type SuiteCampaign, type SuiteReport, type SuiteRunInfo } from '../explore/suite.ts';
 import { FAULT_SITES } from '../kernel/faults.ts';
-import { failureText, fmtRate, runJson, stateJson } from './campaign_report.ts';
+import { SCENARIOS } from '../sim/scenarios/index.ts';
+import { fmtRate, runJson, stateJson } from './campaign_report.ts';
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -36,23 +44,31 @@ function failuresCell(c: SuiteCampaign): string {
     : `${fs.length} (${kinds.map(([k, n]) => `${n} ${k}`).join(', ')})`;
 }
 
-/** One row per scenario: name, schedules run of its share, failures, coverage, goals reached. */
+/**
+ * One row per scenario: name, schedules run of its share, failures, the distinct state transitions and
+ * cross-task orderings its schedules took (coverage), and the rare situations it reached (goals).
+ */
 export function scenarioRows(r: SuiteReport): string[] {
   const width = Math.max(8, ...r.campaigns.map((c) => c.scenario.length));
   const cells = r.campaigns.map((c) => {
     const s = c.state;
     const sched = `${s?.next ?? 0}/${c.share ?? '-'}`;
-    const cover =
-      s === null ? 'not started' : `${s.coverage.triples.size} triples, ${s.coverage.pairs.size} pairs`;
-    const goals = s === null ? '-' : `${s.goals.filter((g) => g.reached > 0).length}/${s.goals.length}`;
-    return [c.scenario, sched, failuresCell(c), cover, goals] as const;
+    const transitions = s === null ? 'not started' : String(s.coverage.triples.size);
+    const orders = s === null ? '' : String(s.coverage.pairs.size);
+    const goals =
+      s === null || s.goals.length === 0
+        ? '-'
+        : `${s.goals.filter((g) => g.reached > 0).length} of ${s.goals.length}`;
+    return [c.scenario, sched, failuresCell(c), transitions, orders, goals] as const;
   });
   const w1 = Math.max(9, ...cells.map((x) => x[1].length));
   const w2 = Math.max(8, ...cells.map((x) => x[2].length));
-  const w3 = Math.max(8, ...cells.map((x) => x[3].length));
-  const row = (a: string, b: string, c: string, d: string, e: string) =>
-    `    ${a.padEnd(width)}  ${b.padStart(w1)}  ${c.padEnd(w2)}  ${d.padEnd(w3)}  ${e}`.trimEnd();
-  return [row('scenario', 'schedules', 'failures', 'coverage', 'goals'), ...cells.map((x) => row(...x))];
+  const row = (a: string, b: string, c: string, d: string, e: string, f: string) =>
+    `    ${a.padEnd(width)}  ${b.padStart(w1)}  ${c.padEnd(w2)}  ${d.padStart(11)}  ${e.padStart(9)}  ${f}`.trimEnd();
+  return [
+    row('scenario', 'schedules', 'failures', 'transitions', 'orderings', 'rare cases reached'),
+    ...cells.map((x) => row(...x)),
+  ];
 }
 
 function stoppedText(r: SuiteReport): string {
@@ -84,15 +100,88 @@ function suiteSites(r: SuiteReport): { evaluated: SiteCounts; fired: SiteCounts 
   return { evaluated: canonicalSiteCounts(evaluated), fired: canonicalSiteCounts(fired) };
 }
 
-/** The fault sites that fired in some scenario, and those that fired in none (evaluated, or not even that). */
-function faultSitesText(r: SuiteReport): string {
+/** The error paths the injected faults opened: sites that fired somewhere, and those that fired nowhere. */
+function errorPathsText(r: SuiteReport): string {
+  if (r.manifest.faults === 'off')
+    return 'no faults injected (--faults off): only the paths the workloads take on their own';
   const { evaluated, fired } = suiteSites(r);
   const never = sitesNeverFired(evaluated, fired);
   const n = FAULT_SITES.length - never.evaluated.length - never.unreached.length;
-  const parts = [`  fault sites ${n} of ${FAULT_SITES.length} fired in some scenario`];
-  if (never.evaluated.length > 0) parts.push(`never fired though evaluated: ${never.evaluated.join(', ')}`);
-  if (never.unreached.length > 0) parts.push(`never evaluated: ${never.unreached.join(', ')}`);
-  return parts.join('; ');
+  const parts = [`${n} of ${FAULT_SITES.length} fault sites fired in some scenario`];
+  if (never.evaluated.length > 0) parts.push(`reached but never fired: ${never.evaluated.join(', ')}`);
+  if (never.unreached.length > 0) parts.push(`never reached: ${never.unreached.join(', ')}`);
+  return `${parts.join('; ')} ('npx ttm-sim faults' says what each one fails)`;
+}
+
+/** `text` after a 14-column label, wrapped at `WIDTH` columns with continuation lines indented alike. */
+const WIDTH = 108;
+function labelled(label: string, text: string): string[] {
+  const lines: string[] = [];
+  let line = `  ${label.padEnd(12)}`;
+  let empty = true;
+  for (const word of text.split(' ')) {
+    if (!empty && line.length + 1 + word.length > WIDTH) {
+      lines.push(line);
+      line = `${' '.repeat(14)}${word}`;
+    } else {
+      line += empty ? word : ` ${word}`;
+    }
+    empty = false;
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** How the schedules were drawn, in words: the portfolio, or the one strategy given. */
+function strategyText(strategy: string): string {
+  if (strategy === 'portfolio')
+    return 'drawn in turn by a random walk, PCT (aimed at bugs needing 1, 2 or 3 preemptions), POS, and mutation of earlier interleavings that reached new states';
+  if (strategy === 'cover') return 'each a mutation of an earlier interleaving that reached new states';
+  return `drawn by ${strategy}`;
+}
+
+function faultsText(faults: string): string {
+  const what =
+    'allocation failures, IOMMU map errors, failed backups and swap writes, signals and fence timeouts injected where the kernel code can fail';
+  if (faults === 'mixed') return `; half of them with ${what}`;
+  if (faults === 'off') return '; no faults injected';
+  return `; every one with ${what} (${faults})`;
+}
+
+/** What ran: which scenarios, how many schedules, how they were drawn, with what switched on. */
+function workloadText(r: SuiteReport): string {
+  const m = r.manifest;
+  const names = m.scenarios;
+  const byDefault = JSON.stringify(names) === JSON.stringify(defaultSuite());
+  const which = byDefault
+    ? `every built-in scenario expected to pass (${names.length} of ${SCENARIOS.length})`
+    : `the ${plural(names.length, 'scenario')} named`;
+  const count = m.schedules === null ? 'as many schedules as the time budget allowed' : `${sharesText(r)}`;
+  const sliced =
+    m.shards === null || r.slicesRun === null
+      ? ''
+      : `, in shard${r.slicesRun.length === 1 ? '' : 's'} ${r.slicesRun.join(',')} of ${m.shards}`;
+  const what = byDefault
+    ? `${which}: kernel tasks (GPU submits under ww reservations, eviction, swapout, the shrinker, CPU faults, delayed delete) racing on TTM devices, buffer objects and fences through a whole life of init, work, suspend, resume and teardown ('npx ttm-sim scenarios' describes each).`
+    : `${which} ('npx ttm-sim scenarios' describes each).`;
+  const parts = [
+    what,
+    `${count}${sliced}, each one interleaving from its own seed (base seed ${m.baseSeed}), ${strategyText(m.strategy)}${faultsText(m.faults)}.`,
+  ];
+  if (m.mutations.length > 0) parts.push(`Bugs put back: ${m.mutations.join(', ')}.`);
+  if ((m.designs ?? []).length > 0) parts.push(`Designs switched on: ${(m.designs ?? []).join(', ')}.`);
+  return parts.join(' ');
+}
+
+/** What every schedule was checked against, counted from the catalogue of checks. */
+function checkedText(): string {
+  const n = (source: string) => CHECK_CATALOGUE.filter((c) => c.source === source).length;
+  return `after every step, ${n('kernel')} of the kernel's own rules (WARN_ONs, lock assertions, kerneldoc contracts) and ${n('oracle')} invariants of its state; after every run, ${n('end')} end checks (no BO, page, swap slot, lock or fence left; every task finished) and ${n('data')} checks that data reads back as written ('npx ttm-sim oracles' lists each with its upstream source).`;
+}
+
+function kindsText(r: SuiteReport): string {
+  const failing = r.campaigns.filter((c) => (c.state?.failures.length ?? 0) > 0);
+  return `${plural(r.failures, 'distinct failure')} in ${failing.map((c) => c.scenario).join(', ')}; the worst is ${worstText(r)}`;
 }
 
 function worstText(r: SuiteReport): string {
@@ -101,33 +190,102 @@ function worstText(r: SuiteReport): string {
   return `${r.worst} (${where.join(', ')})`;
 }
 
+/** One failure in full: the check, where it was first seen, the message, how to replay it. */
+function failureLines(f: FoundFailure, n: number): string[] {
+  const lines = [
+    `    ${n}. ${f.kind}: ${f.id}${f.actor === null ? '' : ` on ${f.actor}`}, first at schedule ${f.schedule} (seed ${f.seed}), in ${plural(f.count, 'schedule')}`,
+    `       ${f.message}`,
+    `       token   ${f.token}`,
+  ];
+  if (f.shrunk !== null) {
+    lines.push(
+      `       shrunk  ${f.shrunk.token}`,
+      `               ${f.steps} → ${f.shrunk.steps} steps, ${plural(f.shrunk.preemptions, 'preemption')}, ${plural(f.shrunk.faults, 'fault')} (${(f.shrunk.ms / 1000).toFixed(1)} s${f.shrunk.timedOut ? ', budget ran out' : ''})`,
+    );
+  }
+  return lines;
+}
+
+/** The options of `fuzz` that shaped this suite, other than its scenarios and count, as typed. */
+function optionsText(m: SuiteReport['manifest'], withBugs = true): string {
+  const parts: string[] = [];
+  if (m.baseSeed !== '0') parts.push(`--seed ${m.baseSeed}`);
+  if (m.strategy !== 'portfolio') parts.push(`--strategy ${m.strategy}`);
+  if (m.faults !== 'mixed') parts.push(`--faults ${m.faults}`);
+  // Mutations and designs act in some scenarios only: a command over other scenarios leaves them out.
+  for (const x of withBugs ? m.mutations : []) parts.push(`--mutation ${x}`);
+  for (const x of withBugs ? (m.designs ?? []) : []) parts.push(`--design ${x}`);
+  if (m.maxSteps !== null) parts.push(`--max-steps ${m.maxSteps}`);
+  return parts.map((p) => ` ${p}`).join('');
+}
+
+/** What to do next: look at the first failure, run longer, one scenario in depth, every scenario. */
+function nextLines(r: SuiteReport): string[] {
+  const m = r.manifest;
+  const lines: string[] = [];
+  const first = r.campaigns.flatMap((c) => c.state?.failures ?? [])[0];
+  if (first !== undefined) {
+    const token = first.shrunk?.token ?? first.token;
+    lines.push(
+      `  next        see the first failure step by step, its preemptions marked: npx ttm-sim shrink ${token}`,
+      `              draw it (statecharts, timeline): npx ttm-sim view ${token} --out failure.html`,
+    );
+  }
+  const label = lines.length === 0 ? '  next        ' : ' '.repeat(14);
+  const byDefault = JSON.stringify(m.scenarios) === JSON.stringify(defaultSuite());
+  const named = byDefault ? '' : m.scenarios.map((n) => ` --scenario ${n}`).join('');
+  const opts = optionsText(m);
+  const longer =
+    m.schedules === null
+      ? `npx ttm-sim fuzz${named}${opts} --time-budget 1h`
+      : `npx ttm-sim fuzz${named}${opts} --schedules ${m.schedules * 10}`;
+  const one = r.campaigns.find((c) => c.outcome !== 'pass')?.scenario ?? m.scenarios[0]!;
+  lines.push(
+    `${label}run longer (or add --workers N to use N cores): ${longer}`,
+    `              one scenario in depth: npx ttm-sim fuzz --scenario ${one}${opts} --schedules 1000`,
+  );
+  if (!byDefault)
+    lines.push(
+      `              every scenario expected to pass (${defaultSuite().length} of ${SCENARIOS.length}): npx ttm-sim fuzz${optionsText(m, false)}`,
+    );
+  const byDesign = SCENARIOS.filter((s) => s.expect === 'fail' && !m.scenarios.includes(s.name));
+  if (byDesign.length > 0)
+    lines.push(
+      `              ${byDesign.length === 1 ? 'the one that fails' : `the ${byDesign.length} that fail`} by design: npx ttm-sim fuzz ${byDesign.map((s) => `--scenario ${s.name}`).join(' ')}`,
+    );
+  return lines;
+}
+
 /** The report body: a pure function of the suite's campaigns. */
 export function suiteText(r: SuiteReport): string {
   const m = r.manifest;
-  const sliced =
-    m.shards === null || r.slicesRun === null
-      ? ''
-      : `, in shard${r.slicesRun.length === 1 ? '' : 's'} ${r.slicesRun.join(',')} of ${m.shards}`;
+  const found = r.failures === 0 ? 'no failure' : plural(r.failures, 'distinct failure');
+  const partial =
+    r.slicesRun !== null && r.campaigns.some((c) => (c.slices?.missing.length ?? 0) > 0)
+      ? `shard${r.slicesRun.length === 1 ? '' : 's'} ${r.slicesRun.join(',')} of ${m.shards} only, `
+      : 'stopped early, ';
+  const verdict = r.complete ? found : `${partial}${found}${r.failures === 0 ? ' so far' : ''}`;
   const lines = [
-    `ttm-sim fuzz: suite of ${plural(m.scenarios.length, 'scenario')}, ${sharesText(r)}${sliced}, ${m.strategy}, faults ${m.faults}, base seed ${m.baseSeed}`,
-    `  stopped     ${stoppedText(r)}`,
+    `ttm-sim fuzz: ${plural(r.ran, 'schedule')} of ${plural(m.scenarios.length, 'scenario')}, ${verdict}`,
+    ...labelled('workload', workloadText(r)),
   ];
-  if (m.mutations.length > 0) lines.push(`  mutations   ${m.mutations.join(', ')}`);
-  if ((m.designs ?? []).length > 0) lines.push(`  designs     ${(m.designs ?? []).join(', ')}`);
-  lines.push('  scenarios', ...scenarioRows(r));
-  lines.push(faultSitesText(r));
-  lines.push(`  worst       ${worstText(r)}`);
+  if (!r.complete) lines.push(...labelled('stopped', stoppedText(r)));
+  lines.push(...scenarioRows(r));
+  lines.push(...labelled('checked', checkedText()));
+  lines.push(...labelled('error paths', errorPathsText(r)));
   const failing = r.campaigns.filter((c) => (c.state?.failures.length ?? 0) > 0);
-  if (failing.length === 0) lines.push('  failures    none');
+  if (failing.length === 0)
+    lines.push('  found       nothing: no check failed, no run deadlocked, livelocked or crashed');
   else {
-    lines.push(`  failures    ${r.failures} distinct, in ${failing.map((c) => c.scenario).join(', ')}:`);
+    lines.push(`  found       ${kindsText(r)}:`);
     for (const c of failing) {
       lines.push(`  ${c.scenario}:`);
       c.state!.failures.forEach((f, i) => {
-        lines.push(...failureText(f, i + 1).map((l) => `  ${l}`));
+        lines.push(...failureLines(f, i + 1));
       });
     }
   }
+  lines.push(...nextLines(r));
   return lines.join('\n');
 }
 

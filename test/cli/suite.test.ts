@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { EXIT_CODE } from '../../src/engine/types.ts';
+import { CHECK_CATALOGUE } from '../../src/explore/check_catalogue.ts';
 import { defaultSuite } from '../../src/explore/suite.ts';
+import { SCENARIOS } from '../../src/sim/scenarios/index.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/ttm-sim.js');
 const root = mkdtempSync(join(tmpdir(), 'ttm-sim-suite-cli-'));
@@ -51,6 +53,16 @@ function body(text: string): string {
     .replace(/faults? \([0-9.]+ s/g, 'faults (0.0 s');
 }
 
+/** The text of the report line labelled `label`, its continuation lines joined back into one. */
+function paragraph(lines: readonly string[], label: string): string {
+  const at = lines.findIndex((l) => l.startsWith(`  ${label.padEnd(12)}`));
+  expect(at).toBeGreaterThanOrEqual(0);
+  const out = [lines[at]!.slice(14)];
+  for (let i = at + 1; i < lines.length && lines[i]!.startsWith(' '.repeat(14)); i++)
+    out.push(lines[i]!.slice(14));
+  return out.join(' ');
+}
+
 /** The JSON report body: without `run`, `corpus`, `sources`, `out`, shrink times zeroed. */
 function jsonBody(text: string): string {
   const { run: _r, corpus: _c, sources: _s, out: _o, ...rest } = JSON.parse(text);
@@ -63,35 +75,62 @@ describe('ttm-sim fuzz: the suite', () => {
     const r = cli(...SUITE, ...LOST_UPDATE);
     expect(r.code).toBe(EXIT_CODE.correctness);
     const lines = r.stdout.split('\n');
-    expect(lines.slice(0, 5)).toEqual([
-      'ttm-sim fuzz: suite of 3 scenarios, 32 schedules in equal shares (11 or 10 each), portfolio, faults off, base seed 0',
-      '  stopped     all schedules run',
-      '  mutations   calibrator-lost-update',
-      '  scenarios',
-      '    scenario       schedules  failures       coverage              goals',
+    expect(lines.slice(0, 6)).toEqual([
+      'ttm-sim fuzz: 32 schedules of 3 scenarios, 2 distinct failures',
+      "  workload    the 3 scenarios named ('npx ttm-sim scenarios' describes each). 32 schedules in equal shares",
+      '              (11 or 10 each), each one interleaving from its own seed (base seed 0), drawn in turn by a',
+      '              random walk, PCT (aimed at bugs needing 1, 2 or 3 preemptions), POS, and mutation of earlier',
+      '              interleavings that reached new states; no faults injected. Bugs put back:',
+      '              calibrator-lost-update.',
     ]);
-    expect(lines[5]).toMatch(/^ {4}calibrate {10}11\/11 {2}1 correctness {2}\d+ triples, \d+ pairs +0\/0$/);
-    expect(lines[6]).toMatch(/^ {4}abba-deadlock {6}11\/11 {2}1 liveness {5}\d+ triples, \d+ pairs +0\/0$/);
-    expect(lines[7]).toMatch(/^ {4}stress-pte {9}10\/10 {2}none {11}\d+ triples, \d+ pairs +0\/0$/);
-    // Faults are off: no site fired, and the line names every site.
-    expect(lines[8]).toMatch(/^ {2}fault sites 0 of (\d+) fired in some scenario; never /);
-    expect(lines.slice(9, 12)).toEqual([
-      '  worst       correctness (calibrate)',
-      '  failures    2 distinct, in calibrate, abba-deadlock:',
-      '  calibrate:',
-    ]);
-    expect(lines[12]).toMatch(/^ {4}1\. correctness: calibrator\.lost-update \(first at schedule \d+, /);
+    expect(lines[6]).toBe(
+      '    scenario       schedules  failures       transitions  orderings  rare cases reached',
+    );
+    expect(lines[7]).toMatch(/^ {4}calibrate {10}11\/11 {2}1 correctness +\d+ +\d+ {2}-$/);
+    expect(lines[8]).toMatch(/^ {4}abba-deadlock {6}11\/11 {2}1 liveness +\d+ +\d+ {2}-$/);
+    expect(lines[9]).toMatch(/^ {4}stress-pte {9}10\/10 {2}none +\d+ +\d+ {2}-$/);
+    // What every schedule was checked against, counted from the catalogue of checks.
+    const n = (source: string) => CHECK_CATALOGUE.filter((c) => c.source === source).length;
+    expect(paragraph(lines, 'checked')).toBe(
+      `after every step, ${n('kernel')} of the kernel's own rules (WARN_ONs, lock assertions, kerneldoc contracts) and ${n('oracle')} invariants of its state; after every run, ${n('end')} end checks (no BO, page, swap slot, lock or fence left; every task finished) and ${n('data')} checks that data reads back as written ('npx ttm-sim oracles' lists each with its upstream source).`,
+    );
+    // Faults are off: no error path was opened by an injected fault.
+    expect(r.stdout).toContain(
+      '\n  error paths no faults injected (--faults off): only the paths the workloads take on their own\n',
+    );
+    expect(r.stdout).toContain(
+      '\n  found       2 distinct failures in calibrate, abba-deadlock; the worst is correctness (calibrate):\n  calibrate:\n',
+    );
+    expect(r.stdout).toMatch(
+      /\n {4}1\. correctness: calibrator\.lost-update, first at schedule \d+ \(seed \d+\), in \d+ schedules?\n/,
+    );
     expect(r.stdout).toMatch(/\n {2}abba-deadlock:\n {4}1\. liveness: liveness\.deadlock on task:/);
     // Token and shrunk token of both failures.
     expect(r.stdout.match(/\n {7}token {3}[A-Za-z0-9_-]+\n/g)).toHaveLength(2);
-    expect(r.stdout.match(/\n {7}shrunk {2}[A-Za-z0-9_-]+\n/g)).toHaveLength(2);
+    const shrunk = [...r.stdout.matchAll(/\n {7}shrunk {2}([A-Za-z0-9_-]+)\n/g)].map((m) => m[1]);
+    expect(shrunk).toHaveLength(2);
+    // What next: the first failure's shrunk token to look at, and the commands to run more.
+    const next = lines.slice(
+      lines.findIndex((l) => l.startsWith('  next ')),
+      -2,
+    );
+    expect(next).toEqual([
+      `  next        see the first failure step by step, its preemptions marked: npx ttm-sim shrink ${shrunk[0]}`,
+      `              draw it (statecharts, timeline): npx ttm-sim view ${shrunk[0]} --out failure.html`,
+      '              run longer (or add --workers N to use N cores): npx ttm-sim fuzz --scenario calibrate --scenario abba-deadlock --scenario stress-pte --faults off --mutation calibrator-lost-update --schedules 320',
+      '              one scenario in depth: npx ttm-sim fuzz --scenario calibrate --faults off --mutation calibrator-lost-update --schedules 1000',
+      `              every scenario expected to pass (${defaultSuite().length} of ${SCENARIOS.length}): npx ttm-sim fuzz --faults off`,
+      '              the one that fails by design: npx ttm-sim fuzz --scenario shared-iommu-retry',
+    ]);
     expect(lines.at(-2)).toMatch(
       /^ {2}run {9}32 schedules in [0-9.]+ s \([0-9.]+ schedules\/s\) on the main thread$/,
     );
+    // No campaign jargon: the report speaks of schedules, checks and failures.
+    expect(r.stdout).not.toMatch(/\b(arms?|tapes?|corpus|k =|n =)\b/);
     // Without the mutation only the deadlock is left: the liveness code.
     const live = cli(...SUITE, '--no-shrink');
     expect(live.code).toBe(EXIT_CODE.liveness);
-    expect(live.stdout).toContain('\n  worst       liveness (abba-deadlock)\n');
+    expect(live.stdout).toContain('; the worst is liveness (abba-deadlock):\n');
   });
 
   test('--json: one object, a member per scenario, the worst outcome', () => {
@@ -177,17 +216,23 @@ describe('ttm-sim fuzz: the suite', () => {
     const s0 = cli(...SUITE, ...LOST_UPDATE, '--shard', '0/2', '--corpus', B);
     const s1 = cli(...SUITE, ...LOST_UPDATE, '--shard', '1/2', '--corpus', C);
     expect([s0.code, s1.code]).toEqual([EXIT_CODE.correctness, EXIT_CODE.correctness]);
-    expect(s0.stdout.split('\n').slice(0, 2)).toEqual([
-      'ttm-sim fuzz: suite of 3 scenarios, 32 schedules in equal shares (11 or 10 each), in shard 0 of 2, portfolio, faults off, base seed 0',
-      '  stopped     17 of 32 schedules run; calibrate ran 6 of 11 (shard 1 missing), abba-deadlock ran 6 of 11 (shard 1 missing), stress-pte ran 5 of 10 (shard 1 missing)',
-    ]);
+    const head = s0.stdout.split('\n');
+    expect(head[0]).toBe('ttm-sim fuzz: 17 schedules of 3 scenarios, shard 0 of 2 only, 2 distinct failures');
+    expect(head[2]).toBe(
+      '              (11 or 10 each), in shard 0 of 2, each one interleaving from its own seed (base seed 0), drawn',
+    );
+    expect(paragraph(head, 'stopped')).toBe(
+      '17 of 32 schedules run; calibrate ran 6 of 11 (shard 1 missing), abba-deadlock ran 6 of 11 (shard 1 missing), stress-pte ran 5 of 10 (shard 1 missing)',
+    );
     const merged = cli('corpus', 'merge', C, B);
     expect(merged.code).toBe(EXIT_CODE.correctness);
     expect(cli('corpus', 'merge', B, C).stdout).toBe(merged.stdout);
     expect(body(merged.stdout)).toBe(body(pool.stdout));
-    expect(body(pool.stdout).split('\n')[0]).toBe(
-      'ttm-sim fuzz: suite of 3 scenarios, 32 schedules in equal shares (11 or 10 each), in shards 0,1 of 2, portfolio, faults off, base seed 0',
-    );
+    expect(body(pool.stdout).split('\n').slice(0, 3)).toEqual([
+      'ttm-sim fuzz: 32 schedules of 3 scenarios, 2 distinct failures',
+      "  workload    the 3 scenarios named ('npx ttm-sim scenarios' describes each). 32 schedules in equal shares",
+      '              (11 or 10 each), in shards 0,1 of 2, each one interleaving from its own seed (base seed 0),',
+    ]);
     expect(jsonBody(cli('corpus', 'merge', B, C, '--json').stdout)).toBe(
       jsonBody(cli('corpus', 'merge', A, '--json').stdout),
     );
