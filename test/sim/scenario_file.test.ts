@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { scenarioHash } from '../../src/engine/token.ts';
-import { runScenario } from '../../src/sim/run.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import { loadScenarioFile, resolveScenario } from '../../src/sim/scenario_file.ts';
 import { findScenario, SCENARIOS } from '../../src/sim/scenarios/index.ts';
 import { DEFAULT_RACE_CONFIG } from '../../src/sim/scenarios/race.ts';
@@ -453,6 +453,82 @@ describe('validation errors: position, path, problem, fix', () => {
       const { path, reason: r } = reason(text);
       expect(r).toBe(want.startsWith('invalid') ? `${path}:1:1: ${want}` : `${path}:${want}`);
     }
+  });
+
+  test('more syntax errors: the messages of the positional reader kept over jsonc-parser', () => {
+    const cases: [string, string][] = [
+      [
+        '{ "a": "x\ty" }',
+        '1:10: invalid JSON: control character U+0009 in a string; escape it (\\t, \\n, \\u0000)',
+      ],
+      [
+        '{ "a": "\\u12G4" }',
+        '1:9: invalid JSON: invalid \\u escape in a string; write \\u followed by four hex digits',
+      ],
+      [
+        '{ "a": 1. }',
+        `1:8: invalid JSON: malformed number '1.'; write a plain decimal number (no leading zeros, hex, "+" or trailing ".")`,
+      ],
+      [
+        '{ "a": 0x10 }',
+        `1:8: invalid JSON: malformed number '0x10'; write a plain decimal number (no leading zeros, hex, "+" or trailing ".")`,
+      ],
+      [
+        '{ "a": - }',
+        `1:8: invalid JSON: malformed number '-'; write a plain decimal number (no leading zeros, hex, "+" or trailing ".")`,
+      ],
+      [
+        '{ "a": +1 }',
+        `1:8: invalid JSON: expected a value, found '+'; write a number, a "string", true, false, null, an object or an array`,
+      ],
+      ['{ "a": 1 /* why */ }', '1:10: invalid JSON: comments are not JSON; remove the comment'],
+      [
+        '{ "a": [true\\] }',
+        `1:13: invalid JSON: expected ',' or ']' after an array item, found '\\'; separate items with commas`,
+      ],
+      [
+        '{ "a": 1,\u00a0"b": 2 }',
+        `1:10: invalid JSON: expected a field name in double quotes, found '\u00a0'; write field names as "name"`,
+      ],
+      [
+        '{ "a": 512\n "b\\q": 1 }',
+        `2:2: invalid JSON: expected ',' or '}' after the value of "a", found '"'; separate fields with commas`,
+      ],
+      [
+        '{ "a" "b\n }',
+        `1:7: invalid JSON: expected ':' after the field name "a", found '"'; put a colon between a field name and its value`,
+      ],
+      [
+        '{ "a": [1, 2',
+        "1:13: invalid JSON: expected ',' or ']' after an array item, found the end of the file; close the array with ']'",
+      ],
+      [
+        '{ "a": 1',
+        `1:9: invalid JSON: expected ',' or '}' after the value of "a", found the end of the file; close the object with '}'`,
+      ],
+    ];
+    for (const [text, want] of cases) {
+      const { path, reason: r } = reason(text);
+      expect(r).toBe(`${path}:${want}`);
+    }
+  });
+
+  test('fields named like properties of every object are unknown fields, at their position', () => {
+    const text = race('"pinned": false', '"constructor": 1, "__proto__": {}, "toString": "x"');
+    const { path, reason: r } = reason(text);
+    expect(r).toBe(
+      [
+        `${path}:${at(text, '"constructor"')}: bos[1].constructor: unknown field "constructor" for a BO; remove it; the fields are: ${FIELDS_BO}`,
+        `${path}:${at(text, '"__proto__"')}: bos[1].__proto__: unknown field "__proto__" for a BO; remove it; the fields are: ${FIELDS_BO}`,
+        `${path}:${at(text, '"toString"')}: bos[1].toString: unknown field "toString" for a BO; remove it; the fields are: ${FIELDS_BO}`,
+      ].join('\n'),
+    );
+    const top = reason('{ "scenario": "memory-pressure", "hasOwnProperty": 2 }');
+    expect(top.reason).toBe(
+      `${top.path}:1:34: hasOwnProperty: unknown field "hasOwnProperty" for a memory-pressure config; remove it; the fields are: ramPages, swapPages, writers, bosPerWriter, boPages, readers, purgeableEvery, kswapdWakeups, watermarkPages`,
+    );
+    const task = reason(race('"kind": "exec"', '"kind": "exec", "valueOf": 1'));
+    expect(task.reason).toContain('tasks[1].valueOf: unknown field "valueOf" for a exec task; remove it;');
   });
 
   test('never throws: binary garbage, a huge file of nesting, a lone BOM', () => {
