@@ -7,7 +7,7 @@
 // `shard-K-of-N.json`, which also records K, N and the campaign's schedule count, so that the
 // slices of one campaign, run anywhere, can be collected and merged (src/explore/shard.ts).
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   Calibration,
@@ -17,7 +17,9 @@ import type {
   GoalState,
   ShardSlice,
 } from './campaign.ts';
+import { corpusRecordProblem } from './corpus_check.ts';
 import { Coverage } from './coverage.ts';
+import { type FsFailure, writeDurably } from './durable_write.ts';
 import type { SiteCounts } from './faults.ts';
 
 export const CORPUS_FILE = 'campaign.json';
@@ -62,11 +64,30 @@ export interface OnDisk extends CampaignIdentity, Partial<SliceRecord> {
   readonly corpus: CorpusEntry[];
 }
 
-/** Write `text` to `path` so that readers see the old or the new file, never a part of one. */
+/**
+ * A corpus file that could not be written (full disk, read-only file system, ...): the operating
+ * system's error, with the path. The command reports it as bad input (exit 2), not as a simulator bug.
+ */
+export class CorpusWriteError extends Error {
+  readonly code: string;
+  readonly syscall: string;
+  readonly path: string;
+  constructor(f: FsFailure) {
+    // Worded as node:fs words its errors, so the command's report reads the same for both.
+    super(`${f.code}: ${f.text}, ${f.syscall} '${f.path}'`);
+    this.code = f.code;
+    this.syscall = f.syscall;
+    this.path = f.path;
+  }
+}
+
+/**
+ * Write `text` to `path` so that readers see the old or the new file, never a part of one, and the
+ * new file is on the disk when this returns (src/explore/durable_write.ts). Throws CorpusWriteError.
+ */
 export function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  const r = writeDurably(path, text);
+  if (!r.ok) throw new CorpusWriteError(r);
 }
 
 /** The file a campaign, or a slice of one, is kept in inside its corpus directory. */
@@ -165,8 +186,21 @@ export function readCorpusFile(path: string): Read {
   } catch {
     return { kind: 'bad', reason: `${path} is not valid JSON; move it away to start a new campaign there` };
   }
-  if (data.format !== FORMAT) {
-    return { kind: 'bad', reason: `${path} has corpus format ${data.format}, this build reads ${FORMAT}` };
+  const isObject = typeof data === 'object' && data !== null && !Array.isArray(data);
+  if (isObject && data.format !== FORMAT) {
+    return {
+      kind: 'bad',
+      reason: `${path} has corpus format ${JSON.stringify(data.format)}, this build reads ${FORMAT}; move it away to start a new campaign there`,
+    };
+  }
+  // suite.json shares the format number and this reader; its manifest is checked by its own reader.
+  const suite = isObject && (data as unknown as { kind?: unknown }).kind === 'suite';
+  const problem = suite ? null : corpusRecordProblem(data);
+  if (problem !== null) {
+    return {
+      kind: 'bad',
+      reason: `${path} is damaged: ${problem}; move it away to start a new campaign there`,
+    };
   }
   return { kind: 'ok', data };
 }
