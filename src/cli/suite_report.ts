@@ -110,7 +110,7 @@ function errorPathsText(r: SuiteReport): string {
   const parts = [`${n} of ${FAULT_SITES.length} fault sites fired in some scenario`];
   if (never.evaluated.length > 0) parts.push(`reached but never fired: ${never.evaluated.join(', ')}`);
   if (never.unreached.length > 0) parts.push(`never reached: ${never.unreached.join(', ')}`);
-  return `${parts.join('; ')} ('npx ttm-sim faults' says what each one fails)`;
+  return `${parts.join('; ')} (${command('npx ttm-sim faults')} says what each one fails)`;
 }
 
 /** `text` after a 14-column label, wrapped at `WIDTH` columns with continuation lines indented alike. */
@@ -129,7 +129,13 @@ function labelled(label: string, text: string): string[] {
     empty = false;
   }
   lines.push(line);
-  return lines;
+  return lines.map((l) => l.replaceAll(KEEP, ' '));
+}
+
+/** A space the wrapping keeps: a command quoted in a paragraph stays on one line. */
+const KEEP = '\u00a0';
+function command(text: string): string {
+  return `'${text.replaceAll(' ', KEEP)}'`;
 }
 
 /** How the schedules were drawn, in words: the portfolio, or the one strategy given. */
@@ -162,8 +168,8 @@ function workloadText(r: SuiteReport): string {
       ? ''
       : `, in shard${r.slicesRun.length === 1 ? '' : 's'} ${r.slicesRun.join(',')} of ${m.shards}`;
   const what = byDefault
-    ? `${which}: kernel tasks (GPU submits under ww reservations, eviction, swapout, the shrinker, CPU faults, delayed delete) racing on TTM devices, buffer objects and fences through a whole life of init, work, suspend, resume and teardown ('npx ttm-sim scenarios' describes each).`
-    : `${which} ('npx ttm-sim scenarios' describes each).`;
+    ? `${which}: kernel tasks (GPU submits under ww reservations, eviction, swapout, the shrinker, CPU faults, delayed delete) racing on TTM devices, buffer objects and fences through a whole life of init, work, suspend, resume and teardown (${command('npx ttm-sim scenarios')} describes each).`
+    : `${which} (${command('npx ttm-sim scenarios')} describes each).`;
   const parts = [
     what,
     `${count}${sliced}, each one interleaving from its own seed (base seed ${m.baseSeed}), ${strategyText(m.strategy)}${faultsText(m.faults)}.`,
@@ -176,7 +182,7 @@ function workloadText(r: SuiteReport): string {
 /** What every schedule was checked against, counted from the catalogue of checks. */
 function checkedText(): string {
   const n = (source: string) => CHECK_CATALOGUE.filter((c) => c.source === source).length;
-  return `after every step, ${n('kernel')} of the kernel's own rules (WARN_ONs, lock assertions, kerneldoc contracts) and ${n('oracle')} invariants of its state; after every run, ${n('end')} end checks (no BO, page, swap slot, lock or fence left; every task finished) and ${n('data')} checks that data reads back as written ('npx ttm-sim oracles' lists each with its upstream source).`;
+  return `after every step, ${n('kernel')} of the kernel's own rules (WARN_ONs, lock assertions, kerneldoc contracts) and ${n('oracle')} invariants of its state; after every run, ${n('end')} end checks (no BO, page, swap slot, lock or fence left; every task finished) and ${n('data')} checks that data reads back as written (${command('npx ttm-sim oracles')} lists each with its upstream source).`;
 }
 
 function kindsText(r: SuiteReport): string {

@@ -106,6 +106,29 @@ describe('fuzz', () => {
   });
 });
 
+describe('the suite report a kernel developer reads (fuzz().text, as npm start prints it)', () => {
+  it('a passing suite: nothing found, then how to run longer, one scenario in depth, every scenario', async () => {
+    const r = await fuzz({ scenario: ['calibrate', 'stress-pte'], schedules: 12 });
+    const lines = r.text.split('\n');
+    expect(lines[0]).toBe('ttm-sim fuzz: 12 schedules of 2 scenarios, no failure');
+    expect(lines.slice(7, 10)).toEqual([
+      '    scenario    schedules  failures  transitions  orderings  rare cases reached',
+      '    calibrate         6/6  none                4          4  -',
+      '    stress-pte        6/6  none                4          4  -',
+    ]);
+    expect(lines.slice(-5)).toEqual([
+      '  found       nothing: no check failed, no run deadlocked, livelocked or crashed',
+      '  next        run longer (or add --workers N to use N cores): npx ttm-sim fuzz --scenario calibrate --scenario stress-pte --schedules 120',
+      '              one scenario in depth: npx ttm-sim fuzz --scenario calibrate --schedules 1000',
+      '              every scenario expected to pass (18 of 20): npx ttm-sim fuzz',
+      '              the 2 that fail by design: npx ttm-sim fuzz --scenario abba-deadlock --scenario shared-iommu-retry',
+    ]);
+    // A quoted command is never cut by the wrapping.
+    expect(r.text).toContain("('npx ttm-sim faults' says what each one fails)");
+    expect(r.text).not.toMatch(/\b(arms?|tapes?|corpus|k =|n =)\b/);
+  });
+});
+
 describe('bad input throws TtmSimError naming the problem', () => {
   it.each([
     ['run: seed must be an unsigned 64-bit integer (a number or a bigint), got -1', () => run({ seed: -1 })],
