@@ -8,7 +8,7 @@
 // is, and without one the build fails saying how to make it.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,25 +34,27 @@ try {
   process.exit(1);
 }
 
-rmSync(dist, { recursive: true, force: true });
-const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
+// Compiled beside dist/ and swapped in whole: a failed build leaves the last good dist/ as it was.
+const next = join(root, `.dist-build-${process.pid}`);
+rmSync(next, { recursive: true, force: true });
+const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', next], {
   cwd: root,
   stdio: 'inherit',
 });
 if (r.status !== 0) {
-  rmSync(dist, { recursive: true, force: true });
-  console.error(`build: tsc failed (exit ${r.status ?? r.signal})`);
+  rmSync(next, { recursive: true, force: true });
+  console.error(`build: tsc failed (exit ${r.status ?? r.signal}); dist/ left as it was`);
   process.exit(1);
 }
 
-/** Every file under `dir` (recursively) that the compiler does not handle, copied to the same place in dist/. */
+/** Every file under `dir` (recursively) that the compiler does not handle, copied to its place in the build. */
 function copyAssets(dir) {
   let n = 0;
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) n += copyAssets(path);
     else if (!name.endsWith('.ts')) {
-      cpSync(path, join(dist, relative(root, path)));
+      cpSync(path, join(next, relative(root, path)));
       n += 1;
     }
   }
@@ -60,4 +62,6 @@ function copyAssets(dir) {
 }
 let assets = 0;
 for (const d of SOURCE_DIRS) assets += copyAssets(join(root, d));
+rmSync(dist, { recursive: true, force: true });
+renameSync(next, dist);
 console.log(`build: dist/ compiled from ${SOURCE_DIRS.join(', ')} with tsc, ${assets} other file(s) copied`);
