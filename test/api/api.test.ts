@@ -99,6 +99,12 @@ describe('fuzz', () => {
     expect(r.text.split('\n')[0]).toMatch(/^ttm-sim fuzz: /);
   });
 
+  it('fuzz: on 2 worker threads, the same failures as on this thread', async () => {
+    const r = await fuzz({ scenario: 'abba-deadlock', schedules: 6, workers: 2, shrink: false });
+    expect([r.outcome, r.schedules]).toEqual(['liveness', 6]);
+    expect(r.failures.map((f) => [f.schedule, f.token])).toEqual([[0, ABBA_SEED_0]]);
+  });
+
   it('fuzz: a suite of two passing scenarios reports pass with exit code 0', async () => {
     const r = await fuzz({ scenario: ['abba-ww', 'calibrate'], schedules: 4, faults: 'off' });
     expect([r.outcome, r.exitCode, r.schedules, r.failures.length]).toEqual(['pass', 0, 4, 0]);
