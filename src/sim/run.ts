@@ -45,6 +45,12 @@ export interface RunOptions {
   readonly recordChosen?: boolean;
   /** Workload tasks and timed signals left out (`task:NAME`, `signal:N`; see SimOptions.omit). */
   readonly omit?: readonly string[];
+  /**
+   * Watches the run from outside (the viewer's state snapshots): called with the scenario built, before
+   * the first step (`steps` 0), then after every step with the steps taken so far, before that step's
+   * checks. Only with the per-step oracles on (the default). It must not change the simulation.
+   */
+  readonly onStep?: (sim: Sim, worlds: readonly TtmGlobal[], steps: number) => void;
 }
 
 export interface RunResult {
@@ -59,6 +65,15 @@ export interface RunResult {
   readonly traceSha256: string;
   readonly choices: number;
   readonly failure: Failure | null;
+  /**
+   * The trace line (step index) the failure belongs to, whatever its kind (`failure.step` is the index
+   * of the step just taken for a per-step check, but the number of steps taken for what is judged after
+   * the run): the step after which a per-step oracle or kernel rule broke; the step in which a
+   * statechart refused an edge (when the per-step oracles ran); the last step taken for liveness
+   * failures and end-of-run checks; for a thrown exception the step that threw, which wrote no line
+   * (it equals `steps`). Null for a pass and for a failure before the first step.
+   */
+  readonly failureStep: number | null;
   /** What identifies the failure across schedules (see `signatureOf`); null for a pass. */
   readonly signature: string | null;
   /** The fault-site evaluations that failed, in order. */
@@ -134,19 +149,26 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
         );
   const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
   let failure: Failure | null = null;
+  let failureStep: number | null = null;
   let workload: ReturnType<Scenario['build']> | null = null;
   try {
     workload = scenario.build(sim, Rng.fromSeed(opts.seed).fork(`scenario:${scenario.name}`));
     if (injector !== null) sim.faultHook = injector.hook;
     const r =
       (opts.oracles ?? true)
-        ? runChecked(sim, workload.worlds(), maxSteps)
-        : { ...sim.run(maxSteps), failure: null };
+        ? runChecked(sim, workload.worlds(), maxSteps, opts.onStep)
+        : { ...sim.run(maxSteps), failure: null, refusedAt: -1 };
     failure = r.failure ?? judge(sim, workload, r.quiescent, maxSteps);
+    const last = sim.scheduler.steps - 1;
+    if (r.failure !== null) failureStep = last < 0 ? null : r.failure.step;
+    else if (failure !== null)
+      failureStep =
+        failure.id === 'crash.statechart' && r.refusedAt >= 0 ? r.refusedAt : last < 0 ? null : last;
     if (failure?.id === 'liveness.step-budget') {
       failure = livelockOf(scenario, opts, sim, injector?.fired ?? [], failure);
     }
   } catch (err) {
+    if (!(err instanceof DriverLoadRefused) && workload !== null) failureStep = sim.scheduler.steps;
     failure =
       err instanceof DriverLoadRefused
         ? {
@@ -189,6 +211,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     traceSha256: '',
     choices: sim.scheduler.tape.length,
     failure,
+    failureStep,
     signature: failure === null ? null : signatureOf(sim, failure),
     faultsFired: fired,
     faultEvaluations: injector?.evaluations ?? 0,
@@ -289,20 +312,27 @@ export function countersOf(worlds: readonly TtmGlobal[]): CounterTotals {
 /**
  * Step the scheduler one step at a time (the same steps Sim.run takes) and check every oracle over
  * `worlds` after each. Returns whether it ended quiescent and, when an oracle broke, the failure: the
- * oracle's id, kind and actor, at the trace index of the step just taken.
+ * oracle's id, kind and actor, at the trace index of the step just taken; and the index of the step in
+ * which a statechart first refused an edge (-1: none), which the judge reports after the run.
  */
 function runChecked(
   sim: Sim,
   worlds: readonly TtmGlobal[],
   maxSteps: number,
-): { quiescent: boolean; failure: Failure | null } {
+  onStep: RunOptions['onStep'],
+): { quiescent: boolean; failure: Failure | null; refusedAt: number } {
   let steps = 0;
+  let refusedAt = -1;
+  onStep?.(sim, worlds, 0);
   while (steps < maxSteps && sim.scheduler.step()) {
     steps += 1;
+    if (refusedAt < 0 && sim.mirror.violations.length > 0) refusedAt = sim.scheduler.steps - 1;
+    onStep?.(sim, worlds, sim.scheduler.steps);
     // A kernel rule broken during the step (src/kernel/rules) comes first: it was seen where it broke.
     for (let i = 0; i < worlds.length; i += 1) {
       const b = worlds[i]!.ruleBroken;
-      if (b !== null) return { quiescent: false, failure: ruleFailure(b, sim.scheduler.steps - 1) };
+      if (b !== null)
+        return { quiescent: false, failure: ruleFailure(b, sim.scheduler.steps - 1), refusedAt };
     }
     const v = checkAll(worlds);
     if (v !== null) {
@@ -310,14 +340,15 @@ function runChecked(
       return {
         quiescent: false,
         failure: { kind: v.kind, id: v.oracle, message: v.message, step, actor: v.actor },
+        refusedAt,
       };
     }
   }
   // A rule broken while the scenario was built, before any step.
   for (const g of worlds)
-    if (g.ruleBroken !== null) return { quiescent: false, failure: ruleFailure(g.ruleBroken, 0) };
+    if (g.ruleBroken !== null) return { quiescent: false, failure: ruleFailure(g.ruleBroken, 0), refusedAt };
   // run(0) takes no step: it only reports whether anything is left.
-  return { quiescent: sim.scheduler.run(0).quiescent, failure: null };
+  return { quiescent: sim.scheduler.run(0).quiescent, failure: null, refusedAt };
 }
 
 /** A broken kernel rule as a run's failure: the rule's id, the object it is about, at `step`. */

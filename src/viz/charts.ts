@@ -104,13 +104,109 @@ function edgesOf(node: Node): Edge[] {
 
 // ---------------------------------------------------------------------------------------------------
 // Mermaid
+//
+// Mermaid's state diagrams draw a composite state as a cluster box, and an edge that starts or ends on a
+// cluster is routed to the box's border (dagre) or dropped (ELK): the arrow points at nothing and its
+// label lands on another edge. So every edge is drawn between simple states, with XState's meaning:
+// - a transition declared on a composite state S (the BO's `placement` region, `ttm_pool`, `shrinker`)
+//   is taken from whichever of S's leaf states is active, unless a state between that leaf and S has an
+//   unguarded transition on the same event (the innermost handler wins, SCXML's document order):
+//   it becomes one edge from each such leaf;
+// - a transition into a composite state enters its initial state, recursively (every region's for a
+//   parallel state): it becomes one edge to each initial leaf entered;
+// - a targetless (internal) transition leaves the active leaf where it is: a self-loop on it.
 
 function mid(node: Node): string {
   return node.id.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-function mermaidNode(node: Node, indent: string, lines: string[], edges: Edge[]): void {
-  edges.push(...edgesOf(node));
+/** The leaf (atomic or final) states at or under `node`, in document order. */
+function leavesOf(node: Node): Node[] {
+  const kids = children(node);
+  return kids.length === 0 ? [node] : kids.flatMap(leavesOf);
+}
+
+/** The leaves entered when `node` is entered: its initial states, recursively (all regions of a parallel). */
+function enteredLeaves(node: Node): Node[] {
+  const kids = children(node);
+  if (kids.length === 0) return [node];
+  if (node.type === 'parallel') return kids.flatMap(enteredLeaves);
+  const initial = node.initial?.target ?? [];
+  return (initial.length > 0 ? initial : [kids[0]!]).flatMap(enteredLeaves);
+}
+
+/** The states from `leaf` up to, not including, `top` (an ancestor of `leaf`). */
+function pathBelow(leaf: Node, top: Node): Node[] {
+  const out: Node[] = [];
+  const walk = (n: Node, trail: Node[]): boolean => {
+    if (n === leaf) {
+      out.push(...trail, n);
+      return true;
+    }
+    return children(n).some((c) => walk(c, [...trail, n]));
+  };
+  for (const c of children(top)) if (walk(c, [])) break;
+  return out;
+}
+
+/** True when `node` handles `event` with a transition that has no guard (it always shadows its ancestors'). */
+function handlesUnguarded(node: Node, event: string): boolean {
+  const ts = event === 'always' ? node.always : node.transitions.get(event);
+  return (ts ?? []).some((t) => guardName(t.guard) === null);
+}
+
+/**
+ * One drawn edge between two simple states (a self-loop for internal transitions) with the labels of
+ * every transition it stands for: Mermaid keeps one edge per ordered pair of states (a second
+ * `a --> b` replaces the first's label), so transitions between the same two states share an edge and
+ * their labels are stacked on it.
+ */
+export interface DrawnEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly labels: readonly string[];
+}
+
+/**
+ * The edges a Mermaid chart of `machine` draws, between simple states (see above), in the order their
+ * first transition is declared: what the rendered SVG must show.
+ */
+export function drawnEdges(machine: AnyStateMachine): DrawnEdge[] {
+  const byPair = new Map<string, { from: string; to: string; labels: string[] }>();
+  const visit = (node: Node): void => {
+    const edges: { event: string; e: Edge }[] = [];
+    for (const [event, transitions] of node.transitions)
+      for (const e of edgesOf({ ...node, transitions: new Map([[event, transitions]]), always: [] }))
+        edges.push({ event, e });
+    for (const e of edgesOf({ ...node, transitions: new Map(), always: node.always }))
+      edges.push({ event: 'always', e });
+    for (const { event, e } of edges) {
+      const sources =
+        children(node).length === 0
+          ? [node]
+          : leavesOf(node).filter((leaf) => !pathBelow(leaf, node).some((n) => handlesUnguarded(n, event)));
+      const internal = e.to === null;
+      for (const from of sources) {
+        const targets = internal ? [from] : enteredLeaves(e.to!);
+        for (const to of targets) {
+          const key = `${mid(from)} ${mid(to)}`;
+          let edge = byPair.get(key);
+          if (edge === undefined) {
+            edge = { from: mid(from), to: mid(to), labels: [] };
+            byPair.set(key, edge);
+          }
+          const label = `${e.label}${internal ? ' (internal)' : ''}`;
+          if (!edge.labels.includes(label)) edge.labels.push(label);
+        }
+      }
+    }
+    for (const c of children(node)) visit(c);
+  };
+  visit(rootOf(machine));
+  return [...byPair.values()];
+}
+
+function mermaidNode(node: Node, indent: string, lines: string[]): void {
   const kids = children(node);
   if (kids.length === 0) {
     lines.push(`${indent}state "${node.key}" as ${mid(node)}`);
@@ -119,17 +215,18 @@ function mermaidNode(node: Node, indent: string, lines: string[], edges: Edge[])
   lines.push(`${indent}state "${node.key}" as ${mid(node)} {`);
   kids.forEach((child, i) => {
     if (node.type === 'parallel' && i > 0) lines.push(`${indent}  --`);
-    mermaidNode(child, `${indent}  `, lines, edges);
+    mermaidNode(child, `${indent}  `, lines);
   });
-  for (const target of node.initial?.target ?? []) lines.push(`${indent}  [*] --> ${mid(target)}`);
+  // The initial pseudo-state points at the initial child's entered leaves (never at a cluster).
+  for (const target of node.initial?.target ?? [])
+    for (const leaf of enteredLeaves(target)) lines.push(`${indent}  [*] --> ${mid(leaf)}`);
   for (const child of kids) if (child.type === 'final') lines.push(`${indent}  ${mid(child)} --> [*]`);
   lines.push(`${indent}}`);
 }
 
 /**
- * Header of every exported chart: transitions declared on a region (e.g. the BO's `placement`) are edges
- * from a composite state into its own descendants, which Mermaid's ELK layout rejects and its dagre
- * layout draws; the frontmatter selects dagre whatever the renderer's default is.
+ * Header of every exported chart: the frontmatter selects the dagre layout whatever the renderer's
+ * default is (ELK drops edges it cannot route between nested clusters).
  */
 export const MERMAID_HEADER = ['---', 'config:', '  layout: dagre', '---', 'stateDiagram-v2'];
 
@@ -137,13 +234,8 @@ export const MERMAID_HEADER = ['---', 'config:', '  layout: dagre', '---', 'stat
 export function toMermaid(machine: AnyStateMachine): string {
   const root = rootOf(machine);
   const lines = [...MERMAID_HEADER];
-  const edges: Edge[] = [];
-  mermaidNode(root, '  ', lines, edges);
-  lines.push(`  [*] --> ${mid(root)}`);
-  for (const e of edges) {
-    const to = e.to === null ? mid(e.from) : mid(e.to);
-    lines.push(`  ${mid(e.from)} --> ${to} : ${e.label}${e.to === null ? ' (internal)' : ''}`);
-  }
+  mermaidNode(root, '  ', lines);
+  for (const e of drawnEdges(machine)) lines.push(`  ${e.from} --> ${e.to} : ${e.labels.join('<br>')}`);
   return `${lines.join('\n')}\n`;
 }
 

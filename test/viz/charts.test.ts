@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { CHARTS, toMermaid, toScxml, toStatelyJson } from '../../src/viz/charts.ts';
+import { CHARTS, drawnEdges, toMermaid, toScxml, toStatelyJson } from '../../src/viz/charts.ts';
 
 /** A small XML well-formedness check: tags nest and close, attributes are quoted, one root element. */
 function xmlProblems(xml: string): string[] {
@@ -96,10 +96,55 @@ describe('charts', () => {
   test('ttm_bo: parallel regions, guards by name, internal self-loops, final state', () => {
     const text = toMermaid(CHARTS[0]!.machine);
     expect(text.split('\n').filter((l) => l.trim() === '--')).toHaveLength(2);
-    expect(text).toContain('  ttm_bo_pin_pinned --> ttm_bo_pin_unpinned : bo.unpin [lastUnpin]\n');
-    expect(text).toContain('  ttm_bo_pin_pinned --> ttm_bo_pin_pinned : bo.unpin [unpinDown] (internal)\n');
+    // pinned's own bo.unpin transitions and bo.zombie, declared on the pin region, share one edge.
+    expect(text).toContain(
+      '  ttm_bo_pin_pinned --> ttm_bo_pin_unpinned : bo.unpin [lastUnpin]<br>bo.zombie [alive]\n',
+    );
     expect(text).toContain('      ttm_bo_lifecycle_destroyed --> [*]\n');
-    expect(text).toContain('  ttm_bo_placement --> ttm_bo_placement_placed_vram : bo.placed [inVram]\n');
+    // bo.placed [inVram] is declared on the placement region: one edge from each of its leaves.
+    for (const from of ['unplaced', 'placed_system', 'placed_tt', 'placed_driver'])
+      expect(text).toContain(
+        `  ttm_bo_placement_${from} --> ttm_bo_placement_placed_vram : bo.placed [inVram]\n`,
+      );
+  });
+
+  test('no edge starts or ends on a composite state: they are drawn from and to simple states', () => {
+    for (const { name, machine } of CHARTS) {
+      const text = toMermaid(machine);
+      const composite = new Set([...text.matchAll(/state "[^"]*" as (\w+) \{/g)].map((m) => m[1]!));
+      for (const line of text.split('\n')) {
+        const edge = /^\s*(\S+) --> (\S+)/.exec(line);
+        if (edge === null) continue;
+        expect(composite.has(edge[1]!), `${name}: ${line}`).toBe(false);
+        expect(composite.has(edge[2]!), `${name}: ${line}`).toBe(false);
+      }
+    }
+  });
+
+  test('shrinker: shrinker.done, declared on scanning, leaves each of its three passes; idle enters counting', () => {
+    const edges = drawnEdges(CHARTS.find((c) => c.name === 'shrinker')!.machine);
+    expect(edges.filter((e) => e.labels.includes('shrinker.done'))).toEqual([
+      { from: 'shrinker_scanning_counting', to: 'shrinker_idle', labels: ['shrinker.done'] },
+      { from: 'shrinker_scanning_purgePass', to: 'shrinker_idle', labels: ['shrinker.done'] },
+      { from: 'shrinker_scanning_backupPass', to: 'shrinker_idle', labels: ['shrinker.done'] },
+    ]);
+    expect(edges.filter((e) => e.from === 'shrinker_idle')).toEqual([
+      { from: 'shrinker_idle', to: 'shrinker_scanning_counting', labels: ['shrinker.scan'] },
+    ]);
+    expect(edges).toHaveLength(10);
+  });
+
+  test('ttm_pool: the usage and fault transitions of the pool leave both of its states', () => {
+    expect(drawnEdges(CHARTS.find((c) => c.name === 'ttm_pool')!.machine)).toEqual([
+      {
+        from: 'ttm_pool_empty',
+        to: 'ttm_pool_empty',
+        labels: ['mem.usage [nowEmpty]', 'mem.fault (internal)'],
+      },
+      { from: 'ttm_pool_used', to: 'ttm_pool_empty', labels: ['mem.usage [nowEmpty]'] },
+      { from: 'ttm_pool_empty', to: 'ttm_pool_used', labels: ['mem.usage [nowUsed]'] },
+      { from: 'ttm_pool_used', to: 'ttm_pool_used', labels: ['mem.usage [nowUsed]', 'mem.fault (internal)'] },
+    ]);
   });
 
   test('dma_resv: SCXML carries guards as cond and the nested initial state', () => {

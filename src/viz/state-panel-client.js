@@ -1,0 +1,211 @@
+// The viewer's state panel (inlined into the HTML by viewer.ts after viewer-client.js; no network, no
+// modules). It shows every object of the model at the selected step from the run's recorded states
+// (src/viz/run_states.ts: the values before the first step, then what each step changed): the values
+// the step changed are highlighted, another step can be chosen to diff against, objects filtered by id
+// or kind, and a click on a value names the step that last wrote it and the writer before that, with a
+// button to seek to each.
+// Each value keeps the sorted list of steps that wrote it, so the value at any step is one binary
+// search: showing a step costs one search per value, whatever the step.
+
+(() => {
+  const data = JSON.parse(document.getElementById('run-data').textContent);
+  const box = document.getElementById('state');
+  const st = data.states;
+  if (!box || !st) {
+    if (box) box.hidden = true;
+    return;
+  }
+  const lines = data.lines;
+  const nKeys = st.keys.length;
+
+  // ---- per value: the steps that wrote it and what they wrote (step -1: before the first step) ----
+  const writeSteps = Array.from({ length: nKeys }, () => []);
+  const writeTexts = Array.from({ length: nKeys }, () => []);
+  function addWrites(step, pairs) {
+    for (let i = 0; i < pairs.length; i += 2) {
+      writeSteps[pairs[i]].push(step);
+      writeTexts[pairs[i]].push(pairs[i + 1]);
+    }
+  }
+  addWrites(-1, st.initial);
+  for (let s = 0; s < st.steps.length; s += 1) addWrites(s, st.steps[s]);
+
+  /** Index into writeSteps[k] of the last write at or before `step`; -1 when none. */
+  function lastWriteIndex(k, step) {
+    const a = writeSteps[k];
+    let lo = 0;
+    let hi = a.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid] <= step) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /** The text of value k after step `step` (null: the object does not exist then). */
+  function valueAt(k, step) {
+    const i = lastWriteIndex(k, step);
+    if (i < 0) return null;
+    const t = writeTexts[k][i];
+    return t < 0 ? null : st.texts[t];
+  }
+
+  /** The step that last wrote value k at or before `step` and the one before it (null: none; -1: setup). */
+  function writers(k, step) {
+    const i = lastWriteIndex(k, step);
+    return { last: i < 0 ? null : writeSteps[k][i], before: i < 1 ? null : writeSteps[k][i - 1] };
+  }
+
+  function keyOf(object, field) {
+    for (let k = 0; k < nKeys; k += 1) {
+      const [o, f] = st.keys[k];
+      if (f === field && st.objects[o][0] === object) return k;
+    }
+    return -1;
+  }
+
+  // Keys grouped by object, objects by kind (tasks first, then the kernel objects).
+  const KIND_ORDER = ['task', 'bo', 'manager', 'device', 'pool', 'iommu', 'fence', 'swap'];
+  const byObject = st.objects.map(() => []);
+  for (let k = 0; k < nKeys; k += 1) byObject[st.keys[k][0]].push(k);
+  const objectOrder = st.objects
+    .map((_, o) => o)
+    .sort((a, b) => {
+      const ka = KIND_ORDER.indexOf(st.objects[a][1]);
+      const kb = KIND_ORDER.indexOf(st.objects[b][1]);
+      return ka - kb || compareIds(st.objects[a][0], st.objects[b][0]);
+    });
+
+  /** Ids ordered with their numbers as numbers (bo:2 before bo:10). */
+  function compareIds(a, b) {
+    const ra = /^(.*?)(\d+)$/.exec(a);
+    const rb = /^(.*?)(\d+)$/.exec(b);
+    if (ra && rb && ra[1] === rb[1]) return Number(ra[2]) - Number(rb[2]);
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+
+  // ---- the panel's controls ------------------------------------------------------------------
+  const kinds = KIND_ORDER.filter((kind) => st.objects.some((o) => o[1] === kind));
+  box.innerHTML = `<div class="sp-bar"><b>State after this step</b>
+<input id="sp-filter" placeholder="object id (e.g. bo:3, task:)" size="18" aria-label="filter by object">
+<select id="sp-kind" aria-label="filter by kind"><option value="">every kind</option>${kinds
+    .map((k) => `<option value="${k}">${k}</option>`)
+    .join('')}</select>
+<label><input id="sp-changed-only" type="checkbox"> changed only</label>
+<label>diff with step <input id="sp-diff" type="number" min="0" max="${Math.max(0, lines.length - 1)}" size="6" aria-label="diff with step"></label></div>
+<div id="sp-writer"></div><table><tbody id="sp-rows"></tbody></table>`;
+  const filterBox = document.getElementById('sp-filter');
+  const kindBox = document.getElementById('sp-kind');
+  const changedOnly = document.getElementById('sp-changed-only');
+  const diffBox = document.getElementById('sp-diff');
+  const rowsBox = document.getElementById('sp-rows');
+  const writerBox = document.getElementById('sp-writer');
+  let shown = 0;
+  let picked = -1;
+
+  function esc(text) {
+    return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  }
+
+  /** The step a diff is taken against, or null. */
+  function diffStep() {
+    if (diffBox.value === '') return null;
+    const s = Number(diffBox.value);
+    return Number.isInteger(s) && s >= 0 && s < lines.length ? s : null;
+  }
+
+  function show(step) {
+    shown = step;
+    const changed = new Set();
+    const pairs = st.steps[step] ?? [];
+    for (let i = 0; i < pairs.length; i += 2) changed.add(pairs[i]);
+    const other = diffStep();
+    const filter = filterBox.value.trim();
+    const kind = kindBox.value;
+    const out = [];
+    for (const o of objectOrder) {
+      const [id, okind] = st.objects[o];
+      if (kind !== '' && okind !== kind) continue;
+      if (filter !== '' && !id.includes(filter)) continue;
+      const rows = [];
+      for (const k of byObject[o]) {
+        const v = valueAt(k, step);
+        const w = other === null ? null : valueAt(k, other);
+        if (v === null && (other === null || w === null)) continue;
+        const isChanged = changed.has(k);
+        const differs = other !== null && v !== w;
+        if (changedOnly.checked && !isChanged && !differs) continue;
+        const cls = `val${isChanged ? ' changed' : ''}${differs ? ' differs' : ''}${k === picked ? ' picked' : ''}`;
+        rows.push(
+          `<tr class="${cls}" data-key="${k}"><td>${esc(st.keys[k][1])}</td><td class="now">${
+            v === null ? '<i>gone</i>' : esc(v)
+          }</td>${other === null ? '' : `<td class="other">${w === null ? '<i>gone</i>' : esc(w)}</td>`}</tr>`,
+        );
+      }
+      if (rows.length === 0) continue;
+      out.push(
+        `<tr class="obj" data-object="${esc(id)}"><th colspan="3">${esc(id)} <small>${okind}</small></th></tr>`,
+      );
+      out.push(rows.join(''));
+    }
+    const head =
+      other === null ? '' : `<tr class="obj"><th></th><th>step ${step}</th><th>step ${other}</th></tr>`;
+    rowsBox.innerHTML = head + out.join('');
+    if (picked >= 0) describeWriters(picked);
+  }
+
+  /** What a line did, in a few words: `step 12: task:a bo.validate`. */
+  function stepText(s) {
+    if (s === -1) return 'the setup, before the first step';
+    const l = lines[s];
+    return `step ${s}: ${l[0]} ${l[1]}`;
+  }
+
+  function describeWriters(k) {
+    const { last, before } = writers(k, shown);
+    const [o, field] = st.keys[k];
+    const name = `${st.objects[o][0]} ${field}`;
+    if (last === null) {
+      writerBox.textContent = `${name}: not written up to step ${shown}`;
+      return;
+    }
+    const button = (s, label) =>
+      s === null || s < 0 ? '' : ` <button data-seek="${s}" class="sp-go">${label} ${s}</button>`;
+    writerBox.innerHTML = `<b>${esc(name)}</b> last written by ${esc(stepText(last))}${button(last, 'go to step')}<br>before that by ${
+      before === null ? 'nothing' : esc(stepText(before))
+    }${button(before, 'go to step')}`;
+  }
+
+  rowsBox.addEventListener('click', (ev) => {
+    const row = ev.target.closest('tr.val');
+    if (!row) return;
+    picked = Number(row.dataset.key);
+    show(shown);
+  });
+  writerBox.addEventListener('click', (ev) => {
+    const b = ev.target.closest('button[data-seek]');
+    if (b) globalThis.viewer.seek(Number(b.dataset.seek));
+  });
+  // Text fields redraw as they are typed into ('input'), not again when they lose focus ('change'): a
+  // redraw between a row's mousedown and mouseup would swallow the click on it.
+  for (const el of [filterBox, diffBox]) el.addEventListener('input', () => show(shown));
+  for (const el of [kindBox, changedOnly]) el.addEventListener('change', () => show(shown));
+  // Typing in the panel must not step the viewer.
+  for (const el of [filterBox, diffBox]) el.addEventListener('keydown', (ev) => ev.stopPropagation());
+
+  globalThis.statePanel = {
+    show,
+    valueAt,
+    writers,
+    keyOf,
+    pick(k) {
+      picked = k;
+      show(shown);
+    },
+  };
+  show(globalThis.viewer ? globalThis.viewer.current : 0);
+})();
