@@ -6,28 +6,35 @@
 
 import { describe, expect, test } from 'vitest';
 import { fuzz, prepareCampaign } from '../../src/explore/fuzz.ts';
-import { runScenario } from '../../src/sim/run.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 
 const scenario = findScenario('hot-unplug')!;
 
 describe('hot-unplug scenario', () => {
-  test('seeds 0..29 pass; some unplug mid-run, and faults after it map the dummy page', () => {
+  test('seeds 0..29 pass; some unplug mid-run, faults after it map the dummy page, which reads zeros', () => {
     const failed: string[] = [];
     let afterUnplug = 0;
     let dummies = 0;
+    let reads = 0;
     for (let seed = 0n; seed < 30n; seed += 1n) {
       const r = runScenario(scenario, { seed });
       if (r.outcome !== 'pass') failed.push(`${seed}: ${r.failure?.id} ${r.failure?.message}`);
       expect(r.stats.sigbus).toBe(1);
       expect(r.stats.vramAccessEio).toBe(6);
       expect(r.stats.boCount).toBe(0);
+      // Both clients draw their last frame after the unplug: at least the 3 + 3 pages of their two
+      // VMAs each map the dummy page, and each was read as zeros.
+      expect(r.stats.lastFrames).toBe(2);
+      expect(r.stats.dummyReads).toBeGreaterThanOrEqual(12);
+      reads += r.stats.dummyReads ?? 0;
       afterUnplug += r.stats.framesAfterUnplug ?? 0;
       dummies += r.stats.dummyPtes ?? 0;
     }
     expect(failed).toEqual([]);
-    expect(afterUnplug).toBeGreaterThan(5);
-    expect(dummies).toBeGreaterThan(30);
+    expect(afterUnplug).toBe(88);
+    expect(dummies).toBe(582);
+    expect(reads).toBe(546);
   });
 
   test('seed 5: unplugged during the second frame of a client; its numbers', () => {
@@ -35,14 +42,16 @@ describe('hot-unplug scenario', () => {
     expect(r.outcome).toBe('pass');
     expect(r.stats).toEqual({
       faults: 8,
-      pagesMapped: 36,
-      dummyPtes: 12,
+      pagesMapped: 48,
+      dummyPtes: 24,
       sigbus: 1,
       accesses: 6,
       accessErrors: 0,
       vramAccessEio: 6,
       createFailures: 0,
-      framesAfterUnplug: 2,
+      framesAfterUnplug: 4,
+      lastFrames: 2,
+      dummyReads: 24,
       boCount: 0,
     });
   });

@@ -9,14 +9,16 @@
 // access_memory hook). An importer wraps a foreign dma-buf as an sg BO, which the fault handler refuses
 // to map. At a point drawn from the seed the driver runs drm_dev_unplug: every user mapping of the device
 // is zapped and later faults get the dummy page (drm_dev_enter fails). The driver then frees its kernel
-// BOs (amdgpu_driver_unload_kms); the clients go on until they close; the drm device is released with
-// the last close (drmm actions free the dummy pages) and ttm_device_fini takes TTM down.
+// BOs (amdgpu_driver_unload_kms); the clients go on, draw one last frame once the device is gone (every
+// touch then maps the dummy page) and close; the drm device is released with the last close (drmm actions
+// free the dummy pages) and ttm_device_fini takes TTM down.
 //
 // Checks (each a rule of the upstream code it names):
 // - drm_dev_unplug (drm_drv.c): "Clear all CPU mappings pointing to this device": once it returned, no
 //   VMA of the device maps VRAM, TT or system pages of a BO, only dummy pages;
 // - ttm_bo_vm_fault (ttm_bo_vm.c): an unplugged device's fault maps the dummy page over the whole VMA
-//   ("ttm_bo_vm_dummy_page"), never the BO;
+//   ("ttm_bo_vm_dummy_page"), never the BO; the dummy page is "alloc_page(GFP_KERNEL | __GFP_ZERO)": an
+//   allocated frame that reads zeros;
 // - ttm_bo_vm_reserve: "Refuse to fault imported pages": a fault on the sg BO is SIGBUS, no PTE;
 // - ttm_bo_mmap_obj: "if (is_cow_mapping(vma->vm_flags)) return -EINVAL;";
 // - ttm_bo_validate: a pinned BO is not moved: -EINVAL into another placement, 0 where it is;
@@ -111,6 +113,10 @@ interface Counters {
   createFailures: number;
   /** Frames drawn after the unplug (faults then go to the dummy page). */
   framesAfterUnplug: number;
+  /** Clients that drew their last frame, after the unplug. */
+  lastFrames: number;
+  /** Dummy-page PTEs whose page was read and found zero. */
+  dummyReads: number;
 }
 
 export function hotUnplug(overrides: Partial<HotUnplugConfig> = {}, name = 'hot-unplug'): Scenario {
@@ -161,6 +167,8 @@ class HotUnplugRun {
     vramAccessEio: 0,
     createFailures: 0,
     framesAfterUnplug: 0,
+    lastFrames: 0,
+    dummyReads: 0,
   };
   readonly breaches: Breach[] = [];
   readonly all: BufferObject[] = [];
@@ -292,7 +300,13 @@ class HotUnplugRun {
         this.breach('correctness.errno', who, `mmap of ${bo.id} returned ${errnoName(vma)}`);
       else vmas.push(vma);
     }
-    for (let frame = 0; frame < cfg.frames; frame += 1) {
+    // The frames drawn, then one more once the device is gone: userspace keeps its mappings and touches
+    // them after the removal (each fault then maps the dummy page, which reads zeros).
+    for (let frame = 0; frame <= cfg.frames; frame += 1) {
+      if (frame === cfg.frames) {
+        while (!this.unplugged) yield { kind: 'sleep', ms: 1 };
+        this.c.lastFrames += 1;
+      }
       if (this.unplugged) this.c.framesAfterUnplug += 1;
       for (const vma of vmas) {
         for (let page = 0; page < vma.numPages; page += 1) {
@@ -300,6 +314,8 @@ class HotUnplugRun {
         }
       }
       if (this.unplugged) this.mappingsAfterUnplug(who, `frame ${frame} after the unplug`);
+      if (this.unplugged) this.dummyPagesZero(who, vmas);
+      if (frame === cfg.frames) break;
       if (tt !== null) yield* this.debugAccess(who, tt, vmas, index, frame);
       if (vram !== null) {
         const buf: number[] = [];
@@ -455,6 +471,29 @@ class HotUnplugRun {
     }
   }
 
+  /**
+   * ttm_bo_vm_dummy_page maps "alloc_page(GFP_KERNEL | __GFP_ZERO)": every dummy PTE of the client's
+   * VMAs maps an allocated frame that reads zeros (nothing writes a dummy page).
+   */
+  private dummyPagesZero(who: string, vmas: readonly CpuMapping[]): void {
+    const ram = this.global.ram;
+    for (const vma of vmas) {
+      for (const [page, pte] of vma.ptes) {
+        if (pte.kind !== 'dummy') continue;
+        const word = ram.isAllocated(pte.pfn) ? ram.read(pte.pfn) : null;
+        if (word !== 0) {
+          this.breach(
+            'correctness.dummy-page',
+            who,
+            `${vma.id} of ${vma.bo.id} page ${page} maps dummy pfn ${pte.pfn}, which ${word === null ? 'is free' : `reads ${word.toString(16)}, not zeros`}`,
+          );
+          return;
+        }
+        this.c.dummyReads += 1;
+      }
+    }
+  }
+
   /** At the end: the device was released and taken down, and every count is back at zero (END_CHECKS). */
   endChecks(): Breach[] {
     if (!this.released) return [{ id: 'correctness.teardown', message: 'the drm device was never released' }];
@@ -475,6 +514,8 @@ function statsOf(run: HotUnplugRun): Record<string, number> {
     vramAccessEio: c.vramAccessEio,
     createFailures: c.createFailures,
     framesAfterUnplug: c.framesAfterUnplug,
+    lastFrames: c.lastFrames,
+    dummyReads: c.dummyReads,
     boCount: run.global.boCount,
   };
 }
