@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { tuneHeap } from '../src/engine/heap_tuning.ts';
 import type { StrategyName, StrategyParams } from '../src/engine/strategy.ts';
-import { runScenario } from '../src/sim/run.ts';
+import { runScenario } from '../src/explore/run.ts';
 import { calibrate, LOST_UPDATE, STARVATION } from '../src/sim/scenarios/calibrate.ts';
 import { findScenario } from '../src/sim/scenarios/index.ts';
 

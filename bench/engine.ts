@@ -11,8 +11,8 @@
 import { parseArgs } from 'node:util';
 import { type AnyActorRef, createActor } from 'xstate';
 import { tuneHeap } from '../src/engine/heap_tuning.ts';
+import { runScenario } from '../src/explore/run.ts';
 import { MACHINES } from '../src/sim/mirror.ts';
-import { runScenario } from '../src/sim/run.ts';
 import { DEFAULT_SCENARIO, findScenario } from '../src/sim/scenarios/index.ts';
 
 // The settings the ttm-sim command runs with (src/engine/heap_tuning.ts).

@@ -7,8 +7,8 @@
 import { parseArgs } from 'node:util';
 import { tuneHeap } from '../src/engine/heap_tuning.ts';
 import { STRESS_MUTATIONS } from '../src/explore/mutations_stress.ts';
+import { checkReplay, stressRun } from '../src/explore/stress_driver.ts';
 import { findScenario } from '../src/sim/scenarios/index.ts';
-import { checkReplay, stressRun } from '../src/stress/driver.ts';
 import type { StressConfig } from '../src/stress/layout.ts';
 import { createPool } from '../workers/pool.ts';
 

@@ -35,8 +35,8 @@ import {
   portfolio,
   runOne,
 } from '../src/explore/campaign.ts';
+import { runScenario } from '../src/explore/run.ts';
 import { MACHINES } from '../src/sim/mirror.ts';
-import { runScenario } from '../src/sim/run.ts';
 import type { Scenario } from '../src/sim/scenario.ts';
 import { findScenario } from '../src/sim/scenarios/index.ts';
 

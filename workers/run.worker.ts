@@ -2,7 +2,7 @@
 // A thin wrapper over runScenario so tests can call the same code on the main thread.
 // Loaded through tsx's require hook when running from source: default export, no top-level await.
 
-import { runScenario } from '../src/sim/run.ts';
+import { runScenario } from '../src/explore/run.ts';
 import { findScenario } from '../src/sim/scenarios/index.ts';
 
 export interface RunBatch {

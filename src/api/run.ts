@@ -17,9 +17,9 @@ import { runFaults, traceRow } from '../cli/explore.ts';
 import { parseStrategy } from '../engine/strategy.ts';
 import type { TraceLine } from '../engine/trace.ts';
 import type { Failure, Outcome } from '../engine/types.ts';
+import { type RunResult, runScenario } from '../explore/run.ts';
 import { shrink as shrinkRun } from '../explore/shrink.ts';
 import type { CounterTotals } from '../kernel/counters.ts';
-import { type RunResult, runScenario } from '../sim/run.ts';
 import { DEFAULT_SCENARIO } from '../sim/scenarios/index.ts';
 import { checked, positive, refuse, seedOf } from './errors.ts';
 

@@ -5,9 +5,9 @@
 // should-pass scenarios evaluate it (unfaulted runs, counted by a plan that fails nothing).
 
 import { parseArgs } from 'node:util';
+import { runScenario } from '../explore/run.ts';
 import { ERROR_PATHS } from '../kernel/error_paths.ts';
 import { FAULT_SITE_INFO, FAULT_SITES, type FaultSite } from '../kernel/faults.ts';
-import { runScenario } from '../sim/run.ts';
 import { suiteScenarios } from '../sim/scenarios/index.ts';
 import { guarded } from './common.ts';
 import { fail } from './errors.ts';

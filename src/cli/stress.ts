@@ -5,14 +5,14 @@
 import { parseArgs } from 'node:util';
 import { createPool } from '../../workers/pool.ts';
 import { EXIT_CODE } from '../engine/types.ts';
-import { stressName } from '../sim/scenarios/stress.ts';
 import {
   checkReplay,
   DEFAULT_JITTER,
   type ReplayCheck,
   type StressRun,
   stressRun,
-} from '../stress/driver.ts';
+} from '../explore/stress_driver.ts';
+import { stressName, stressScenario } from '../sim/scenarios/stress.ts';
 import { STRESS_SHAPES, type StressShape } from '../stress/layout.ts';
 import { MAX_THREADS, MIN_THREADS, STRESS_DEFAULTS, stressConfig } from '../stress/roles.ts';
 import { guarded, mutationOptions, parseSeed } from './common.ts';
@@ -105,9 +105,9 @@ export async function cmdStress(args: string[]): Promise<number> {
   );
   const runs = intOption('runs', values.runs, DEFAULT_RUNS, 1, 1_000_000);
   const jitter = intOption('jitter', values.jitter, DEFAULT_JITTER, 0, 1 << 30);
-  const mutations = mutationOptions(values.mutation);
-  const base = parseSeed(values.seed ?? '1');
   const cfg = stressConfig(shape, threads);
+  const mutations = mutationOptions(values.mutation, [stressScenario(cfg)]);
+  const base = parseSeed(values.seed ?? '1');
   const name = stressName(cfg);
   const tty = process.stderr.isTTY === true;
   const started = Date.now();

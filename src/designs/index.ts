@@ -4,7 +4,6 @@
 // One file per design says what the seed proposed, what the kernel did instead, and how the model
 // does it; this file lists them, parses specs and says which scenarios a design applies to.
 
-import type { Scenario } from '../sim/scenario.ts';
 import { DEFAULT_PLATFORM, PLATFORMS } from './alloc_backend.ts';
 import { COHERENT_VALUES } from './caching.ts';
 import { DMA_TYPES } from './dma_bind.ts';
@@ -181,8 +180,14 @@ function hasIommu(config: Record<string, unknown>): boolean {
   );
 }
 
+/** What `notApplicable` reads of a scenario (src/sim/scenario.ts): its name and configuration. */
+export interface ScenarioShape {
+  readonly name: string;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
 /** Why design `spec` cannot run on `scenario`, or null when it can. */
-export function notApplicable(spec: string, scenario: Scenario): string | null {
+export function notApplicable(spec: string, scenario: ScenarioShape): string | null {
   const p = parseDesign(spec);
   if (!p.ok) return p.reason;
   if (scenario.config.scenario === 'calibrate') {

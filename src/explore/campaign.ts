@@ -17,10 +17,10 @@ import { formatStrategy } from '../engine/strategy.ts';
 import { scenarioHash } from '../engine/token.ts';
 import type { Failure } from '../engine/types.ts';
 import { FAULT_SITES, type FaultSite } from '../kernel/faults.ts';
-import { exactReplayOptions, type RunOptions, type RunResult, runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { Coverage } from './coverage.ts';
 import { countSites, drawTargets, drawUniform, type FaultPlan, type SiteCounts } from './faults.ts';
+import { exactReplayOptions, type RunOptions, type RunResult, runScenario } from './run.ts';
 import { type ShrinkResult, shrink } from './shrink.ts';
 
 export const CAMPAIGN_FAULTS = ['off', 'uniform', 'buggify', 'mixed'] as const;

@@ -11,10 +11,10 @@ import type { CheckInfo } from '../kernel/rules.ts';
 import { KERNEL_RULES } from '../kernel/rules.ts';
 import { DATA_CHECKS } from '../sim/data_checks.ts';
 import { END_CHECKS } from '../sim/end_checks.ts';
-import { runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { suiteScenarios } from '../sim/scenarios/index.ts';
 import { DESIGN_ORACLES, ORACLES } from './oracles/index.ts';
+import { runScenario } from './run.ts';
 
 /** Where a check lives, which decides how it is evaluated and counted. */
 export type CheckSource = 'kernel' | 'oracle' | 'design-oracle' | 'end' | 'data';

@@ -8,8 +8,8 @@
 
 import type { Chooser } from '../engine/strategy.ts';
 import type { TraceLine } from '../engine/trace.ts';
-import { exactReplayOptions, type RunOptions, type RunResult, runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
+import { exactReplayOptions, type RunOptions, type RunResult, runScenario } from './run.ts';
 
 /** One real choice of a run. */
 export interface ChoicePoint {

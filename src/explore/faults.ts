@@ -1,4 +1,5 @@
-// Fault plans: which evaluations of the model's fault sites (src/kernel/faults.ts) fail in a run.
+// Drawing fault plans for campaigns: which evaluations of the model's fault sites (src/kernel/faults.ts)
+// fail in a run (the plan and its injector are src/sim/fault_plan.ts).
 // Sites are numbered by evaluation, in the order the run reaches them (fired or not), so a plan is a list
 // of evaluation numbers and a run is a pure function of (seed, strategy, tape, mutations, plan).
 // Positions are never decided by a per-evaluation coin with a fixed probability, which would make late
@@ -16,133 +17,12 @@
 // src/sim/run.ts).
 
 import type { Rng } from '../engine/prng.ts';
-import { FAULT_SITES, type FaultHook, type FaultSite } from '../kernel/faults.ts';
+import { FAULT_SITES, type FaultSite } from '../kernel/faults.ts';
+
+export { FaultInjector, type FaultPlan, type FiredFault } from '../sim/fault_plan.ts';
 
 export const FAULT_MODES = ['off', 'uniform', 'buggify'] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
-
-/** How a run's faults are decided. */
-export type FaultPlan =
-  /** Fail exactly these evaluation numbers (sorted, distinct). */
-  | { readonly kind: 'planned'; readonly at: readonly number[] }
-  /**
-   * For each of these steps (sorted), fail the first evaluation made at or after it: of `sites[i]` when
-   * that is a site (a targeted fault, which waits for its site), of any site when it is null or `sites`
-   * is absent.
-   */
-  | {
-      readonly kind: 'steps';
-      readonly steps: readonly number[];
-      readonly sites?: readonly (FaultSite | null)[];
-    }
-  /** Two-stage activation over evaluations below `window`, drawn from `rng`. */
-  | { readonly kind: 'buggify'; readonly rng: Rng; readonly window: number };
-
-/** One evaluation that failed. */
-export interface FiredFault {
-  /** The evaluation number (what a plan names). */
-  readonly at: number;
-  readonly site: FaultSite;
-  /** The object or task it hit. */
-  readonly where: string;
-  /** The scheduler step during which it fired. */
-  readonly step: number;
-}
-
-/** Each site's position in FAULT_SITES (a Map over strings: looked up, never iterated). */
-const SITE_INDEX = new Map<FaultSite, number>(FAULT_SITES.map((s, i) => [s, i]));
-
-const BUGGIFY_ACTIVATE = 4; // 1 in 4
-const BUGGIFY_FIRE = 4; // 1 in 4
-
-/** Counts fault-site evaluations and fails the ones its plan names; `hook` goes to TtmGlobal.faultHook. */
-export class FaultInjector {
-  /** Evaluations so far. */
-  evaluations = 0;
-  /** Evaluations so far per site, indexed like FAULT_SITES. */
-  readonly evaluationsBySite = new Uint32Array(FAULT_SITES.length);
-  readonly fired: FiredFault[] = [];
-  readonly hook: FaultHook;
-  private readonly decide: (at: number, site: FaultSite, step: number) => boolean;
-
-  constructor(
-    plan: FaultPlan,
-    /** The current scheduler step (for the record). */
-    private readonly stepOf: () => number,
-    /** Told of every fired fault (the trace effect). */
-    private readonly onFire: (f: FiredFault) => void,
-  ) {
-    this.decide =
-      plan.kind === 'planned'
-        ? plannedDecider(plan.at)
-        : plan.kind === 'steps'
-          ? plan.sites === undefined
-            ? stepsDecider(plan.steps)
-            : targetedStepsDecider(plan.steps, plan.sites)
-          : buggifyDecider(plan.rng, plan.window);
-    this.hook = hookOf(this);
-  }
-
-  /** One evaluation of fault site `site` (at object `where`): true when it fails. */
-  evaluate(site: FaultSite, where: string): boolean {
-    const at = this.evaluations;
-    this.evaluations += 1;
-    this.evaluationsBySite[SITE_INDEX.get(site)!]! += 1;
-    const step = this.stepOf();
-    if (!this.decide(at, site, step)) return false;
-    const f: FiredFault = { at, site, where, step };
-    this.fired.push(f);
-    this.onFire(f);
-    return true;
-  }
-}
-
-/** The hook of `injector` (returned, not written as an arrow field: see resvObserver in kernel/resv.ts). */
-function hookOf(injector: FaultInjector): FaultHook {
-  return (site, where) => injector.evaluate(site, where);
-}
-
-function plannedDecider(at: readonly number[]): (at: number) => boolean {
-  const set = new Set(at);
-  return (i) => set.has(i);
-}
-
-function stepsDecider(steps: readonly number[]): (at: number, site: FaultSite, step: number) => boolean {
-  let next = 0;
-  return (_at, _site, step) => {
-    if (next >= steps.length || step < steps[next]!) return false;
-    // One fault per planned step; planned steps already passed without an evaluation are used up too.
-    while (next < steps.length && steps[next]! <= step) next += 1;
-    return true;
-  };
-}
-
-/**
- * Steps with targets: a planned step arms its target once the run reaches it; an evaluation fails when
- * an armed target is its site, or is untargeted (null). As with untargeted steps, untargeted plans
- * armed together make one fault, not several in a row.
- */
-function targetedStepsDecider(
-  steps: readonly number[],
-  sites: readonly (FaultSite | null)[],
-): (at: number, site: FaultSite, step: number) => boolean {
-  let next = 0;
-  const armed: (FaultSite | null)[] = [];
-  return (_at, site, step) => {
-    while (next < steps.length && steps[next]! <= step) {
-      armed.push(sites[next] ?? null);
-      next += 1;
-    }
-    const k = armed.indexOf(site);
-    if (k >= 0) {
-      armed.splice(k, 1);
-      return true;
-    }
-    if (!armed.includes(null)) return false;
-    for (let j = armed.length - 1; j >= 0; j--) if (armed[j] === null) armed.splice(j, 1);
-    return true;
-  };
-}
 
 /**
  * A target for each of `count` planned faults: one of `sites` (those a calibration saw evaluated) or
@@ -157,19 +37,6 @@ export function drawTargets(rng: Rng, count: number, sites: readonly FaultSite[]
     out.push(k === sites.length ? null : sites[k]!);
   }
   return out;
-}
-
-function buggifyDecider(rng: Rng, window: number): (at: number, site: FaultSite) => boolean {
-  const active = new Map<FaultSite, boolean>();
-  return (i, site) => {
-    if (i >= window) return false;
-    let on = active.get(site);
-    if (on === undefined) {
-      on = rng.below(BUGGIFY_ACTIVATE) === 0;
-      active.set(site, on);
-    }
-    return on && rng.below(BUGGIFY_FIRE) === 0;
-  };
 }
 
 /**

@@ -20,9 +20,9 @@ import { Rng } from '../engine/prng.ts';
 import type { Chooser } from '../engine/strategy.ts';
 import type { TraceLine } from '../engine/trace.ts';
 import type { Failure } from '../engine/types.ts';
-import { type RunOptions, runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { type ChoicePoint, choicePointsOf } from './choice_points.ts';
+import { type RunOptions, runScenario } from './run.ts';
 
 /** Share of continuations that must fail the same way for the failure to count as certain. */
 export const CERTAIN_THRESHOLD = 0.95;
@@ -108,6 +108,26 @@ interface Tail {
   readonly same: boolean;
   readonly token: string;
   readonly outcome: string;
+}
+
+/** What a viewer marks of a result: the two steps (src/viz/timeline-client.js draws them). */
+export interface InevitableMarks {
+  /** Trace step of the last choice that could still avoid the failure (null: none could). */
+  readonly avoidableStep: number | null;
+  /** Trace step after which ≥ the threshold of continuations fail the same way (null: from the start). */
+  readonly certainStep: number | null;
+  readonly tails: number;
+  readonly runs: number;
+}
+
+/** The marks of a result. */
+export function marksOf(r: InevitableResult): InevitableMarks {
+  return {
+    avoidableStep: r.lastAvoidable?.step ?? null,
+    certainStep: r.certainAfter?.step ?? null,
+    tails: r.tails,
+    runs: r.runs,
+  };
 }
 
 export type InevitableOutcome =

@@ -2,10 +2,9 @@
 // GART aperture (a tt bound into it), SYSTEM is plain pages. VRAM↔TT moves are GPU copies on a copy
 // ring, pipelined behind a fence; SYSTEM↔TT is a bind/unbind; VRAM↔SYSTEM bounces through TT
 // (-EMULTIHOP); eviction sends VRAM to TT (SYSTEM as fallback) and TT to SYSTEM.
+// Designs (src/designs) change the driver only through SimDriverHooks, which the design registry
+// installs on a world before its devices are created; this file knows no design.
 
-import { allocOpsBackend } from '../designs/alloc_backend.ts';
-import { cachingDesignOn, cachingDriverProbe, ttmTtSetPlacementCaching } from '../designs/caching.ts';
-import { dmaBinderOf } from '../designs/dma_bind.ts';
 import { type BufferObject, ttmBoEvictionValuable } from './bo.ts';
 import { ttmBoMoveAccelCleanup, ttmBoMoveMemcpy, ttmBoMoveNull } from './bo_util.ts';
 import {
@@ -33,7 +32,6 @@ import { FenceTimeline } from './fence.ts';
 import { Iommu } from './iommu.ts';
 import { type OperationCtx, type Placement, place, placementOf } from './placement.ts';
 import { ttmPoolAlloc, ttmPoolFree } from './pool.ts';
-import { TTM_ALLOCATION_POOL_USE_DMA_ALLOC } from './pool_type.ts';
 import {
   RangeManager,
   type Resource,
@@ -60,6 +58,38 @@ export interface SimDeviceConfig {
   readonly iommu?: Iommu;
 }
 
+/**
+ * What a design changes in the simulated driver. The design registry (src/designs/install.ts) sets them
+ * on a world before the world's devices are created; a world without them runs today's driver.
+ */
+export interface SimDriverHooks {
+  /** The driver's load-time probe: 0, or the errno it refuses to load with (DriverLoadRefused). */
+  probe(): number;
+  /** The device's pool allocates coherent DMA memory (TTM_ALLOCATION_POOL_USE_DMA_ALLOC). */
+  readonly useDmaAlloc: boolean;
+  /** DMA is bound at the move into TT by the design, not at populate: tts get no dma_address array. */
+  readonly bindsDmaAtMove: boolean;
+  /** Run before the driver's own move: 0, or the errno that fails the move. Null: nothing to do. */
+  readonly move:
+    | ((bo: BufferObject, newMem: Resource, ctx: OperationCtx, ttCaching: Caching) => KGen<number>)
+    | null;
+  /** A tt's pages are about to be freed (unpopulate): the design lets go of them. Null: nothing to do. */
+  readonly unpopulate: ((tt: Tt) => void) | null;
+}
+
+/** Hooks by world: looked up, never iterated. */
+const DRIVER_HOOKS = new WeakMap<TtmGlobal, SimDriverHooks>();
+
+/** Install a design's driver hooks on `global` (before its devices are created). */
+export function setSimDriverHooks(global: TtmGlobal, hooks: SimDriverHooks): void {
+  DRIVER_HOOKS.set(global, hooks);
+}
+
+/** The driver hooks installed on `global`, or null (today's driver). */
+export function simDriverHooksOf(global: TtmGlobal | null): SimDriverHooks | null {
+  return global === null ? null : (DRIVER_HOOKS.get(global) ?? null);
+}
+
 const VRAM_EVICT: Placement = placementOf(place(TTM_PL_TT), place(TTM_PL_SYSTEM, TTM_PL_FLAG_FALLBACK));
 const TT_EVICT: Placement = placementOf(place(TTM_PL_SYSTEM));
 const SYSTEM_EVICT: Placement = placementOf(place(TTM_PL_SYSTEM));
@@ -79,35 +109,15 @@ export interface XeState {
  * amdgpu_ttm_tt_create: with an IOMMU the tt gets a DMA address array (ttm_sg_tt_init), so the pool
  * maps every block through the IOMMU when it populates; without one a plain page array.
  */
-function amdgpuTtCreate(bo: BufferObject, pageFlags: number, caching: Caching): Tt {
-  // A design that binds DMA at the move into TT (dma_bind.ts) maps the pages itself: no dma_address.
-  const plain = bo.bdev.iommu === null || dmaBinderOf(bo.bdev.global) !== null;
-  return plain ? ttmTtInit(bo, pageFlags, caching, 0) : ttmSgTtInit(bo, pageFlags, caching);
-}
-
-/**
- * The designs' part of a move (src/designs): bind the tt to its DMA type before it is bound to the GPU
- * (two-step, shared-iommu), and give its pages the caching of the new placement (caching). 0 or the
- * DMA OOM error. Nothing happens with no design on.
- */
-function* designMove(
+function amdgpuTtCreate(
   bo: BufferObject,
-  newMem: Resource,
-  ctx: OperationCtx,
-  ttCaching: Caching,
-): KGen<number> {
-  const global = bo.bdev.global;
-  const toTt = newMem.memType === TTM_PL_TT && bo.resource?.memType !== TTM_PL_TT;
-  const binder = dmaBinderOf(global);
-  if (binder !== null && toTt) {
-    const ret = yield* binder.bind(bo, ctx);
-    if (ret !== 0) return ret;
-  }
-  if (global !== null && bo.ttm !== null && cachingDesignOn(global)) {
-    if (toTt) ttmTtSetPlacementCaching(global, bo.ttm, ttCaching);
-    else if (newMem.memType === TTM_PL_SYSTEM) ttmTtSetPlacementCaching(global, bo.ttm, 'cached');
-  }
-  return 0;
+  pageFlags: number,
+  caching: Caching,
+  hooks: SimDriverHooks | null,
+): Tt {
+  // A design that binds DMA at the move into TT maps the pages itself: no dma_address.
+  const plain = bo.bdev.iommu === null || hooks?.bindsDmaAtMove === true;
+  return plain ? ttmTtInit(bo, pageFlags, caching, 0) : ttmSgTtInit(bo, pageFlags, caching);
 }
 
 /** xe_ttm_tt_create: EXTERNAL | EXTERNAL_MAPPABLE (xe accounts and shrinks them itself), with a backup file. */
@@ -137,13 +147,15 @@ function* xeTtPopulate(xe: XeState, bdev: Device, tt: Tt, ctx: OperationCtx): KG
 function* simMove(
   copyRing: () => FenceTimeline,
   ttCaching: Caching,
+  hooks: SimDriverHooks | null,
   bo: BufferObject,
   evict: boolean,
   ctx: OperationCtx,
   newMem: Resource,
   hop: Hop | null,
 ): KGen<number> {
-  if (bo.bdev.global !== null && bo.bdev.global.designs.size > 0) {
+  const designMove = hooks?.move ?? null;
+  if (designMove !== null) {
     const ret = yield* designMove(bo, newMem, ctx, ttCaching);
     if (ret !== 0) return ret;
   }
@@ -209,11 +221,15 @@ function* copyMove(ring: FenceTimeline, bo: BufferObject, evict: boolean, newMem
   return 0;
 }
 
-/** The driver's ttm_device_funcs; `copyRing` is the GPU ring that runs its VRAM↔TT copies. */
+/**
+ * The driver's ttm_device_funcs; `copyRing` is the GPU ring that runs its VRAM↔TT copies, `hooks` the
+ * designs' changes (null: today's driver).
+ */
 export function simDeviceFuncs(
   copyRing: () => FenceTimeline,
   xe: XeState | null = null,
   ttCaching: Caching = 'cached',
+  hooks: SimDriverHooks | null = null,
 ): DeviceFuncs {
   const xeHooks =
     xe === null
@@ -226,7 +242,7 @@ export function simDeviceFuncs(
       // The driver's kzalloc of its tt (amdgpu_ttm_tt_create, xe_ttm_tt_create) or the page directory
       // allocation of ttm_sg_tt_init fails: the callback returns NULL.
       if (bo.bdev.global?.injectFault('tt.create', bo.id)) return null;
-      return xe === null ? amdgpuTtCreate(bo, pageFlags, ttCaching) : xeTtCreate(xe, bo, pageFlags);
+      return xe === null ? amdgpuTtCreate(bo, pageFlags, ttCaching, hooks) : xeTtCreate(xe, bo, pageFlags);
     },
     evictionValuable: ttmBoEvictionValuable,
     evictFlags(bo: BufferObject): Placement {
@@ -242,7 +258,7 @@ export function simDeviceFuncs(
       newMem: Resource,
       hop: Hop | null,
     ): KGen<number> {
-      return simMove(copyRing, ttCaching, bo, evict, ctx, newMem, hop);
+      return simMove(copyRing, ttCaching, hooks, bo, evict, ctx, newMem, hop);
     },
   };
 }
@@ -267,36 +283,36 @@ export function createSimDevice(
 ): SimDevice {
   let copyRing: FenceTimeline | null = null;
   const xe: XeState | null = cfg.style === 'xe' ? { purgeable: new Set(), owner: new WeakMap() } : null;
+  const hooks = simDriverHooksOf(global);
   const bdev = new Device(
     id,
     env,
-    simDeviceFuncs(() => copyRing!, xe, cfg.ttCaching ?? 'cached'),
+    simDeviceFuncs(() => copyRing!, xe, cfg.ttCaching ?? 'cached', hooks),
   );
   copyRing = new FenceTimeline(env, `${id}/copy`);
   const gfxRing = new FenceTimeline(env, `${id}/gfx`);
-  // Designs probe the platform here: the caching design's coherence check may refuse the driver, the
-  // alloc-ops design picks the page-allocation backend (today's driver: the generic one).
-  const probe = cachingDriverProbe(global);
+  // Designs probe the platform here: a design's check may refuse the driver, or pick the coherent-DMA
+  // page allocation (today's driver: the generic one).
+  const probe = hooks === null ? 0 : hooks.probe();
   if (probe !== 0) throw new DriverLoadRefused(id, probe);
-  const backend = allocOpsBackend(global);
   const ret = ttmDeviceInit(global, bdev, {
     dev: {},
     mapping: {},
     vmaManager: { nodes: 0 },
-    useDmaAlloc: backend !== null && (backend.poolFlags & TTM_ALLOCATION_POOL_USE_DMA_ALLOC) !== 0,
+    useDmaAlloc: hooks?.useDmaAlloc === true,
     useDma32: false,
   });
   if (ret !== 0) throw new Error(`ttm_device_init: ${ret}`);
   if (cfg.iommu !== undefined) bdev.iommu = cfg.iommu;
   else if (cfg.iommuPages !== undefined) bdev.iommu = new Iommu(`iommu:${id}`, cfg.iommuPages);
-  const binder = dmaBinderOf(global);
-  if (binder !== null) {
-    // The DMA binding goes when the tt's pages go (unpopulate, swapout, destroy).
+  const unpopulate = hooks?.unpopulate ?? null;
+  if (unpopulate !== null) {
+    // The design's hold on the pages goes when the tt's pages go (unpopulate, swapout, destroy).
     const populate = bdev.funcs;
     bdev.funcs = {
       ...populate,
       ttmTtUnpopulate: (d: Device, tt: Tt) => {
-        binder.unbindTt(tt);
+        unpopulate(tt);
         ttmPoolFree(d.pool, tt);
       },
     };

@@ -24,11 +24,20 @@ import {
 } from '../../machines/index.ts';
 import type { XStateClock } from '../engine/clock.ts';
 import type { Effect } from '../engine/types.ts';
-import type { Coverage } from '../explore/coverage.ts';
 import type { MirrorEvent, ObjKind } from '../kernel/env.ts';
 import { type ChartState, type ChartTable, chartTable, stateString } from './chart_table.ts';
 
 export { stateString } from './chart_table.ts';
+
+/**
+ * Where a run counts the statechart transitions it takes (a campaign's coverage, src/explore/coverage.ts):
+ * told at the start of each run and at every transition.
+ */
+export interface TransitionCounter {
+  beginRun(): void;
+  /** Actor `id`, a `machine` chart, took `event` in `state`. */
+  hit(machine: string, id: string, state: string, event: string): void;
+}
 
 /** The statechart of each kind of simulated object. */
 export const MACHINES: Record<ObjKind | 'ring' | 'task', AnyStateMachine> = {
@@ -154,7 +163,7 @@ export class Mirror {
   private readonly recent: string[] = [];
   private readonly tally = new Map<string, number>();
   /** Where taken transitions are counted, when a campaign measures coverage. */
-  coverage: Coverage | null = null;
+  coverage: TransitionCounter | null = null;
   /** Every event sent, in order (the benchmark replays them on fresh actors). */
   readonly log: { id: string; kind: ObjKind | 'ring' | 'task'; event: MirrorEvent }[] | null;
 

@@ -5,12 +5,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { PLATFORMS, platformFacts, probeAllocBackend } from '../../src/designs/alloc_backend.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import { type Caching, TTM_PL_SYSTEM, TTM_PL_TT } from '../../src/kernel/constants.ts';
 import { EBUSY, ENODEV } from '../../src/kernel/errno.ts';
 import { CACHINGS } from '../../src/kernel/pool_type.ts';
 import { DriverLoadRefused } from '../../src/kernel/simdrv.ts';
 import { ttmTtBackup, ttmTtUnpopulate } from '../../src/kernel/tt.ts';
-import { runScenario } from '../../src/sim/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 import { designWorld, moveTo, sysBo } from './fixtures.ts';
 

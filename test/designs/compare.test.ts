@@ -5,8 +5,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { decode, runDecoded } from '../../src/cli/common.ts';
 import { compareDesigns, compareExitCode, compareTable } from '../../src/cli/compare.ts';
 import { main } from '../../src/cli/main.ts';
+import { countersOf, runScenario } from '../../src/explore/run.ts';
 import { COUNTER_KEYS } from '../../src/kernel/counters.ts';
-import { countersOf, runScenario } from '../../src/sim/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 
 const TABLE = `design                  bytes moved  evictions  map fails  cpu faults  refaults  sync  shootdowns  backed up  restored  dma evict  broke  stuck  verdict

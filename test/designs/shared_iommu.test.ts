@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { decode, runDecoded } from '../../src/cli/common.ts';
-import { runScenario } from '../../src/sim/run.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 
 /** Found by `ttm-sim fuzz --scenario shared-iommu-retry --design shared-iommu --schedules 60 --faults off --max-steps 5000` (schedule 3, pct:3). */

@@ -17,7 +17,7 @@ import {
 import { decodeToken, encodeToken, type RunToken, type TokenResult } from '../../src/engine/token.ts';
 import { Trace } from '../../src/engine/trace.ts';
 import type { Envelope, SimActor } from '../../src/engine/types.ts';
-import { runScenario } from '../../src/sim/run.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 
 const RUN: Msg = { type: 'task.run' };

@@ -11,8 +11,8 @@ import { calibrate, pctMissBounds } from '../../src/explore/campaign.ts';
 import { CORPUS_FILE } from '../../src/explore/corpus.ts';
 import { fuzz, prepareCampaign } from '../../src/explore/fuzz.ts';
 import { findCycle } from '../../src/explore/livelock.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import { shrink } from '../../src/explore/shrink.ts';
-import { runScenario } from '../../src/sim/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 
 const abba = findScenario('abba-deadlock')!;

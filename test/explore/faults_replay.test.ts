@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { decode, runDecoded } from '../../src/cli/common.ts';
 import { Rng } from '../../src/engine/prng.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import type { FaultSite } from '../../src/kernel/faults.ts';
-import { runScenario } from '../../src/sim/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 
 /** Each new site and a scenario whose runs evaluate it (see `ttm-sim faults --scenarios`). */

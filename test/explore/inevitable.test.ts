@@ -6,8 +6,8 @@ import { describe, expect, test } from 'vitest';
 import { decodeToken } from '../../src/engine/token.ts';
 import { choicePointsOf, preemptionSteps } from '../../src/explore/choice_points.ts';
 import { inevitable } from '../../src/explore/inevitable.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import { shrink } from '../../src/explore/shrink.ts';
-import { runScenario } from '../../src/sim/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 
 const memory = findScenario('memory-pressure')!;

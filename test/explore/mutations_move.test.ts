@@ -9,7 +9,7 @@ import type { Failure } from '../../src/engine/types.ts';
 import type { FaultPlan, FiredFault } from '../../src/explore/faults.ts';
 import { MUTATIONS } from '../../src/explore/mutations.ts';
 import { MOVE_MUTATIONS } from '../../src/explore/mutations_move.ts';
-import { type RunOptions, runScenario } from '../../src/sim/run.ts';
+import { type RunOptions, runScenario } from '../../src/explore/run.ts';
 import { findScenario, SCENARIOS } from '../../src/sim/scenarios/index.ts';
 
 interface Case {

@@ -8,7 +8,7 @@ import type { StrategyName, StrategyParams } from '../../src/engine/token.ts';
 import type { Failure } from '../../src/engine/types.ts';
 import { MUTATIONS } from '../../src/explore/mutations.ts';
 import { SWAP_MUTATIONS } from '../../src/explore/mutations_swap.ts';
-import { type RunOptions, runScenario } from '../../src/sim/run.ts';
+import { type RunOptions, runScenario } from '../../src/explore/run.ts';
 import { findScenario, SCENARIOS } from '../../src/sim/scenarios/index.ts';
 
 interface Case {

@@ -3,6 +3,7 @@
 // path with its errno, and that path gives back exactly what it took. Without a hook nothing changes.
 
 import { describe, expect, test } from 'vitest';
+import { runScenario } from '../../src/explore/run.ts';
 import type { BufferObject } from '../../src/kernel/bo.ts';
 import { ttmBoInitValidate } from '../../src/kernel/bo.ts';
 import { TTM_PL_SYSTEM } from '../../src/kernel/constants.ts';
@@ -15,7 +16,6 @@ import { ttmPoolSelectType } from '../../src/kernel/pool_type.ts';
 import { ttmResourceAlloc } from '../../src/kernel/resource.ts';
 import { runSync } from '../../src/kernel/sync.ts';
 import { ttmTtBackup, ttmTtRestore } from '../../src/kernel/tt.ts';
-import { runScenario } from '../../src/sim/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 import { kunitBo, type TestDevice } from '../kunit/fixtures.ts';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { findMutation, MUTATIONS, parseMutation } from '../../src/explore/mutations.ts';
-import { runScenario } from '../../src/sim/run.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import { calibrate } from '../../src/sim/scenarios/calibrate.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 

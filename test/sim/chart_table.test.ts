@@ -2,9 +2,9 @@ import { describe, expect, test } from 'vitest';
 import { assign, createActor, setup } from 'xstate';
 import { gpuRingMachine, taskMachine, ttmBoMachine, ttmTtMachine } from '../../machines/index.ts';
 import { Coverage } from '../../src/explore/coverage.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import { chartTable, stateString } from '../../src/sim/chart_table.ts';
 import { MACHINES } from '../../src/sim/mirror.ts';
-import { runScenario } from '../../src/sim/run.ts';
 import { SCENARIOS } from '../../src/sim/scenarios/index.ts';
 
 /** Send `events` to a table chart and to a real actor; the state strings and refusals after each. */

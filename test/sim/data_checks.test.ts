@@ -3,6 +3,7 @@
 // scenario run verifies an exact number of pages.
 
 import { describe, expect, test } from 'vitest';
+import { runScenario } from '../../src/explore/run.ts';
 import {
   type BufferObject,
   newBufferObject,
@@ -20,7 +21,6 @@ import { createSimDevice, type SimDevice } from '../../src/kernel/simdrv.ts';
 import { runSync, SyncEnv } from '../../src/kernel/sync.ts';
 import { ttmTtSwapout } from '../../src/kernel/tt.ts';
 import { DATA_CHECKS, dataWord, PageData } from '../../src/sim/data_checks.ts';
-import { runScenario } from '../../src/sim/run.ts';
 import type { Breach } from '../../src/sim/scenario.ts';
 import { small } from '../../src/sim/scenarios/small.ts';
 import { Sim } from '../../src/sim/sim.ts';

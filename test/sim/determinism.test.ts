@@ -4,7 +4,7 @@
 
 import { afterAll, describe, expect, test } from 'vitest';
 import { decodeToken } from '../../src/engine/token.ts';
-import { runScenario } from '../../src/sim/run.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import { DEFAULT_SCENARIO, findScenario } from '../../src/sim/scenarios/index.ts';
 import { createRunPool } from '../../workers/pool.ts';
 import { type RunDigest, runBatch } from '../../workers/run.worker.ts';

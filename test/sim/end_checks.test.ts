@@ -5,6 +5,7 @@
 // signalled at the end (resv.held, fence.unsignaled). Each asserts the exact id, actor and message.
 
 import { describe, expect, test } from 'vitest';
+import { runScenario } from '../../src/explore/run.ts';
 import { ttmBoInitValidate } from '../../src/kernel/bo.ts';
 import { type CpuMapping, type Pte, ttmBoMmapObj } from '../../src/kernel/bo_vm.ts';
 import { PAGE_SIZE, TTM_PL_SYSTEM } from '../../src/kernel/constants.ts';
@@ -13,7 +14,6 @@ import type { FaultHook } from '../../src/kernel/faults.ts';
 import { place, placementOf } from '../../src/kernel/placement.ts';
 import { runSync } from '../../src/kernel/sync.ts';
 import { END_CHECKS } from '../../src/sim/end_checks.ts';
-import { runScenario } from '../../src/sim/run.ts';
 import type { Breach, Scenario, Workload } from '../../src/sim/scenario.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 import { type FaultTally, touchPage } from '../../src/sim/scenarios/race_common.ts';

@@ -7,10 +7,10 @@
 import { describe, expect, test } from 'vitest';
 import { decodeToken } from '../../src/engine/token.ts';
 import { checkLruPlacement } from '../../src/explore/oracles/index.ts';
+import { type RunResult, runScenario } from '../../src/explore/run.ts';
 import type { BufferObject } from '../../src/kernel/bo.ts';
 import type { TtmGlobal } from '../../src/kernel/device.ts';
 import { lruResources } from '../../src/kernel/resource.ts';
-import { type RunResult, runScenario } from '../../src/sim/run.ts';
 import type { Scenario, Workload } from '../../src/sim/scenario.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 

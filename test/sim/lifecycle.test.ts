@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { runScenario } from '../../src/explore/run.ts';
 import { newBufferObject, ttmBoInitValidate, ttmBoPut } from '../../src/kernel/bo.ts';
 import { TTM_PL_SYSTEM, TTM_PL_TT, TTM_PL_VRAM } from '../../src/kernel/constants.ts';
 import { TtmGlobal, ttmDeviceFini } from '../../src/kernel/device.ts';
@@ -10,7 +11,6 @@ import { createSimDevice } from '../../src/kernel/simdrv.ts';
 import { runSync, SyncEnv } from '../../src/kernel/sync.ts';
 import { ttmDeviceDrainWorkqueue, ttmRangeManFini } from '../../src/kernel/teardown.ts';
 import { END_CHECKS, endOfLifeChecks, type WorldRecord } from '../../src/sim/end_checks.ts';
-import { runScenario } from '../../src/sim/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 
 /** Every built-in scenario with a TTM world that must pass, with its device count. */

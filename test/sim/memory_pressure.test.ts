@@ -3,8 +3,8 @@
 // backs up, and nothing is left at the end; one seed's numbers are pinned.
 
 import { describe, expect, test } from 'vitest';
+import { runScenario } from '../../src/explore/run.ts';
 import { MUTATION_RESTORE_STALE_STATE } from '../../src/kernel/pool.ts';
-import { runScenario } from '../../src/sim/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 
 const scenario = findScenario('memory-pressure')!;

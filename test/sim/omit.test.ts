@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { decodeToken } from '../../src/engine/token.ts';
-import { runScenario } from '../../src/sim/run.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import { SCENARIOS } from '../../src/sim/scenarios/index.ts';
 
 const abba = SCENARIOS.find((s) => s.name === 'abba-deadlock')!;

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { Rng } from '../../src/engine/prng.ts';
 import { scenarioHash } from '../../src/engine/token.ts';
-import { runScenario } from '../../src/sim/run.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 import { LIFECYCLE } from '../../src/sim/scenarios/lifecycle.ts';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { runScenario } from '../../src/sim/run.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 import { SMALL_CONFIG } from '../../src/sim/scenarios/small.ts';
 

@@ -5,11 +5,11 @@
 import { describe, expect, test } from 'vitest';
 import { findMutation } from '../../src/explore/mutations.ts';
 import { STRESS_MUTATIONS } from '../../src/explore/mutations_stress.ts';
-import { runScenario } from '../../src/sim/run.ts';
+import { runScenario } from '../../src/explore/run.ts';
+import { replayLog, replayToken } from '../../src/explore/stress_replay.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 import { stressScenario } from '../../src/sim/scenarios/stress.ts';
 import { type StressConfig, stateHash } from '../../src/stress/layout.ts';
-import { replayLog, replayToken } from '../../src/stress/replay.ts';
 import { STRESS_DEFAULTS } from '../../src/stress/roles.ts';
 
 /** The ticket log of a deterministic run: the thread of every task step, from its trace. */

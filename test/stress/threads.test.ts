@@ -4,11 +4,11 @@
 import type { Piscina } from 'piscina';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decode, runDecoded } from '../../src/cli/common.ts';
+import { checkReplay, stressRun } from '../../src/explore/stress_driver.ts';
+import { replayLog } from '../../src/explore/stress_replay.ts';
 import { EINTR, ERESTARTSYS } from '../../src/kernel/errno.ts';
-import { checkReplay, stressRun } from '../../src/stress/driver.ts';
 import { B, C, E, F, Layout, P, stateHash, T } from '../../src/stress/layout.ts';
 import { MUTATION_RESTORE_NO_RESUME } from '../../src/stress/programs.ts';
-import { replayLog } from '../../src/stress/replay.ts';
 import { STRESS_DEFAULTS, stressConfig } from '../../src/stress/roles.ts';
 import { createPool } from '../../workers/pool.ts';
 

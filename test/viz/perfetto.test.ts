@@ -4,7 +4,7 @@
 
 import { describe, expect, test } from 'vitest';
 import type { TraceLine } from '../../src/engine/trace.ts';
-import { runScenario } from '../../src/sim/run.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 import { STEP_US, type TraceEvent, toPerfetto } from '../../src/viz/perfetto.ts';
 

@@ -18,7 +18,6 @@
 // Nothing here creates a TTM world: the only statecharts are the tasks' own.
 
 import type { Rng } from '../../engine/prng.ts';
-import { mutationValue } from '../../explore/mutations.ts';
 import type { KGen } from '../../kernel/env.ts';
 import { WwMutex } from '../../kernel/ww_mutex.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
@@ -39,6 +38,18 @@ export interface CalibrateOptions {
   readonly starvationSteps?: number;
 }
 
+/**
+ * The value of mutation `name` among a run's mutation specs (`NAME` or `NAME=VALUE`): undefined when it
+ * is off, `bare` for a spec without a value (the catalogue's default, src/explore/mutations_calibrators.ts).
+ */
+function specValue(specs: ReadonlySet<string>, name: string, bare: number): number | undefined {
+  for (const s of specs) {
+    if (s === name) return bare;
+    if (s.startsWith(`${name}=`)) return Number(s.slice(name.length + 1));
+  }
+  return undefined;
+}
+
 export function calibrate(opts: CalibrateOptions = {}, name = 'calibrate'): Scenario {
   return {
     name,
@@ -50,8 +61,8 @@ export function calibrate(opts: CalibrateOptions = {}, name = 'calibrate'): Scen
       starvationSteps: opts.starvationSteps ?? STARVATION_STEPS_DEFAULT,
     },
     build(sim: Sim, _rng: Rng): Workload {
-      const starveL = mutationValue(sim.mutations, STARVATION);
-      const lostOn = mutationValue(sim.mutations, LOST_UPDATE) !== undefined;
+      const starveL = specValue(sim.mutations, STARVATION, STARVATION_STEPS_DEFAULT);
+      const lostOn = specValue(sim.mutations, LOST_UPDATE, 0) !== undefined;
       const auto = starveL === undefined && !lostOn;
       const withStarvation =
         opts.shape === undefined ? auto || starveL !== undefined : opts.shape === 'starvation';

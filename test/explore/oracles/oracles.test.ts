@@ -20,6 +20,7 @@ import {
   DESIGN_ORACLES,
   ORACLES,
 } from '../../../src/explore/oracles/index.ts';
+import { runScenario } from '../../../src/explore/run.ts';
 import { shmemFileSetup, ttmBackupDrop } from '../../../src/kernel/backup.ts';
 import { ttmBoInitValidate, ttmBoReserve, ttmBoUnreserve, ttmBoValidate } from '../../../src/kernel/bo.ts';
 import { PAGE_SIZE, TTM_PL_TT, TTM_PL_VRAM, TTM_TT_FLAG_BACKED_UP } from '../../../src/kernel/constants.ts';
@@ -29,7 +30,6 @@ import { MUTATION_RESTORE_STALE_STATE } from '../../../src/kernel/pool.ts';
 import { runSync } from '../../../src/kernel/sync.ts';
 import { ttmTtUnpopulate } from '../../../src/kernel/tt.ts';
 import { WwAcquireCtx } from '../../../src/kernel/ww_mutex.ts';
-import { runScenario } from '../../../src/sim/run.ts';
 import { findScenario, SCENARIOS } from '../../../src/sim/scenarios/index.ts';
 import { kunitBo, mockManagerInit, testDevice } from '../../kunit/fixtures.ts';
 import { amdWorld, xeWorld } from './worlds.ts';

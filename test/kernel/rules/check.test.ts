@@ -2,6 +2,7 @@
 // assertions, and a broken rule as a checked run's failure (src/sim/run.ts).
 
 import { describe, expect, test } from 'vitest';
+import { runScenario } from '../../../src/explore/run.ts';
 import { ttmBoPin } from '../../../src/kernel/bo.ts';
 import { TtmGlobal } from '../../../src/kernel/device.ts';
 import type { KGen } from '../../../src/kernel/env.ts';
@@ -14,7 +15,6 @@ import {
 } from '../../../src/kernel/rules/check.ts';
 import { KERNEL_RULES } from '../../../src/kernel/rules.ts';
 import { WwMutex } from '../../../src/kernel/ww_mutex.ts';
-import { runScenario } from '../../../src/sim/run.ts';
 import type { Scenario } from '../../../src/sim/scenario.ts';
 import { kunitBo, testDevice, ttmDevFuncs } from '../../kunit/fixtures.ts';
 

@@ -7,9 +7,9 @@
 
 import type { Piscina } from 'piscina';
 import type { StressThreadReport, StressThreadTask } from '../../workers/stress.worker.ts';
-import { C, initState, Layout, type StressConfig, stateHash, ticketLog } from './layout.ts';
-import { judge, signature, type Verdict } from './oracles.ts';
-import { replayLog, replayToken } from './replay.ts';
+import { C, initState, Layout, type StressConfig, stateHash, ticketLog } from '../stress/layout.ts';
+import { judge, signature, type Verdict } from '../stress/oracles.ts';
+import { replayLog, replayToken } from './stress_replay.ts';
 
 export interface StressOptions {
   readonly seed: bigint;

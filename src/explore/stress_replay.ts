@@ -5,13 +5,13 @@
 // 'fifo' token, which `ttm-sim replay` runs like any other.
 
 import type { Chooser } from '../engine/strategy.ts';
-import { type RunResult, runScenario } from '../sim/run.ts';
 import { stressScenario } from '../sim/scenarios/stress.ts';
-import { Hw } from './hw.ts';
-import { initState, Layout, type StressConfig } from './layout.ts';
-import { judge, signature, taskName, type Verdict } from './oracles.ts';
-import { program } from './programs.ts';
-import { runSegment } from './segment.ts';
+import { Hw } from '../stress/hw.ts';
+import { initState, Layout, type StressConfig } from '../stress/layout.ts';
+import { judge, signature, taskName, type Verdict } from '../stress/oracles.ts';
+import { program } from '../stress/programs.ts';
+import { runSegment } from '../stress/segment.ts';
+import { type RunResult, runScenario } from './run.ts';
 
 export interface LogReplay {
   readonly state: Int32Array;
