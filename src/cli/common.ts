@@ -1,7 +1,6 @@
 // Pieces the ttm-sim commands share: parsing seeds, strategies and mutations, finding scenarios,
 // decoding tokens into runs, writing files atomically.
 
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { notApplicable, parseDesigns } from '../designs/index.ts';
 import {
@@ -12,21 +11,43 @@ import {
   type StrategySpec,
 } from '../engine/strategy.ts';
 import { decodeToken, describeHash, scenarioHash } from '../engine/token.ts';
+import { writeDurably } from '../explore/durable_write.ts';
+import { mutationsOutOfScope } from '../explore/mutation_scope.ts';
 import { parseMutation } from '../explore/mutations.ts';
-import { type RunResult, runScenario } from '../sim/run.ts';
+import { type RunOptions, type RunResult, runScenario } from '../explore/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { resolveScenario } from '../sim/scenario_file.ts';
 import { SCENARIOS } from '../sim/scenarios/index.ts';
 import { stressVariants } from '../sim/scenarios/stress.ts';
-import { fail } from './errors.ts';
+import { fail, systemErrorMessage } from './errors.ts';
+import { checkOutputDirs, checkOutputFile } from './paths.ts';
 
 export function parseSeed(text: string): bigint {
   const ok = /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(text);
   const value = ok ? BigInt(text) : -1n;
   if (!ok || value < 0n || value >= 1n << 64n) {
-    fail(`--seed must be an unsigned 64-bit integer (decimal or 0x-hex), got "${text}"`);
+    fail(`--seed must be an unsigned 64-bit integer (decimal or 0x-hex, 0 to 2^64-1), got "${text}"`);
   }
   return value;
+}
+
+/**
+ * `--seed -1` as `--seed=-1`: node's parseArgs takes a value that starts with a dash for an option of
+ * its own and calls the pair ambiguous, so a negative number would get a message about dashes instead
+ * of the one every other bad number gets. A negative number after `--name` is joined to it here; the
+ * option's own check then refuses it (or parseArgs does, for an option that takes no value).
+ */
+export function joinNegativeNumbers(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if (/^--[a-z][a-z0-9-]*$/.test(a) && next !== undefined && /^-(\.?[0-9]|0x|inf)/i.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 export function strategyOption(text: string): StrategySpec {
@@ -55,16 +76,18 @@ export function scenarioByName(name: string): Scenario {
   return r.scenario;
 }
 
-/** Write via a temporary file and a rename, so a file that exists is complete. */
-export function writeAtomically(file: string, text: string): void {
-  const path = resolve(file);
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (err) {
-    fail(`cannot write ${file}: ${err instanceof Error ? err.message : String(err)}`);
+/**
+ * Write a file the user named (`option` says which: '--trace') via a temporary file, fsync and a
+ * rename, so a file that exists is complete and on the disk (src/explore/durable_write.ts). The path
+ * is checked first (src/cli/paths.ts); commands also check it before their work starts.
+ */
+export function writeAtomically(file: string, text: string, option = 'output', makeDir = false): void {
+  // A subdirectory the command lays out itself (corpus merge --out's DIR/NAME/) is created first.
+  if (makeDir) checkOutputDirs(option, dirname(resolve(file)));
+  const path = checkOutputFile(option, file);
+  const r = writeDurably(path, text);
+  if (!r.ok) {
+    fail(`${option} ${file}: ${systemErrorMessage({ ...r, message: `${r.code}: ${r.text}, x` })}`);
   }
 }
 
@@ -129,7 +152,11 @@ export function decode(
   };
 }
 
-export function runDecoded(d: DecodedRun, keepTrace: boolean): RunResult {
+export function runDecoded(
+  d: DecodedRun,
+  keepTrace: boolean,
+  extra: Pick<RunOptions, 'onStep'> = {},
+): RunResult {
   return runScenario(d.scenario, {
     seed: d.seed,
     ...strategyOptions(d.strategy),
@@ -139,6 +166,7 @@ export function runDecoded(d: DecodedRun, keepTrace: boolean): RunResult {
     designs: d.designs,
     ...(d.faults.length === 0 ? {} : { faults: { kind: 'planned', at: d.faults } }),
     ...(d.omit.length === 0 ? {} : { omit: d.omit }),
+    ...extra,
   });
 }
 
@@ -156,13 +184,25 @@ export function designOptions(values: readonly string[] | undefined, scenario: S
   return r.specs;
 }
 
-/** `--mutation` values, checked against the catalogue; canonical specs, sorted and distinct. */
-export function mutationOptions(values: readonly string[] | undefined): string[] {
+/**
+ * `--mutation` values, checked against the catalogue; canonical specs, sorted and distinct. Given the
+ * scenarios the command runs, a mutation that acts in none of them is refused as well, naming the
+ * scenarios where it acts (src/explore/mutation_scope.ts).
+ */
+export function mutationOptions(
+  values: readonly string[] | undefined,
+  scenarios?: readonly Scenario[],
+): string[] {
   const out = new Set<string>();
   for (const v of values ?? []) {
     const p = parseMutation(v);
     if (!p.ok) fail(`--mutation: ${p.reason}`);
     out.add(p.spec);
   }
-  return [...out].sort();
+  const specs = [...out].sort();
+  if (scenarios !== undefined && scenarios.length > 0) {
+    const why = mutationsOutOfScope(specs, scenarios);
+    if (why !== null) fail(`--mutation: ${why}; pick one of those with --scenario, or another mutation`);
+  }
+  return specs;
 }

@@ -1,11 +1,18 @@
 // Human-readable summaries of runs.
 
 import { formatStrategy } from '../engine/strategy.ts';
+import { decodeToken } from '../engine/token.ts';
+import type { RunResult } from '../explore/run.ts';
 import { errnoName } from '../kernel/errno.ts';
-import type { RunResult } from '../sim/run.ts';
 
 function kib(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1048576).toFixed(1)} MiB` : `${bytes / 1024} KiB`;
+}
+
+/** The mutations a run switched on, as its token records them (canonical specs, sorted). */
+function mutationsOf(r: RunResult): readonly string[] {
+  const d = decodeToken(r.token);
+  return d.ok ? (d.token.mutations ?? []) : [];
 }
 
 export function summary(r: RunResult, title: string): string {
@@ -31,6 +38,8 @@ export function summary(r: RunResult, title: string): string {
       `  left over   ${n('ramUsedPages')} page frames, ${n('swapUsedPages')} swap slots, ${n('boCount')} BOs`,
     );
   }
+  const mutations = mutationsOf(r);
+  if (mutations.length > 0) lines.push(`  mutations   ${mutations.join(', ')}`);
   if (r.designs.length > 0) {
     const c = r.counters;
     lines.push(
@@ -56,6 +65,7 @@ export function jsonResult(r: RunResult): Record<string, unknown> {
     failure: r.failure,
     stats: r.stats,
     counters: r.counters,
+    ...(mutationsOf(r).length === 0 ? {} : { mutations: mutationsOf(r) }),
     ...(r.designs.length === 0 ? {} : { designs: r.designs }),
   };
 }

@@ -12,8 +12,8 @@
 // token with its full tape ('fifo' strategy: no random draw is left), which replays it exactly.
 
 import type { Chooser } from '../engine/strategy.ts';
-import { type RunOptions, type RunResult, runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
+import { type RunOptions, type RunResult, runScenario } from './run.ts';
 
 /** The guided chooser: decisions by choice number, otherwise non-preemptive. */
 export class Guide implements Chooser {
@@ -98,6 +98,14 @@ export interface ShrinkInput {
   readonly options: RunOptions;
   /** The failure signature to keep; taken from a fresh run of `options` when absent. */
   readonly signature?: string;
+  /**
+   * Steps a candidate run may take (a campaign's calibrated budget); `options.maxSteps` when absent.
+   * A candidate that loses the failure may run on until its budget: with the default budget of a run
+   * (200,000 steps) a few such candidates spend the whole time budget. A candidate cut off at the
+   * budget fails as liveness.step-budget, another signature, so it is not kept; a failure that is
+   * itself a step-budget failure keeps the original budget.
+   */
+  readonly candidateMaxSteps?: number;
 }
 
 export interface ShrinkResult {
@@ -187,7 +195,12 @@ export function shrink(input: ShrinkInput, budgetMs = 10_000, now: () => number 
   let tries = 1;
   // Options of a guided candidate: the strategy is irrelevant (every choice is the guide's) and 'fifo'
   // keeps the token free of strategy parameters.
-  const { strategyParams: _p, tape: _t, omit: omit0 = [], ...rest } = base;
+  const { strategyParams: _p, tape: _t, omit: omit0 = [], ...unbounded } = base;
+  const cap =
+    input.candidateMaxSteps === undefined || original.failure?.id === 'liveness.step-budget'
+      ? undefined
+      : Math.max(input.candidateMaxSteps, original.steps + 1);
+  const rest: RunOptions = cap === undefined ? unbounded : { ...unbounded, maxSteps: cap };
   let omit: readonly string[] = omit0;
   const guided = (
     decisions: ReadonlyMap<number, string>,
