@@ -162,7 +162,7 @@ function workloadText(r: SuiteReport): string {
   const which = byDefault
     ? `every built-in scenario expected to pass (${names.length} of ${SCENARIOS.length})`
     : `the ${plural(names.length, 'scenario')} named`;
-  const count = m.schedules === null ? 'as many schedules as the time budget allowed' : `${sharesText(r)}`;
+  const count = m.schedules === null ? 'As many schedules as the time budget allowed' : `${sharesText(r)}`;
   const sliced =
     m.shards === null || r.slicesRun === null
       ? ''
@@ -270,7 +270,9 @@ export function suiteText(r: SuiteReport): string {
     r.slicesRun !== null && r.campaigns.some((c) => (c.slices?.missing.length ?? 0) > 0)
       ? `shard${r.slicesRun.length === 1 ? '' : 's'} ${r.slicesRun.join(',')} of ${m.shards} only, `
       : 'stopped early, ';
-  const verdict = r.complete ? found : `${partial}${found}${r.failures === 0 ? ' so far' : ''}`;
+  // A time budget alone has no count to fall short of: its campaigns ran as long as it allowed.
+  const verdict =
+    r.complete || m.schedules === null ? found : `${partial}${found}${r.failures === 0 ? ' so far' : ''}`;
   const lines = [
     `ttm-sim fuzz: ${plural(r.ran, 'schedule')} of ${plural(m.scenarios.length, 'scenario')}, ${verdict}`,
     ...labelled('workload', workloadText(r)),
