@@ -4,14 +4,18 @@
 import { parseArgs } from 'node:util';
 import type { TraceLine } from '../engine/trace.ts';
 import { EXIT_CODE } from '../engine/types.ts';
+import { choicePointsOf, preemptionSteps } from '../explore/choice_points.ts';
 import {
   CERTAIN_THRESHOLD,
   DEFAULT_TAILS,
+  type InevitableMarks,
   type InevitableResult,
   inevitable,
   MAX_TAILS,
+  marksOf,
 } from '../explore/inevitable.ts';
-import { decode, guarded, label } from './common.ts';
+import type { RunOptions } from '../sim/run.ts';
+import { type DecodedRun, decode, guarded, label } from './common.ts';
 import { fail } from './errors.ts';
 
 export const INEVITABLE_HELP = `Usage: ttm-sim inevitable TOKEN [--tails N] [--json]
@@ -27,6 +31,7 @@ does not, the steps reported are neighbouring cuts on either side of the thresho
 function of the token and N: continuation i after j choices draws from its own stream of the seed.
   --tails N         continuations per cut, 1..${MAX_TAILS} (default ${DEFAULT_TAILS})
   --json            print one JSON object
+'ttm-sim view TOKEN --inevitable [--tails N]' marks both steps on the viewer's timeline.
 The exit code is the run's (1 correctness, 3 liveness, 4 crash); a passing token is bad input (2).`;
 
 /** `--tails`: a decimal integer in 1..MAX_TAILS. */
@@ -58,20 +63,7 @@ export function cmdInevitable(args: string[]): number {
   if (positionals.length > 1) fail(`inevitable: expected one TOKEN, got ${positionals.length} arguments`);
   const tails = tailsOption(values.tails);
   const d = decode(positionals[0], 'inevitable');
-  const out = inevitable({
-    scenario: d.scenario,
-    options: {
-      seed: d.seed,
-      strategy: d.strategy.name,
-      ...(d.strategy.params === undefined ? {} : { strategyParams: d.strategy.params }),
-      ...(d.tape === undefined ? {} : { tape: d.tape }),
-      mutations: d.mutations,
-      designs: d.designs,
-      ...(d.faults.length === 0 ? {} : { faults: { kind: 'planned', at: d.faults } }),
-      ...(d.omit.length === 0 ? {} : { omit: d.omit }),
-    },
-    tails,
-  });
+  const out = inevitable({ scenario: d.scenario, options: optionsOf(d), tails });
   if (!out.ok) fail(`inevitable: ${out.reason}; it needs the token of a failing run`);
   const r = out.result;
   if (values.json) process.stdout.write(`${JSON.stringify(inevitableJson(r))}\n`);
@@ -80,6 +72,43 @@ export function cmdInevitable(args: string[]): number {
     process.stdout.write(`${inevitableText(r, title)}\n`);
   }
   return EXIT_CODE[r.failure.kind];
+}
+
+/** How to run what a token describes. */
+function optionsOf(d: DecodedRun): RunOptions {
+  return {
+    seed: d.seed,
+    strategy: d.strategy.name,
+    ...(d.strategy.params === undefined ? {} : { strategyParams: d.strategy.params }),
+    ...(d.tape === undefined ? {} : { tape: d.tape }),
+    mutations: d.mutations,
+    designs: d.designs,
+    ...(d.faults.length === 0 ? {} : { faults: { kind: 'planned', at: d.faults } }),
+    ...(d.omit.length === 0 ? {} : { omit: d.omit }),
+  };
+}
+
+/**
+ * What `ttm-sim view` marks on its timeline beyond the trace: the run's preemptions, and with
+ * `--inevitable` the steps `inevitable` finds (`--tails N` continuations per cut). A passing run has no
+ * failure to date: `--inevitable` on it is bad input, as is `--tails` without `--inevitable`.
+ */
+export function viewMarks(
+  d: DecodedRun,
+  withInevitable: boolean,
+  tailsText: string | undefined,
+): { readonly preemptions: number[]; readonly inevitable: InevitableMarks | null } {
+  if (!withInevitable) {
+    if (tailsText !== undefined)
+      fail('view: --tails counts the continuations of --inevitable; add --inevitable');
+    return {
+      preemptions: preemptionSteps(choicePointsOf(d.scenario, optionsOf(d)).points),
+      inevitable: null,
+    };
+  }
+  const out = inevitable({ scenario: d.scenario, options: optionsOf(d), tails: tailsOption(tailsText) });
+  if (!out.ok) fail(`view --inevitable: ${out.reason}; it needs the token of a failing run`);
+  return { preemptions: preemptionSteps(out.result.points), inevitable: marksOf(out.result) };
 }
 
 /** The result without the run's trace and choice points (what `--json` prints). */

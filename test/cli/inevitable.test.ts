@@ -2,6 +2,8 @@
 // exit code of the run analysed, --help, and bad input as one line with exit code 2.
 
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { EXIT_CODE } from '../../src/engine/types.ts';
@@ -96,6 +98,27 @@ describe('ttm-sim inevitable', () => {
     expect(cli('--help').stdout).toContain('inevitable the step where a failure became certain');
   });
 
+  test('view --inevitable embeds both steps and the run’s preemptions for the timeline', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'ttm-inevitable-')), 'stale.html');
+    const r = cli('view', STALE, '--out', out, '--inevitable');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(EXIT_CODE.correctness);
+    expect(r.stdout).toBe(`wrote ${out}: 166 steps, outcome correctness\n`);
+    const html = readFileSync(out, 'utf8');
+    const json = /<script id="run-data" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!;
+    const data = JSON.parse(json) as { inevitable: unknown; preemptions: unknown };
+    expect(data.inevitable).toEqual({ avoidableStep: 64, certainStep: 64, tails: 20, runs: 55 });
+    expect(data.preemptions).toEqual([6, 8, 9, 10, 15, 16, 64, 69, 70, 72]);
+    // Without --inevitable: the preemptions only.
+    const plain = cli('view', STALE, '--out', out);
+    expect(plain.code).toBe(EXIT_CODE.correctness);
+    const d2 = JSON.parse(
+      /<script id="run-data" type="application\/json">(.*?)<\/script>/s.exec(readFileSync(out, 'utf8'))![1]!,
+    ) as { inevitable: unknown; preemptions: unknown };
+    expect(d2.inevitable).toBeNull();
+    expect(d2.preemptions).toEqual([6, 8, 9, 10, 15, 16, 64, 69, 70, 72]);
+  });
+
   test.each([
     ['no token', ['inevitable'], 'inevitable: missing TOKEN'],
     [
@@ -141,6 +164,21 @@ describe('ttm-sim inevitable', () => {
       "inevitable: Option '--tails <value>' argument missing",
     ],
     ['an unknown option', ['inevitable', STALE, '--bogus'], "inevitable: Unknown option '--bogus'"],
+    [
+      'view --inevitable of a passing run',
+      ['view', PASSING, '--out', join(tmpdir(), 'ttm-never-written.html'), '--inevitable'],
+      "view --inevitable: the token's run passes; there is no failure to date",
+    ],
+    [
+      'view --tails without --inevitable',
+      ['view', STALE, '--out', join(tmpdir(), 'ttm-never-written.html'), '--tails', '5'],
+      'view: --tails counts the continuations of --inevitable; add --inevitable',
+    ],
+    [
+      'view --inevitable --tails 0',
+      ['view', STALE, '--out', join(tmpdir(), 'ttm-never-written.html'), '--inevitable', '--tails', '0'],
+      '--tails must be an integer in 1..10000, got "0"',
+    ],
   ])('bad input, %s: one line, exit 2', (_label, args, mentions) => {
     const r = cli(...args);
     expect(r.code).toBe(EXIT_CODE.badInput);
