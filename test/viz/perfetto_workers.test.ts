@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { TraceLine } from '../../src/engine/trace.ts';
-import { runScenario } from '../../src/sim/run.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import type { Scenario } from '../../src/sim/scenario.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 import { stressScenarios } from '../../src/sim/scenarios/stress.ts';
