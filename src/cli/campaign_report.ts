@@ -15,7 +15,12 @@ export function fmtRate(n: number): string {
   return n >= 100 ? n.toFixed(0) : n.toFixed(1);
 }
 
-export function failureText(f: FoundFailure, n: number): string[] {
+/**
+ * A failure as the reports list it. `scenarioArg` is the ` --scenario FILE` a command needs to find the
+ * scenario of the tokens (a scenario file; '' for a built-in): with it, the command that prints the
+ * shrunk run's trace is printed in full, ready to paste.
+ */
+export function failureText(f: FoundFailure, n: number, scenarioArg = ''): string[] {
   const out = [
     `  ${n}. ${f.kind}: ${f.id}${f.actor === null ? '' : ` on ${f.actor}`} (first at schedule ${f.schedule}, ${f.arm}; ${f.count} schedule${f.count === 1 ? '' : 's'})`,
     `     ${f.message}`,
@@ -24,7 +29,12 @@ export function failureText(f: FoundFailure, n: number): string[] {
   if (f.shrunk !== null) {
     out.push(
       `     shrunk  ${f.shrunk.token}`,
-      `             ${f.steps} → ${f.shrunk.steps} steps, ${f.shrunk.preemptions} preemption${f.shrunk.preemptions === 1 ? '' : 's'}, ${f.shrunk.faults} fault${f.shrunk.faults === 1 ? '' : 's'} (${(f.shrunk.ms / 1000).toFixed(1)} s${f.shrunk.timedOut ? ', budget ran out' : ''}); 'ttm-sim shrink TOKEN' prints its trace`,
+      `             ${f.steps} → ${f.shrunk.steps} steps, ${f.shrunk.preemptions} preemption${f.shrunk.preemptions === 1 ? '' : 's'}, ${f.shrunk.faults} fault${f.shrunk.faults === 1 ? '' : 's'} (${(f.shrunk.ms / 1000).toFixed(1)} s${f.shrunk.timedOut ? ', budget ran out' : ''}); ${scenarioArg === '' ? "'ttm-sim shrink TOKEN' prints its trace" : 'the command below prints its trace'}`,
+    );
+  }
+  if (scenarioArg !== '') {
+    out.push(
+      `     ${f.shrunk === null ? 'shrink ' : 'trace  '} ttm-sim shrink ${f.shrunk?.token ?? f.token}${scenarioArg}`,
     );
   }
   return out;
@@ -64,7 +74,7 @@ function stoppedText(m: MergedCampaign): string {
  * The lines every campaign report has after its header: calibration, arms, coverage, faults, goals,
  * then the failures or, for a green campaign, the PCT miss bounds. `corpora` names where the tapes are.
  */
-export function stateLines(s: CampaignState, maxSteps: number, corpora: string): string[] {
+export function stateLines(s: CampaignState, maxSteps: number, corpora: string, scenarioArg = ''): string[] {
   const lines = [
     `  calibrated  k = ${s.calibration.k} choices, n = ${s.calibration.n} actors, ${s.calibration.steps} steps, ${s.calibration.faultSites} fault sites per run; step budget ${maxSteps}`,
     `  arms        ${Object.entries(s.armRuns)
@@ -89,7 +99,7 @@ export function stateLines(s: CampaignState, maxSteps: number, corpora: string):
   } else {
     lines.push(`  failures    ${s.failures.length} distinct:`);
     s.failures.forEach((f, i) => {
-      lines.push(...failureText(f, i + 1));
+      lines.push(...failureText(f, i + 1, scenarioArg));
     });
   }
   return lines;
@@ -119,8 +129,8 @@ export function faultSitesJson(s: CampaignState): Record<string, unknown> {
   };
 }
 
-/** The report body: a pure function of the merged slices. */
-export function mergedText(m: MergedCampaign): string {
+/** The report body: a pure function of the merged slices (and of `scenarioArg`, as failureText). */
+export function mergedText(m: MergedCampaign, scenarioArg = ''): string {
   const s = m.state;
   const id = m.identity;
   const lines = [
@@ -130,7 +140,7 @@ export function mergedText(m: MergedCampaign): string {
   ];
   if (id.mutations.length > 0) lines.push(`  mutations   ${id.mutations.join(', ')}`);
   if ((id.designs ?? []).length > 0) lines.push(`  designs     ${(id.designs ?? []).join(', ')}`);
-  lines.push(...stateLines(s, m.maxSteps, "the shards' corpora"));
+  lines.push(...stateLines(s, m.maxSteps, "the shards' corpora", scenarioArg));
   return lines.join('\n');
 }
 

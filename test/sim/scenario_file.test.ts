@@ -63,7 +63,7 @@ const FIELDS_BO = 'name, device, kib, placement, pinned';
 const CONFIGURABLE = '"vram-pressure", "memory-pressure", "race"';
 
 describe('example scenario files', () => {
-  const examples = readdirSync('scenarios')
+  const examples = readdirSync('examples')
     .filter((f) => f.endsWith('.json'))
     .sort();
 
@@ -77,8 +77,8 @@ describe('example scenario files', () => {
   });
 
   for (const name of examples) {
-    test(`scenarios/${name} loads and passes seeds 0..9`, () => {
-      const r = loadScenarioFile(join('scenarios', name));
+    test(`examples/${name} loads and passes seeds 0..9`, () => {
+      const r = loadScenarioFile(join('examples', name));
       if (!r.ok) throw new Error(r.reason);
       const failed: string[] = [];
       for (let seed = 0n; seed < 10n; seed += 1n) {
@@ -90,7 +90,7 @@ describe('example scenario files', () => {
   }
 
   test('race-small.json: the config is complete, every default filled in', () => {
-    const r = loadScenarioFile('scenarios/race-small.json');
+    const r = loadScenarioFile('examples/race-small.json');
     if (!r.ok) throw new Error(r.reason);
     expect(r.scenario.name).toBe('race');
     expect(r.scenario.config).toEqual({
@@ -133,7 +133,7 @@ describe('example scenario files', () => {
   });
 
   test('vram-tight.json: the overrides on top of every other default', () => {
-    const r = loadScenarioFile('scenarios/vram-tight.json');
+    const r = loadScenarioFile('examples/vram-tight.json');
     if (!r.ok) throw new Error(r.reason);
     expect(r.scenario.name).toBe('vram-pressure');
     expect(r.scenario.config).toEqual({
@@ -186,7 +186,7 @@ describe('files that amount to a built-in scenario', () => {
 describe('resolveScenario', () => {
   test('a built-in by name, a file by its .json path', () => {
     expect(resolveScenario('race')).toEqual({ ok: true, scenario: findScenario('race') });
-    const r = resolveScenario('scenarios/race-two-devices.json');
+    const r = resolveScenario('examples/race-two-devices.json');
     expect(r.ok && r.scenario.summary).toBe(
       '2 device(s), 4 BOs, racing tasks: 1 exec, 2 fault, 2 reclaim, 2 evict, 1 put, 1 signal',
     );
