@@ -156,7 +156,14 @@ export function lockCorpus(dir: string, names: readonly string[]): LockResult {
   };
   for (const name of names) {
     const path = join(dir, name);
-    const got = take(path, me);
+    let got: Holder | 'taken';
+    try {
+      got = take(path, me);
+    } catch (err) {
+      // A file-system error (a full disk, ...): the locks taken so far go back before it is reported.
+      release();
+      throw err;
+    }
     if (got !== 'taken') {
       release();
       const where = got.host === me.host ? '' : ` on host ${got.host}`;

@@ -55,8 +55,10 @@ export function writeDurably(path: string, text: string, fs: WriteFs = nodeFs): 
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${serial}`);
   let fd: number | undefined;
   let created = false;
+  // A failure names the file the caller asked for (the temporary name is this module's business),
+  // and the directory when its sync fails.
   let step = 'open';
-  let at = tmp;
+  let at = path;
   try {
     fd = fs.openSync(tmp, 'wx', 0o644);
     created = true;
@@ -71,7 +73,6 @@ export function writeDurably(path: string, text: string, fs: WriteFs = nodeFs): 
     fd = undefined;
     fs.closeSync(closing);
     step = 'rename';
-    at = path;
     fs.renameSync(tmp, path);
     created = false;
     step = 'fsync';
@@ -93,7 +94,7 @@ export function writeDurably(path: string, text: string, fs: WriteFs = nodeFs): 
         // Already gone: nothing is left behind either way.
       }
     }
-    return { ok: false, ...fsFailure(err, at, step) };
+    return { ok: false, ...fsFailure(err, at, step), path: at };
   }
 }
 
@@ -102,6 +103,9 @@ export function syncDirectory(dir: string, fs: WriteFs = nodeFs): void {
   const fd = fs.openSync(dir, 'r');
   try {
     fs.fsyncSync(fd);
+  } catch (err) {
+    // Some file systems cannot sync a directory (EINVAL): the rename is done, the file is whole.
+    if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
   } finally {
     fs.closeSync(fd);
   }
