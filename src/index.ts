@@ -28,6 +28,7 @@ export {
   type ShrinkOptions,
   type ShrinkReport,
   shrink,
+  type TokenOptions,
 } from './api/run.ts';
 export type { Failure, Outcome } from './engine/types.ts';
 export type { CampaignFaults, FoundFailure } from './explore/campaign.ts';

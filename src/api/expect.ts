@@ -45,8 +45,8 @@ function pasteLine(seed: bigint, token: string): string {
 }
 
 /** The readable trace of a token's run (`what` names it), its last MESSAGE_TRACE_ROWS rows. */
-function traceLines(token: string, what: string): string[] {
-  const r = replay(token, { trace: true });
+function traceLines(token: string, what: string, scenario: string): string[] {
+  const r = replay(token, { trace: true, scenario });
   const rows = (r.trace ?? []).map((l) => traceRow(JSON.parse(l) as TraceLine, false));
   const shown = rows.slice(-MESSAGE_TRACE_ROWS);
   const f = r.failure;
@@ -64,7 +64,7 @@ function failureLine(f: Failure): string {
 }
 
 /** The message for the first failure of a campaign (and a line per further distinct failure). */
-function campaignMessage(seed: bigint, ran: number, all: readonly FuzzFailure[]): string {
+function campaignMessage(scenario: string, seed: bigint, ran: number, all: readonly FuzzFailure[]): string {
   const f = all[0]!;
   const shrunk = f.shrunk?.token ?? f.token;
   const lines = [
@@ -81,7 +81,7 @@ function campaignMessage(seed: bigint, ran: number, all: readonly FuzzFailure[])
       `  also    ${g.kind} ${g.id}${g.actor === null ? '' : ` on ${g.actor}`} at schedule ${g.schedule}: ${g.shrunk?.token ?? g.token}`,
     );
   }
-  lines.push('', ...traceLines(shrunk, f.shrunk === null ? 'the run' : 'the shrunk run'));
+  lines.push('', ...traceLines(shrunk, f.shrunk === null ? 'the run' : 'the shrunk run', scenario));
   return lines.join('\n');
 }
 
@@ -95,7 +95,7 @@ export async function expectNoFailure(options: NoFailureOptions): Promise<void> 
     refuse('expectNoFailure', 'options.scenario is required: a built-in scenario name or a scenario file');
   const seed = seedOf('expectNoFailure', 'seed', options.seed, 0n);
   if (options.replay !== undefined) {
-    const r = replay(options.replay);
+    const r = replay(options.replay, { scenario: options.scenario });
     if (r.failure === null) return;
     const f = r.failure;
     throw new ScheduleFailed(
@@ -105,7 +105,7 @@ export async function expectNoFailure(options: NoFailureOptions): Promise<void> 
         `  token   ${r.token}`,
         `  replay  ${pasteLine(seed, r.token)}`,
         '',
-        ...traceLines(r.token, 'the run'),
+        ...traceLines(r.token, 'the run', options.scenario),
       ].join('\n'),
       f.kind,
       f.id,
@@ -118,7 +118,7 @@ export async function expectNoFailure(options: NoFailureOptions): Promise<void> 
   const first = report.failures[0];
   if (first === undefined) return;
   throw new ScheduleFailed(
-    campaignMessage(seed, report.schedules, report.failures),
+    campaignMessage(options.scenario, seed, report.schedules, report.failures),
     first.kind,
     first.id,
     first.token,

@@ -116,7 +116,7 @@ export function suiteOptions(api: string, o: FuzzOptions): SuiteOptions {
     ...(budget === undefined ? {} : { timeBudgetMs: budget }),
     ...(parsed?.ok ? { strategy: parsed.spec } : {}),
     ...(cover ? { arms: [{ kind: 'cover' } as const] } : {}),
-    mutations: mutationOptions(o.mutations),
+    mutations: mutationOptions(o.mutations, members),
     designs,
     ...(o.maxSteps === undefined ? {} : { maxSteps: positive(api, 'maxSteps', o.maxSteps) }),
     faults,

@@ -17,6 +17,7 @@ import { runFaults, traceRow } from '../cli/explore.ts';
 import { parseStrategy } from '../engine/strategy.ts';
 import type { TraceLine } from '../engine/trace.ts';
 import type { Failure, Outcome } from '../engine/types.ts';
+import { calibrate, campaignMaxSteps } from '../explore/campaign.ts';
 import { type RunResult, runScenario } from '../explore/run.ts';
 import { shrink as shrinkRun } from '../explore/shrink.ts';
 import type { CounterTotals } from '../kernel/counters.ts';
@@ -98,7 +99,7 @@ export function run(options: RunOptions = {}): RunReport {
     const parsed = parseStrategy(options.strategy ?? 'random');
     if (!parsed.ok) refuse('run', `strategy ${parsed.reason}`);
     const strategy = strategyOptions(parsed.spec);
-    const mutations = mutationOptions(options.mutations);
+    const mutations = mutationOptions(options.mutations, [scenario]);
     const designs = designOptions(options.designs, scenario);
     const mode = options.faults ?? 'off';
     if (!['off', 'uniform', 'buggify'].includes(mode))
@@ -116,18 +117,26 @@ export function run(options: RunOptions = {}): RunReport {
   });
 }
 
-function decoded(api: string, token: string): DecodedRun {
+/** Where a token's scenario is looked up besides the built-in ones: a scenario file. */
+export interface TokenOptions {
+  /** The scenario file a token of a file scenario was made from (its configuration hash must match). */
+  readonly scenario?: string;
+}
+
+function decoded(api: string, token: string, options: TokenOptions): DecodedRun {
   if (typeof token !== 'string') refuse(api, `expected a token string, got ${typeof token}`);
-  return checked(api, () => decode(token, api));
+  return checked(api, () =>
+    decode(token, api, options.scenario === undefined ? [] : [scenarioByName(options.scenario)]),
+  );
 }
 
 /** Re-run the schedule a token names, as `ttm-sim replay` does: the same trace, byte for byte. */
-export function replay(token: string, options: { readonly trace?: boolean } = {}): RunReport {
-  const d = decoded('replay', token);
+export function replay(token: string, options: TokenOptions & { readonly trace?: boolean } = {}): RunReport {
+  const d = decoded('replay', token, options);
   return reportOf(runDecoded(d, options.trace === true), d.mutations);
 }
 
-export interface ShrinkOptions {
+export interface ShrinkOptions extends TokenOptions {
   /** Wall-clock time for the search, in ms (10,000 by default, as `ttm-sim shrink`). */
   readonly budgetMs?: number;
 }
@@ -164,13 +173,16 @@ export interface ShrinkReport {
  * is not a positive number of ms, or the token of a run that passes (nothing to shrink).
  */
 export function shrink(token: string, options: ShrinkOptions = {}): ShrinkReport {
-  const d = decoded('shrink', token);
+  const d = decoded('shrink', token, options);
   const budgetMs = options.budgetMs === undefined ? 10_000 : positive('shrink', 'budgetMs', options.budgetMs);
   const before = runDecoded(d, false);
   if (before.failure === null)
     refuse('shrink', "this token's run passes; shrink needs the token of a failing run");
+  // Candidates get the step budget a campaign of this scenario gives its runs, as `ttm-sim shrink` does.
+  const calibration = calibrate(d.scenario, d.seed, d.mutations, d.designs);
   const s = shrinkRun(
     {
+      candidateMaxSteps: campaignMaxSteps({}, calibration),
       scenario: d.scenario,
       options: {
         seed: d.seed,

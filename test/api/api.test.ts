@@ -60,6 +60,20 @@ describe('run and replay', () => {
   });
 });
 
+describe('scenario files', () => {
+  it('run: examples/race-small.json seed 1 → a token that replays given the file', () => {
+    const r = run({ scenario: 'examples/race-small.json', seed: 1 });
+    expect([r.scenario, r.token, r.steps, r.outcome]).toEqual([
+      'race',
+      'AQAAAAAAAAABAOasXz4Y31wUCEYscKnqayUA4bHgDg',
+      135,
+      'pass',
+    ]);
+    expect(r.traceSha256).toBe('fcfba75a5464d8386e7fed3648dce124e257f9851e2f710e43837dfbfb0ac9c6');
+    expect(replay(r.token, { scenario: 'examples/race-small.json' }).traceSha256).toBe(r.traceSha256);
+  });
+});
+
 describe('shrink', () => {
   it('shrink: the abba-deadlock token → the README shrunk token, 6 steps, 2 preemptions marked', () => {
     const s = shrink(ABBA_SEED_0, { budgetMs: 60_000 });
@@ -159,6 +173,11 @@ describe('bad input throws TtmSimError naming the problem', () => {
       () => replay('AQAAAAAA'),
     ],
     ['replay: expected a token string, got number', () => replay(42 as unknown as string)],
+    [
+      "run: mutations: mutation 'calibrator-lost-update' cannot act in abba-ww: it is read by the calibrate scenario, which that scenario does not run; it acts in calibrate (its bug shows in calibrate); pick one of those with --scenario, or another mutation",
+      () => run({ scenario: 'abba-ww', mutations: ['calibrator-lost-update'] }),
+    ],
+
     ['shrink: budgetMs must be a positive integer, got 0', () => shrink(ABBA_SEED_0, { budgetMs: 0 })],
   ])('%s', (message, fn) => {
     expect(refused(fn)).toBe(message);
