@@ -11,21 +11,22 @@ import {
   type CampaignFaults,
   type CampaignOptions,
   type CampaignState,
+  calibrate,
+  campaignMaxSteps,
   pctMissBounds,
 } from '../explore/campaign.ts';
 import { CORPUS_FILE } from '../explore/corpus.ts';
 import { drawTargets, drawUniform, FAULT_MODES, type FaultMode, type FaultPlan } from '../explore/faults.ts';
 import { type FuzzResult, fuzz, prepareCampaign } from '../explore/fuzz.ts';
 import { MUTATIONS } from '../explore/mutations.ts';
+import { runScenario } from '../explore/run.ts';
 import { parseShard } from '../explore/shard.ts';
 import { shrink } from '../explore/shrink.ts';
-import { runScenario } from '../sim/run.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { SCENARIOS, suiteScenarios } from '../sim/scenarios/index.ts';
 import { faultSitesJson, fmtRate, stateLines } from './campaign_report.ts';
 import { codeCoverageArg, withCodeCoverage } from './code_coverage.ts';
 import {
-  decode,
   designOptions,
   guarded,
   label,
@@ -36,7 +37,10 @@ import {
   strategyOption,
   writeAtomically,
 } from './common.ts';
+import { lockCorpus, lockNames } from './corpus_lock.ts';
 import { fail } from './errors.ts';
+import { checkOutputDir, checkOutputFile } from './paths.ts';
+import { decodeWith, SCENARIO_HELP, SCENARIO_OPTION, scenarioSuffix } from './scenario_option.ts';
 import { fuzzSharded, shardPlan } from './shards.ts';
 import { fuzzSuite } from './suite.ts';
 
@@ -115,7 +119,7 @@ outcome's: crash 4, then correctness 1, then liveness 3.
 Exit codes: 0 no failure, 1/3/4 the kind of the first failure (correctness, liveness, crash; a suite:
 of the worst), 2 bad input, 130 interrupted without a failure.`;
 
-export const SHRINK_HELP = `Usage: ttm-sim shrink TOKEN [--budget SECONDS] [--json] [--trace FILE]
+export const SHRINK_HELP = `Usage: ttm-sim shrink TOKEN [--budget SECONDS] [--json] [--trace FILE] [--scenario FILE]
 
 Minimises a failing run: drops injected faults and preemptions (points where an actor that could go
 on was switched away from) while the failure keeps its signature (check id, actor, actor state, errno).
@@ -123,7 +127,8 @@ Prints the shrunk token (it replays the shrunk run exactly), its steps and preem
 with the preemptions marked.
   --budget SECONDS  time for the search (default 10)
   --json            print one JSON object
-  --trace FILE      write the shrunk run's trace JSONL`;
+  --trace FILE      write the shrunk run's trace JSONL
+${SCENARIO_HELP}`;
 
 export const MUTATIONS_HELP = `Usage: ttm-sim mutations [--json]
 
@@ -195,7 +200,7 @@ export function cmdMutations(args: string[]): number {
 }
 
 /** A trace line as one readable row: `  12  task:ab  task.run  running → blocked  (+2 effects)`. */
-function traceRow(line: TraceLine, preempted: boolean): string {
+export function traceRow(line: TraceLine, preempted: boolean): string {
   const change = line.from === line.to ? line.to : `${line.from} → ${line.to}`;
   const all = (line.effects ?? []).filter((e) => e.actor !== line.actor || e.event === 'fault');
   // Injected faults first: they are what a reader of a shrunk trace looks for.
@@ -217,6 +222,7 @@ export function cmdShrink(args: string[]): number {
         budget: { type: 'string' },
         json: { type: 'boolean' },
         trace: { type: 'string' },
+        ...SCENARIO_OPTION,
         help: { type: 'boolean', short: 'h' },
       },
     }),
@@ -230,14 +236,20 @@ export function cmdShrink(args: string[]): number {
   if (!Number.isFinite(budget) || budget <= 0 || budget > 3600) {
     fail(`--budget must be a number of seconds in (0, 3600], got "${values.budget}"`);
   }
-  const d = decode(positionals[0], 'shrink');
+  const d = decodeWith(positionals[0], 'shrink', values.scenario);
+  if (values.trace !== undefined) checkOutputFile('--trace', values.trace);
+  const t0 = Date.now();
   const before = runDecoded(d, false);
   if (before.failure === null) {
     fail("shrink: this token's run passes; shrink needs the token of a failing run");
   }
-  const t0 = Date.now();
+  // Candidate runs get the step budget a campaign of this scenario would give its runs (calibrated
+  // from 8 runs), so a candidate that loses the failure ends soon instead of after 200,000 steps.
+  const calibration = calibrate(d.scenario, d.seed, d.mutations, d.designs);
+  const candidateMaxSteps = campaignMaxSteps({}, calibration);
   const s = shrink(
     {
+      candidateMaxSteps,
       scenario: d.scenario,
       options: {
         seed: d.seed,
@@ -250,13 +262,14 @@ export function cmdShrink(args: string[]): number {
         ...(d.omit.length === 0 ? {} : { omit: d.omit }),
       },
     },
-    budget * 1000,
+    Math.max(0, budget * 1000 - (Date.now() - t0)),
   );
   const ms = Date.now() - t0;
   // The shrunk token must replay to the same signature: check it as a user would.
-  const again = runDecoded(decode(s.token, 'shrink'), false);
+  const again = runDecoded(decodeWith(s.token, 'shrink', values.scenario), false);
   const replays = again.signature === s.signature;
-  if (values.trace !== undefined) writeAtomically(values.trace, `${(s.run.trace ?? []).join('\n')}\n`);
+  if (values.trace !== undefined)
+    writeAtomically(values.trace, `${(s.run.trace ?? []).join('\n')}\n`, '--trace');
   const result = {
     signature: s.signature,
     token: s.token,
@@ -271,6 +284,7 @@ export function cmdShrink(args: string[]): number {
     omitted: s.omitted,
     omittableBefore: s.omittableBefore,
     tries: s.tries,
+    candidateMaxSteps,
     ms,
     timedOut: s.timedOut,
     failure: s.run.failure,
@@ -324,7 +338,12 @@ function progressLine(state: CampaignState, total: number, ms: number): string {
   return `${bar}${state.next}${of} schedules  ${fmtRate(rate)}/s  ${state.failures.length} failure(s)  coverage ${state.coverage.triples.size} triples, ${state.coverage.pairs.size} pairs`;
 }
 
-function reportText(opts: CampaignOptions, r: FuzzResult, corpusDir: string | undefined): string {
+function reportText(
+  opts: CampaignOptions,
+  r: FuzzResult,
+  corpusDir: string | undefined,
+  scenarioArg: string,
+): string {
   const s = r.state;
   const secs = r.elapsedMs / 1000;
   const rate = secs > 0 ? r.ranNow / secs : 0;
@@ -341,7 +360,7 @@ function reportText(opts: CampaignOptions, r: FuzzResult, corpusDir: string | un
   ];
   if ((opts.mutations ?? []).length > 0) lines.push(`  mutations   ${(opts.mutations ?? []).join(', ')}`);
   if ((opts.designs ?? []).length > 0) lines.push(`  designs     ${(opts.designs ?? []).join(', ')}`);
-  lines.push(...stateLines(s, r.maxSteps, 'the corpus'));
+  lines.push(...stateLines(s, r.maxSteps, 'the corpus', scenarioSuffix(opts.scenario, scenarioArg)));
   if (corpusDir !== undefined) lines.push(`  corpus      ${corpusDir}/${CORPUS_FILE}`);
   return lines.join('\n');
 }
@@ -441,19 +460,20 @@ export async function cmdFuzz(args: string[]): Promise<number> {
     if (slice !== undefined && !slice.ok) fail(`--shard ${slice.reason}`);
     const members = named.length === 0 ? suiteScenarios() : named.map(scenarioByName);
     const designs = members.map((s) => designOptions(values.design, s))[0] ?? [];
-    return fuzzSuite(
-      { ...(named.length === 0 ? {} : { scenarios: named }), ...common(), designs },
-      shardPlan(
-        values.workers === undefined ? undefined : positiveInt('workers', values.workers),
-        values.shards === undefined ? undefined : positiveInt('shards', values.shards),
-        slice?.ok ? slice.slice : undefined,
-      ),
-      values.corpus,
-      values.json === true,
+    const suiteOpts = { ...(named.length === 0 ? {} : { scenarios: named }), ...common(), designs };
+    mutationOptions(values.mutation, members);
+    const suitePlan = shardPlan(
+      values.workers === undefined ? undefined : positiveInt('workers', values.workers),
+      values.shards === undefined ? undefined : positiveInt('shards', values.shards),
+      slice?.ok ? slice.slice : undefined,
+    );
+    return withCorpusLock(values.corpus, suitePlan, () =>
+      fuzzSuite(suiteOpts, suitePlan, values.corpus, values.json === true),
     );
   }
   const scenario = scenarioByName(named[0]!);
   const designs = designOptions(values.design, scenario);
+  mutationOptions(values.mutation, [scenario]);
   const opts: CampaignOptions = {
     scenario,
     ...common(),
@@ -468,8 +488,45 @@ export async function cmdFuzz(args: string[]): Promise<number> {
     slice?.ok ? slice.slice : undefined,
   );
   if (plan !== undefined) {
-    return fuzzSharded(opts, named[0]!, plan, corpusDir, values.json === true);
+    return withCorpusLock(corpusDir, plan, () =>
+      fuzzSharded(opts, named[0]!, plan, corpusDir, values.json === true),
+    );
   }
+  return withCorpusLock(corpusDir, undefined, () =>
+    fuzzOne(opts, corpusDir, values.json === true, named[0]!),
+  );
+}
+
+/**
+ * Run `body` holding the corpus directory's locks (src/cli/corpus_lock.ts): the directory is checked
+ * (src/cli/paths.ts) and created when missing, and a campaign already running on it is refused.
+ */
+async function withCorpusLock(
+  corpusDir: string | undefined,
+  plan: { readonly count: number; readonly run: readonly number[] } | undefined,
+  body: () => Promise<number>,
+): Promise<number> {
+  if (corpusDir === undefined) return body();
+  const dir = checkOutputDir('--corpus', corpusDir);
+  const taken = lockCorpus(dir, lockNames(plan));
+  if (!taken.ok) fail(`--corpus: ${taken.reason}`);
+  try {
+    return await body();
+  } finally {
+    taken.locks.release();
+  }
+}
+
+/**
+ * A campaign of one scenario on this thread, with its progress on stderr and its report on stdout.
+ * `scenarioArg` is what `--scenario` said (the report's commands repeat it for a scenario file).
+ */
+async function fuzzOne(
+  opts: CampaignOptions,
+  corpusDir: string | undefined,
+  json: boolean,
+  scenarioArg: string,
+): Promise<number> {
   const prepared = prepareCampaign(opts, corpusDir);
   if (!prepared.ok) fail(`--corpus: ${prepared.reason}`);
   const tty = process.stderr.isTTY === true;
@@ -496,8 +553,8 @@ export async function cmdFuzz(args: string[]): Promise<number> {
       stopRequested: () => interrupted,
     });
     if (tty) process.stderr.write('\n');
-    if (values.json) process.stdout.write(`${JSON.stringify(reportJson(opts, r))}\n`);
-    else process.stdout.write(`${reportText(opts, r, corpusDir)}\n`);
+    if (json) process.stdout.write(`${JSON.stringify(reportJson(opts, r))}\n`);
+    else process.stdout.write(`${reportText(opts, r, corpusDir, scenarioArg)}\n`);
     const first = r.state.failures[0];
     if (first !== undefined) return EXIT_CODE[first.kind];
     return r.stopped === 'interrupted' ? 130 : EXIT_CODE.pass;

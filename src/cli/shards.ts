@@ -43,6 +43,8 @@ import {
 } from './campaign_report.ts';
 import { guarded, writeAtomically } from './common.ts';
 import { fail } from './errors.ts';
+import { checkInputDir, checkOutputDir } from './paths.ts';
+import { scenarioSuffix } from './scenario_option.ts';
 import { suiteJson, suiteText } from './suite_report.ts';
 
 /** Most worker threads `--workers` takes. */
@@ -265,7 +267,10 @@ export async function fuzzSharded(
       `${JSON.stringify({ ...mergedJson(merged.merged), run: runJson(info), corpus: files })}\n`,
     );
   } else {
-    const lines = [mergedText(merged.merged), runLine(info, corpusDir !== undefined)];
+    const lines = [
+      mergedText(merged.merged, scenarioSuffix(opts.scenario, scenarioArg)),
+      runLine(info, corpusDir !== undefined),
+    ];
     if (files !== null) lines.push(`  corpus      ${files.join(', ')}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }
@@ -391,7 +396,12 @@ function mergeSuiteDirs(
     for (const x of inputs) {
       for (const f of x.found) {
         const file = corpusFile({ index: f.data.shard!, count: f.data.shards! });
-        writeAtomically(join(scenarioDir(out, x.scenario), file), `${JSON.stringify(f.data)}\n`);
+        writeAtomically(
+          join(scenarioDir(out, x.scenario), file),
+          `${JSON.stringify(f.data)}\n`,
+          '--out',
+          true,
+        );
       }
     }
   }
@@ -438,6 +448,8 @@ export function cmdCorpus(args: string[]): number {
       'corpus merge: no directory given; usage: ttm-sim corpus merge DIR... (the corpus directories of the shards)',
     );
   }
+  for (const d of dirs) checkInputDir('corpus merge', d);
+  if (values.out !== undefined) checkOutputDir('--out', values.out);
   const suites = dirs.filter((d) => existsSync(join(d, SUITE_FILE)));
   if (suites.length > 0) return mergeSuiteDirs(dirs, values.all === true, values.out, values.json === true);
   const inputs = readShardDirs(dirs);
