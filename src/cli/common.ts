@@ -129,7 +129,7 @@ export function decode(
   );
   if (scenario === undefined) {
     fail(
-      `the token is for scenario ${describeHash(d.token.scenarioHash)}, which this build does not have (it was made by a build with another scenario set or configuration, or from a scenario file, whose runs replay with 'ttm-sim run --scenario FILE --seed N'); run 'ttm-sim scenarios' to see the hashes here`,
+      `the token is for scenario ${describeHash(d.token.scenarioHash)}, which this build does not have (it was made by a build with another scenario set or configuration, or from a scenario file: give the file with --scenario FILE); run 'ttm-sim scenarios' to see the hashes here`,
     );
   }
   for (const m of d.token.mutations ?? []) {
