@@ -4,6 +4,8 @@
 // a scenario it is the default suite (`npm start`).
 
 import { designOptions, mutationOptions, scenarioByName } from '../cli/common.ts';
+import { lockCorpus, lockNames } from '../cli/corpus_lock.ts';
+import { checkOutputDir } from '../cli/paths.ts';
 import { suiteJson, suiteText } from '../cli/suite_report.ts';
 import { parseStrategy } from '../engine/strategy.ts';
 import type { Outcome } from '../engine/types.ts';
@@ -69,9 +71,27 @@ export interface FuzzReport {
  */
 export async function fuzz(options: FuzzOptions = {}): Promise<FuzzReport> {
   const opts = checked('fuzz', () => suiteOptions('fuzz', options));
-  const prep = prepareSuite(opts);
-  if (!prep.ok) refuse('fuzz', prep.reason);
-  const r = await runPrepared(prep.suite);
+  // A corpus directory is checked, created and locked as `ttm-sim fuzz --corpus` does: a campaign
+  // already running on it is refused, naming its holder.
+  const locks = checked('fuzz', () => {
+    if (opts.corpusDir === undefined) return null;
+    const dir = checkOutputDir('corpusDir', opts.corpusDir);
+    const w = opts.workers;
+    const taken = lockCorpus(
+      dir,
+      lockNames(w === undefined ? undefined : { count: w, run: Array.from({ length: w }, (_, k) => k) }),
+    );
+    if (!taken.ok) refuse('fuzz', `corpusDir: ${taken.reason}`);
+    return taken.locks;
+  });
+  let r: Awaited<ReturnType<typeof runPrepared>>;
+  try {
+    const prep = prepareSuite(opts);
+    if (!prep.ok) refuse('fuzz', prep.reason);
+    r = await runPrepared(prep.suite);
+  } finally {
+    locks?.release();
+  }
   const failures = r.report.campaigns.flatMap((c) =>
     (c.state?.failures ?? []).map((f) => ({ ...f, scenario: c.scenario })),
   );

@@ -3,6 +3,9 @@
 // commands list.
 
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DESIGNS } from '../../src/designs/index.ts';
 import { MUTATIONS } from '../../src/explore/mutations.ts';
@@ -117,6 +120,25 @@ describe('fuzz', () => {
     const r = await fuzz({ scenario: 'abba-deadlock', schedules: 6, workers: 2, shrink: false });
     expect([r.outcome, r.schedules]).toEqual(['liveness', 6]);
     expect(r.failures.map((f) => [f.schedule, f.token])).toEqual([[0, ABBA_SEED_0]]);
+  });
+
+  it('fuzz: a corpus directory is locked while a campaign runs on it, and resumed from afterwards', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ttm-sim-api-corpus-'));
+    try {
+      const first = fuzz({ scenario: 'abba-ww', schedules: 40, faults: 'off', corpusDir: dir });
+      await expect(fuzz({ scenario: 'abba-ww', schedules: 40, corpusDir: dir })).rejects.toThrow(
+        new TtmSimError(
+          'fuzz',
+          `corpusDir: ${join(dir, 'campaign.lock')} is held by the campaign of pid ${process.pid}; wait for it to finish (or stop it with Ctrl-C), or use another --corpus directory`,
+        ),
+      );
+      expect((await first).schedules).toBe(40);
+      expect(readdirSync(dir).sort()).toEqual(['abba-ww', 'suite.json']);
+      const more = await fuzz({ scenario: 'abba-ww', schedules: 44, faults: 'off', corpusDir: dir });
+      expect([more.schedules, more.complete, more.outcome]).toEqual([44, true, 'pass']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fuzz: a suite of two passing scenarios reports pass with exit code 0', async () => {
