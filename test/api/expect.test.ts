@@ -67,6 +67,25 @@ describe('expectNoFailure', () => {
     );
   });
 
+  it('expectNoFailure: a further distinct failure gets an `also` line with its shrunk token', async () => {
+    const e = await caught(
+      expectNoFailure({
+        scenario: 'bulk-lru',
+        schedules: 6,
+        mutations: ['bulk-move-stale-first'],
+        shrinkBudgetMs: 60_000,
+      }),
+    );
+    expect(e.message.split('\n')[0]).toBe(
+      'ttm-sim: bulk-lru failed at schedule 0 of 6 (base seed 0, random): correctness lru.bulk-range on bo:4',
+    );
+    expect(e.message.split('\n').slice(5, 8)).toEqual([
+      '  also    correctness lru.bulk-range on bo:3 at schedule 1: AQAAAAAAAAABAVB6VG1SpxFvg7bysYeoXfMTHwAAAAAAAAAAAAAAAAABAQAAAQEBAQEBAAAAAAAAAAABFWJ1bGstbW92ZS1zdGFsZS1maXJzdAEKdGFzazpyaXZhbL95Y9w',
+      '',
+      'trace of the shrunk run (9 steps; lru.bulk-range on bo:2 at step 8):',
+    ]);
+  });
+
   it('expectNoFailure: the replay line pasted back runs the shrunk schedule alone and fails the same way', async () => {
     const e = await caught(expectNoFailure({ scenario: 'bulk-lru', seed: 0, replay: SHRUNK }));
     expect([e.kind, e.id, e.token, e.shrunk]).toEqual(['correctness', 'pinned.resident', SHRUNK, SHRUNK]);
