@@ -125,7 +125,9 @@ Minimises a failing run: drops injected faults and preemptions (points where an 
 on was switched away from) while the failure keeps its signature (check id, actor, actor state, errno).
 Prints the shrunk token (it replays the shrunk run exactly), its steps and preemptions, and its trace
 with the preemptions marked.
-  --budget SECONDS  time for the search (default 10)
+  --budget SECONDS  time for the search (default 10); each candidate run gets the step budget a
+                    campaign gives its runs (20 times the longest of 8 calibration runs, at least
+                    2000), so a candidate that loses the failure ends there instead of running on
   --json            print one JSON object
   --trace FILE      write the shrunk run's trace JSONL
 ${SCENARIO_HELP}`;
