@@ -14,11 +14,14 @@ import { replay } from './run.ts';
 export interface NoFailureOptions extends Omit<FuzzOptions, 'scenario' | 'corpusDir'> {
   /** The scenario to hunt in: a built-in name or a scenario file. */
   readonly scenario: string;
-  /** Schedules to run (100 by default). */
+  /** Schedules to run (EXPECT_SCHEDULES, 100, by default). */
   readonly schedules?: number;
   /** A token to run alone instead of the campaign (the `replay` of a failure message). */
   readonly replay?: string;
 }
+
+/** Schedules expectNoFailure runs when the options give no count (fast-check's numRuns is 100 too). */
+export const EXPECT_SCHEDULES = 100;
 
 /** Rows of the shrunk trace a failure message shows: the last ones, where the failure is. */
 export const MESSAGE_TRACE_ROWS = 40;
@@ -114,7 +117,7 @@ export async function expectNoFailure(options: NoFailureOptions): Promise<void> 
     );
   }
   const { replay: _r, ...rest } = options;
-  const report = await fuzz({ ...rest, schedules: options.schedules ?? 100 });
+  const report = await fuzz({ ...rest, schedules: options.schedules ?? EXPECT_SCHEDULES });
   const first = report.failures[0];
   if (first === undefined) return;
   throw new ScheduleFailed(
@@ -136,5 +139,5 @@ export function seedTitle(
 ): string {
   if (options.replay !== undefined) return `${title} (replay: ${options.replay})`;
   const seed = seedOf('seedTitle', 'seed', options.seed, 0n);
-  return `${title} (seed: ${seed}, ${options.schedules ?? 100} schedules)`;
+  return `${title} (seed: ${seed}, ${options.schedules ?? EXPECT_SCHEDULES} schedules)`;
 }
