@@ -3,8 +3,10 @@
 // interleaved so that a change of the machine's load touches all three alike. Target: each command
 // within 0.3 s, or within 4× `node -e 0`.
 //
-// Usage: npm run bench:startup [-- --runs N] [--no-build]
+// Usage: npm run bench:startup [-- --runs N] [--no-build] [--sources]
 // The build runs first (scripts/build.mjs) unless --no-build: what is timed is the code as it is now.
+// --sources adds, for comparison and not judged, `ttm-sim --version` run from the TypeScript sources
+// through tsx (TTM_SIM_FROM_SOURCE=1), as the command ran before it was compiled.
 
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -16,7 +18,7 @@ const TARGET_S = 0.3;
 const TARGET_RATIO = 4;
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string' }, 'no-build': { type: 'boolean' } },
+  options: { runs: { type: 'string' }, 'no-build': { type: 'boolean' }, sources: { type: 'boolean' } },
 });
 const runs = Number(values.runs ?? '15');
 if (!Number.isInteger(runs) || runs < 1)
@@ -31,23 +33,39 @@ if (values['no-build'] !== true) {
   if (b.status !== 0) process.exit(1);
 }
 
-const CASES: ReadonlyArray<{ name: string; args: string[] }> = [
-  { name: 'node -e 0', args: ['-e', '0'] },
-  { name: 'ttm-sim --version', args: [BIN, '--version'] },
-  { name: 'ttm-sim scenarios', args: [BIN, 'scenarios'] },
+interface Case {
+  readonly name: string;
+  readonly args: string[];
+  readonly judged: boolean;
+  readonly env: NodeJS.ProcessEnv;
+}
+const CASES: readonly Case[] = [
+  { name: 'node -e 0', args: ['-e', '0'], judged: false, env },
+  { name: 'ttm-sim --version', args: [BIN, '--version'], judged: true, env },
+  { name: 'ttm-sim scenarios', args: [BIN, 'scenarios'], judged: true, env },
+  ...(values.sources === true
+    ? [
+        {
+          name: '--version (tsx)',
+          args: [BIN, '--version'],
+          judged: false,
+          env: { ...env, TTM_SIM_FROM_SOURCE: '1' },
+        },
+      ]
+    : []),
 ];
 
-function timeOnce(args: string[]): number {
+function timeOnce(c: Case): number {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(process.execPath, c.args, { env: c.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`node ${c.args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return s;
 }
 
 const samples: number[][] = CASES.map(() => []);
-for (const c of CASES) timeOnce(c.args); // warm the file cache
-for (let i = 0; i < runs; i++) for (const [k, c] of CASES.entries()) samples[k]?.push(timeOnce(c.args));
+for (const c of CASES) timeOnce(c); // warm the file cache
+for (let i = 0; i < runs; i++) for (const [k, c] of CASES.entries()) samples[k]?.push(timeOnce(c));
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -65,6 +83,10 @@ for (const [k, c] of CASES.entries()) {
   const line = `  ${c.name.padEnd(18)} ${m.toFixed(3)} s  (${Math.min(...xs).toFixed(3)}-${Math.max(...xs).toFixed(3)})`;
   if (k === 0) {
     console.log(line);
+    continue;
+  }
+  if (!c.judged) {
+    console.log(`${line}  ${ratio.toFixed(2)}× node -e 0  (for comparison)`);
     continue;
   }
   const ok = m <= TARGET_S || ratio <= TARGET_RATIO;
