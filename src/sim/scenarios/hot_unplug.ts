@@ -21,7 +21,10 @@
 //   allocated frame that reads zeros;
 // - ttm_bo_vm_reserve: "Refuse to fault imported pages": a fault on the sg BO is SIGBUS, no PTE;
 // - ttm_bo_mmap_obj: "if (is_cow_mapping(vma->vm_flags)) return -EINVAL;";
-// - ttm_bo_validate: a pinned BO is not moved: -EINVAL into another placement, 0 where it is;
+// - ttm_bo_validate: a pinned BO is not moved: -EINVAL into another placement, 0 where it is; a client's
+//   VRAM BO goes to invisible VRAM after each frame and back into the visible window before the next
+//   (VRAM→VRAM moves by memcpy, [fpfn, lpfn) places): what the CPU wrote through its iomem PTEs must
+//   read back after each round trip (src/sim/data_checks.ts);
 // - ttm_bo_access: -EIO for VRAM with no access_memory hook and for a range beyond the BO; a read after
 //   a write of the same BO returns the words written;
 // - at the end nothing is left: no BO, no VRAM/TT use, no page frame once the dummy pages are released.
@@ -59,9 +62,11 @@ import {
 import { TtmGlobal, ttmDeviceFini } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
 import { EFAULT, EINTR, EINVAL, EIO, ENOMEM, ERESTARTSYS, errnoName } from '../../kernel/errno.ts';
+import { DmaFence } from '../../kernel/fence.ts';
 import { operationCtx, place, placementOf } from '../../kernel/placement.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
 import { ttmDeviceDrainWorkqueue, ttmRangeManFini } from '../../kernel/teardown.ts';
+import { dataStats, PageData, stepCounter } from '../data_checks.ts';
 import { endOfLifeChecks, type WorldRecord } from '../end_checks.ts';
 import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
@@ -73,17 +78,26 @@ export interface HotUnplugConfig {
   readonly frames: number;
   /** Pages of each client BO. */
   readonly boPages: number;
-  /** The unplug comes after the driver yielded this many times at most (drawn from the seed). */
-  readonly unplugWithin: number;
+  /**
+   * The unplug comes once the clients together drew a number of frames drawn from the seed in
+   * clients + 1..clients × frames: mid-run, after some client's BOs made a round trip through invisible
+   * VRAM and were read back, and before the last frame every client draws once the device is gone.
+   */
+  readonly unplugAfterFrames: 'drawn';
 }
 
-const DEFAULTS: HotUnplugConfig = { clients: 2, frames: 3, boPages: 3, unplugWithin: 12 };
+const DEFAULTS: HotUnplugConfig = { clients: 2, frames: 3, boPages: 3, unplugAfterFrames: 'drawn' };
 
 /** VRAM pages the CPU can reach through the PCI BAR (amdgpu's visible VRAM); the rest is invisible. */
 const VISIBLE_VRAM_PAGES = 16;
 
 /** A BO userspace maps: CPU-visible VRAM only (AMDGPU_GEM_CREATE_CPU_ACCESS_REQUIRED: lpfn = visible end). */
 const VRAM_VISIBLE = placementOf(place(TTM_PL_VRAM, 0, 0, VISIBLE_VRAM_PAGES));
+/**
+ * The CPU-invisible part of VRAM (fpfn = visible end), where amdgpu_evict_flags first tries to put a BO
+ * it takes out of visible VRAM ("Try evicting to the CPU inaccessible part of VRAM first").
+ */
+const VRAM_INVISIBLE = placementOf(place(TTM_PL_VRAM, 0, VISIBLE_VRAM_PAGES, 0));
 /** The kernel's ring: contiguous, from the top of VRAM (amdgpu places what the CPU does not map top-down). */
 const VRAM_KERNEL = placementOf(place(TTM_PL_VRAM, TTM_PL_FLAG_CONTIGUOUS | TTM_PL_FLAG_TOPDOWN));
 const TT_ONLY = placementOf(place(TTM_PL_TT));
@@ -117,6 +131,8 @@ interface Counters {
   lastFrames: number;
   /** Dummy-page PTEs whose page was read and found zero. */
   dummyReads: number;
+  /** Validations of a client's VRAM BO into or out of the CPU-visible window that returned 0. */
+  revalidated: number;
 }
 
 export function hotUnplug(overrides: Partial<HotUnplugConfig> = {}, name = 'hot-unplug'): Scenario {
@@ -140,7 +156,11 @@ export function hotUnplug(overrides: Partial<HotUnplugConfig> = {}, name = 'hot-
         ttCaching: 'uncached',
       });
       const run = new HotUnplugRun(dev, global, cfg);
-      const unplugAfter = rng.int(0, cfg.unplugWithin);
+      run.data = new PageData(run.breaches, stepCounter(sim));
+      const unplugAfter = rng.int(
+        Math.min(cfg.clients + 1, cfg.clients * cfg.frames),
+        cfg.clients * cfg.frames,
+      );
       sim.spawn('driver', () => run.driver('task:driver', unplugAfter));
       for (let c = 0; c < cfg.clients; c += 1)
         sim.spawn(`client${c}`, () => run.client(`task:client${c}`, c));
@@ -169,13 +189,21 @@ class HotUnplugRun {
     framesAfterUnplug: 0,
     lastFrames: 0,
     dummyReads: 0,
+    revalidated: 0,
   };
   readonly breaches: Breach[] = [];
+  /** What the clients' VRAM BOs must hold, checked on every CPU read through an iomem PTE. */
+  data!: PageData;
   readonly all: BufferObject[] = [];
   /** Tasks other than the driver still running (the drm device is released after the last). */
   users: number;
   /** drm_dev_unplug returned. */
   unplugged = false;
+  /** Regular frames the clients drew so far (the driver's unplug waits for a drawn number of them). */
+  framesDrawn = 0;
+  /** The number of frames the unplug waits for (set by the driver), and the fence that says they were drawn. */
+  unplugAfter = Number.POSITIVE_INFINITY;
+  readonly unplugDue = new DmaFence(0, 0, 'fence:hot-unplug.due');
   released = false;
 
   /** What the end checks look at, recorded after init (the managers are gone from the device by then). */
@@ -222,7 +250,7 @@ class HotUnplugRun {
   }
 
   /**
-   * The driver: load (kernel BOs pinned), unplug after `unplugAfter` yields, unload (kernel BOs freed),
+   * The driver: load (kernel BOs pinned), unplug once the clients drew `unplugAfter` frames, unload (kernel BOs freed),
    * then, after the last user closed, release the drm device and take TTM down.
    */
   *driver(who: string, unplugAfter: number): KGen<number> {
@@ -255,7 +283,9 @@ class HotUnplugRun {
       if (w === 2 * PAGE_SIZE) yield* this.readBack(who, ib, words);
       else this.accessError(who, ib, w);
     }
-    for (let i = 0; i < unplugAfter; i += 1) yield { kind: 'yield', label: 'driver.up' };
+    this.unplugAfter = unplugAfter;
+    if (this.framesDrawn < unplugAfter)
+      yield { kind: 'fences', fences: [this.unplugDue], interruptible: false, timeoutMs: null };
     yield* drmDevUnplug(this.dev.bdev);
     this.unplugged = true;
     this.mappingsAfterUnplug(who, 'drm_dev_unplug returned');
@@ -287,6 +317,7 @@ class HotUnplugRun {
   *client(who: string, index: number): KGen<number> {
     const { cfg } = this;
     const vram = yield* this.create(who, cfg.boPages, 'device', VRAM_VISIBLE);
+    if (vram !== null) this.data.trackNew(vram);
     const tt = yield* this.create(who, cfg.boPages, 'device', TT_ONLY);
     const vmas: CpuMapping[] = [];
     for (const bo of [vram, tt]) {
@@ -308,6 +339,7 @@ class HotUnplugRun {
         this.c.lastFrames += 1;
       }
       if (this.unplugged) this.c.framesAfterUnplug += 1;
+      if (vram !== null) yield* this.revalidate(who, vram, VRAM_VISIBLE);
       for (const vma of vmas) {
         for (let page = 0; page < vma.numPages; page += 1) {
           if (!(yield* this.touch(who, vma, page))) break;
@@ -316,6 +348,9 @@ class HotUnplugRun {
       if (this.unplugged) this.mappingsAfterUnplug(who, `frame ${frame} after the unplug`);
       if (this.unplugged) this.dummyPagesZero(who, vmas);
       if (frame === cfg.frames) break;
+      this.framesDrawn += 1;
+      if (this.framesDrawn >= this.unplugAfter && !this.unplugDue.signaled) this.unplugDue.signal();
+      if (vram !== null) yield* this.revalidate(who, vram, VRAM_INVISIBLE);
       if (tt !== null) yield* this.debugAccess(who, tt, vmas, index, frame);
       if (vram !== null) {
         const buf: number[] = [];
@@ -357,6 +392,16 @@ class HotUnplugRun {
     return 0;
   }
 
+  /** Reserve `bo` (uninterruptibly, as a driver's own move does), validate it into `placement`, unreserve. */
+  private *revalidate(who: string, bo: BufferObject, placement: typeof TT_ONLY): KGen<void> {
+    if ((yield* ttmBoReserve(bo, false, false, null)) !== 0) return;
+    const ret = yield* ttmBoValidate(bo, placement, operationCtx());
+    ttmBoUnreserve(bo);
+    if (ret === 0) this.c.revalidated += 1;
+    else if (!VALIDATE_ERRNOS.has(ret))
+      this.breach('correctness.errno', who, `validating ${bo.id} returned ${errnoName(ret)}`);
+  }
+
   /** A user access to `page` of `vma`: fault until a PTE is there. False when it gave up (SIGBUS/OOM). */
   private *touch(who: string, vma: CpuMapping, page: number): KGen<boolean> {
     for (let attempt = 0; attempt < MAX_FAULTS; attempt += 1) {
@@ -364,6 +409,11 @@ class HotUnplugRun {
       if (pte !== undefined) {
         this.c.pagesMapped += 1;
         if (pte.kind === 'dummy') this.c.dummyPtes += 1;
+        // A read of an iomem page checks what the BO last held there, then the next word is written.
+        if (pte.kind === 'iomem' && this.data.shadowOf(vma.bo) !== undefined) {
+          this.data.verifyPte(vma.bo, pte, page, who);
+          this.data.cpuWritePte(vma.bo, pte, page);
+        }
         return true;
       }
       this.c.faults += 1;
@@ -516,6 +566,8 @@ function statsOf(run: HotUnplugRun): Record<string, number> {
     framesAfterUnplug: c.framesAfterUnplug,
     lastFrames: c.lastFrames,
     dummyReads: c.dummyReads,
+    revalidated: c.revalidated,
+    ...dataStats(run.data),
     boCount: run.global.boCount,
   };
 }
