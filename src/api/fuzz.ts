@@ -85,9 +85,11 @@ export async function fuzz(options: FuzzOptions = {}): Promise<FuzzReport> {
     return taken.locks;
   });
   let r: Awaited<ReturnType<typeof runPrepared>>;
+  let args: readonly string[];
   try {
     const prep = prepareSuite(opts);
     if (!prep.ok) refuse('fuzz', prep.reason);
+    args = prep.suite.args;
     r = await runPrepared(prep.suite);
   } finally {
     locks?.release();
@@ -102,7 +104,7 @@ export async function fuzz(options: FuzzOptions = {}): Promise<FuzzReport> {
     schedules: r.report.ran,
     complete: r.report.complete,
     failures,
-    text: suiteText(r.report),
+    text: suiteText(r.report, args),
     json: suiteJson(r.report),
   };
 }

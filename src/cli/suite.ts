@@ -102,7 +102,7 @@ export async function fuzzSuite(
         `${JSON.stringify({ ...suiteJson(r.report), run: suiteRunJson(r.run), corpus: corpusDir ?? null })}\n`,
       );
     } else {
-      const lines = [suiteText(r.report), suiteRunLine(r.run, corpusDir !== undefined)];
+      const lines = [suiteText(r.report, prep.suite.args), suiteRunLine(r.run, corpusDir !== undefined)];
       if (where !== null) lines.push(`  corpus      ${where}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     }

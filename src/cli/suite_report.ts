@@ -10,7 +10,7 @@
 // keeps the campaign's own terms (arms, calibration k and n, corpus tapes): scripts parse it.
 
 import type { Outcome } from '../engine/types.ts';
-import type { FoundFailure } from '../explore/campaign.ts';
+import { type FoundFailure, scenarioId } from '../explore/campaign.ts';
 import { CHECK_CATALOGUE } from '../explore/check_catalogue.ts';
 import { canonicalSiteCounts, type SiteCounts, sitesNeverFired } from '../explore/faults.ts';
 import { defaultSuite, type SuiteCampaign, type SuiteReport, type SuiteRunInfo } from '../explore/suite.ts';
@@ -226,26 +226,30 @@ function optionsText(m: SuiteReport['manifest'], withBugs = true): string {
 }
 
 /** What to do next: look at the first failure, run longer, one scenario in depth, every scenario. */
-function nextLines(r: SuiteReport): string[] {
+function nextLines(r: SuiteReport, args: readonly string[]): string[] {
   const m = r.manifest;
   const lines: string[] = [];
-  const first = r.campaigns.flatMap((c) => c.state?.failures ?? [])[0];
-  if (first !== undefined) {
-    const token = first.shrunk?.token ?? first.token;
+  const argOf = (name: string) => args[m.scenarios.indexOf(name)] ?? name;
+  // A scenario file's tokens are read with the file (`--scenario FILE`); a built-in's need nothing.
+  const fileOf = (name: string) => (argOf(name) === name ? '' : ` --scenario ${argOf(name)}`);
+  const failing = r.campaigns.find((c) => (c.state?.failures.length ?? 0) > 0);
+  const first = failing?.state?.failures[0];
+  if (failing !== undefined && first !== undefined) {
+    const token = `${first.shrunk?.token ?? first.token}${fileOf(failing.scenario)}`;
     lines.push(
       `  next        see the first failure step by step, its preemptions marked: npx ttm-sim shrink ${token}`,
       `              draw it (statecharts, timeline): npx ttm-sim view ${token} --out failure.html`,
     );
   }
   const label = lines.length === 0 ? '  next        ' : ' '.repeat(14);
-  const byDefault = JSON.stringify(m.scenarios) === JSON.stringify(defaultSuite());
-  const named = byDefault ? '' : m.scenarios.map((n) => ` --scenario ${n}`).join('');
+  const byDefault = JSON.stringify(args) === JSON.stringify(defaultSuite());
+  const named = byDefault ? '' : args.map((a) => ` --scenario ${a}`).join('');
   const opts = optionsText(m);
   const longer =
     m.schedules === null
       ? `npx ttm-sim fuzz${named}${opts} --time-budget 1h`
       : `npx ttm-sim fuzz${named}${opts} --schedules ${m.schedules * 10}`;
-  const one = r.campaigns.find((c) => c.outcome !== 'pass')?.scenario ?? m.scenarios[0]!;
+  const one = argOf(r.campaigns.find((c) => c.outcome !== 'pass')?.scenario ?? m.scenarios[0]!);
   lines.push(
     `${label}run longer (or add --workers N to use N cores): ${longer}`,
     `              one scenario in depth: npx ttm-sim fuzz --scenario ${one}${opts} --schedules 1000`,
@@ -254,7 +258,7 @@ function nextLines(r: SuiteReport): string[] {
     lines.push(
       `              every scenario expected to pass (${defaultSuite().length} of ${SCENARIOS.length}): npx ttm-sim fuzz${optionsText(m, false)}`,
     );
-  const byDesign = SCENARIOS.filter((s) => s.expect === 'fail' && !m.scenarios.includes(s.name));
+  const byDesign = SCENARIOS.filter((s) => s.expect === 'fail' && !args.includes(s.name));
   if (byDesign.length > 0)
     lines.push(
       `              ${byDesign.length === 1 ? 'the one that fails' : `the ${byDesign.length} that fail`} by design: npx ttm-sim fuzz ${byDesign.map((s) => `--scenario ${s.name}`).join(' ')}`,
@@ -262,8 +266,26 @@ function nextLines(r: SuiteReport): string[] {
   return lines;
 }
 
-/** The report body: a pure function of the suite's campaigns. */
-export function suiteText(r: SuiteReport): string {
+/**
+ * How the command line named each scenario of the suite: `args` when the caller has them (a scenario
+ * file's path), else the scenario's name, or `FILE` for a scenario that is not the built-in of its name
+ * (a scenario file, whose path the merged corpus does not record).
+ */
+function scenarioArgs(r: SuiteReport, args: readonly string[] | undefined): string[] {
+  return r.manifest.scenarios.map((name, i) => {
+    const given = args?.[i];
+    if (given !== undefined) return given;
+    const builtIn = SCENARIOS.find((s) => s.name === name);
+    const hash = r.campaigns[i]?.identity?.scenarioHash;
+    return builtIn !== undefined && (hash === undefined || hash === scenarioId(builtIn)) ? name : 'FILE';
+  });
+}
+
+/**
+ * The report body: a pure function of the suite's campaigns. `args` are the scenarios as the command
+ * line named them (scenario files by path), for the commands the report suggests.
+ */
+export function suiteText(r: SuiteReport, args?: readonly string[]): string {
   const m = r.manifest;
   const found = r.failures === 0 ? 'no failure' : plural(r.failures, 'distinct failure');
   const partial =
@@ -293,7 +315,7 @@ export function suiteText(r: SuiteReport): string {
       });
     }
   }
-  lines.push(...nextLines(r));
+  lines.push(...nextLines(r, scenarioArgs(r, args)));
   return lines.join('\n');
 }
 

@@ -171,6 +171,28 @@ describe('the suite report a kernel developer reads (fuzz().text, as npm start p
   });
 });
 
+describe('the report of a scenario file', () => {
+  it('its next commands name the file, so the tokens they take are read with it', async () => {
+    const token = 'AQAAAAAAAAAGACJjqrapWdi7NHJ3h1NeWxwGARhwb29sLXJlc3RvcmUtc3RhbGUtc3RhdGUBf8lf2JE';
+    const r = await fuzz({
+      scenario: 'examples/memory-small.json',
+      schedules: 8,
+      mutations: ['pool-restore-stale-state'],
+      shrink: false,
+    });
+    expect(r.failures.map((f) => [f.id, f.schedule, f.token])).toEqual([['tt.restore.post', 6, token]]);
+    const lines = r.text.split('\n');
+    expect(lines.slice(lines.findIndex((l) => l.startsWith('  next ')))).toEqual([
+      `  next        see the first failure step by step, its preemptions marked: npx ttm-sim shrink ${token} --scenario examples/memory-small.json`,
+      `              draw it (statecharts, timeline): npx ttm-sim view ${token} --scenario examples/memory-small.json --out failure.html`,
+      '              run longer (or add --workers N to use N cores): npx ttm-sim fuzz --scenario examples/memory-small.json --mutation pool-restore-stale-state --schedules 80',
+      '              one scenario in depth: npx ttm-sim fuzz --scenario examples/memory-small.json --mutation pool-restore-stale-state --schedules 1000',
+      '              every scenario expected to pass (18 of 20): npx ttm-sim fuzz',
+      '              the 2 that fail by design: npx ttm-sim fuzz --scenario abba-deadlock --scenario shared-iommu-retry',
+    ]);
+  });
+});
+
 describe('bad input throws TtmSimError naming the problem', () => {
   it.each([
     ['run: seed must be an unsigned 64-bit integer (a number or a bigint), got -1', () => run({ seed: -1 })],
