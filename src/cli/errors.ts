@@ -15,7 +15,14 @@ export function fail(message: string): never {
  */
 export function systemErrorMessage(err: unknown): string | null {
   if (typeof err !== 'object' || err === null) return null;
-  const e = err as { code?: unknown; syscall?: unknown; path?: unknown; message?: unknown };
+  let e = err as { code?: unknown; syscall?: unknown; path?: unknown; message?: unknown };
+  if (typeof e.code !== 'string' || typeof e.syscall !== 'string') {
+    // An error that crossed from a worker thread keeps its message only: node:fs words it
+    // "ENOSPC: no space left on device, write '/path'", and so does CorpusWriteError.
+    const m = /^(E[A-Z0-9]+): [^,\n]+, ([a-z]+) '([^'\n]*)'$/.exec(String(e.message ?? ''));
+    if (m === null) return null;
+    e = { code: m[1], syscall: m[2], path: m[3], message: e.message };
+  }
   if (typeof e.code !== 'string' || !/^E[A-Z0-9]+$/.test(e.code) || typeof e.syscall !== 'string')
     return null;
   const path = typeof e.path === 'string' ? ` ${e.path}` : '';
