@@ -26,7 +26,10 @@ export const VRAM_PRESSURE: FieldTable = {
   ttKiB: opt(kib(4, 1 << 20, 'TT size in KiB'), 'Size of the TT (GART) manager in KiB.'),
   clients: opt(int(1, 32, 'client tasks'), 'Client tasks, each submitting frames with its own BOs.'),
   bosPerClient: opt(int(1, 32, 'BOs per client'), 'BOs each client creates and validates every frame.'),
-  sharedBos: opt(int(0, 16, 'BOs shared by every client'), 'BOs every client validates along with its own.'),
+  sharedBos: opt(
+    int(0, 16, 'BOs shared by every client'),
+    'BOs every client reserves with its own, under one ww ticket.',
+  ),
   frames: opt(int(1, 100, 'frames per client'), 'Frames each client submits.'),
   minBoKiB: opt(
     kib(4, 1 << 16, 'BO sizes in KiB'),
