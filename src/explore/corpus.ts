@@ -7,7 +7,7 @@
 // `shard-K-of-N.json`, which also records K, N and the campaign's schedule count, so that the
 // slices of one campaign, run anywhere, can be collected and merged (src/explore/shard.ts).
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   Calibration,
@@ -175,6 +175,16 @@ export type Read =
 export function readCorpusFile(path: string): Read {
   let text: string;
   try {
+    // Only a regular file is read: a FIFO would block the read until some writer opened it.
+    const st = statSync(path);
+    if (!st.isFile()) {
+      const what = st.isDirectory()
+        ? 'a directory'
+        : st.isFIFO()
+          ? 'a FIFO (named pipe)'
+          : 'not a regular file';
+      return { kind: 'bad', reason: `${path} is ${what}, not a corpus file; move it away` };
+    }
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
