@@ -45,6 +45,8 @@ function startTime(pid: number): string | null {
 
 function readHolder(path: string): Holder | null {
   try {
+    // A lock is a regular file; anything else (a FIFO would block the read) is not a holder's.
+    if (!statSync(path).isFile()) return null;
     const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<Holder>;
     if (typeof h.pid !== 'number' || typeof h.host !== 'string') return null;
     return { pid: h.pid, host: h.host, start: typeof h.start === 'string' ? h.start : null };

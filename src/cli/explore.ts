@@ -397,6 +397,7 @@ export async function cmdFuzz(args: string[]): Promise<number> {
   if (measured !== undefined) {
     if (measured.rest.some((a) => /^--(workers|shards?)(=|$)/.test(a)))
       fail('--code-coverage measures this thread: it does not combine with --workers, --shards or --shard');
+    if (measured.dir !== undefined) checkOutputDir('--code-coverage', measured.dir);
     return withCodeCoverage(['fuzz', ...measured.rest], measured, () => cmdFuzz([...measured.rest]));
   }
   const { values, positionals } = guarded('fuzz', () =>
