@@ -27,6 +27,7 @@
 //   read back after each round trip (src/sim/data_checks.ts);
 // - ttm_bo_access: -EIO for VRAM with no access_memory hook and for a range beyond the BO; a read after
 //   a write of the same BO returns the words written;
+// - ttm_bo_release / ttm_bo_init_reserved: the driver's destroy callback runs exactly once per BO;
 // - at the end nothing is left: no BO, no VRAM/TT use, no page frame once the dummy pages are released.
 
 import type { Rng } from '../../engine/prng.ts';
@@ -240,7 +241,7 @@ class HotUnplugRun {
     // ttm_bo_init_reserved then unreserve, as amdgpu_bo_create does (an import passes its sg table).
     const ctx = operationCtx({ interruptible: true });
     const sg = type === 'sg' ? { nents: pages } : null;
-    const ret = yield* ttmBoInitReserved(this.dev.bdev, bo, type, placement, 1, ctx, sg, null, null);
+    const ret = yield* ttmBoInitReserved(this.dev.bdev, bo, type, placement, 1, ctx, sg, null, this.destroy);
     if (ret === 0) ttmBoUnreserve(bo);
     if (ret === 0) return bo;
     this.c.createFailures += 1;
@@ -544,9 +545,29 @@ class HotUnplugRun {
     }
   }
 
+  /**
+   * The driver's destroy callback (amdgpu_bo_destroy frees the driver's container): TTM calls it once
+   * per BO, when the last reference goes ("bo->destroy(bo);" in ttm_bo_release) or when
+   * ttm_bo_init_reserved fails ("If a failure occurs, the function will call the @destroy function").
+   */
+  readonly destroy = (bo: BufferObject): void => {
+    this.destroyCalls.set(bo, (this.destroyCalls.get(bo) ?? 0) + 1);
+  };
+  readonly destroyCalls = new Map<BufferObject, number>();
+
   /** At the end: the device was released and taken down, and every count is back at zero (END_CHECKS). */
   endChecks(): Breach[] {
     if (!this.released) return [{ id: 'correctness.teardown', message: 'the drm device was never released' }];
+    for (const bo of this.all) {
+      const calls = this.destroyCalls.get(bo) ?? 0;
+      if (calls !== 1)
+        return [
+          {
+            id: 'correctness.destroy',
+            message: `the driver's destroy callback ran ${calls} times for ${bo.id}`,
+          },
+        ];
+    }
     return endOfLifeChecks(this.world, true);
   }
 }
