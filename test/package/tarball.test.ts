@@ -141,7 +141,7 @@ describe('the tarball', () => {
       ...readdirSync(join(ROOT, 'src/viz'))
         .filter((f) => f.endsWith('.js'))
         .map((f) => `dist/src/viz/${f}`),
-      ...['schema', 'examples', 'scenarios'].flatMap((d) =>
+      ...['schema', 'examples'].flatMap((d) =>
         existsSync(join(ROOT, d)) ? readdirSync(join(ROOT, d)).map((f) => `${d}/${f}`) : [],
       ),
     ];
@@ -209,6 +209,16 @@ describe('every command, from the installed package', () => {
     const mermaid = readFileSync(join(inst, 'node_modules/mermaid/dist/mermaid.min.js'), 'utf8');
     const html = readFileSync(join(inst, 'run.html'), 'utf8');
     expect(html.includes(mermaid.slice(0, 2000))).toBe(true);
+  });
+
+  it('a shipped example scenario file runs, and its token replays with the file', () => {
+    const file = 'node_modules/ttm-sim/examples/race-small.json';
+    const run = cmd('run', '--scenario', file, '--seed', '1', '--json');
+    expect(run.status, run.stderr).toBe(0);
+    const got = JSON.parse(run.stdout) as { token: string; traceSha256: string };
+    const replay = cmd('replay', got.token, '--scenario', file, '--json');
+    expect(replay.status, replay.stderr).toBe(0);
+    expect((JSON.parse(replay.stdout) as { traceSha256: string }).traceSha256).toBe(got.traceSha256);
   });
 
   it('shrink and inevitable take a failing token', () => {
