@@ -17,7 +17,7 @@ import type {
   GoalState,
   ShardSlice,
 } from './campaign.ts';
-import { corpusRecordProblem } from './corpus_check.ts';
+import { corpusRecordProblem, suiteRecordProblem } from './corpus_check.ts';
 import { Coverage } from './coverage.ts';
 import { type FsFailure, writeDurably } from './durable_write.ts';
 import type { SiteCounts } from './faults.ts';
@@ -203,9 +203,9 @@ export function readCorpusFile(path: string): Read {
       reason: `${path} has corpus format ${JSON.stringify(data.format)}, this build reads ${FORMAT}; move it away to start a new campaign there`,
     };
   }
-  // suite.json shares the format number and this reader; its manifest is checked by its own reader.
+  // suite.json shares the format number and this reader; its manifest has a shape of its own.
   const suite = isObject && (data as unknown as { kind?: unknown }).kind === 'suite';
-  const problem = suite ? null : corpusRecordProblem(data);
+  const problem = suite ? suiteRecordProblem(data) : corpusRecordProblem(data);
   if (problem !== null) {
     return {
       kind: 'bad',

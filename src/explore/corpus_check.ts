@@ -125,6 +125,24 @@ const CORPUS_RECORD = shape({
   corpus: list(shape({ seed: str, tape: list(count), faults: list(count) })),
 });
 
+/** suite.json: the suite's scenarios and the options its campaigns share (src/explore/suite.ts). */
+const SUITE_RECORD = shape({
+  scenarios: list(str),
+  schedules: nullable(count),
+  baseSeed: str,
+  strategy: str,
+  mutations: list(str),
+  designs: optional(list(str)),
+  faults: str,
+  maxSteps: nullable(count),
+  shards: nullable(count),
+});
+
+/** The first field of a parsed suite.json that has the wrong shape, as a sentence; null when none. */
+export function suiteRecordProblem(data: unknown): string | null {
+  return SUITE_RECORD(data, '');
+}
+
 /** The first field of a parsed corpus file that has the wrong shape, as a sentence; null when none. */
 export function corpusRecordProblem(data: unknown): string | null {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
