@@ -141,6 +141,24 @@ describe('fuzz', () => {
     }
   });
 
+  it('fuzz: an aborted signal stops every campaign before its first schedule: exit code 130', async () => {
+    const c = new AbortController();
+    c.abort();
+    const r = await fuzz({
+      scenario: ['abba-ww', 'calibrate'],
+      schedules: 40,
+      faults: 'off',
+      signal: c.signal,
+    });
+    expect([r.exitCode, r.complete, r.schedules, r.outcome]).toEqual([130, false, 0, 'pass']);
+    expect(r.text.split('\n')[0]).toBe(
+      'ttm-sim fuzz: 0 schedules of 2 scenarios, stopped early, no failure so far',
+    );
+    expect(r.text).toContain(
+      '\n  stopped     0 of 40 schedules run; abba-ww not started, calibrate not started\n',
+    );
+  });
+
   it('fuzz: a suite of two passing scenarios reports pass with exit code 0', async () => {
     const r = await fuzz({ scenario: ['abba-ww', 'calibrate'], schedules: 4, faults: 'off' });
     expect([r.outcome, r.exitCode, r.schedules, r.failures.length]).toEqual(['pass', 0, 4, 0]);
