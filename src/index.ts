@@ -13,6 +13,7 @@ export {
 } from './api/catalogues.ts';
 export { TtmSimError } from './api/errors.ts';
 export {
+  EXPECT_SCHEDULES,
   expectNoFailure,
   MESSAGE_TRACE_ROWS,
   type NoFailureOptions,

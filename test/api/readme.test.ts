@@ -24,6 +24,30 @@ describe('README "Using it from tests"', () => {
     expect(blocks('## Using it from tests', 'ts')).toEqual([file]);
   });
 
+  it('it names every value the API exports', async () => {
+    const api = await import('../../src/index.ts');
+    const section = README.slice(README.indexOf('\n## Using it from tests\n'));
+    const text = section.slice(0, section.indexOf('\n## ', 5));
+    // Each one in code: `run(...)`, `await fuzz(...)`, `scenarios`, `EXPECT_SCHEDULES`.
+    const named = Object.keys(api).filter((k) => !new RegExp(`\`(await )?${k}\\b`).test(text));
+    expect(named).toEqual([]);
+    expect(Object.keys(api).sort()).toEqual([
+      'EXPECT_SCHEDULES',
+      'MESSAGE_TRACE_ROWS',
+      'ScheduleFailed',
+      'TtmSimError',
+      'designs',
+      'expectNoFailure',
+      'fuzz',
+      'mutations',
+      'replay',
+      'run',
+      'scenarios',
+      'seedTitle',
+      'shrink',
+    ]);
+  });
+
   it('its failure message is what expectNoFailure throws for bulk-move-pinned in 24 bulk-lru schedules', async () => {
     const shown = blocks('## Using it from tests', 'console');
     expect(shown.length).toBe(1);
