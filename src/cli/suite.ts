@@ -72,9 +72,11 @@ export async function fuzzSuite(
         p.failures,
         p.scenario,
       );
-      // The last campaign's final report and the suite's own may say the same: print it once.
-      if (line === lastText) return;
-      lastText = line;
+      // The last campaign's final report and the suite's own may say the same (the rate aside, which
+      // moves between the two): print it once.
+      const said = `${p.done}/${p.total} ${p.failures} ${p.scenario}`;
+      if (said === lastText) return;
+      lastText = said;
       if (tty) process.stderr.write(`\r${line}\u001b[K`);
       else if (ms - lastLine >= 10_000 || p.done >= p.total) process.stderr.write(`${line}\n`);
       lastLine = ms;

@@ -182,7 +182,7 @@ function workloadText(r: SuiteReport): string {
 /** What every schedule was checked against, counted from the catalogue of checks. */
 function checkedText(): string {
   const n = (source: string) => CHECK_CATALOGUE.filter((c) => c.source === source).length;
-  return `after every step, ${n('kernel')} of the kernel's own rules (WARN_ONs, lock assertions, kerneldoc contracts) and ${n('oracle')} invariants of its state; after every run, ${n('end')} end checks (no BO, page, swap slot, lock or fence left; every task finished) and ${n('data')} checks that data reads back as written (${command('npx ttm-sim oracles')} lists each with its upstream source).`;
+  return `${n('kernel')} of the kernel's own rules (WARN_ONs, lock assertions, kerneldoc contracts) where the modelled code states them; ${n('oracle')} invariants of its state after every step; ${n('data')} checks on every read that data is what was written; ${n('end')} end checks after every run (no BO, page, swap slot, lock or fence left; every task finished). ${command('npx ttm-sim oracles')} lists each with its upstream source.`;
 }
 
 function kindsText(r: SuiteReport): string {

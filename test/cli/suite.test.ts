@@ -92,7 +92,7 @@ describe('ttm-sim fuzz: the suite', () => {
     // What every schedule was checked against, counted from the catalogue of checks.
     const n = (source: string) => CHECK_CATALOGUE.filter((c) => c.source === source).length;
     expect(paragraph(lines, 'checked')).toBe(
-      `after every step, ${n('kernel')} of the kernel's own rules (WARN_ONs, lock assertions, kerneldoc contracts) and ${n('oracle')} invariants of its state; after every run, ${n('end')} end checks (no BO, page, swap slot, lock or fence left; every task finished) and ${n('data')} checks that data reads back as written ('npx ttm-sim oracles' lists each with its upstream source).`,
+      `${n('kernel')} of the kernel's own rules (WARN_ONs, lock assertions, kerneldoc contracts) where the modelled code states them; ${n('oracle')} invariants of its state after every step; ${n('data')} checks on every read that data is what was written; ${n('end')} end checks after every run (no BO, page, swap slot, lock or fence left; every task finished). 'npx ttm-sim oracles' lists each with its upstream source.`,
     );
     // Faults are off: no error path was opened by an injected fault.
     expect(r.stdout).toContain(
