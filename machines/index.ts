@@ -2,7 +2,8 @@
 
 export { dmaResvMachine } from './dma_resv.machine.ts';
 export { gpuRingMachine } from './gpu_ring.machine.ts';
-export { iommuMachine, swapMachine, ttmPoolMachine } from './memory.machine.ts';
+export { iommuMachine } from './iommu.machine.ts';
+export { swapMachine, ttmPoolMachine } from './memory.machine.ts';
 export { shrinkerMachine } from './shrinker.machine.ts';
 export { taskMachine } from './task.machine.ts';
 export { ttmBoMachine } from './ttm_bo.machine.ts';

@@ -1,8 +1,8 @@
 // Statecharts of the memory a world has besides device memory: the TTM page pool's free pages
-// (ttm_pool.c), the swap space backups go to (shmem / ttm_backup.c) and an IOMMU's IOVA space. Each keeps
-// its usage in pages as context (the viewer and Perfetto counters read it). A usage below zero pages is
-// refused (more freed than was ever taken: ttm_pool.c's allocated_pages, the swap space, the IOVA space
-// only count what was handed out).
+// (ttm_pool.c) and the swap space backups go to (shmem / ttm_backup.c). Each keeps its usage in pages as
+// context (the viewer and Perfetto counters read it). A usage below zero pages is refused (more freed
+// than was ever taken: ttm_pool.c's allocated_pages and the swap space only count what was handed out).
+// An IOMMU's IOVA space has a chart of its own (iommu.machine.ts).
 
 import { assign, setup } from 'xstate';
 
@@ -38,4 +38,3 @@ function usageMachine(id: string) {
 
 export const ttmPoolMachine = usageMachine('ttm_pool');
 export const swapMachine = usageMachine('swap');
-export const iommuMachine = usageMachine('iommu');
