@@ -189,6 +189,28 @@ describe('the suite report a kernel developer reads (fuzz().text, as npm start p
   });
 });
 
+describe('the default suite (npm start)', () => {
+  it("its report says what ran in a kernel developer's words, and how to run longer and the demonstrations", async () => {
+    const r = await fuzz({ schedules: 18, faults: 'off', shrink: false });
+    const lines = r.text.split('\n');
+    expect(lines.slice(1, 8)).toEqual([
+      '  workload    every built-in scenario expected to pass (18 of 20): kernel tasks (GPU submits under ww',
+      '              reservations, eviction, swapout, the shrinker, CPU faults, delayed delete) racing on TTM',
+      '              devices, buffer objects and fences through a whole life of init, work, suspend, resume and',
+      "              teardown ('npx ttm-sim scenarios' describes each). 18 schedules in equal shares (1 each), each",
+      '              one interleaving from its own seed (base seed 0), drawn in turn by a random walk, PCT (aimed',
+      '              at bugs needing 1, 2 or 3 preemptions), POS, and mutation of earlier interleavings that',
+      '              reached new states; no faults injected.',
+    ]);
+    // After the label (`next`, or blank when a failure's commands come first).
+    expect(lines.slice(-3).map((l) => l.slice(14))).toEqual([
+      'run longer (or add --workers N to use N cores): npx ttm-sim fuzz --faults off --schedules 180',
+      `one scenario in depth: npx ttm-sim fuzz --scenario ${r.failures[0]?.scenario ?? 'vram-pressure'} --faults off --schedules 1000`,
+      'the 2 that fail by design: npx ttm-sim fuzz --scenario abba-deadlock --scenario shared-iommu-retry',
+    ]);
+  });
+});
+
 describe('the report of a scenario file', () => {
   it('its next commands name the file, so the tokens they take are read with it', async () => {
     const token = 'AQAAAAAAAAAGACJjqrapWdi7NHJ3h1NeWxwGARhwb29sLXJlc3RvcmUtc3RhbGUtc3RhdGUBf8lf2JE';
