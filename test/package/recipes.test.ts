@@ -445,7 +445,7 @@ describe('Dockerfile', () => {
       JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }
     ).engines.node;
     expect(engines).toMatch(/^>=20\./);
-    expect(lines).toContain('RUN npm pack --pack-destination /pkg');
+    expect(lines).toContain('RUN mkdir /pkg && npm pack --pack-destination /pkg');
     expect(lines).toContain(
       'RUN npm install --global --no-audit --no-fund /pkg/*.tgz && rm -rf /pkg && npm cache clean --force',
     );
