@@ -3,10 +3,12 @@
 // token made from a scenario file names that file's configuration. Such a token runs again when the
 // file is given: its configuration hash must be the token's, otherwise the file is refused, naming both
 // hashes (the file was edited since, or it is another file). And the commands a campaign of a scenario
-// file prints carry `--scenario FILE`, so they work as printed.
+// file prints carry `--scenario FILE`, so they work as printed. `--work-limit N`, taken by every
+// command, raises the limit on a scenario file's estimated work (src/sim/scenario_file/work.ts).
 
 import { decodeToken, describeHash, scenarioHash } from '../engine/token.ts';
 import type { Scenario } from '../sim/scenario.ts';
+import { parseWorkLimit, WORK_LIMIT_ENV } from '../sim/scenario_file.ts';
 import { SCENARIOS } from '../sim/scenarios/index.ts';
 import { stressVariants } from '../sim/scenarios/stress.ts';
 import { type DecodedRun, decode, scenarioByName } from './common.ts';
@@ -72,4 +74,34 @@ export function shellWord(text: string): string {
 export function scenarioSuffix(scenario: Scenario, scenarioArg: string | undefined): string {
   if (scenarioArg === undefined || SCENARIOS.includes(scenario)) return '';
   return ` --scenario ${shellWord(scenarioArg)}`;
+}
+
+/**
+ * `--work-limit N` (or `--work-limit=N`) taken out of a command's arguments: the limit on a scenario
+ * file's estimated page operations per run. It is set as TTM_SIM_WORK_LIMIT, which the scenario files
+ * of this process and of the worker threads it starts are checked against; the other arguments are
+ * returned.
+ */
+export function workLimitArgs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (a !== '--work-limit' && !a.startsWith('--work-limit=')) {
+      out.push(a);
+      continue;
+    }
+    const text = a === '--work-limit' ? args[++i] : a.slice('--work-limit='.length);
+    const limit = text === undefined ? null : parseWorkLimit(text);
+    if (limit === null) {
+      fail(
+        `--work-limit must be a positive integer (page operations per run a scenario file may take), got ${text === undefined ? 'nothing' : `"${text}"`}`,
+      );
+    }
+    process.env[WORK_LIMIT_ENV] = String(limit);
+  }
+  return out;
 }

@@ -2,7 +2,8 @@
 // config (and a file that amounts to a built-in gives that built-in), and every kind of mistake is
 // reported with the file position of the offending value, the field path, the problem and the fix.
 
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -190,6 +191,27 @@ describe('resolveScenario', () => {
     expect(r.ok && r.scenario.summary).toBe(
       '2 device(s), 4 BOs, racing tasks: 1 exec, 2 fault, 2 reclaim, 2 evict, 1 put, 1 signal',
     );
+  });
+
+  test('a FIFO, a device, a file under /proc: refused before any read', () => {
+    const fifo = join(dir, 'fifo.json');
+    execFileSync('mkfifo', [fifo]);
+    expect(resolveScenario(fifo)).toEqual({
+      ok: false,
+      reason: `cannot read scenario file ${fifo}: it is a FIFO (named pipe): reading it would wait for a writer; give a regular .json file`,
+    });
+    const device = join(dir, 'null.json');
+    symlinkSync('/dev/null', device);
+    expect(resolveScenario(device)).toEqual({
+      ok: false,
+      reason: `cannot read scenario file ${device}: it is not a regular file; give a regular .json file`,
+    });
+    const proc = join(dir, 'status.json');
+    symlinkSync('/proc/self/status', proc);
+    expect(resolveScenario(proc)).toEqual({
+      ok: false,
+      reason: `cannot read scenario file ${proc}: it is under /proc, a kernel interface, not a scenario file; give a regular .json file`,
+    });
   });
 
   test('an unknown name lists the built-ins', () => {
