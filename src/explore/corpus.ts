@@ -171,8 +171,11 @@ export type Read =
   | { readonly kind: 'ok'; readonly data: OnDisk }
   | { readonly kind: 'bad'; readonly reason: string };
 
-/** Read and parse one corpus file: none when it does not exist, bad with a one-line reason. */
-export function readCorpusFile(path: string): Read {
+/**
+ * Read and parse one corpus file: none when it does not exist, bad with a one-line reason. With
+ * `shape` 'object', only a JSON object of this format is asked for (the caller checks the rest).
+ */
+export function readCorpusFile(path: string, shape: 'full' | 'object' = 'full'): Read {
   let text: string;
   try {
     // Only a regular file is read: a FIFO would block the read until some writer opened it.
@@ -205,14 +208,16 @@ export function readCorpusFile(path: string): Read {
   }
   // suite.json shares the format number and this reader; its manifest has a shape of its own.
   const suite = isObject && (data as unknown as { kind?: unknown }).kind === 'suite';
-  const problem = suite ? suiteRecordProblem(data) : corpusRecordProblem(data);
-  if (problem !== null) {
-    return {
-      kind: 'bad',
-      reason: `${path} is damaged: ${problem}; move it away to start a new campaign there`,
-    };
-  }
-  return { kind: 'ok', data };
+  const problem =
+    shape === 'object' && isObject ? null : suite ? suiteRecordProblem(data) : corpusRecordProblem(data);
+  return problem === null ? { kind: 'ok', data } : damaged(path, problem);
+}
+
+function damaged(path: string, problem: string): { readonly kind: 'bad'; readonly reason: string } {
+  return {
+    kind: 'bad',
+    reason: `${path} is damaged: ${problem}; move it away to start a new campaign there`,
+  };
 }
 
 /**
@@ -221,7 +226,8 @@ export function readCorpusFile(path: string): Read {
  */
 export function loadCampaign(dir: string, id: CampaignIdentity, slice?: ShardSlice): Loaded {
   const path = join(dir, corpusFile(slice));
-  const read = readCorpusFile(path);
+  // Another campaign's options are named before a damaged field: they say more about what to do.
+  const read = readCorpusFile(path, 'object');
   if (read.kind !== 'ok') return read;
   const data = read.data;
   const want: Record<string, unknown> = { ...id };
@@ -240,5 +246,7 @@ export function loadCampaign(dir: string, id: CampaignIdentity, slice?: ShardSli
       };
     }
   }
+  const problem = corpusRecordProblem(data);
+  if (problem !== null) return damaged(path, problem);
   return { kind: 'ok', state: fromRecord(data) };
 }
