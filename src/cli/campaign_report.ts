@@ -4,12 +4,14 @@
 // rate, why it stopped) and where files are goes in trailing lines (text) or the `run` and `corpus`
 // members (JSON), outside that body. The only wall-clock value inside it is a failure's shrinking time.
 
+import { scenarioHash } from '../engine/token.ts';
 import { EXIT_CODE } from '../engine/types.ts';
 import { type CampaignState, type FoundFailure, pctMissBounds } from '../explore/campaign.ts';
 import { canonicalSiteCounts, sitesNeverFired } from '../explore/faults.ts';
 import type { StopReason } from '../explore/fuzz.ts';
 import type { MergedCampaign } from '../explore/shard.ts';
 import { FAULT_SITES } from '../kernel/faults.ts';
+import { SCENARIOS } from '../sim/scenarios/index.ts';
 
 export function fmtRate(n: number): string {
   return n >= 100 ? n.toFixed(0) : n.toFixed(1);
@@ -129,10 +131,16 @@ export function faultSitesJson(s: CampaignState): Record<string, unknown> {
   };
 }
 
-/** The report body: a pure function of the merged slices (and of `scenarioArg`, as failureText). */
+/**
+ * The report body: a pure function of the merged slices (and of `scenarioArg`, as failureText). Merged
+ * from corpus directories, a campaign of a scenario file does not know the file's path: its commands
+ * say `--scenario FILE` for the user to fill in.
+ */
 export function mergedText(m: MergedCampaign, scenarioArg = ''): string {
   const s = m.state;
   const id = m.identity;
+  const fromFile = !SCENARIOS.some((b) => scenarioHash(b.config) === id.scenarioHash);
+  const suffix = scenarioArg !== '' || !fromFile ? scenarioArg : ' --scenario FILE';
   const lines = [
     `ttm-sim fuzz ${id.scenario}: ${s.next} schedules in shard${m.parts.length === 1 ? '' : 's'} ${shardList(m)} of ${m.shards}, ${id.strategy}, faults ${id.faults}, base seed ${id.baseSeed}`,
     `  shards      ${m.parts.map((p) => `${p.shard}: ${p.ran}${p.share === null ? '' : ` of ${p.share}`}`).join(' · ')} schedules${m.missing.length === 0 ? '' : `; missing ${m.missing.join(',')}`}`,
@@ -140,7 +148,7 @@ export function mergedText(m: MergedCampaign, scenarioArg = ''): string {
   ];
   if (id.mutations.length > 0) lines.push(`  mutations   ${id.mutations.join(', ')}`);
   if ((id.designs ?? []).length > 0) lines.push(`  designs     ${(id.designs ?? []).join(', ')}`);
-  lines.push(...stateLines(s, m.maxSteps, "the shards' corpora", scenarioArg));
+  lines.push(...stateLines(s, m.maxSteps, "the shards' corpora", suffix));
   return lines.join('\n');
 }
 

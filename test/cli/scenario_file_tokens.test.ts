@@ -64,6 +64,30 @@ describe('a scenario file token through every command', () => {
     expect((JSON.parse(replay.stdout) as { failure: { id: string } }).failure.id).toBe('tt.restore.post');
   });
 
+  test('a sharded campaign of the file prints the command with the file; merged from corpora, with FILE', () => {
+    const args = [
+      'fuzz',
+      '--scenario',
+      EXAMPLE,
+      '--schedules',
+      '8',
+      '--no-shrink',
+      '--mutation',
+      'pool-restore-stale-state',
+    ];
+    const sliced = 'AQAAAAAAAAAGAiJjqrapWdi7NHJ3h1NeWxwCAxYBGHBvb2wtcmVzdG9yZS1zdGFsZS1zdGF0ZTtDKNA';
+    const workers = cli(...args, '--workers', '2');
+    expect(workers.code).toBe(EXIT_CODE.correctness);
+    expect(workers.stdout).toContain(`     shrink  ttm-sim shrink ${sliced} --scenario ${EXAMPLE}\n`);
+    const a = join(dir, 'shard-a');
+    const b = join(dir, 'shard-b');
+    expect(cli(...args, '--shard', '0/2', '--corpus', a).code).toBe(EXIT_CODE.correctness);
+    expect(cli(...args, '--shard', '1/2', '--corpus', b).code).toBe(EXIT_CODE.correctness);
+    const merged = cli('corpus', 'merge', a, b);
+    expect(merged.code).toBe(EXIT_CODE.correctness);
+    expect(merged.stdout).toContain(`     shrink  ttm-sim shrink ${sliced} --scenario FILE\n`);
+  });
+
   test('replay, selfcheck, trace and view take the token with --scenario FILE', () => {
     const replay = cli('replay', FUZZ_TOKEN, '--scenario', EXAMPLE, '--json');
     expect(replay.code).toBe(EXIT_CODE.correctness);
