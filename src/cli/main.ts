@@ -6,15 +6,15 @@ import { parseArgs } from 'node:util';
 import { PCT_K_DEFAULT } from '../engine/strategy.ts';
 import { firstDivergence, type TraceLine } from '../engine/trace.ts';
 import { EXIT_CODE } from '../engine/types.ts';
-import { type RunResult, runScenario } from '../sim/run.ts';
+import { type RunResult, runScenario } from '../explore/run.ts';
 import { DEFAULT_SCENARIO } from '../sim/scenarios/index.ts';
 import { CHART_EXTENSION, CHART_FORMATS, CHARTS, exportChart } from '../viz/charts.ts';
-import { toPerfetto } from '../viz/perfetto.ts';
+import { toPerfetto, workerTracks } from '../viz/perfetto.ts';
 import { renderViewer } from '../viz/viewer.ts';
 import {
-  decode,
   designOptions,
   guarded,
+  joinNegativeNumbers,
   label,
   mutationOptions,
   parseSeed,
@@ -25,7 +25,7 @@ import {
   writeAtomically,
 } from './common.ts';
 import { COMPARE_HELP, cmdCompare, cmdDesigns, DESIGNS_HELP } from './compare.ts';
-import { fail, UsageError } from './errors.ts';
+import { fail, systemErrorMessage, UsageError } from './errors.ts';
 import {
   cmdFuzz,
   cmdMutations,
@@ -38,8 +38,10 @@ import {
 } from './explore.ts';
 import { cmdFaults, FAULTS_HELP } from './faults.ts';
 import { jsonResult, summary } from './format.ts';
-import { cmdInevitable, INEVITABLE_HELP } from './inevitable.ts';
+import { cmdInevitable, INEVITABLE_HELP, viewMarks } from './inevitable.ts';
 import { cmdOracles, ORACLES_HELP } from './oracles.ts';
+import { checkOutputDir, checkOutputFile } from './paths.ts';
+import { decodeWith, SCENARIO_HELP, SCENARIO_OPTION, workLimitArgs } from './scenario_option.ts';
 import { cmdScenarios, SCENARIOS_HELP } from './scenarios.ts';
 import { CORPUS_HELP, cmdCorpus } from './shards.ts';
 import { cmdStress, STRESS_HELP } from './stress.ts';
@@ -73,13 +75,19 @@ Every run prints a token: one line holding the format version, seed, strategy (w
 scenario hash, and the mutations, injected faults and explicit schedule when there are any.
 The same token always gives the same trace (same SHA-256), on any machine.
 
+--scenario also takes a scenario file (a path ending in .json; see the README's "Scenario files"). A
+token made from one runs again with the file: 'ttm-sim replay TOKEN --scenario FILE'. A file whose
+estimated work is above 100,000 page operations per run is refused; --work-limit N (any command)
+raises the limit.
+
 Exit codes: 0 pass, 1 correctness violation, 2 bad input, 3 liveness failure (deadlock, no progress),
 4 simulator crash. 'ttm-sim <command> --help' shows a command's options.`,
   run: `Usage: ttm-sim run [--scenario NAME] [--seed N] [--strategy S] [--mutation M]... [--design D]...
                    [--faults F] [--json] [--trace FILE]
 
 Runs one schedule of a built-in scenario and prints a summary with the run's token.
-  --scenario NAME   built-in scenario (default ${DEFAULT_SCENARIO}; see 'ttm-sim scenarios')
+  --scenario NAME   built-in scenario (default ${DEFAULT_SCENARIO}; see 'ttm-sim scenarios') or
+                    scenario file (FILE.json; --work-limit N raises the limit on its estimated work)
   --seed N          unsigned 64-bit seed, decimal or 0x-hex (default 1)
   --strategy S      how the seed picks the next actor at each choice (two or more enabled actors):
                       random   uniform random walk over the enabled actors (default)
@@ -101,15 +109,17 @@ Runs one schedule of a built-in scenario and prints a summary with the run's tok
                     the token records which ones fired
   --json            print one JSON object: token, seed, steps, outcome, traceSha256, failure, stats
   --trace FILE      write the trace: canonical JSONL, one line per step (written atomically)`,
-  replay: `Usage: ttm-sim replay TOKEN [--json] [--trace FILE]
+  replay: `Usage: ttm-sim replay TOKEN [--json] [--trace FILE] [--scenario FILE]
 
 Re-runs the schedule a token describes and prints the same summary, trace SHA-256 and outcome.
   --json            print one JSON object (as 'run --json')
-  --trace FILE      write the trace JSONL`,
-  selfcheck: `Usage: ttm-sim selfcheck TOKEN [--json]
+  --trace FILE      write the trace JSONL
+${SCENARIO_HELP}`,
+  selfcheck: `Usage: ttm-sim selfcheck TOKEN [--json] [--scenario FILE]
 
 Runs a token twice in this process and compares the traces line by line. Prints 'identical' with the
-SHA-256, or the first step where they diverge (a determinism bug: exit code 4).`,
+SHA-256, or the first step where they diverge (a determinism bug: exit code 4).
+${SCENARIO_HELP}`,
   charts: `Usage: ttm-sim charts [--format mermaid|scxml|json] [--out DIR]
 
 Exports every statechart of the model (ttm_bo, dma_resv, ttm_resource, ttm_resource_manager, ttm_device,
@@ -117,21 +127,31 @@ task, gpu_ring, ttm_tt, ttm_pool, swap, iommu, shrinker). Mermaid is stateDiagra
 the machine configuration that the Stately tools accept.
   --format F        mermaid (default), scxml or json
   --out DIR         write one file per chart (<name>.mmd / .scxml / .json) instead of printing them`,
-  trace: `Usage: ttm-sim trace TOKEN --perfetto FILE
+  trace: `Usage: ttm-sim trace TOKEN --perfetto FILE [--scenario FILE]
 
 Replays a token and writes its interleaving as Chrome / Perfetto Trace Event JSON (open it in
 ui.perfetto.dev or chrome://tracing): a track per actor, a slice per delivered message, the edges the
 kernel took on other objects as slices on their tracks, arrows from the step that sent each message to
 the step that delivered it, counter tracks of memory usage per manager, and a failing check as an
-instant event. One step is 10 µs of virtual time; the same token always gives the same bytes.
-  --perfetto FILE   where to write the JSON (written atomically)`,
-  view: `Usage: ttm-sim view TOKEN --out FILE.html
+instant event; a stress run's token also gets a track per worker thread (a slice per segment, arrows
+from the segment that woke a blocked thread). One step is 10 µs of virtual time; the same token always
+gives the same bytes.
+  --perfetto FILE   where to write the JSON (written atomically)
+${SCENARIO_HELP}`,
+  view: `Usage: ttm-sim view TOKEN --out FILE.html [--inevitable [--tails N]] [--scenario FILE]
 
 Replays a token and writes one self-contained HTML file that works offline (file://, no network): the
 statechart of the selected actor with the states active at the selected step highlighted, a timeline of
-the interleaving (one lane per actor), a step slider and keyboard stepping (arrows, PgUp/PgDn, Home/End),
-the step's message, payload and effects, and the failing check marked with a jump to it.
-  --out FILE        where to write the HTML (written atomically)`,
+the interleaving (one lane per actor, tasks first, then the objects grouped by kind, each group
+collapsible; an axis in steps and in virtual time; the wheel zooms, dragging pans, hovering shows a
+step's message and effects; the run's preemptions and the failure marked on their lanes), a step slider
+and keyboard stepping (arrows, PgUp/PgDn, Home/End), the step's message, payload and effects, and the
+failing check marked with a jump to it.
+  --out FILE        where to write the HTML (written atomically)
+  --inevitable      also mark the last step at which the failure was avoidable and the step after which
+                    it is certain (as 'ttm-sim inevitable' finds them; a failing token only)
+  --tails N         continuations per cut for --inevitable (default 20)
+${SCENARIO_HELP}`,
   fuzz: FUZZ_HELP,
   compare: COMPARE_HELP,
   designs: DESIGNS_HELP,
@@ -146,7 +166,7 @@ the step's message, payload and effects, and the failing check marked with a jum
 };
 
 function writeTrace(file: string, r: RunResult): void {
-  writeAtomically(file, r.trace === null ? '' : `${r.trace.join('\n')}\n`);
+  writeAtomically(file, r.trace === null ? '' : `${r.trace.join('\n')}\n`, '--trace');
 }
 
 function report(r: RunResult, json: boolean, title: string, trace: string | undefined): number {
@@ -179,8 +199,9 @@ function cmdRun(args: string[]): number {
   const scenario = scenarioByName(values.scenario ?? DEFAULT_SCENARIO);
   const seed = parseSeed(values.seed ?? '1');
   const strategy = strategyOption(values.strategy ?? 'random');
-  const mutations = mutationOptions(values.mutation);
+  const mutations = mutationOptions(values.mutation, [scenario]);
   const designs = designOptions(values.design, scenario);
+  if (values.trace !== undefined) checkOutputFile('--trace', values.trace);
   const faults = runFaults(
     scenario,
     seed,
@@ -213,13 +234,15 @@ function cmdReplay(args: string[]): number {
       options: {
         json: { type: 'boolean' },
         trace: { type: 'string' },
+        ...SCENARIO_OPTION,
         help: { type: 'boolean', short: 'h' },
       },
     }),
   );
   if (values.help) return help('replay');
   if (positionals.length > 1) fail(`replay: expected one TOKEN, got ${positionals.length} arguments`);
-  const d = decode(positionals[0], 'replay');
+  const d = decodeWith(positionals[0], 'replay', values.scenario);
+  if (values.trace !== undefined) checkOutputFile('--trace', values.trace);
   const r = runDecoded(d, values.trace !== undefined);
   return report(
     r,
@@ -234,12 +257,12 @@ function cmdSelfcheck(args: string[]): number {
     parseArgs({
       args,
       allowPositionals: true,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { json: { type: 'boolean' }, ...SCENARIO_OPTION, help: { type: 'boolean', short: 'h' } },
     }),
   );
   if (values.help) return help('selfcheck');
   if (positionals.length > 1) fail(`selfcheck: expected one TOKEN, got ${positionals.length} arguments`);
-  const d = decode(positionals[0], 'selfcheck');
+  const d = decodeWith(positionals[0], 'selfcheck', values.scenario);
   const a = runDecoded(d, true);
   const b = runDecoded(d, true);
   const at = firstDivergence(a.trace ?? [], b.trace ?? []);
@@ -287,9 +310,10 @@ function cmdCharts(args: string[]): number {
     }
     return 0;
   }
+  const outDir = checkOutputDir('--out', values.out);
   for (const c of CHARTS) {
-    const path = resolve(values.out, `${c.name}.${CHART_EXTENSION[format]}`);
-    writeAtomically(path, exportChart(c.machine, format));
+    const path = resolve(outDir, `${c.name}.${CHART_EXTENSION[format]}`);
+    writeAtomically(path, exportChart(c.machine, format), '--out');
     process.stdout.write(`${path}\n`);
   }
   return 0;
@@ -300,18 +324,25 @@ function cmdTrace(args: string[]): number {
     parseArgs({
       args,
       allowPositionals: true,
-      options: { perfetto: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { perfetto: { type: 'string' }, ...SCENARIO_OPTION, help: { type: 'boolean', short: 'h' } },
     }),
   );
   if (values.help) return help('trace');
   if (positionals.length > 1) fail(`trace: expected one TOKEN, got ${positionals.length} arguments`);
   if (values.perfetto === undefined)
     fail("trace: --perfetto FILE is required (the output file); see 'ttm-sim trace --help'");
-  const d = decode(positionals[0], 'trace');
+  const d = decodeWith(positionals[0], 'trace', values.scenario);
+  checkOutputFile('--perfetto', values.perfetto);
   const r = runDecoded(d, true);
   const lines = (r.trace ?? []).map((l) => JSON.parse(l) as TraceLine);
-  const json = toPerfetto({ lines, failure: r.failure, token: r.token, traceSha256: r.traceSha256 });
-  writeAtomically(values.perfetto, json);
+  const json = toPerfetto({
+    lines,
+    failure: r.failure,
+    token: r.token,
+    traceSha256: r.traceSha256,
+    workers: workerTracks(d.scenario.config),
+  });
+  writeAtomically(values.perfetto, json, '--perfetto');
   process.stdout.write(`wrote ${values.perfetto}: ${r.steps} steps, outcome ${r.outcome}\n`);
   return EXIT_CODE[r.outcome];
 }
@@ -321,14 +352,21 @@ function cmdView(args: string[]): number {
     parseArgs({
       args,
       allowPositionals: true,
-      options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        out: { type: 'string' },
+        inevitable: { type: 'boolean' },
+        tails: { type: 'string' },
+        ...SCENARIO_OPTION,
+        help: { type: 'boolean', short: 'h' },
+      },
     }),
   );
   if (values.help) return help('view');
   if (positionals.length > 1) fail(`view: expected one TOKEN, got ${positionals.length} arguments`);
   if (values.out === undefined)
     fail("view: --out FILE.html is required (the output file); see 'ttm-sim view --help'");
-  const d = decode(positionals[0], 'view');
+  const d = decodeWith(positionals[0], 'view', values.scenario);
+  checkOutputFile('--out', values.out);
   const r = runDecoded(d, true);
   const lines = (r.trace ?? []).map((l) => JSON.parse(l) as TraceLine);
   const html = renderViewer({
@@ -338,8 +376,9 @@ function cmdView(args: string[]): number {
     outcome: r.outcome,
     failure: r.failure,
     lines,
+    ...viewMarks(d, values.inevitable === true, values.tails),
   });
-  writeAtomically(values.out, html);
+  writeAtomically(values.out, html, '--out');
   process.stdout.write(`wrote ${values.out}: ${r.steps} steps, outcome ${r.outcome}\n`);
   return EXIT_CODE[r.outcome];
 }
@@ -383,10 +422,17 @@ export async function main(argv: string[]): Promise<number> {
       fail(
         `unknown command "${command}"; the commands are ${Object.keys(COMMANDS).join(', ')} (see 'ttm-sim --help')`,
       );
-    return await fn(rest);
+    return await fn(workLimitArgs(joinNegativeNumbers(rest)));
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`ttm-sim: ${err.message}\n`);
+      return EXIT_CODE.badInput;
+    }
+    // The operating system refused a file operation (full disk, read-only file system, ...): the
+    // environment's problem, reported with the path and the errno (src/cli/errors.ts).
+    const system = systemErrorMessage(err);
+    if (system !== null) {
+      process.stderr.write(`ttm-sim: ${system}\n`);
       return EXIT_CODE.badInput;
     }
     process.stderr.write(
