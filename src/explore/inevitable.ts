@@ -1,7 +1,8 @@
 // When did a failure become certain? For a failing run, keep its first j choices (its tape's prefix)
 // and the faults that fired before the step of choice j, then draw random continuations from there
 // (each continuation's choices come from its own seeded stream: uniform over the enabled actors, no
-// further faults). A continuation "fails the same way" when it ends with the run's failure signature
+// further faults, at most 20 times the run's steps unless the run itself ran to its step budget).
+// A continuation "fails the same way" when it ends with the run's failure signature
 // (src/sim/run.ts signatureOf). Two boundaries are searched by bisection over j, assuming the share of
 // continuations that fail grows with j (where it does not, bisection still ends on two neighbouring
 // cuts on either side of the threshold, which is what is reported):
@@ -22,12 +23,14 @@ import type { TraceLine } from '../engine/trace.ts';
 import type { Failure } from '../engine/types.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { type ChoicePoint, choicePointsOf } from './choice_points.ts';
-import { type RunOptions, runScenario } from './run.ts';
+import { DEFAULT_MAX_STEPS, type RunOptions, runScenario } from './run.ts';
 
 /** Share of continuations that must fail the same way for the failure to count as certain. */
 export const CERTAIN_THRESHOLD = 0.95;
 export const DEFAULT_TAILS = 20;
 export const MAX_TAILS = 10_000;
+const TAIL_MIN_STEPS = 2_000;
+const TAIL_STEPS_FACTOR = 20;
 
 /** After the tape runs out, a uniform random pick from a stream of its own. */
 class RandomTail implements Chooser {
@@ -74,6 +77,8 @@ export interface InevitableResult {
   readonly choices: number;
   readonly tails: number;
   readonly threshold: number;
+  /** Steps each continuation could take (see InevitableInput.tailMaxSteps). */
+  readonly tailMaxSteps: number;
   /**
    * The last choice at which a continuation still avoided the failure: keeping the run's choices before
    * it, some continuation avoided it; keeping this one too, none did. Null when no continuation avoided
@@ -101,6 +106,13 @@ export interface InevitableInput {
   /** Continuations per cut. */
   readonly tails?: number;
   readonly threshold?: number;
+  /**
+   * Steps a continuation may take: by default 20 times the failing run's steps, at least 2,000 (a
+   * campaign's rule of thumb for its runs), so that a continuation that avoids the failure by running on
+   * forever ends soon; a failing run that ran to its own step budget (a livelock) keeps that budget for
+   * its continuations, since reaching it is how they fail the same way.
+   */
+  readonly tailMaxSteps?: number;
 }
 
 /** A continuation's verdict and, for one that did not fail the same way, its token and outcome. */
@@ -163,6 +175,10 @@ export function inevitable(input: InevitableInput): InevitableOutcome {
   const drawn = new Map<number, Tail[]>();
   let runs = 2;
   const stepOf = (j: number) => points[j]?.step ?? run.steps;
+  const ranToBudget = run.failure.id === 'liveness.livelock' || run.failure.id === 'liveness.step-budget';
+  const maxSteps = ranToBudget
+    ? (base.maxSteps ?? DEFAULT_MAX_STEPS)
+    : (input.tailMaxSteps ?? Math.max(TAIL_MIN_STEPS, TAIL_STEPS_FACTOR * run.steps));
 
   const tail = (j: number, i: number): Tail => {
     const cut = stepOf(j);
@@ -170,6 +186,7 @@ export function inevitable(input: InevitableInput): InevitableOutcome {
     const r = runScenario(scenario, {
       ...rest,
       strategy: 'fifo',
+      maxSteps,
       tape: tape.slice(0, j),
       guide: new RandomTail(Rng.fromSeed(base.seed).fork(`inevitable:${j}:${i}`)),
       ...(faults.length === 0 ? {} : { faults: { kind: 'planned', at: faults } }),
@@ -233,6 +250,7 @@ export function inevitable(input: InevitableInput): InevitableOutcome {
       choices: m,
       tails,
       threshold,
+      tailMaxSteps: maxSteps,
       lastAvoidable,
       certainAfter,
       probes,

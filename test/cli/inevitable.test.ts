@@ -46,7 +46,7 @@ describe('ttm-sim inevitable', () => {
       'ttm-sim inevitable: memory-pressure --seed 129 --strategy random --mutation pool-restore-stale-state',
     );
     expect(lines[3]).toBe(
-      '  run             166 steps, 32 choices; 20 continuations per cut, certain at ≥ 95 % (19 of 20)',
+      '  run             166 steps, 32 choices; 20 continuations per cut (each up to 3320 steps), certain at ≥ 95 % (19 of 20)',
     );
     expect(lines[4]).toBe(
       '  last avoidable  step 64 (choice 21 of 32): the run picked task:kswapd of task:kswapd, task:reader0, task:reader1, task:writer0, task:writer1; with that pick kept every continuation failed',
@@ -77,6 +77,7 @@ describe('ttm-sim inevitable', () => {
       'choices',
       'tails',
       'threshold',
+      'tailMaxSteps',
       'lastAvoidable',
       'certainAfter',
       'probes',

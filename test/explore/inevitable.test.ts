@@ -23,7 +23,7 @@ describe('inevitable: pool-restore-stale-state, memory-pressure seed 129 (20 con
     expect(r.signature).toBe('tt.restore.post | tt | populated | ');
     expect(r.failure.id).toBe('tt.restore.post');
     expect(r.failure.step).toBe(165);
-    expect([r.steps, r.choices, r.tails, r.threshold]).toEqual([166, 32, 20, 0.95]);
+    expect([r.steps, r.choices, r.tails, r.threshold, r.tailMaxSteps]).toEqual([166, 32, 20, 0.95, 3320]);
   });
 
   test('kswapd running at step 64 (choice 21) is the last choice that could avoid it, and after it ≥ 95 % fail', () => {
