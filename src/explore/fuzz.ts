@@ -1,10 +1,13 @@
 // Driving a campaign: calibrate (or resume from the corpus), run schedules until the count, the time
-// budget, the failure limit or an interruption ends it, and keep the corpus on disk up to date. The loop
-// hands control back to the event loop every few milliseconds so that progress can be drawn and a
-// Ctrl-C (SIGINT) stops it between two schedules, with everything found so far saved. A slice of a
+// budget, the failure limit or an interruption ends it, and keep the corpus on disk up to date. The
+// schedules are a stream (campaign_streams.ts): it hands control back to the event loop every few
+// milliseconds so that progress can be drawn and a SIGINT or SIGTERM stops it between two schedules
+// (takeUntil), as do the stop flag, the time budget and the failure limit (asked before each schedule);
+// corpus checkpoints follow each new failure and every few seconds, progress is throttled. A slice of a
 // campaign (options.shard) is driven the same way; it runs its own share of the schedules and is kept
 // in its own corpus file.
 
+import { map, type Observable, identity as passThrough, Subject, takeUntil, tap } from 'rxjs';
 import { formatStrategy } from '../engine/strategy.ts';
 import {
   type Arm,
@@ -22,6 +25,7 @@ import {
   scenarioId,
   sliceSchedules,
 } from './campaign.ts';
+import { schedules$, stopWhen, thinProgress } from './campaign_streams.ts';
 import { type CampaignIdentity, loadCampaign, type SliceRecord, saveCampaign } from './corpus.ts';
 
 export interface FuzzHooks {
@@ -32,8 +36,10 @@ export interface FuzzHooks {
   readonly progressMs?: number;
   /** Called for every failure with a new signature, after it was shrunk and saved. */
   readonly onFailure?: (f: FoundFailure) => void;
-  /** Polled before every schedule: true stops the campaign (e.g. set by a SIGINT handler). */
+  /** Polled before every schedule: true stops the campaign (a flag another thread sets). */
   readonly stopRequested?: () => boolean;
+  /** Its first value stops the campaign before the next schedule (e.g. stopSignals$: SIGINT, SIGTERM). */
+  readonly stop$?: Observable<unknown>;
   readonly now?: () => number;
 }
 
@@ -52,7 +58,6 @@ export interface FuzzResult {
 }
 
 const SAVE_EVERY_MS = 2_000;
-const YIELD_EVERY_MS = 50;
 
 /**
  * What a campaign's schedules take: one strategy, the portfolio, or other arms by name (`cover`), so
@@ -124,8 +129,6 @@ export async function fuzz(
   const start = now();
   const resumedAt = state.next;
   let lastSave = start;
-  let lastYield = start;
-  let lastProgress = start;
   const slice = opts.shard === undefined ? undefined : sliceRecord(opts, opts.shard);
   const save = () => {
     if (hooks.corpusDir !== undefined) saveCampaign(hooks.corpusDir, identity, state, slice);
@@ -133,36 +136,45 @@ export async function fuzz(
   };
   const total = sliceSchedules(opts);
   let stopped: StopReason = 'done';
-  while (state.next < total) {
-    const t = now();
-    if (opts.timeBudgetMs !== undefined && t - start >= opts.timeBudgetMs) {
-      stopped = 'time-budget';
-      break;
-    }
-    if (opts.stopAfterFailures !== undefined && state.failures.length >= opts.stopAfterFailures) {
-      stopped = 'failures';
-      break;
-    }
-    if (t - lastYield >= YIELD_EVERY_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      lastYield = now();
-    }
-    // Every schedule: a slice on a worker thread sees a stop flag set from another thread at once.
-    if (hooks.stopRequested?.()) {
+  // Asked before every schedule; a slice on a worker thread sees a stop flag set from another thread at once.
+  const stopReason = (): StopReason | null => {
+    if (opts.timeBudgetMs !== undefined && now() - start >= opts.timeBudgetMs) return 'time-budget';
+    if (opts.stopAfterFailures !== undefined && state.failures.length >= opts.stopAfterFailures)
+      return 'failures';
+    if (hooks.stopRequested?.()) return 'interrupted';
+    return null;
+  };
+  const interrupted$ = hooks.stop$?.pipe(
+    tap(() => {
       stopped = 'interrupted';
-      break;
-    }
-    const report = runOne(opts, state, arms, maxSteps, now);
-    if (report.newFailure !== null) {
-      save();
-      hooks.onFailure?.(report.newFailure);
-    }
-    const after = now();
-    if (after - lastSave >= SAVE_EVERY_MS) save();
-    if (hooks.onProgress !== undefined && after - lastProgress >= (hooks.progressMs ?? 250)) {
-      hooks.onProgress(state, total, after - start);
-      lastProgress = after;
-    }
+    }),
+  );
+  const progress = new Subject<void>();
+  const progressDrawn = progress
+    .pipe(thinProgress(hooks.progressMs ?? 250, hooks.now === undefined ? undefined : { now, since: start }))
+    .subscribe(() => hooks.onProgress?.(state, total, now() - start));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      schedules$(state.next, total, now)
+        .pipe(
+          interrupted$ === undefined ? passThrough : takeUntil(interrupted$),
+          stopWhen(stopReason, (r) => {
+            stopped = r;
+          }),
+          map(() => runOne(opts, state, arms, maxSteps, now)),
+          // Corpus checkpoints: at every new failure (before it is reported) and every few seconds.
+          tap((report) => {
+            if (report.newFailure !== null) {
+              save();
+              hooks.onFailure?.(report.newFailure);
+            }
+            if (now() - lastSave >= SAVE_EVERY_MS) save();
+          }),
+        )
+        .subscribe({ next: () => progress.next(), complete: resolve, error: reject });
+    });
+  } finally {
+    progressDrawn.unsubscribe();
   }
   if (
     stopped === 'done' &&

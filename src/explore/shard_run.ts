@@ -1,12 +1,14 @@
 // Running the slices of a campaign: one slice as a task (plain data in, plain data out, so it runs the
 // same on the main thread and on a Piscina worker thread, workers/campaign.worker.ts), and all slices
-// of a campaign on a pool, with progress gathered from the threads and one stop flag for all of them.
+// of a campaign on a pool, with progress gathered from the threads and one stop flag for all of them
+// (the slices' results are RxJS streams, merged and folded into slice order: campaign_streams.ts).
 // The stop flag is an Int32Array over a SharedArrayBuffer: Ctrl-C stores 1 with Atomics and every slice
 // sees it before its next schedule, saves its corpus file and returns what it has. Wall-clock time is
 // read here only for the time budget and progress; no schedule depends on it.
 
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
+import { lastValueFrom, merge, Observable, tap } from 'rxjs';
 import type { StrategySpec } from '../engine/strategy.ts';
 import { resolveScenario } from '../sim/scenario_file.ts';
 import type {
@@ -17,6 +19,7 @@ import type {
   FoundFailure,
   ShardSlice,
 } from './campaign.ts';
+import { outcomesInSliceOrder, type SliceEvent } from './campaign_streams.ts';
 import { type OnDisk, toRecord } from './corpus.ts';
 import { fuzz, prepareCampaign, type StopReason, sliceRecord } from './fuzz.ts';
 
@@ -151,9 +154,60 @@ export interface PoolHooks {
   readonly onMessage?: (m: ShardMessage) => void;
 }
 
+/** A slice's outcome, or what it threw. */
+type Settled =
+  | { readonly ok: true; readonly value: ShardOutcome }
+  | { readonly ok: false; readonly error: unknown };
+
+/**
+ * One slice on `pool` as a stream: the messages it posts while it runs, then its outcome (or what it
+ * threw). The result comes back on Piscina's channel; the last progress and failure messages may still
+ * be on their way on the slice's port, so the slice is over when both have arrived (a slice that threw
+ * is over at once).
+ */
+function sliceOnPool$(
+  pool: Piscina,
+  task: ShardTask,
+  slice: number,
+): Observable<SliceEvent<ShardMessage, Settled>> {
+  return new Observable<SliceEvent<ShardMessage, Settled>>((sub) => {
+    const { port1, port2 } = new MessageChannel();
+    let portDone = false;
+    let result: Settled | null = null;
+    const finish = (): void => {
+      if (result === null || (result.ok && !portDone)) return;
+      sub.next({ kind: 'outcome', slice, outcome: result });
+      sub.complete();
+    };
+    port1.on('message', (m: ShardMessage) => {
+      if (m.type === 'done') {
+        port1.close();
+        portDone = true;
+        finish();
+      } else sub.next({ kind: 'message', slice, message: m });
+    });
+    (
+      pool.run({ ...task, port: port2 } satisfies PortTask, {
+        transferList: [port2],
+      }) as Promise<ShardOutcome>
+    ).then(
+      (value) => {
+        result = { ok: true, value };
+        finish();
+      },
+      (error: unknown) => {
+        result = { ok: false, error };
+        finish();
+      },
+    );
+  });
+}
+
 /**
  * Run the slice tasks on `pool` (in any order, as threads come free) and return their outcomes in slice
- * order. A slice that throws rejects the whole run (the others are still awaited, so their corpus files
+ * order: the slices' streams merged, each message handed on as it arrives, the outcomes folded into
+ * slice order (the same array whatever order the threads finish in). A slice that throws rejects the
+ * whole run, with the first error in slice order, once every slice is over (so the others' corpus files
  * are complete).
  */
 export async function runShardsOnPool(
@@ -161,27 +215,18 @@ export async function runShardsOnPool(
   tasks: readonly ShardTask[],
   hooks: PoolHooks = {},
 ): Promise<ShardOutcome[]> {
-  const runs = tasks.map((task) => {
-    const { port1, port2 } = new MessageChannel();
-    // The result comes back on Piscina's channel; the last progress and failure messages may still be
-    // on their way on this one, so a slice is over when both have arrived.
-    const done = new Promise<void>((resolve) => {
-      port1.on('message', (m: ShardMessage) => {
-        if (m.type === 'done') {
-          port1.close();
-          resolve();
-        } else hooks.onMessage?.(m);
-      });
-    });
-    const result = pool.run({ ...task, port: port2 } satisfies PortTask, {
-      transferList: [port2],
-    }) as Promise<ShardOutcome>;
-    return Promise.all([result, done]).then(([r]) => r);
-  });
-  const settled = await Promise.allSettled(runs);
-  const failed = settled.find((s) => s.status === 'rejected');
-  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<ShardOutcome>).value);
+  const settled = await lastValueFrom(
+    merge(...tasks.map((task, slice) => sliceOnPool$(pool, task, slice))).pipe(
+      tap((e) => {
+        if (e.kind === 'message') hooks.onMessage?.(e.message);
+      }),
+      outcomesInSliceOrder<ShardMessage, Settled>(tasks.length),
+    ),
+    { defaultValue: [] as readonly (Settled | undefined)[] },
+  );
+  const failed = settled.find((s) => s?.ok === false);
+  if (failed !== undefined && !failed.ok) throw failed.error;
+  return settled.map((s) => (s as { readonly value: ShardOutcome }).value);
 }
 
 /** Run the slice tasks one after another on this thread (the reference the pool is measured against). */
