@@ -4,7 +4,17 @@
 // runner or npm package), which is what keeps their start-up short (npm run bench:startup times it).
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -47,6 +57,37 @@ describe('bin/ttm-sim.js', () => {
       '',
       'ttm-sim: dist/ is not built: run `npm run build` (npm ci runs it), or set TTM_SIM_FROM_SOURCE=1 to run the sources\n',
     ]);
+  });
+
+  it('in a checkout, a dist/ older than a source file runs with a warning naming that file', () => {
+    const env = { ...process.env };
+    delete env.TTM_SIM_FROM_SOURCE;
+    // A stand-in for a build: what runs is dist/, whatever its age.
+    const launch = join(tree, 'dist/src/cli/launch.js');
+    mkdirSync(dirname(launch), { recursive: true });
+    writeFileSync(launch, "export async function launch() { process.stdout.write('dist\\n'); return 0; }\n");
+    const first = readdirSync(join(ROOT, 'src'), { recursive: true, withFileTypes: true }).find((e) =>
+      e.isFile(),
+    );
+    if (first === undefined) throw new Error('no file under src/');
+    const name = relative(ROOT, join(first.parentPath, first.name));
+    try {
+      // Built before every source file was last written.
+      utimesSync(launch, new Date(0), new Date(0));
+      const old = run(env, '--version');
+      expect([old.status, old.stdout, old.stderr]).toEqual([
+        0,
+        'dist\n',
+        `ttm-sim: warning: dist/ is older than ${name}: this runs the last build; run \`npm run build\`, or set TTM_SIM_FROM_SOURCE=1 to run the sources\n`,
+      ]);
+      // Built after them.
+      const later = new Date(Date.now() + 3_600_000);
+      utimesSync(launch, later, later);
+      const fresh = run(env, '--version');
+      expect([fresh.status, fresh.stdout, fresh.stderr]).toEqual([0, 'dist\n', '']);
+    } finally {
+      rmSync(join(tree, 'dist'), { recursive: true, force: true });
+    }
   });
 
   it('the version is package.json version', () => {
