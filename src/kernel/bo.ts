@@ -129,7 +129,7 @@ export class BufferObject {
     /** base.size in bytes. */
     public size: number,
   ) {
-    this.ownResv = new DmaResv(`${id}/resv`, bdev.env);
+    this.ownResv = new DmaResv(`${id}/resv`, bdev.env, bdev.global);
     this.resv = this.ownResv;
   }
 

@@ -1,10 +1,13 @@
 // dma_resv (drivers/dma-buf/dma-resv.c): the reservation object of a BO: a ww_mutex plus the fences of
 // the GPU work that uses the BO, each with a usage (KERNEL < WRITE < READ < BOOKKEEP).
 
+import type { TtmGlobal } from './device.ts';
 import type { KernelEnv, KGen } from './env.ts';
 import { ENOMEM } from './errno.ts';
 import type { FaultSource } from './faults.ts';
 import type { DmaFence } from './fence.ts';
+import { assertHeld, warnOn } from './rules/check.ts';
+import { RESV_ADD_FENCE_HELD, RESV_ADD_FENCE_SLOT, RESV_RESERVE_FENCES_HELD } from './rules/dma_resv.ts';
 import { WwAcquireCtx, type WwHolder, WwMutex } from './ww_mutex.ts';
 
 export enum DmaResvUsage {
@@ -36,14 +39,18 @@ function resvObserver(env: KernelEnv, id: string): (holder: WwHolder | null, wai
 export class DmaResv {
   readonly lock: WwMutex;
   private fences: ResvFence[] = [];
-  /** Fence slots reserved by dma_resv_reserve_fences and not yet used. */
+  /** Fence slots reserved by dma_resv_reserve_fences (since the resv was locked) and not yet used. */
   slotsReserved = 0;
+  /** obj->fences != NULL: a dma_resv_reserve_fences succeeded once (the list stays when slots are reset). */
+  fenceListAllocated = false;
   /** Fault injection: the next reserve_fences fails with -ENOMEM (used by tests of error paths). */
   failNextReserve = false;
 
   constructor(
     readonly id: string,
-    env: KernelEnv | null = null,
+    private readonly env: KernelEnv | null = null,
+    /** The world whose rules the resv's users are held to (null: a resv of unit tests, not judged). */
+    private readonly global: TtmGlobal | null = null,
   ) {
     this.lock = new WwMutex(id);
     if (env !== null) this.lock.observer = resvObserver(env, id);
@@ -63,18 +70,25 @@ export class DmaResv {
     return this.lock.trylock(task);
   }
 
-  /** dma_resv_unlock. */
+  /**
+   * dma_resv_unlock. The slots reserved under this lock are given up, as CONFIG_DEBUG_MUTEXES's
+   * dma_resv_reset_max_fences does, so that a fence added in a later locked section needs its own.
+   */
   unlock(): void {
+    this.slotsReserved = 0;
     this.lock.unlock();
   }
 
-  /** dma_resv_reserve_fences: 0 or -ENOMEM. */
+  /** dma_resv_reserve_fences: at least `n` free slots from now until the resv is unlocked. 0 or -ENOMEM. */
   reserveFences(n: number): number {
+    if (this.env !== null)
+      assertHeld(this.global, RESV_RESERVE_FENCES_HELD, this.lock, this.env.current(), this.id);
     if (this.failNextReserve) {
       this.failNextReserve = false;
       return -ENOMEM;
     }
-    this.slotsReserved += n;
+    this.slotsReserved = Math.max(this.slotsReserved, n);
+    this.fenceListAllocated = true;
     return 0;
   }
 
@@ -83,12 +97,22 @@ export class DmaResv {
    * the stricter usage wins); otherwise the fence takes a reserved slot.
    */
   addFence(fence: DmaFence, usage: DmaResvUsage): void {
+    if (this.env !== null)
+      assertHeld(this.global, RESV_ADD_FENCE_HELD, this.lock, this.env.current(), this.id);
     const same = this.fences.find((f) => f.fence.context === fence.context && fence.context !== 0);
     if (same !== undefined) {
       if (fence.seqno >= same.fence.seqno) same.fence = fence;
       same.usage = Math.min(same.usage, usage);
       return;
     }
+    const noSlot = this.slotsReserved === 0 && !this.fences.some((f) => f.fence.signaled);
+    warnOn(
+      this.global,
+      RESV_ADD_FENCE_SLOT,
+      noSlot,
+      this.id,
+      noSlot ? `${fence.id} added with no slot reserved` : '',
+    );
     this.fences.push({ fence, usage });
     if (this.slotsReserved > 0) this.slotsReserved -= 1;
   }

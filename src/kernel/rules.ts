@@ -4,6 +4,7 @@
 // (`ttm-sim oracles`) is built from these descriptions; a check never targets one known bug.
 
 import type { KernelRule } from './rules/check.ts';
+import { DMA_RESV_RULES } from './rules/dma_resv.ts';
 import { MOVE_COUNT_RULES } from './rules/move_counts.ts';
 import { PLACEMENT_RULES } from './rules/placement.ts';
 import { TT_RELEASE_RULES } from './rules/tt_release.ts';
@@ -64,4 +65,5 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...PLACEMENT_RULES,
   ...TT_RELEASE_RULES,
   ...MOVE_COUNT_RULES,
+  ...DMA_RESV_RULES,
 ];

@@ -29,6 +29,7 @@ import {
 } from './resource.ts';
 import { type KernelRule, kernelRule, warnOn } from './rules/check.ts';
 import { checkValidatePlace } from './rules/placement.ts';
+import { swapoutFailedForMemory } from './rules/ttm_device.ts';
 import type { Tt } from './tt.ts';
 import type { WwAcquireCtx } from './ww_mutex.ts';
 
@@ -316,7 +317,7 @@ export const DEVICE_INIT_POST = kernelRule(
 export const DEVICE_PREPARE_HIBERNATION_POST = kernelRule(
   'device.prepare-hibernation.post',
   'return',
-  'ttm_device_prepare_hibernation returning 0: no BO listed on the device’s use_tt managers is left that ttm_bo_swapout_cb would swap out (unpinned, with a populated tt neither EXTERNAL nor SWAPPED); a zombie or a BO whose resv another task holds is not judged (the walk trylocks)',
+  'ttm_device_prepare_hibernation returning 0: no BO listed on the device’s use_tt managers is left that ttm_bo_swapout_cb would swap out (unpinned, with a populated tt neither EXTERNAL nor SWAPPED); not judged: a zombie or a BO whose resv another task holds (the walk trylocks), and a BO whose swapout in this call failed with -ENOMEM or -ENOSPC (non-fatal: -EBUSY)',
   [
     {
       file: DEV_C,
@@ -324,6 +325,7 @@ export const DEVICE_PREPARE_HIBERNATION_POST = kernelRule(
       text: 'ttm_device_prepare_hibernation - move GTT BOs to shmem for hibernation.',
     },
     { file: DEV_C, func: 'ttm_device_prepare_hibernation', text: '} while (ret > 0);' },
+    { file: BO_C, func: 'ttm_bo_swapout_cb', text: '/* Consider -ENOMEM and -ENOSPC non-fatal. */' },
   ],
 );
 
@@ -793,6 +795,7 @@ export function postPrepareHibernation(bdev: Device, ret: number): number {
           const res = n.res;
           const bo = res?.bo ?? null;
           if (res === null || bo === null || bo.deleted || bo.pinCount > 0 || bo.resv.isLocked()) continue;
+          if (swapoutFailedForMemory(bo)) continue;
           const tt = bo.ttm;
           if (tt === null || !tt.isPopulated()) continue;
           if (tt.pageFlags & (TTM_TT_FLAG_EXTERNAL | TTM_TT_FLAG_SWAPPED)) continue;

@@ -38,6 +38,7 @@ import { DmaResvUsage } from './resv.ts';
 import { assertBoResvHeld, warnOn } from './rules/check.ts';
 import { BO_SWAPOUT_NO_MULTIHOP } from './rules/ttm_bo.ts';
 import { BO_SHRINK_RESV_HELD } from './rules/ttm_bo_util.ts';
+import { noteNonFatalSwapout } from './rules/ttm_device.ts';
 import { DEL_BULK_MOVE_UNEVICTABLE } from './rules/ttm_resource.ts';
 import { type Tt, ttmTtBackup, ttmTtSwapout } from './tt.ts';
 
@@ -121,7 +122,10 @@ function* ttmBoSwapoutCb(bo: BufferObject, ctx: OperationCtx): KGen<number> {
   } else {
     ret = yield* swapoutLocked(bo, res, ctx);
   }
-  if (ret === -ENOMEM || ret === -ENOSPC) ret = -EBUSY;
+  if (ret === -ENOMEM || ret === -ENOSPC) {
+    noteNonFatalSwapout(bo);
+    ret = -EBUSY;
+  }
   return ret;
 }
 

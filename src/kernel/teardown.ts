@@ -15,6 +15,7 @@ import { type Device, ttmSetDriverManager } from './device.ts';
 import type { KGen } from './env.ts';
 import { operationCtx } from './placement.ts';
 import { type ResourceManager, ttmResourceManagerSetUsed } from './resource.ts';
+import { beginPrepareHibernation } from './rules/ttm_device.ts';
 import { postPrepareHibernation } from './rules_post.ts';
 import { ttmDeviceSwapout } from './swap.ts';
 
@@ -49,6 +50,7 @@ export function* ttmRangeManFini(bdev: Device, memType: number): KGen<number> {
  */
 export function* ttmDevicePrepareHibernation(bdev: Device): KGen<number> {
   const ctx = operationCtx();
+  beginPrepareHibernation();
   let ret: number;
   do {
     ret = yield* ttmDeviceSwapout(bdev, ctx);

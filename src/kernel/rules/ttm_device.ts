@@ -1,6 +1,7 @@
 // Rules stated in drivers/gpu/drm/ttm/ttm_device.c and drivers/gpu/drm/ttm/ttm_bo_vm.c, checked where
 // src/kernel/device.ts and bo_vm.ts mirror each function.
 
+import type { BufferObject } from '../bo.ts';
 import { type KernelRule, kernelRule } from './check.ts';
 
 const VM = 'drivers/gpu/drm/ttm/ttm_bo_vm.c';
@@ -47,3 +48,25 @@ export const TTM_DEVICE_VM_RULES: readonly KernelRule[] = [
   VM_RESERVE_RETURNS,
   VM_ACCESS_KMAP_NOT_IOMEM,
 ];
+
+// ---------------------------------------------------------------------------------------------------
+// What device.prepare-hibernation.post (src/kernel/rules_post.ts) may not judge: ttm_bo_swapout_cb
+// treats -ENOMEM and -ENOSPC of a BO's swapout as non-fatal ("Consider -ENOMEM and -ENOSPC non-fatal."),
+// so ttm_device_prepare_hibernation can return 0 with such a BO still holding its pages.
+
+let nonFatalSwapouts = new WeakSet<BufferObject>();
+
+/** ttm_device_prepare_hibernation starts: forget the BOs earlier swapouts left behind. */
+export function beginPrepareHibernation(): void {
+  nonFatalSwapouts = new WeakSet<BufferObject>();
+}
+
+/** ttm_bo_swapout_cb turned the -ENOMEM or -ENOSPC of `bo`'s swapout into -EBUSY. */
+export function noteNonFatalSwapout(bo: BufferObject): void {
+  nonFatalSwapouts.add(bo);
+}
+
+/** Whether a swapout of `bo` failed for memory since ttm_device_prepare_hibernation started. */
+export function swapoutFailedForMemory(bo: BufferObject): boolean {
+  return nonFatalSwapouts.has(bo);
+}

@@ -47,6 +47,7 @@ const RES = 'drivers/gpu/drm/ttm/ttm_resource.c';
 const POOL = 'drivers/gpu/drm/ttm/ttm_pool.c';
 const DEV = 'drivers/gpu/drm/ttm/ttm_device.c';
 const VM = 'drivers/gpu/drm/ttm/ttm_bo_vm.c';
+const DMA_RESV = 'drivers/dma-buf/dma-resv.c';
 const RESV = 'dma_resv_assert_held(bo->base.resv);';
 const LRU_LOCK =
   'the model has no lru_lock object: every section the kernel runs under it runs without a scheduling point, so it is held by construction';
@@ -508,5 +509,31 @@ export const UPSTREAM_SITES: readonly UpstreamSite[] = [
     'WARN_ON_ONCE(is_iomem);',
     'bo_vm.ts:ttmBoVmAccessKmap',
     'bo-vm.access-kmap.not-iomem',
+  ),
+  // drivers/dma-buf/dma-resv.c: the two functions TTM calls to put fences on a BO (the rest of the file,
+  // fence iteration and copying, is not enumerated).
+  checked(
+    DMA_RESV,
+    'dma_resv_reserve_fences',
+    'dma_resv_assert_held',
+    'dma_resv_assert_held(obj);',
+    'resv.ts:DmaResv.reserveFences',
+    'dma-resv.reserve-fences.held',
+  ),
+  checked(
+    DMA_RESV,
+    'dma_resv_add_fence',
+    'dma_resv_assert_held',
+    'dma_resv_assert_held(obj);',
+    'resv.ts:DmaResv.addFence',
+    'dma-resv.add-fence.held',
+  ),
+  checked(
+    DMA_RESV,
+    'dma_resv_add_fence',
+    'BUG_ON',
+    'BUG_ON(fobj->num_fences >= fobj->max_fences);',
+    'resv.ts:DmaResv.addFence',
+    'dma-resv.add-fence.slot',
   ),
 ];
