@@ -15,10 +15,11 @@ import {
   marksOf,
 } from '../explore/inevitable.ts';
 import type { RunOptions } from '../sim/run.ts';
-import { type DecodedRun, decode, guarded, label } from './common.ts';
+import { type DecodedRun, guarded, label } from './common.ts';
 import { fail } from './errors.ts';
+import { decodeWith, SCENARIO_HELP, SCENARIO_OPTION } from './scenario_option.ts';
 
-export const INEVITABLE_HELP = `Usage: ttm-sim inevitable TOKEN [--tails N] [--json]
+export const INEVITABLE_HELP = `Usage: ttm-sim inevitable TOKEN [--tails N] [--json] [--scenario FILE]
 
 For a failing run: when did its failure become certain? Keeps the run's first j choices (and the faults
 that fired before them), draws N random continuations after them, and counts those that end with the
@@ -33,6 +34,7 @@ does not, the steps reported are neighbouring cuts on either side of the thresho
 function of the token and N: continuation i after j choices draws from its own stream of the seed.
   --tails N         continuations per cut, 1..${MAX_TAILS} (default ${DEFAULT_TAILS})
   --json            print one JSON object
+${SCENARIO_HELP}
 'ttm-sim view TOKEN --inevitable [--tails N]' marks both steps on the viewer's timeline.
 The exit code is the run's (1 correctness, 3 liveness, 4 crash); a passing token is bad input (2).`;
 
@@ -54,6 +56,7 @@ export function cmdInevitable(args: string[]): number {
       options: {
         tails: { type: 'string' },
         json: { type: 'boolean' },
+        ...SCENARIO_OPTION,
         help: { type: 'boolean', short: 'h' },
       },
     }),
@@ -64,7 +67,7 @@ export function cmdInevitable(args: string[]): number {
   }
   if (positionals.length > 1) fail(`inevitable: expected one TOKEN, got ${positionals.length} arguments`);
   const tails = tailsOption(values.tails);
-  const d = decode(positionals[0], 'inevitable');
+  const d = decodeWith(positionals[0], 'inevitable', values.scenario);
   const out = inevitable({ scenario: d.scenario, options: optionsOf(d), tails });
   if (!out.ok) fail(`inevitable: ${out.reason}; it needs the token of a failing run`);
   const r = out.result;

@@ -1,6 +1,6 @@
 // Tokens of a scenario file, end to end: a campaign of a file prints the command that looks at its
 // failure with --scenario FILE, and that command works as printed; the token then goes through replay,
-// selfcheck, shrink, trace and view with the file. Without the file, or with a file of another
+// selfcheck, shrink, trace, view and inevitable with the file. Without the file, or with a file of another
 // configuration, the token is refused naming the hashes. A file that amounts to a built-in scenario
 // gives the built-in's tokens, byte for byte.
 
@@ -112,6 +112,13 @@ describe('a scenario file token through every command', () => {
     expect(view.code).toBe(EXIT_CODE.correctness);
     expect(view.stdout).toBe(`wrote ${html}: 166 steps, outcome correctness\n`);
     expect(readFileSync(html, 'utf8')).toContain(FUZZ_TOKEN);
+  });
+
+  test('inevitable takes it too', () => {
+    const r = cli('inevitable', FUZZ_TOKEN, '--scenario', EXAMPLE, '--tails', '2', '--json');
+    expect(r.code).toBe(EXIT_CODE.correctness);
+    const out = JSON.parse(r.stdout) as { signature: string; steps: number };
+    expect([out.signature, out.steps]).toEqual(['tt.restore.post | tt | populated | ', 166]);
   });
 
   test('without the file, the token is refused with the way to give it', () => {
