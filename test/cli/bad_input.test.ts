@@ -9,11 +9,12 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
-  statSync,
+  readlinkSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -52,15 +53,15 @@ async function cli(args: readonly string[]): Promise<Out> {
   }
 }
 
-/** Every file under `dir` with a hash of its bytes (symbolic links by their target). */
+/** Every file under `dir` with a hash of its bytes (symbolic links by their target, not followed). */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (d: string, rel: string) => {
     for (const name of readdirSync(d).sort()) {
       const path = join(d, name);
-      const s = statSync(path, { throwIfNoEntry: false });
+      const s = lstatSync(path);
       const key = rel === '' ? name : `${rel}/${name}`;
-      if (s === undefined) out[key] = 'dangling link';
+      if (s.isSymbolicLink()) out[key] = `link to ${readlinkSync(path)}`;
       else if (s.isDirectory()) {
         out[`${key}/`] = 'dir';
         walk(path, key);
@@ -569,6 +570,19 @@ const ROWS: Row[] = [
   { args: [...FUZZ_SMALL, '--corpus', '@/a/b'], says: ['does not exist (ENOENT)'] },
   { args: [...FUZZ_SMALL, '--corpus', '@/f/c'], says: ['ENOTDIR'], setup: file('f') },
   { args: [...FUZZ_SMALL, '--corpus', ''], says: ['--corpus needs a directory'] },
+  {
+    args: [...FUZZ_SMALL, '--corpus', '@/p/x'],
+    says: ['/proc/x is under /proc'],
+    setup: (d) => symlinkSync('/proc', join(d, 'p')),
+  },
+  {
+    args: ['run', '--trace', '@/to-fifo'],
+    says: ['is a FIFO (named pipe)'],
+    setup: (d) => {
+      fifo('fifo')(d);
+      symlinkSync(join(d, 'fifo'), join(d, 'to-fifo'));
+    },
+  },
   { args: ['fuzz', '--schedules', '2', '--corpus', '@/f'], says: ['ENOTDIR'], setup: file('f') },
 
   // fuzz: a corpus held by a live campaign
