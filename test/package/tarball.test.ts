@@ -306,6 +306,14 @@ console.log(JSON.stringify({ token: r.token, names: scenarios.length }));`;
     });
   });
 
+  it('exports the scenario-file JSON Schema by path', () => {
+    const script = `import { readFileSync } from 'node:fs';
+const url = import.meta.resolve('ttm-sim/schema/scenario.schema.json');
+console.log(JSON.parse(readFileSync(new URL(url), 'utf8')).title);`;
+    const r = exec(process.execPath, ['--input-type=module', '-e', script], inst);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, 'ttm-sim scenario file\n', '']);
+  });
+
   it('has types: a consumer type-checks, and a misuse is a type error', () => {
     writeFileSync(
       join(inst, 'tsconfig.json'),
