@@ -2,7 +2,8 @@
 // modules). One lane per actor, grouped: the tasks first, then the other objects by kind, each group
 // collapsible to one row that carries all its lanes' marks. The plot is a canvas: a step axis on top
 // and a virtual-time axis below (ms at the same ticks; virtual time jumps when a timer fires), the
-// actor that took each step in blue, the objects the step changed in amber. Marked on it: the failure
+// actor that took each step in blue, the objects the step changed in amber. A group of more than 40
+// lanes starts folded. Marked on it: the failure
 // on its actor's lane (red diamond, red line), the preemptions of the run (purple triangles: the actor
 // that was switched to although the one that ran last could go on), and, from `ttm-sim inevitable`,
 // the last avoidable step (green) and the step after which the failure is certain (dark red).
@@ -16,6 +17,8 @@
   const AXIS_BOTTOM = 16;
   const LABEL_W = 190;
   const MIN_SPAN = 8;
+  /** A group of more lanes than this starts folded (a long run has thousands of resources and fences). */
+  const FOLD_ABOVE = 40;
 
   /** `bo:10` after `bo:9`: ids compared with their numbers as numbers. */
   function naturalCompare(a, b) {
@@ -63,7 +66,7 @@
     const groups = groupNames.map((name) => ({
       name,
       actors: byGroup.get(name).sort(naturalCompare),
-      collapsed: false,
+      collapsed: byGroup.get(name).length > FOLD_ABOVE,
     }));
     const groupOfActor = new Map();
     for (const g of groups) for (const a of g.actors) groupOfActor.set(a, g);
@@ -90,7 +93,7 @@
 
     // ---- marks ---------------------------------------------------------------------------------
     const failureLine =
-      data.failureStep === null || data.failureStep === undefined || steps === 0
+      data.failureStep === null || data.failureStep === undefined || data.failureStep < 0 || steps === 0
         ? null
         : Math.min(data.failureStep, steps - 1);
     const failureActor =
@@ -239,16 +242,24 @@
       const last = Math.min(steps, Math.ceil(end));
       const sw = Math.max(1, w / (end - start));
       const bw = Math.max(1, Math.floor(sw) - (sw > 4 ? 1 : 0));
+      // Where a pixel column holds many steps, a row's mark is drawn once per column.
+      const lastBlue = new Int32Array(rows.length).fill(-1);
+      const lastAmber = new Int32Array(rows.length).fill(-1);
       for (let k = first; k < last; k += 1) {
         const l = lines[k];
         const x = Math.floor(xOf(k));
         ctx.fillStyle = '#c9a227';
         for (const e of l[6]) {
           const r = rowOfActor.get(e[0]);
-          if (r !== undefined) ctx.fillRect(x, yOfRow(r) + 4, bw, LANE - 8);
+          if (r === undefined || lastAmber[r] === x) continue;
+          lastAmber[r] = x;
+          ctx.fillRect(x, yOfRow(r) + 4, bw, LANE - 8);
         }
+        const r = rowOfActor.get(l[0]);
+        if (lastBlue[r] === x) continue;
+        lastBlue[r] = x;
         ctx.fillStyle = '#3b6ea5';
-        ctx.fillRect(x, yOfRow(rowOfActor.get(l[0])) + 2, bw, LANE - 4);
+        ctx.fillRect(x, yOfRow(r) + 2, bw, LANE - 4);
       }
       drawAxes(ctx, w, h, first, last);
       markList.length = 0;

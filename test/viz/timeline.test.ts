@@ -11,8 +11,8 @@ import type { TraceLine } from '../../src/engine/trace.ts';
 import type { Failure } from '../../src/engine/types.ts';
 import { choicePointsOf, preemptionSteps } from '../../src/explore/choice_points.ts';
 import { type InevitableMarks, inevitable, marksOf } from '../../src/explore/inevitable.ts';
-import { shrink } from '../../src/explore/shrink.ts';
 import { runScenario } from '../../src/explore/run.ts';
+import { shrink } from '../../src/explore/shrink.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 import { renderViewer } from '../../src/viz/viewer.ts';
 import { browserMissing, launchBrowser } from './browser.ts';
@@ -59,7 +59,7 @@ function write(
   file: string,
   lines: TraceLine[],
   r: { token: string; traceSha256: string; outcome: string; failure: Failure | null },
-  extra: { failureStep: number; preemptions: number[]; inevitable?: InevitableMarks },
+  extra: { failureStep: number | null; preemptions: number[]; inevitable?: InevitableMarks },
 ): void {
   const html = renderViewer({
     title: file,
@@ -289,9 +289,60 @@ describe.skipIf(browserMissing !== null)('timeline in Chromium', () => {
     await p.close();
   });
 
+  test('a group of more than 40 lanes starts folded (41 resources) while one of 40 (tasks) does not', async () => {
+    const many: TraceLine[] = Array.from({ length: 40 }, (_, k) => ({
+      step: k,
+      t: k,
+      actor: `task:t${k}`,
+      event: 'task.run',
+      src: 'engine',
+      from: 'ready',
+      to: 'runnable',
+      sent: -1,
+      effects:
+        k === 0
+          ? Array.from({ length: 41 }, (_, i) => ({
+              actor: `res:${i}`,
+              event: 'res.alloc',
+              from: '',
+              to: 'live',
+            }))
+          : [],
+    }));
+    write(
+      'many.html',
+      many,
+      { token: 'T', traceSha256: 'S', outcome: 'pass', failure: null },
+      {
+        failureStep: null,
+        preemptions: [],
+      },
+    );
+    const p = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+    p.on('request', (q) => requests.push(q.url()));
+    await p.goto(`file://${join(OUT, 'many.html')}`);
+    const rows = () =>
+      p.evaluate(() =>
+        (globalThis as unknown as Globals).ttmTimeline.current.rows().map((r) => [r.kind, r.id, r.collapsed]),
+      );
+    const folded = await rows();
+    expect(folded).toHaveLength(1 + 40 + 1);
+    expect(folded[0]).toEqual(['group', 'tasks', false]);
+    expect(folded[1]).toEqual(['lane', 'task:t0', false]);
+    expect(folded[40]).toEqual(['lane', 'task:t39', false]);
+    expect(folded[41]).toEqual(['group', 'ttm_resource', true]);
+    expect(await p.textContent('.tl-group[data-group="ttm_resource"]')).toBe('▸ ttm_resource (41)');
+    await p.click('.tl-group[data-group="ttm_resource"]');
+    const open = await rows();
+    expect(open).toHaveLength(1 + 40 + 1 + 41);
+    expect(open.slice(42).map((r) => r[1])).toEqual(Array.from({ length: 41 }, (_, i) => `res:${i}`));
+    await p.close();
+  });
+
   test('the pages made no network request (only their own files)', () => {
     expect([...new Set(requests)].sort()).toEqual([
       `file://${join(OUT, 'abba-shrunk.html')}`,
+      `file://${join(OUT, 'many.html')}`,
       `file://${join(OUT, 'stale.html')}`,
     ]);
   });
