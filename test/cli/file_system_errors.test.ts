@@ -1,11 +1,12 @@
 // The file system refusing a write is the user's environment, not a simulator bug: exit 2, one line with
-// the path and the errno, never "internal error", and no temporary file left. A full disk (ENOSPC) and a
+// the path and the errno, never "internal error", and no temporary file left. A directory without write
+// permission (EACCES) is real for an unprivileged user (as root, the command runs as uid 65534). A full disk (ENOSPC) and a
 // read-only file system (EROFS) are real here: a 12 KiB tmpfs is mounted for them when this process
 // may mount one (root with CAP_SYS_ADMIN, as in the project's container); the message of an errno error
 // that crossed from a worker thread (its message only) is checked everywhere.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -71,6 +72,48 @@ describe('system error messages', () => {
     expect(systemErrorMessage(new Error('ENOSPC somewhere'))).toBeNull();
     expect(systemErrorMessage('ENOSPC')).toBeNull();
     expect(systemErrorMessage(null)).toBeNull();
+  });
+});
+
+describe('a directory the user may not write in (EACCES)', () => {
+  // Permissions bind everyone but root: as root, the command runs as the unprivileged user 65534.
+  const root = process.getuid?.() === 0;
+  const base = mkdtempSync(join(tmpdir(), 'ttm-sim-eacces-'));
+  chmodSync(base, 0o755);
+  const ro = join(base, 'ro');
+  mkdirSync(ro, { mode: 0o555 });
+  chmodSync(ro, 0o555);
+  mkdirSync(join(base, 'corpus'), { mode: 0o555 });
+  chmodSync(join(base, 'corpus'), 0o555);
+  const run = (args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], {
+      encoding: 'utf8',
+      ...(root ? { uid: 65534, gid: 65534, env: { ...process.env, HOME: tmpdir() } } : {}),
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  test.each([
+    [
+      ['run', '--scenario', 'small', '--trace', join(ro, 't.jsonl')],
+      `--trace ${join(ro, 't.jsonl')}: cannot write in ${ro}`,
+    ],
+    [
+      ['fuzz', '--scenario', 'small', '--schedules', '2', '--corpus', join(ro, 'c')],
+      `--corpus ${join(ro, 'c')}: cannot write in ${ro}`,
+    ],
+    [
+      ['fuzz', '--scenario', 'small', '--schedules', '2', '--corpus', join(base, 'corpus')],
+      `--corpus ${join(base, 'corpus')}: cannot write in ${join(base, 'corpus')}`,
+    ],
+    [['charts', '--out', join(ro, 'charts')], `--out ${join(ro, 'charts')}: cannot write in ${ro}`],
+  ])('ttm-sim %j: exit 2, EACCES, nothing written', (args, says) => {
+    const r = run(args);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: EXIT_CODE.badInput, stdout: '' });
+    expect(r.stderr).toBe(
+      `ttm-sim: ${says} (EACCES: permission denied); give a path in a directory you can write to\n`,
+    );
+    expect([readdirSync(ro), readdirSync(join(base, 'corpus'))]).toEqual([[], []]);
   });
 });
 
