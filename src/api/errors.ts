@@ -30,6 +30,7 @@ function optionNames(message: string): string {
   return message
     .replace(/^--mutation\b/, 'mutations')
     .replace(/^--design\b/, 'designs')
+    .replace(/^--scenario\b/, 'scenario')
     .replace(/^--(seed|strategy|faults)\b/, '$1');
 }
 

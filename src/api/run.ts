@@ -5,7 +5,6 @@
 
 import {
   type DecodedRun,
-  decode,
   designOptions,
   label,
   mutationOptions,
@@ -14,6 +13,7 @@ import {
   strategyOptions,
 } from '../cli/common.ts';
 import { runFaults, traceRow } from '../cli/explore.ts';
+import { decodeWith } from '../cli/scenario_option.ts';
 import { parseStrategy } from '../engine/strategy.ts';
 import type { TraceLine } from '../engine/trace.ts';
 import type { Failure, Outcome } from '../engine/types.ts';
@@ -125,9 +125,8 @@ export interface TokenOptions {
 
 function decoded(api: string, token: string, options: TokenOptions): DecodedRun {
   if (typeof token !== 'string') refuse(api, `expected a token string, got ${typeof token}`);
-  return checked(api, () =>
-    decode(token, api, options.scenario === undefined ? [] : [scenarioByName(options.scenario)]),
-  );
+  // As the commands do: a file's configuration hash must be the token's, or both hashes are named.
+  return checked(api, () => decodeWith(token, api, options.scenario));
 }
 
 /** Re-run the schedule a token names, as `ttm-sim replay` does: the same trace, byte for byte. */

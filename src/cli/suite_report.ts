@@ -17,6 +17,7 @@ import { defaultSuite, type SuiteCampaign, type SuiteReport, type SuiteRunInfo }
 import { FAULT_SITES } from '../kernel/faults.ts';
 import { SCENARIOS } from '../sim/scenarios/index.ts';
 import { fmtRate, runJson, stateJson } from './campaign_report.ts';
+import { shellWord } from './scenario_option.ts';
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -274,7 +275,8 @@ function nextLines(r: SuiteReport, args: readonly string[]): string[] {
 function scenarioArgs(r: SuiteReport, args: readonly string[] | undefined): string[] {
   return r.manifest.scenarios.map((name, i) => {
     const given = args?.[i];
-    if (given !== undefined) return given;
+    // A path pastes into a shell as one word (quoted when it holds a space or a quote).
+    if (given !== undefined) return shellWord(given);
     const builtIn = SCENARIOS.find((s) => s.name === name);
     const hash = r.campaigns[i]?.identity?.scenarioHash;
     return builtIn !== undefined && (hash === undefined || hash === scenarioId(builtIn)) ? name : 'FILE';

@@ -3,7 +3,7 @@
 // commands list.
 
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +74,34 @@ describe('scenario files', () => {
     ]);
     expect(r.traceSha256).toBe('fcfba75a5464d8386e7fed3648dce124e257f9851e2f710e43837dfbfb0ac9c6');
     expect(replay(r.token, { scenario: 'examples/race-small.json' }).traceSha256).toBe(r.traceSha256);
+    expect(refused(() => replay(r.token))).toBe(
+      "replay: the token is for scenario e6ac5f3e, which is none of this build's built-in scenarios: a token of a scenario file runs with the file, 'ttm-sim replay TOKEN --scenario FILE' (or the token was made by a build with another scenario set; 'ttm-sim scenarios' shows the hashes here)",
+    );
+    expect(refused(() => replay(r.token, { scenario: 'examples/memory-small.json' }))).toBe(
+      "replay: scenario examples/memory-small.json: the token is for scenario e6ac5f3e, but the file's configuration hash is 2263aab6; give the file the token was made from, as it was then (a changed setting is another scenario)",
+    );
+  });
+
+  it('fuzz: a scenario file whose path has a space is quoted in the commands the report suggests', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ttm-sim api '));
+    try {
+      const file = join(dir, 'race small.json');
+      copyFileSync('examples/race-small.json', file);
+      const r = await fuzz({ scenario: file, schedules: 2, faults: 'off' });
+      expect(r.outcome).toBe('pass');
+      const lines = r.text.split('\n');
+      expect(
+        lines.slice(
+          lines.findIndex((l) => l.startsWith('  next ')),
+          -2,
+        ),
+      ).toEqual([
+        `  next        run longer (or add --workers N to use N cores): npx ttm-sim fuzz --scenario '${file}' --faults off --schedules 20`,
+        `              one scenario in depth: npx ttm-sim fuzz --scenario '${file}' --faults off --schedules 1000`,
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
