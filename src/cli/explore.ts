@@ -2,6 +2,7 @@
 // catalogue), and the fault options of `run`.
 
 import { parseArgs } from 'node:util';
+import { tap } from 'rxjs';
 import { Rng } from '../engine/prng.ts';
 import type { StrategyName, StrategyParams } from '../engine/strategy.ts';
 import type { TraceLine } from '../engine/trace.ts';
@@ -15,6 +16,7 @@ import {
   campaignMaxSteps,
   pctMissBounds,
 } from '../explore/campaign.ts';
+import { SIGNAL_EXIT_CODE, type StopSignal, stopSignals$ } from '../explore/campaign_streams.ts';
 import { CORPUS_FILE } from '../explore/corpus.ts';
 import { drawTargets, drawUniform, FAULT_MODES, type FaultMode, type FaultPlan } from '../explore/faults.ts';
 import { type FuzzResult, fuzz, prepareCampaign } from '../explore/fuzz.ts';
@@ -117,7 +119,8 @@ coverage, goals reached), the worst outcome, and every failure in full. Its exit
 outcome's: crash 4, then correctness 1, then liveness 3.
 
 Exit codes: 0 no failure, 1/3/4 the kind of the first failure (correctness, liveness, crash; a suite:
-of the worst), 2 bad input, 130 interrupted without a failure.`;
+of the worst), 2 bad input, 130 interrupted by Ctrl-C (SIGINT) and 143 by SIGTERM without a failure.
+Either signal stops the campaign between two schedules; it saves its corpus and prints its report.`;
 
 export const SHRINK_HELP = `Usage: ttm-sim shrink TOKEN [--budget SECONDS] [--json] [--trace FILE] [--scenario FILE]
 
@@ -533,35 +536,33 @@ async function fuzzOne(
   const prepared = prepareCampaign(opts, corpusDir);
   if (!prepared.ok) fail(`--corpus: ${prepared.reason}`);
   const tty = process.stderr.isTTY === true;
-  let interrupted = false;
-  const onSigint = () => {
-    interrupted = true;
-  };
-  process.on('SIGINT', onSigint);
+  // SIGINT and SIGTERM stop the campaign between two schedules; it saves and reports what it found.
+  let signal: StopSignal | null = null;
+  const stop$ = stopSignals$().pipe(
+    tap((s) => {
+      signal = s;
+    }),
+  );
   let lastLine = 0;
-  try {
-    const r = await fuzz(opts, prepared, {
-      ...(corpusDir === undefined ? {} : { corpusDir }),
-      progressMs: tty ? 250 : 10_000,
-      onProgress: (state, total, ms) => {
-        const line = progressLine(state, total, ms);
-        if (tty) process.stderr.write(`\r${line}\u001b[K`);
-        else if (ms - lastLine >= 10_000 || state.next >= total) process.stderr.write(`${line}\n`);
-        lastLine = ms;
-      },
-      onFailure: (f) => {
-        const msg = `failure ${f.id} at schedule ${f.schedule}: ${f.message.slice(0, 160)}`;
-        process.stderr.write(tty ? `\r${msg}\u001b[K\n` : `${msg}\n`);
-      },
-      stopRequested: () => interrupted,
-    });
-    if (tty) process.stderr.write('\n');
-    if (json) process.stdout.write(`${JSON.stringify(reportJson(opts, r))}\n`);
-    else process.stdout.write(`${reportText(opts, r, corpusDir, scenarioArg)}\n`);
-    const first = r.state.failures[0];
-    if (first !== undefined) return EXIT_CODE[first.kind];
-    return r.stopped === 'interrupted' ? 130 : EXIT_CODE.pass;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  const r = await fuzz(opts, prepared, {
+    ...(corpusDir === undefined ? {} : { corpusDir }),
+    progressMs: tty ? 250 : 10_000,
+    onProgress: (state, total, ms) => {
+      const line = progressLine(state, total, ms);
+      if (tty) process.stderr.write(`\r${line}\u001b[K`);
+      else if (ms - lastLine >= 10_000 || state.next >= total) process.stderr.write(`${line}\n`);
+      lastLine = ms;
+    },
+    onFailure: (f) => {
+      const msg = `failure ${f.id} at schedule ${f.schedule}: ${f.message.slice(0, 160)}`;
+      process.stderr.write(tty ? `\r${msg}\u001b[K\n` : `${msg}\n`);
+    },
+    stop$,
+  });
+  if (tty) process.stderr.write('\n');
+  if (json) process.stdout.write(`${JSON.stringify(reportJson(opts, r))}\n`);
+  else process.stdout.write(`${reportText(opts, r, corpusDir, scenarioArg)}\n`);
+  const first = r.state.failures[0];
+  if (first !== undefined) return EXIT_CODE[first.kind];
+  return r.stopped === 'interrupted' ? SIGNAL_EXIT_CODE[signal ?? 'SIGINT'] : EXIT_CODE.pass;
 }

@@ -15,6 +15,7 @@ import {
   type ShardSlice,
   sliceSchedules,
 } from '../explore/campaign.ts';
+import { exitCodeAfterSignal, type StopSignal, stopSignals$ } from '../explore/campaign_streams.ts';
 import { corpusFile, loadCampaign, readCorpusFile } from '../explore/corpus.ts';
 import { campaignIdentity, type StopReason } from '../explore/fuzz.ts';
 import {
@@ -220,10 +221,12 @@ export async function fuzzSharded(
     }
     draw(false);
   };
-  const onSigint = () => {
+  // SIGINT and SIGTERM raise the slices' stop flag: each saves its corpus file before its next schedule.
+  let signal: StopSignal | null = null;
+  const stopping = stopSignals$().subscribe((s) => {
+    signal = s;
     Atomics.store(new Int32Array(stop), 0, 1);
-  };
-  process.on('SIGINT', onSigint);
+  });
   let outcomes: ShardOutcome[];
   try {
     if (plan.threads === 0) outcomes = await runShardsHere(tasks, { onMessage });
@@ -236,7 +239,7 @@ export async function fuzzSharded(
       }
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    stopping.unsubscribe();
   }
   for (const o of outcomes) done.set(o.record.shard!, o.record.next);
   draw(true);
@@ -274,7 +277,7 @@ export async function fuzzSharded(
     if (files !== null) lines.push(`  corpus      ${files.join(', ')}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }
-  return mergedExitCode(merged.merged, info.stopped === 'interrupted');
+  return exitCodeAfterSignal(mergedExitCode(merged.merged, info.stopped === 'interrupted'), signal);
 }
 
 /** The run's stop reason: an interruption first, then the time budget, the failure limit, done. */

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { createPool } from '../../workers/pool.ts';
 import { EXIT_CODE } from '../engine/types.ts';
+import { SIGNAL_EXIT_CODE, type StopSignal, stopSignals$ } from '../explore/campaign_streams.ts';
 import {
   checkReplay,
   DEFAULT_JITTER,
@@ -42,8 +43,11 @@ A progress line goes to stderr. The report lists the failures by signature with 
 whether the replay reproduced the signature and the state, and how much the threads interleaved
 (owner switches in the ticket log).
 
+Ctrl-C (SIGINT) or SIGTERM stops it after the run in progress and prints the report of the runs done.
+
 Exit codes: 0 no failure, 1/3/4 the kind of the first failure (correctness, liveness, crash), 4 also
-when a replay did not reproduce its run, 2 bad input.`;
+when a replay did not reproduce its run, 2 bad input; 130 (SIGINT) or 143 (SIGTERM) when a signal
+stopped it with no failure found.`;
 
 interface Group {
   readonly signature: string;
@@ -116,9 +120,15 @@ export async function cmdStress(args: string[]): Promise<number> {
   let mismatches = 0;
   let segments = 0;
   let switches = 0;
+  let ran = 0;
+  // SIGINT and SIGTERM end the loop after the run in progress; the report covers the runs done.
+  let signal: StopSignal | null = null;
+  const stopping = stopSignals$().subscribe((s) => {
+    signal = s;
+  });
   const pool = createPool('stress.worker.ts', threads);
   try {
-    for (let i = 0; i < runs; i++) {
+    for (let i = 0; i < runs && signal === null; i++) {
       const seed = (base + BigInt(i)) % (1n << 64n);
       const run = await stressRun(pool, cfg, { seed, mutations, jitter });
       segments += run.log.length;
@@ -146,6 +156,7 @@ export async function cmdStress(args: string[]): Promise<number> {
         if (check?.sameSignature === true) g.replayed += 1;
         if (check?.sameState === true) g.sameState += 1;
       }
+      ran += 1;
       const secs = (Date.now() - started) / 1000;
       const line = `stress ${name}: run ${i + 1}/${runs}, ${failures} failing, ${((i + 1) / Math.max(secs, 0.001)).toFixed(1)} runs/s`;
       if (tty) process.stderr.write(`\r${line}\u001b[K`);
@@ -153,6 +164,7 @@ export async function cmdStress(args: string[]): Promise<number> {
         process.stderr.write(`${line}\n`);
     }
   } finally {
+    stopping.unsubscribe();
     await pool.destroy();
   }
   if (tty) process.stderr.write('\n');
@@ -161,13 +173,15 @@ export async function cmdStress(args: string[]): Promise<number> {
     scenario: name,
     threads,
     runs,
+    ran,
+    interrupted: signal as StopSignal | null,
     mutations,
     seed: base.toString(),
     jitter,
     failures,
     replayMismatches: mismatches,
-    segmentsPerRun: segments / runs,
-    switchesPerRun: switches / runs,
+    segmentsPerRun: segments / Math.max(1, ran),
+    switchesPerRun: switches / Math.max(1, ran),
     switchRatio: segments === 0 ? 0 : switches / segments,
     seconds: (Date.now() - started) / 1000,
     signatures: list,
@@ -176,7 +190,9 @@ export async function cmdStress(args: string[]): Promise<number> {
   else process.stdout.write(`${human(report, list)}\n`);
   const first = list[0];
   if (mismatches > 0) return EXIT_CODE.crash;
-  return first === undefined ? EXIT_CODE.pass : EXIT_CODE[first.kind === 'pass' ? 'pass' : first.kind];
+  if (first === undefined)
+    return report.interrupted === null ? EXIT_CODE.pass : SIGNAL_EXIT_CODE[report.interrupted];
+  return EXIT_CODE[first.kind === 'pass' ? 'pass' : first.kind];
 }
 
 function human(
@@ -184,6 +200,8 @@ function human(
     scenario: string;
     threads: number;
     runs: number;
+    ran: number;
+    interrupted: StopSignal | null;
     mutations: readonly string[];
     failures: number;
     replayMismatches: number;
@@ -197,7 +215,7 @@ function human(
   const muts = r.mutations.length === 0 ? '' : ` --mutation ${r.mutations.join(' --mutation ')}`;
   const lines = [
     `ttm-sim stress --scenario ${r.scenario.replace(/-t\d+$/, '')} --threads ${r.threads} --runs ${r.runs}${muts}`,
-    `  runs          ${r.runs} in ${r.seconds.toFixed(1)} s, ${r.failures} failing (${groups.length} signature${groups.length === 1 ? '' : 's'})`,
+    `  runs          ${r.interrupted === null ? r.runs : `${r.ran} of ${r.runs} (interrupted by ${r.interrupted})`} in ${r.seconds.toFixed(1)} s, ${r.failures} failing (${groups.length} signature${groups.length === 1 ? '' : 's'})`,
     `  interleaving  ${r.segmentsPerRun.toFixed(1)} segments and ${r.switchesPerRun.toFixed(1)} owner switches per run (${(100 * r.switchRatio).toFixed(0)} % of segments switch thread)`,
   ];
   for (const [i, g] of groups.entries()) {

@@ -4,6 +4,7 @@
 
 import type { StrategySpec } from '../engine/strategy.ts';
 import type { Arm, CampaignFaults } from '../explore/campaign.ts';
+import { exitCodeAfterSignal, type StopSignal, stopSignals$ } from '../explore/campaign_streams.ts';
 import { CORPUS_FILE } from '../explore/corpus.ts';
 import { prepareSuite, runPrepared, SUITE_FILE, type SuiteOptions } from '../explore/suite.ts';
 import { fmtRate } from './campaign_report.ts';
@@ -90,8 +91,12 @@ export async function fuzzSuite(
   const prep = prepareSuite(opts);
   if (!prep.ok) fail(`${corpusDir === undefined ? 'fuzz' : '--corpus'}: ${prep.reason}`);
   resumed = [...prep.suite.before.values()].reduce((a, b) => a + b, 0);
-  const onSigint = () => controller.abort();
-  process.on('SIGINT', onSigint);
+  // SIGINT and SIGTERM stop every campaign before its next schedule, with its corpus saved.
+  let signal: StopSignal | null = null;
+  const stopping = stopSignals$().subscribe((s) => {
+    signal = s;
+    controller.abort();
+  });
   try {
     const r = await runPrepared(prep.suite);
     if (tty) process.stderr.write('\n');
@@ -108,8 +113,8 @@ export async function fuzzSuite(
       if (where !== null) lines.push(`  corpus      ${where}`);
       process.stdout.write(`${lines.join('\n')}\n`);
     }
-    return r.exitCode;
+    return exitCodeAfterSignal(r.exitCode, signal);
   } finally {
-    process.off('SIGINT', onSigint);
+    stopping.unsubscribe();
   }
 }

@@ -33,6 +33,14 @@ export type StopSignal = (typeof STOP_SIGNALS)[number];
 export const SIGNAL_EXIT_CODE: Readonly<Record<StopSignal, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 /**
+ * The exit code of a campaign that ended with `code` (130 when a stop signal interrupted it with nothing
+ * found), given the signal that stopped it: 143 for SIGTERM.
+ */
+export function exitCodeAfterSignal(code: number, signal: StopSignal | null): number {
+  return code === SIGNAL_EXIT_CODE.SIGINT && signal !== null ? SIGNAL_EXIT_CODE[signal] : code;
+}
+
+/**
  * The first SIGINT or SIGTERM the process receives, then completion. While subscribed, the process
  * handles both itself (Node's default of dying at once is off), so the campaign can save and report.
  */
