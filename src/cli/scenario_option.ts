@@ -53,9 +53,10 @@ export function decodeWith(
   if (d.ok) {
     const want = d.token.scenarioHash;
     const have = scenarioHash(scenario.config);
+    const fromFile = scenarioArg.toLowerCase().endsWith('.json');
     if (want !== have) {
       fail(
-        `--scenario ${scenarioArg}: the token is for scenario ${describeHash(want)}, but the file's configuration hash is ${describeHash(have)}; give the file the token was made from, as it was then (a changed setting is another scenario)`,
+        `--scenario ${scenarioArg}: the token is for scenario ${describeHash(want)}, but ${fromFile ? "the file's" : "that scenario's"} configuration hash is ${describeHash(have)}; give the ${fromFile ? 'file' : 'scenario'} the token was made from${fromFile ? ', as it was then (a changed setting is another scenario)' : " ('ttm-sim scenarios' shows the hashes)"}`,
       );
     }
   }

@@ -148,6 +148,12 @@ describe('a scenario file token through every command', () => {
         `ttm-sim: --scenario ${edited}: the token is for scenario 2263aab6, but the file's configuration hash is ${have}; give the file the token was made from, as it was then (a changed setting is another scenario)\n`,
       );
     }
+    // A built-in named instead of a file: refused the same way.
+    const builtIn = cli('replay', FUZZ_TOKEN, '--scenario', 'race');
+    expect(builtIn.code).toBe(EXIT_CODE.badInput);
+    expect(builtIn.stderr).toBe(
+      "ttm-sim: --scenario race: the token is for scenario 2263aab6, but that scenario's configuration hash is 9916145f; give the scenario the token was made from ('ttm-sim scenarios' shows the hashes)\n",
+    );
     // The same settings in another file, another layout: the same configuration, accepted.
     const copy = join(dir, 'copy.json');
     copyFileSync(EXAMPLE, copy);

@@ -7,8 +7,8 @@
 // small factor. Counts are upper bounds where the schedule decides (every validation may move its BO).
 
 /**
- * The default limit. The built-in scenarios' configurations are at most 7,680; measured at 100 to 190 µs
- * per page operation (README "Scenario files"), the limit is a run of 10 to 20 s.
+ * The default limit. The built-in scenarios' configurations are at most 7,680; at the 50 to 180 µs per
+ * page operation bench/scenario_work.ts measured, the limit is a run of 5 to 18 s.
  */
 export const DEFAULT_WORK_LIMIT = 100_000;
 
