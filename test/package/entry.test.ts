@@ -133,21 +133,29 @@ describe('what --version and scenarios load', () => {
     expect(packages.filter((p) => !p.startsWith('node:'))).toEqual([]);
   });
 
-  it('scenarios reports bad options as main() reports every other command', async () => {
+  /** What `run` writes to stdout and stderr, and its exit code. */
+  async function captured(run: () => Promise<number>): Promise<[number, string, string]> {
+    const out: string[] = [];
     const err: string[] = [];
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      err.push(String(chunk));
-      return true;
-    });
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => out.push(String(chunk)) > 0);
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => err.push(String(chunk)) > 0);
     try {
-      const fast = await launch(['scenarios', '--bogus']);
-      const slow = await main(['scenarios', '--bogus']);
-      expect([fast, slow]).toEqual([2, 2]);
+      const code = await run();
+      return [code, out.join(''), err.join('')];
     } finally {
-      spy.mockRestore();
+      o.mockRestore();
+      e.mockRestore();
     }
-    expect(err).toEqual([
-      "ttm-sim: scenarios: Unknown option '--bogus'; see 'ttm-sim scenarios --help'\n",
+  }
+
+  it('the entry answers as main() does: --version, scenarios, scenarios --json, and any other argument', async () => {
+    for (const argv of [['--version'], ['scenarios'], ['scenarios', '--json'], ['scenarios', '--bogus']]) {
+      const fast = await captured(() => launch(argv));
+      expect(fast, argv.join(' ')).toEqual(await captured(() => main(argv)));
+    }
+    expect(await captured(() => launch(['scenarios', '--bogus']))).toEqual([
+      2,
+      '',
       "ttm-sim: scenarios: Unknown option '--bogus'; see 'ttm-sim scenarios --help'\n",
     ]);
   });
