@@ -553,6 +553,14 @@ describe('validation errors: position, path, problem, fix', () => {
     expect(task.reason).toContain('tasks[1].valueOf: unknown field "valueOf" for a exec task; remove it;');
   });
 
+  test('a byte-order mark before the object is allowed; columns count it as the file has it', () => {
+    expect(loadScenarioFile(file('\uFEFF{ "scenario": "vram-pressure" }')).ok).toBe(true);
+    const text = '\uFEFF{ "scenario": "vram-pressure", "clients": 0 }';
+    const { path, reason: r } = reason(text);
+    expect(r).toBe(`${path}:${at(text, '0 }')}: clients: 0 is out of range; use a value from 1 to 32`);
+    expect(at(text, '0 }')).toBe('1:44');
+  });
+
   test('never throws: binary garbage, a huge file of nesting, a lone BOM', () => {
     for (const text of ['\u0000\u0001\u0002', `${'['.repeat(100_000)}`, '\uFEFF']) {
       const r = loadScenarioFile(file(text));
