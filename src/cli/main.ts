@@ -10,6 +10,7 @@ import { type RunResult, runScenario } from '../explore/run.ts';
 import { DEFAULT_SCENARIO } from '../sim/scenarios/index.ts';
 import { CHART_EXTENSION, CHART_FORMATS, CHARTS, exportChart } from '../viz/charts.ts';
 import { toPerfetto, workerTracks } from '../viz/perfetto.ts';
+import { StateRecorder } from '../viz/run_states.ts';
 import { renderViewer } from '../viz/viewer.ts';
 import {
   designOptions,
@@ -367,7 +368,8 @@ function cmdView(args: string[]): number {
     fail("view: --out FILE.html is required (the output file); see 'ttm-sim view --help'");
   const d = decodeWith(positionals[0], 'view', values.scenario);
   checkOutputFile('--out', values.out);
-  const r = runDecoded(d, true);
+  const recorder = new StateRecorder();
+  const r = runDecoded(d, true, { onStep: recorder.onStep });
   const lines = (r.trace ?? []).map((l) => JSON.parse(l) as TraceLine);
   const html = renderViewer({
     title: `ttm-sim ${d.scenario.name} --seed ${d.seed} --strategy ${label(d.strategy)}`,
@@ -375,7 +377,9 @@ function cmdView(args: string[]): number {
     traceSha256: r.traceSha256,
     outcome: r.outcome,
     failure: r.failure,
+    failureStep: r.failureStep,
     lines,
+    states: recorder.result(lines.length),
     ...viewMarks(d, values.inevitable === true, values.tails),
   });
   writeAtomically(values.out, html, '--out');

@@ -240,10 +240,11 @@ function resourcesOn(head: ListHead): Resource[] {
   return out;
 }
 
+/** The BOs of the resources on an LRU list, head first (a BO's own `lru` value names its resource). */
 function lruText(head: ListHead): string {
   return (
     resourcesOn(head)
-      .map((r) => `${r.id}(${r.bo?.id ?? '-'})`)
+      .map((r) => r.bo?.id ?? r.id)
       .join(' ') || 'empty'
   );
 }
@@ -298,11 +299,9 @@ function iommusOf(g: TtmGlobal): Iommu[] {
 function readIommu(g: TtmGlobal, iommu: Iommu, put: Put): void {
   put(iommu.id, 'free IOVA', `${iommu.sizePages - iommu.usedPages} of ${iommu.sizePages} pages`);
   put(iommu.id, 'mappings', iommu.mappingCount);
-  const devices = g.deviceList.filter((d) => d.iommu === iommu).map((d) => d.id);
-  const maps = devices
-    .flatMap((d) => iommu.mappingsOf(d))
-    .sort((a, b) => a.iova - b.iova)
-    .map((m) => `IOVA ${m.iova}+${m.pfns.length} ${m.device} → frames ${m.pfns.join(',')}`);
-  put(iommu.id, 'mapped', maps.join('; ') || 'none');
   put(iommu.id, 'map failures', iommu.mapFailures);
+  // One value per mapping, named by its IOVA: a map or unmap writes that value alone.
+  const devices = g.deviceList.filter((d) => d.iommu === iommu).map((d) => d.id);
+  for (const m of devices.flatMap((d) => iommu.mappingsOf(d)).sort((a, b) => a.iova - b.iova))
+    put(iommu.id, `IOVA ${m.iova}`, `+${m.pfns.length} ${m.device} → frames ${m.pfns.join(',')}`);
 }

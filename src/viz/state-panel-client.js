@@ -97,18 +97,23 @@
     .join('')}</select>
 <label><input id="sp-changed-only" type="checkbox"> changed only</label>
 <label>diff with step <input id="sp-diff" type="number" min="0" max="${Math.max(0, lines.length - 1)}" size="6" aria-label="diff with step"></label></div>
-<div id="sp-writer"></div><table><tbody id="sp-rows"></tbody></table>`;
+<div id="sp-writer"></div><div id="sp-scroll"><table><tbody id="sp-rows"></tbody></table></div>`;
   const filterBox = document.getElementById('sp-filter');
   const kindBox = document.getElementById('sp-kind');
   const changedOnly = document.getElementById('sp-changed-only');
   const diffBox = document.getElementById('sp-diff');
   const rowsBox = document.getElementById('sp-rows');
+  const scrollBox = document.getElementById('sp-scroll');
   const writerBox = document.getElementById('sp-writer');
   let shown = 0;
   let picked = -1;
 
   function esc(text) {
-    return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return String(text)
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;');
   }
 
   /** The step a diff is taken against, or null. */
@@ -118,20 +123,28 @@
     return Number.isInteger(s) && s >= 0 && s < lines.length ? s : null;
   }
 
+  // The rows of the shown step: [object index] for an object's heading, [key, value, other, classes] for
+  // a value. Only the rows scrolled into view are in the DOM (a 10,000-step run has thousands of values):
+  // every row is ROW pixels high, spacers stand for the others.
+  const ROW = 16;
+  const WINDOW = 80;
+  let rows = [];
+  let other = null;
+
   function show(step) {
     shown = step;
     const changed = new Set();
     const pairs = st.steps[step] ?? [];
     for (let i = 0; i < pairs.length; i += 2) changed.add(pairs[i]);
-    const other = diffStep();
+    other = diffStep();
     const filter = filterBox.value.trim();
     const kind = kindBox.value;
-    const out = [];
+    rows = [];
     for (const o of objectOrder) {
       const [id, okind] = st.objects[o];
       if (kind !== '' && okind !== kind) continue;
       if (filter !== '' && !id.includes(filter)) continue;
-      const rows = [];
+      let heading = false;
       for (const k of byObject[o]) {
         const v = valueAt(k, step);
         const w = other === null ? null : valueAt(k, other);
@@ -139,24 +152,53 @@
         const isChanged = changed.has(k);
         const differs = other !== null && v !== w;
         if (changedOnly.checked && !isChanged && !differs) continue;
-        const cls = `val${isChanged ? ' changed' : ''}${differs ? ' differs' : ''}${k === picked ? ' picked' : ''}`;
-        rows.push(
-          `<tr class="${cls}" data-key="${k}"><td>${esc(st.keys[k][1])}</td><td class="now">${
-            v === null ? '<i>gone</i>' : esc(v)
-          }</td>${other === null ? '' : `<td class="other">${w === null ? '<i>gone</i>' : esc(w)}</td>`}</tr>`,
-        );
+        if (!heading) {
+          rows.push([o]);
+          heading = true;
+        }
+        rows.push([k, v, w, `val${isChanged ? ' changed' : ''}${differs ? ' differs' : ''}`]);
       }
-      if (rows.length === 0) continue;
-      out.push(
-        `<tr class="obj" data-object="${esc(id)}"><th colspan="3">${esc(id)} <small>${okind}</small></th></tr>`,
-      );
-      out.push(rows.join(''));
     }
-    const head =
-      other === null ? '' : `<tr class="obj"><th></th><th>step ${step}</th><th>step ${other}</th></tr>`;
-    rowsBox.innerHTML = head + out.join('');
+    paint();
     if (picked >= 0) describeWriters(picked);
   }
+
+  /** Write the rows in view (and a window around them) into the table. */
+  function paint() {
+    // The scroll offset the last scroll event saw: reading scrollTop here would force the layout of the
+    // whole page, which the step just changed, inside every seek.
+    const first = Math.max(0, Math.floor(scrollTop / ROW) - 15);
+    const end = Math.min(rows.length, first + WINDOW);
+    const out = [];
+    if (other !== null)
+      out.push(`<tr class="obj"><th></th><th>step ${shown}</th><th>step ${other}</th></tr>`);
+    if (first > 0) out.push(`<tr class="spacer" style="height:${first * ROW}px"></tr>`);
+    for (let i = first; i < end; i += 1) {
+      const r = rows[i];
+      if (r.length === 1) {
+        const [id, okind] = st.objects[r[0]];
+        out.push(
+          `<tr class="obj" data-object="${esc(id)}"><th colspan="3">${esc(id)} <small>${okind}</small></th></tr>`,
+        );
+        continue;
+      }
+      const [k, v, w, cls] = r;
+      const cell = (text, c) =>
+        text === null ? `<td class="${c}"><i>gone</i></td>` : `<td class="${c}">${esc(text)}</td>`;
+      out.push(
+        `<tr class="${cls}${k === picked ? ' picked' : ''}" data-key="${k}"><td>${esc(st.keys[k][1])}</td>${cell(v, 'now')}${
+          other === null ? '' : cell(w, 'other')
+        }</tr>`,
+      );
+    }
+    if (end < rows.length) out.push(`<tr class="spacer" style="height:${(rows.length - end) * ROW}px"></tr>`);
+    rowsBox.innerHTML = out.join('');
+  }
+  let scrollTop = 0;
+  scrollBox.addEventListener('scroll', () => {
+    scrollTop = scrollBox.scrollTop;
+    paint();
+  });
 
   /** What a line did, in a few words: `step 12: task:a bo.validate`. */
   function stepText(s) {
@@ -199,6 +241,20 @@
 
   globalThis.statePanel = {
     show,
+    /** Every row of the shown step, in order, as the panel lists them (the DOM holds those in view). */
+    rows() {
+      return rows.map((r) =>
+        r.length === 1
+          ? { object: st.objects[r[0]][0] }
+          : {
+              field: st.keys[r[0]][1],
+              value: r[1],
+              other: r[2],
+              changed: r[3].includes('changed'),
+              differs: r[3].includes('differs'),
+            },
+      );
+    },
     valueAt,
     writers,
     keyOf,

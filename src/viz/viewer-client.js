@@ -8,6 +8,10 @@
   const lines = data.lines;
   const steps = lines.length;
   const SNAP = 256;
+  // The line the failure is marked on (data.failureStep); a step that threw wrote no line, so its
+  // failure is shown on the last line written, saying so.
+  const failureLine = data.failureStep === null || steps === 0 ? null : Math.min(data.failureStep, steps - 1);
+  const threwAfter = data.failureStep !== null && data.failureStep >= steps;
 
   // ---- states at every step, from snapshots ---------------------------------------------------
   const snapshots = [];
@@ -59,14 +63,16 @@
     chartsReady = true;
   }
 
-  /** Mermaid ids of the states active in `state` ("r1.a r2.b.c") of a chart whose root id is `root`. */
+  /**
+   * Mermaid ids of the active leaf states in `state` ("r1.a r2.b.c") of a chart whose root id is `root`:
+   * one per region, never the composite states around them (a highlighted cluster would paint every
+   * state inside it).
+   */
   function activeIds(root, state) {
     const ids = [];
     for (const leaf of state.split(' ')) {
       if (leaf === '') continue;
-      const parts = leaf.split('.');
-      for (let i = 1; i <= parts.length; i += 1)
-        ids.push(`${root}_${parts.slice(0, i).join('_')}`.replace(/[^A-Za-z0-9_]/g, '_'));
+      ids.push(`${root}_${leaf.split('.').join('_')}`.replace(/[^A-Za-z0-9_]/g, '_'));
     }
     return ids;
   }
@@ -91,44 +97,8 @@
     }
   }
 
-  // ---- timeline -------------------------------------------------------------------------------
-  const lanes = data.lanes;
-  const LANE = 14;
-  const canvas = document.getElementById('timeline');
-  const width = Math.max(800, Math.min(steps * 4, 4000));
-  canvas.width = width;
-  canvas.height = lanes.length * LANE + 4;
-  const x = (k) => Math.floor((k / Math.max(1, steps)) * (width - 140)) + 140;
-  {
-    const ctx = canvas.getContext('2d');
-    ctx.font = '10px monospace';
-    const laneOf = Object.create(null);
-    lanes.forEach((a, i) => {
-      laneOf[a] = i;
-      ctx.fillStyle = i % 2 ? '#f4f4f4' : '#fff';
-      ctx.fillRect(0, i * LANE, width, LANE);
-      ctx.fillStyle = '#333';
-      ctx.fillText(a.length > 23 ? `…${a.slice(-22)}` : a, 2, i * LANE + 10);
-    });
-    const w = Math.max(1, Math.floor((width - 140) / Math.max(1, steps)));
-    lines.forEach((l, k) => {
-      ctx.fillStyle = '#3b6ea5';
-      ctx.fillRect(x(k), laneOf[l[0]] * LANE + 2, w, LANE - 4);
-      ctx.fillStyle = '#c9a227';
-      for (const e of l[6])
-        if (laneOf[e[0]] !== undefined) ctx.fillRect(x(k), laneOf[e[0]] * LANE + 5, w, LANE - 10);
-    });
-    if (data.failure) {
-      ctx.fillStyle = '#d11';
-      ctx.fillRect(Math.min(x(data.failure.step), width - 2), 0, 2, canvas.height);
-    }
-  }
-  const cursor = document.getElementById('cursor');
-  canvas.addEventListener('click', (ev) => {
-    const r = canvas.getBoundingClientRect();
-    const k = Math.round((((ev.clientX - r.left) * (canvas.width / r.width) - 140) / (width - 140)) * steps);
-    seek(Math.max(0, Math.min(steps - 1, k)));
-  });
+  // ---- timeline (src/viz/timeline-client.js) ----------------------------------------------------
+  const timeline = globalThis.ttmTimeline.create(document.getElementById('tl'), data, (k) => seek(k));
 
   // ---- the step panel and seeking ---------------------------------------------------------------
   const slider = document.getElementById('slider');
@@ -149,12 +119,17 @@
     eff.textContent = l[6]
       .map((e) => `${e[0]}  ${e[1]}  ${e[2]} → ${e[3]}${e[4] ? ` ${JSON.stringify(e[4])}` : ''}`)
       .join('\n');
-    const failureHere = data.failure && data.failure.step === current + 1;
-    document.getElementById('failure-here').hidden = !failureHere;
-    cursor.style.left = `${(x(current) / canvas.width) * 100}%`;
+    const here = document.getElementById('failure-here');
+    here.hidden = failureLine !== current;
+    if (!here.hidden)
+      here.textContent = threwAfter
+        ? `${data.failure.id} was thrown in the next step, which wrote no line: ${data.failure.message}`
+        : `${data.failure.id} (${data.failure.kind}) is marked on this step: ${data.failure.message}`;
+    timeline.setCursor(current);
     const pinned = document.getElementById('pin').checked ? document.getElementById('actor').value : '';
     const actor = pinned || l[0];
     highlight(actor, states[actor]);
+    globalThis.statePanel?.show(current);
     return states;
   }
 
@@ -177,10 +152,10 @@
   actorSel.addEventListener('change', () => seek(current));
   document.getElementById('pin').addEventListener('change', () => seek(current));
   const jump = document.getElementById('jump');
-  if (data.failure) {
+  if (data.failure && failureLine !== null) {
     jump.hidden = false;
-    jump.textContent = `jump to failure: ${data.failure.id} (step ${data.failure.step})`;
-    jump.addEventListener('click', () => seek(data.failure.step - 1));
+    jump.textContent = `jump to failure: ${data.failure.id} (step ${failureLine})`;
+    jump.addEventListener('click', () => seek(failureLine));
   }
 
   globalThis.viewer = {
@@ -188,6 +163,7 @@
     statesAt,
     steps,
     activeIds,
+    failureLine,
     get current() {
       return current;
     },

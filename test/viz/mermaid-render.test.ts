@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Browser } from 'playwright-core';
-import type { AnyStateMachine } from 'xstate';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { AnyStateMachine } from 'xstate';
 import { CHARTS, toMermaid } from '../../src/viz/charts.ts';
 import { browserMissing, launchBrowser } from './browser.ts';
 

@@ -3,7 +3,7 @@
 // failureStep names the trace line of the failure for every kind, whatever failure.step counts.
 
 import { describe, expect, test } from 'vitest';
-import { type RunOptions, runScenario } from '../../src/sim/run.ts';
+import { type RunOptions, runScenario } from '../../src/explore/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 import { type RunStates, StateRecorder } from '../../src/viz/run_states.ts';
 
@@ -42,7 +42,7 @@ describe('StateRecorder', () => {
     expect(states.steps).toHaveLength(plain.steps);
   });
 
-  test('pool-alloc-error-no-unmap, upload-race seed 1: at the failing line the IOMMU still maps IOVA 7+4 to the freed frames 8-11', () => {
+  test('pool-alloc-error-no-unmap, upload-race seed 1: at the failing line the IOMMU still maps IOVA 7 (4 pages) to the freed frames 8-11', () => {
     const { r, states } = record('upload-race', { seed: 1n, mutations: ['pool-alloc-error-no-unmap'] });
     expect(r.failure?.message).toBe(
       'iommu:device:0 maps IOVA 7 for device:0 to frame 8, which RAM holds as free',
@@ -51,8 +51,10 @@ describe('StateRecorder', () => {
     expect(valuesAt(states, 16, 'iommu:device:0')).toEqual({
       'free IOVA': '1 of 12 pages',
       mappings: '4',
-      mapped:
-        'IOVA 0+4 device:0 → frames 4,5,6,7; IOVA 4+2 device:0 → frames 2,3; IOVA 6+1 device:0 → frames 1; IOVA 7+4 device:0 → frames 8,9,10,11',
+      'IOVA 0': '+4 device:0 → frames 4,5,6,7',
+      'IOVA 4': '+2 device:0 → frames 2,3',
+      'IOVA 6': '+1 device:0 → frames 1',
+      'IOVA 7': '+4 device:0 → frames 8,9,10,11',
       'map failures': '1',
     });
     expect(valuesAt(states, 16, 'bo:2')).toEqual({
@@ -77,6 +79,7 @@ describe('StateRecorder', () => {
       'locks held': 'bo:4/resv',
     });
     expect(valuesAt(states, 16, 'device:0/man0').usage).toBe('28672 bytes');
+    expect(valuesAt(states, 16, 'device:0/man0')['lru[0]']).toBe('bo:2');
   });
 });
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TraceLine } from '../../src/engine/trace.ts';
-import { type RunOptions, runScenario } from '../../src/sim/run.ts';
+import { type RunOptions, runScenario } from '../../src/explore/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 import { type RunStates, StateRecorder } from '../../src/viz/run_states.ts';
 import { renderViewer } from '../../src/viz/viewer.ts';
