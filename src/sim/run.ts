@@ -5,16 +5,14 @@ import { Rng } from '../engine/prng.ts';
 import type { Chooser } from '../engine/strategy.ts';
 import { encodeToken, type StrategyName, type StrategyParams, scenarioHash } from '../engine/token.ts';
 import type { Failure, Outcome } from '../engine/types.ts';
-import type { Coverage } from '../explore/coverage.ts';
-import { FaultInjector, type FaultPlan, type FiredFault } from '../explore/faults.ts';
-import { findCycle } from '../explore/livelock.ts';
-import { checkAll } from '../explore/oracles/index.ts';
 import type { CounterTotals } from '../kernel/counters.ts';
 import type { TtmGlobal } from '../kernel/device.ts';
 import { type FaultSite, sitesCounted } from '../kernel/faults.ts';
 import type { Iommu } from '../kernel/iommu.ts';
 import type { RuleBreach } from '../kernel/rules/check.ts';
 import { DriverLoadRefused } from '../kernel/simdrv.ts';
+import { FaultInjector, type FaultPlan, type FiredFault } from './fault_plan.ts';
+import type { TransitionCounter } from './mirror.ts';
 import type { Scenario } from './scenario.ts';
 import { Sim } from './sim.ts';
 import type { TaskActor } from './task.ts';
@@ -35,10 +33,10 @@ export interface RunOptions {
   readonly designs?: readonly string[];
   /** Check the per-step oracles (src/explore/oracles/) after every step; default true. */
   readonly oracles?: boolean;
-  /** Which fault-site evaluations fail (src/explore/faults.ts); none when absent. */
+  /** Which fault-site evaluations fail (src/sim/fault_plan.ts); none when absent. */
   readonly faults?: FaultPlan;
   /** Count the statechart transitions taken into this campaign coverage. */
-  readonly coverage?: Coverage;
+  readonly coverage?: TransitionCounter;
   /** A chooser replacing the strategy's (shrinking); the token then carries the full tape. */
   readonly guide?: Chooser;
   /** Keep the actor picked at every real choice (`sim.scheduler.chosenIds`). */
@@ -108,7 +106,35 @@ function hashOf(scenario: Scenario): string {
   return h;
 }
 
-export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
+/**
+ * What judges a run beyond the kernel's own rules and the end-of-run checks, handed in by the layer that
+ * runs scenarios (src/explore/run.ts): the per-step oracles over the run's worlds, and the cycle a run
+ * that ran out of steps repeats (its livelock).
+ */
+export interface RunJudges {
+  /** The first oracle the worlds break now, or null. */
+  readonly checkAll: (worlds: readonly TtmGlobal[]) => StepViolation | null;
+  /** The cycle the last of these trace lines repeat, or null. */
+  readonly findCycle: (lines: readonly string[]) => RunCycle | null;
+}
+
+/** A per-step oracle broken: which, of what kind, about which object. */
+export interface StepViolation {
+  readonly oracle: string;
+  readonly kind: 'correctness' | 'crash';
+  readonly actor: string;
+  readonly message: string;
+}
+
+/** A cycle at the end of a run: its period, how many steps it covers, one round as trace lines. */
+export interface RunCycle {
+  readonly period: number;
+  readonly length: number;
+  readonly round: readonly string[];
+}
+
+/** Run `scenario` once under `opts`, judged by `judges` (the per-step ones unless `opts.oracles` is false). */
+export function runScenarioWith(judges: RunJudges, scenario: Scenario, opts: RunOptions): RunResult {
   const strategy = opts.strategy ?? 'random';
   const params = opts.strategyParams === undefined ? {} : { strategyParams: opts.strategyParams };
   const mutations = opts.mutations === undefined ? [] : [...new Set(opts.mutations)].sort();
@@ -156,7 +182,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
     if (injector !== null) sim.faultHook = injector.hook;
     const r =
       (opts.oracles ?? true)
-        ? runChecked(sim, workload.worlds(), maxSteps, opts.onStep)
+        ? runChecked(judges, sim, workload.worlds(), maxSteps, opts.onStep)
         : { ...sim.run(maxSteps), failure: null, refusedAt: -1 };
     failure = r.failure ?? judge(sim, workload, r.quiescent, maxSteps);
     const last = sim.scheduler.steps - 1;
@@ -165,7 +191,7 @@ export function runScenario(scenario: Scenario, opts: RunOptions): RunResult {
       failureStep =
         failure.id === 'crash.statechart' && r.refusedAt >= 0 ? r.refusedAt : last < 0 ? null : last;
     if (failure?.id === 'liveness.step-budget') {
-      failure = livelockOf(scenario, opts, sim, injector?.fired ?? [], failure);
+      failure = livelockOf(judges, scenario, opts, sim, injector?.fired ?? [], failure);
     }
   } catch (err) {
     if (!(err instanceof DriverLoadRefused) && workload !== null) failureStep = sim.scheduler.steps;
@@ -316,6 +342,7 @@ export function countersOf(worlds: readonly TtmGlobal[]): CounterTotals {
  * which a statechart first refused an edge (-1: none), which the judge reports after the run.
  */
 function runChecked(
+  judges: RunJudges,
   sim: Sim,
   worlds: readonly TtmGlobal[],
   maxSteps: number,
@@ -334,7 +361,7 @@ function runChecked(
       if (b !== null)
         return { quiescent: false, failure: ruleFailure(b, sim.scheduler.steps - 1), refusedAt };
     }
-    const v = checkAll(worlds);
+    const v = judges.checkAll(worlds);
     if (v !== null) {
       const step = sim.scheduler.steps - 1;
       return {
@@ -375,6 +402,7 @@ export function exactReplayOptions(
  * taken again with its lines kept (it is a pure function of its options, so the same steps come back).
  */
 function livelockOf(
+  judges: RunJudges,
   scenario: Scenario,
   opts: RunOptions,
   sim: Sim,
@@ -385,11 +413,11 @@ function livelockOf(
   // and the faults that fired instead, which make the same choices.
   const lines = opts.keepTrace
     ? sim.trace.lines()
-    : runScenario(scenario, {
+    : runScenarioWith(judges, scenario, {
         ...exactReplayOptions(opts, sim.scheduler.tape, fired),
         keepTrace: true,
       }).sim.trace.lines();
-  const cycle = findCycle(lines);
+  const cycle = judges.findCycle(lines);
   if (cycle === null) return failure;
   const shown = cycle.round.slice(0, 12).join(' ; ');
   const more = cycle.round.length > 12 ? ` ; … (${cycle.round.length - 12} more)` : '';
