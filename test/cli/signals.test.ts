@@ -18,6 +18,7 @@ function start(args: readonly string[]): {
   child: ChildProcess;
   out: () => string;
   exited: Promise<number | null>;
+  progressed: Promise<void>;
 } {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
