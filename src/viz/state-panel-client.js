@@ -97,7 +97,7 @@
     .join('')}</select>
 <label><input id="sp-changed-only" type="checkbox"> changed only</label>
 <label>diff with step <input id="sp-diff" type="number" min="0" max="${Math.max(0, lines.length - 1)}" size="6" aria-label="diff with step"></label></div>
-<div id="sp-writer"></div><div id="sp-scroll"><table><tbody id="sp-rows"></tbody></table></div>`;
+<div id="sp-writer"></div><div id="sp-scroll"><table><colgroup><col id="sp-col-field"><col><col id="sp-col-other"></colgroup><tbody id="sp-rows"></tbody></table></div>`;
   const filterBox = document.getElementById('sp-filter');
   const kindBox = document.getElementById('sp-kind');
   const changedOnly = document.getElementById('sp-changed-only');
@@ -159,6 +159,9 @@
         rows.push([k, v, w, `val${isChanged ? ' changed' : ''}${differs ? ' differs' : ''}`]);
       }
     }
+    // The field column and, with a diff, the other step's column (a fixed table takes its widths here).
+    document.getElementById('sp-col-field').style.width = other === null ? '36%' : '28%';
+    document.getElementById('sp-col-other').style.width = other === null ? '0' : '36%';
     paint();
     if (picked >= 0) describeWriters(picked);
   }

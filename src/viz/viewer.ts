@@ -92,7 +92,6 @@ main { display: grid; grid-template-columns: minmax(300px, 1fr) 2fr minmax(360px
 #state table { border-collapse: collapse; width: 100%; table-layout: fixed; }
 #sp-rows tr { height: 16px; }
 #sp-rows td, #sp-rows th { padding: 0 4px; height: 16px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; font-family: monospace; }
-#sp-rows td:first-child { width: 32%; }
 #state tr.obj th { text-align: left; background: #e8eef5; }
 #state tr.obj th small { color: #667; font-weight: normal; }
 #state tr.val { cursor: pointer; }

@@ -78,29 +78,52 @@ function seek(page: Page, k: number): Promise<void> {
   return page.evaluate((v) => (globalThis as unknown as PageGlobals).viewer.seek(v), k);
 }
 
-/** The state panel as shown: object → field → value (and which rows are marked changed / differing). */
-function panel(
+interface PanelRow {
+  object?: string;
+  field?: string;
+  value?: string | null;
+  changed?: boolean;
+  differs?: boolean;
+}
+
+/**
+ * The state panel's rows, all of them (the DOM holds only those scrolled into view): object → field →
+ * value, and which are marked changed / differing.
+ */
+async function panel(
   page: Page,
 ): Promise<{ values: Record<string, Record<string, string>>; changed: string[]; differs: string[] }> {
+  const rows = await page.evaluate(() =>
+    (globalThis as unknown as { statePanel: { rows(): PanelRow[] } }).statePanel.rows(),
+  );
+  const values: Record<string, Record<string, string>> = {};
+  const changed: string[] = [];
+  const differs: string[] = [];
+  let object = '';
+  for (const r of rows) {
+    if (r.object !== undefined) {
+      object = r.object;
+      continue;
+    }
+    values[object] ??= {};
+    values[object]![r.field!] = r.value ?? 'gone';
+    if (r.changed) changed.push(`${object} ${r.field}`);
+    if (r.differs) differs.push(`${object} ${r.field}`);
+  }
+  return { values, changed: changed.sort(), differs: differs.sort() };
+}
+
+/** The rows the DOM holds, as `object` headings and `field=value` lines, in order. */
+function domRows(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const { document } = globalThis as unknown as PageGlobals;
-    const values: Record<string, Record<string, string>> = {};
-    const changed: string[] = [];
-    const differs: string[] = [];
-    let object = '';
-    for (const row of Array.from(document.querySelectorAll('#sp-rows tr'))) {
-      if (row.className === 'obj') {
-        object = row.dataset.object ?? '';
-        continue;
-      }
-      if (object === '') continue;
-      const field = row.querySelector('td')?.textContent ?? '';
-      values[object] ??= {};
-      values[object]![field] = row.querySelector('td.now')?.textContent ?? '';
-      if (row.className.includes('changed')) changed.push(`${object} ${field}`);
-      if (row.className.includes('differs')) differs.push(`${object} ${field}`);
-    }
-    return { values, changed: changed.sort(), differs: differs.sort() };
+    return Array.from(document.querySelectorAll('#sp-rows tr'))
+      .filter((r) => r.className !== 'spacer')
+      .map((r) =>
+        r.className === 'obj'
+          ? (r.dataset.object ?? '')
+          : `${r.querySelector('td')?.textContent}=${r.querySelector('td.now')?.textContent}`,
+      );
   });
 }
 
@@ -270,6 +293,35 @@ describe.skipIf(browserMissing !== null)('viewer in Chromium', () => {
     await page.fill('#sp-diff', '');
   });
 
+  test('the DOM holds the rows in view: the first ones, then the last ones once scrolled to the bottom', async () => {
+    await seek(page, 400);
+    const all = await page.evaluate(() =>
+      (globalThis as unknown as { statePanel: { rows(): PanelRow[] } }).statePanel.rows(),
+    );
+    const text = all.map((r) => (r.object !== undefined ? r.object : `${r.field}=${r.value ?? 'gone'}`));
+    expect(all.length).toBeGreaterThan(80);
+    const top = await domRows(page);
+    expect(top).toEqual(text.slice(0, top.length));
+    await page.evaluate(() => {
+      const { document, Event } = globalThis as unknown as PageGlobals;
+      const box = document.getElementById('sp-scroll') as unknown as {
+        scrollTop: number;
+        scrollHeight: number;
+      };
+      box.scrollTop = box.scrollHeight;
+      (box as unknown as El).dispatchEvent(new Event('scroll'));
+    });
+    const bottom = await domRows(page);
+    expect(bottom).toEqual(text.slice(text.length - bottom.length));
+    expect(bottom.at(-1)).toBe(text.at(-1));
+    await page.evaluate(() => {
+      const { document, Event } = globalThis as unknown as PageGlobals;
+      const box = document.getElementById('sp-scroll') as unknown as { scrollTop: number };
+      box.scrollTop = 0;
+      (box as unknown as El).dispatchEvent(new Event('scroll'));
+    });
+  });
+
   test('the filters keep one object, or one kind', async () => {
     await seek(page, 150);
     await page.fill('#sp-filter', 'bo:9');
@@ -329,6 +381,8 @@ describe.skipIf(browserMissing !== null)('viewer in Chromium', () => {
     id: string;
     line: number;
     lines: number;
+    /** The object the failure names (the panel's filter in the screenshot). */
+    actor?: string;
   }[] = [
     {
       // A per-step oracle: failure.step is the index of the step just taken (16).
@@ -338,6 +392,7 @@ describe.skipIf(browserMissing !== null)('viewer in Chromium', () => {
       id: 'iommu.mappings',
       line: 16,
       lines: 17,
+      actor: 'iommu:device:0',
     },
     {
       // An end-of-run check: failure.step counts the 4 steps taken; the last line is 3.
@@ -395,7 +450,12 @@ describe.skipIf(browserMissing !== null)('viewer in Chromium', () => {
       expect(await p.textContent('#failure-here')).toContain(f.id);
       if (f.id === 'crash.exception')
         expect(await p.textContent('#failure-here')).toContain('was thrown in the next step');
+      // The screenshot shows the state panel kept to the object the failure names, when it names one.
+      if (f.actor !== undefined) await p.fill('#sp-filter', f.actor);
       await p.screenshot({ path: join(OUT, `failure-${f.id}.png`) });
+      await p.fill('#sp-filter', '');
+      // Keys typed into the panel's filter stay there: focus the page again to step.
+      await p.click('#msg');
       await p.keyboard.press('ArrowLeft');
       expect(await p.isVisible('#failure-here')).toBe(false);
       await p.close();
