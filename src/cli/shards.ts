@@ -4,7 +4,7 @@
 
 import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPool } from '../../workers/pool.ts';
 import { EXIT_CODE } from '../engine/types.ts';
@@ -43,6 +43,7 @@ import {
   runLine,
 } from './campaign_report.ts';
 import { guarded, writeAtomically } from './common.ts';
+import { lockCorpus, lockNames } from './corpus_lock.ts';
 import { fail } from './errors.ts';
 import { checkInputDir, checkOutputDir } from './paths.ts';
 import { scenarioSuffix } from './scenario_option.ts';
@@ -286,6 +287,21 @@ function stopOf(reasons: readonly StopReason[]): StopReason {
   return 'done';
 }
 
+/**
+ * Write the slices `shards` of `count` into `out` holding their locks, as the campaigns that keep them
+ * there do (src/cli/corpus_lock.ts): a slice running on `out` is not overwritten under it.
+ */
+function withOutLocks(out: string, count: number, shards: readonly number[], body: () => void): void {
+  const run = [...new Set(shards)].sort((a, b) => a - b);
+  const taken = lockCorpus(resolve(out), lockNames({ count, run }));
+  if (!taken.ok) fail(`--out: ${taken.reason.replace('--corpus directory', '--out directory')}`);
+  try {
+    body();
+  } finally {
+    taken.locks.release();
+  }
+}
+
 /** The shard files of the corpus directories, read and checked against their names. */
 function readShardDirs(dirs: readonly string[]): ShardInput[] {
   const inputs: ShardInput[] = [];
@@ -395,18 +411,21 @@ function mergeSuiteDirs(
   }
   const sources = [...dirs].sort();
   if (out !== undefined) {
-    writeAtomically(join(out, SUITE_FILE), `${JSON.stringify(manifest)}\n`);
-    for (const x of inputs) {
-      for (const f of x.found) {
-        const file = corpusFile({ index: f.data.shard!, count: f.data.shards! });
-        writeAtomically(
-          join(scenarioDir(out, x.scenario), file),
-          `${JSON.stringify(f.data)}\n`,
-          '--out',
-          true,
-        );
+    const written = inputs.flatMap((x) => x.found.map((f) => f.data.shard!));
+    withOutLocks(out, manifest.shards ?? 1, written, () => {
+      writeAtomically(join(out, SUITE_FILE), `${JSON.stringify(manifest)}\n`);
+      for (const x of inputs) {
+        for (const f of x.found) {
+          const file = corpusFile({ index: f.data.shard!, count: f.data.shards! });
+          writeAtomically(
+            join(scenarioDir(out, x.scenario), file),
+            `${JSON.stringify(f.data)}\n`,
+            '--out',
+            true,
+          );
+        }
       }
-    }
+    });
   }
   if (json) {
     process.stdout.write(`${JSON.stringify({ ...suiteJson(r), sources, out: out ?? null })}\n`);
@@ -461,11 +480,19 @@ export function cmdCorpus(args: string[]): number {
   const m = merged.merged;
   if (values.all === true && m.missing.length > 0) fail(missingText(m));
   const sources = inputs.map((x) => x.source).sort();
-  if (values.out !== undefined) {
-    for (const x of inputs) {
-      const file = corpusFile({ index: x.data.shard!, count: x.data.shards! });
-      writeAtomically(join(values.out, file), `${JSON.stringify(x.data)}\n`);
-    }
+  const out = values.out;
+  if (out !== undefined) {
+    withOutLocks(
+      out,
+      m.shards,
+      inputs.map((x) => x.data.shard!),
+      () => {
+        for (const x of inputs) {
+          const file = corpusFile({ index: x.data.shard!, count: x.data.shards! });
+          writeAtomically(join(out, file), `${JSON.stringify(x.data)}\n`, '--out');
+        }
+      },
+    );
   }
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ ...mergedJson(m), sources, out: values.out ?? null })}\n`);

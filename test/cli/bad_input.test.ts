@@ -423,6 +423,24 @@ const ROWS: Row[] = [
     },
   },
   { args: ['corpus', 'merge', '@', '--bogus'], says: ["Unknown option '--bogus'"] },
+  {
+    args: ['corpus', 'merge', '@/d', '--out', '@/c'],
+    says: [
+      '--out: ',
+      'shard-0-of-2.lock is held by the campaign of pid',
+      `${process.pid}`,
+      'another --out directory',
+    ],
+    setup: (d) => {
+      locked('shard-0-of-2.lock')(d);
+      mkdirSync(join(d, 'd'));
+      const c = JSON.parse(campaign) as Record<string, unknown>;
+      writeFileSync(
+        join(d, 'd', 'shard-0-of-2.json'),
+        JSON.stringify({ ...c, shard: 0, shards: 2, schedules: 2 }),
+      );
+    },
+  },
 
   // inevitable
   { args: ['inevitable'], says: ['inevitable: missing TOKEN'] },
