@@ -222,7 +222,7 @@ function cmdRun(args: string[]): number {
   return report(
     r,
     values.json === true,
-    `ttm-sim run ${scenario.name} --seed ${seed} --strategy ${label(strategy)}${designs.map((d) => ` --design ${d}`).join('')}\n  ${scenario.summary}`,
+    `ttm-sim run ${scenario.name} --seed ${seed} --strategy ${label(strategy)}${mutations.map((m) => ` --mutation ${m}`).join('')}${designs.map((d) => ` --design ${d}`).join('')}\n  ${scenario.summary}`,
     values.trace,
   );
 }

@@ -52,6 +52,9 @@ describe('the mutations that are on are named', () => {
       '--mutation',
       'calibrator-starvation=3',
     ]);
+    expect(r.stdout.split('\n')[0]).toBe(
+      'ttm-sim run calibrate --seed 2 --strategy random --mutation calibrator-starvation=3',
+    );
     const line = r.stdout.split('\n').find((l) => l.startsWith('  mutations'));
     expect(line).toBe('  mutations   calibrator-starvation=3');
     const token = /token {7}(\S+)/.exec(r.stdout)?.[1];
