@@ -24,8 +24,8 @@ export const INEVITABLE_HELP = `Usage: ttm-sim inevitable TOKEN [--tails N] [--j
 For a failing run: when did its failure become certain? Keeps the run's first j choices (and the faults
 that fired before them), draws N random continuations after them, and counts those that end with the
 same failure signature (check id, actor, actor state, errno); a continuation may take 20 times the
-run's steps (at least 2000; a livelocked run's continuations get its own budget). Bisects over j and
-reports
+run's steps (at least 2000; for a livelock, 20 times the steps to its last choice). Bisects over j
+and reports
   last avoidable   the last choice after which some continuation still avoided the failure (with that
                    choice kept as the run made it, none did), with the token of one that avoided it;
   certain after    the first choice after which at least ${CERTAIN_THRESHOLD * 100} % of the continuations fail the same way;

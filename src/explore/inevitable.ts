@@ -1,7 +1,7 @@
 // When did a failure become certain? For a failing run, keep its first j choices (its tape's prefix)
 // and the faults that fired before the step of choice j, then draw random continuations from there
 // (each continuation's choices come from its own seeded stream: uniform over the enabled actors, no
-// further faults, at most 20 times the run's steps unless the run itself ran to its step budget).
+// further faults, at most 20 times the run's steps, or for a livelock the steps to its last choice).
 // A continuation "fails the same way" when it ends with the run's failure signature
 // (src/sim/run.ts signatureOf). Two boundaries are searched by bisection over j, assuming the share of
 // continuations that fail grows with j (where it does not, bisection still ends on two neighbouring
@@ -23,7 +23,7 @@ import type { TraceLine } from '../engine/trace.ts';
 import type { Failure } from '../engine/types.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { type ChoicePoint, choicePointsOf } from './choice_points.ts';
-import { DEFAULT_MAX_STEPS, type RunOptions, runScenario } from './run.ts';
+import { type RunOptions, runScenario } from './run.ts';
 
 /** Share of continuations that must fail the same way for the failure to count as certain. */
 export const CERTAIN_THRESHOLD = 0.95;
@@ -109,8 +109,10 @@ export interface InevitableInput {
   /**
    * Steps a continuation may take: by default 20 times the failing run's steps, at least 2,000 (a
    * campaign's rule of thumb for its runs), so that a continuation that avoids the failure by running on
-   * forever ends soon; a failing run that ran to its own step budget (a livelock) keeps that budget for
-   * its continuations, since reaching it is how they fail the same way.
+   * forever ends soon. For a failing run that ran to its step budget (a livelock), 20 times the steps up
+   * to its last choice: a continuation that reaches its budget is then named a livelock by the cycle it
+   * repeats, as the run was (the cycle's first actor, which the signature names, depends on where a run
+   * stops, for the run as for its continuations).
    */
   readonly tailMaxSteps?: number;
 }
@@ -175,10 +177,11 @@ export function inevitable(input: InevitableInput): InevitableOutcome {
   const drawn = new Map<number, Tail[]>();
   let runs = 2;
   const stepOf = (j: number) => points[j]?.step ?? run.steps;
+  // A run that ran to its step budget (a livelock) is forced after its last choice: its length says
+  // nothing, so continuations are measured against the steps up to its last choice instead.
   const ranToBudget = run.failure.id === 'liveness.livelock' || run.failure.id === 'liveness.step-budget';
-  const maxSteps = ranToBudget
-    ? (base.maxSteps ?? DEFAULT_MAX_STEPS)
-    : (input.tailMaxSteps ?? Math.max(TAIL_MIN_STEPS, TAIL_STEPS_FACTOR * run.steps));
+  const measure = ranToBudget ? (points[m - 1]?.step ?? 0) + 1 : run.steps;
+  const maxSteps = input.tailMaxSteps ?? Math.max(TAIL_MIN_STEPS, TAIL_STEPS_FACTOR * measure);
 
   const tail = (j: number, i: number): Tail => {
     const cut = stepOf(j);
