@@ -8,6 +8,9 @@
 // 2. `small` as a campaign: runOne of the default portfolio with per-step oracles, coverage and the
 //    default 'mixed' faults (what `ttm-sim fuzz` does per schedule, without shrinking or saving).
 // 3. `calibrate` (the two calibrator shapes, no device) bare, as bench/calibrators.ts times it.
+// 4. `small` bare watched through run$ (src/explore/run.ts: every delivery and step's trace line to a
+//    subscriber), and bare with the run's streams made but nobody subscribed: what a run pays for the
+//    public observable when nobody watches (a property test per step) next to when somebody does.
 // Limits, measured on the same runs:
 // - XState: every statechart event of those runs (kept with keepMirrorLog, creations included) sent
 //   again with plain `createActor` + `actor.send` to fresh actors of the same machines; its events/s
@@ -35,7 +38,7 @@ import {
   portfolio,
   runOne,
 } from '../src/explore/campaign.ts';
-import { runScenario } from '../src/explore/run.ts';
+import { run$, runScenario } from '../src/explore/run.ts';
 import { MACHINES } from '../src/sim/mirror.ts';
 import type { Scenario } from '../src/sim/scenario.ts';
 import { findScenario } from '../src/sim/scenarios/index.ts';
@@ -176,6 +179,23 @@ const calibProfile = profile(calib, 300);
 
 const smallBare = rate(SCHEDULES, (i) => runScenario(small, { seed: BigInt(i), oracles: false }));
 const smallCampaign = campaignRate(small, SCHEDULES);
+let watchedEvents = 0;
+const smallWatched = rate(SCHEDULES, (i) => {
+  run$(small, { seed: BigInt(i), oracles: false }).subscribe(() => {
+    watchedEvents += 1;
+  });
+});
+const smallUnwatched = rate(SCHEDULES, (i) =>
+  runScenario(small, {
+    seed: BigInt(i),
+    oracles: false,
+    watch: (sim) => {
+      // The streams exist, nobody subscribes: each step tests `observed` and emits nothing.
+      void sim.scheduler.steps$;
+      void sim.scheduler.deliveries$;
+    },
+  }),
+);
 const calibBare = rate(SCHEDULES, (i) => runScenario(calib, { seed: BigInt(i), oracles: false }));
 const xstateSmall = xstateEventsPerSecond(smallProfile.logs);
 const xstateCalib = xstateEventsPerSecond(calibProfile.logs);
@@ -197,6 +217,8 @@ const rows: [string, string][] = [
   ],
   ['small bare (no oracles, coverage, faults)', both(smallBare)],
   ['small campaign (oracles, coverage, mixed faults)', both(smallCampaign)],
+  ['small bare, run$ streams made, nobody subscribed', both(smallUnwatched)],
+  ['small bare, watched through run$ (every event)', both(smallWatched)],
   [
     'calibrate: shape',
     `${calibProfile.steps.toFixed(1)} deliveries, ${calibProfile.events.toFixed(1)} statechart events per schedule`,
@@ -215,6 +237,8 @@ const rows: [string, string][] = [
   ['ratio small bare / XState limit', ratio(smallBare, xLimitSmall)],
   ['ratio small bare / bare scheduler', ratio(smallBare, bareSmall)],
   ['ratio small campaign / small bare', ratio(smallCampaign, smallBare)],
+  ['ratio small unwatched (streams made) / small bare', ratio(smallUnwatched, smallBare)],
+  ['ratio small watched through run$ / small bare', ratio(smallWatched, smallBare)],
   ['ratio calibrate bare / XState limit', ratio(calibBare, xLimitCalib)],
   ['ratio calibrate bare / bare scheduler', ratio(calibBare, bareCalib)],
   [
@@ -236,6 +260,9 @@ process.stdout.write(
     smallEvents: smallProfile.events,
     smallBare: j(smallBare),
     smallCampaign: j(smallCampaign),
+    smallUnwatched: j(smallUnwatched),
+    smallWatched: j(smallWatched),
+    watchedEventsTotal: watchedEvents,
     calibrateBare: j(calibBare),
     xstateLimitSmall: j(xLimitSmall),
     xstateLimitCalibrate: j(xLimitCalib),

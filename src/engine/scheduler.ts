@@ -9,6 +9,7 @@
 // registration, post and delivery. Every strategy draws only from the scheduler's rng, so a run is a
 // function of (seed, strategy, params); an explicit tape entry overrides any strategy.
 
+import { type Observable, Subject } from 'rxjs';
 import { Bus } from './bus.ts';
 import { type DueTimer, VirtualClock, type XStateClock } from './clock.ts';
 import type { Msg } from './messages.ts';
@@ -100,6 +101,8 @@ export class Scheduler {
   /** True while a step is being taken (messages posted then are stamped with its number). */
   private inStep = false;
   private queued = 0;
+  /** The stream of trace lines, made only when something asks for `steps$`. */
+  private stepTap: Subject<TraceLine> | undefined;
 
   /**
    * @throws RangeError when the strategy's parameters are missing, unexpected or out of range (see
@@ -115,6 +118,20 @@ export class Scheduler {
     this.chosenLog = opts.recordChosen === true ? [] : null;
     this.replay = opts.tape;
     this.trace = opts.trace;
+  }
+
+  /**
+   * Every step as it is taken: its trace line (the delivery or timer, with the effects it caused). Hot:
+   * only steps taken while subscribed. Until something subscribes a step pays one property test.
+   */
+  get steps$(): Observable<TraceLine> {
+    this.stepTap ??= new Subject<TraceLine>();
+    return this.stepTap.asObservable();
+  }
+
+  /** Every envelope delivered, after its handler ran (the bus's stream; hot, made when asked for). */
+  get deliveries$(): Observable<Envelope> {
+    return this.bus.deliveries$;
   }
 
   /** Steps taken so far (messages delivered plus timers fired). */
@@ -331,6 +348,7 @@ export class Scheduler {
     }
     this.trace.record(line);
     this.stepCount += 1;
+    if (this.stepTap?.observed === true) this.stepTap.next(line);
   }
 
   /** Index into the enabled set of size n; records real choices (n > 1) in the tape. */

@@ -44,6 +44,11 @@ export interface RunOptions {
   /** Workload tasks and timed signals left out (`task:NAME`, `signal:N`; see SimOptions.omit). */
   readonly omit?: readonly string[];
   /**
+   * Called with the run's Sim before the scenario is built, to subscribe to its streams (the scheduler's
+   * steps$ and deliveries$: src/explore/run.ts's run$). It must not change the simulation.
+   */
+  readonly watch?: (sim: Sim) => void;
+  /**
    * Watches the run from outside (the viewer's state snapshots): called with the scenario built, before
    * the first step (`steps` 0), then after every step with the steps taken so far, before that step's
    * checks. Only with the per-step oracles on (the default). It must not change the simulation.
@@ -154,6 +159,7 @@ export function runScenarioWith(judges: RunJudges, scenario: Scenario, opts: Run
     ...(opts.recordChosen === true ? { recordChosen: true } : {}),
     ...(omit.length === 0 ? {} : { omit }),
   });
+  opts.watch?.(sim);
   if (opts.coverage !== undefined) {
     opts.coverage.beginRun();
     sim.mirror.coverage = opts.coverage;
@@ -385,15 +391,15 @@ function ruleFailure(b: RuleBreach, step: number): Failure {
 
 /**
  * Options that replay a run exactly whatever chose its schedule and faults: its recorded tape under
- * 'fifo' (no random draw left) and the fault evaluations that fired. Guides, two-stage fault plans and
- * coverage are consumed or filled by the run they were given to, so they are dropped.
+ * 'fifo' (no random draw left) and the fault evaluations that fired. Guides, two-stage fault plans,
+ * coverage and a watcher are consumed or filled by the run they were given to, so they are dropped.
  */
 export function exactReplayOptions(
   opts: RunOptions,
   tape: readonly number[],
   fired: readonly FiredFault[],
 ): RunOptions {
-  const { coverage: _c, guide: _g, strategyParams: _p, faults: _f, ...rest } = opts;
+  const { coverage: _c, guide: _g, strategyParams: _p, faults: _f, watch: _w, ...rest } = opts;
   return { ...rest, strategy: 'fifo', tape, faults: { kind: 'planned', at: fired.map((f) => f.at) } };
 }
 
