@@ -82,7 +82,10 @@ check, and reports what it found.
                     sites); the rest is a quiet phase in which every task must still finish.
   --seed B          base seed: schedule i uses seed B+i (default 0)
   --corpus DIR      keep the campaign in DIR/${CORPUS_FILE} (written atomically after every new failure
-                    and every 2 s); running the same command again resumes it where it stopped
+                    and every 2 s); running the same command again resumes it where it stopped. DIR
+                    is created if missing (its parent must exist); while the campaign runs it holds
+                    DIR/campaign.lock (a slice: DIR/shard-K-of-N.lock), and a second campaign on it
+                    is refused with the holder's pid; a killed campaign's lock is taken over
   --no-shrink       report failures without shrinking them (shrinking takes up to 10 s per failure)
   --json            print the report as one JSON object
   --code-coverage [DIR]  then print the branch and function coverage of src/kernel the campaign
