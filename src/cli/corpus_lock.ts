@@ -14,10 +14,11 @@
 // when the name exists, so exactly one of two racing campaigns gets it, and a reader never sees a
 // half-written lock. Taking over renames the stale lock aside first (only one taker can), checks that
 // what it moved is the stale lock it read (and puts back a fresh one it moved by mistake), then links.
+// The temporary files a killed holder of this host left (a write cut short) are removed then.
 
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeDurably } from '../explore/durable_write.ts';
 
 /** A holder refreshes its lock's time this often. */
@@ -89,6 +90,34 @@ export function lockNames(slices: { readonly count: number; readonly run: readon
     : slices.run.map((k) => `shard-${k}-of-${slices.count}.lock`);
 }
 
+/**
+ * The temporary files a killed campaign of this host left in `dir` (a write cut short by SIGKILL:
+ * `.NAME.tmp-PID-N` of src/explore/durable_write.ts, a lock's `NAME.new-PID` or `NAME.stale-PID`),
+ * removed when no process has that pid any more (a pid in use may be another campaign's, writing).
+ */
+function removeLeftovers(dir: string, pid: number): void {
+  try {
+    process.kill(pid, 0);
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') return;
+  }
+  const mine = new RegExp(`(^\\..+\\.tmp-${pid}-[0-9]+$)|(\\.(new|stale)-${pid}$)`);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names.filter((n) => mine.test(n))) {
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // Gone already: nothing is left either way.
+    }
+  }
+}
+
 /** Try once to take `path`; the holder that keeps it when that fails. */
 function take(path: string, me: Holder): Holder | 'taken' {
   const tmp = `${path}.new-${process.pid}`;
@@ -125,6 +154,7 @@ function take(path: string, me: Holder): Holder | 'taken' {
         return moved;
       }
       unlinkSync(aside);
+      if (holder !== null && holder.host === me.host) removeLeftovers(dirname(path), holder.pid);
     }
     const holder = readHolder(path);
     return holder ?? { pid: 0, host: '?', start: null };

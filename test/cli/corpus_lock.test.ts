@@ -150,6 +150,32 @@ describe('a campaign locks its corpus directory', () => {
     }
   });
 
+  test("taking over a dead holder's lock removes the temporary files it left, not a live process's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ttm-sim-lock-'));
+    const dead = 2 ** 22 + 1; // above the largest pid Linux hands out (pid_max <= 2^22)
+    writeFileSync(join(dir, 'campaign.lock'), JSON.stringify({ pid: dead, host: hostname(), start: '5' }));
+    for (const name of [
+      `.campaign.json.tmp-${dead}-3`,
+      `campaign.lock.new-${dead}`,
+      `.x.tmp-${process.pid}-1`,
+    ]) {
+      writeFileSync(join(dir, name), 'partial');
+    }
+    const r = await cli([
+      'fuzz',
+      '--scenario',
+      'abba-ww',
+      '--schedules',
+      '2',
+      '--faults',
+      'off',
+      '--corpus',
+      dir,
+    ]);
+    expect(r.code).toBe(EXIT_CODE.pass);
+    expect(readdirSync(dir).sort()).toEqual([`.x.tmp-${process.pid}-1`, 'campaign.json']);
+  });
+
   test('a lock from another host holds while it is refreshed, and is stale after 60 s without', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ttm-sim-lock-'));
     const lock = join(dir, 'shard-1-of-4.lock');
