@@ -1,8 +1,10 @@
 // run, replay and shrink from code: one schedule of a scenario, the schedule a token names, and the
 // smallest run that still fails the same way. They wrap what `ttm-sim run`, `replay` and `shrink` do
-// (src/cli/main.ts, src/cli/explore.ts over src/sim/run.ts and src/explore/shrink.ts) and return plain
-// data: the members of `--json`, plus the trace when asked for.
+// (src/cli/main.ts, src/cli/explore.ts over src/explore/run.ts and src/explore/shrink.ts) and return
+// plain data: the members of `--json`, plus the trace when asked for. run$ is the same run as an RxJS
+// stream (src/explore/run.ts's run$), to watch every delivery and step as it happens.
 
+import { map, type Observable } from 'rxjs';
 import {
   type DecodedRun,
   designOptions,
@@ -16,11 +18,17 @@ import { runFaults, traceRow } from '../cli/explore.ts';
 import { decodeWith } from '../cli/scenario_option.ts';
 import { parseStrategy } from '../engine/strategy.ts';
 import type { TraceLine } from '../engine/trace.ts';
-import type { Failure, Outcome } from '../engine/types.ts';
+import type { Envelope, Failure, Outcome } from '../engine/types.ts';
 import { calibrate, campaignMaxSteps } from '../explore/campaign.ts';
-import { type RunResult, runScenario } from '../explore/run.ts';
+import {
+  type RunResult,
+  runScenario,
+  type RunOptions as SimRunOptions,
+  run$ as watchRun,
+} from '../explore/run.ts';
 import { shrink as shrinkRun } from '../explore/shrink.ts';
 import type { CounterTotals } from '../kernel/counters.ts';
+import type { Scenario } from '../sim/scenario.ts';
 import { DEFAULT_SCENARIO } from '../sim/scenarios/index.ts';
 import { checked, positive, refuse, seedOf } from './errors.ts';
 
@@ -88,33 +96,63 @@ function reportOf(r: RunResult, mutations: readonly string[]): RunReport {
   };
 }
 
-/**
- * Run one schedule, as `ttm-sim run` does. Throws TtmSimError for an unknown scenario, mutation or
- * design, a bad strategy or seed; a failing run is not an error: its report says what failed.
- */
-export function run(options: RunOptions = {}): RunReport {
-  return checked('run', () => {
+/** The run `options` ask for, checked: its scenario, the run's options, the mutations on. */
+function planned(
+  api: string,
+  options: RunOptions,
+): { scenario: Scenario; opts: SimRunOptions; mutations: string[] } {
+  return checked(api, () => {
     const scenario = scenarioByName(options.scenario ?? DEFAULT_SCENARIO);
-    const seed = seedOf('run', 'seed', options.seed, 1n);
+    const seed = seedOf(api, 'seed', options.seed, 1n);
     const parsed = parseStrategy(options.strategy ?? 'random');
-    if (!parsed.ok) refuse('run', `strategy ${parsed.reason}`);
+    if (!parsed.ok) refuse(api, `strategy ${parsed.reason}`);
     const strategy = strategyOptions(parsed.spec);
     const mutations = mutationOptions(options.mutations, [scenario]);
     const designs = designOptions(options.designs, scenario);
     const mode = options.faults ?? 'off';
     if (!['off', 'uniform', 'buggify'].includes(mode))
-      refuse('run', `faults must be one of off, uniform, buggify, got "${String(mode)}"`);
+      refuse(api, `faults must be one of off, uniform, buggify, got "${String(mode)}"`);
     const faults = runFaults(scenario, seed, strategy, mutations, mode, designs);
-    const r = runScenario(scenario, {
+    const opts: SimRunOptions = {
       seed,
       ...strategy,
       keepTrace: options.trace === true,
       mutations,
       designs,
       ...(faults === undefined ? {} : { faults }),
-    });
-    return reportOf(r, mutations);
+    };
+    return { scenario, opts, mutations };
   });
+}
+
+/**
+ * Run one schedule, as `ttm-sim run` does. Throws TtmSimError for an unknown scenario, mutation or
+ * design, a bad strategy or seed; a failing run is not an error: its report says what failed.
+ */
+export function run(options: RunOptions = {}): RunReport {
+  const p = planned('run', options);
+  return reportOf(runScenario(p.scenario, p.opts), p.mutations);
+}
+
+/** What run$ emits: each message delivered, each step's trace line (with its effects), then the report. */
+export type RunEvent =
+  | { readonly kind: 'delivery'; readonly envelope: Envelope }
+  | { readonly kind: 'step'; readonly line: TraceLine }
+  | { readonly kind: 'result'; readonly report: RunReport };
+
+/**
+ * The run `run(options)` makes, as a cold RxJS stream to watch it live (src/explore/run.ts's run$):
+ * every subscription runs the schedule once, synchronously, emitting each delivery and each step as
+ * they happen, then the report, and completes. Bad options throw TtmSimError when run$ is called.
+ */
+export function run$(options: RunOptions = {}): Observable<RunEvent> {
+  const p = planned('run$', options);
+  return watchRun(p.scenario, p.opts).pipe(
+    map(
+      (e): RunEvent =>
+        e.kind === 'result' ? { kind: 'result', report: reportOf(e.result, p.mutations) } : e,
+    ),
+  );
 }
 
 /** Where a token's scenario is looked up besides the built-in ones: a scenario file. */

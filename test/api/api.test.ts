@@ -9,7 +9,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DESIGNS } from '../../src/designs/index.ts';
 import { MUTATIONS } from '../../src/explore/mutations.ts';
-import { designs, fuzz, mutations, replay, run, scenarios, shrink, TtmSimError } from '../../src/index.ts';
+import {
+  designs,
+  fuzz,
+  mutations,
+  type RunEvent,
+  replay,
+  run,
+  run$,
+  scenarios,
+  shrink,
+  TtmSimError,
+} from '../../src/index.ts';
 
 const VRAM_SEED_2 = 'AQAAAAAAAAACAISuyq1GWq5kHSxDIFim760A3wl_rA';
 const ABBA_SEED_0 = 'AQAAAAAAAAAAAIYBF__MW-JCntGnDblP4cYA2Dgx5w';
@@ -102,6 +113,29 @@ describe('scenario files', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('run$', () => {
+  it('run$: abba-deadlock seed 0 as a stream: every delivery, each step as the trace has it, then the report', () => {
+    const events: RunEvent[] = [];
+    run$({ scenario: 'abba-deadlock', seed: 0 }).subscribe((e) => events.push(e));
+    const steps = events.filter((e) => e.kind === 'step').map((e) => e.line);
+    const trace = replay(ABBA_SEED_0, { trace: true }).trace ?? [];
+    expect(steps.map((l) => l.step)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(steps).toEqual(trace.map((l) => JSON.parse(l)));
+    expect(events.filter((e) => e.kind === 'delivery').length).toBe(6);
+    const last = events.at(-1);
+    expect(last?.kind === 'result' && [last.report.token, last.report.failure?.id]).toEqual([
+      ABBA_SEED_0,
+      'liveness.deadlock',
+    ]);
+  });
+
+  it('run$: bad options throw when it is called, before anything is subscribed', () => {
+    expect(refused(() => run$({ seed: -1 }))).toBe(
+      'run$: seed must be an unsigned 64-bit integer (a number or a bigint), got -1',
+    );
   });
 });
 

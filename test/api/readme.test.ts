@@ -29,7 +29,8 @@ describe('README "Using it from tests"', () => {
     const section = README.slice(README.indexOf('\n## Using it from tests\n'));
     const text = section.slice(0, section.indexOf('\n## ', 5));
     // Each one in code: `run(...)`, `await fuzz(...)`, `scenarios`, `EXPECT_SCHEDULES`.
-    const named = Object.keys(api).filter((k) => !new RegExp(`\`(await )?${k}\\b`).test(text));
+    const code = (k: string) => new RegExp(`\`(await )?${k.replace(/[$]/g, '\\$')}(?![\\w$])`);
+    const named = Object.keys(api).filter((k) => !code(k).test(text));
     expect(named).toEqual([]);
     expect(Object.keys(api).sort()).toEqual([
       'EXPECT_SCHEDULES',
@@ -42,6 +43,7 @@ describe('README "Using it from tests"', () => {
       'mutations',
       'replay',
       'run',
+      'run$',
       'scenarios',
       'seedTitle',
       'shrink',
