@@ -93,7 +93,9 @@ describe('ttm-sim inevitable', () => {
   test('--help names the options and the threshold', () => {
     const r = cli('inevitable', '--help');
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toBe('Usage: ttm-sim inevitable TOKEN [--tails N] [--json]');
+    expect(r.stdout.split('\n')[0]).toBe(
+      'Usage: ttm-sim inevitable TOKEN [--tails N] [--json] [--scenario FILE]',
+    );
     expect(r.stdout).toContain('--tails N         continuations per cut, 1..10000 (default 20)');
     expect(r.stdout).toContain('at least 95 % of the continuations fail the same way');
     expect(cli('--help').stdout).toContain('inevitable the step where a failure became certain');
