@@ -127,7 +127,7 @@
   // a value. Only the rows scrolled into view are in the DOM (a 10,000-step run has thousands of values):
   // every row is ROW pixels high, spacers stand for the others.
   const ROW = 16;
-  const WINDOW = 80;
+  const WINDOW = 70;
   let rows = [];
   let other = null;
 
@@ -170,7 +170,7 @@
   function paint() {
     // The scroll offset the last scroll event saw: reading scrollTop here would force the layout of the
     // whole page, which the step just changed, inside every seek.
-    const first = Math.max(0, Math.floor(scrollTop / ROW) - 15);
+    const first = Math.max(0, Math.floor(scrollTop / ROW) - 10);
     const end = Math.min(rows.length, first + WINDOW);
     const out = [];
     if (other !== null)
