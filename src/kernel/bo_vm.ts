@@ -28,6 +28,7 @@ import { currentPlace, readPage, writePage } from './content.ts';
 import type { Device } from './device.ts';
 import type { KGen } from './env.ts';
 import { EAGAIN, EINTR, EINVAL, EIO, ENODATA, ENOMEM, ERESTARTSYS } from './errno.ts';
+import { pteInsertOutcome } from './mm_memory.ts';
 import { operationCtx } from './placement.ts';
 import { DmaResvUsage, dmaResvLock, dmaResvWaitTimeout } from './resv.ts';
 import { warnOn } from './rules/check.ts';
@@ -249,7 +250,7 @@ export function vmfInsertPfnProt(vma: CpuMapping, page: number, pte: Pte): VmFau
   if (page < vma.pgoff || page >= vma.pageLast) return 'SIGBUS';
   if (vma.failInsertPages.has(page) || pageTableAllocFails(vma, page)) return 'OOM';
   const task = vma.bo.bdev.env.current();
-  if (vma.ptes.has(page)) {
+  if (pteInsertOutcome(vma.ptes.has(page)) === 'present') {
     vma.log.push({ op: 'present', page, task });
     return 'NOPAGE';
   }

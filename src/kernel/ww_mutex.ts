@@ -7,6 +7,17 @@ import { EALREADY, EDEADLK } from './errno.ts';
 /** Returned by `attempt` when the caller has to sleep. Never reaches kernel code. */
 export const WOULD_BLOCK = 1;
 
+/**
+ * Wait-Die's decision, written once for the kernel model and the stress programs (src/stress/programs.ts):
+ * a context that holds locks (`acquired` > 0) and meets an older context (a smaller stamp: the lock's
+ * holder, or a waiter queued before it) must back off with -EDEADLK. kernel/locking/ww_mutex.h,
+ * __ww_mutex_check_kill: "if (hold_ctx && __ww_ctx_less(ctx, hold_ctx))" kills the caller, and
+ * __ww_mutex_kill returns -EDEADLK only "if (ww_ctx->acquired > 0)". `otherStamp` null: no context.
+ */
+export function waitDieBacksOff(stamp: number, acquired: number, otherStamp: number | null): boolean {
+  return acquired > 0 && otherStamp !== null && otherStamp < stamp;
+}
+
 /** struct ww_acquire_ctx: a ticket; lower stamp = older = wins. */
 export class WwAcquireCtx {
   /** Number of ww_mutexes this context holds (ctx->acquired). */
@@ -126,10 +137,8 @@ export class WwMutex {
   }
 
   private mustDie(ctx: WwAcquireCtx): boolean {
-    if (ctx.acquired === 0) return false;
-    const hold = this.holder?.ctx ?? null;
-    if (hold !== null && hold.stamp < ctx.stamp) return true;
-    return this.waiters.some((w) => w.ctx !== null && w.ctx.stamp < ctx.stamp);
+    if (waitDieBacksOff(ctx.stamp, ctx.acquired, this.holder?.ctx?.stamp ?? null)) return true;
+    return this.waiters.some((w) => waitDieBacksOff(ctx.stamp, ctx.acquired, w.ctx?.stamp ?? null));
   }
 
   /** __ww_mutex_check_waiters for Wait-Die: waiters younger than the new holder that hold locks die. */
@@ -137,7 +146,7 @@ export class WwMutex {
     const hold = this.holder?.ctx ?? null;
     if (hold === null) return;
     for (const w of [...this.waiters]) {
-      if (w.ctx !== null && w.ctx.acquired > 0 && w.ctx.stamp > hold.stamp) {
+      if (w.ctx !== null && waitDieBacksOff(w.ctx.stamp, w.ctx.acquired, hold.stamp)) {
         this.remove(w);
         w.wake(-EDEADLK);
       }

@@ -12,6 +12,8 @@
 // thread signals it, restore reads one page per swap request.
 
 import { EALREADY, EDEADLK, EINTR, ENOMEM, ERESTARTSYS } from '../kernel/errno.ts';
+import { pteInsertOutcome } from '../kernel/mm_memory.ts';
+import { waitDieBacksOff } from '../kernel/ww_mutex.ts';
 import type { Hw } from './hw.ts';
 import { B, C, E, F, P, PLAIN_HOLDER, SLEEP_FENCE, SLEEP_IO, T } from './layout.ts';
 import { type Role, roles } from './roles.ts';
@@ -102,7 +104,8 @@ function wwLock(c: Ctx, b: number, stamp: number, held: number): number {
     return 0;
   }
   if (old === stamp) return -EALREADY;
-  if (old < PLAIN_HOLDER && old < stamp && held > 0) return -EDEADLK;
+  // A plain holder (no ticket) is no context Wait-Die compares with.
+  if (waitDieBacksOff(stamp, held, old < PLAIN_HOLDER ? old : null)) return -EDEADLK;
   return WOULD_WAIT;
 }
 
@@ -255,7 +258,8 @@ function* faultPage(c: Ctx, m: number, b: number, p: number): Generator<Yield, n
       hw.set(pte, f + 1);
       hw.add(lay.pte(m, b, p, E.INSTALLS), 1);
       hw.add(tw(c, T.INSTALLS), 1);
-    } else if (hw.cas(pte, 0, f + 1) === 0) {
+    } else if (pteInsertOutcome(hw.cas(pte, 0, f + 1) !== 0) === 'install') {
+      // The exchange stores only where the PTE still reads none: the rule and the store are one atomic.
       hw.add(lay.pte(m, b, p, E.INSTALLS), 1);
       hw.add(tw(c, T.INSTALLS), 1);
     } else {
