@@ -87,7 +87,7 @@ main { display: grid; grid-template-columns: minmax(300px, 1fr) 2fr minmax(360px
 .tl-cursor { position: absolute; top: 0; bottom: 0; width: 2px; background: rgba(0, 0, 0, 0.6); pointer-events: none; }
 .tl-tip { position: absolute; z-index: 3; margin: 0; max-width: 360px; padding: 4px 6px; font-size: 11px; white-space: pre-wrap; background: #fffbe6; border: 1px solid #c9a227; pointer-events: none; }
 #state { font-size: 11px; min-width: 0; }
-#sp-scroll { height: 72vh; overflow: auto; contain: strict; }
+#sp-scroll { max-height: 72vh; overflow: auto; contain: layout paint; }
 #state .sp-bar { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-bottom: 4px; }
 #state table { border-collapse: collapse; width: 100%; table-layout: fixed; }
 #sp-rows tr { height: 16px; }
