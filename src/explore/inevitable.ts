@@ -33,7 +33,7 @@ const TAIL_MIN_STEPS = 2_000;
 const TAIL_STEPS_FACTOR = 20;
 
 /** After the tape runs out, a uniform random pick from a stream of its own. */
-class RandomTail implements Chooser {
+export class RandomTail implements Chooser {
   constructor(private readonly rng: Rng) {}
   register(): void {}
   posted(): void {}
@@ -191,7 +191,7 @@ export function inevitable(input: InevitableInput): InevitableOutcome {
       strategy: 'fifo',
       maxSteps,
       tape: tape.slice(0, j),
-      guide: new RandomTail(Rng.fromSeed(base.seed).fork(`inevitable:${j}:${i}`)),
+      guide: new RandomTail(tailStream(base.seed, j, i)),
       ...(faults.length === 0 ? {} : { faults: { kind: 'planned', at: faults } }),
     });
     runs += 1;
@@ -262,6 +262,11 @@ export function inevitable(input: InevitableInput): InevitableOutcome {
       points,
     },
   };
+}
+
+/** The stream continuation i after j kept choices draws from. */
+export function tailStream(seed: bigint, j: number, i: number): Rng {
+  return Rng.fromSeed(seed).fork(`inevitable:${j}:${i}`);
 }
 
 function boundary(p: ChoicePoint): Boundary {
