@@ -3,6 +3,8 @@
 // table steps it exactly as a real actor does; `ttm-sim charts` draws it; a shared-iommu run steps one
 // chart per IOVA space with both devices' maps.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { type AnyActorRef, createActor } from 'xstate';
 import { iommuMachine } from '../../machines/index.ts';
@@ -80,6 +82,11 @@ describe('iommu chart', () => {
       'iommu_used --> iommu_used : mem.fault (internal)<br>mem.usage [mapTakesPages] (internal)<br>mem.usage [unmapLeavesSome] (internal)',
     );
     expect(lines).toContain('iommu_empty --> iommu_empty : mem.fault (internal)');
+  });
+
+  test('the README embeds the chart as ttm-sim charts exports it', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    expect(readme).toContain(`\`\`\`mermaid\n${toMermaid(iommuMachine)}\`\`\``);
   });
 
   test('shared-iommu seed 0: one chart for the IOVA space both devices map into, empty after teardown', () => {
