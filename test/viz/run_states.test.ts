@@ -83,6 +83,27 @@ describe('StateRecorder', () => {
   });
 });
 
+/** A task that reports an edge the tt chart refuses (swapout of an unpopulated tt), in its first step. */
+// biome-ignore lint/correctness/useYield: the task is one step, with no scheduling point inside
+function* refuse(sim: Sim): KGen<void> {
+  sim.env.emit('tt', 'tt:99', { type: 'tt.swapout' });
+}
+
+function* bystand(): KGen<void> {}
+
+/** Two tasks, the first of which makes the simulator crash with a statechart refusal. */
+const REFUSAL: Scenario = {
+  name: 'statechart-refusal',
+  summary: 'a task reports an edge its object’s statechart refuses',
+  config: { test: 'statechart-refusal' },
+  build(sim) {
+    // 'fifo' takes the first enabled actor in id order: task:a-refuser runs first.
+    sim.spawn('a-refuser', () => refuse(sim));
+    sim.spawn('b-bystander', bystand);
+    return { stats: () => ({}), check: () => [], describe: () => [], worlds: () => [] };
+  },
+};
+
 describe('RunResult.failureStep: the trace line a failure belongs to', () => {
   const CASES: readonly [string, string, RunOptions, string, number, number, number][] = [
     // name, scenario, options, failure id, failure.step, failureStep, trace lines
@@ -138,6 +159,17 @@ describe('RunResult.failureStep: the trace line a failure belongs to', () => {
       expect(r.trace).toHaveLength(lines);
     });
   }
+
+  test('a statechart refusal: the step in which the chart refused the edge, not the last step', () => {
+    const r = runScenario(REFUSAL, { seed: 0n, strategy: 'fifo', keepTrace: true });
+    expect(r.failure?.id).toBe('crash.statechart');
+    expect(r.failure?.message).toBe(
+      'tt:99 got tt.swapout in state unpopulated, which its statechart does not allow',
+    );
+    expect(r.failure?.step).toBe(2);
+    expect(r.failureStep).toBe(0);
+    expect(r.trace!.map((l) => JSON.parse(l).actor)).toEqual(['task:a-refuser', 'task:b-bystander']);
+  });
 
   test('a passing run has none', () => {
     expect(runScenario(findScenario('vram-pressure')!, { seed: 1n }).failureStep).toBeNull();
