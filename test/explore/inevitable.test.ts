@@ -3,6 +3,7 @@
 // the choice points it reads (enabled sets, picks, preemptions), checked against shrinking's own count.
 
 import { describe, expect, test } from 'vitest';
+import { inevitableText } from '../../src/cli/inevitable.ts';
 import { decodeToken } from '../../src/engine/token.ts';
 import { choicePointsOf, preemptionSteps } from '../../src/explore/choice_points.ts';
 import { inevitable, RandomTail, tailStream } from '../../src/explore/inevitable.ts';
@@ -209,4 +210,27 @@ describe('inevitable: bisection agrees with trying every cut', () => {
       expect(probes.length).toBeLessThan(table.length);
     },
   );
+});
+
+describe('inevitable: a failure no schedule avoids', () => {
+  test('bulk-move-pinned on bulk-lru seed 0: every continuation fails with no choice kept (22 runs), and the report says so', () => {
+    const scenario = findScenario('bulk-lru')!;
+    const out = inevitable({ scenario, options: { seed: 0n, mutations: ['bulk-move-pinned'] }, tails: 20 });
+    if (!out.ok) throw new Error(out.reason);
+    const r = out.result;
+    expect(r.failure.id).toBe('pinned.resident');
+    expect([r.steps, r.choices]).toEqual([28, 24]);
+    expect(r.lastAvoidable).toBeNull();
+    expect(r.certainAfter).toBeNull();
+    expect(r.probes).toEqual([{ kept: 0, step: 0, tails: 20, failing: 20 }]);
+    expect(r.runs).toBe(22);
+    const text = inevitableText(r, 'title').split('\n');
+    expect(text[4]).toBe(
+      '  last avoidable  none: every continuation failed the same way even with no choice kept',
+    );
+    expect(text[5]).toBe(
+      '  certain after   the start: ≥ 95 % of the continuations fail the same way with no choice kept',
+    );
+    expect(text).not.toContain('  the run around the marked steps (▶):');
+  });
 });
