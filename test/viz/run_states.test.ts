@@ -4,7 +4,10 @@
 
 import { describe, expect, test } from 'vitest';
 import { type RunOptions, runScenario } from '../../src/explore/run.ts';
+import type { KGen } from '../../src/kernel/env.ts';
+import type { Scenario } from '../../src/sim/scenario.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
+import type { Sim } from '../../src/sim/sim.ts';
 import { type RunStates, StateRecorder } from '../../src/viz/run_states.ts';
 
 function record(
