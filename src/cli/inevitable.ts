@@ -146,7 +146,7 @@ export function inevitableText(r: InevitableResult, title: string): string {
     c === null
       ? `  certain after   the start: ≥ ${r.threshold * 100} % of the continuations fail the same way with no choice kept`
       : `  certain after   step ${c.step} (choice ${c.choice}): once the run's pick there (${c.picked}) is kept, ≥ ${r.threshold * 100} % of the continuations fail the same way`,
-    `  runs            ${r.runs} (the failing run twice, ${drawn} continuations over ${r.probes.length} cuts)`,
+    `  runs            ${r.runs} (the failing run twice, ${drawn} continuations over ${r.probes.length} cut${r.probes.length === 1 ? '' : 's'})`,
     '',
     '  cuts probed (choices kept, step of the first choice left open, continuations failing the same way):',
     ...r.probes.map(

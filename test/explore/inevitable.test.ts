@@ -231,6 +231,7 @@ describe('inevitable: a failure no schedule avoids', () => {
     expect(text[5]).toBe(
       '  certain after   the start: ≥ 95 % of the continuations fail the same way with no choice kept',
     );
+    expect(text[6]).toBe('  runs            22 (the failing run twice, 20 continuations over 1 cut)');
     expect(text).not.toContain('  the run around the marked steps (▶):');
   });
 });
