@@ -142,12 +142,15 @@ ${SCENARIO_HELP}`,
   view: `Usage: ttm-sim view TOKEN --out FILE.html [--inevitable [--tails N]] [--scenario FILE]
 
 Replays a token and writes one self-contained HTML file that works offline (file://, no network): the
-statechart of the selected actor with the states active at the selected step highlighted, a timeline of
+statechart of the selected actor with its active leaf states at the selected step highlighted, a timeline of
 the interleaving (one lane per actor, tasks first, then the objects grouped by kind, each group
 collapsible; an axis in steps and in virtual time; the wheel zooms, dragging pans, hovering shows a
 step's message and effects; the run's preemptions and the failure marked on their lanes), a step slider
-and keyboard stepping (arrows, PgUp/PgDn, Home/End), the step's message, payload and effects, and the
-failing check marked with a jump to it.
+and keyboard stepping (arrows, PgUp/PgDn, Home/End), the step's message, payload and effects, the step
+the failure belongs to marked with a jump to it, and a state panel: every object of the model after the
+selected step (BOs, resource managers, pools, IOMMUs, fences, tasks), the values the step changed
+highlighted, a diff against any other step, filters by object and kind, and for a clicked value the step
+that last wrote it and the writer before that.
   --out FILE        where to write the HTML (written atomically)
   --inevitable      also mark the last step at which the failure was avoidable and the step after which
                     it is certain (as 'ttm-sim inevitable' finds them; a failing token only)
