@@ -14,6 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Piscina } from 'piscina';
+import { Subject } from 'rxjs';
 import { createPool } from '../../workers/pool.ts';
 import type { StrategySpec } from '../engine/strategy.ts';
 import { EXIT_CODE, type Outcome } from '../engine/types.ts';
@@ -29,6 +30,7 @@ import {
   type FoundFailure,
   sliceSchedules,
 } from './campaign.ts';
+import { thinProgress } from './campaign_streams.ts';
 import { type CampaignIdentity, loadCampaign, type OnDisk, readCorpusFile, writeAtomic } from './corpus.ts';
 import { campaignIdentity, fuzz, prepareCampaign, type StopReason } from './fuzz.ts';
 import { MAX_SHARDS, type MergedCampaign, mergeShards, type ShardPart } from './shard.ts';
@@ -524,11 +526,8 @@ async function runSliced(
   const done = new Map(suite.before);
   const resumed = [...suite.before.values()].reduce((a, b) => a + b, 0);
   const signatures = new Set<string>();
-  let lastProgress = start;
-  const progress = (scenario: string, final: boolean) => {
+  const progress = (scenario: string) => {
     const now = wallClock();
-    if (!final && now - lastProgress < (opts.progressMs ?? 250)) return;
-    lastProgress = now;
     opts.onProgress?.({
       scenario,
       done: [...done.values()].reduce((a, b) => a + b, 0),
@@ -537,6 +536,9 @@ async function runSliced(
       elapsedMs: now - start,
     });
   };
+  // The slices' progress, thinned (throttleTime on wall-clock time; every message when progressMs is 0).
+  const progressTicks = new Subject<string>();
+  const drawn = progressTicks.pipe(thinProgress(opts.progressMs ?? 250)).subscribe(progress);
   const nameOf = new Map(suite.args.map((a, i) => [a, scenarios[i]!.name]));
   const onMessage = (m: ShardMessage) => {
     const name = nameOf.get(m.scenario) ?? m.scenario;
@@ -545,7 +547,7 @@ async function runSliced(
       signatures.add(`${name} ${m.failure.signature}`);
       opts.onFailure?.(name, m.failure, m.shard);
     }
-    progress(name, false);
+    progressTicks.next(name);
   };
   let outcomes: ShardOutcome[];
   try {
@@ -560,11 +562,12 @@ async function runSliced(
     }
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    drawn.unsubscribe();
   }
   outcomes.forEach((o, i) => {
     done.set(sliceKey(scenarios[Math.floor(i / sliced.run.length)]!.name, o.record.shard!), o.record.next);
   });
-  progress(scenarios.at(-1)!.name, true);
+  progress(scenarios.at(-1)!.name);
   const elapsedMs = wallClock() - start;
   const records = new Map<string, OnDisk[]>();
   outcomes.forEach((o, i) => {
