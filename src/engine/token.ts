@@ -59,7 +59,7 @@ export interface RunToken {
   readonly tape?: readonly number[];
   /** Mutation specs switched on (`name` or `name=value`), when any. */
   readonly mutations?: readonly string[];
-  /** Fault-site evaluations that fail (sorted, distinct), when any (src/explore/faults.ts). */
+  /** Fault-site evaluations that fail (sorted, distinct), when any (src/sim/fault_plan.ts). */
   readonly faults?: readonly number[];
   /** Design specs switched on (`name` or `name:key=value`), when any (src/designs). */
   readonly designs?: readonly string[];

@@ -1,8 +1,9 @@
 // Fault sites: the places where the kernel model asks its environment whether an operation should fail
 // the way it can fail in the kernel (an allocation returning NULL, a DMA map error, a signal arriving
 // during an interruptible wait). The environment answers from a fault plan chosen for the run
-// (src/explore/faults.ts); with no plan every answer is "no", so the model behaves as it does without
-// fault injection. Every site evaluation counts, fired or not: the plan names evaluations by number.
+// (src/sim/fault_plan.ts, drawn by src/explore/faults.ts); with no plan every answer is "no", so the
+// model behaves as it does without fault injection. Every site evaluation counts, fired or not: the plan
+// names evaluations by number.
 // Which upstream error return each site stands for is listed in src/kernel/error_paths.ts.
 
 /** The kinds of fault the model can take, each at the sites listed in FAULT_SITE_INFO. */
