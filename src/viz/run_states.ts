@@ -53,12 +53,24 @@ export class StateRecorder {
   private previous = new Map<number, number>();
   private initial: number[] = [];
   private readonly steps: number[][] = [];
+  /** Bulk moves by the order the run first showed them (they have no id of their own). */
+  private readonly bulkNames = new WeakMap<LruBulkMove, string>();
+  private bulkCount = 0;
+  private readonly bulkName = (bulk: LruBulkMove): string => {
+    let name = this.bulkNames.get(bulk);
+    if (name === undefined) {
+      this.bulkCount += 1;
+      name = `#${this.bulkCount}`;
+      this.bulkNames.set(bulk, name);
+    }
+    return name;
+  };
   /** The hook for RunOptions.onStep (a bound method, made once). */
   readonly onStep: NonNullable<RunOptions['onStep']> = this.record.bind(this);
 
   private record(sim: Sim, worlds: readonly TtmGlobal[], steps: number): void {
     const now = new Map<number, number>();
-    for (const [name, text] of readState(sim, worlds)) {
+    for (const [name, text] of readState(sim, worlds, this.bulkName)) {
       const sep = name.indexOf('\u0000');
       now.set(this.key(name.slice(0, sep), name.slice(sep + 1)), this.text(text));
     }
@@ -127,14 +139,13 @@ function kindOf(id: string): ObjectKind {
 }
 
 /** Every value of the model now, as `object\0field` → text, in a stable order. */
-function readState(sim: Sim, worlds: readonly TtmGlobal[]): Values {
+function readState(sim: Sim, worlds: readonly TtmGlobal[], bulkName: (bulk: LruBulkMove) => string): Values {
   const v: Values = new Map();
   const put = (object: string, field: string, value: string | number): void => {
     v.set(`${object}\u0000${field}`, String(value));
   };
   const resvs = new Map<string, DmaResv>();
   const fences = new Map<string, DmaFence>();
-  const bulkIds = new Map<LruBulkMove, string>();
   worlds.forEach((g, w) => {
     const lruPos = lruPositions(g);
     for (const bo of g.bos) {
@@ -150,14 +161,7 @@ function readState(sim: Sim, worlds: readonly TtmGlobal[]): Values {
       const res = bo.resource;
       put(bo.id, 'resource', res === null ? 'none' : resourceText(res));
       put(bo.id, 'lru', res === null ? 'none' : (lruPos.get(res) ?? 'not on an LRU'));
-      if (bo.bulkMove !== null) {
-        let id = bulkIds.get(bo.bulkMove);
-        if (id === undefined) {
-          id = `bulk move ${bulkIds.size + 1} (first of ${bo.id})`;
-          bulkIds.set(bo.bulkMove, id);
-        }
-        put(bo.id, 'bulk move', id);
-      } else put(bo.id, 'bulk move', 'none');
+      put(bo.id, 'bulk move', bo.bulkMove === null ? 'none' : bulkName(bo.bulkMove));
       put(bo.id, 'resv', bo.resv === bo.ownResv ? bo.resv.id : `shared ${bo.resv.id}`);
       resvs.set(bo.ownResv.id, bo.ownResv);
       resvs.set(bo.resv.id, bo.resv);

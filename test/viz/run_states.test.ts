@@ -107,6 +107,20 @@ const REFUSAL: Scenario = {
   },
 };
 
+describe('StateRecorder: bulk moves', () => {
+  test('bulk-lru seed 0: the VM BOs sharing bo:1/resv show one bulk move, the others none', () => {
+    const { states } = record('bulk-lru', { seed: 0n });
+    const at = (bo: string) => valuesAt(states, 59, bo);
+    for (const bo of ['bo:3', 'bo:4', 'bo:5', 'bo:6']) {
+      expect(at(bo)['bulk move'], bo).toBe('#1');
+      expect(at(bo).resv, bo).toBe('shared bo:1/resv');
+    }
+    for (const bo of ['bo:0', 'bo:1', 'bo:2']) expect(at(bo)['bulk move'], bo).toBe('none');
+    expect(at('bo:6').lru).toBe('device:0 unevictable, 1 of 1');
+    expect(at('bo:4').lru).toBe('device:0/man0 lru[0], 4 of 4');
+  });
+});
+
 describe('RunResult.failureStep: the trace line a failure belongs to', () => {
   const CASES: readonly [string, string, RunOptions, string, number, number, number][] = [
     // name, scenario, options, failure id, failure.step, failureStep, trace lines
