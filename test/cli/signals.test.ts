@@ -64,6 +64,48 @@ describe('stop signals', () => {
     });
   }
 
+  test('fuzz --workers 2: SIGTERM raises every slice stop flag, each slice saves its file, exit 143', async () => {
+    const dir = join(root, 'sliced');
+    const run = start([
+      'fuzz',
+      '--scenario',
+      'vram-pressure',
+      '--workers',
+      '2',
+      '--corpus',
+      dir,
+      '--schedules',
+      '100000',
+    ]);
+    await waitFor(join(dir, 'shard-0-of-2.json'));
+    await waitFor(join(dir, 'shard-1-of-2.json'));
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(143);
+    expect(run.out()).toMatch(/; interrupted \(run the same command to resume\)\n {2}corpus /);
+  });
+
+  test('a suite: SIGTERM stops the running campaign with its corpus saved; exit 143', async () => {
+    const dir = join(root, 'suite');
+    const run = start([
+      'fuzz',
+      '--scenario',
+      'vram-pressure',
+      '--scenario',
+      'small',
+      '--corpus',
+      dir,
+      '--schedules',
+      '200000',
+      '--json',
+    ]);
+    await waitFor(join(dir, 'vram-pressure', 'campaign.json'));
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(143);
+    const report = JSON.parse(run.out());
+    expect(report.run.stopped).toBe('interrupted');
+    expect(report.complete).toBe(false);
+  });
+
   test('stress: Ctrl-C after the run in progress prints the report of the runs done and exits 130', async () => {
     // Without a terminal, a progress line every tenth of the runs: the first says the loop is running.
     const run = start(['stress', '--scenario', 'stress-pte', '--runs', '1000', '--json']);
