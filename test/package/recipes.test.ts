@@ -54,7 +54,7 @@ describe('README YAML', () => {
         }
       >;
     };
-    const ajv = new Ajv({ allErrors: true });
+    const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
     const step = {
       type: 'object',
       additionalProperties: false,
