@@ -96,11 +96,13 @@
     .map((k) => `<option value="${k}">${k}</option>`)
     .join('')}</select>
 <label><input id="sp-changed-only" type="checkbox"> changed only</label>
+<label><input id="sp-step-objects" type="checkbox"> this step's objects</label>
 <label>diff with step <input id="sp-diff" type="number" min="0" max="${Math.max(0, lines.length - 1)}" size="6" aria-label="diff with step"></label></div>
 <div id="sp-writer"></div><div id="sp-scroll"><table><colgroup><col id="sp-col-field"><col><col id="sp-col-other"></colgroup><tbody id="sp-rows"></tbody></table></div>`;
   const filterBox = document.getElementById('sp-filter');
   const kindBox = document.getElementById('sp-kind');
   const changedOnly = document.getElementById('sp-changed-only');
+  const stepObjects = document.getElementById('sp-step-objects');
   const diffBox = document.getElementById('sp-diff');
   const rowsBox = document.getElementById('sp-rows');
   const scrollBox = document.getElementById('sp-scroll');
@@ -139,11 +141,13 @@
     other = diffStep();
     const filter = filterBox.value.trim();
     const kind = kindBox.value;
+    const touched = stepObjects.checked ? objectsOf(step) : null;
     rows = [];
     for (const o of objectOrder) {
       const [id, okind] = st.objects[o];
       if (kind !== '' && okind !== kind) continue;
       if (filter !== '' && !id.includes(filter)) continue;
+      if (touched !== null && !touched.has(o)) continue;
       let heading = false;
       for (const k of byObject[o]) {
         const v = valueAt(k, step);
@@ -203,6 +207,35 @@
     paint();
   });
 
+  // Which panel object an actor of the trace is: itself (a BO, task, manager, IOMMU, device), the BO of
+  // a resv (`bo:3/resv`), or the BO whose resource or tt it is (`res:7`, `tt:2`, by the BO's values).
+  const objectIndex = new Map(st.objects.map((o, i) => [o[0], i]));
+  const resourceKey = new Map();
+  const ttKey = new Map();
+  for (let k = 0; k < nKeys; k += 1) {
+    if (st.keys[k][1] === 'resource') resourceKey.set(k, st.keys[k][0]);
+    if (st.keys[k][1] === 'tt') ttKey.set(k, st.keys[k][0]);
+  }
+
+  /** The objects the step's actor and its effects name, as panel objects (the filter "this step's objects"). */
+  function objectsOf(step) {
+    const l = lines[step];
+    const actors = [l[0], ...l[6].map((e) => e[0])];
+    const out = new Set();
+    for (const a of actors) {
+      if (objectIndex.has(a)) out.add(objectIndex.get(a));
+      else if (a.endsWith('/resv') && objectIndex.has(a.slice(0, -5)))
+        out.add(objectIndex.get(a.slice(0, -5)));
+      const owners = a.startsWith('res:') ? resourceKey : a.startsWith('tt:') ? ttKey : null;
+      if (owners === null) continue;
+      // The BO that holds the resource or tt after the step, or held it before (a step that frees it).
+      for (const [k, o] of owners)
+        for (const v of [valueAt(k, step), valueAt(k, step - 1)])
+          if (v !== null && v.split(' ')[0] === a) out.add(o);
+    }
+    return out;
+  }
+
   /** What a line did, in a few words: `step 12: task:a bo.validate`. */
   function stepText(s) {
     if (s === -1) return 'the setup, before the first step';
@@ -238,7 +271,7 @@
   // Text fields redraw as they are typed into ('input'), not again when they lose focus ('change'): a
   // redraw between a row's mousedown and mouseup would swallow the click on it.
   for (const el of [filterBox, diffBox]) el.addEventListener('input', () => show(shown));
-  for (const el of [kindBox, changedOnly]) el.addEventListener('change', () => show(shown));
+  for (const el of [kindBox, changedOnly, stepObjects]) el.addEventListener('change', () => show(shown));
   // Typing in the panel must not step the viewer.
   for (const el of [filterBox, diffBox]) el.addEventListener('keydown', (ev) => ev.stopPropagation());
 

@@ -369,6 +369,49 @@ describe.skipIf(browserMissing !== null)('viewer in Chromium', () => {
     await page.selectOption('#sp-kind', '');
   });
 
+  test("\"this step's objects\" keeps the objects the step's actor and effects name (a resv's BO; a freed resource's or tt's BO)", async () => {
+    const w = writeViewer(
+      'upload-race',
+      { seed: 1n, mutations: ['pool-alloc-error-no-unmap'] },
+      'step-objects.html',
+    );
+    const line = w.lines[16]!;
+    // Line 16: task:uploader1 destroys bo:3 (its resv, tt:3, res:3) and creates bo:4; the IOMMU and
+    // device:0/man0 change too. bo:3 is gone after the step, so it has no rows.
+    expect([line.actor, ...new Set((line.effects ?? []).map((e) => e.actor))]).toEqual([
+      'task:uploader1',
+      'iommu:device:0',
+      'bo:3/resv',
+      'tt:3',
+      'res:3',
+      'device:0/man0',
+      'bo:3',
+      'bo:4/resv',
+      'bo:4',
+    ]);
+    const p = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await p.goto(`file://${w.file}`);
+    await p.evaluate(() => (globalThis as unknown as PageGlobals).viewer.ready);
+    await seek(p, 16);
+    await p.check('#sp-step-objects');
+    expect(Object.keys((await panel(p)).values)).toEqual([
+      'task:uploader1',
+      'bo:4',
+      'device:0/man0',
+      'iommu:device:0',
+    ]);
+    // With a diff against step 15, bo:3 (there before the step) is listed with its values then.
+    await p.fill('#sp-diff', '15');
+    expect(Object.keys((await panel(p)).values)).toEqual([
+      'task:uploader1',
+      'bo:3',
+      'bo:4',
+      'device:0/man0',
+      'iommu:device:0',
+    ]);
+    await p.close();
+  });
+
   test('the page made no network request (only its own file)', () => {
     expect(requests).toEqual([`file://${run.file}`]);
   });
