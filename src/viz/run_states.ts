@@ -65,14 +65,26 @@ export class StateRecorder {
     return name;
   };
   /**
-   * The values of finished tasks, by task id: a task that is done never changes again, so its values
-   * are carried over instead of read at every step (a long run finishes hundreds of kworker tasks).
+   * Finished tasks: a task that is done never changes again, so once its values are recorded it is
+   * neither read nor compared any more (a long run finishes hundreds of kworker tasks).
    */
-  private readonly finished = new Map<string, [number, number][]>();
+  private readonly finished = new Set<string>();
   /** The values being read for the current step (key → text index). */
   private now = new Map<number, number>();
+  /** The text each key had when last put, and its index: most values are the same as last step. */
+  private readonly lastRaw: string[] = [];
+  private readonly lastText: number[] = [];
   private readonly put: Put = (object, field, value) => {
-    this.now.set(this.key(object, field), this.text(String(value)));
+    const k = this.key(object, field);
+    const raw = String(value);
+    let t: number;
+    if (this.lastRaw[k] === raw) t = this.lastText[k]!;
+    else {
+      t = this.text(raw);
+      this.lastRaw[k] = raw;
+      this.lastText[k] = t;
+    }
+    this.now.set(k, t);
   };
   private readonly isFinished = (task: string): boolean => this.finished.has(task);
   /** The hook for RunOptions.onStep (a bound method, made once). */
@@ -81,23 +93,20 @@ export class StateRecorder {
   private record(sim: Sim, worlds: readonly TtmGlobal[], steps: number): void {
     const now = new Map<number, number>();
     this.now = now;
-    for (const pairs of this.finished.values()) for (const [k, t] of pairs) now.set(k, t);
     readState(sim, worlds, this.put, this.bulkName, this.isFinished);
-    for (const t of sim.allTasks()) {
-      if (t.status !== 'done' || this.finished.has(t.id)) continue;
-      // A task that ended holding a lock (a bug the checks report) is read on: its locks may change.
-      const held = this.keyIndex.get(t.id)?.get('locks held');
-      if (held === undefined || this.texts[now.get(held)!] !== 'none') continue;
-      const pairs: [number, number][] = [];
-      for (const k of this.keyIndex.get(t.id)?.values() ?? []) {
-        const text = now.get(k);
-        if (text !== undefined) pairs.push([k, text]);
-      }
-      this.finished.set(t.id, pairs);
-    }
     const diff: number[] = [];
     for (const [k, t] of now) if (this.previous.get(k) !== t) diff.push(k, t);
     for (const k of this.previous.keys()) if (!now.has(k)) diff.push(k, -1);
+    // Tasks that finished in this step, holding no lock (one that ended holding a lock, a bug the
+    // checks report, is read on): their values are recorded above and leave the comparison.
+    for (const t of sim.allTasks()) {
+      if (t.status !== 'done' || this.finished.has(t.id)) continue;
+      const fields = this.keyIndex.get(t.id);
+      const held = fields?.get('locks held');
+      if (fields === undefined || held === undefined || this.texts[now.get(held)!] !== 'none') continue;
+      this.finished.add(t.id);
+      for (const k of fields.values()) now.delete(k);
+    }
     this.previous = now;
     if (steps === 0) this.initial = diff;
     else this.steps[steps - 1] = diff;
