@@ -65,6 +65,11 @@ export interface RunReport {
   readonly traceSha256: string;
   /** The check that failed, with its kind, id, message, step and actor; null for a pass. */
   readonly failure: Failure | null;
+  /**
+   * The trace line the failure belongs to (the step that broke a rule, or the last step for liveness
+   * and end-of-run checks); null for a pass and for a failure before the first step.
+   */
+  readonly failureStep: number | null;
   readonly stats: Readonly<Record<string, number>>;
   readonly counters: CounterTotals;
   readonly mutations: readonly string[];
@@ -88,6 +93,7 @@ function reportOf(r: RunResult, mutations: readonly string[]): RunReport {
     outcome: r.outcome,
     traceSha256: r.traceSha256,
     failure: r.failure,
+    failureStep: r.failureStep,
     stats: r.stats,
     counters: r.counters,
     mutations,

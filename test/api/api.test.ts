@@ -64,6 +64,9 @@ describe('run and replay', () => {
     expect(r.failure?.message).toBe(
       'deadlock: task:ab waits for bo:1/resv held by task:ba → task:ba waits for bo:0/resv held by task:ab',
     );
+    expect(r.failureStep).toBe(5);
+    const pass = run({ scenario: 'abba-deadlock', seed: 1 });
+    expect([pass.outcome, pass.failureStep]).toEqual(['pass', null]);
   });
 
   it('run: mutations are named in the report, canonical and sorted', () => {
