@@ -342,6 +342,7 @@ function cmdTrace(args: string[]): number {
   const json = toPerfetto({
     lines,
     failure: r.failure,
+    failureStep: r.failureStep,
     token: r.token,
     traceSha256: r.traceSha256,
     workers: workerTracks(d.scenario.config),

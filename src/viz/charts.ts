@@ -30,7 +30,12 @@ export const CHARTS: readonly {
   },
   { name: 'ttm_pool', mirrors: 'drivers/gpu/drm/ttm/ttm_pool.c (pooled free pages)', machine: MACHINES.pool },
   { name: 'swap', mirrors: 'the swap space of shmem backups (ttm_backup.c)', machine: MACHINES.swap },
-  { name: 'iommu', mirrors: 'an IOMMU IOVA space (DMA API)', machine: MACHINES.iommu },
+  {
+    name: 'iommu',
+    mirrors:
+      'an IOVA space behind an IOMMU, one per IOMMU whatever the devices behind it (dma_map_page, dma_unmap_page)',
+    machine: MACHINES.iommu,
+  },
   { name: 'shrinker', mirrors: 'drivers/gpu/drm/xe/xe_shrinker.c (shape)', machine: MACHINES.shrinker },
 ];
 

@@ -44,6 +44,12 @@ export interface WorkerTrack {
 export interface PerfettoInput {
   readonly lines: readonly TraceLine[];
   readonly failure: Failure | null;
+  /**
+   * The trace line the failure belongs to (RunResult.failureStep). `failure.step` is a line index for
+   * per-step checks but a count of steps for what is judged after the run, so the instant is placed by
+   * this when it is given.
+   */
+  readonly failureStep?: number | null;
   readonly token: string;
   readonly traceSha256: string;
   /** Worker threads of a stress run (see `workerTracks`); none for other runs. */
@@ -185,7 +191,7 @@ export function toPerfetto(input: PerfettoInput): string {
       s: 'g',
       pid: ACTORS_PID,
       tid: f.actor === undefined ? 0 : (tids.get(f.actor) ?? 0),
-      ts: f.step * STEP_US,
+      ts: (input.failureStep ?? f.step) * STEP_US,
       args: { kind: f.kind, message: f.message },
     });
   }

@@ -4,14 +4,24 @@
 
 import { describe, expect, test } from 'vitest';
 import type { TraceLine } from '../../src/engine/trace.ts';
-import { runScenario } from '../../src/explore/run.ts';
+import { type RunOptions, runScenario } from '../../src/explore/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 import { STEP_US, type TraceEvent, toPerfetto } from '../../src/viz/perfetto.ts';
 
-function perfetto(scenario: string, seed: bigint): { json: string; events: TraceEvent[]; steps: number } {
-  const r = runScenario(findScenario(scenario)!, { seed, keepTrace: true });
+function perfetto(
+  scenario: string,
+  seed: bigint,
+  opts: Omit<RunOptions, 'seed' | 'keepTrace'> = {},
+): { json: string; events: TraceEvent[]; steps: number } {
+  const r = runScenario(findScenario(scenario)!, { ...opts, seed, keepTrace: true });
   const lines = (r.trace ?? []).map((l) => JSON.parse(l) as TraceLine);
-  const json = toPerfetto({ lines, failure: r.failure, token: r.token, traceSha256: r.traceSha256 });
+  const json = toPerfetto({
+    lines,
+    failure: r.failure,
+    failureStep: r.failureStep,
+    token: r.token,
+    traceSha256: r.traceSha256,
+  });
   return { json, events: (JSON.parse(json) as { traceEvents: TraceEvent[] }).traceEvents, steps: r.steps };
 }
 
@@ -77,7 +87,14 @@ describe('perfetto', () => {
     expect(perfetto('vram-pressure', 1n).json).toBe(run.json);
   });
 
-  test('a deadlock is a global instant event at the failing step', () => {
+  test('a per-step check fails on the step it judged: the instant starts that step', () => {
+    const bad = perfetto('upload-race', 1n, { mutations: ['pool-alloc-error-no-unmap'] });
+    const instants = bad.events.filter((e) => e.ph === 'i');
+    expect(instants.map((e) => [e.name, e.ts])).toEqual([['iommu.mappings', 16 * STEP_US]]);
+    expect(bad.steps).toBe(17);
+  });
+
+  test('a deadlock is a global instant event on the last step, where the cycle closed', () => {
     const dead = perfetto('abba-deadlock', 0n);
     const instants = dead.events.filter((e) => e.ph === 'i');
     expect(instants).toEqual([
@@ -87,7 +104,7 @@ describe('perfetto', () => {
         s: 'g',
         pid: 1,
         tid: expect.any(Number),
-        ts: dead.steps * STEP_US,
+        ts: (dead.steps - 1) * STEP_US,
         args: {
           kind: 'liveness',
           message:
