@@ -4,7 +4,7 @@
 // it is compared as JSON, not as text. With --check, writes nothing and exits 1 when either differs from
 // what would be generated (test/sim/scenario_schema.test.ts checks the same).
 //
-//   npx tsx bench/docs_scenario_schema.ts [--check]
+//   npm run docs:scenario-schema [-- --check]
 
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -219,7 +219,7 @@ function table(def: Json): string[] {
 export function schemaReference(schema: Json = scenarioSchema()): string {
   const defs = schema.definitions as Record<string, Json>;
   const out: string[] = [
-    `Generated from \`${SCHEMA_PATH}\` by \`npx tsx bench/docs_scenario_schema.ts\`; every file may also`,
+    `Generated from \`${SCHEMA_PATH}\` by \`npm run docs:scenario-schema\`; every file may also`,
     'give `"$schema"`, the path or URL of the schema, which editors read and ttm-sim ignores. A *name* is',
     `1 to 32 letters, digits, \`-\` or \`_\`, starting with a letter (\`${NAME_RE.source}\`).`,
   ];
