@@ -1,5 +1,6 @@
 // Port of drivers/gpu/drm/ttm/tests/ttm_bo_validate_test.c (torvalds/linux), KUnit suite "ttm_bo_validate":
-// all 21 cases, one Vitest test per parameter row (34 tests). BO_SIZE = 4 KiB, MANAGER_SIZE = 1 MiB; every
+// all 21 cases, one Vitest test per parameter row (34 tests), plus ttm_bo_validate_swapout as the pending
+// v2 patch of March 2026 brings it back (35 tests). BO_SIZE = 4 KiB, MANAGER_SIZE = 1 MiB; every
 // case runs on a fresh full test device (ttm_test_devices_all_init). The cases with a kthread
 // (no_placement_not_signaled, move_fence_not_signaled) run as two tasks in the simulator.
 
@@ -25,6 +26,7 @@ import {
   TTM_PL_TT,
   TTM_PL_VRAM,
   TTM_TT_FLAG_PRIV_POPULATED,
+  TTM_TT_FLAG_SWAPPED,
   TTM_TT_FLAG_ZERO_ALLOC,
 } from '../../src/kernel/constants.ts';
 import { ttmDeviceFini } from '../../src/kernel/device.ts';
@@ -41,8 +43,15 @@ import {
   placementOf,
 } from '../../src/kernel/placement.ts';
 import { ttmPoolAlloc } from '../../src/kernel/pool.ts';
-import { lruResources, type Resource, ttmResourceAlloc, ttmResourceFree } from '../../src/kernel/resource.ts';
+import {
+  lruResources,
+  type Resource,
+  ttmResourceAlloc,
+  ttmResourceFree,
+  ttmResourceManagerUsage,
+} from '../../src/kernel/resource.ts';
 import { DmaResv, DmaResvUsage, dmaResvLock, dmaResvWaitTimeout } from '../../src/kernel/resv.ts';
+import { ttmBoSwapout } from '../../src/kernel/swap.ts';
 import { runSync, type SyncEnv } from '../../src/kernel/sync.ts';
 import type { Tt } from '../../src/kernel/tt.ts';
 import { Sim } from '../../src/sim/sim.ts';
@@ -437,6 +446,31 @@ describe('ttm_bo_validate', () => {
   });
 
   // ttm_bo_validate_move_fence_not_signaled: see the simulator cases at the end of the suite.
+
+  // Pending upstream: "drm/ttm/tests: Add a test for ttm_bo_swapout" v2 (dri-devel, March 2026, based on
+  // 1f318b96cc84) brings back a case of this name, removed in 2025 by 76689eb52667 ("drm/ttm: remove
+  // ttm_bo_validate_swapout test") because it needed half of the system memory; the new form calls
+  // ttm_bo_swapout directly on one BO that fills a TT mock manager, asking for all of its pages.
+  test('ttm_bo_validate_swapout (pending upstream, v2) → 256 pages swapped, resource in SYSTEM, tt SWAPPED', () => {
+    const t = testDevice();
+    const man = mockManagerInit(t.bdev, TTM_PL_TT, MANAGER_SIZE);
+    const ctxInit = operationCtx();
+    const { bo, err } = initReserved(t, MANAGER_SIZE, 'device', placementFor(TTM_PL_TT), ctxInit);
+    expect(err).toBe(0);
+    bo.resv.unlock();
+
+    const swapped = runSync(t.env, ttmBoSwapout(t.bdev, ctxInit, man, MANAGER_SIZE / PAGE_SIZE));
+    expect(swapped).toBe(MANAGER_SIZE / PAGE_SIZE);
+    expect(swapped).toBe(256);
+    expect(bo.resource!.memType).toBe(TTM_PL_SYSTEM);
+    expect(bo.ttm!.pageFlags & TTM_TT_FLAG_SWAPPED).toBe(TTM_TT_FLAG_SWAPPED);
+    // Beyond the C assertions: the TT manager is empty again and the tt's pages went to swap.
+    expect(ttmResourceManagerUsage(man)).toBe(0);
+    expect(bo.ttm!.isPopulated()).toBe(false);
+
+    boFini(t, bo);
+    mockManagerFini(t.bdev, TTM_PL_TT);
+  });
 
   test('ttm_bo_validate_happy_evict → 0, LRU head evicted via TT hop to SYSTEM, bytes_moved 20480', () => {
     const t = testDevice();
