@@ -7,6 +7,7 @@ import { MUTATION_BULK_MOVE_PINNED, MUTATION_BULK_MOVE_STALE_FIRST } from '../ke
 import {
   MUTATION_SWAPOUT_BUSY_ZOMBIE_PROGRESS,
   MUTATION_SWAPOUT_NO_RESOURCE_CHECK,
+  MUTATION_SWAPOUT_NOT_RET,
   MUTATION_SWAPOUT_UNLOCKED_TT_CHECK,
   MUTATION_SWAPOUT_VALUABLE_BEFORE_RESOURCE,
 } from '../kernel/swap.ts';
@@ -56,6 +57,17 @@ export const SWAP_MUTATIONS: readonly MutationInfo[] = [
       'the swapout walk evaluates pin_count and eviction_valuable(place of bo->resource->mem_type) before the trylock and before bo->resource is checked',
     scenario: 'swap-race',
     detectedBy: 'bo.eviction-valuable.resv-held',
+  },
+  {
+    name: MUTATION_SWAPOUT_NOT_RET,
+    kind: 'historical',
+    title: 'drm/ttm: fix swapped-out resources never leaving their bulk_move range',
+    commit: '3db7d7d58341',
+    year: 2026,
+    change:
+      "ttm_bo_swapout_cb tests `!ret` after ttm_tt_swapout (which returns the pages swapped out), as b2ed01e7ad3d shipped it: a swapped-out BO's resource stays in its bulk range on the manager's LRU instead of going to the unevictable list",
+    scenario: 'swap-race',
+    detectedBy: 'lru.placement',
   },
   {
     name: MUTATION_BULK_MOVE_STALE_FIRST,

@@ -85,6 +85,16 @@ export const MUTATION_SWAPOUT_NO_RESOURCE_CHECK = 'swapout-no-resource-check';
 export const MUTATION_SWAPOUT_VALUABLE_BEFORE_RESOURCE = 'swapout-valuable-before-resource';
 
 /**
+ * Mutation: the success test after ttm_tt_swapout as "drm/ttm: Fix ttm_bo_swapout() infinite LRU walk
+ * on swapout failure" (b2ed01e7ad3d, 2026) shipped it, `if (!ret)`, while ttm_tt_swapout returns the
+ * page count on success: a swapped-out BO's resource never leaves its bulk move nor goes to the
+ * unevictable list, so the range keeps an unevictable member that ttm_lru_bulk_move_tail splices around.
+ * Fixed by "drm/ttm: fix swapped-out resources never leaving their bulk_move range" (3db7d7d58341, 2026;
+ * `if (ret > 0)`).
+ */
+export const MUTATION_SWAPOUT_NOT_RET = 'swapout-not-ret';
+
+/**
  * ttm_bo_swapout_cb (resv held): swap one BO's tt out to shmem. -EBUSY (skip) for a pinned BO, one the
  * driver does not find worth evicting from where it is, one without a populated, non-EXTERNAL,
  * not-yet-SWAPPED tt. A zombie is cleaned up instead (after waiting for idle) and counts its pages. A BO
@@ -151,7 +161,8 @@ function* swapoutLocked(bo: BufferObject, res: Resource, ctx: OperationCtx): KGe
   const tt = bo.ttm;
   if (tt?.isPopulated()) {
     ret = ttmTtSwapout(bdev, tt);
-    if (ret > 0 && bo.resource !== null) {
+    const succeeded = bdev.global?.mutations.has(MUTATION_SWAPOUT_NOT_RET) ? ret === 0 : ret > 0;
+    if (succeeded && bo.resource !== null) {
       ttmResourceDelBulkMoveUnevictable(bo.resource, bo);
       ttmResourceMoveToLruTail(bo.resource);
     }

@@ -82,6 +82,20 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    mutation: 'swapout-not-ret',
+    scenario: 'swap-race',
+    seed: 1n,
+    strategy: 'random',
+    failure: {
+      kind: 'correctness',
+      id: 'lru.placement',
+      actor: 'bo:2',
+      step: 13,
+      message:
+        'res:3 is on device:0/man0 lru0, but bo:2 is its tt:3 is swapped out or backed up: it belongs on device:0 unevictable',
+    },
+  },
+  {
     mutation: 'bulk-move-stale-first',
     scenario: 'bulk-lru',
     seed: 1n,
