@@ -46,6 +46,7 @@ import { decodeWith, SCENARIO_HELP, SCENARIO_OPTION, workLimitArgs } from './sce
 import { cmdScenarios, SCENARIOS_HELP } from './scenarios.ts';
 import { CORPUS_HELP, cmdCorpus } from './shards.ts';
 import { cmdStress, STRESS_HELP } from './stress.ts';
+import { cmdVerify, VERIFY_HELP } from './verify.ts';
 import { VERSION } from './version.ts';
 
 const HELP: Record<string, string> = {
@@ -63,6 +64,7 @@ Commands:
   selfcheck  run a token twice, name the first divergence ttm-sim selfcheck <token>
   shrink     minimise a failing token                     ttm-sim shrink <token>
   inevitable the step where a failure became certain     ttm-sim inevitable <token>
+  verify     every schedule up to P preemptions: a proof  ttm-sim verify --scenario calibrate --preemptions 1
   stress     real threads racing, failures replayed      ttm-sim stress --scenario stress-pte
   mutations  list the historical bugs that can be put back ttm-sim mutations
   scenarios  list the built-in scenarios                  ttm-sim scenarios
@@ -161,6 +163,7 @@ ${SCENARIO_HELP}`,
   designs: DESIGNS_HELP,
   shrink: SHRINK_HELP,
   inevitable: INEVITABLE_HELP,
+  verify: VERIFY_HELP,
   mutations: MUTATIONS_HELP,
   stress: STRESS_HELP,
   corpus: CORPUS_HELP,
@@ -404,6 +407,7 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   run: cmdRun,
   shrink: cmdShrink,
   inevitable: cmdInevitable,
+  verify: cmdVerify,
   mutations: cmdMutations,
   stress: cmdStress,
   replay: cmdReplay,

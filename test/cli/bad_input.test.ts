@@ -451,6 +451,39 @@ const ROWS: Row[] = [
   { args: ['inevitable', 'T', '--tails', 'x'], says: ['--tails must be an integer'] },
   { args: ['inevitable', 'T'], says: ['it needs the token of a failing run'] },
   { args: ['inevitable', 'T', '--bogus'], says: ["Unknown option '--bogus'"] },
+  // verify
+  { args: ['verify'], says: ['verify: --scenario S is required'] },
+  { args: ['verify', '--scenario', 'calibrate'], says: ['verify: --preemptions P is required'] },
+  {
+    args: ['verify', '--scenario', 'calibrate', '--preemptions', '11'],
+    says: ['--preemptions must be an integer in 0..10', 'got "11"'],
+  },
+  {
+    args: ['verify', '--scenario', 'calibrate', '--preemptions', '-1'],
+    says: ['--preemptions must be an integer in 0..10', 'got "-1"'],
+  },
+  {
+    args: ['verify', '--scenario', 'calibrate', '--preemptions', 'x'],
+    says: ['--preemptions must be an integer'],
+  },
+  {
+    args: ['verify', '--scenario', 'calibrate', '--preemptions', '1', '--max-schedules', '0'],
+    says: ['--max-schedules must be an integer in 1..', 'got "0"'],
+  },
+  { args: ['verify', '--scenario', 'nope', '--preemptions', '1'], says: ['nope'] },
+  {
+    args: ['verify', '--scenario', 'small', '--preemptions', '1', '--mutation', 'calibrator-lost-update'],
+    says: ['--mutation'],
+  },
+  {
+    args: ['verify', '--scenario', 'calibrate', '--preemptions', '1', 'extra'],
+    says: ['verify: unexpected argument "extra"'],
+  },
+  {
+    args: ['verify', '--scenario', 'calibrate', '--preemptions', '1', '--seed', '-3'],
+    says: ['--seed must be an unsigned 64-bit integer'],
+  },
+  { args: ['verify', '--bogus'], says: ["Unknown option '--bogus'"] },
   {
     args: ['view', 'T', '--out', '@/v.html', '--tails', '3'],
     says: ['--tails counts the continuations of --inevitable'],

@@ -234,6 +234,25 @@ describe('every command, from the installed package', () => {
     });
   });
 
+  it('verify finds the lost-update calibrator at one preemption', () => {
+    const verify = cmd(
+      'verify',
+      '--scenario',
+      'calibrate',
+      '--preemptions',
+      '1',
+      '--mutation',
+      'calibrator-lost-update',
+      '--json',
+    );
+    expect(verify.status, verify.stderr).toBe(1);
+    expect(JSON.parse(verify.stdout)).toMatchObject({
+      verdict: 'counterexample',
+      schedules: 7,
+      byPreemptions: [6, 1],
+    });
+  });
+
   it('fuzz runs a campaign on this thread, on worker threads, and in slices that corpus merge joins', () => {
     const one = cmd('fuzz', '--scenario', 'small', '--schedules', '12', '--json');
     expect(one.status, one.stderr).toBe(0);
