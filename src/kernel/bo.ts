@@ -3,6 +3,7 @@
 // walker, multihop bouncing, release with zombies and delayed delete, and evict_all.
 // Simplified: no dmem cgroups, no vma offset manager beyond a counter, no io_mem reservation.
 
+import { TTM_ALLOCATION_PROPAGATE_ENOSPC } from './allocation.ts';
 import type { CpuMapping } from './bo_vm.ts';
 import {
   type BoType,
@@ -474,7 +475,8 @@ function* ttmBoBounceTempBuffer(bo: BufferObject, ctx: OperationCtx, hop: Hop): 
 /**
  * ttm_bo_validate: make the BO's placement one of `placement` (resv held). Returns 0, -EINVAL (pinned
  * BO that would have to move), -ENOMEM (no space even after evicting; -ENOSPC is mapped to it for
- * userspace), -ERESTARTSYS, -EBUSY, or a driver move error.
+ * userspace, or kept on a device with TTM_ALLOCATION_PROPAGATE_ENOSPC), -ERESTARTSYS, -EBUSY, or a
+ * driver move error.
  */
 export function* ttmBoValidate(bo: BufferObject, placement: Placement, ctx: OperationCtx): KGen<number> {
   assertBoResvHeld(BO_VALIDATE_RESV_HELD, bo);
@@ -522,7 +524,9 @@ function* validate(bo: BufferObject, placement: Placement, ctx: OperationCtx): K
       return ret;
     }
   } while (ret !== 0 && forceSpace);
-  if (ret === -ENOSPC) return -ENOMEM;
+  // "For backward compatibility with userspace": -ENOMEM, unless the device asked for -ENOSPC
+  // (TTM_ALLOCATION_PROPAGATE_ENOSPC, ttm_device's alloc_flags, 6.19).
+  if (ret === -ENOSPC) return (bo.bdev.allocFlags & TTM_ALLOCATION_PROPAGATE_ENOSPC) !== 0 ? ret : -ENOMEM;
   if (bo.resource === null || bo.resource.memType === TTM_PL_SYSTEM) return ttmTtCreate(bo, true);
   return 0;
 }

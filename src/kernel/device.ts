@@ -164,6 +164,8 @@ export class Device {
   vmaManager: VmaOffsetManager | null = null;
   devMapping: object | null = null;
   global: TtmGlobal | null = null;
+  /** alloc_flags: the TTM_ALLOCATION_* flags given to ttm_device_init (allocation.ts). */
+  allocFlags = 0;
   /** The IOMMU this device's DMA goes through; null = direct mapping (DMA address = frame number). */
   iommu: Iommu | null = null;
   /** drm_dev_unplug happened: drm_dev_enter fails, CPU faults get the dummy page (bo_vm.ts). */
@@ -191,6 +193,11 @@ export interface DeviceInitArgs {
   readonly vmaManager: VmaOffsetManager | null;
   readonly useDmaAlloc: boolean;
   readonly useDma32: boolean;
+  /**
+   * Further TTM_ALLOCATION_* flags (allocation.ts): PROPAGATE_ENOSPC, a POOL_BENEFICIAL_ORDER. Left out:
+   * none, as before the flags existed.
+   */
+  readonly allocFlags?: number;
 }
 
 /** ttm_set_driver_manager. */
@@ -216,9 +223,10 @@ export function ttmDeviceInit(global: TtmGlobal, bdev: Device, args: DeviceInitA
   if (global.deviceList.length === 0) ttmPoolMgrReinit(global.poolMgr);
   bdev.wq = { name: 'ttm', pending: 0 };
   ttmSysManInit(bdev);
-  let flags = 0;
+  let flags = args.allocFlags ?? 0;
   if (args.useDmaAlloc) flags |= TTM_ALLOCATION_POOL_USE_DMA_ALLOC;
   if (args.useDma32) flags |= TTM_ALLOCATION_POOL_USE_DMA32;
+  bdev.allocFlags = flags;
   bdev.pool = new Pool(args.dev, NUMA_NO_NODE, flags, global, bdev);
   bdev.vmaManager = args.vmaManager;
   bdev.devMapping = args.mapping;

@@ -5,7 +5,9 @@
 // behind a caching divide and applied in batches (set_pages_array_*, counted by the RAM). Pages are
 // DMA-mapped per block (DMA-alloc pools: a fixed address from allocation; otherwise through the device's
 // IOMMU, -EFAULT on failure, or the frame number when directly mapped).
-// Simplified: x86 only, no gfp flags beyond ZERO_ALLOC and DMA32 pool selection, no beneficial order.
+// Simplified: x86 only, no gfp flags beyond ZERO_ALLOC and DMA32 pool selection. Of direct reclaim only
+// the order-0 form is run (retried while it makes progress); a higher order's single __GFP_NORETRY
+// attempt is not, so a pool's beneficial order (poolAllocReclaim) changes no allocation of the model.
 // Freed entries of tt->pages and tt->dma_address are set to null (the kernel leaves stale pointers
 // behind). Nothing here sleeps except the restore's cond_resched points and direct reclaim.
 // The backup of a tt and the drop of a backed-up one are in pool_backup.ts.
@@ -375,6 +377,18 @@ export const MUTATION_RESTORE_STALE_STATE = 'pool-restore-stale-state';
 /** How many times one order-0 allocation may go through direct reclaim before it fails. */
 const DIRECT_RECLAIM_ROUNDS = 16;
 
+/**
+ * The direct reclaim ttm_pool_alloc_page's gfp flags allow an allocation of `order`: 'retry' for order 0
+ * (GFP_USER: reclaim, and the page allocator retries while it makes progress), 'noretry' for a higher
+ * order (__GFP_NORETRY: one reclaim attempt, not run by the model), 'none' above the pool's beneficial
+ * order ("if (beneficial_order && order > beneficial_order)" clears __GFP_DIRECT_RECLAIM, 7e9c548d3709).
+ */
+export function poolAllocReclaim(pool: Pool, order: number): 'retry' | 'noretry' | 'none' {
+  const beneficial = pool.beneficialOrder;
+  if (beneficial !== 0 && order > beneficial) return 'none';
+  return order === 0 ? 'retry' : 'noretry';
+}
+
 /** Direct reclaim of the world's page allocator (TtmGlobal.directReclaim): pages freed, 0 without one. */
 function* directReclaim(pool: Pool, pages: number): KGen<number> {
   const hook = pool.global?.directReclaim ?? null;
@@ -432,6 +446,7 @@ function* poolAllocInner(
       // make progress. An injected NULL is alloc_pages' final answer, reclaim included.
       if (
         !injected &&
+        poolAllocReclaim(pool, order) === 'retry' &&
         reclaimRounds < DIRECT_RECLAIM_ROUNDS &&
         (yield* directReclaim(pool, alloc.remainingPages)) > 0
       ) {

@@ -10,6 +10,7 @@
 // Allocation and freeing of a tt's pages are in pool.ts, backup and drop of a backed-up tt in
 // pool_backup.ts.
 
+import { TTM_ALLOCATION_POOL_USE_DMA_ALLOC, TTM_ALLOCATION_POOL_USE_DMA32 } from './allocation.ts';
 import { type Caching, MAX_PAGE_ORDER, NR_PAGE_ORDERS } from './constants.ts';
 import type { Device, TtmGlobal } from './device.ts';
 import type { Iommu } from './iommu.ts';
@@ -17,8 +18,7 @@ import type { Ram } from './ram.ts';
 import { warnOn } from './rules/check.ts';
 import { POOL_INIT_DMA_ALLOC_DEV, POOL_MGR_FINI_SHRINKER_LIST } from './rules/ttm_pool.ts';
 
-export const TTM_ALLOCATION_POOL_USE_DMA_ALLOC = 1 << 0;
-export const TTM_ALLOCATION_POOL_USE_DMA32 = 1 << 1;
+export { TTM_ALLOCATION_POOL_USE_DMA_ALLOC, TTM_ALLOCATION_POOL_USE_DMA32 } from './allocation.ts';
 export const NUMA_NO_NODE = -1;
 
 export const CACHINGS: readonly Caching[] = ['cached', 'write_combined', 'uncached'];
@@ -149,6 +149,15 @@ export class Pool {
 
   get useDma32(): boolean {
     return (this.allocFlags & TTM_ALLOCATION_POOL_USE_DMA32) !== 0;
+  }
+
+  /**
+   * ttm_pool_beneficial_order (ttm_pool_internal.h): the low byte of alloc_flags, the highest order the
+   * device benefits from (0: none given). As an unsigned int since 6e3f4514e3b4 ("drm/ttm: Fix
+   * ttm_pool_beneficial_order() return type"); before it a bool, so any beneficial order read as 1.
+   */
+  get beneficialOrder(): number {
+    return this.allocFlags & 0xff;
   }
 
   /** The IOMMU the pool's device maps through (null: direct mapping, DMA address = frame number). */

@@ -56,6 +56,14 @@ export interface SimDeviceConfig {
   readonly iommuPages?: number;
   /** Put the device behind this IOMMU, shared with other devices (instead of iommuPages). */
   readonly iommu?: Iommu;
+  /**
+   * TTM_ALLOCATION_* flags (allocation.ts) the driver passes to ttm_device_init beside the DMA ones:
+   * TTM_ALLOCATION_PROPAGATE_ENOSPC (ttm_bo_validate returns -ENOSPC, not -ENOMEM: for driver stacks that
+   * tell out-of-graphics-memory from out-of-host-memory, written with xe's maintainers) and a
+   * TTM_ALLOCATION_POOL_BENEFICIAL_ORDER (amdgpu passes get_order(SZ_2M) = 9). Default 0: neither, as
+   * before the flags existed.
+   */
+  readonly allocFlags?: number;
 }
 
 /**
@@ -301,6 +309,7 @@ export function createSimDevice(
     vmaManager: { nodes: 0 },
     useDmaAlloc: hooks?.useDmaAlloc === true,
     useDma32: false,
+    allocFlags: cfg.allocFlags ?? 0,
   });
   if (ret !== 0) throw new Error(`ttm_device_init: ${ret}`);
   if (cfg.iommu !== undefined) bdev.iommu = cfg.iommu;
