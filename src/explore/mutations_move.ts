@@ -20,7 +20,8 @@ export const MOVE_MUTATIONS: readonly MutationInfo[] = [
     title: 'drm/ttm: Drop tt->restore after successful restore',
     commit: 'b63d715b8090',
     year: 2026,
-    change: 'a resumed restore that completes returns 0 but keeps tt->restore set',
+    change:
+      'a resumed restore that completes returns 0 but keeps tt->restore set (commit is the Fixes: target, b63d715b8090 "drm/ttm/pool, drm/ttm/tt: Provide a helper to shrink pages"; the fix went through drm-misc-next for 7.3, and linux-7.2.y carries it as a46ab76b6cf5)',
     scenario: 'memory-pressure',
     detectedBy: 'tt.restore.post',
   },

@@ -370,7 +370,9 @@ function* restoreCommit(
 /**
  * Mutation: a restore that finishes inside its last block after being interrupted leaves tt->restore
  * (and the block's caching) behind — ttm_pool_restore_and_alloc before "drm/ttm: Drop tt->restore after
- * successful restore" (2026, Fixes b63d715b8090).
+ * successful restore" (2026, drm-misc-next for 7.3; linux-7.2.y carries it as a46ab76b6cf5, its mainline
+ * hash was not found), whose Fixes: tag names b63d715b8090 "drm/ttm/pool, drm/ttm/tt: Provide a helper to
+ * shrink pages", the commit that brought the resumable restore in.
  */
 export const MUTATION_RESTORE_STALE_STATE = 'pool-restore-stale-state';
 
@@ -553,8 +555,9 @@ export function* ttmPoolAlloc(pool: Pool, tt: Tt, ctx: OperationCtx): KGen<numbe
  * after an error the state stays in `tt.restore` and the next call continues exactly there. Returns 0,
  * -EINVAL when the tt is not backed up, -ENOMEM (restore state or pages), -EFAULT (DMA mapping), -EINTR
  * (signal while reading back, interruptible ctx) or a read error of the backup.
- * Like the kernel, a resume that completes the last block returns 0 at once: `tt.restore` stays set and
- * the staged caching change of that tail is not applied.
+ * A resume that completes the last block applies the staged caching change of that tail, frees the
+ * restore state (`tt.restore` = null) and returns 0, as "drm/ttm: Drop tt->restore after successful
+ * restore" does (before it, `tt.restore` stayed set: the mutation above).
  */
 export function* ttmPoolRestoreAndAlloc(pool: Pool, tt: Tt, ctx: OperationCtx): KGen<number> {
   if (warnOn(pool.global, POOL_RESTORE_BACKED_UP, !tt.isBackedUp(), tt.id, '')) return -EINVAL;
@@ -591,8 +594,8 @@ export function* ttmPoolRestoreAndAlloc(pool: Pool, tt: Tt, ctx: OperationCtx): 
     }
     if (alloc.remainingPages === 0) {
       // The resumed restore finished in its last block: drop the restore state and apply the caching,
-      // as the upstream fix of b63d715b8090 does. Without it the state stays behind, and the tt's next
-      // restore (after another backup) returns 0 at once with nothing read back.
+      // as "drm/ttm: Drop tt->restore after successful restore" does. Without it the state stays behind,
+      // and the tt's next restore (after another backup) returns 0 at once with nothing read back.
       if (pool.global?.mutations.has(MUTATION_RESTORE_STALE_STATE)) return 0;
       tt.restore = null;
       return applyCaching(mgrOf(pool), tt, alloc);
