@@ -108,6 +108,14 @@ export const DEVICE: FieldTable = {
   ramPages: opt(int(64, 1 << 20, 'RAM pages'), 'System RAM of its world in pages.'),
   swapPages: opt(int(0, 1 << 20, 'swap pages'), 'Swap space of its world in pages.'),
   caching: opt(oneOf(CACHINGS), "Caching of the tts an amdgpu-style device creates (xe's are cached)."),
+  propagateEnospc: opt(
+    { t: 'bool' },
+    'TTM_ALLOCATION_PROPAGATE_ENOSPC: ttm_bo_validate returns -ENOSPC instead of -ENOMEM when no place fits even after evicting. Off when left out.',
+  ),
+  beneficialOrder: opt(
+    int(0, 10, 'page order'),
+    'TTM_ALLOCATION_POOL_BENEFICIAL_ORDER: the highest page order the device benefits from (amdgpu gives 9); upstream, larger orders get no direct reclaim, which changes no allocation of the model (it reclaims at order 0 only). 0 or left out: none.',
+  ),
 };
 
 export const BO: FieldTable = {

@@ -75,6 +75,7 @@ import {
   type RaceDevice,
   type RaceTask,
   type ReclaimTask,
+  raceAllocFlags,
   raceProblems,
   type SignalTask,
   type TaskKind,
@@ -511,6 +512,7 @@ function buildRace(cfg: RaceConfig, sim: Sim): Workload {
       ttBytes: d.ttKiB * 1024,
       style: d.style,
       ttCaching: d.caching,
+      allocFlags: raceAllocFlags(d),
     });
     const shrinker = d.style === 'xe' ? new XeShrinker(dev) : null;
     if (shrinker !== null) {

@@ -3,6 +3,10 @@
 // a config may not say (raceProblems: names, references, room, combinations the model cannot run).
 // Scenario files (src/sim/scenario_file.ts) are checked against the same rules.
 
+import {
+  TTM_ALLOCATION_POOL_BENEFICIAL_ORDER,
+  TTM_ALLOCATION_PROPAGATE_ENOSPC,
+} from '../../kernel/allocation.ts';
 import { type Caching, PAGE_SIZE } from '../../kernel/constants.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -31,6 +35,16 @@ export interface RaceDevice {
   readonly swapPages: number;
   /** Caching of the tts an amdgpu-style device creates (xe's are cached). */
   readonly caching: Caching;
+  /** TTM_ALLOCATION_PROPAGATE_ENOSPC on the device (left out: off). */
+  readonly propagateEnospc?: boolean;
+  /** TTM_ALLOCATION_POOL_BENEFICIAL_ORDER(n) on the device (left out or 0: none). */
+  readonly beneficialOrder?: number;
+}
+
+/** The TTM_ALLOCATION_* flags a race device passes to ttm_device_init beside the DMA ones. */
+export function raceAllocFlags(d: RaceDevice): number {
+  const enospc = d.propagateEnospc === true ? TTM_ALLOCATION_PROPAGATE_ENOSPC : 0;
+  return enospc | TTM_ALLOCATION_POOL_BENEFICIAL_ORDER(d.beneficialOrder ?? 0);
 }
 
 export interface RaceBo {
