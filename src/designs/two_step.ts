@@ -9,6 +9,7 @@
 // flags}; DMA mapping happens at populate (ttm_pool_map) or at the driver's move into TT (xe), map
 // failure is -EFAULT, nothing is evicted for DMA space; no dma_sync calls, no DYNAMIC restriction.
 // Simplified: one DMA type for every tt-backed BO of the world (the `type` parameter).
+// Deviation(two-step-one-dma-type): the design's per-BO DMA type is one per world.
 
 import type { TtmGlobal } from '../kernel/device.ts';
 import { DmaBinder, type DmaType } from './dma_bind.ts';

@@ -2,6 +2,8 @@
 // pinning, LRU bumps, validation with the DESIRED/FALLBACK/force_space passes, eviction through the LRU
 // walker, multihop bouncing, release with zombies and delayed delete, and evict_all.
 // Simplified: no dmem cgroups, no vma offset manager beyond a counter, no io_mem reservation.
+// Deviation(no-dmem-cgroup): no dmem cgroup charging, so no limit-pool eviction and no low/min
+// protection passes in ttm_bo_evict_alloc.
 
 import { TTM_ALLOCATION_PROPAGATE_ENOSPC } from './allocation.ts';
 import type { CpuMapping } from './bo_vm.ts';
@@ -828,7 +830,11 @@ export function ttmBoGetUnlessZero(bo: BufferObject): boolean {
   return true;
 }
 
-/** ttm_bo_put: drop a reference; the last one releases the BO. */
+/**
+ * ttm_bo_put: drop a reference; the last one releases the BO.
+ * Deviation(bo-put-not-fini): drivers and tests here drop BOs with ttm_bo_put and a kref, where
+ * mainline drivers call ttm_bo_fini (which wraps ttm_bo_put).
+ */
 export function* ttmBoPut(bo: BufferObject): KGen<void> {
   if (bo.kref <= 0) throw new Error(`ttm_bo_put: ${bo.id} reference count underflow`);
   bo.kref -= 1;

@@ -10,6 +10,8 @@
 // io_mem_reserve: a resource of a manager without a tt (VRAM) is iomem and its PTEs point at the
 // resource's start + offset in that manager's aperture; a fault on a BO with no resource returns SIGBUS
 // where the kernel would dereference NULL. drm_dev_enter is the device's `unplugged` flag.
+// Deviation(fault-no-resource-sigbus): ttm_bo_vm_fault_reserved on a BO without a resource returns
+// VM_FAULT_SIGBUS instead of dereferencing bo->resource.
 // Also ttm_bo_access / ttm_bo_vm_access (ptrace, devcoredump): access through the kernel mapping of a
 // tt-backed BO; device memory needs the driver's access_memory hook, which the model has none of.
 

@@ -10,6 +10,11 @@
 // attempt is not, so a pool's beneficial order (poolAllocReclaim) changes no allocation of the model.
 // Freed entries of tt->pages and tt->dma_address are set to null (the kernel leaves stale pointers
 // behind). Nothing here sleeps except the restore's cond_resched points and direct reclaim.
+// Deviation(direct-reclaim-in-pool): the page allocator's direct reclaim is run by the pool around its
+// page allocation (the world's directReclaim hook, order 0, a bounded number of rounds), not inside
+// alloc_pages.
+// Deviation(no-memcg): pool pages are charged to no memory cgroup.
+// Deviation(freed-slots-null): freed entries of tt->pages and tt->dma_address become null.
 // The backup of a tt and the drop of a backed-up one are in pool_backup.ts.
 
 import { BackupHandle, ttmBackupCopyPage, ttmBackupDrop } from './backup.ts';
@@ -596,6 +601,8 @@ export function* ttmPoolRestoreAndAlloc(pool: Pool, tt: Tt, ctx: OperationCtx): 
       // The resumed restore finished in its last block: drop the restore state and apply the caching,
       // as "drm/ttm: Drop tt->restore after successful restore" does. Without it the state stays behind,
       // and the tt's next restore (after another backup) returns 0 at once with nothing read back.
+      // Deviation(restore-drop-before-caching): the state is dropped before the caching is applied;
+      // the upstream fix applies the caching first and keeps tt->restore when that fails.
       if (pool.global?.mutations.has(MUTATION_RESTORE_STALE_STATE)) return 0;
       tt.restore = null;
       return applyCaching(mgrOf(pool), tt, alloc);

@@ -4,6 +4,7 @@
 // page_pool_size) and the pool shrinker (ttm_pool_shrink, ttm_pool_shrinker_count/scan). Freed pages are
 // cleared and pooled (per device for DMA-alloc pools, all three cachings; otherwise WC/UC only, in the
 // global types; cached pages are never pooled) and the shrinker frees pooled blocks round-robin.
+// Deviation(no-numa): a pool type's list_lru is one list (FIFO), not one per NUMA node.
 // Simplified: x86 only (no highmem, no NUMA: list_lru is one list per type, FIFO). ttm_pool_shrink frees
 // one block per call (the 2025 list_lru version frees up to nr_to_free blocks of one type). The pool
 // shrinker rwsem is implicit: nothing here sleeps.

@@ -3,6 +3,9 @@
 // frames as the page allocator hands them out. Data loss, stale reads and leaks between BOs are
 // detectable because contents travel with copies and are cleared when asked, not assumed.
 // Simplified: no zones or NUMA; a block allocator over an address-ordered free map stands in for buddy.
+// Deviation(no-numa): one memory node; nothing is allocated per node or placed by node.
+// Deviation(no-buddy-allocator): the page allocator is a first-fit block allocator, not the buddy
+// allocator (no fragmentation behaviour of its own, no watermarks, no compaction).
 // Frame 0 is reserved (never handed out, not counted as used), as the first page of physical memory is
 // on x86, so a frame number or direct-mapped DMA address is never 0 (NULL).
 

@@ -1,6 +1,7 @@
 // ttm_resource.c, ttm_sys_manager.c, ttm_range_manager.c: resources (a BO's backing memory in one
 // memory type), resource managers with per-priority LRUs, bulk moves and the LRU cursor with hitches.
 // Simplified: no dmem cgroup charging, no io_mem reservation (bus fields keep their init values).
+// Deviation(no-dmem-cgroup): ttm_resource_alloc charges no dmem cgroup pool (res->css stays unset).
 
 import type { BufferObject } from './bo.ts';
 import {
@@ -96,7 +97,10 @@ export class ResourceManager {
   useType = false;
   usage = 0;
   readonly lru: LruItem[] = Array.from({ length: TTM_MAX_BO_PRIORITY }, () => new LruItem(null, true));
-  /** Last pipelined eviction fence of this manager (man->move). */
+  /**
+   * Last pipelined eviction fence of this manager (man->move).
+   * Deviation(single-move-fence): one fence per manager, not the TTM_NUM_MOVE_FENCES per-context slots.
+   */
   move: DmaFence | null = null;
   /** Cursors walking this manager now; bulk moves adjust their hitches. */
   readonly cursors = new Set<ResourceCursor>();

@@ -6,10 +6,15 @@
 // A swapped or backed-up BO's resource leaves its bulk move and goes to the device's unevictable list
 // only once the swapout (backup) succeeded, as "drm/ttm: Fix ttm_bo_swapout() infinite LRU walk on
 // swapout failure" / "... ttm_bo_shrink() ..." (2026) intend: on failure the LRU is left alone, so the
-// walk cannot meet the same resource again. (Upstream tests `if (!ret)` after ttm_tt_swapout, which
-// returns the page count on success; the model uses the success the fix means.)
+// walk cannot meet the same resource again. The fix shipped testing `if (!ret)` after ttm_tt_swapout,
+// which returns the page count on success; "drm/ttm: fix swapped-out resources never leaving their
+// bulk_move range" (3db7d7d58341) made it `ret > 0`, as the model does (the shipped form is the mutation
+// swapout-not-ret).
 // Simplified: no ttm_global_mutex (nothing here sleeps between picking a device and moving it to the
 // tail other than inside the swapout itself); no gfp flags; no dmem cgroup; no kswapd.
+// Deviation(no-global-mutex): ttm_global_swapout takes no ttm_global_mutex around its device walk.
+// Deviation(no-gfp-flags): swapout, backup and the pool take no gfp flags; what each call may do
+// (reclaim, wait, fail) is fixed at its call site.
 
 import {
   type BufferObject,
