@@ -2,10 +2,12 @@
 // shipped it (ttm_tt_swapout returns the page count). The consequence reported after hibernation, shown
 // on the kernel model: a swapped-out BO's resource stays in its bulk range on the LRU; once the BO is
 // released the range still starts at the freed resource, and ttm_lru_bulk_move_tail splices the LRU
-// through it. Without the mutation the same steps keep every list consistent.
+// through it. Without the mutation the same steps keep every list consistent. Then the same in a run:
+// bulk-lru with hibernation at its suspend, where ttm_device_prepare_hibernation swaps the VM's BOs out.
 
 import { describe, expect, test } from 'vitest';
 import { checkBulkRange, checkLruPlacement } from '../../src/explore/oracles/lru.ts';
+import { runScenario } from '../../src/explore/run.ts';
 import {
   type BufferObject,
   newBufferObject,
@@ -23,6 +25,7 @@ import { LruBulkMove, listNameOf, ttmLruBulkMoveTail } from '../../src/kernel/re
 import { DmaResv } from '../../src/kernel/resv.ts';
 import { MUTATION_SWAPOUT_NOT_RET, ttmBoSwapout } from '../../src/kernel/swap.ts';
 import { runSync } from '../../src/kernel/sync.ts';
+import { bulkLru } from '../../src/sim/scenarios/bulk_lru.ts';
 import type { TestDevice } from '../kunit/fixtures.ts';
 import { world } from './page_fixtures.ts';
 
@@ -144,5 +147,32 @@ describe('swapout-not-ret: the shipped `!ret` test after ttm_tt_swapout', () => 
       actor: 'bo:2',
       message: "bo:2's resource res:2 is on no list",
     });
+  });
+});
+
+describe('swapout-not-ret in a hibernating bulk-lru (bulkLru({ hibernate: true }), not a built-in scenario)', () => {
+  const variant = bulkLru({ hibernate: true }, 'bulk-lru-hibernate');
+  const opts = { seed: 0n, strategy: 'random' as const, maxSteps: 4000 };
+
+  test('seed 0 random: ttm_device_prepare_hibernation swaps the VM BOs out; the first stays on lru0 → lru.placement at step 63', () => {
+    const r = runScenario(variant, { ...opts, mutations: [MUTATION_SWAPOUT_NOT_RET], keepTrace: true });
+    expect(r.failure).toEqual({
+      kind: 'correctness',
+      id: 'lru.placement',
+      step: 63,
+      actor: 'bo:0',
+      message:
+        'res:12 is on device:0/man0 lru0, but bo:0 is its tt:1 is swapped out or backed up: it belongs on device:0 unevictable',
+    });
+    expect(JSON.parse(r.trace!.at(-1)!).actor).toBe('task:lifecycle');
+    expect([r.stats.lifeSuspends, r.stats.lifeHibernations]).toEqual([1, 1]);
+  });
+
+  test('seed 0 random without the mutation: the hibernation passes; after the resume bo.populate.post at step 92 (a swapped-in resource of an emptied bulk range stays on the unevictable list)', () => {
+    const r = runScenario(variant, { ...opts, mutations: [] });
+    expect(r.failure?.id).toBe('bo.populate.post');
+    expect([r.failure?.step, r.failure?.actor]).toEqual([92, 'bo:3']);
+    expect(r.failure?.message).toMatch(/tt:5 was swapped in, but res:16 is still on the unevictable list$/);
+    expect(r.stats.lifeHibernations).toBe(1);
   });
 });

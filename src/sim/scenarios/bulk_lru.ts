@@ -63,6 +63,12 @@ export interface BulkLruConfig {
   readonly scanoutPages: number;
   /** Page flips: the scanout is pinned for one, unpinned before the next. */
   readonly flips: number;
+  /**
+   * Hibernate at the suspend (ttm_device_prepare_hibernation after the evictions: the VM's BOs evicted
+   * to TT are swapped out). Absent from the defaults, so the built-in scenario's configuration and hash
+   * stay as they were; only a caller that sets it gets the hibernating variant.
+   */
+  readonly hibernate?: boolean;
 }
 
 const DEFAULTS: BulkLruConfig = {
@@ -115,7 +121,9 @@ export function bulkLru(overrides: Partial<BulkLruConfig> = {}, name = 'bulk-lru
       run.data = new PageData(run.breaches, stepCounter(sim));
       // Suspend halfway (the VM's BOs evicted out of their bulk move's range, the pinned scanout kept),
       // resume, and once every task finished the BOs are put and the device torn down.
-      const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: run.all }], { hibernate: false });
+      const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: run.all }], {
+        hibernate: cfg.hibernate ?? false,
+      });
       run.lc = lc;
       const vmSizes = Array.from({ length: cfg.vmBos }, () => rng.int(cfg.minVmBoPages, cfg.maxVmBoPages));
       lc.worker('vm', () => run.vm(vmSizes));
