@@ -149,6 +149,32 @@ describe('bounded search on two tasks of k steps on one shared object', () => {
 describe('verify on the calibrate scenario', () => {
   const scenario = findScenario('calibrate')!;
 
+  it('finds the starvation calibrator at P = 0: picking the long task first is not a preemption', () => {
+    const r = verify({ scenario, preemptions: 2, mutations: ['calibrator-starvation'] });
+    expect(r.schedules).toBe(2);
+    expect(r.counterexample).toMatchObject({ preemptions: 0, failure: { id: 'calibrator.starvation' } });
+  });
+
+  it('certifies abba-ww at P = 1 with 400 schedules, each a different trace', () => {
+    const abba = findScenario('abba-ww')!;
+    const traces = new Set<string>();
+    const r = boundedSearch(
+      (guide) => {
+        const run = runScenario(abba, { seed: 0n, strategy: 'fifo', guide });
+        traces.add(run.traceSha256);
+        return { failed: run.outcome !== 'pass' };
+      },
+      { preemptions: 1 },
+    );
+    expect(r).toMatchObject({ schedules: 400, byPreemptions: [32, 368], complete: true });
+    expect(traces.size).toBe(400);
+    expect(verify({ scenario: abba, preemptions: 1 })).toMatchObject({
+      schedules: 400,
+      complete: true,
+      pruned: 0,
+    });
+  });
+
   it('finds the lost update at P = 1 and certifies P = 0; the token replays the failure', () => {
     const at0 = verify({ scenario, preemptions: 0, mutations: ['calibrator-lost-update'] });
     expect(at0).toMatchObject({ complete: true, schedules: 6, byPreemptions: [6], counterexample: null });
