@@ -21,37 +21,8 @@ import {
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { main } from '../../src/cli/main.ts';
 import { EXIT_CODE } from '../../src/engine/types.ts';
-
-interface Out {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Run the CLI in this process, capturing what it writes. */
-async function cli(args: readonly string[]): Promise<Out> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  process.stdout.write = ((s: string | Uint8Array) => {
-    stdout += String(s);
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => {
-    stderr += String(s);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await main([...args]);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+import { cli } from './in_process.ts';
 
 /** Every file under `dir` with a hash of its bytes (symbolic links by their target, not followed). */
 function snapshot(dir: string): Record<string, string> {

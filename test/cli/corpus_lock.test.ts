@@ -9,31 +9,10 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
-import { main } from '../../src/cli/main.ts';
 import { EXIT_CODE } from '../../src/engine/types.ts';
+import { cli } from './in_process.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/ttm-sim.js');
-
-async function cli(args: readonly string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  process.stdout.write = ((s: string) => {
-    stdout += s;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => {
-    stderr += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await main([...args]), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
 
 const CAMPAIGN = ['fuzz', '--scenario', 'vram-pressure', '--faults', 'off', '--no-shrink'];
 

@@ -11,32 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { systemErrorMessage } from '../../src/cli/errors.ts';
-import { main } from '../../src/cli/main.ts';
 import { EXIT_CODE } from '../../src/engine/types.ts';
 import { CorpusWriteError } from '../../src/explore/corpus.ts';
+import { cli } from './in_process.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/ttm-sim.js');
-
-async function cli(args: readonly string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  process.stdout.write = ((s: string) => {
-    stdout += s;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => {
-    stderr += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await main([...args]), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
 
 describe('system error messages', () => {
   test('a node:fs error: the call, the path, the errno and its text, and what to do', () => {

@@ -3,29 +3,8 @@
 // a campaign's calibrated step budget: the README's stale-restore example shrinks to the same result.
 
 import { describe, expect, test } from 'vitest';
-import { main } from '../../src/cli/main.ts';
 import { EXIT_CODE } from '../../src/engine/types.ts';
-
-async function cli(args: readonly string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  process.stdout.write = ((s: string) => {
-    stdout += s;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => {
-    stderr += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await main([...args]), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+import { cli } from './in_process.ts';
 
 const STALE = ['--scenario', 'memory-pressure', '--seed', '129', '--mutation', 'pool-restore-stale-state'];
 

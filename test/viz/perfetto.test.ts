@@ -7,6 +7,7 @@ import type { TraceLine } from '../../src/engine/trace.ts';
 import { type RunOptions, runScenario } from '../../src/explore/run.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 import { STEP_US, type TraceEvent, toPerfetto } from '../../src/viz/perfetto.ts';
+import { formatProblems } from './trace_event_format.ts';
 
 function perfetto(
   scenario: string,
@@ -23,27 +24,6 @@ function perfetto(
     traceSha256: r.traceSha256,
   });
   return { json, events: (JSON.parse(json) as { traceEvents: TraceEvent[] }).traceEvents, steps: r.steps };
-}
-
-/** The trace event format's required fields, per phase. */
-function formatProblems(e: TraceEvent): string[] {
-  const p: string[] = [];
-  const need = (field: keyof TraceEvent, type: string) => {
-    if (typeof e[field] !== type) p.push(`${e.ph} ${e.name}: ${String(field)} must be a ${type}`);
-  };
-  need('name', 'string');
-  need('pid', 'number');
-  need('tid', 'number');
-  if (e.ph !== 'M') need('ts', 'number');
-  if (e.ph === 'X') need('dur', 'number');
-  if (e.ph === 'M' && typeof (e.args as { name?: unknown } | undefined)?.name !== 'string')
-    p.push('M without args.name');
-  if (e.ph === 'C' && !Object.values(e.args ?? {}).every((v) => typeof v === 'number'))
-    p.push('C with a non-number series');
-  if ((e.ph === 's' || e.ph === 'f') && typeof e.id !== 'number') p.push(`${e.ph} without id`);
-  if (e.ph === 'f' && e.bp !== 'e') p.push('f without bp "e"');
-  if (e.ph === 'i' && !['g', 'p', 't'].includes(e.s ?? '')) p.push('i without scope');
-  return p;
 }
 
 describe('perfetto', () => {
