@@ -7,6 +7,7 @@
 import { map, type Observable } from 'rxjs';
 import {
   type DecodedRun,
+  decodedRunOptions,
   designOptions,
   label,
   mutationOptions,
@@ -227,15 +228,8 @@ export function shrink(token: string, options: ShrinkOptions = {}): ShrinkReport
     {
       candidateMaxSteps: campaignMaxSteps({}, calibration),
       scenario: d.scenario,
-      options: {
-        seed: d.seed,
-        ...strategyOptions(d.strategy),
-        ...(d.tape === undefined ? {} : { tape: d.tape }),
-        mutations: d.mutations,
-        designs: d.designs,
-        faults: { kind: 'planned', at: d.faults },
-        ...(d.omit.length === 0 ? {} : { omit: d.omit }),
-      },
+      // The faults as planned even when none fired, so each candidate's faults are its own.
+      options: { ...decodedRunOptions(d), faults: { kind: 'planned', at: d.faults } },
     },
     budgetMs,
   );

@@ -152,22 +152,25 @@ export function decode(
   };
 }
 
-export function runDecoded(
-  d: DecodedRun,
-  keepTrace: boolean,
-  extra: Pick<RunOptions, 'onStep'> = {},
-): RunResult {
-  return runScenario(d.scenario, {
+/** How to run what a token describes: its seed, strategy, tape, mutations, designs, faults and omissions. */
+export function decodedRunOptions(d: DecodedRun): RunOptions {
+  return {
     seed: d.seed,
     ...strategyOptions(d.strategy),
-    keepTrace,
     ...(d.tape === undefined ? {} : { tape: d.tape }),
     mutations: d.mutations,
     designs: d.designs,
     ...(d.faults.length === 0 ? {} : { faults: { kind: 'planned', at: d.faults } }),
     ...(d.omit.length === 0 ? {} : { omit: d.omit }),
-    ...extra,
-  });
+  };
+}
+
+export function runDecoded(
+  d: DecodedRun,
+  keepTrace: boolean,
+  extra: Pick<RunOptions, 'onStep'> = {},
+): RunResult {
+  return runScenario(d.scenario, { ...decodedRunOptions(d), keepTrace, ...extra });
 }
 
 /**

@@ -29,6 +29,7 @@ import { SCENARIOS, suiteScenarios } from '../sim/scenarios/index.ts';
 import { faultSitesJson, fmtRate, stateLines } from './campaign_report.ts';
 import { codeCoverageArg, withCodeCoverage } from './code_coverage.ts';
 import {
+  decodedRunOptions,
   designOptions,
   guarded,
   label,
@@ -259,16 +260,8 @@ export function cmdShrink(args: string[]): number {
     {
       candidateMaxSteps,
       scenario: d.scenario,
-      options: {
-        seed: d.seed,
-        strategy: d.strategy.name,
-        ...(d.strategy.params === undefined ? {} : { strategyParams: d.strategy.params }),
-        ...(d.tape === undefined ? {} : { tape: d.tape }),
-        mutations: d.mutations,
-        designs: d.designs,
-        faults: { kind: 'planned', at: d.faults },
-        ...(d.omit.length === 0 ? {} : { omit: d.omit }),
-      },
+      // The faults as planned even when none fired, so each candidate's faults are its own.
+      options: { ...decodedRunOptions(d), faults: { kind: 'planned', at: d.faults } },
     },
     Math.max(0, budget * 1000 - (Date.now() - t0)),
   );

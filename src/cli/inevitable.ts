@@ -14,8 +14,7 @@ import {
   MAX_TAILS,
   marksOf,
 } from '../explore/inevitable.ts';
-import type { RunOptions } from '../sim/run.ts';
-import { type DecodedRun, guarded, label } from './common.ts';
+import { type DecodedRun, decodedRunOptions, guarded, label } from './common.ts';
 import { fail } from './errors.ts';
 import { decodeWith, SCENARIO_HELP, SCENARIO_OPTION } from './scenario_option.ts';
 
@@ -68,7 +67,7 @@ export function cmdInevitable(args: string[]): number {
   if (positionals.length > 1) fail(`inevitable: expected one TOKEN, got ${positionals.length} arguments`);
   const tails = tailsOption(values.tails);
   const d = decodeWith(positionals[0], 'inevitable', values.scenario);
-  const out = inevitable({ scenario: d.scenario, options: optionsOf(d), tails });
+  const out = inevitable({ scenario: d.scenario, options: decodedRunOptions(d), tails });
   if (!out.ok) fail(`inevitable: ${out.reason}; it needs the token of a failing run`);
   const r = out.result;
   if (values.json) process.stdout.write(`${JSON.stringify(inevitableJson(r))}\n`);
@@ -77,20 +76,6 @@ export function cmdInevitable(args: string[]): number {
     process.stdout.write(`${inevitableText(r, title)}\n`);
   }
   return EXIT_CODE[r.failure.kind];
-}
-
-/** How to run what a token describes. */
-function optionsOf(d: DecodedRun): RunOptions {
-  return {
-    seed: d.seed,
-    strategy: d.strategy.name,
-    ...(d.strategy.params === undefined ? {} : { strategyParams: d.strategy.params }),
-    ...(d.tape === undefined ? {} : { tape: d.tape }),
-    mutations: d.mutations,
-    designs: d.designs,
-    ...(d.faults.length === 0 ? {} : { faults: { kind: 'planned', at: d.faults } }),
-    ...(d.omit.length === 0 ? {} : { omit: d.omit }),
-  };
 }
 
 /**
@@ -107,11 +92,15 @@ export function viewMarks(
     if (tailsText !== undefined)
       fail('view: --tails counts the continuations of --inevitable; add --inevitable');
     return {
-      preemptions: preemptionSteps(choicePointsOf(d.scenario, optionsOf(d)).points),
+      preemptions: preemptionSteps(choicePointsOf(d.scenario, decodedRunOptions(d)).points),
       inevitable: null,
     };
   }
-  const out = inevitable({ scenario: d.scenario, options: optionsOf(d), tails: tailsOption(tailsText) });
+  const out = inevitable({
+    scenario: d.scenario,
+    options: decodedRunOptions(d),
+    tails: tailsOption(tailsText),
+  });
   if (!out.ok) fail(`view --inevitable: ${out.reason}; it needs the token of a failing run`);
   return { preemptions: preemptionSteps(out.result.points), inevitable: marksOf(out.result) };
 }
