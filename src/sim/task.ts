@@ -9,6 +9,7 @@ import type { Envelope, SimActor } from '../engine/types.ts';
 import type { KGen, Wait } from '../kernel/env.ts';
 import { EINTR, ERESTARTSYS } from '../kernel/errno.ts';
 import type { FaultSite } from '../kernel/faults.ts';
+import type { DmaFence } from '../kernel/fence.ts';
 import { WOULD_BLOCK, type WwMutex, type WwWaiter } from '../kernel/ww_mutex.ts';
 import type { Chart } from './mirror.ts';
 
@@ -46,6 +47,10 @@ export class TaskActor implements SimActor {
   steps = 0;
   private gen: KGen<unknown> | null = null;
   private wait: Wait | null = null;
+  /** The fences a task blocked in a fence wait sleeps on (none otherwise), for the viewer's state panel. */
+  waitingFences(): readonly DmaFence[] {
+    return this.status === 'blocked' && this.wait?.kind === 'fences' ? this.wait.fences : [];
+  }
   private waiter: WwWaiter | null = null;
   private unregister: (() => void)[] = [];
   private timer: number | null = null;

@@ -2,7 +2,7 @@
 // step, every object of the run's worlds is read into named values (a BO's lifecycle, placement, pin
 // count, resource, LRU list and position, bulk move, tt and its pages; each resource manager's usage
 // and LRU lists; the page pools' pooled pages per type; each IOMMU's mappings and free IOVA; the
-// fences the model still holds and whether they signalled; each task's state, what it waits for and
+// fences the model still holds or a task sleeps on, and whether they signalled; each task's state, what it waits for and
 // the locks it holds). Only what a step changed is stored: one list of (value, new text) pairs per
 // step, with the value names and texts interned, so a 10,000-step run stays a few MiB.
 //
@@ -230,6 +230,8 @@ function readState(
   });
   for (const resv of resvs.values())
     for (const f of resv.fencesFor(DmaResvUsage.BOOKKEEP)) fences.set(f.id, f);
+  // Fences a task sleeps on that no resv or manager holds (a workload's own completion fences).
+  for (const t of sim.allTasks()) for (const f of t.waitingFences()) fences.set(f.id, f);
   for (const f of [...fences.values()].sort((a, b) => a.context - b.context || a.seqno - b.seqno))
     put(f.id, 'signalled', f.signaled ? (f.error === 0 ? 'yes' : `yes, error ${f.error}`) : 'no');
   const held = new Map<string, string[]>();
