@@ -11,12 +11,10 @@
 // and what to do.
 
 import { accessSync, constants, lstatSync, mkdirSync, realpathSync, type Stats, statSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fsFailure } from '../explore/durable_write.ts';
+import { kernelTreeOf } from '../sim/kernel_paths.ts';
 import { fail } from './errors.ts';
-
-/** Trees of kernel interfaces: reading or writing there is never what a user of this tool wants. */
-const KERNEL_TREES = ['/proc', '/sys', '/dev'];
 
 function errnoOf(err: unknown): string {
   return fsFailure(err, '', '').code;
@@ -55,12 +53,11 @@ function realPrefix(path: string): string {
 
 function refuseKernelTree(option: string, given: string, path: string): void {
   const real = realPrefix(path);
-  for (const tree of KERNEL_TREES) {
-    if (real === tree || real.startsWith(`${tree}${sep}`)) {
-      fail(
-        `${option} ${given}: ${real} is under ${tree}, a kernel interface, not a place for the tool's files; give a path in an ordinary directory`,
-      );
-    }
+  const tree = kernelTreeOf(real);
+  if (tree !== null) {
+    fail(
+      `${option} ${given}: ${real} is under ${tree}, a kernel interface, not a place for the tool's files; give a path in an ordinary directory`,
+    );
   }
 }
 

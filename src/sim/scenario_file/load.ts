@@ -14,6 +14,7 @@
 
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { scenarioHash } from '../../engine/token.ts';
+import { kernelTreeOf } from '../kernel_paths.ts';
 import type { Scenario } from '../scenario.ts';
 import { findScenario, SCENARIOS } from '../scenarios/index.ts';
 import { type Built, checkFile } from './build.ts';
@@ -106,9 +107,8 @@ function notAFile(path: string): string | null {
   if (st === undefined || st.isDirectory()) return null; // reported by the read, as before
   if (st.isFIFO()) return 'it is a FIFO (named pipe): reading it would wait for a writer';
   if (!st.isFile()) return 'it is not a regular file';
-  const real = realpathSync(path);
-  const top = /^\/(proc|sys|dev)(\/|$)/.exec(real)?.[1];
-  return top === undefined ? null : `it is under /${top}, a kernel interface, not a scenario file`;
+  const tree = kernelTreeOf(realpathSync(path));
+  return tree === null ? null : `it is under ${tree}, a kernel interface, not a scenario file`;
 }
 
 export function loadScenarioFile(path: string, opts: LoadOptions = {}): ScenarioResult {
