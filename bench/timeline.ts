@@ -6,40 +6,13 @@
 //
 // Usage: npx tsx bench/timeline.ts
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { tuneHeap } from '../src/engine/heap_tuning.ts';
-import type { TraceLine } from '../src/engine/trace.ts';
-import { runScenario } from '../src/explore/run.ts';
-import { vramPressure } from '../src/sim/scenarios/vram_pressure.ts';
-import { renderViewer } from '../src/viz/viewer.ts';
+import { launchBenchBrowser, writeBenchViewer } from './viewer_page.ts';
 
 tuneHeap();
 
-const scenario = vramPressure(
-  { clients: 8, bosPerClient: 4, frames: 23, vramKiB: 512 },
-  'vram-pressure-bench',
-);
-const r = runScenario(scenario, { seed: 1n, keepTrace: true });
-const lines = (r.trace ?? []).map((l) => JSON.parse(l) as TraceLine);
-const html = renderViewer({
-  title: 'bench',
-  token: r.token,
-  traceSha256: r.traceSha256,
-  outcome: r.outcome,
-  failure: r.failure,
-  failureStep: r.failureStep,
-  lines,
-});
-const file = join(mkdtempSync(join(tmpdir(), 'ttm-sim-timeline-')), 'run.html');
-writeFileSync(file, html);
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const { lines, file } = writeBenchViewer(false, 'ttm-sim-timeline-');
+const browser = await launchBenchBrowser();
 const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 await page.goto(`file://${file}`);
 await page.evaluate(() => (globalThis as unknown as { viewer: { ready: Promise<void> } }).viewer.ready);

@@ -7,46 +7,17 @@
 //
 // Usage: npm run bench:viewer
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { cpus, loadavg } from 'node:os';
 import { tuneHeap } from '../src/engine/heap_tuning.ts';
-import type { TraceLine } from '../src/engine/trace.ts';
-import { runScenario } from '../src/explore/run.ts';
-import { vramPressure } from '../src/sim/scenarios/vram_pressure.ts';
-import { StateRecorder } from '../src/viz/run_states.ts';
-import { renderViewer } from '../src/viz/viewer.ts';
+import { launchBenchBrowser, writeBenchViewer } from './viewer_page.ts';
 
 // The settings the ttm-sim command runs with (src/engine/heap_tuning.ts).
 tuneHeap();
 
-const scenario = vramPressure(
-  { clients: 8, bosPerClient: 4, frames: 23, vramKiB: 512 },
-  'vram-pressure-bench',
-);
-const recorder = new StateRecorder();
-const r = runScenario(scenario, { seed: 1n, keepTrace: true, onStep: recorder.onStep });
-const lines = (r.trace ?? []).map((l) => JSON.parse(l) as TraceLine);
-const states = recorder.result(lines.length);
+const { lines, states: recorded, html, file } = writeBenchViewer(true, 'ttm-sim-viewer-');
+const states = recorded!;
 const statesBytes = JSON.stringify(states).length;
-const html = renderViewer({
-  title: 'bench',
-  token: r.token,
-  traceSha256: r.traceSha256,
-  outcome: r.outcome,
-  failure: r.failure,
-  failureStep: r.failureStep,
-  lines,
-  states,
-});
-const file = join(mkdtempSync(join(tmpdir(), 'ttm-sim-viewer-')), 'run.html');
-writeFileSync(file, html);
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launchBenchBrowser();
 const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 const t0 = process.hrtime.bigint();
 await page.goto(`file://${file}`);
