@@ -1,103 +1,82 @@
 // Bounded-exhaustive exploration: every schedule of a run with at most P preemptions (iterative context
 // bounding, as in CHESS: Musuvathi and Qadeer, "Iterative context bounding for systematic testing of
-// multithreaded programs", PLDI 2007). Mirrors no kernel file: it drives the choice points of
-// src/engine/scheduler.ts (a real choice is a step with two or more enabled actors; tasks yield only
-// where the model yields) through a Chooser, as src/explore/choice_points.ts does.
+// multithreaded programs", PLDI 2007) and, when asked, at most F failing fault-site evaluations. Mirrors
+// no kernel file: it drives the choice points of src/engine/scheduler.ts (a real choice is a step with
+// two or more enabled actors; tasks yield only where the model yields) through a chooser, as
+// src/explore/choice_points.ts does, and the fault sites of src/kernel/faults.ts through a planned
+// fault plan (src/sim/fault_plan.ts).
 //
-// A schedule is the sequence of picks at a run's real choices. A pick preempts when the actor that was
-// delivered last is still enabled and another one is picked (the definition choice_points.ts marks).
-// The default policy, which never preempts, keeps running the last actor while it is enabled and
-// otherwise takes the first enabled actor (sorted ids). A schedule is explored by running the scenario
-// with a prefix of picks followed by the default policy.
-//
-// Work lists, one per preemption count: a run whose prefix has p preemptions has exactly p (the default
-// policy adds none). At every choice after its prefix, each alternative to the default pick gives a new
-// prefix (the run's picks up to that choice, then the alternative), queued at p or p + 1 preemptions
-// depending on whether the alternative preempts, and dropped above P. Every schedule with at most P
-// preemptions is explored exactly once: it is generated only from the run that follows it up to its last
-// departure from the default policy and the default policy after (by induction on that departure's
-// position). The lists are emptied in order of preemptions, so the first failing schedule has the fewest
-// preemptions of all failing schedules within the bound.
+// A schedule is the sequence of decisions of a run: the pick at each real choice and, with F > 0,
+// whether each fault-site evaluation fails. A pick preempts when the actor that was delivered last is
+// still enabled and another one is picked (the definition choice_points.ts marks). The default policy,
+// which never preempts and fails nothing, keeps running the last actor while it is enabled and otherwise
+// takes the first enabled actor (sorted ids). The frontier, its levels (fewest preemptions first, then
+// fewest faults) and the order within a level are src/explore/verify_search.ts's; the first failing
+// schedule found has the fewest preemptions of all failing schedules within the bounds, then the fewest
+// faults, then comes first in that order. Splitting a level across threads is verify_parallel.ts's;
+// keeping the frontier in a corpus is verify_corpus.ts's.
 
-import type { Chooser } from '../engine/strategy.ts';
 import { scenarioHash, TOKEN_VERSION } from '../engine/token.ts';
+import type { FaultHook } from '../kernel/faults.ts';
 import type { Scenario } from '../sim/scenario.ts';
+import type { Sim } from '../sim/sim.ts';
 import { type RunResult, runScenario } from './run.ts';
+import type { SearchEnd } from './verify_parallel.ts';
+import {
+  advance,
+  type Bounds,
+  byPreemptionsOf,
+  type Execution,
+  exploreChunk,
+  type Found,
+  type Frontier,
+  initialFrontier,
+  levelCount,
+  levelOf,
+  type PrefixChooser,
+  type Program,
+  queuedOf,
+  schedulesOf,
+  settle,
+} from './verify_search.ts';
 
-/** The outcome of one run under a guide: failed when any check failed. */
-export interface Execution {
-  readonly failed: boolean;
-}
-
-/** A deterministic program: one run under the given chooser (asked at every real choice). */
-export type Program<E extends Execution> = (guide: Chooser) => E;
-
-/** One real choice as the run made it. */
-export interface ChoiceRecord {
-  /** The enabled actors, sorted by id. */
-  readonly enabled: readonly string[];
-  /** The actor delivered last before the choice ('' before the first delivery). */
-  readonly last: string;
-  /** Index into `enabled` of the actor picked. */
-  readonly picked: number;
-}
-
-/** True when picking `enabled[i]` preempts the last actor (still enabled, not picked). */
-export function preempts(c: Pick<ChoiceRecord, 'enabled' | 'last'>, i: number): boolean {
-  return c.enabled[i] !== c.last && c.enabled.includes(c.last);
-}
-
-/** The index the default policy picks: the last actor while it is enabled, else the first enabled. */
-export function defaultPick(enabled: readonly string[], last: string): number {
-  const i = enabled.indexOf(last);
-  return i < 0 ? 0 : i;
-}
-
-/** Follows a prefix of picks, then the default policy; records every choice. */
-export class PrefixChooser implements Chooser {
-  readonly choices: ChoiceRecord[] = [];
-  private last = '';
-
-  constructor(private readonly prefix: readonly number[]) {}
-
-  register(): void {}
-  posted(): void {}
-  delivered(id: string): void {
-    this.last = id;
-  }
-  /** @throws Error when the prefix does not fit the run (the program is not deterministic: a simulator bug). */
-  pick(enabled: readonly string[]): number {
-    const at = this.choices.length;
-    const picked = at < this.prefix.length ? this.prefix[at]! : defaultPick(enabled, this.last);
-    if (picked >= enabled.length) {
-      throw new Error(
-        `verify: pick ${picked} at choice ${at} of a run with ${enabled.length} enabled actors`,
-      );
-    }
-    this.choices.push({ enabled: enabled.slice(), last: this.last, picked });
-    return picked;
-  }
-  chosen(): void {}
-  priorityOf(): number | undefined {
-    return undefined;
-  }
-}
+export {
+  type ChoiceRecord,
+  defaultPick,
+  type Execution,
+  PrefixChooser,
+  type Program,
+  preempts,
+} from './verify_search.ts';
 
 export interface BoundedSearchOptions {
   /** P: the most preemptions a schedule may have (≥ 0). */
   readonly preemptions: number;
-  /** Stop after this many schedules (the result is then incomplete). */
+  /** F: the most fault-site evaluations a schedule may fail (default 0). */
+  readonly faults?: number;
+  /** Stop after this many schedules in all (the result is then incomplete). */
   readonly maxSchedules?: number;
-  /** Called after every run with the counts so far. */
+  /** Called every few runs with the counts so far. */
   readonly onProgress?: (p: SearchProgress) => void;
+  /** Resume from this frontier (of the same program and bounds). */
+  readonly frontier?: Frontier;
 }
 
 export interface SearchProgress {
   readonly schedules: number;
-  /** Preemption count of the work list being emptied. */
+  /** Preemption count of the level being explored. */
   readonly level: number;
-  /** Prefixes waiting, over all lists. */
+  /** Faults of the level being explored. */
+  readonly levelFaults: number;
+  /** Prefixes waiting, over all levels. */
   readonly queued: number;
+  /** Schedules run per preemption count so far. */
+  readonly byPreemptions: readonly number[];
+  /**
+   * The schedules the current level will have run in all, estimated as the mean subtree of its root
+   * prefixes started so far times its root prefixes (null before one is started).
+   */
+  readonly levelEstimate: number | null;
 }
 
 export interface Counterexample<E> {
@@ -105,79 +84,201 @@ export interface Counterexample<E> {
   /** Its picks at every real choice (a tape). */
   readonly tape: readonly number[];
   readonly preemptions: number;
+  /** Fault-site evaluations it fails. */
+  readonly faults: readonly number[];
 }
 
 export interface SearchResult<E> {
   /** Schedules run (each a distinct schedule). */
   readonly schedules: number;
-  /** Schedules run with exactly p preemptions, p = 0..P (up to the failure, if any). */
+  /** Schedules run with exactly p preemptions, p = 0.. the level reached. */
   readonly byPreemptions: readonly number[];
-  /** True when every schedule within the bound was run (no failure, no schedule limit hit). */
+  /** Schedules run with exactly f faults, f = 0..F (levels reached only). */
+  readonly byFaults: readonly number[];
+  /** Schedules skipped as equivalent to explored ones. */
+  readonly pruned: number;
+  /** True when every schedule within the bounds was run (no failure, no schedule limit hit). */
   readonly complete: boolean;
   readonly counterexample: Counterexample<E> | null;
+  /** Where the search stopped (what a corpus keeps). */
+  readonly frontier: Frontier;
 }
 
-/** Run every schedule of `program` with at most `opts.preemptions` preemptions, fewest first. */
+/** Runs between two progress reports of the one-thread search. */
+const PROGRESS_RUNS = 64;
+
+/** The estimate of a level's total (see SearchProgress.levelEstimate). */
+export function levelEstimate(front: Frontier, runsAtLevel: number, rootsStarted: number): number | null {
+  if (rootsStarted === 0 || front.roots === 0) return null;
+  return Math.round((runsAtLevel / rootsStarted) * front.roots);
+}
+
+export function progressOf(bounds: Bounds, front: Frontier): SearchProgress {
+  const at = Math.min(front.level, levelCount(bounds) - 1);
+  const { p, f } = levelOf(bounds, at);
+  return {
+    schedules: schedulesOf(front),
+    level: p,
+    levelFaults: f,
+    queued: queuedOf(front),
+    byPreemptions: byPreemptionsOf(bounds, front.byLevel, at),
+    levelEstimate: levelEstimate(front, front.byLevel[at] ?? 0, front.rootsStarted),
+  };
+}
+
+/** The result of a search that ended with `end`. */
+export function searchResultOf<E>(bounds: Bounds, end: SearchEnd<E>): SearchResult<E> {
+  const front = end.front;
+  const n = levelCount(bounds);
+  const upTo = end.kind === 'failed' ? end.failure.level : Math.min(front.level, n - 1);
+  const byFaults: number[] = [];
+  for (let i = 0; i <= upTo; i += 1) {
+    const { f } = levelOf(bounds, i);
+    byFaults[f] = (byFaults[f] ?? 0) + front.byLevel[i]!;
+  }
+  for (let f = 0; f < byFaults.length; f += 1) byFaults[f] ??= 0;
+  return {
+    schedules: schedulesOf(front),
+    byPreemptions: byPreemptionsOf(bounds, front.byLevel, upTo),
+    byFaults,
+    pruned: front.pruned,
+    complete: end.kind === 'complete',
+    counterexample:
+      end.kind === 'failed'
+        ? {
+            execution: end.failure.execution,
+            tape: end.failure.tape,
+            preemptions: levelOf(bounds, end.failure.level).p,
+            faults: end.failure.faults,
+          }
+        : null,
+    frontier: front,
+  };
+}
+
+/** Check the bounds (a simulator bug when wrong: the CLI checks its options first). */
+export function checkBounds(b: Bounds): void {
+  if (!Number.isInteger(b.preemptions) || b.preemptions < 0)
+    throw new RangeError(`verify: bound ${b.preemptions} is not an integer ≥ 0`);
+  if (!Number.isInteger(b.faults) || b.faults < 0)
+    throw new RangeError(`verify: fault bound ${b.faults} is not an integer ≥ 0`);
+}
+
+/** Run every schedule of `program` within the bounds, fewest preemptions (then faults) first. */
 export function boundedSearch<E extends Execution>(
   program: Program<E>,
   opts: BoundedSearchOptions,
 ): SearchResult<E> {
-  const bound = opts.preemptions;
-  if (!Number.isInteger(bound) || bound < 0)
-    throw new RangeError(`verify: bound ${bound} is not an integer ≥ 0`);
-  const work: number[][][] = Array.from({ length: bound + 1 }, (_, p) => (p === 0 ? [[]] : []));
-  const byPreemptions: number[] = [];
-  let schedules = 0;
-  let queued = 1;
-  for (let level = 0; level <= bound; level += 1) {
-    byPreemptions.push(0);
-    const list = work[level]!;
-    for (let prefix = list.pop(); prefix !== undefined; prefix = list.pop()) {
-      queued -= 1;
-      if (opts.maxSchedules !== undefined && schedules >= opts.maxSchedules) {
-        return { schedules, byPreemptions, complete: false, counterexample: null };
-      }
-      const chooser = new PrefixChooser(prefix);
-      const execution = program(chooser);
-      schedules += 1;
-      byPreemptions[level] = byPreemptions[level]! + 1;
-      const picks = chooser.choices.map((c) => c.picked);
-      if (execution.failed) {
-        return {
-          schedules,
-          byPreemptions,
-          complete: false,
-          counterexample: { execution, tape: picks, preemptions: level },
-        };
-      }
-      // Alternatives after the prefix, shallowest choice pushed first so the deepest is run next.
-      for (let d = prefix.length; d < chooser.choices.length; d += 1) {
-        const c = chooser.choices[d]!;
-        for (let i = c.enabled.length - 1; i >= 0; i -= 1) {
-          if (i === c.picked) continue;
-          const q = level + (preempts(c, i) ? 1 : 0);
-          if (q > bound) continue;
-          const next = picks.slice(0, d);
-          next.push(i);
-          work[q]!.push(next);
-          queued += 1;
-        }
-      }
-      opts.onProgress?.({ schedules, level, queued });
+  const bounds: Bounds = { preemptions: opts.preemptions, faults: opts.faults ?? 0 };
+  checkBounds(bounds);
+  let front = settle(opts.frontier ?? initialFrontier(bounds), bounds);
+  const n = levelCount(bounds);
+  let failure: Found<E> | null = null;
+  while (front.level < n) {
+    const left = opts.maxSchedules === undefined ? PROGRESS_RUNS : opts.maxSchedules - schedulesOf(front);
+    if (left <= 0) return searchResultOf(bounds, { kind: 'limit', front });
+    const stack = front.stacks[front.level]!;
+    const chunk = exploreChunk(program, bounds, front.level, stack, Math.min(left, PROGRESS_RUNS));
+    const level = front.level;
+    front = advance(front, bounds, stack.length, chunk);
+    if (chunk.failure !== null) {
+      failure = chunk.failure;
+      front = { ...front, level };
+      break;
     }
+    opts.onProgress?.(progressOf(bounds, front));
   }
-  return { schedules, byPreemptions, complete: true, counterexample: null };
+  return searchResultOf(
+    bounds,
+    failure === null ? { kind: 'complete', front } : { kind: 'failed', front, failure },
+  );
 }
 
-export interface VerifyInput {
+/** One run of a scenario as the search sees it: plain data (it crosses threads). */
+export interface ScenarioExecution extends Execution {
+  /** Only for a failing run (encoding a token costs): '' otherwise. */
+  readonly token: string;
+  readonly outcome: RunResult['outcome'];
+  readonly failure: RunResult['failure'];
+  readonly steps: number;
+  readonly choices: number;
+  /** The fault sites that failed in the run, in order. */
+  readonly faultsFired: readonly string[];
+}
+
+/** What identifies a scenario search: the same inputs give the same schedules. */
+export interface ScenarioSearch {
   readonly scenario: Scenario;
-  readonly preemptions: number;
   /** Mutations switched on (catalogue names, NAME=VALUE for a parameter). */
   readonly mutations?: readonly string[];
   /** The workload's seed (what the scenario draws when it is built); the schedule is the search's. */
   readonly seed?: bigint;
+  /** F: the most failing fault-site evaluations per schedule (0: no fault fails). */
+  readonly faults?: number;
+}
+
+/**
+ * Count the run's fault-site evaluations for the chooser: the hook the run installs on the Sim after the
+ * scenario is built (the planned fault plan, which fails the evaluations the chooser's prefix names) is
+ * wrapped so that every evaluation is told to the chooser as well.
+ */
+function countEvaluations(sim: Sim, guide: PrefixChooser): void {
+  let hook: FaultHook | null = sim.faultHook;
+  Object.defineProperty(sim, 'faultHook', {
+    configurable: true,
+    enumerable: true,
+    get: () => hook,
+    set: (inner: FaultHook | null) => {
+      hook = inner === null ? null : countedHook(inner, guide);
+    },
+  });
+}
+
+function countedHook(inner: FaultHook, guide: PrefixChooser): FaultHook {
+  return (site, where) => {
+    const planned = guide.fault();
+    const failed = inner(site, where);
+    if (planned !== failed) throw new Error(`verify: fault plan and chooser disagree at ${site} (${where})`);
+    return failed;
+  };
+}
+
+/** The program a scenario search runs: one guided run, judged like any other run. */
+export function scenarioProgram(s: ScenarioSearch): Program<ScenarioExecution> {
+  const seed = s.seed ?? 0n;
+  const mutations = s.mutations ?? [];
+  const withFaults = (s.faults ?? 0) > 0;
+  return (guide) => {
+    const r = runScenario(s.scenario, {
+      seed,
+      strategy: 'fifo',
+      guide,
+      mutations,
+      ...(withFaults
+        ? {
+            faults: { kind: 'planned' as const, at: guide.item.faults },
+            watch: (sim: Sim) => countEvaluations(sim, guide),
+          }
+        : {}),
+    });
+    const failed = r.outcome !== 'pass';
+    return {
+      failed,
+      token: failed ? r.token : '',
+      outcome: r.outcome,
+      failure: r.failure,
+      steps: r.steps,
+      choices: r.choices,
+      faultsFired: r.faultsFired.map((f) => `${f.site}@${f.where}`),
+    };
+  };
+}
+
+export interface VerifyInput extends ScenarioSearch {
+  readonly preemptions: number;
   readonly maxSchedules?: number;
   readonly onProgress?: (p: SearchProgress) => void;
+  readonly frontier?: Frontier;
 }
 
 export interface VerifyResult {
@@ -188,15 +289,22 @@ export interface VerifyResult {
   readonly seed: string;
   readonly mutations: readonly string[];
   readonly preemptions: number;
+  /** F, the fault bound. */
+  readonly faults: number;
   readonly schedules: number;
   readonly byPreemptions: readonly number[];
+  /** Schedules run with exactly f faults. */
+  readonly byFaults: readonly number[];
   /** Schedules skipped as equivalent to explored ones (no reduction: 0). */
   readonly pruned: number;
   readonly complete: boolean;
-  /** The first failing schedule, fewest preemptions first. */
+  /** The first failing schedule: fewest preemptions, then fewest faults, then the search's order. */
   readonly counterexample: {
     readonly token: string;
     readonly preemptions: number;
+    /** Fault-site evaluations it fails (the token carries them). */
+    readonly faults: number;
+    readonly faultsFired: readonly string[];
     readonly outcome: RunResult['outcome'];
     readonly failure: NonNullable<RunResult['failure']>;
     readonly steps: number;
@@ -204,30 +312,24 @@ export interface VerifyResult {
   } | null;
 }
 
-/** Every schedule of a built-in or file scenario with at most P preemptions (see the header). */
-export function verify(input: VerifyInput): VerifyResult {
-  const seed = input.seed ?? 0n;
-  const mutations = input.mutations ?? [];
-  const program: Program<RunResult & Execution> = (guide) => {
-    const r = runScenario(input.scenario, { seed, strategy: 'fifo', guide, mutations });
-    return Object.assign(r, { failed: r.outcome !== 'pass' });
-  };
-  const found = boundedSearch(program, {
-    preemptions: input.preemptions,
-    ...(input.maxSchedules === undefined ? {} : { maxSchedules: input.maxSchedules }),
-    ...(input.onProgress === undefined ? {} : { onProgress: input.onProgress }),
-  });
+/** The result of a scenario search from its search result. */
+export function verifyResultOf(
+  input: ScenarioSearch & { readonly preemptions: number },
+  found: SearchResult<ScenarioExecution>,
+): VerifyResult {
   const cx = found.counterexample;
   return {
     scenario: input.scenario.name,
     scenarioHash: scenarioHash(input.scenario.config),
     tokenVersion: TOKEN_VERSION,
-    seed: seed.toString(),
-    mutations,
+    seed: (input.seed ?? 0n).toString(),
+    mutations: input.mutations ?? [],
     preemptions: input.preemptions,
+    faults: input.faults ?? 0,
     schedules: found.schedules,
     byPreemptions: found.byPreemptions,
-    pruned: 0,
+    byFaults: found.byFaults,
+    pruned: found.pruned,
     complete: found.complete,
     counterexample:
       cx === null
@@ -235,10 +337,24 @@ export function verify(input: VerifyInput): VerifyResult {
         : {
             token: cx.execution.token,
             preemptions: cx.preemptions,
+            faults: cx.faults.length,
+            faultsFired: cx.execution.faultsFired,
             outcome: cx.execution.outcome,
             failure: cx.execution.failure!,
             steps: cx.execution.steps,
             choices: cx.execution.choices,
           },
   };
+}
+
+/** Every schedule of a built-in or file scenario within the bounds, on this thread (see the header). */
+export function verify(input: VerifyInput): VerifyResult {
+  const found = boundedSearch(scenarioProgram(input), {
+    preemptions: input.preemptions,
+    faults: input.faults ?? 0,
+    ...(input.maxSchedules === undefined ? {} : { maxSchedules: input.maxSchedules }),
+    ...(input.onProgress === undefined ? {} : { onProgress: input.onProgress }),
+    ...(input.frontier === undefined ? {} : { frontier: input.frontier }),
+  });
+  return verifyResultOf(input, found);
 }
