@@ -14,7 +14,7 @@ import {
   TTM_PL_FLAG_FALLBACK,
   TTM_PL_SYSTEM,
 } from './constants.ts';
-import type { Device, Hop } from './device.ts';
+import type { Device, Hop, TtmGlobal } from './device.ts';
 import type { KGen } from './env.ts';
 import {
   EAGAIN,
@@ -38,6 +38,7 @@ import {
   type Resource,
   ResourceCursor,
   type ResourceManager,
+  TTM_NUM_MOVE_FENCES,
   ttmResourceAddBulkMove,
   ttmResourceAlloc,
   ttmResourceCompatible,
@@ -374,17 +375,62 @@ function* handleMoveMem(
 /**
  * Mutation: ttm_bo_add_move_fence keeps the reference it took on the manager's move fence when it has
  * added the fence to the BO — after "drm/ttm: remove bo->moving" (8bb31587820a), fixed by "drm/ttm:
- * fixup ttm_bo_add_move_fence v2" (7be2bb8c2ff3, 2022). Every such allocation leaks a fence.
+ * fixup ttm_bo_add_move_fence v2" (7be2bb8c2ff3, 2022). Every such allocation leaks a fence. The bug
+ * lives in the form before "drm/ttm: rework pipelined eviction fence handling" (7.0), one move fence per
+ * manager sampled with a reference, so the mutation runs that form (olderMoveFenceForm).
  */
 export const MUTATION_MOVE_FENCE_NO_PUT = 'move-fence-no-put';
 
 /**
- * ttm_bo_add_move_fence: a new user of memory freed by a pipelined eviction must wait for it. Samples
- * the manager's move fence with a reference (dma_fence_get under move_lock) and drops it when done.
+ * Does the world run the pipelined-eviction form before 7.0's rework: one fence per manager (man->move,
+ * kept in slot 0), sampled by ttm_bo_add_move_fence with a reference, one fence slot reserved per
+ * allocation. Only the mutation that lives in that form turns it on.
  */
-export function ttmBoAddMoveFence(bo: BufferObject, man: ResourceManager, noWaitGpu: boolean): number {
+export function olderMoveFenceForm(global: TtmGlobal | null): boolean {
+  return global?.mutations.has(MUTATION_MOVE_FENCE_NO_PUT) ?? false;
+}
+
+/** Fence slots ttm_bo_alloc_resource and a ghost's resv reserve: TTM_NUM_MOVE_FENCES, 1 before 7.0. */
+export function moveFenceSlots(global: TtmGlobal | null): number {
+  return olderMoveFenceForm(global) ? 1 : TTM_NUM_MOVE_FENCES;
+}
+
+/**
+ * ttm_bo_add_pipelined_eviction_fences: a new user of memory freed by pipelined evictions must wait for
+ * them. Under man->eviction_lock, every occupied slot: with no_wait_gpu an unsignalled fence is -EBUSY,
+ * otherwise each fence is added to the BO as a KERNEL fence (dma_resv_add_fence takes its own
+ * reference, so no dma_fence_get here); then one more fence slot is reserved ("TODO: this call should
+ * be removed."). 0, -EBUSY, or the reservation's -ENOMEM.
+ */
+export function ttmBoAddPipelinedEvictionFences(
+  bo: BufferObject,
+  man: ResourceManager,
+  noWaitGpu: boolean,
+): number {
   const global = bo.bdev.global;
-  const fence = dmaFenceGet(global, man.move);
+  if (olderMoveFenceForm(global)) return ttmBoAddMoveFence(bo, man, noWaitGpu);
+  for (const fence of man.evictionFences) {
+    if (fence === null) continue;
+    if (noWaitGpu) {
+      if (!fence.signaled) return -EBUSY;
+    } else {
+      bo.resv.addFence(fence, DmaResvUsage.KERNEL);
+    }
+  }
+  // dma_resv_reserve_fences allocates, and so can fail, only when fewer slots than asked for are free
+  // ("if (old && old->max_fences - old->num_fences >= num_fences) return 0;"): with the
+  // TTM_NUM_MOVE_FENCES reserved by ttm_bo_alloc_resource, only after a fence from every slot.
+  if (bo.resv.slotsReserved >= 1) return 0;
+  return dmaResvReserveFences(bo.resv, 1, global, bo.id);
+}
+
+/**
+ * ttm_bo_add_move_fence, the form before 7.0 (olderMoveFenceForm): samples the manager's one move fence
+ * with a reference (dma_fence_get under move_lock) and drops it when done.
+ */
+function ttmBoAddMoveFence(bo: BufferObject, man: ResourceManager, noWaitGpu: boolean): number {
+  const global = bo.bdev.global;
+  const fence = dmaFenceGet(global, man.evictionFences[0]!);
   if (fence === null) return 0;
   if (noWaitGpu) {
     const ret = fence.signaled ? 0 : -EBUSY;
@@ -419,7 +465,7 @@ export function* ttmBoAllocResource(
 ): KGen<Resource | number> {
   const bdev = bo.bdev;
   const ticket = bo.resv.lockingCtx();
-  let ret = dmaResvReserveFences(bo.resv, 1, bdev.global, bo.id);
+  let ret = dmaResvReserveFences(bo.resv, moveFenceSlots(bdev.global), bdev.global, bo.id);
   if (ret !== 0) return ret;
   for (const p of placement.placement) {
     const man = bdev.manager(p.memType);
@@ -435,7 +481,7 @@ export function* ttmBoAllocResource(
       if (res === -EBUSY) continue;
       if (typeof res === 'number') return res;
     }
-    ret = ttmBoAddMoveFence(bo, man, ctx.noWaitGpu);
+    ret = ttmBoAddPipelinedEvictionFences(bo, man, ctx.noWaitGpu);
     if (ret !== 0) {
       ttmResourceFree(bo, res);
       if (ret === -EBUSY) continue;
@@ -798,8 +844,8 @@ export function* ttmBoEvictFirst(_bdev: Device, man: ResourceManager, ctx: Opera
 }
 
 /**
- * ttm_resource_manager_evict_all: evict until the LRUs are empty, then wait for the manager's last
- * pipelined eviction. 0 or the first eviction error.
+ * ttm_resource_manager_evict_all: evict until the LRUs are empty, then wait, slot by slot, for every
+ * unsignalled fence of the manager's pipelined evictions. 0 or the first eviction error.
  */
 export function* ttmResourceManagerEvictAll(bdev: Device, man: ResourceManager): KGen<number> {
   const ctx = operationCtx();
@@ -808,8 +854,9 @@ export function* ttmResourceManagerEvictAll(bdev: Device, man: ResourceManager):
     ret = yield* ttmBoEvictFirst(bdev, man, ctx);
   } while (ret === 0);
   if (ret !== -ENOENT) return ret;
-  const fence = man.move;
-  if (fence !== null && !fence.signaled) {
+  for (let i = 0; i < TTM_NUM_MOVE_FENCES; i += 1) {
+    const fence = man.evictionFences[i]!;
+    if (fence === null || fence.signaled) continue;
     const w = yield { kind: 'fences', fences: [fence], interruptible: false, timeoutMs: null };
     if (w < 0) return w;
   }

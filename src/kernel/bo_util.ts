@@ -1,11 +1,13 @@
 // ttm_bo_util.c: the move helpers drivers call (move_null, move_memcpy, move_accel_cleanup), ghost
 // objects of pipelined moves (ttm_buffer_object_transfer), pipelined eviction through the manager's
-// move fence, and pipeline gutting (dropping a BO's backing store).
+// eviction-fence slots, and pipeline gutting (dropping a BO's backing store).
 // Simplified: memcpy moves no data in this slice (page content arrives with the page model).
 
 import {
   type BufferObject,
+  moveFenceSlots,
   newBufferObject,
+  olderMoveFenceForm,
   TTM_BO_WAIT_TIMEOUT_MS,
   ttmBoAssignMem,
   ttmBoGet,
@@ -22,11 +24,15 @@ import { EBUSY, EINVAL, ENOMEM } from './errno.ts';
 import { type DmaFence, dmaFenceIsLater } from './fence.ts';
 import { dmaResvFini, dmaResvInit } from './fence_refs.ts';
 import type { OperationCtx } from './placement.ts';
-import { type Resource, ttmResourceFree, ttmResourceSetBo } from './resource.ts';
+import { type Resource, TTM_NUM_MOVE_FENCES, ttmResourceFree, ttmResourceSetBo } from './resource.ts';
 import { DmaResvUsage, dmaResvCopyFences, dmaResvWaitTimeout } from './resv.ts';
 import { warnOn } from './rules/check.ts';
 import { checkGhostCopy } from './rules/placement.ts';
-import { BO_MOVE_MEMCPY_SRC, BO_MOVE_SYNC_CLEANUP_IDLE } from './rules/ttm_bo_util.ts';
+import {
+  BO_MOVE_MEMCPY_SRC,
+  BO_MOVE_SYNC_CLEANUP_IDLE,
+  BO_PIPELINE_EVICT_FENCE_SLOTS,
+} from './rules/ttm_bo_util.ts';
 import { postMove } from './rules_post.ts';
 import { ttmTtCreate, ttmTtDestroy, ttmTtMarkForClear, ttmTtUnpopulate } from './tt.ts';
 
@@ -124,7 +130,7 @@ export function ttmBufferObjectTransfer(bo: BufferObject): BufferObject | number
   if (bo.bdev.global !== null) bo.bdev.global.boCount += 1;
   // The ghost's resv is new: the kernel's WARN_ON(!dma_resv_trylock()) cannot fire (upstream_sites.ts).
   ghost.ownResv.trylock(bo.bdev.env.current());
-  const ret = ghost.ownResv.reserveFences(1);
+  const ret = ghost.ownResv.reserveFences(moveFenceSlots(global));
   if (ret !== 0) {
     ghost.ownResv.unlock();
     return ret;
@@ -182,13 +188,43 @@ function* ttmBoMoveToGhost(bo: BufferObject, fence: DmaFence, dstUseTt: boolean)
   return 0;
 }
 
-/** ttm_bo_move_pipeline_evict: remember the fence as the manager's move fence, free the old node now. */
-function ttmBoMovePipelineEvict(bo: BufferObject, fence: DmaFence): void {
+/**
+ * ttm_bo_move_pipeline_evict: remember the fence in the manager's eviction-fence slots and free the old
+ * node now. The fence takes the slot of its own context when it is later than the one kept there (an
+ * earlier one leaves the slot as it is), or else the first free slot; with every slot taken by other
+ * contexts the kernel WARNs and waits for the fence before freeing. The form before the slots (one
+ * man->move, kept when it is null, older on the same context, or signalled) runs with the mutation
+ * that brings the older ttm_bo_add_move_fence back (olderMoveFenceForm).
+ */
+function* ttmBoMovePipelineEvict(bo: BufferObject, fence: DmaFence): KGen<void> {
   const old = bo.resource;
   if (old === null) return;
   const from = bo.bdev.manager(old.memType);
-  if (from !== null && (from.move === null || dmaFenceIsLater(fence, from.move) || from.move.signaled)) {
-    from.move = fence;
+  if (from !== null && olderMoveFenceForm(bo.bdev.global)) {
+    const move = from.evictionFences[0]!;
+    if (move === null || dmaFenceIsLater(fence, move) || move.signaled) from.evictionFences[0] = fence;
+  } else if (from !== null) {
+    const slots = from.evictionFences;
+    let i = 0;
+    let keep = false;
+    for (; i < TTM_NUM_MOVE_FENCES; i += 1) {
+      const tmp = slots[i]!;
+      if (tmp === null) break;
+      if (fence.context !== tmp.context) continue;
+      if (dmaFenceIsLater(fence, tmp)) break;
+      keep = true;
+      break;
+    }
+    const full = !keep && i === TTM_NUM_MOVE_FENCES;
+    warnOn(
+      bo.bdev.global,
+      BO_PIPELINE_EVICT_FENCE_SLOTS,
+      full,
+      from.id,
+      full ? `${fence.id} finds all ${TTM_NUM_MOVE_FENCES} slots held by other contexts` : '',
+    );
+    if (full) yield { kind: 'fences', fences: [fence], interruptible: false, timeoutMs: null };
+    else if (!keep) slots[i] = fence;
   }
   ttmResourceFree(bo, old);
   ttmBoAssignMem(bo, null);
@@ -213,7 +249,7 @@ export function* ttmBoMoveAccelCleanup(
   bo.resv.addFence(fence, DmaResvUsage.KERNEL);
   let ret = 0;
   if (!evict) ret = yield* ttmBoMoveToGhost(bo, fence, man?.useTt ?? false);
-  else if (from !== null && !from.useTt && pipeline) ttmBoMovePipelineEvict(bo, fence);
+  else if (from !== null && !from.useTt && pipeline) yield* ttmBoMovePipelineEvict(bo, fence);
   else ret = yield* ttmBoWaitFreeNode(bo, man?.useTt ?? false);
   if (ret !== 0) return postMove(bo, newMem, ret);
   ttmBoAssignMem(bo, newMem);

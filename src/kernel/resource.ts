@@ -98,10 +98,11 @@ export class ResourceManager {
   usage = 0;
   readonly lru: LruItem[] = Array.from({ length: TTM_MAX_BO_PRIORITY }, () => new LruItem(null, true));
   /**
-   * Last pipelined eviction fence of this manager (man->move).
-   * Deviation(single-move-fence): one fence per manager, not the TTM_NUM_MOVE_FENCES per-context slots.
+   * The fences of the pipelined evictions out of this manager (man->eviction_fences, under
+   * man->eviction_lock): at most one per fence context, the latest of that context, in the first free
+   * slot. The model has no spinlocks; nothing between reading and writing a slot sleeps.
    */
-  move: DmaFence | null = null;
+  readonly evictionFences: (DmaFence | null)[] = new Array<DmaFence | null>(TTM_NUM_MOVE_FENCES).fill(null);
   /** Cursors walking this manager now; bulk moves adjust their hitches. */
   readonly cursors = new Set<ResourceCursor>();
 
@@ -114,13 +115,30 @@ export class ResourceManager {
     readonly func: ManagerFunc,
     readonly id: string = `${bdev.id}/man${memType}`,
   ) {}
+
+  /**
+   * The first occupied eviction-fence slot, or null: for readers outside the kernel (the viewer, the
+   * end-of-run checks), and the one fence of the form before the slots (man->move), which the model
+   * keeps in slot 0 (see ttmBoMovePipelineEvict).
+   */
+  get move(): DmaFence | null {
+    for (const f of this.evictionFences) if (f !== null) return f;
+    return null;
+  }
 }
 
-/** ttm_resource_manager_init: empty LRUs, no usage, no move fence. Not yet used. */
+/**
+ * TTM_NUM_MOVE_FENCES (include/drm/ttm/ttm_resource.h, "drm/ttm: rework pipelined eviction fence
+ * handling", 7.0): how many fence contexts (a driver's copy entities) may pipeline evictions out of one
+ * manager at once.
+ */
+export const TTM_NUM_MOVE_FENCES = 8;
+
+/** ttm_resource_manager_init: empty LRUs, no usage, every eviction-fence slot empty. Not yet used. */
 export function ttmResourceManagerInit(man: ResourceManager, size: number): void {
   man.size = size;
   man.usage = 0;
-  man.move = null;
+  man.evictionFences.fill(null);
   for (const head of man.lru) listDelInit(head);
 }
 

@@ -1,6 +1,6 @@
 // What a driver calls to suspend and to unload: ttm_range_man_fini (ttm_range_manager.c: disable the
 // manager, evict everything, take the allocator down, detach it), ttm_resource_manager_cleanup
-// (ttm_resource.c: drop the manager's move fence), ttm_device_prepare_hibernation (ttm_device.c: swap
+// (ttm_resource.h: drop the manager's eviction fences), ttm_device_prepare_hibernation (ttm_device.c: swap
 // every BO of the device's use_tt managers out to shmem) and the drain of the device's workqueue
 // (drain_workqueue(bdev->wq), which ttm_device_fini does and amdgpu_device_fini_hw does before it).
 // ttm_resource_manager_evict_all itself is in bo.ts (it walks BOs), ttm_device_fini in device.ts and
@@ -22,9 +22,9 @@ import { ttmDeviceSwapout } from './swap.ts';
 /** Virtual milliseconds between two looks at the workqueue while draining it. */
 const DRAIN_POLL_MS = 1;
 
-/** ttm_resource_manager_cleanup: drop the manager's last pipelined-move fence. */
+/** ttm_resource_manager_cleanup: empty every eviction-fence slot of the manager. */
 export function ttmResourceManagerCleanup(man: ResourceManager): void {
-  man.move = null;
+  man.evictionFences.fill(null);
 }
 
 /**

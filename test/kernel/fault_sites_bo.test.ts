@@ -162,12 +162,12 @@ describe("fault site 'resv.reserve' (dma_resv_reserve_fences)", () => {
     expect(usage(w)).toEqual([2, 0, 0]);
   });
 
-  test('in ttm_bo_add_move_fence (behind a pipelined eviction) → -ENOMEM; the new resource freed, the move fence added to the BO', () => {
+  test("behind a pipelined eviction: ttm_bo_add_pipelined_eviction_fences adds the fence and asks no reservation (7 of the 8 slots free), the move's own one fails → -ENOMEM; the new resource freed, the eviction fence on the BO", () => {
     const w = simWorld();
     const bo = placedBo(w, 2, TTM_PL_SYSTEM);
     const tt = w.dev.bdev.manager(TTM_PL_TT)!;
     const move = w.dev.copyRing.emit();
-    tt.move = move;
+    tt.evictionFences[0] = move;
     const log = faultPlan(w.global, { 'resv.reserve': [2] });
     expect(validate(w, bo)).toBe(-ENOMEM);
     expect(log).toEqual(['resv.reserve#1 bo:0', 'resource.alloc#1 bo:0', 'resv.reserve#2 bo:0 FAIL']);

@@ -428,7 +428,7 @@ describe('ttm_bo_validate', () => {
     const t = testDevice();
     const ctx = operationCtx();
     const man = t.bdev.manager(TTM_PL_SYSTEM)!;
-    man.move = FenceTimeline.signaled();
+    man.evictionFences[0] = FenceTimeline.signaled();
     const bo = kunitBoOfType(t, BO_SIZE, 'device');
 
     reserve(t, bo);
@@ -442,7 +442,7 @@ describe('ttm_bo_validate', () => {
     expect(bo.resv.fencesFor(DmaResvUsage.KERNEL)).toEqual([]);
 
     boFini(t, bo);
-    man.move = null;
+    man.evictionFences[0] = null;
   });
 
   // ttm_bo_validate_move_fence_not_signaled: see the simulator cases at the end of the suite.
@@ -810,7 +810,7 @@ describe('ttm_bo_validate', () => {
           );
           const man = t.bdev.manager(fstMem)!;
           const fence = new DmaFence(sim.env.nextId('fence-ctx'), 0);
-          man.move = fence;
+          man.evictionFences[0] = fence;
           move = fence;
           // threaded_fence_signal: msleep(20), then dma_fence_signal.
           sim.spawn('move-fence-signal', function* () {

@@ -20,6 +20,7 @@ import {
   type ManagerFunc,
   Resource,
   ResourceManager,
+  TTM_NUM_MOVE_FENCES,
   ttmResourceAlloc,
   ttmResourceFini,
   ttmResourceInit,
@@ -154,7 +155,7 @@ describe('ttm_resource', () => {
     expect(man.usage).toBe(0);
   });
 
-  test('ttm_resource_manager_init_basic: 16 KiB manager → bdev, size, usage 0, no move fence, LRUs empty', () => {
+  test('ttm_resource_manager_init_basic: 16 KiB manager → bdev, size, usage 0, 8 empty eviction-fence slots, LRUs empty', () => {
     const t = testDevice();
     const man = new ResourceManager(t.bdev, TTM_PL_VRAM, false, 0, ttmResourceManagerMockFuncs);
 
@@ -163,8 +164,11 @@ describe('ttm_resource', () => {
     expect(man.bdev).toBe(t.bdev);
     expect(man.size).toBe(SZ_16K);
     expect(man.usage).toBe(0);
-    expect(man.move).toBeNull();
-    // KUNIT_ASSERT_NOT_NULL(&man->move_lock) checks a member's address; the simulator has no move_lock.
+    // Since "drm/ttm: rework pipelined eviction fence handling": every one of the TTM_NUM_MOVE_FENCES
+    // slots is NULL (the older form asserted man->move NULL and &man->move_lock not NULL; the simulator
+    // has no spinlock to point at).
+    expect(man.evictionFences.length).toBe(TTM_NUM_MOVE_FENCES);
+    for (let i = 0; i < TTM_NUM_MOVE_FENCES; i += 1) expect(man.evictionFences[i]).toBeNull();
     expect(man.lru.length).toBe(TTM_MAX_BO_PRIORITY);
     for (let i = 0; i < TTM_MAX_BO_PRIORITY; i += 1) expect(listEmpty(man.lru[i]!)).toBe(true);
   });

@@ -1,5 +1,5 @@
 // Rules stated in drivers/gpu/drm/ttm/ttm_bo_util.c (the ≈v6.15 text with ttm_bo_shrink and the LRU
-// cursor), checked where src/kernel/bo_util.ts, bo.ts and swap.ts mirror each function.
+// cursor; ttm_bo_move_pipeline_evict as "drm/ttm: rework pipelined eviction fence handling" has it), checked where src/kernel/bo_util.ts, bo.ts and swap.ts mirror each function.
 
 import { type KernelRule, kernelRule } from './check.ts';
 
@@ -16,6 +16,18 @@ export const BO_MOVE_SYNC_CLEANUP_IDLE = kernelRule(
   'call',
   'ttm_bo_move_sync_cleanup is called on a BO that is idle, so freeing its old node does not fail',
   [{ file: F, func: 'ttm_bo_move_sync_cleanup', text: 'if (WARN_ON(ret))' }],
+);
+export const BO_PIPELINE_EVICT_FENCE_SLOTS = kernelRule(
+  'bo-util.pipeline-evict.fence-slots',
+  'call',
+  'a pipelined eviction finds a slot for its fence: drivers evict with at most TTM_NUM_MOVE_FENCES fence contexts per manager',
+  [
+    {
+      file: F,
+      func: 'ttm_bo_move_pipeline_evict',
+      text: 'WARN(1, "not enough fence slots for all fence contexts");',
+    },
+  ],
 );
 export const LRU_WALK_TRYLOCK_RESV_HELD = kernelRule(
   'bo-util.lru-walk-trylock.resv-held',
@@ -34,6 +46,7 @@ export const BO_SHRINK_RESV_HELD = kernelRule(
 export const TTM_BO_UTIL_RULES: readonly KernelRule[] = [
   BO_MOVE_MEMCPY_SRC,
   BO_MOVE_SYNC_CLEANUP_IDLE,
+  BO_PIPELINE_EVICT_FENCE_SLOTS,
   LRU_WALK_TRYLOCK_RESV_HELD,
   BO_SHRINK_RESV_HELD,
 ];

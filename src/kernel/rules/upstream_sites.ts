@@ -249,6 +249,14 @@ export const UPSTREAM_SITES: readonly UpstreamSite[] = [
   ),
   checked(
     UTIL,
+    'ttm_bo_move_pipeline_evict',
+    'WARN',
+    'WARN(1, "not enough fence slots for all fence contexts");',
+    'bo_util.ts:ttmBoMovePipelineEvict',
+    'bo-util.pipeline-evict.fence-slots',
+  ),
+  checked(
+    UTIL,
     'ttm_lru_walk_trylock',
     'dma_resv_assert_held',
     RESV,

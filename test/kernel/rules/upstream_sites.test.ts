@@ -5,10 +5,10 @@ import { UPSTREAM_SITES } from '../../../src/kernel/rules/upstream_sites.ts';
 import { KERNEL_RULES } from '../../../src/kernel/rules.ts';
 
 describe('UPSTREAM_SITES', () => {
-  test('61 sites: 47 checked, 8 in modelled code that cannot break there, 6 in functions the model lacks', () => {
+  test('62 sites: 48 checked, 8 in modelled code that cannot break there, 6 in functions the model lacks', () => {
     const count = (s: string) => UPSTREAM_SITES.filter((x) => x.status === s).length;
     expect([UPSTREAM_SITES.length, count('checked'), count('cannot-break'), count('not-modelled')]).toEqual([
-      61, 47, 8, 6,
+      62, 48, 8, 6,
     ]);
   });
 
