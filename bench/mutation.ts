@@ -20,11 +20,17 @@
 // Usage: npm run bench:mutation -- [--mutants 200] [--seed 1] [--budget 108] [--jobs 2]
 //          [--out bench/results/mutation.json] [--rev COMMIT] [--timeout-factor 3] [--report-only]
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { applyMutant, exportedFunctions, isValidMutant, type Mutant, mutantsOf } from './mutation/mutator.ts';
+import {
+  applyMutant,
+  classifyMutants,
+  exportedFunctions,
+  isValidMutant,
+  type Mutant,
+} from './mutation/mutator.ts';
 import {
   type EquivalentJudgement,
   type MutantRecord,
@@ -43,6 +49,7 @@ import {
   writeAtomic,
 } from './mutation/runner.ts';
 import { sampleMutants } from './mutation/sample.ts';
+import { programFacts, SKIP_RULES } from './mutation/skip_rules.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CHILD = join(REPO, 'bench', 'mutation', 'suite_child.ts');
@@ -100,6 +107,7 @@ const identity: RunIdentity = {
   budget: Number(values.budget ?? 108),
   suiteSeed: BigInt(values['suite-seed'] ?? 1).toString(),
   timeoutFactor: Number(values['timeout-factor'] ?? 3),
+  skipRules: SKIP_RULES.join(','),
 };
 
 log(
@@ -115,9 +123,24 @@ const skipCallees = existsSync(rulesDir)
       .sort()
       .flatMap((f) => exportedFunctions(readFileSync(join(rulesDir, f), 'utf8')))
   : [];
+// What the skip rules know of the program: every .ts file under src/ and workers/ of the copy.
+const program = new Map<string, string>();
+const collect = (rel: string): void => {
+  const abs = join(base, rel);
+  if (!existsSync(abs)) return;
+  for (const name of readdirSync(abs).sort()) {
+    const r = `${rel}/${name}`;
+    if (statSync(join(base, r)).isDirectory()) collect(r);
+    else if (name.endsWith('.ts')) program.set(r, readFileSync(join(base, r), 'utf8'));
+  }
+};
+collect('src');
+collect('workers');
+const facts = programFacts(program);
 const sources = new Map<string, string>();
 const candidates: Mutant[] = [];
 const counts: Record<string, number> = {};
+const skipped: Record<string, Record<string, number>> = {};
 for (const f of readdirSync(kernelDir)
   .filter((x) => x.endsWith('.ts'))
   .sort()) {
@@ -125,23 +148,32 @@ for (const f of readdirSync(kernelDir)
   if (CHECK_FILES.includes(file)) continue;
   const text = readFileSync(join(base, file), 'utf8');
   sources.set(file, text);
-  const ms = mutantsOf(file, text, { skipCallees });
+  const { mutants: ms, skipped: sk } = classifyMutants(file, text, { skipCallees, facts });
   counts[file] = ms.length;
   candidates.push(...ms);
+  for (const m of sk) {
+    skipped[m.rule] ??= {};
+    skipped[m.rule]![file] = (skipped[m.rule]![file] ?? 0) + 1;
+  }
 }
+const skippedTotal = Object.values(skipped).reduce(
+  (a, byFile) => a + Object.values(byFile).reduce((x, y) => x + y, 0),
+  0,
+);
 const sample = sampleMutants(candidates, {
   seed: BigInt(identity.seed),
   size: identity.mutants,
   minPerFile: identity.minPerFile,
 });
 log(
-  `${candidates.length} candidates in ${Object.keys(counts).length} files (check calls skipped: ${skipCallees.join(', ') || 'none'}); sample of ${sample.length}`,
+  `${candidates.length} candidates in ${Object.keys(counts).length} files (check calls skipped: ${skipCallees.join(', ') || 'none'}); ${skippedTotal} mutants left out by the skip rules (${SKIP_RULES.map((r) => `${r} ${Object.values(skipped[r] ?? {}).reduce((a, b) => a + b, 0)}`).join(', ')}); sample of ${sample.length}`,
 );
 
 // Resume or start.
 let results: ResultsFile = {
   identity,
   candidates: counts,
+  skipped,
   baseline: null,
   timeoutMs: null,
   mutants: sample.map((m, index): MutantRecord => ({ ...m, index, status: null })),

@@ -17,7 +17,18 @@
 //   run only once a rule is broken and already reported): code that only judges. Weakening a check can
 //   never be seen by a suite that passes on the unmutated model, so such mutants would measure nothing.
 
-import { parse } from '@babel/parser';
+import { type AstNode, calleeName, childrenOf, hasEffects, isNode, parseModule } from './ast.ts';
+import {
+  Constants,
+  isSwitchCall,
+  NO_FACTS,
+  type ProgramFacts,
+  type SkipRule,
+  unreadInitialiser,
+  unreadWrite,
+} from './skip_rules.ts';
+
+export { parseModule } from './ast.ts';
 
 /** One mutant: replace source[start, end) of `file` with `replacement`. */
 export interface Mutant {
@@ -31,6 +42,12 @@ export interface Mutant {
   readonly operator: MutationOperator;
   readonly original: string;
   readonly replacement: string;
+}
+
+/** A mutant a skip rule (bench/mutation/skip_rules.ts) leaves out, with the rule and why it applies. */
+export interface SkippedMutant extends Mutant {
+  readonly rule: SkipRule;
+  readonly why: string;
 }
 
 export const MUTATION_OPERATORS = [
@@ -54,13 +71,8 @@ export type MutationOperator = (typeof MUTATION_OPERATORS)[number];
 export interface MutatorOptions {
   /** Callee names (plain `f(...)` or the last member of `a.b.f(...)`) whose call statements are not mutated. */
   readonly skipCallees?: readonly string[];
-}
-
-interface AstNode {
-  type: string;
-  start: number;
-  end: number;
-  [key: string]: unknown;
+  /** What the skip rules know of the whole program (programFacts of skip_rules.ts); none by default. */
+  readonly facts?: ProgramFacts;
 }
 
 const BOUNDARY: Record<string, string> = { '<': '<=', '<=': '<', '>': '>=', '>=': '>' };
@@ -68,18 +80,6 @@ const NEGATED: Record<string, string> = { '<': '>=', '<=': '>', '>': '<=', '>=':
 const EQUALITY: Record<string, string> = { '===': '!==', '!==': '===', '==': '!=', '!=': '==' };
 const ARITHMETIC: Record<string, string> = { '+': '-', '-': '+', '*': '/', '/': '*', '%': '*' };
 const LOGICAL: Record<string, string> = { '&&': '||', '||': '&&' };
-
-/** Keys of a node that hold types only (never walked). */
-const TYPE_KEYS = new Set([
-  'typeAnnotation',
-  'returnType',
-  'typeParameters',
-  'typeArguments',
-  'superTypeParameters',
-  'superTypeArguments',
-  'implements',
-  'predicate',
-]);
 
 /** TypeScript nodes that wrap a runtime expression: only their `expression` is walked. */
 const TS_EXPRESSION_WRAPPERS = new Set([
@@ -89,35 +89,6 @@ const TS_EXPRESSION_WRAPPERS = new Set([
   'TSTypeAssertion',
   'TSInstantiationExpression',
 ]);
-
-function isNode(v: unknown): v is AstNode {
-  return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';
-}
-
-/** Children of a node in source order (the order of its keys is not always source order). */
-function childrenOf(node: AstNode): AstNode[] {
-  const out: AstNode[] = [];
-  for (const key of Object.keys(node)) {
-    if (TYPE_KEYS.has(key) || key === 'loc' || key === 'extra' || key.endsWith('Comments')) continue;
-    const v = node[key];
-    if (Array.isArray(v)) {
-      for (const x of v) if (isNode(x)) out.push(x);
-    } else if (isNode(v)) out.push(v);
-  }
-  return out.sort((a, b) => a.start - b.start || a.end - b.end);
-}
-
-function calleeName(call: AstNode): string | null {
-  const callee = call.callee as AstNode;
-  if (callee.type === 'Identifier') return callee.name as string;
-  if (
-    (callee.type === 'MemberExpression' || callee.type === 'OptionalMemberExpression') &&
-    !callee.computed &&
-    (callee.property as AstNode).type === 'Identifier'
-  )
-    return (callee.property as AstNode).name as string;
-  return null;
-}
 
 function isThrowOfError(n: AstNode): boolean {
   return n.type === 'ThrowStatement';
@@ -163,16 +134,95 @@ function tokenOffset(source: string, from: number, to: number, token: string): n
   return from + at;
 }
 
+/** Why the mutants of a subtree (or one mutant) are skipped. */
+interface SkipReason {
+  readonly rule: SkipRule;
+  readonly why: string;
+  /** The subtree's value is ignored (it still runs): removing a `?.` there may throw, so it is kept. */
+  readonly valueIgnored?: boolean;
+}
+
 class Collector {
   readonly out: Mutant[] = [];
+  readonly skipped: SkippedMutant[] = [];
   private readonly lineStarts: number[] = [0];
+  /** The skip rule in force for the subtree being walked. */
+  private reason: SkipReason | null = null;
+  /** One mutant of a constant test skipped: `${start}:${operator}` → why. */
+  private readonly single = new Map<string, SkipReason>();
+  private readonly constants: Constants;
 
   constructor(
     private readonly file: string,
     private readonly source: string,
     private readonly skip: ReadonlySet<string>,
+    private readonly facts: ProgramFacts,
+    root: AstNode,
   ) {
     for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+    this.constants = new Constants(root, facts);
+  }
+
+  /** Walk `node` with `reason` in force (the outer reason, if any, wins). */
+  private walkSkipping(node: AstNode, reason: SkipReason | null): void {
+    if (reason === null || this.reason !== null) {
+      this.walk(node);
+      return;
+    }
+    this.reason = reason;
+    try {
+      this.walk(node);
+    } finally {
+      this.reason = null;
+    }
+  }
+
+  /** The skip rule a node brings for its whole subtree, if any. */
+  private subtreeReason(node: AstNode): SkipReason | null {
+    if (isSwitchCall(node))
+      return { rule: 'catalogue-switch', why: 'the lookup of a catalogue mutation switch' };
+    if (node.type === 'LogicalExpression' && node.operator === '??' && isSwitchCall(node.left as AstNode))
+      return { rule: 'catalogue-switch', why: 'the lookup of a catalogue mutation switch' };
+    if (node.type === 'FunctionDeclaration' && isNode(node.id) && this.facts.dead.has(node.id.name as string))
+      return { rule: 'dead-function', why: `${node.id.name as string} is called by nothing under src/` };
+    const w = unreadWrite(node, this.facts);
+    if (w !== null) return { rule: 'unread-field', why: `writes ${w}, which nothing under src/ reads` };
+    return null;
+  }
+
+  /** The skip rule for one child of `node` (code a constant test never runs, an unread initial value). */
+  private childReason(node: AstNode, child: AstNode): SkipReason | null {
+    if (node.type === 'IfStatement' || node.type === 'ConditionalExpression') {
+      const c = this.constants.of(node.test as AstNode);
+      if (c === null) return null;
+      const dead = c.value ? node.alternate : node.consequent;
+      if (child === dead)
+        return { rule: c.rule, why: `runs only when ${c.why} is ${c.value ? 'false' : 'true'}` };
+      return null;
+    }
+    if (node.type === 'LogicalExpression' && (node.operator === '&&' || node.operator === '||')) {
+      const absorbing = node.operator === '||';
+      const c = this.constants.of(node);
+      if (c === null || c.value !== absorbing) return null;
+      const left = node.left as AstNode;
+      const lc = this.constants.of(left);
+      if (child === node.right && lc !== null && lc.value === absorbing)
+        return { rule: lc.rule, why: `evaluated only when ${lc.why} is ${absorbing ? 'false' : 'true'}` };
+      if (child === left && (lc === null || lc.value !== absorbing) && !hasEffects(left))
+        return {
+          rule: c.rule,
+          valueIgnored: true,
+          why: `its value is ignored: the ${node.operator === '&&' ? 'conjunction' : 'disjunction'} is ${absorbing} whatever it is (${c.why})`,
+        };
+      return null;
+    }
+    const init = unreadInitialiser(node, this.facts);
+    if (init !== null && child === init.value)
+      return {
+        rule: 'unread-field',
+        why: `the initial value of ${init.name}, which nothing under src/ reads`,
+      };
+    return null;
   }
 
   private position(offset: number): { line: number; column: number } {
@@ -191,7 +241,7 @@ class Collector {
     const original = this.source.slice(node.start, node.end);
     if (replacement === original) return;
     const { line, column } = this.position(focus);
-    this.out.push({
+    const m: Mutant = {
       file: this.file,
       line,
       column,
@@ -200,7 +250,14 @@ class Collector {
       operator,
       original,
       replacement,
-    });
+    };
+    // Removing `?.` may throw where the receiver is nullish: never skipped for a value being ignored.
+    const reason =
+      this.reason !== null && !(operator === 'optional-chaining' && this.reason.valueIgnored === true)
+        ? this.reason
+        : (this.single.get(`${node.start}:${operator}`) ?? null);
+    if (reason === null) this.out.push(m);
+    else this.skipped.push({ ...m, rule: reason.rule, why: reason.why });
   }
 
   /** The node's text with source[at, at + length) replaced by `text`. */
@@ -234,8 +291,34 @@ class Collector {
       return;
     }
     if (isGuard(node, this.skip) || isSkippedCall(node, this.skip) || isCheckCall(node, this.skip)) return;
+    const own = this.reason === null ? this.subtreeReason(node) : null;
+    if (own !== null) {
+      this.walkSkipping(node, own);
+      return;
+    }
+    this.markConstantTest(node);
     this.mutate(node);
-    for (const child of childrenOf(node)) this.walk(child);
+    for (const child of childrenOf(node)) this.walkSkipping(child, this.childReason(node, child));
+  }
+
+  /** A test constant in every run: forcing it to that value is skipped. */
+  private markConstantTest(node: AstNode): void {
+    if (
+      node.type !== 'IfStatement' &&
+      node.type !== 'ConditionalExpression' &&
+      node.type !== 'WhileStatement' &&
+      node.type !== 'DoWhileStatement' &&
+      node.type !== 'ForStatement'
+    )
+      return;
+    const test = node.test as AstNode | null;
+    if (test === null) return;
+    const c = this.constants.of(test);
+    if (c === null) return;
+    this.single.set(`${test.start}:condition-${c.value ? 'true' : 'false'}`, {
+      rule: c.rule,
+      why: `forces the test to the value it has in every run (${c.why})`,
+    });
   }
 
   private mutate(node: AstNode): void {
@@ -356,27 +439,37 @@ class Collector {
   }
 }
 
-/** Parse a TypeScript module as the mutator does. */
-export function parseModule(source: string): AstNode {
-  return parse(source, { sourceType: 'module', plugins: ['typescript'], ranges: true })
-    .program as unknown as AstNode;
-}
-
 /**
  * Every mutant of one file, in source order (by start, then end, then operator, then replacement):
  * a pure function of the text.
  */
 export function mutantsOf(file: string, source: string, options: MutatorOptions = {}): Mutant[] {
-  const c = new Collector(file, source, new Set(options.skipCallees ?? []));
-  c.walk(parseModule(source));
+  return classifyMutants(file, source, options).mutants;
+}
+
+function bySourceOrder(a: Mutant, b: Mutant): number {
   const opIndex = (o: MutationOperator) => MUTATION_OPERATORS.indexOf(o);
-  return c.out.sort(
-    (a, b) =>
-      a.start - b.start ||
-      a.end - b.end ||
-      opIndex(a.operator) - opIndex(b.operator) ||
-      (a.replacement < b.replacement ? -1 : a.replacement > b.replacement ? 1 : 0),
+  return (
+    a.start - b.start ||
+    a.end - b.end ||
+    opIndex(a.operator) - opIndex(b.operator) ||
+    (a.replacement < b.replacement ? -1 : a.replacement > b.replacement ? 1 : 0)
   );
+}
+
+/**
+ * Every mutant of one file, split into the candidates and the mutants a skip rule leaves out (both in
+ * source order): a pure function of the text and the options.
+ */
+export function classifyMutants(
+  file: string,
+  source: string,
+  options: MutatorOptions = {},
+): { mutants: Mutant[]; skipped: SkippedMutant[] } {
+  const root = parseModule(source);
+  const c = new Collector(file, source, new Set(options.skipCallees ?? []), options.facts ?? NO_FACTS, root);
+  c.walk(root);
+  return { mutants: c.out.sort(bySourceOrder), skipped: c.skipped.sort(bySourceOrder) };
 }
 
 /** The file's text with the mutant applied. */

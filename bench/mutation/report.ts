@@ -20,6 +20,8 @@ export interface RunIdentity {
   readonly budget: number;
   readonly suiteSeed: string;
   readonly timeoutFactor: number;
+  /** The skip rules the candidates were made with (bench/mutation/skip_rules.ts); absent before them. */
+  readonly skipRules?: string;
 }
 
 export interface MutantRecord extends Mutant {
@@ -40,6 +42,8 @@ export interface ResultsFile {
   readonly identity: RunIdentity;
   /** Candidate mutants per file before sampling. */
   readonly candidates: Record<string, number>;
+  /** Mutants the skip rules left out, by rule and file (absent in runs made before the rules). */
+  readonly skipped?: Record<string, Record<string, number>>;
   baseline: { ms: number; suite: string; schedules: number; scenarios: number } | null;
   timeoutMs: number | null;
   readonly mutants: MutantRecord[];
@@ -172,6 +176,19 @@ export function reportText(r: ResultsFile, judgements: readonly EquivalentJudgem
     lines.push(
       `unmutated suite (${r.baseline.suite}): passed, ${r.baseline.schedules} schedules over ${r.baseline.scenarios} scenarios in ${(r.baseline.ms / 1000).toFixed(1)} s; time limit ${((r.timeoutMs ?? 0) / 1000).toFixed(1)} s (${id.timeoutFactor}×)`,
     );
+  if (r.skipped !== undefined) {
+    const candidates = Object.values(r.candidates).reduce((a, b) => a + b, 0);
+    const per = Object.keys(r.skipped)
+      .sort()
+      .map((rule) => `${rule} ${Object.values(r.skipped![rule]!).reduce((a, b) => a + b, 0)}`);
+    const total = Object.values(r.skipped).reduce(
+      (a, byFile) => a + Object.values(byFile).reduce((x, y) => x + y, 0),
+      0,
+    );
+    lines.push(
+      `candidates: ${candidates}; left out by the skip rules (no run can tell them apart): ${total}${per.length > 0 ? ` (${per.join(', ')})` : ''}`,
+    );
+  }
   lines.push(
     `killed ${s.killed}, survived ${s.survived} (judged equivalent ${s.equivalent}, counted as not equivalent ${s.unjudged}), timed out ${s.timeout}, invalid ${s.invalid}${s.pending > 0 ? `, not run yet ${s.pending}` : ''}`,
   );

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyMutant,
+  classifyMutants,
   exportedFunctions,
   isValidMutant,
   type Mutant,
@@ -12,6 +13,7 @@ import {
 } from '../../bench/mutation/mutator.ts';
 import { type ResultsFile, summarise } from '../../bench/mutation/report.ts';
 import { quotas, sampleMutants } from '../../bench/mutation/sample.ts';
+import { programFacts } from '../../bench/mutation/skip_rules.ts';
 
 const SOURCE = [
   "import { EINVAL } from './errno.ts';",
@@ -118,6 +120,109 @@ describe('mutantsOf', () => {
   it('lists the functions a module exports', () => {
     const src = 'export function a() {}\nfunction b() {}\nexport const c = 1;\nexport function d() {}\n';
     expect(exportedFunctions(src)).toEqual(['a', 'd']);
+  });
+});
+
+describe('skip rules', () => {
+  // A kernel file with an unarmed hook (failNext), a field nothing reads (count), a field another file
+  // reads (seen), a catalogue switch bound to a const (legacy) and a function nothing calls (unused).
+  const A = [
+    "import { ENOMEM } from './errno.ts';",
+    'export class Hooks {',
+    '  failNext = 0;',
+    '  count = 0;',
+    '  seen = 0;',
+    '}',
+    'export function f(h: Hooks, g: { mutations: Set<string> } | null, x: number): number {',
+    '  if (h.failNext > 0) {',
+    '    h.failNext -= 1;',
+    '    return -ENOMEM;',
+    '  }',
+    '  h.count += 1;',
+    '  const legacy = g?.mutations.has(MUTATION_OLD) ?? false;',
+    '  if (x > 1 && legacy) return 1;',
+    '  h.seen = x;',
+    '  return legacy ? x + 1 : -x;',
+    '}',
+    'export function unused(): boolean {',
+    '  return true;',
+    '}',
+    '',
+  ].join('\n');
+  const B = [
+    "import { f, Hooks } from '../kernel/a.ts';",
+    'const h = new Hooks();',
+    'export const y = f(h, null, h.seen);',
+    '',
+  ].join('\n');
+  const program = new Map([
+    ['src/kernel/a.ts', A],
+    ['src/sim/b.ts', B],
+  ]);
+
+  it('finds the unarmed hooks, the unread fields and the dead functions of a program', () => {
+    const facts = programFacts(program);
+    expect([...facts.hooks]).toEqual([['failNext', 'zero']]);
+    expect([...facts.unread]).toEqual(['count']);
+    expect([...facts.dead]).toEqual(['unused']);
+    // A write outside a test of the hook arms it; a reader of `count` makes it read.
+    const armed = programFacts(
+      new Map([...program, ['src/sim/c.ts', 'export function arm(h) { h.failNext = 2; return h.count; }\n']]),
+    );
+    expect([[...armed.hooks], [...armed.unread], [...armed.dead]]).toEqual([[], [], ['unused']]);
+  });
+
+  it('skips exactly the mutants no run can tell apart, each with its rule', () => {
+    const r = classifyMutants('src/kernel/a.ts', A, { facts: programFacts(program) });
+    expect(r.skipped.map((m) => [m.line, m.operator, m.original, m.replacement, m.rule])).toEqual([
+      [4, 'numeric-constant', '0', '-1', 'unread-field'],
+      [4, 'numeric-constant', '0', '1', 'unread-field'],
+      [8, 'condition-false', 'h.failNext > 0', 'false', 'unarmed-hook'],
+      [9, 'statement-removal', 'h.failNext -= 1;', ';', 'unarmed-hook'],
+      [9, 'numeric-constant', '1', '0', 'unarmed-hook'],
+      [9, 'numeric-constant', '1', '2', 'unarmed-hook'],
+      [10, 'unary-removal', '-ENOMEM', 'ENOMEM', 'unarmed-hook'],
+      [10, 'return-value', '-ENOMEM', '0', 'unarmed-hook'],
+      [12, 'statement-removal', 'h.count += 1;', ';', 'unread-field'],
+      [12, 'numeric-constant', '1', '0', 'unread-field'],
+      [12, 'numeric-constant', '1', '2', 'unread-field'],
+      [13, 'optional-chaining', 'g?.mutations', 'g.mutations', 'catalogue-switch'],
+      [13, 'boolean-literal', 'false', 'true', 'catalogue-switch'],
+      [14, 'relational-boundary', 'x > 1', 'x >= 1', 'catalogue-switch'],
+      [14, 'relational-negation', 'x > 1', 'x <= 1', 'catalogue-switch'],
+      [14, 'condition-false', 'x > 1 && legacy', 'false', 'catalogue-switch'],
+      [14, 'numeric-constant', '1', '0', 'catalogue-switch'],
+      [14, 'numeric-constant', '1', '2', 'catalogue-switch'],
+      [14, 'numeric-constant', '1', '0', 'catalogue-switch'],
+      [14, 'numeric-constant', '1', '2', 'catalogue-switch'],
+      [16, 'condition-false', 'legacy', 'false', 'catalogue-switch'],
+      [16, 'arithmetic', 'x + 1', 'x - 1', 'catalogue-switch'],
+      [16, 'numeric-constant', '1', '0', 'catalogue-switch'],
+      [16, 'numeric-constant', '1', '2', 'catalogue-switch'],
+      [19, 'boolean-literal', 'true', 'false', 'dead-function'],
+    ]);
+    // What can be seen stays: arming the hook (its initial value, `>` → `>=`), forcing a switch test the
+    // other way, `&&` → `||` over a switch, the write another file reads, the path taken when off.
+    expect(r.mutants.map((m) => [m.line, m.operator, m.replacement])).toEqual([
+      [3, 'numeric-constant', '-1'],
+      [3, 'numeric-constant', '1'],
+      [5, 'numeric-constant', '-1'],
+      [5, 'numeric-constant', '1'],
+      [8, 'relational-boundary', 'h.failNext >= 0'],
+      [8, 'relational-negation', 'h.failNext <= 0'],
+      [8, 'condition-true', 'true'],
+      [8, 'numeric-constant', '-1'],
+      [8, 'numeric-constant', '1'],
+      [14, 'logical', 'x > 1 || legacy'],
+      [14, 'condition-true', 'true'],
+      [15, 'statement-removal', ';'],
+      [16, 'condition-true', 'true'],
+      [16, 'unary-removal', 'x'],
+    ]);
+    // Without facts only the switches are known; every other mutant is a candidate.
+    const bare = classifyMutants('src/kernel/a.ts', A);
+    expect(new Set(bare.skipped.map((m) => m.rule))).toEqual(new Set(['catalogue-switch']));
+    expect(bare.mutants.length + bare.skipped.length).toBe(r.mutants.length + r.skipped.length);
   });
 });
 
