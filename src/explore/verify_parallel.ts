@@ -131,6 +131,8 @@ function frontierAt<E>(
       mark(c);
     }
   };
+  // A cut piece's partial chunk stands for its subtree: the children its whole chunk left are skipped.
+  if (cut !== null) mark(cut.piece);
   for (let i = count + (cut === null ? 0 : 1); i < order.length; i += 1) {
     const p = order[i]!;
     if (skip.has(p)) continue;
@@ -209,7 +211,7 @@ export async function searchParallel<E>(
       if (next.state === 'done') {
         const r = next.result!;
         if (r.failure !== null && (limit === undefined || committed + r.runs <= limit)) {
-          const f = frontierAt(front, roots, count, { piece: next, chunk: { ...r, rest: [] } });
+          const f = frontierAt(front, roots, count, { piece: next, chunk: r });
           return { kind: 'failed', front: f, failure: r.failure };
         }
         // The limit falls inside this piece: run its first schedules again, up to the limit.

@@ -156,7 +156,7 @@ export interface ChunkResult<E> {
   readonly pushes: readonly (readonly [number, WorkItem])[];
   /** The first failing schedule, where the chunk stopped; null if none. */
   readonly failure: Found<E> | null;
-  /** The stack left (bottom to top) when the chunk stopped at its run limit; empty when done. */
+  /** The stack left (bottom to top) when the chunk stopped at its run limit or a failure; empty when done. */
   readonly rest: readonly WorkItem[];
   /** Root items of this level popped (for the estimate). */
   readonly rootsStarted: number;
@@ -194,7 +194,7 @@ export function exploreChunk<E extends Execution>(
         runs,
         pushes,
         failure: { execution, tape: picks, faults: fired, level },
-        rest: [],
+        rest: work,
         rootsStarted,
         pruned: 0,
       };
