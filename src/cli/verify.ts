@@ -1,38 +1,93 @@
-// `ttm-sim verify --scenario S --preemptions P`: every schedule of S with at most P preemptions
-// (src/explore/verify.ts), ending in a certificate or the first counterexample's token; progress on
-// stderr.
+// `ttm-sim verify --scenario S --preemptions P`: every schedule of S with at most P preemptions and F
+// faults (src/explore/verify.ts), ending in a certificate or the first counterexample's token; split
+// across worker threads (--workers, src/explore/verify_parallel.ts, workers/verify.worker.ts), kept in
+// and resumed from a corpus directory (--corpus, src/explore/verify_corpus.ts); progress on stderr.
 
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Piscina } from 'piscina';
+import { createPool } from '../../workers/pool.ts';
+import type { VerifyPiece } from '../../workers/verify.worker.ts';
+import { scenarioHash, TOKEN_VERSION } from '../engine/token.ts';
 import { EXIT_CODE } from '../engine/types.ts';
-import { type VerifyResult, verify } from '../explore/verify.ts';
+import { SIGNAL_EXIT_CODE, type StopSignal } from '../explore/campaign_streams.ts';
+import {
+  levelEstimate,
+  progressOf,
+  type ScenarioExecution,
+  scenarioProgram,
+  searchResultOf,
+  type VerifyResult,
+  verifyResultOf,
+} from '../explore/verify.ts';
+import {
+  loadVerify,
+  saveVerify,
+  VERIFY_FILE,
+  VERIFY_LOCK,
+  type VerifyIdentity,
+} from '../explore/verify_corpus.ts';
+import { type ChunkRunner, type SearchEnd, searchParallel } from '../explore/verify_parallel.ts';
+import {
+  type Bounds,
+  type ChunkResult,
+  exploreChunk,
+  type Frontier,
+  initialFrontier,
+  levelCount,
+  levelOf,
+} from '../explore/verify_search.ts';
 import { guarded, mutationOptions, parseSeed, scenarioByName } from './common.ts';
+import { lockCorpus } from './corpus_lock.ts';
 import { fail } from './errors.ts';
+import { checkOutputDir } from './paths.ts';
 import { VERSION } from './version.ts';
 
 export const PREEMPTIONS_MAX = 10;
+export const FAULTS_MAX = 8;
+export const WORKERS_MAX = 64;
 export const MAX_SCHEDULES_MAX = 1_000_000_000;
+/** The corpus is saved this often while the search runs (and whenever it stops). */
+const SAVE_EVERY_MS = 5_000;
 
-export const VERIFY_HELP = `Usage: ttm-sim verify --scenario S --preemptions P [--mutation M] [--seed N] [--max-schedules N] [--json]
+export const VERIFY_HELP = `Usage: ttm-sim verify --scenario S --preemptions P [--faults F] [--workers W] [--corpus DIR]
+                      [--mutation M] [--seed N] [--max-schedules N] [--json]
 
-Runs every schedule of scenario S with at most P preemptions (iterative context bounding): a schedule is
-the actor picked at each choice between two or more enabled actors, and a pick preempts when the actor
-that ran last could have gone on. Schedules with 0 preemptions run first, then 1, and so on, so the first
-failing schedule found has the fewest preemptions of any within the bound.
+Runs every schedule of scenario S with at most P preemptions (iterative context bounding) and at most
+F failing fault sites: a schedule is the actor picked at each choice between two or more enabled actors
+and, with --faults, whether each fault-site evaluation fails ('ttm-sim faults' lists the sites). A pick
+preempts when the actor that ran last could have gone on. Schedules with 0 preemptions run first, then
+1, and so on, and within one preemption count those with fewer faults first, so the first failing
+schedule found has the fewest preemptions of any within the bounds, then the fewest faults.
 Prints one of
-  certificate      no check failed in any schedule with <= P preemptions, with the scenario hash, the
-                   model version, the schedules run (per preemption count) and the time taken;
-  counterexample   the first failing schedule as a token ('ttm-sim replay TOKEN', 'ttm-sim shrink TOKEN');
-  incomplete       --max-schedules stopped the search first: no certificate.
+  certificate      no check failed in any schedule with <= P preemptions and <= F faults, with the
+                   scenario hash, the model version, the schedules run (per preemption count and per
+                   fault count), the schedules pruned, the bounds and the time taken;
+  counterexample   the first failing schedule as a token, its failing fault sites included ('ttm-sim
+                   replay TOKEN', 'ttm-sim shrink TOKEN');
+  incomplete       --max-schedules stopped the search first: no certificate;
+  interrupted      Ctrl-C (SIGINT) or SIGTERM stopped it; with --corpus, run the same command to resume.
   --scenario S       a built-in scenario or a scenario file (FILE.json)
-  --preemptions P    the bound, 0..${PREEMPTIONS_MAX}
+  --preemptions P    the preemption bound, 0..${PREEMPTIONS_MAX}
+  --faults F         the fault bound, 0..${FAULTS_MAX} (default 0: no fault site fails): each fault-site
+                     evaluation is a choice, fail or not, at most F failing in a schedule (a run with
+                     k evaluations has 1 + k variants at F = 1)
+  --workers W        split the search across W worker threads (1..${WORKERS_MAX}, default 1); the verdict,
+                     the counts and the counterexample are the same whatever W is
+  --corpus DIR       keep the search in DIR/${VERIFY_FILE} (written atomically every few seconds and when it
+                     stops) and resume from it: the same command continues where the last one stopped,
+                     with the result an uninterrupted search has; a search with other options (scenario,
+                     seed, mutations, bounds) or of another model version is refused, naming the field
   --mutation M       switch a catalogue mutation on (repeatable; 'ttm-sim mutations')
   --seed N           the workload's seed, what the scenario draws when it is built (default 0); the
                      schedules are the search's, not the seed's
-  --max-schedules N  stop after N schedules (1..${MAX_SCHEDULES_MAX}; default: no limit)
+  --max-schedules N  stop once N schedules ran in all (1..${MAX_SCHEDULES_MAX}; default: no limit)
   --json             print one JSON object
-Progress (schedules run, the preemption count being explored, prefixes queued) goes to stderr.
+Progress goes to stderr: schedules run, per preemption count, the rate, and an estimate of the
+schedules the preemption count being explored will have (the mean subtree of its prefixes started so
+far times its prefixes) with the time it would take at the current rate.
 The exit code is 0 for a certificate or an incomplete search, the counterexample's otherwise
-(1 correctness, 3 liveness, 4 crash); bad input is 2.`;
+(1 correctness, 3 liveness, 4 crash); 2 bad input; 130 (SIGINT) or 143 (SIGTERM) when interrupted.`;
 
 /** A decimal integer in [min, max], or bad input naming the option. */
 function intOption(name: string, text: string, min: number, max: number, meaning: string): number {
@@ -43,7 +98,15 @@ function intOption(name: string, text: string, min: number, max: number, meaning
   return v;
 }
 
-export function cmdVerify(args: string[]): number {
+type Verdict = 'certificate' | 'counterexample' | 'incomplete' | 'interrupted';
+
+function verdictOf(r: VerifyResult, interrupted: boolean): Verdict {
+  if (r.counterexample !== null) return 'counterexample';
+  if (r.complete) return 'certificate';
+  return interrupted ? 'interrupted' : 'incomplete';
+}
+
+export async function cmdVerify(args: string[]): Promise<number> {
   const { values, positionals } = guarded('verify', () =>
     parseArgs({
       args,
@@ -51,6 +114,9 @@ export function cmdVerify(args: string[]): number {
       options: {
         scenario: { type: 'string' },
         preemptions: { type: 'string' },
+        faults: { type: 'string' },
+        workers: { type: 'string' },
+        corpus: { type: 'string' },
         mutation: { type: 'string', multiple: true },
         seed: { type: 'string' },
         'max-schedules': { type: 'string' },
@@ -75,6 +141,14 @@ export function cmdVerify(args: string[]): number {
     PREEMPTIONS_MAX,
     'the most preemptions a schedule may have',
   );
+  const faults =
+    values.faults === undefined
+      ? 0
+      : intOption('faults', values.faults, 0, FAULTS_MAX, 'the most fault sites a schedule may fail');
+  const workers =
+    values.workers === undefined
+      ? 1
+      : intOption('workers', values.workers, 1, WORKERS_MAX, 'worker threads to split the search across');
   const maxSchedules =
     values['max-schedules'] === undefined
       ? undefined
@@ -82,66 +156,277 @@ export function cmdVerify(args: string[]): number {
   const seed = values.seed === undefined ? 0n : parseSeed(values.seed);
   const scenario = scenarioByName(values.scenario);
   const mutations = mutationOptions(values.mutation, [scenario]);
-
-  const started = performance.now();
-  let lastShown = started;
-  const tty = process.stderr.isTTY === true;
-  let shown = false;
-  const r = verify({
-    scenario,
-    preemptions,
+  const bounds: Bounds = { preemptions, faults };
+  const id: VerifyIdentity = {
+    scenario: scenario.name,
+    scenarioHash: scenarioHash(scenario.config),
+    modelVersion: VERSION,
+    tokenVersion: TOKEN_VERSION,
+    seed: seed.toString(),
     mutations,
-    seed,
-    ...(maxSchedules === undefined ? {} : { maxSchedules }),
-    onProgress: (p) => {
-      const now = performance.now();
-      if (now - lastShown < (tty ? 250 : 10_000)) return;
-      lastShown = now;
-      const line = `verify ${scenario.name}: ${p.schedules} schedules, exploring ${p.level} preemption${p.level === 1 ? '' : 's'}, ${p.queued} prefixes queued, ${((now - started) / 1000).toFixed(1)} s`;
-      process.stderr.write(tty ? `\r${line}\u001b[K` : `${line}\n`);
-      shown = true;
-    },
-  });
-  if (shown && tty) process.stderr.write('\n');
-  const seconds = Math.round(performance.now() - started) / 1000;
-  if (values.json) process.stdout.write(`${JSON.stringify(verifyJson(r, seconds))}\n`);
-  else process.stdout.write(`${verifyText(r, seconds)}\n`);
+    preemptions,
+    faults,
+  };
+  const input = { scenario, seed, mutations, preemptions, faults };
+
+  let dir: string | undefined;
+  let release = () => {};
+  if (values.corpus !== undefined) {
+    dir = checkOutputDir('--corpus', values.corpus);
+    const taken = lockCorpus(dir, [VERIFY_LOCK]);
+    if (!taken.ok) fail(`--corpus: ${taken.reason.replace('the campaign of', 'the search of')}`);
+    release = () => taken.locks.release();
+  }
+  try {
+    let start = initialFrontier(bounds);
+    let secondsBefore = 0;
+    if (dir !== undefined) {
+      const loaded = loadVerify(dir, id);
+      if (loaded.kind === 'bad') fail(`--corpus: ${loaded.reason}`);
+      if (loaded.kind === 'ok') {
+        const stored = loaded.record.result as { verdict?: string } | null;
+        if (stored !== null && (stored.verdict === 'certificate' || stored.verdict === 'counterexample')) {
+          // The search ended before: its result again, without running anything.
+          const r = stored as unknown as VerifyResult & { seconds: number };
+          print(r, r.seconds, values.json === true, verdictOf(r, false), dir);
+          return exitCodeOf(r);
+        }
+        start = loaded.record.frontier;
+        secondsBefore = loaded.record.seconds;
+      }
+    }
+    return await search({
+      id,
+      input,
+      bounds,
+      start,
+      secondsBefore,
+      workers,
+      dir,
+      maxSchedules,
+      json: values.json === true,
+      scenarioArg: values.scenario.toLowerCase().endsWith('.json')
+        ? resolve(values.scenario)
+        : values.scenario,
+    });
+  } finally {
+    release();
+  }
+}
+
+interface SearchPlan {
+  readonly id: VerifyIdentity;
+  readonly input: Parameters<typeof scenarioProgram>[0] & { readonly preemptions: number };
+  readonly bounds: Bounds;
+  readonly start: Frontier;
+  readonly secondsBefore: number;
+  readonly workers: number;
+  readonly dir: string | undefined;
+  readonly maxSchedules: number | undefined;
+  readonly json: boolean;
+  readonly scenarioArg: string;
+}
+
+function exitCodeOf(r: VerifyResult): number {
   return r.counterexample === null
-    ? 0
+    ? EXIT_CODE.pass
     : EXIT_CODE[r.counterexample.outcome === 'pass' ? 'pass' : r.counterexample.outcome];
 }
 
-/** What `--json` prints: the result with the verdict, the model version and the time taken. */
-export function verifyJson(r: VerifyResult, seconds: number): Record<string, unknown> {
-  const verdict = r.counterexample !== null ? 'counterexample' : r.complete ? 'certificate' : 'incomplete';
-  return { verdict, modelVersion: VERSION, ...r, seconds };
+async function search(plan: SearchPlan): Promise<number> {
+  const { bounds, workers } = plan;
+  const started = performance.now();
+  const tty = process.stderr.isTTY === true;
+  let signal: StopSignal | null = null;
+  const onInt = () => {
+    signal ??= 'SIGINT';
+  };
+  const onTerm = () => {
+    signal ??= 'SIGTERM';
+  };
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+
+  // Pieces: on this thread (handing the event loop back between them, so signals arrive), or on a pool.
+  let pool: Piscina | null = null;
+  let runner: ChunkRunner<ScenarioExecution>;
+  if (workers === 1) {
+    const program = scenarioProgram(plan.input);
+    runner = async (level, stack, maxRuns) => {
+      await new Promise<void>((r) => setImmediate(r));
+      return exploreChunk(program, bounds, level, stack, maxRuns);
+    };
+  } else {
+    const p = createPool('verify.worker.ts', workers);
+    pool = p;
+    runner = (level, stack, maxRuns) => {
+      const piece: VerifyPiece = {
+        scenario: plan.scenarioArg,
+        scenarioHash: plan.id.scenarioHash,
+        seed: plan.id.seed,
+        mutations: plan.id.mutations,
+        bounds,
+        level,
+        stack,
+        maxRuns,
+      };
+      return p.run(piece) as Promise<ChunkResult<ScenarioExecution>>;
+    };
+  }
+  // Pieces of about 50 ms on this thread (a signal waits no longer), 300 ms on workers.
+  const target = workers === 1 ? 50 : 300;
+  const startRuns = plan.start.byLevel.reduce((a, b) => a + b, 0);
+  let runsSeen = startRuns;
+  const sliceRuns = () => {
+    const ms = performance.now() - started;
+    const done = runsSeen - startRuns;
+    if (done === 0 || ms === 0) return 8;
+    return Math.max(1, Math.min(20_000, Math.round((target * done) / ms)));
+  };
+  let lastShown = started;
+  let lastSaved = started;
+  let shown = false;
+  const seconds = () => plan.secondsBefore + Math.round(performance.now() - started) / 1000;
+  const save = (front: Frontier, result: Record<string, unknown> | null) => {
+    if (plan.dir === undefined) return;
+    saveVerify(plan.dir, {
+      format: 'ttm-sim-verify/1',
+      ...plan.id,
+      seconds: seconds(),
+      frontier: front,
+      result,
+    });
+  };
+  let end: SearchEnd<ScenarioExecution>;
+  try {
+    const counted: ChunkRunner<ScenarioExecution> = async (level, stack, maxRuns) => {
+      const r = await runner(level, stack, maxRuns);
+      runsSeen += r.runs;
+      return r;
+    };
+    end = await searchParallel(plan.start, bounds, counted, {
+      inFlight: workers === 1 ? 1 : 2 * workers,
+      sliceRuns,
+      ...(plan.maxSchedules === undefined ? {} : { maxSchedules: plan.maxSchedules }),
+      stopRequested: () => signal !== null,
+      onCommit: (front, est) => {
+        const now = performance.now();
+        const committed = front;
+        if (plan.dir !== undefined && now - lastSaved >= SAVE_EVERY_MS) {
+          lastSaved = now;
+          save(committed(), null);
+        }
+        if (now - lastShown < (tty ? 250 : 10_000)) return;
+        lastShown = now;
+        const line = progressLine(plan, committed(), est, (now - started) / 1000, startRuns);
+        process.stderr.write(tty ? `\r${line}\u001b[K` : `${line}\n`);
+        shown = true;
+      },
+    });
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    if (pool !== null) await pool.destroy();
+  }
+  if (shown && tty) process.stderr.write('\n');
+  const found = searchResultOf(bounds, end);
+  const r = verifyResultOf(plan.input, found);
+  const interrupted = end.kind === 'stopped';
+  const verdict = verdictOf(r, interrupted);
+  const secs = seconds();
+  const finished = verdict === 'certificate' || verdict === 'counterexample';
+  save(end.front, finished ? { verdict, modelVersion: VERSION, ...r, seconds: secs } : null);
+  print(r, secs, plan.json, verdict, plan.dir, workers);
+  if (interrupted) return SIGNAL_EXIT_CODE[signal ?? 'SIGINT'];
+  return exitCodeOf(r);
 }
 
-export function verifyText(r: VerifyResult, seconds: number): string {
+/** One progress line: schedules, per preemption count, the rate, the level's estimate. */
+function progressLine(
+  plan: SearchPlan,
+  front: Frontier,
+  est: { readonly runs: number; readonly rootsStarted: number },
+  secs: number,
+  startRuns: number,
+): string {
+  const p = progressOf(plan.bounds, front);
+  const at = Math.min(front.level, levelCount(plan.bounds) - 1);
+  const { p: lp, f: lf } = levelOf(plan.bounds, at);
+  const levelRuns = (front.byLevel[at] ?? 0) + est.runs;
+  const started = front.rootsStarted + est.rootsStarted;
+  const total = p.schedules + est.runs;
+  const rate = secs > 0 ? (total - startRuns) / secs : 0;
+  const per = p.byPreemptions.map((n, i) => `${n} at P=${i}`).join(', ');
+  const where = plan.bounds.faults === 0 ? `P=${lp}` : `P=${lp} F=${lf}`;
+  const guess = levelEstimate(front, levelRuns, started);
+  const estimate =
+    guess === null
+      ? ''
+      : `; ${where} estimated at ${guess} schedules (mean subtree of ${started} of its ${front.roots} prefixes)${rate > 0 && guess > levelRuns ? `, about ${Math.round((guess - levelRuns) / rate)} s more` : ''}`;
+  return `verify ${plan.id.scenario}: ${total} schedules (${per}), ${Math.round(rate)}/s, ${p.queued} prefixes queued, ${secs.toFixed(1)} s${estimate}`;
+}
+
+function print(
+  r: VerifyResult,
+  seconds: number,
+  json: boolean,
+  verdict: Verdict,
+  dir: string | undefined,
+  workers?: number,
+): void {
+  if (json) process.stdout.write(`${JSON.stringify(verifyJson(r, seconds, verdict))}\n`);
+  else process.stdout.write(`${verifyText(r, seconds, verdict, dir, workers)}\n`);
+}
+
+/** What `--json` prints: the result with the verdict, the model version and the time taken. */
+export function verifyJson(r: VerifyResult, seconds: number, verdict?: Verdict): Record<string, unknown> {
+  return { verdict: verdict ?? verdictOf(r, false), modelVersion: VERSION, ...r, seconds };
+}
+
+export function verifyText(
+  r: VerifyResult,
+  seconds: number,
+  verdict: Verdict = verdictOf(r, false),
+  dir?: string,
+  workers?: number,
+): string {
   const muts = r.mutations.map((m) => ` --mutation ${m}`).join('');
   const out = [
-    `ttm-sim verify --scenario ${r.scenario} --preemptions ${r.preemptions}${muts} --seed ${r.seed}`,
+    `ttm-sim verify --scenario ${r.scenario} --preemptions ${r.preemptions}${r.faults === 0 ? '' : ` --faults ${r.faults}`}${muts} --seed ${r.seed}`,
   ];
   const per = r.byPreemptions.map((n, p) => `${n} with ${p}`).join(', ');
+  const perFaults =
+    r.faults === 0
+      ? ''
+      : `; ${r.byFaults.map((n, f) => `${n} with ${f} fault${f === 1 ? '' : 's'}`).join(', ')}`;
+  const bounds = `<= ${r.preemptions} preemptions and <= ${r.faults} faults`;
+  const threads = workers === undefined || workers === 1 ? '' : ` on ${workers} worker threads`;
   if (r.counterexample !== null) {
     const c = r.counterexample;
     out.push(
       `  counterexample  ${c.outcome}: ${c.failure.id}: ${c.failure.message}`,
-      `  preemptions     ${c.preemptions} (fewest of any failing schedule within the bound)`,
+      `  preemptions     ${c.preemptions} (fewest of any failing schedule within the bounds)`,
+    );
+    if (r.faults > 0)
+      out.push(`  faults          ${c.faults}${c.faults === 0 ? '' : `: ${c.faultsFired.join(', ')}`}`);
+    out.push(
       `  run             ${c.steps} steps, ${c.choices} choices`,
       `  token           ${c.token}`,
-      `  explored        ${r.schedules} schedules (${per}) in ${seconds} s`,
+      `  explored        ${r.schedules} schedules (${per}${perFaults}) in ${seconds} s${threads}`,
     );
   } else {
     out.push(
-      r.complete
-        ? `  certificate     no check failed in any schedule with <= ${r.preemptions} preemptions`
-        : `  incomplete      stopped after ${r.schedules} schedules (--max-schedules): no certificate`,
+      verdict === 'certificate'
+        ? `  certificate     no check failed in any schedule with ${bounds}`
+        : verdict === 'interrupted'
+          ? `  interrupted     stopped by a signal after ${r.schedules} schedules: no certificate${dir === undefined ? '' : ' (run the same command to resume)'}`
+          : `  incomplete      stopped after ${r.schedules} schedules (--max-schedules): no certificate`,
       `  scenario hash   ${r.scenarioHash}`,
       `  model version   ttm-sim ${VERSION}, token format ${r.tokenVersion}`,
-      `  schedules       ${r.schedules} (${per}), ${r.pruned} pruned`,
-      `  time            ${seconds} s`,
+      `  schedules       ${r.schedules} (${per}${perFaults}), ${r.pruned} pruned`,
+      `  time            ${seconds} s${threads}`,
     );
   }
+  if (dir !== undefined) out.push(`  corpus          ${dir}/${VERIFY_FILE}`);
   return out.join('\n');
 }

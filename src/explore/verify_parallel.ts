@@ -43,7 +43,7 @@ export interface ParallelOptions {
   /** Pieces running at once (the worker threads, or more to keep them busy). */
   readonly inFlight: number;
   /** Most schedules a piece runs before it hands its stack back (to be cut and shared). */
-  readonly sliceRuns: number;
+  readonly sliceRuns: number | (() => number);
   /** Stop after this many schedules in all (the frontier keeps the rest). */
   readonly maxSchedules?: number;
   /** Checked after every finished piece: true stops the search with its committed frontier. */
@@ -52,11 +52,11 @@ export interface ParallelOptions {
   readonly onCommit?: (front: () => Frontier, runningEstimate: LevelEstimate) => void;
 }
 
-/** What is known of the level being explored, for the progress line's estimate. */
+/** What finished pieces after the committed prefix ran (not in the committed frontier yet). */
 export interface LevelEstimate {
-  /** Schedules run at this level, committed or not. */
+  /** Schedules they ran. */
   readonly runs: number;
-  /** Root prefixes of the level started (finished pieces only). */
+  /** Root prefixes of the level they started. */
   readonly rootsStarted: number;
 }
 
@@ -222,13 +222,16 @@ export async function searchParallel<E>(
         const after = settle(f, bounds);
         return { kind: after.level >= levelCount(bounds) ? 'complete' : 'limit', front: after };
       }
-      const est = order.reduce(
-        (a, p) =>
-          p.state === 'done'
-            ? { runs: a.runs + p.result!.runs, rootsStarted: a.rootsStarted + p.result!.rootsStarted }
-            : a,
-        { runs: 0, rootsStarted: 0 },
-      );
+      // Finished pieces after the committed prefix: run, not yet in the frontier.
+      const est = order
+        .slice(count)
+        .reduce(
+          (a, p) =>
+            p.state === 'done'
+              ? { runs: a.runs + p.result!.runs, rootsStarted: a.rootsStarted + p.result!.rootsStarted }
+              : a,
+          { runs: 0, rootsStarted: 0 },
+        );
       opts.onCommit?.(() => frontierAt(front, roots, count, null), est);
       if (opts.stopRequested?.() === true) {
         return { kind: 'stopped', front: frontierAt(front, roots, count, null) };
@@ -244,7 +247,8 @@ export async function searchParallel<E>(
         }
         if (limit !== undefined && before >= limit) break;
         if (p.state === 'pending') {
-          launch(p, limit === undefined ? opts.sliceRuns : Math.min(opts.sliceRuns, limit - before));
+          const slice = typeof opts.sliceRuns === 'number' ? opts.sliceRuns : opts.sliceRuns();
+          launch(p, limit === undefined ? slice : Math.min(slice, limit - before));
         }
       }
       if (running === 0) throw new Error('verify: no piece running and the level is not done');
