@@ -1,9 +1,9 @@
 // ttm_bo.c (and the inline helpers of include/drm/ttm/ttm_bo.h): buffer objects, their reservation,
 // pinning, LRU bumps, validation with the DESIRED/FALLBACK/force_space passes, eviction through the LRU
 // walker, multihop bouncing, release with zombies and delayed delete, and evict_all.
-// Simplified: no dmem cgroups, no vma offset manager beyond a counter, no io_mem reservation.
-// Deviation(no-dmem-cgroup): no dmem cgroup charging, so no limit-pool eviction and no low/min
-// protection passes in ttm_bo_evict_alloc.
+// Eviction asks the dmem cgroup controller which victims are valuable (dmem_cgroup.ts): within the pool
+// whose limit the allocation hit, with low/min protection and the extra walks that ignore low.
+// Simplified: no vma offset manager beyond a counter, no io_mem reservation.
 
 import { TTM_ALLOCATION_PROPAGATE_ENOSPC } from './allocation.ts';
 import type { CpuMapping } from './bo_vm.ts';
@@ -15,9 +15,9 @@ import {
   TTM_PL_SYSTEM,
 } from './constants.ts';
 import type { Device, Hop, TtmGlobal } from './device.ts';
+import { type DmemPool, dmemCgroupStateEvictValuable } from './dmem_cgroup.ts';
 import type { KGen } from './env.ts';
 import {
-  EAGAIN,
   EALREADY,
   EBUSY,
   EDEADLK,
@@ -34,6 +34,7 @@ import {
 import { dmaFenceGet, dmaFencePut } from './fence_refs.ts';
 import { type OperationCtx, operationCtx, type Place, type Placement } from './placement.ts';
 import {
+  type LimitPoolOut,
   type LruBulkMove,
   type Resource,
   ResourceCursor,
@@ -58,6 +59,7 @@ import {
   dmaResvWaitTimeout,
 } from './resv.ts';
 import { assertBoResvHeld, assertHeld, warnOn } from './rules/check.ts';
+import { checkDmemVictim } from './rules/dmem.ts';
 import { checkMoveCounts, moveCounts } from './rules/move_counts.ts';
 import {
   BO_ASSIGN_MEM_UNPLACED,
@@ -473,11 +475,14 @@ export function* ttmBoAllocResource(
     if (p.flags & (forceSpace ? TTM_PL_FLAG_DESIRED : TTM_PL_FLAG_FALLBACK)) continue;
     const mayEvict = forceSpace && p.memType !== TTM_PL_SYSTEM;
     yield { kind: 'yield', label: 'resource.alloc' };
-    let res = ttmResourceAlloc(bo, p);
+    // The limiting pool of a failed dmem charge (asked for only when evicting); a limit hit is -ENOSPC
+    // ("drm/ttm: Convert -EAGAIN from dmem_cgroup_try_charge to -ENOSPC", 2026).
+    const limit: LimitPoolOut = { pool: null };
+    let res = ttmResourceAlloc(bo, p, forceSpace ? limit : null);
     if (typeof res === 'number') {
-      if (res !== -ENOSPC && res !== -EAGAIN) return res;
+      if (res !== -ENOSPC) return res;
       if (!mayEvict) continue;
-      res = yield* ttmBoEvictAlloc(bdev, man, p, bo, ctx, ticket);
+      res = yield* ttmBoEvictAlloc(bdev, man, p, bo, ctx, ticket, limit.pool);
       if (res === -EBUSY) continue;
       if (typeof res === 'number') return res;
     }
@@ -697,14 +702,26 @@ interface EvictWalk extends LruWalkArg {
   evicted: number;
   /** The resource the evictor got, once it got one. */
   res: Resource | null;
+  /** The dmem pool whose limit the evictor's charge hit (null: no cgroup limit, the manager is full). */
+  readonly limitPool: DmemPool | null;
+  /** This walk also evicts from pools within their effective dmem.low. */
+  tryLow: boolean;
+  /** dmem_cgroup_state_evict_valuable skipped a BO for its low protection (a walk with tryLow may help). */
+  hitLow: boolean;
 }
 
 /**
- * ttm_bo_evict_cb: evict (or clean up, for zombies) one locked BO, then retry the evictor's allocation.
- * 1 = evictor has its resource (stop), 0 = skipped, -EBUSY = keep walking, other < 0 = stop with error.
+ * ttm_bo_evict_cb: evict (or clean up, for zombies) one locked BO the dmem controller lets go, then
+ * retry the evictor's allocation. 1 = evictor has its resource (stop), 0 = skipped, -EBUSY = keep
+ * walking, other < 0 = stop with error.
  */
 function* ttmBoEvictCb(walk: EvictWalk, bo: BufferObject): KGen<number> {
+  const css = bo.resource?.css ?? null;
+  if (!dmemCgroupStateEvictValuable(walk.limitPool, css, walk.tryLow, walk)) return 0;
   if (bo.pinCount > 0 || !bo.bdev.funcs.evictionValuable(bo, walk.place)) return 0;
+  if (css !== null || walk.limitPool !== null) {
+    checkDmemVictim(bo.bdev.global, walk.limitPool, css, walk.tryLow, bo.id);
+  }
   let lret: number;
   if (bo.deleted) {
     lret = yield* ttmBoWaitCtx(bo, walk.ctx);
@@ -789,9 +806,12 @@ export function* ttmLruWalkForEvict(
 }
 
 /**
- * ttm_bo_evict_alloc: make room in `man` for `evictor` at `place`. First a trylock-only walk; then, with
- * a ww ticket, walks that may ticket-lock one BO each, repeated while they evict something.
- * Returns the evictor's new resource, -EBUSY when nothing could be evicted, or an error.
+ * ttm_bo_evict_alloc: make room in `man` for `evictor` at `place`, taking victims only where the dmem
+ * controller allows (`limitPool`: the pool whose limit the evictor's charge hit, or null). First a
+ * trylock-only walk, and one more ignoring low protection when the first skipped a BO for it; then,
+ * with a ww ticket, walks that may ticket-lock one BO each, repeated while they evict something, and
+ * repeated once more ignoring low when they hit it. Returns the evictor's new resource, -EBUSY when
+ * nothing could be evicted, or an error.
  */
 export function* ttmBoEvictAlloc(
   _bdev: Device,
@@ -800,17 +820,41 @@ export function* ttmBoEvictAlloc(
   evictor: BufferObject,
   ctx: OperationCtx,
   ticket: WwAcquireCtx | null,
+  limitPool: DmemPool | null = null,
 ): KGen<Resource | number> {
-  const walk: EvictWalk = { ctx, ticket, trylockOnly: true, place, evictor, evicted: 0, res: null };
+  const walk: EvictWalk = {
+    ctx,
+    ticket,
+    trylockOnly: true,
+    place,
+    evictor,
+    evicted: 0,
+    res: null,
+    limitPool,
+    tryLow: false,
+    hitLow: false,
+  };
   const evictCb = (bo: BufferObject) => ttmBoEvictCb(walk, bo);
   let lret = yield* ttmLruWalkForEvict(walk, man, 1, evictCb);
+  // "One more attempt if we hit low limit?"
+  if (lret === 0 && walk.hitLow) {
+    walk.tryLow = true;
+    lret = yield* ttmLruWalkForEvict(walk, man, 1, evictCb);
+  }
   if (lret === 0 && ticket !== null) {
+    walk.tryLow = false;
+    walk.hitLow = false;
     walk.trylockOnly = false;
-    do {
-      walk.ticket = ticket;
-      walk.evicted = 0;
-      lret = yield* ttmLruWalkForEvict(walk, man, 1, evictCb);
-    } while (lret === 0 && walk.evicted > 0);
+    for (;;) {
+      do {
+        walk.ticket = ticket;
+        walk.evicted = 0;
+        lret = yield* ttmLruWalkForEvict(walk, man, 1, evictCb);
+      } while (lret === 0 && walk.evicted > 0);
+      // "We hit the low limit? Try once more"
+      if (lret !== 0 || !walk.hitLow || walk.tryLow) break;
+      walk.tryLow = true;
+    }
   }
   if (lret < 0) return lret;
   if (lret === 0 || walk.res === null) return -EBUSY;

@@ -1,7 +1,9 @@
 // ttm_resource.c, ttm_sys_manager.c, ttm_range_manager.c: resources (a BO's backing memory in one
 // memory type), resource managers with per-priority LRUs, bulk moves and the LRU cursor with hitches.
-// Simplified: no dmem cgroup charging, no io_mem reservation (bus fields keep their init values).
-// Deviation(no-dmem-cgroup): ttm_resource_alloc charges no dmem cgroup pool (res->css stays unset).
+// ttm_resource_alloc charges the current task's dmem cgroup when the manager has a region (man->cg,
+// dmem_cgroup.ts) and ttm_resource_free uncharges it, as 6.14+ with the 2026 follow-up "drm/ttm: Convert
+// -EAGAIN from dmem_cgroup_try_charge to -ENOSPC".
+// Simplified: no io_mem reservation (bus fields keep their init values).
 
 import type { BufferObject } from './bo.ts';
 import {
@@ -16,7 +18,8 @@ import {
   TTM_PL_FLAG_TOPDOWN,
 } from './constants.ts';
 import type { Device } from './device.ts';
-import { ENOMEM, ENOSPC } from './errno.ts';
+import { type DmemPool, type DmemRegion, dmemCgroupTryCharge, dmemCgroupUncharge } from './dmem_cgroup.ts';
+import { EAGAIN, ENOMEM, ENOSPC } from './errno.ts';
 import type { DmaFence } from './fence.ts';
 import {
   ListHead,
@@ -31,6 +34,7 @@ import {
 import type { Place, Placement } from './placement.ts';
 import { type InsertMode, RangeAllocator, type RangeNode } from './range_allocator.ts';
 import { assertBoResvHeld, assertHeld, warnOn } from './rules/check.ts';
+import { checkDmemCharged, checkDmemUnchargeOnce, checkDmemUnderflow, checkDmemUsage } from './rules/dmem.ts';
 import { checkRangeAlloc, checkResourceCompatible, checkResourceIntersects } from './rules/placement.ts';
 import {
   BULK_MOVE_ADD_SAME_RESV,
@@ -68,6 +72,10 @@ export class Resource {
   /** Allocator node of range managers. */
   node: RangeNode | null = null;
   freed = false;
+  /** res->css: the dmem cgroup pool the resource is charged to (null: its manager has no region). */
+  css: DmemPool | null = null;
+  /** The charge went back to the pool (ttm_resource_free's dmem_cgroup_uncharge). */
+  cssUncharged = false;
 
   constructor(
     readonly id: string,
@@ -105,6 +113,8 @@ export class ResourceManager {
   readonly evictionFences: (DmaFence | null)[] = new Array<DmaFence | null>(TTM_NUM_MOVE_FENCES).fill(null);
   /** Cursors walking this manager now; bulk moves adjust their hitches. */
   readonly cursors = new Set<ResourceCursor>();
+  /** man->cg: the dmem cgroup region the driver registered for this manager, or null. */
+  cg: DmemRegion | null = null;
 
   constructor(
     readonly bdev: Device,
@@ -207,15 +217,46 @@ function emitUsage(man: ResourceManager): void {
   man.bdev.env.emit('manager', man.id, { type: 'man.usage', usage: man.usage });
 }
 
-/** ttm_resource_alloc: the manager allocates; the resource joins the BO's bulk move. */
-export function ttmResourceAlloc(bo: BufferObject, place: Place): Resource | number {
+/** Where ttm_resource_alloc reports the limiting pool of a failed charge (ret_limit_pool). */
+export interface LimitPoolOut {
+  pool: DmemPool | null;
+}
+
+/**
+ * ttm_resource_alloc: charge the current task's dmem cgroup when the manager has a region (a limit hit
+ * is -ENOSPC, with the limiting pool in `limitOut` when given), then the manager allocates and the
+ * resource joins the BO's bulk move; a failed allocation uncharges. The resource, -ENOSPC or -ENOMEM.
+ */
+export function ttmResourceAlloc(
+  bo: BufferObject,
+  place: Place,
+  limitOut: LimitPoolOut | null = null,
+): Resource | number {
   const man = bo.bdev.manager(place.memType);
   if (man === null) throw new Error(`ttm_resource_alloc: no manager for type ${place.memType}`);
   const usage = man.usage;
-  if (bo.bdev.global?.injectFault('resource.alloc', bo.id)) return -ENOMEM; // the manager's kzalloc
-  const res = man.func.alloc(man, bo, place);
-  if (typeof res === 'number') return postResourceAlloc(bo, place.memType, place.flags, usage, res);
+  let pool: DmemPool | null = null;
+  if (man.cg !== null) {
+    const charge = dmemCgroupTryCharge(man.cg, bo.size, bo.bdev.env.current(), limitOut !== null);
+    if (limitOut !== null) limitOut.pool = charge.limitPool;
+    if (charge.ret !== 0) {
+      const ret = charge.ret === -EAGAIN ? -ENOSPC : charge.ret;
+      return postResourceAlloc(bo, place.memType, place.flags, usage, ret);
+    }
+    pool = charge.pool;
+    if (pool !== null) checkDmemCharged(bo.bdev.global, pool, bo.id);
+  }
+  const res = bo.bdev.global?.injectFault('resource.alloc', bo.id) // the manager's kzalloc
+    ? -ENOMEM
+    : man.func.alloc(man, bo, place);
+  if (typeof res === 'number') {
+    if (pool !== null) checkDmemUnderflow(bo.bdev.global, dmemCgroupUncharge(pool, bo.size), bo.id);
+    if (man.cg !== null) checkDmemUsage(bo.bdev.global, man);
+    return postResourceAlloc(bo, place.memType, place.flags, usage, res);
+  }
+  res.css = pool;
   ttmResourceAddBulkMove(res, bo);
+  if (man.cg !== null) checkDmemUsage(bo.bdev.global, man);
   return postResourceAlloc(bo, place.memType, place.flags, usage, res);
 }
 
@@ -227,7 +268,14 @@ export function ttmResourceFree(bo: BufferObject, res: Resource | null): void {
   const man = bo.bdev.manager(res.memType);
   if (man === null) throw new Error(`ttm_resource_free: no manager for type ${res.memType}`);
   const usage = man.usage;
+  const pool = res.css;
   man.func.free(man, res);
+  if (pool !== null) {
+    checkDmemUnchargeOnce(bo.bdev.global, res, bo.size, res.id);
+    res.cssUncharged = true;
+    checkDmemUnderflow(bo.bdev.global, dmemCgroupUncharge(pool, bo.size), res.id);
+  }
+  if (man.cg !== null) checkDmemUsage(bo.bdev.global, man);
   postResourceFree(bo, res, usage);
 }
 

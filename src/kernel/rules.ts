@@ -5,6 +5,7 @@
 
 import type { KernelRule } from './rules/check.ts';
 import { DMA_RESV_RULES } from './rules/dma_resv.ts';
+import { DMEM_RULES } from './rules/dmem.ts';
 import { MOVE_COUNT_RULES } from './rules/move_counts.ts';
 import { PLACEMENT_RULES } from './rules/placement.ts';
 import { TT_RELEASE_RULES } from './rules/tt_release.ts';
@@ -66,4 +67,5 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...TT_RELEASE_RULES,
   ...MOVE_COUNT_RULES,
   ...DMA_RESV_RULES,
+  ...DMEM_RULES,
 ];
