@@ -269,10 +269,10 @@ export const ERROR_PATHS: readonly ErrorPath[] = [
   ),
   path(
     BO,
-    'ttm_bo_evict_alloc',
-    'dmem_cgroup_state_evict_valuable(limit_pool, ...)',
-    '-EAGAIN',
-    unmodelled('no dmem cgroups: nothing charges a cgroup limit'),
+    'ttm_bo_evict_cb',
+    'lret = ttm_resource_alloc(evict_walk->evictor, evict_walk->place, evict_walk->res, NULL); ... if (lret == -ENOSPC) return -EBUSY;',
+    '-ENOSPC (walk goes on)',
+    callee('ttm_resource_alloc'),
   ),
   path(
     BO,
@@ -1020,9 +1020,9 @@ export const ERROR_PATHS: readonly ErrorPath[] = [
   path(
     RES,
     'ttm_resource_alloc',
-    'ret = dmem_cgroup_try_charge(man->cg, bo->base.size, &pool, ret_limit_pool); if (ret) return ret;',
-    '-EAGAIN',
-    unmodelled('no dmem cgroups: nothing charges a cgroup limit'),
+    'ret = dmem_cgroup_try_charge(man->cg, bo->base.size, &pool, ret_limit_pool); if (ret) { if (ret == -EAGAIN) ret = -ENOSPC; return ret; }',
+    '-ENOSPC',
+    state("the current task's dmem cgroup, or an ancestor, would go over its dmem.max"),
   ),
   path(
     RES,
