@@ -21,7 +21,7 @@ describe('ttm-sim verify', () => {
     const lines = r.stdout.split('\n');
     expect(lines.slice(0, 5)).toEqual([
       'ttm-sim verify --scenario calibrate --preemptions 1 --seed 0',
-      '  certificate     no check failed in any schedule with <= 1 preemptions',
+      '  certificate     no check failed in any schedule with <= 1 preemptions and <= 0 faults',
       '  scenario hash   6235be96d0f325d268e41e627d00136f',
       '  model version   ttm-sim 0.1.0, token format 1',
       '  schedules       5316 (120 with 0, 5196 with 1), 0 pruned',
@@ -47,11 +47,15 @@ describe('ttm-sim verify', () => {
       scenario: 'calibrate',
       mutations: ['calibrator-lost-update'],
       preemptions: 2,
+      faults: 0,
       schedules: 7,
       byPreemptions: [6, 1],
+      byFaults: [7],
       complete: false,
       counterexample: {
         preemptions: 1,
+        faults: 0,
+        faultsFired: [],
         outcome: 'correctness',
         failure: { id: 'calibrator.lost-update', message: 'counter is 2 after 3 increments: 1 lost' },
         steps: 6,
@@ -78,7 +82,7 @@ describe('ttm-sim verify', () => {
     const h = cli('verify', '--help');
     expect(h.code).toBe(0);
     expect(h.stdout.split('\n')[0]).toBe(
-      'Usage: ttm-sim verify --scenario S --preemptions P [--mutation M] [--seed N] [--max-schedules N] [--json]',
+      'Usage: ttm-sim verify --scenario S --preemptions P [--faults F] [--workers W] [--corpus DIR]',
     );
     const bad = cli('verify', '--scenario', 'calibrate', '--preemptions', '11');
     expect(bad).toEqual({
