@@ -33,9 +33,9 @@ import {
   initialFrontier,
   levelCount,
   levelOf,
-  type PrefixChooser,
   type Program,
   queuedOf,
+  type SearchGuide,
   schedulesOf,
   settle,
 } from './verify_search.ts';
@@ -47,6 +47,8 @@ export {
   PrefixChooser,
   type Program,
   preempts,
+  type Reduction,
+  type SearchGuide,
 } from './verify_search.ts';
 
 export interface BoundedSearchOptions {
@@ -222,7 +224,7 @@ export interface ScenarioSearch {
  * scenario is built (the planned fault plan, which fails the evaluations the chooser's prefix names) is
  * wrapped so that every evaluation is told to the chooser as well.
  */
-function countEvaluations(sim: Sim, guide: PrefixChooser): void {
+function countEvaluations(sim: Sim, guide: SearchGuide): void {
   let hook: FaultHook | null = sim.faultHook;
   Object.defineProperty(sim, 'faultHook', {
     configurable: true,
@@ -234,7 +236,7 @@ function countEvaluations(sim: Sim, guide: PrefixChooser): void {
   });
 }
 
-function countedHook(inner: FaultHook, guide: PrefixChooser): FaultHook {
+function countedHook(inner: FaultHook, guide: SearchGuide): FaultHook {
   return (site, where) => {
     const planned = guide.fault();
     const failed = inner(site, where);
@@ -248,7 +250,7 @@ export function scenarioProgram(s: ScenarioSearch): Program<ScenarioExecution> {
   const seed = s.seed ?? 0n;
   const mutations = s.mutations ?? [];
   const withFaults = (s.faults ?? 0) > 0;
-  return (guide) => {
+  return (guide, item) => {
     const r = runScenario(s.scenario, {
       seed,
       strategy: 'fifo',
@@ -256,7 +258,7 @@ export function scenarioProgram(s: ScenarioSearch): Program<ScenarioExecution> {
       mutations,
       ...(withFaults
         ? {
-            faults: { kind: 'planned' as const, at: guide.item.faults },
+            faults: { kind: 'planned' as const, at: item.faults },
             watch: (sim: Sim) => countEvaluations(sim, guide),
           }
         : {}),

@@ -7,7 +7,8 @@
 //
 // A prefix is written compactly: its picks in base 36 joined by '.', then '/', the failing evaluations
 // the same way, '/', the first evaluation it does not decide, and '/r' for a root of its level:
-// "2.0.1//0" is the picks 2, 0, 1 with no fault.
+// "2.0.1//0" is the picks 2, 0, 1 with no fault. A prefix a reduction attached data to is the pair
+// [that string, the data].
 
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,6 +74,20 @@ export function encodeItem(item: WorkItem): string {
   return item.root === true ? `${base}/r` : base;
 }
 
+/** A prefix as verify.json holds it: its string, or the pair [string, data]. */
+export type StoredItem = string | readonly [string, unknown];
+
+export function storeItem(item: WorkItem): StoredItem {
+  return item.data === undefined ? encodeItem(item) : [encodeItem(item), item.data];
+}
+
+export function loadItem(x: unknown): WorkItem | null {
+  if (typeof x === 'string') return decodeItem(x);
+  if (!Array.isArray(x) || x.length !== 2 || typeof x[0] !== 'string' || x[1] === undefined) return null;
+  const item = decodeItem(x[0]);
+  return item === null ? null : { ...item, data: x[1] as unknown };
+}
+
 export function decodeItem(s: string): WorkItem | null {
   const parts = s.split('/');
   if (parts.length !== 3 && !(parts.length === 4 && parts[3] === 'r')) return null;
@@ -87,7 +102,7 @@ export function decodeItem(s: string): WorkItem | null {
 /** The JSON text of a record (stacks encoded). */
 export function recordText(r: VerifyRecord): string {
   const f = r.frontier;
-  const frontier = { ...f, stacks: f.stacks.map((s) => s.map(encodeItem)) };
+  const frontier = { ...f, stacks: f.stacks.map((s) => s.map(storeItem)) };
   return `${JSON.stringify({ ...r, frontier })}\n`;
 }
 
@@ -121,7 +136,7 @@ function frontierProblem(raw: unknown, bounds: Bounds): string | null {
     const s = f.stacks[i] as unknown;
     if (!Array.isArray(s)) return `frontier.stacks[${i}] must be a list`;
     for (let j = 0; j < s.length; j += 1) {
-      if (typeof s[j] !== 'string' || decodeItem(s[j] as string) === null)
+      if (loadItem(s[j]) === null)
         return `frontier.stacks[${i}][${j}] must be a prefix such as "2.0.1//0", got ${JSON.stringify(s[j])}`;
     }
   }
@@ -181,7 +196,9 @@ export function loadVerify(dir: string, id: VerifyIdentity): VerifyLoad {
     return damaged(`result must be an object or null, got ${JSON.stringify(data.result)}`);
   const problem = frontierProblem(data.frontier, bounds);
   if (problem !== null) return damaged(problem);
-  const raw = data.frontier as Omit<Frontier, 'stacks'> & { readonly stacks: readonly (readonly string[])[] };
-  const frontier: Frontier = { ...raw, stacks: raw.stacks.map((s) => s.map((x) => decodeItem(x)!)) };
+  const raw = data.frontier as Omit<Frontier, 'stacks'> & {
+    readonly stacks: readonly (readonly unknown[])[];
+  };
+  const frontier: Frontier = { ...raw, stacks: raw.stacks.map((s) => s.map((x) => loadItem(x)!)) };
   return { kind: 'ok', record: { ...(data as unknown as VerifyRecord), frontier } };
 }

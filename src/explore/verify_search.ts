@@ -41,6 +41,8 @@ export interface WorkItem {
   readonly evalStart: number;
   /** Pushed from a lower level: a root of its level's order (counts the estimate's prefixes). */
   readonly root?: true;
+  /** What a reduction attached (plain JSON, e.g. the actors asleep after the prefix). */
+  readonly data?: unknown;
 }
 
 /** One real choice as the run made it. */
@@ -117,8 +119,32 @@ export class PrefixChooser implements Chooser {
   }
 }
 
-/** A deterministic program: one run under the given chooser (asked at every real choice and fault site). */
-export type Program<E extends Execution> = (guide: PrefixChooser) => E;
+/** What a program runs under: asked at every real choice, told of every fault-site evaluation. */
+export interface SearchGuide extends Chooser {
+  /** One fault-site evaluation: true when the schedule fails it. */
+  fault(): boolean;
+}
+
+/**
+ * A deterministic program: one run under the given guide (a PrefixChooser, or a reduction's guide
+ * wrapping one); `item` is the prefix the run follows (its `faults` are the evaluations that fail).
+ */
+export type Program<E extends Execution> = (guide: SearchGuide, item: WorkItem) => E;
+
+/** What a reduction says after a run (src/explore/verify_por.ts). */
+export interface ReductionVerdict {
+  /** Child of choice d (≥ the item's tape length) picking alternative i: its data, or undefined to prune it. */
+  child(d: number, i: number): { readonly data?: unknown } | undefined;
+}
+
+/**
+ * Partial-order reduction's hook: the guide of one run from `item`, wrapping the prefix's chooser and
+ * observing the run, and after the run (a passing one) the verdict on its children. Fault children are
+ * not asked about: they carry no data.
+ */
+export interface Reduction {
+  guide(inner: PrefixChooser, item: WorkItem): SearchGuide & { finish(): ReductionVerdict };
+}
 
 /** The search's bounds: P preemptions and F faults at most. */
 export interface Bounds {
@@ -174,17 +200,20 @@ export function exploreChunk<E extends Execution>(
   level: number,
   stack: readonly WorkItem[],
   maxRuns: number = Number.POSITIVE_INFINITY,
+  reduction?: Reduction,
 ): ChunkResult<E> {
   const work = stack.slice();
   const pushes: [number, WorkItem][] = [];
   const { p, f } = levelOf(bounds, level);
   let runs = 0;
   let rootsStarted = 0;
+  let pruned = 0;
   while (work.length > 0 && runs < maxRuns) {
     const item = work.pop()!;
     if (item.root === true) rootsStarted += 1;
     const chooser = new PrefixChooser(item);
-    const execution = program(chooser);
+    const guide = reduction?.guide(chooser, item);
+    const execution = program(guide ?? chooser, item);
     runs += 1;
     const choices = chooser.choices;
     const picks = choices.map((c) => c.picked);
@@ -196,9 +225,10 @@ export function exploreChunk<E extends Execution>(
         failure: { execution, tape: picks, faults: fired, level },
         rest: work,
         rootsStarted,
-        pruned: 0,
+        pruned,
       };
     }
+    const verdict = guide?.finish();
     const push = (q: number, next: WorkItem) => {
       if (q === level) work.push(next);
       else pushes.push([q, { ...next, root: true }]);
@@ -224,16 +254,22 @@ export function exploreChunk<E extends Execution>(
         if (q > bounds.preemptions) continue;
         const next = picks.slice(0, d);
         next.push(i);
+        const kept = verdict === undefined ? {} : verdict.child(d, i);
+        if (kept === undefined) {
+          pruned += 1;
+          continue;
+        }
         push(levelIndex(bounds, q, f), {
           tape: next,
           faults: item.faults,
           evalStart: c.evaluationsBefore,
+          ...(kept.data === undefined ? {} : { data: kept.data }),
         });
       }
     }
     evaluationChildren(chooser.evaluations, choices.length);
   }
-  return { runs, pushes, failure: null, rest: work, rootsStarted, pruned: 0 };
+  return { runs, pushes, failure: null, rest: work, rootsStarted, pruned };
 }
 
 /** The state of a search between two chunks: what a corpus keeps. */

@@ -16,8 +16,8 @@ import {
   type Execution,
   exploreChunk,
   initialFrontier,
-  type PrefixChooser,
   type Program,
+  type SearchGuide,
   type WorkItem,
 } from '../../src/explore/verify_search.ts';
 
@@ -37,7 +37,7 @@ function tiny(
   fails: (v: number, order: string) => boolean = () => false,
   sites = false,
 ): Program<TinyRun> {
-  return (guide: PrefixChooser) => {
+  return (guide: SearchGuide) => {
     const sched = new Scheduler({
       rng: Rng.fromSeed(0n),
       strategy: 'fifo',
@@ -84,8 +84,8 @@ describe('faults as choices', () => {
     const orders: string[] = [];
     const program = tiny(['a', 'b'], 2, add, () => false, true);
     const r = boundedSearch(
-      (g) => {
-        const run = program(g);
+      (g, item) => {
+        const run = program(g, item);
         orders.push(run.order);
         return run;
       },
