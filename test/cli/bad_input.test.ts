@@ -456,6 +456,78 @@ const ROWS: Row[] = [
   },
   { args: ['verify', '--bogus'], says: ["Unknown option '--bogus'"] },
   {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--faults', '9'],
+    says: ['--faults must be an integer in 0..8', 'got "9"'],
+  },
+  {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--faults', '-1'],
+    says: ['--faults must be an integer in 0..8', 'got "-1"'],
+  },
+  {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--faults', 'x'],
+    says: ['--faults must be an integer'],
+  },
+  {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--workers', '0'],
+    says: ['--workers must be an integer in 1..64', 'got "0"'],
+  },
+  {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--workers', '65'],
+    says: ['--workers must be an integer in 1..64', 'got "65"'],
+  },
+  {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--corpus', '/proc/x'],
+    says: ['--corpus /proc/x', 'under /proc'],
+  },
+  {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--corpus', '@/f'],
+    says: ['ENOTDIR'],
+    setup: file('f'),
+  },
+  {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--corpus', '@/no/such'],
+    says: ['does not exist (ENOENT)'],
+  },
+  {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--corpus', '@/c'],
+    says: ['verify.lock is held by the search of pid', `${process.pid}`, 'another --corpus directory'],
+    setup: locked('verify.lock'),
+  },
+  {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--corpus', '@'],
+    says: ['verify.json is not valid JSON'],
+    setup: file('verify.json', '{"format":'),
+  },
+  {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--corpus', '@'],
+    says: ['verify.json has format 2', 'reads "ttm-sim-verify/1"'],
+    setup: file('verify.json', '{"format":2}\n'),
+  },
+  {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--corpus', '@'],
+    says: ['verify.json is a search of another preemptions (--preemptions: 2 there, 1 here)'],
+    setup: file(
+      'verify.json',
+      `${JSON.stringify({ format: 'ttm-sim-verify/1', scenario: 'calibrate', scenarioHash: '6235be96d0f325d268e41e627d00136f', modelVersion: '0.1.0', tokenVersion: 1, seed: '0', mutations: [], preemptions: 2, faults: 0 })}\n`,
+    ),
+  },
+  {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--faults', '1', '--corpus', '@'],
+    says: ['verify.json is a search of another faults (--faults: 0 there, 1 here)'],
+    setup: file(
+      'verify.json',
+      `${JSON.stringify({ format: 'ttm-sim-verify/1', scenario: 'calibrate', scenarioHash: '6235be96d0f325d268e41e627d00136f', modelVersion: '0.1.0', tokenVersion: 1, seed: '0', mutations: [], preemptions: 1, faults: 0 })}\n`,
+    ),
+  },
+  {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--corpus', '@'],
+    says: ['verify.json is damaged: frontier.stacks[0][0] must be a prefix', 'got "?"'],
+    setup: file(
+      'verify.json',
+      `${JSON.stringify({ format: 'ttm-sim-verify/1', scenario: 'calibrate', scenarioHash: '6235be96d0f325d268e41e627d00136f', modelVersion: '0.1.0', tokenVersion: 1, seed: '0', mutations: [], preemptions: 1, faults: 0, seconds: 0, result: null, frontier: { level: 0, roots: 1, rootsStarted: 0, pruned: 0, byLevel: [0, 0], stacks: [['?'], []] } })}\n`,
+    ),
+  },
+  {
     args: ['view', 'T', '--out', '@/v.html', '--tails', '3'],
     says: ['--tails counts the continuations of --inevitable'],
   },
