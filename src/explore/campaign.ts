@@ -3,7 +3,9 @@
 // before it), never of wall-clock time, so a campaign cut short and resumed from its corpus makes the
 // same runs as one that was not. The default strategy is a portfolio: schedule i takes arm i mod 6 of
 // random, pct:1, pct:2, pct:3, pos and coverage-guided mutation of tapes; with faults 'mixed' (the
-// default) successive rounds of six alternate no faults, uniform faults, no faults, two-stage faults.
+// default) the schedules of a round of six cycle through no faults, uniform faults, no faults, two-stage
+// faults, shifted by one each round (faultModeOf), and uniform faults aim first at the sites the campaign
+// has not fired yet (drawCampaignTargets).
 // Coverage is the set of (machine, state, event) triples and cross-actor transition pairs; a run that
 // adds to it goes into the corpus the coverage-guided arm mutates (a prefix of its tape kept and the
 // rest drawn at random, or a few of its choices changed).
@@ -19,7 +21,7 @@ import type { Failure } from '../engine/types.ts';
 import { FAULT_SITES, type FaultSite } from '../kernel/faults.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { Coverage } from './coverage.ts';
-import { countSites, drawTargets, drawUniform, type FaultPlan, type SiteCounts } from './faults.ts';
+import { countSites, drawTargetedUniform, drawUniform, type FaultPlan, type SiteCounts } from './faults.ts';
 import { exactReplayOptions, type RunOptions, type RunResult, runScenario } from './run.ts';
 import { type ShrinkResult, shrink } from './shrink.ts';
 
@@ -49,6 +51,11 @@ export interface Calibration {
   readonly faultSites: number;
   /** The fault sites the calibration runs evaluated (FAULT_SITES order): what uniform faults target. */
   readonly sites: readonly FaultSite[];
+  /**
+   * Per site evaluated, the latest step of an evaluation in any calibration run: a fault aimed at the
+   * site is armed no later (absent in a corpus written before it was recorded).
+   */
+  readonly siteSteps?: Readonly<Partial<Record<FaultSite, number>>>;
 }
 
 export interface CampaignOptions {
@@ -206,6 +213,7 @@ export function calibrate(
   let total = 0;
   let ended = 0;
   const evaluated = new Set<FaultSite>();
+  const lastStep: Partial<Record<FaultSite, number>> = {};
   const budget = Math.min(maxSteps ?? CALIBRATION_MAX_STEPS, CALIBRATION_MAX_STEPS);
   for (let i = 0; i < CALIBRATION_RUNS; i++) {
     const r = runScenario(scenario, {
@@ -226,7 +234,10 @@ export function calibrate(
     steps = Math.max(steps, r.steps);
     total += r.steps;
     sites += r.faultEvaluations;
-    for (const s of r.faultSitesEvaluated) evaluated.add(s);
+    for (const s of r.faultSitesEvaluated) {
+      evaluated.add(s);
+      lastStep[s] = Math.max(lastStep[s] ?? 0, r.faultSiteLastStep[s] ?? 0);
+    }
   }
   if (ended === 0)
     return { k, n, steps: MIN_MAX_STEPS / 20, meanSteps: MIN_MAX_STEPS / 20, faultSites: 0, sites: [] };
@@ -237,6 +248,7 @@ export function calibrate(
     meanSteps: Math.ceil(total / ended),
     faultSites: Math.ceil(sites / ended),
     sites: FAULT_SITES.filter((s) => evaluated.has(s)),
+    siteSteps: Object.fromEntries(FAULT_SITES.filter((s) => evaluated.has(s)).map((s) => [s, lastStep[s]!])),
   };
 }
 
@@ -266,22 +278,31 @@ export function newState(opts: CampaignOptions, calibration: Calibration): Campa
 
 /**
  * A uniform plan over the calibrated run length, each fault aimed at one of the sites the calibration
- * saw evaluated or at none (src/explore/faults.ts drawTargets). A calibration read from a corpus file
- * written before sites were recorded has none: its faults stay untargeted.
+ * saw evaluated, those the campaign has not fired yet first, or at none, and armed no later than its
+ * site's last calibrated evaluation (src/explore/faults.ts drawTargetedUniform). A calibration read
+ * from a corpus file written before sites were recorded has none: its faults stay untargeted.
  */
-function uniformPlan(rng: Rng, calibration: Calibration): FaultPlan {
-  const steps = drawUniform(rng, calibration.meanSteps);
+function uniformPlan(rng: Rng, calibration: Calibration, fired: Readonly<SiteCounts>): FaultPlan {
   const sites = calibration.sites ?? [];
-  return sites.length === 0
-    ? { kind: 'steps', steps }
-    : { kind: 'steps', steps, sites: drawTargets(rng, steps.length, sites) };
+  if (sites.length === 0) return { kind: 'steps', steps: drawUniform(rng, calibration.meanSteps) };
+  return {
+    kind: 'steps',
+    ...drawTargetedUniform(rng, calibration.meanSteps, sites, fired, calibration.siteSteps ?? {}),
+  };
 }
 
-/** The fault mode of schedule i under the campaign's setting. */
-function faultModeOf(setting: CampaignFaults, i: number, arms: number): 'off' | 'uniform' | 'buggify' {
+/** The fault modes 'mixed' cycles through: half of the schedules run without faults. */
+const MIXED_MODES = ['off', 'uniform', 'off', 'buggify'] as const;
+
+/**
+ * The fault mode of schedule i under the campaign's setting. Under 'mixed', arm a of round r (i = a +
+ * r·arms) takes MIXED_MODES[(a + r) mod 4]: every round has faulted schedules (the first six of a
+ * portfolio campaign: off, uniform, off, buggify, off, uniform), and over four rounds every arm runs
+ * once in each mode.
+ */
+export function faultModeOf(setting: CampaignFaults, i: number, arms: number): 'off' | 'uniform' | 'buggify' {
   if (setting !== 'mixed') return setting;
-  const round = Math.floor(i / arms) % 4;
-  return round === 1 ? 'uniform' : round === 3 ? 'buggify' : 'off';
+  return MIXED_MODES[((i % arms) + Math.floor(i / arms)) % MIXED_MODES.length]!;
 }
 
 /** The coverage-guided arm's chooser: a corpus tape, mutated, then random choices. */
@@ -337,7 +358,7 @@ export function scheduleOptions(
   const window = state.calibration.faultSites;
   const faults: FaultPlan =
     faultMode === 'uniform'
-      ? uniformPlan(rng.fork('faults'), state.calibration)
+      ? uniformPlan(rng.fork('faults'), state.calibration, state.faultSitesFired)
       : faultMode === 'buggify'
         ? { kind: 'buggify', rng: rng.fork('faults'), window }
         : { kind: 'planned', at: [] };

@@ -112,6 +112,7 @@ const CORPUS_RECORD = shape({
     meanSteps: count,
     faultSites: count,
     sites: list(str),
+    siteSteps: optional(record(count)),
   }),
   armRuns: record(count),
   armFailures: record(count),

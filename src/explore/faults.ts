@@ -40,6 +40,26 @@ export function drawTargets(rng: Rng, count: number, sites: readonly FaultSite[]
 }
 
 /**
+ * Targets for the `count` planned faults of one schedule of a campaign: while some of `sites` (those the
+ * calibration saw evaluated) have not fired yet in the campaign (`fired`, per site the schedules that
+ * fired it), distinct sites drawn uniformly among those, so that a few faulted schedules fire different
+ * sites instead of the most evaluated ones again; faults beyond the sites left, and every fault once all
+ * have fired, are drawn by drawTargets. `fired` is part of the campaign's state (its corpus keeps it),
+ * so the draw is a pure function of the options and the schedules before.
+ */
+export function drawCampaignTargets(
+  rng: Rng,
+  count: number,
+  sites: readonly FaultSite[],
+  fired: Readonly<SiteCounts>,
+): (FaultSite | null)[] {
+  const left = sites.filter((s) => (fired[s] ?? 0) === 0);
+  const out: (FaultSite | null)[] = [];
+  while (out.length < count && left.length > 0) out.push(left.splice(rng.below(left.length), 1)[0]!);
+  return out.length === count ? out : [...out, ...drawTargets(rng, count - out.length, sites)];
+}
+
+/**
  * A uniform plan: 1 to 3 distinct evaluation numbers drawn uniformly in [0, window), sorted. Empty
  * when the window is empty (the scenario reaches no fault site).
  */
@@ -49,6 +69,33 @@ export function drawUniform(rng: Rng, window: number): number[] {
   const picked = new Set<number>();
   while (picked.size < count) picked.add(rng.below(window));
   return [...picked].sort((a, b) => a - b);
+}
+
+/**
+ * A campaign's uniform plan with targets: 1 to 3 faults (as drawUniform), but 3 (or as many as are
+ * left) while the campaign has sites it has not fired, their targets from drawCampaignTargets, and each fault's step drawn uniformly in the window up to the latest step at
+ * which the calibration saw its target evaluated (`lastStep`; the whole `window` for an untargeted fault
+ * or a site without a recorded step), so that a fault aimed at a site evaluated only early in a run (a
+ * ghost, a driver's copy job) is armed before its last chance. Steps are sorted, targets kept with them.
+ */
+export function drawTargetedUniform(
+  rng: Rng,
+  window: number,
+  sites: readonly FaultSite[],
+  fired: Readonly<SiteCounts>,
+  lastStep: Readonly<Partial<Record<FaultSite, number>>>,
+): { steps: number[]; sites: (FaultSite | null)[] } {
+  if (window <= 0) return { steps: [], sites: [] };
+  const drawn = 1 + rng.below(3);
+  const left = sites.filter((s) => (fired[s] ?? 0) === 0).length;
+  const count = Math.min(window, left > 0 ? Math.max(drawn, Math.min(3, left)) : drawn);
+  const targets = drawCampaignTargets(rng, count, sites, fired);
+  const planned = targets.map((site, i) => {
+    const last = site === null ? undefined : lastStep[site];
+    return { step: rng.below(last === undefined ? window : Math.min(window, last + 1)), site, i };
+  });
+  planned.sort((a, b) => a.step - b.step || a.i - b.i);
+  return { steps: planned.map((p) => p.step), sites: planned.map((p) => p.site) };
 }
 
 /** Per-site counts of a campaign, keyed by site name (schedules that evaluated, or fired, the site). */

@@ -49,6 +49,8 @@ export class FaultInjector {
   evaluations = 0;
   /** Evaluations so far per site, indexed like FAULT_SITES. */
   readonly evaluationsBySite = new Uint32Array(FAULT_SITES.length);
+  /** The scheduler step of the latest evaluation per site (-1: none), indexed like FAULT_SITES. */
+  readonly lastStepBySite = new Int32Array(FAULT_SITES.length).fill(-1);
   readonly fired: FiredFault[] = [];
   readonly hook: FaultHook;
   private readonly decide: (at: number, site: FaultSite, step: number) => boolean;
@@ -75,14 +77,26 @@ export class FaultInjector {
   evaluate(site: FaultSite, where: string): boolean {
     const at = this.evaluations;
     this.evaluations += 1;
-    this.evaluationsBySite[SITE_INDEX.get(site)!]! += 1;
+    const index = SITE_INDEX.get(site)!;
+    this.evaluationsBySite[index]! += 1;
     const step = this.stepOf();
+    this.lastStepBySite[index] = step;
     if (!this.decide(at, site, step)) return false;
     const f: FiredFault = { at, site, where, step };
     this.fired.push(f);
     this.onFire(f);
     return true;
   }
+}
+
+/** Per site with a step in `perSite` (indexed like FAULT_SITES, -1: none), that step; keys in FAULT_SITES order. */
+export function lastStepsOf(perSite: ArrayLike<number>): Partial<Record<FaultSite, number>> {
+  const out: Partial<Record<FaultSite, number>> = {};
+  FAULT_SITES.forEach((s, i) => {
+    const step = perSite[i] ?? -1;
+    if (step >= 0) out[s] = step;
+  });
+  return out;
 }
 
 /** The hook of `injector` (returned, not written as an arrow field: see resvObserver in kernel/resv.ts). */

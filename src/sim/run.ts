@@ -11,7 +11,7 @@ import { type FaultSite, sitesCounted } from '../kernel/faults.ts';
 import type { Iommu } from '../kernel/iommu.ts';
 import type { RuleBreach } from '../kernel/rules/check.ts';
 import { DriverLoadRefused } from '../kernel/simdrv.ts';
-import { FaultInjector, type FaultPlan, type FiredFault } from './fault_plan.ts';
+import { FaultInjector, type FaultPlan, type FiredFault, lastStepsOf } from './fault_plan.ts';
 import type { TransitionCounter } from './mirror.ts';
 import type { Scenario } from './scenario.ts';
 import { Sim } from './sim.ts';
@@ -85,6 +85,8 @@ export interface RunResult {
   readonly faultEvaluations: number;
   /** The fault sites evaluated at least once, in FAULT_SITES order. */
   readonly faultSitesEvaluated: readonly FaultSite[];
+  /** Per site evaluated, the scheduler step of its latest evaluation (keys in FAULT_SITES order). */
+  readonly faultSiteLastStep: Readonly<Partial<Record<FaultSite, number>>>;
   readonly stats: Record<string, number>;
   /** What the run's worlds did (bytes moved, evictions, faults, shootdowns, backups): see counters.ts. */
   readonly counters: CounterTotals;
@@ -248,6 +250,7 @@ export function runScenarioWith(judges: RunJudges, scenario: Scenario, opts: Run
     faultsFired: fired,
     faultEvaluations: injector?.evaluations ?? 0,
     faultSitesEvaluated: injector === null ? [] : sitesCounted(injector.evaluationsBySite),
+    faultSiteLastStep: injector === null ? {} : lastStepsOf(injector.lastStepBySite),
     stats: workload?.stats() ?? {},
     counters: countersOf(workload?.worlds() ?? []),
     designs,

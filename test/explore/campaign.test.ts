@@ -47,7 +47,15 @@ describe('fuzz campaigns', () => {
     const r = await campaign({ scenario: abba, baseSeed: 0n, schedules: 30, faults: 'off' });
     const s = r.state;
     expect(r.stopped).toBe('done');
-    expect(s.calibration).toEqual({ k: 5, n: 2, steps: 6, meanSteps: 6, faultSites: 0, sites: [] });
+    expect(s.calibration).toEqual({
+      k: 5,
+      n: 2,
+      steps: 6,
+      meanSteps: 6,
+      faultSites: 0,
+      sites: [],
+      siteSteps: {},
+    });
     expect(s.armRuns).toEqual({ random: 5, 'pct:1:5': 5, 'pct:2:5': 5, 'pct:3:5': 5, pos: 5, cover: 5 });
     expect(s.armFailures).toEqual({ random: 1, cover: 1, 'pct:3:5': 2, pos: 3 });
     expect([s.coverage.triples.size, s.coverage.pairs.size, s.corpus.length]).toEqual([17, 24, 3]);

@@ -1,0 +1,170 @@
+// How a campaign spreads its faults: the fault mode of each schedule under 'mixed' (every round of six
+// has faulted schedules), uniform targets that go first to the sites the campaign has not fired, each
+// armed no later than its site's last calibrated evaluation, and the injector's record of that step.
+
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/engine/prng.ts';
+import { faultModeOf } from '../../src/explore/campaign.ts';
+import {
+  drawCampaignTargets,
+  drawTargetedUniform,
+  FaultInjector,
+  type SiteCounts,
+} from '../../src/explore/faults.ts';
+import { fuzz, prepareCampaign } from '../../src/explore/fuzz.ts';
+import type { FaultSite } from '../../src/kernel/faults.ts';
+import { lastStepsOf } from '../../src/sim/fault_plan.ts';
+import { findScenario } from '../../src/sim/scenarios/index.ts';
+
+const SITES: FaultSite[] = ['page.alloc', 'iommu.map', 'tt.create', 'ghost.alloc', 'driver.move.copy'];
+
+describe("'mixed' fault modes", () => {
+  it('the first six schedules of a portfolio campaign: off, uniform, off, buggify, off, uniform', () => {
+    const modes = [0, 1, 2, 3, 4, 5].map((i) => faultModeOf('mixed', i, 6));
+    expect(modes).toEqual(['off', 'uniform', 'off', 'buggify', 'off', 'uniform']);
+    expect([6, 7, 8, 9, 10, 11].map((i) => faultModeOf('mixed', i, 6))).toEqual([
+      'uniform',
+      'off',
+      'buggify',
+      'off',
+      'uniform',
+      'off',
+    ]);
+  });
+
+  it('over four rounds every arm runs once in each mode, half of all schedules without faults', () => {
+    for (const arms of [1, 2, 3, 6, 7]) {
+      for (let a = 0; a < arms; a++) {
+        const modes = [0, 1, 2, 3].map((r) => faultModeOf('mixed', a + r * arms, arms)).sort();
+        expect(modes).toEqual(['buggify', 'off', 'off', 'uniform']);
+      }
+    }
+  });
+
+  it('a single mode is every schedule’s', () => {
+    expect([0, 1, 2, 3, 4, 5, 6].map((i) => faultModeOf('uniform', i, 6))).toEqual(Array(7).fill('uniform'));
+    expect(faultModeOf('off', 3, 6)).toBe('off');
+    expect(faultModeOf('buggify', 1, 6)).toBe('buggify');
+  });
+});
+
+describe('drawCampaignTargets', () => {
+  it('distinct sites the campaign has not fired, while there are any', () => {
+    const fired: SiteCounts = { 'page.alloc': 4, 'iommu.map': 1 };
+    const r = Rng.fromSeed(5n);
+    for (let k = 0; k < 50; k++) {
+      const t = drawCampaignTargets(r, 3, SITES, fired);
+      expect([...t].sort()).toEqual(['driver.move.copy', 'ghost.alloc', 'tt.create']);
+    }
+    expect(drawCampaignTargets(Rng.fromSeed(5n), 2, SITES, fired)).toEqual([
+      'ghost.alloc',
+      'driver.move.copy',
+    ]);
+  });
+
+  it('faults beyond the sites left, and all faults once every site fired, drawn by drawTargets', () => {
+    const t = drawCampaignTargets(Rng.fromSeed(5n), 3, SITES, {
+      'page.alloc': 1,
+      'iommu.map': 1,
+      'tt.create': 1,
+      'ghost.alloc': 1,
+    });
+    // The one site left first; the other two drawn by drawTargets, which may repeat a site.
+    expect(t).toEqual(['driver.move.copy', 'iommu.map', 'iommu.map']);
+    const all = Object.fromEntries(SITES.map((s) => [s, 2]));
+    expect(drawCampaignTargets(Rng.fromSeed(9n), 3, SITES, all)).toEqual([
+      'driver.move.copy',
+      'iommu.map',
+      'tt.create',
+    ]);
+  });
+});
+
+describe('drawTargetedUniform', () => {
+  const last: Partial<Record<FaultSite, number>> = { 'ghost.alloc': 40, 'tt.create': 5, 'page.alloc': 300 };
+
+  it('three faults while sites are left, each armed in the window and no later than its site’s last step', () => {
+    const r = Rng.fromSeed(11n);
+    for (let k = 0; k < 200; k++) {
+      const p = drawTargetedUniform(r, 200, SITES, {}, last);
+      expect(p.steps).toHaveLength(3);
+      expect(p.steps).toEqual([...p.steps].sort((a, b) => a - b));
+      p.sites.forEach((site, i) => {
+        const step = p.steps[i]!;
+        expect(step).toBeGreaterThanOrEqual(0);
+        expect(step).toBeLessThan(Math.min(200, site === null ? 200 : (last[site] ?? 199) + 1));
+      });
+    }
+    expect(drawTargetedUniform(Rng.fromSeed(11n), 200, SITES, {}, last)).toEqual({
+      steps: [1, 55, 90],
+      sites: ['tt.create', 'driver.move.copy', 'page.alloc'],
+    });
+  });
+
+  it('once every site fired: 1 to 3 faults as drawUniform draws them; nothing in an empty window', () => {
+    const all = Object.fromEntries(SITES.map((s) => [s, 1]));
+    const r = Rng.fromSeed(2n);
+    const counts = [0, 0, 0, 0];
+    for (let k = 0; k < 300; k++) counts[drawTargetedUniform(r, 100, SITES, all, last).steps.length]! += 1;
+    expect(counts).toEqual([0, 98, 102, 100]);
+    expect(drawTargetedUniform(Rng.fromSeed(2n), 0, SITES, {}, last)).toEqual({ steps: [], sites: [] });
+  });
+});
+
+describe('the injector records each site’s last step', () => {
+  it('lastStepBySite and lastStepsOf', () => {
+    let step = 0;
+    const inj = new FaultInjector(
+      { kind: 'planned', at: [] },
+      () => step,
+      () => {},
+    );
+    for (const [s, site] of [
+      [3, 'tt.create'],
+      [7, 'page.alloc'],
+      [9, 'tt.create'],
+    ] as const) {
+      step = s;
+      inj.hook(site, 'x');
+    }
+    expect(lastStepsOf(inj.lastStepBySite)).toEqual({ 'page.alloc': 7, 'tt.create': 9 });
+  });
+});
+
+describe('a campaign of six schedules fires different sites', () => {
+  it('swap-race, 6 schedules, seed 1: the calibrated sites and their last steps; the sites fired', async () => {
+    const opts = {
+      scenario: findScenario('swap-race')!,
+      baseSeed: 1n,
+      schedules: 6,
+      shrink: false,
+    } as const;
+    const p = prepareCampaign(opts, undefined);
+    if (!p.ok) throw new Error(p.reason);
+    const s = (await fuzz(opts, p)).state;
+    expect(s.calibration.siteSteps).toEqual({
+      'page.alloc': 78,
+      'resource.alloc': 78,
+      'iommu.map': 78,
+      'signal.wait': 76,
+      'fence.timeout': 76,
+      'driver.move.wait': 41,
+      'tt.create': 35,
+      'resv.reserve': 78,
+      'shmem.create': 78,
+      'swapout.write': 78,
+      'swapin.read': 78,
+    });
+    // Three of the six schedules had faults (uniform, buggify, uniform): 7 of the 11 sites fired.
+    expect(s.faultRuns).toBe(3);
+    expect(s.faultSitesFired).toEqual({
+      'shmem.create': 2,
+      'signal.wait': 1,
+      'tt.create': 1,
+      'swapout.write': 1,
+      'swapin.read': 1,
+      'iommu.map': 1,
+      'resv.reserve': 1,
+    });
+  });
+});
