@@ -20,6 +20,7 @@
 import { type AstNode, calleeName, childrenOf, hasEffects, isNode, parseModule } from './ast.ts';
 import {
   Constants,
+  isEventObject,
   isSwitchCall,
   NO_FACTS,
   type ProgramFacts,
@@ -151,6 +152,8 @@ class Collector {
   /** One mutant of a constant test skipped: `${start}:${operator}` → why. */
   private readonly single = new Map<string, SkipReason>();
   private readonly constants: Constants;
+  /** Properties of event and request objects (rule 3 does not apply to them). */
+  private readonly events = new Set<AstNode>();
 
   constructor(
     private readonly file: string,
@@ -216,7 +219,11 @@ class Collector {
         };
       return null;
     }
-    const init = unreadInitialiser(node, this.facts);
+    if (isEventObject(node)) {
+      this.events.add(child);
+      return null;
+    }
+    const init = this.events.has(node) ? null : unreadInitialiser(node, this.facts);
     if (init !== null && child === init.value)
       return {
         rule: 'unread-field',

@@ -19,8 +19,9 @@
 // 3. unread-field: a member name that is written somewhere under src/ and read nowhere under src/ (no
 //    `x.name` read, no destructuring of it, no string literal spelling it). Skipped: a statement that
 //    only writes it from a side-effect-free value, a class field's or object literal's side-effect-free
-//    initial value for it. (A generic read, such as a spread or JSON of the object, is not seen by name;
-//    src/kernel objects are not serialised by any check.)
+//    initial value for it, except in an object literal with a `type` or `kind` key (a trace event or a
+//    request to the scheduler: printed or read whole). (A generic read, such as a spread or JSON of an
+//    object, is not seen by name; no check serialises kernel objects.)
 // 4. dead-function: a top-level function of src/kernel whose name is referenced nowhere under src/ but in
 //    its own body (imports and exports do not count; a member access of that name does): every mutant
 //    inside it.
@@ -399,4 +400,21 @@ export function unreadInitialiser(n: AstNode, facts: ProgramFacts): { value: Ast
   const value = n.value as AstNode | null;
   if (!isNode(value) || hasEffects(value)) return null;
   return { value, name: key.name as string };
+}
+
+/**
+ * Whether an object literal is an event or a request (it has a `type` or `kind` key): what it carries is
+ * printed into the trace or read by the scheduler, so rule 3 never applies to its properties.
+ */
+export function isEventObject(n: AstNode): boolean {
+  return (
+    n.type === 'ObjectExpression' &&
+    (n.properties as AstNode[]).some(
+      (p) =>
+        p.type === 'ObjectProperty' &&
+        p.computed !== true &&
+        (p.key as AstNode).type === 'Identifier' &&
+        ['type', 'kind'].includes((p.key as AstNode).name as string),
+    )
+  );
 }

@@ -219,6 +219,20 @@ describe('skip rules', () => {
       [16, 'condition-true', 'true'],
       [16, 'unary-removal', 'x'],
     ]);
+    // An event object's fields are printed into the trace: rule 3 leaves them alone.
+    const ev = 'export function g(o) {\n  o.emit({ type: "ev", count: 1 });\n  return { count: 2 };\n}\n';
+    const evr = classifyMutants('src/kernel/e.ts', ev, {
+      facts: programFacts(new Map([...program, ['src/kernel/e.ts', ev]])),
+    });
+    expect(evr.mutants.map((m) => [m.line, m.replacement])).toEqual([
+      [2, ';'],
+      [2, '0'],
+      [2, '2'],
+    ]);
+    expect(evr.skipped.map((m) => [m.line, m.replacement, m.rule])).toEqual([
+      [3, '1', 'unread-field'],
+      [3, '3', 'unread-field'],
+    ]);
     // Without facts only the switches are known; every other mutant is a candidate.
     const bare = classifyMutants('src/kernel/a.ts', A);
     expect(new Set(bare.skipped.map((m) => m.rule))).toEqual(new Set(['catalogue-switch']));
