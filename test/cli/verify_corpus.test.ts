@@ -150,4 +150,40 @@ describe('verify --faults', () => {
       '  schedules       1472 (1472 with 0; 32 with 0 faults, 1440 with 1 fault), 0 pruned',
     ]);
   }, 120_000);
+
+  test('a counterexample with one fault at P = 0 (without faults it needs a preemption); its token replays it', () => {
+    const r = cli(
+      'verify',
+      '--scenario',
+      'upload-race',
+      '--preemptions',
+      '0',
+      '--faults',
+      '1',
+      '--mutation',
+      'pool-alloc-error-double-free',
+      '--json',
+    );
+    expect(r.code).toBe(EXIT_CODE.crash);
+    const out = JSON.parse(r.stdout) as { counterexample: { token: string } };
+    expect(out).toMatchObject({
+      verdict: 'counterexample',
+      schedules: 89,
+      byPreemptions: [89],
+      byFaults: [32, 57],
+      counterexample: {
+        preemptions: 0,
+        faults: 1,
+        faultsFired: ['page.alloc@tt:5'],
+        failure: { id: 'crash.exception', message: 'iommu:device:0: unmap of IOVA 5, which is not mapped' },
+        steps: 24,
+        choices: 25,
+      },
+    });
+    const replay = cli('replay', out.counterexample.token, '--json');
+    expect(replay.code).toBe(EXIT_CODE.crash);
+    expect(JSON.parse(replay.stdout)).toMatchObject({
+      failure: { message: 'iommu:device:0: unmap of IOVA 5, which is not mapped' },
+    });
+  }, 120_000);
 });
