@@ -164,7 +164,11 @@ export async function searchParallel<E>(
   const total = () => front.byLevel.reduce((a, b) => a + b, 0);
   while (front.level < levelCount(bounds)) {
     const level = front.level;
-    const roots = pieces<E>(cutStack(front.stacks[level]!, opts.inFlight));
+    // Segments no longer than a slice (a longer one could not finish in one): less to copy to a thread.
+    const slice = () => (typeof opts.sliceRuns === 'number' ? opts.sliceRuns : opts.sliceRuns());
+    const cut = (stack: readonly WorkItem[]) =>
+      pieces<E>(cutStack(stack, Math.max(opts.inFlight, Math.ceil(stack.length / Math.max(1, slice())))));
+    const roots = cut(front.stacks[level]!);
     const limit = opts.maxSchedules === undefined ? undefined : opts.maxSchedules - total();
     if (limit !== undefined && limit <= 0) return { kind: 'limit', front };
     let running = 0;
@@ -178,7 +182,7 @@ export async function searchParallel<E>(
           p.result = result;
           p.state = 'done';
           if (result.failure === null && result.rest.length > 0) {
-            p.children = pieces(cutStack(result.rest, opts.inFlight));
+            p.children = cut(result.rest);
           }
           running -= 1;
           wake?.();
@@ -247,8 +251,8 @@ export async function searchParallel<E>(
         }
         if (limit !== undefined && before >= limit) break;
         if (p.state === 'pending') {
-          const slice = typeof opts.sliceRuns === 'number' ? opts.sliceRuns : opts.sliceRuns();
-          launch(p, limit === undefined ? slice : Math.min(slice, limit - before));
+          const runs = slice();
+          launch(p, limit === undefined ? runs : Math.min(runs, limit - before));
         }
       }
       if (running === 0) throw new Error('verify: no piece running and the level is not done');
