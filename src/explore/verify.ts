@@ -26,6 +26,7 @@ import {
   advance,
   type Bounds,
   byPreemptionsOf,
+  type ChunkProgress,
   type Execution,
   exploreChunk,
   type Found,
@@ -35,6 +36,7 @@ import {
   levelOf,
   type Program,
   queuedOf,
+  type Reduction,
   type SearchGuide,
   schedulesOf,
   settle,
@@ -62,6 +64,8 @@ export interface BoundedSearchOptions {
   readonly onProgress?: (p: SearchProgress) => void;
   /** Resume from this frontier (of the same program and bounds). */
   readonly frontier?: Frontier;
+  /** Partial-order reduction (src/explore/verify_por.ts); none: every schedule is run. */
+  readonly reduction?: Reduction;
 }
 
 export interface SearchProgress {
@@ -177,10 +181,27 @@ export function boundedSearch<E extends Execution>(
   const n = levelCount(bounds);
   let failure: Found<E> | null = null;
   while (front.level < n) {
-    const left = opts.maxSchedules === undefined ? PROGRESS_RUNS : opts.maxSchedules - schedulesOf(front);
+    const left =
+      opts.maxSchedules === undefined ? Number.POSITIVE_INFINITY : opts.maxSchedules - schedulesOf(front);
     if (left <= 0) return searchResultOf(bounds, { kind: 'limit', front });
     const stack = front.stacks[front.level]!;
-    const chunk = exploreChunk(program, bounds, front.level, stack, Math.min(left, PROGRESS_RUNS));
+    const at = front;
+    // The whole level in one chunk (its stack is copied once), with progress every PROGRESS_RUNS runs.
+    const onRun =
+      opts.onProgress === undefined
+        ? undefined
+        : (c: ChunkProgress) => {
+            if (c.runs % PROGRESS_RUNS !== 0) return;
+            const byLevel = at.byLevel.slice();
+            byLevel[at.level] = byLevel[at.level]! + c.runs;
+            const base = progressOf(bounds, {
+              ...at,
+              byLevel,
+              rootsStarted: at.rootsStarted + c.rootsStarted,
+            });
+            opts.onProgress!({ ...base, queued: base.queued - stack.length + c.stack + c.pushes });
+          };
+    const chunk = exploreChunk(program, bounds, front.level, stack, left, opts.reduction, onRun);
     const level = front.level;
     front = advance(front, bounds, stack.length, chunk);
     if (chunk.failure !== null) {
@@ -188,7 +209,6 @@ export function boundedSearch<E extends Execution>(
       front = { ...front, level };
       break;
     }
-    opts.onProgress?.(progressOf(bounds, front));
   }
   return searchResultOf(
     bounds,
@@ -281,6 +301,7 @@ export interface VerifyInput extends ScenarioSearch {
   readonly maxSchedules?: number;
   readonly onProgress?: (p: SearchProgress) => void;
   readonly frontier?: Frontier;
+  readonly reduction?: Reduction;
 }
 
 export interface VerifyResult {
@@ -357,6 +378,7 @@ export function verify(input: VerifyInput): VerifyResult {
     ...(input.maxSchedules === undefined ? {} : { maxSchedules: input.maxSchedules }),
     ...(input.onProgress === undefined ? {} : { onProgress: input.onProgress }),
     ...(input.frontier === undefined ? {} : { frontier: input.frontier }),
+    ...(input.reduction === undefined ? {} : { reduction: input.reduction }),
   });
   return verifyResultOf(input, found);
 }

@@ -140,7 +140,8 @@ function frontierAt<E>(
     mark(p);
   }
   const level: WorkItem[] = [];
-  for (let i = segments.length - 1; i >= 0; i -= 1) level.push(...segments[i]!);
+  // Item by item: a spread of a long segment would overflow the call's arguments.
+  for (let i = segments.length - 1; i >= 0; i -= 1) for (const item of segments[i]!) level.push(item);
   stacks[front.level] = level;
   const byLevel = front.byLevel.slice();
   byLevel[front.level] = byLevel[front.level]! + runs;

@@ -190,6 +190,16 @@ export interface ChunkResult<E> {
   readonly pruned: number;
 }
 
+/** Where a chunk is, told after each passing run. */
+export interface ChunkProgress {
+  readonly runs: number;
+  /** Items on the chunk's stack. */
+  readonly stack: number;
+  /** Items it pushed to higher levels. */
+  readonly pushes: number;
+  readonly rootsStarted: number;
+}
+
 /**
  * Run the order of `stack` (bottom to top: the top item's subtree first) at level `level`, at most
  * `maxRuns` schedules, stopping at the first failure.
@@ -201,6 +211,7 @@ export function exploreChunk<E extends Execution>(
   stack: readonly WorkItem[],
   maxRuns: number = Number.POSITIVE_INFINITY,
   reduction?: Reduction,
+  onRun?: (at: ChunkProgress) => void,
 ): ChunkResult<E> {
   const work = stack.slice();
   const pushes: [number, WorkItem][] = [];
@@ -268,6 +279,7 @@ export function exploreChunk<E extends Execution>(
       }
     }
     evaluationChildren(chooser.evaluations, choices.length);
+    onRun?.({ runs, stack: work.length, pushes: pushes.length, rootsStarted });
   }
   return { runs, pushes, failure: null, rest: work, rootsStarted, pruned };
 }
@@ -315,7 +327,9 @@ export function advance<E>(
 ): Frontier {
   const stacks = front.stacks.map((s) => s.slice());
   const cur = stacks[front.level]!;
-  cur.splice(cur.length - taken, taken, ...chunk.rest);
+  // Item by item: a spread of a long stack would overflow the call's arguments.
+  cur.length -= taken;
+  for (const item of chunk.rest) cur.push(item);
   for (const [q, item] of chunk.pushes) stacks[q]!.push(item);
   const byLevel = front.byLevel.slice();
   byLevel[front.level] = byLevel[front.level]! + chunk.runs;
