@@ -50,9 +50,18 @@ export interface SleepEntry {
   readonly step: Footprint;
 }
 
-/** A child item's data: the actors asleep right after its last pick. */
+/** A child item's data: the actors asleep right after its last pick, and its siblings still to come. */
 export interface SleepData {
   readonly sleep: readonly SleepEntry[];
+  /** The alternatives at the item's last choice not yet queued, in order (each queued after the one before ran). */
+  readonly later: readonly number[];
+}
+
+/** A child to queue: the pick at choice `d` and its data. */
+export interface SleepChild {
+  readonly d: number;
+  readonly i: number;
+  readonly data: SleepData;
 }
 
 /** A chooser a program reports its steps' footprints to (one call per delivery, after it). */
@@ -64,8 +73,13 @@ export interface FootprintSink {
 export interface ReductionRun {
   /** True when a sleeping actor stepped: the run's tail is a reordering of a schedule covered elsewhere. */
   readonly cut: boolean;
-  /** Child of choice d (≥ the item's tape length) picking alternative i: its data, or undefined to prune it. */
-  child(d: number, i: number): { readonly data: SleepData } | undefined;
+  /**
+   * The children of choice d (≥ the item's tape length): the first alternative not asleep, carrying the
+   * others as `later`, or null; and how many alternatives were pruned (asleep, or after the cut).
+   */
+  children(d: number): { readonly first: SleepChild | null; readonly pruned: number };
+  /** The next sibling of this item (at its last choice), with how many of its siblings were pruned. */
+  sibling(): { readonly next: SleepChild | null; readonly pruned: number };
 }
 
 /** The name written by every step that evaluates a fault site (the evaluations are counted globally). */
@@ -92,6 +106,8 @@ interface Node {
 export class SleepSetGuide<C extends Chooser & { fault(): boolean }> implements Chooser, FootprintSink {
   private sleep: SleepEntry[] = [];
   private readonly nodes: Node[] = [];
+  /** The item's own last choice (its pick's step is recorded like the run's own choices). */
+  private own: Node | undefined;
   private choices = 0;
   /** Index of the first choice whose children are dropped (a sleeping actor stepped before it). */
   private cutAt = Number.POSITIVE_INFINITY;
@@ -143,6 +159,15 @@ export class SleepSetGuide<C extends Chooser & { fault(): boolean }> implements 
     if (at === tapeLength - 1) {
       const data = this.item.data as SleepData | undefined;
       this.sleep = data === undefined ? [] : data.sleep.slice();
+      this.own = {
+        enabled: enabled.slice(),
+        last: this.last,
+        picked,
+        sleep: this.sleep.slice(),
+        step: undefined,
+        enabledAfter: undefined,
+      };
+      this.pendingStep = this.own;
     } else if (at >= tapeLength) {
       const node: Node = {
         enabled: enabled.slice(),
@@ -196,23 +221,58 @@ export class SleepSetGuide<C extends Chooser & { fault(): boolean }> implements 
     const nodes = this.nodes;
     const cutAt = this.cutAt;
     const bounded = this.bounded;
+    const own = this.own;
+    const data = this.item.data as SleepData | undefined;
     return {
       cut: cutAt !== Number.POSITIVE_INFINITY,
-      child(d: number, i: number) {
-        if (d >= cutAt) return undefined;
+      children(d: number) {
         const n = nodes[d - base];
-        if (n === undefined || i === n.picked) return undefined;
-        const actor = n.enabled[i]!;
-        if (n.sleep.some((e) => e.actor === actor)) return undefined;
-        const sleep = n.sleep.slice();
-        const t = n.enabled[n.picked]!;
-        if (n.step !== undefined && !sleep.some((e) => e.actor === t) && maySleep(n, t, actor, bounded)) {
-          sleep.push({ actor: t, step: n.step });
-        }
-        return { data: { sleep } };
+        if (n === undefined) return { first: null, pruned: 0 };
+        const alternatives: number[] = [];
+        for (let i = 0; i < n.enabled.length; i += 1) if (i !== n.picked) alternatives.push(i);
+        if (d >= cutAt) return { first: null, pruned: alternatives.length };
+        return chain(d, n, n.sleep, alternatives, bounded);
+      },
+      sibling() {
+        if (own === undefined || data === undefined) return { next: null, pruned: 0 };
+        return (({ first, pruned }) => ({ next: first, pruned }))(
+          chain(base - 1, own, data.sleep, data.later, bounded),
+        );
       },
     };
   }
+}
+
+/**
+ * The first of `alternatives` at choice d (node n, whose picked actor took its step) that is not asleep
+ * in `sleep` plus the picked actor (when it may sleep there), carrying the rest; asleep ones are pruned.
+ */
+function chain(
+  d: number,
+  n: Node,
+  sleep: readonly SleepEntry[],
+  alternatives: readonly number[],
+  bounded: boolean,
+): { first: SleepChild | null; pruned: number } {
+  const next = sleep.slice();
+  const t = n.enabled[n.picked]!;
+  let pruned = 0;
+  for (let k = 0; k < alternatives.length; k += 1) {
+    const i = alternatives[k]!;
+    const u = n.enabled[i]!;
+    if (k === 0 || pruned === k) {
+      // The picked actor joins the sleep set once (its condition does not depend on which alternative).
+      if (n.step !== undefined && !next.some((e) => e.actor === t) && maySleep(n, t, u, bounded)) {
+        next.push({ actor: t, step: n.step });
+      }
+    }
+    if (next.some((e) => e.actor === u)) {
+      pruned += 1;
+      continue;
+    }
+    return { first: { d, i, data: { sleep: next, later: alternatives.slice(k + 1) } }, pruned };
+  }
+  return { first: null, pruned };
 }
 
 /**
@@ -337,24 +397,37 @@ export function porSearch<E extends Execution>(
         };
       }
       const verdict = guide instanceof SleepSetGuide ? guide.finish() : null;
+      if (verdict !== null) {
+        // The next sibling of this item, at its level (siblings at one choice cost the same).
+        const s = verdict.sibling();
+        pruned += s.pruned;
+        if (s.next !== null) {
+          const tape = picks.slice(0, s.next.d);
+          tape.push(s.next.i);
+          list.push({ tape, faults: [], evalStart: 0, data: s.next.data });
+        }
+      }
       for (let d = item.tape.length; d < inner.choices.length; d += 1) {
         const c = inner.choices[d]!;
+        if (verdict !== null) {
+          // Every alternative at one choice costs the same: a preemption when the last actor is enabled.
+          const q = bounded ? level + (c.enabled.includes(c.last) ? 1 : 0) : 0;
+          if (q > bound) continue;
+          const { first, pruned: p } = verdict.children(d);
+          pruned += p;
+          if (first === null) continue;
+          const tape = picks.slice(0, d);
+          tape.push(first.i);
+          work[q]!.push({ tape, faults: [], evalStart: 0, data: first.data });
+          continue;
+        }
         for (let i = c.enabled.length - 1; i >= 0; i -= 1) {
           if (i === c.picked) continue;
           const q = bounded ? level + (preempts(c, i) ? 1 : 0) : 0;
           if (q > bound) continue;
           const tape = picks.slice(0, d);
           tape.push(i);
-          if (verdict === null) {
-            work[q]!.push({ tape, faults: [], evalStart: 0 });
-            continue;
-          }
-          const child = verdict.child(d, i);
-          if (child === undefined) {
-            pruned += 1;
-            continue;
-          }
-          work[q]!.push({ tape, faults: [], evalStart: 0, data: child.data });
+          work[q]!.push({ tape, faults: [], evalStart: 0 });
         }
       }
     }

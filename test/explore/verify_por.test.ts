@@ -166,7 +166,7 @@ describe('sleep sets under a preemption bound: the same final states and broken 
       'private 3x2 P=0: 6 -> 6 (0 pruned)',
       'private 3x2 P=1: 24 -> 21 (3 pruned)',
       'private 3x2 P=2: 60 -> 27 (27 pruned)',
-      'private 3x2 P=all: 90 -> 15 (26 pruned)',
+      'private 3x2 P=all: 90 -> 11 (21 pruned)',
       'lost 2x2 P=0: 2 -> 2 (0 pruned)',
       'lost 2x2 P=1: 4 -> 4 (0 pruned)',
       'lost 2x2 P=2: 6 -> 6 (0 pruned)',
@@ -174,7 +174,7 @@ describe('sleep sets under a preemption bound: the same final states and broken 
       'lost 3x2 P=0: 6 -> 6 (0 pruned)',
       'lost 3x2 P=1: 24 -> 24 (0 pruned)',
       'lost 3x2 P=2: 60 -> 60 (0 pruned)',
-      'lost 3x2 P=all: 90 -> 48 (7 pruned)',
+      'lost 3x2 P=all: 90 -> 36 (8 pruned)',
       'mixed 2x4 P=0: 2 -> 2 (0 pruned)',
       'mixed 2x4 P=1: 8 -> 8 (0 pruned)',
       'mixed 2x4 P=2: 26 -> 16 (10 pruned)',
@@ -182,7 +182,7 @@ describe('sleep sets under a preemption bound: the same final states and broken 
       'mixed 3x2 P=0: 6 -> 6 (0 pruned)',
       'mixed 3x2 P=1: 24 -> 24 (0 pruned)',
       'mixed 3x2 P=2: 60 -> 39 (15 pruned)',
-      'mixed 3x2 P=all: 90 -> 19 (22 pruned)',
+      'mixed 3x2 P=all: 90 -> 13 (19 pruned)',
     ]);
   });
 
