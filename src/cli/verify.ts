@@ -12,7 +12,6 @@ import { scenarioHash, TOKEN_VERSION } from '../engine/token.ts';
 import { EXIT_CODE } from '../engine/types.ts';
 import { SIGNAL_EXIT_CODE, type StopSignal } from '../explore/campaign_streams.ts';
 import {
-  levelEstimate,
   progressOf,
   type ScenarioExecution,
   scenarioProgram,
@@ -318,7 +317,14 @@ async function search(plan: SearchPlan): Promise<number> {
         }
         if (now - lastShown < (tty ? 250 : 10_000)) return;
         lastShown = now;
-        const line = progressLine(plan, committed(), est, (now - started) / 1000, startRuns);
+        const line = progressLine(
+          plan.id.scenario,
+          bounds,
+          committed(),
+          est,
+          (now - started) / 1000,
+          startRuns,
+        );
         process.stderr.write(tty ? `\r${line}\u001b[K` : `${line}\n`);
         shown = true;
       },
@@ -341,29 +347,34 @@ async function search(plan: SearchPlan): Promise<number> {
   return exitCodeOf(r);
 }
 
-/** One progress line: schedules, per preemption count, the rate, the level's estimate. */
-function progressLine(
-  plan: SearchPlan,
+/**
+ * One progress line: schedules (committed, plus what finished pieces ran beyond them, `est`), per
+ * preemption count, the rate since `startRuns`, the prefixes queued, and the level's estimate.
+ */
+export function progressLine(
+  scenario: string,
+  bounds: Bounds,
   front: Frontier,
   est: { readonly runs: number; readonly rootsStarted: number },
   secs: number,
   startRuns: number,
 ): string {
-  const p = progressOf(plan.bounds, front);
-  const at = Math.min(front.level, levelCount(plan.bounds) - 1);
-  const { p: lp, f: lf } = levelOf(plan.bounds, at);
-  const levelRuns = (front.byLevel[at] ?? 0) + est.runs;
-  const started = front.rootsStarted + est.rootsStarted;
-  const total = p.schedules + est.runs;
-  const rate = secs > 0 ? (total - startRuns) / secs : 0;
+  const at = Math.min(front.level, levelCount(bounds) - 1);
+  const byLevel = front.byLevel.slice();
+  byLevel[at] = (byLevel[at] ?? 0) + est.runs;
+  const now = { ...front, byLevel, rootsStarted: front.rootsStarted + est.rootsStarted };
+  const p = progressOf(bounds, now);
+  const { p: lp, f: lf } = levelOf(bounds, at);
+  const rate = secs > 0 ? (p.schedules - startRuns) / secs : 0;
   const per = p.byPreemptions.map((n, i) => `${n} at P=${i}`).join(', ');
-  const where = plan.bounds.faults === 0 ? `P=${lp}` : `P=${lp} F=${lf}`;
-  const guess = levelEstimate(front, levelRuns, started);
+  const where = bounds.faults === 0 ? `P=${lp}` : `P=${lp} F=${lf}`;
+  const guess = p.levelEstimate;
+  const left = guess === null ? 0 : guess - byLevel[at]!;
   const estimate =
     guess === null
       ? ''
-      : `; ${where} estimated at ${guess} schedules (mean subtree of ${started} of its ${front.roots} prefixes)${rate > 0 && guess > levelRuns ? `, about ${Math.round((guess - levelRuns) / rate)} s more` : ''}`;
-  return `verify ${plan.id.scenario}: ${total} schedules (${per}), ${Math.round(rate)}/s, ${p.queued} prefixes queued, ${secs.toFixed(1)} s${estimate}`;
+      : `; ${where} estimated at ${guess} schedules (mean subtree of ${now.rootsStarted} of its ${front.roots} prefixes)${rate > 0 && left > 0 ? `, about ${Math.round(left / rate)} s more` : ''}`;
+  return `verify ${scenario}: ${p.schedules} schedules (${per}), ${Math.round(rate)}/s, ${p.queued} prefixes queued, ${secs.toFixed(1)} s${estimate}`;
 }
 
 function print(

@@ -9,6 +9,7 @@ import { Rng } from '../../src/engine/prng.ts';
 import { Scheduler } from '../../src/engine/scheduler.ts';
 import { Trace } from '../../src/engine/trace.ts';
 import type { SimActor } from '../../src/engine/types.ts';
+import { progressLine } from '../../src/cli/verify.ts';
 import { boundedSearch, searchResultOf } from '../../src/explore/verify.ts';
 import { type ChunkRunner, cutStack, searchParallel } from '../../src/explore/verify_parallel.ts';
 import {
@@ -259,5 +260,21 @@ describe('a frontier resumes where the search stopped', () => {
     const again = boundedSearch(program(), { ...bounds, frontier: stopped.front });
     expect(again.schedules).toBe(whole.schedules);
     expect(again.counterexample?.tape).toEqual(whole.counterexample?.tape);
+  });
+});
+
+describe('the progress line', () => {
+  it('says the schedules per preemption count, the rate and the level estimate from its root prefixes', () => {
+    const bounds: Bounds = { preemptions: 2, faults: 0 };
+    // Three tasks of 2 steps: 6 + 18 + 36 schedules at P = 0, 1, 2; stopped inside P = 1.
+    const part = boundedSearch(tiny(['a', 'b', 'c'], 2, add), { ...bounds, maxSchedules: 12 });
+    expect(part.frontier).toMatchObject({ level: 1, byLevel: [6, 6, 0], roots: 12, rootsStarted: 4 });
+    expect(progressLine('tiny', bounds, part.frontier, { runs: 0, rootsStarted: 0 }, 2, 0)).toBe(
+      'verify tiny: 12 schedules (6 at P=0, 6 at P=1), 6/s, 16 prefixes queued, 2.0 s; P=1 estimated at 18 schedules (mean subtree of 4 of its 12 prefixes), about 2 s more',
+    );
+    // Finished pieces beyond the committed frontier count too.
+    expect(progressLine('tiny', bounds, part.frontier, { runs: 3, rootsStarted: 2 }, 3, 6)).toBe(
+      'verify tiny: 15 schedules (6 at P=0, 9 at P=1), 3/s, 16 prefixes queued, 3.0 s; P=1 estimated at 18 schedules (mean subtree of 6 of its 12 prefixes), about 3 s more',
+    );
   });
 });
