@@ -7,8 +7,16 @@
 import { DEFAULT_PLATFORM, PLATFORMS } from './alloc_backend.ts';
 import { COHERENT_VALUES } from './caching.ts';
 import { DMA_TYPES } from './dma_bind.ts';
+import { PROTECT_VALUES } from './dmem.ts';
 import { EVICT_SCOPES } from './shared_iommu.ts';
-import { BASELINE, DESIGN_ALLOC_OPS, DESIGN_CACHING, DESIGN_SHARED_IOMMU, DESIGN_TWO_STEP } from './spec.ts';
+import {
+  BASELINE,
+  DESIGN_ALLOC_OPS,
+  DESIGN_CACHING,
+  DESIGN_DMEM,
+  DESIGN_SHARED_IOMMU,
+  DESIGN_TWO_STEP,
+} from './spec.ts';
 import { DEFAULT_DMA_TYPE } from './two_step.ts';
 
 export { BASELINE } from './spec.ts';
@@ -33,7 +41,7 @@ export interface DesignInfo {
   /** Oracles only active under this design. */
   readonly oracles: readonly string[];
   /** What the design needs of a scenario, or null when it applies to any scenario with TTM devices. */
-  readonly needs: 'iommu' | null;
+  readonly needs: 'iommu' | 'dmem' | null;
 }
 
 export const DESIGNS: readonly DesignInfo[] = [
@@ -103,6 +111,24 @@ export const DESIGNS: readonly DesignInfo[] = [
     },
     oracles: [],
     needs: null,
+  },
+  {
+    name: DESIGN_DMEM,
+    title: 'dmem cgroups with limits and protections (upstream since 6.14)',
+    seed: 'none: kernel/cgroup/dmem.c and "drm/ttm: Handle cgroup based eviction in TTM" (2b624a2c1865)',
+    proposed:
+      'charge VRAM to the allocating task’s cgroup; a charge over dmem.max evicts within that cgroup’s subtree; dmem.low and dmem.min shield a cgroup’s use from eviction',
+    landed:
+      'merged in 6.14; -EAGAIN of the charge converted to -ENOSPC in 2026; no limit is set by default, which the baseline stands for',
+    param: {
+      key: 'protect',
+      values: PROTECT_VALUES,
+      default: 'low',
+      meaning:
+        "low: the foreground cgroup's dmem.low and dmem.min with the background's dmem.max; none: only the max",
+    },
+    oracles: [],
+    needs: 'dmem',
   },
 ];
 
@@ -194,6 +220,9 @@ export function notApplicable(spec: string, scenario: ScenarioShape): string | n
     return `design '${p.name}' does not apply to scenario '${scenario.name}': it builds no TTM device`;
   }
   const info = findDesign(p.name)!;
+  if (info.needs === 'dmem' && scenario.config.cgroups !== 'design') {
+    return `design '${p.name}' does not apply to scenario '${scenario.name}': it sets the cgroups of a workload built for it (try --scenario dmem-compare)`;
+  }
   if (info.needs === 'iommu' && !hasIommu(scenario.config)) {
     return `design '${p.name}' does not apply to scenario '${scenario.name}': no device there is behind an IOMMU (try --scenario shared-iommu)`;
   }

@@ -7,6 +7,7 @@ export const DESIGN_ALLOC_OPS = 'alloc-ops';
 export const DESIGN_TWO_STEP = 'two-step';
 export const DESIGN_SHARED_IOMMU = 'shared-iommu';
 export const DESIGN_CACHING = 'caching';
+export const DESIGN_DMEM = 'dmem';
 
 /** The baseline's name in `compare --designs`: today's kernel, no design on. */
 export const BASELINE = 'kernel';

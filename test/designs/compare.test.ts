@@ -87,7 +87,7 @@ describe('ttm-sim compare', () => {
     expect(unknown).toEqual({
       code: 2,
       out: '',
-      err: "ttm-sim: --designs: unknown design 'nope'; the designs are alloc-ops, two-step, shared-iommu, caching ('ttm-sim designs')\n",
+      err: "ttm-sim: --designs: unknown design 'nope'; the designs are alloc-ops, two-step, shared-iommu, caching, dmem ('ttm-sim designs')\n",
     });
     const na = await cli(['compare', '--scenario', 'abba-ww', '--designs', 'shared-iommu']);
     expect(na.code).toBe(2);

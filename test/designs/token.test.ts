@@ -73,7 +73,7 @@ describe('parseDesign / parseDesigns / notApplicable', () => {
     expect(parseDesign('nope')).toEqual({
       ok: false,
       reason:
-        "unknown design 'nope'; the designs are alloc-ops, two-step, shared-iommu, caching ('ttm-sim designs')",
+        "unknown design 'nope'; the designs are alloc-ops, two-step, shared-iommu, caching, dmem ('ttm-sim designs')",
     });
     expect(parseDesign('two-step:kind=cma')).toEqual({
       ok: false,

@@ -5,6 +5,7 @@ import type { Scenario } from '../scenario.ts';
 import { abbaDeadlock } from './abba.ts';
 import { bulkLru } from './bulk_lru.ts';
 import { calibrate } from './calibrate.ts';
+import { dmemCgroups } from './dmem.ts';
 import { hotUnplug } from './hot_unplug.ts';
 import { memoryPressure } from './memory_pressure.ts';
 import { moveRace } from './move_race.ts';
@@ -44,6 +45,10 @@ export const SCENARIOS: readonly Scenario[] = [
   expectFailures(sharedIommu({ retries: 0 }, 'shared-iommu-retry')),
   small(),
   hotUnplug(),
+  dmemCgroups(),
+  // The dmem-cgroups workload without cgroups unless the dmem design is on: compare's baseline is today's
+  // kernel with no cgroup configured (README "dmem cgroups").
+  dmemCgroups({ cgroups: 'design' }, 'dmem-compare'),
 ];
 
 export const DEFAULT_SCENARIO = 'vram-pressure';
