@@ -11,6 +11,7 @@
 import { PAGE_SHIFT } from './constants.ts';
 import { EINTR, EINVAL, ENOMEM, ENOSPC } from './errno.ts';
 import type { Ram } from './ram.ts';
+import { lockupSpins, softLockupSpin } from './rules/soft_lockup.ts';
 
 /** Swap space of a world unless told otherwise: as large as the default RAM (64 MiB). */
 export const DEFAULT_SWAP_PAGES = 16384;
@@ -93,7 +94,9 @@ export class SwapSpace {
     // Keep `free` sorted, highest first.
     let lo = 0;
     let hi = this.free.length;
+    const spins = lockupSpins();
     while (lo < hi) {
+      softLockupSpin(spins, 'shmem swap-slot search');
       const mid = (lo + hi) >> 1;
       if (this.free[mid]! > slot) lo = mid + 1;
       else hi = mid;

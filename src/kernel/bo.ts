@@ -61,6 +61,7 @@ import {
 import { assertBoResvHeld, assertHeld, warnOn } from './rules/check.ts';
 import { checkDmemVictim } from './rules/dmem.ts';
 import { checkMoveCounts, moveCounts } from './rules/move_counts.ts';
+import { lockupSpins, softLockupSpin } from './rules/soft_lockup.ts';
 import {
   BO_ASSIGN_MEM_UNPLACED,
   BO_EVICT_RESV_HELD,
@@ -759,8 +760,10 @@ export function* ttmLruWalkForEvict(
   const task = man.bdev.env.current();
   const cursor = new ResourceCursor(man);
   let progress = 0;
+  const spins = lockupSpins();
   try {
     for (let res = cursor.next(); res !== null; res = cursor.next()) {
+      softLockupSpin(spins, 'ttm_lru_walk_for_evict');
       const bo = res.bo;
       if (bo === null) continue;
       if (preLock !== undefined && !(yield* preLock(res, bo))) continue;

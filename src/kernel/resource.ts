@@ -36,6 +36,7 @@ import { type InsertMode, RangeAllocator, type RangeNode } from './range_allocat
 import { assertBoResvHeld, assertHeld, warnOn } from './rules/check.ts';
 import { checkDmemCharged, checkDmemUnchargeOnce, checkDmemUnderflow, checkDmemUsage } from './rules/dmem.ts';
 import { checkRangeAlloc, checkResourceCompatible, checkResourceIntersects } from './rules/placement.ts';
+import { lockupSpins, softLockupSpin } from './rules/soft_lockup.ts';
 import {
   BULK_MOVE_ADD_SAME_RESV,
   BULK_MOVE_TAIL_RESV_HELD,
@@ -516,10 +517,13 @@ export class ResourceCursor {
 
   /** ttm_resource_manager_first / _next: the next resource after the hitch, priority 0 first. */
   next(): Resource | null {
+    const spins = lockupSpins();
     while (this.prio < TTM_MAX_BO_PRIORITY) {
+      softLockupSpin(spins, 'ttm_resource_manager_next');
       const head = this.man.lru[this.prio]!;
       if (listUnlinked(this.hitch)) listAdd(this.hitch, head);
       for (let n = this.hitch.next as LruItem; n !== head; n = n.next as LruItem) {
+        softLockupSpin(spins, 'ttm_resource_manager_next');
         if (n.res !== null) {
           listMove(this.hitch, n);
           return n.res;

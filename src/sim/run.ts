@@ -10,6 +10,7 @@ import type { TtmGlobal } from '../kernel/device.ts';
 import { type FaultSite, sitesCounted } from '../kernel/faults.ts';
 import type { Iommu } from '../kernel/iommu.ts';
 import type { RuleBreach } from '../kernel/rules/check.ts';
+import { SoftLockup } from '../kernel/rules/soft_lockup.ts';
 import { DriverLoadRefused } from '../kernel/simdrv.ts';
 import { FaultInjector, type FaultPlan, type FiredFault, lastStepsOf } from './fault_plan.ts';
 import type { TransitionCounter } from './mirror.ts';
@@ -212,12 +213,14 @@ export function runScenarioWith(judges: RunJudges, scenario: Scenario, opts: Run
             step: 0,
             actor: err.device,
           }
-        : {
-            kind: 'crash',
-            id: 'crash.exception',
-            message: err instanceof Error ? err.message : String(err),
-            step: sim.scheduler.steps,
-          };
+        : err instanceof SoftLockup
+          ? { kind: 'liveness', id: 'liveness.soft-lockup', message: err.message, step: sim.scheduler.steps }
+          : {
+              kind: 'crash',
+              id: 'crash.exception',
+              message: err instanceof Error ? err.message : String(err),
+              step: sim.scheduler.steps,
+            };
   }
   const fired = injector?.fired ?? [];
   // A guided run is replayed from its full tape; so is any run given a tape (the recorded one extends it).
