@@ -306,6 +306,8 @@ export interface PorSearchOptions {
   /** False: the same search without reduction (every schedule within the bound). Default true. */
   readonly reduce?: boolean;
   readonly maxSchedules?: number;
+  /** Go on after a failing run (to collect every final state); the first failure is still returned. */
+  readonly keepGoing?: boolean;
   /** Called after every run with the run and its tape. */
   readonly onRun?: (execution: unknown, tape: readonly number[]) => void;
 }
@@ -373,6 +375,7 @@ export function porSearch<E extends Execution>(
   const byPreemptions: number[] = [];
   let schedules = 0;
   let pruned = 0;
+  let first: PorSearchResult<E>['counterexample'] = null;
   for (let level = 0; level <= bound; level += 1) {
     byPreemptions.push(0);
     const list = work[level]!;
@@ -387,7 +390,8 @@ export function porSearch<E extends Execution>(
       byPreemptions[level] = byPreemptions[level]! + 1;
       const picks = inner.choices.map((c) => c.picked);
       opts.onRun?.(execution, picks);
-      if (execution.failed) {
+      if (execution.failed && first === null) first = { execution, tape: picks, preemptions: level };
+      if (execution.failed && opts.keepGoing !== true) {
         return {
           schedules,
           byPreemptions,
@@ -432,5 +436,5 @@ export function porSearch<E extends Execution>(
       }
     }
   }
-  return { schedules, byPreemptions, pruned, complete: true, counterexample: null };
+  return { schedules, byPreemptions, pruned, complete: first === null, counterexample: first };
 }

@@ -21,6 +21,12 @@ export interface Workload {
   describe(): string[];
   /** The TTM worlds the scenario built (RAM, swap, devices, live BOs): what the per-step oracles check. */
   worlds(): TtmGlobal[];
+  /**
+   * The objects besides the worlds that more than one task (or a fence callback) reads or writes, such
+   * as the scenario's run object: verify's reduction records accesses to what is reachable from the
+   * worlds and from these (src/explore/footprint.ts). A scenario without it is searched unreduced.
+   */
+  shared?(): readonly object[];
 }
 
 /** A `sometimes` goal: reached by a run whose statistic `id` is above 0. */

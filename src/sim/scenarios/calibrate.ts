@@ -89,6 +89,9 @@ export function calibrate(opts: CalibrateOptions = {}, name = 'calibrate'): Scen
         worlds() {
           return [];
         },
+        shared() {
+          return parts;
+        },
       };
     },
   };

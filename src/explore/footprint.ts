@@ -1,0 +1,407 @@
+// What each step of a run read and wrote (its footprint), recorded for the partial-order reduction of
+// `verify` (src/explore/verify_por.ts). Mirrors no kernel file. Nothing here runs unless a recorder is
+// attached to a run: a normal run pays nothing (no property of any object is touched).
+//
+// Names are slot numbers: one per field of an object, one per container (array, Map, Set, WeakMap,
+// WeakSet, typed array). Slots are numbered in the order the run meets them, so two runs with the same
+// prefix of steps give the same objects the same numbers up to the end of that prefix: footprints of
+// different runs compare correctly for every object that existed at their common prefix (an object made
+// later can only be touched by the step that made it, or after it).
+//
+// How accesses are seen:
+//   - objects reachable from the roots (the worlds, the objects a scenario shares between its tasks):
+//     every own data field becomes an accessor (in place, so every reference to the object sees it);
+//     a read of the field reads its slot, a write writes it and adopts the value (instruments what it
+//     reaches). The objects are then made non-extensible and their fields non-configurable, so a field
+//     added or deleted later is a TypeError (a crash the run reports), never an unrecorded access;
+//   - arrays become Proxies when adopted (the field or container holding one gets the proxy); every
+//     index, length or method access through it reads or writes the array's slot;
+//   - Map, Set, WeakMap and WeakSet methods are patched on their prototypes while a recorder is
+//     attached: every call reads or writes the container's slot (module-level WeakMaps of the kernel
+//     included), except containers of the engine's own bookkeeping (trace, statechart tallies, the
+//     scheduler's tables: inboxes are named by the scheduler's hooks instead);
+//   - typed arrays (page contents) are compared with a copy after every step: a change is a write; a
+//     read is seen when a field or array hands the typed array out;
+//   - the scheduler's inboxes (a post writes the receiver's inbox, a delivery reads and writes its own),
+//     timers (sleep and cancel write the timer queue), statechart transitions (read and write the
+//     object's chart) and id counters (a Map) complete it.
+// What escapes, and why it does not matter or is excluded: a task's own state (its generator's locals,
+// its TaskActor fields) is touched only by its own steps, which are never compared with each other;
+// engine bookkeeping (trace lines, effects, coverage tallies) does not decide what any step does; the
+// per-step checks' reads are not recorded at all (verify_por.ts: checks need no footprint). A reference
+// to an array kept from before it was adopted (a local of the step that made it) and state reachable
+// only through closures are not seen: scenarios list what their tasks share (Workload.shared), and
+// the test (test/explore/footprint.test.ts) compares final states with and without reduction.
+
+import type { Footprint } from './sleep_sets.ts';
+
+type AnyObj = Record<PropertyKey, unknown>;
+
+const ORIG = {
+  mapGet: Map.prototype.get,
+  mapHas: Map.prototype.has,
+  mapSet: Map.prototype.set,
+  wmGet: WeakMap.prototype.get,
+  wmHas: WeakMap.prototype.has,
+  wmSet: WeakMap.prototype.set,
+  setAdd: Set.prototype.add,
+  setHas: Set.prototype.has,
+  setValues: Set.prototype.values,
+  mapEntries: Map.prototype.entries,
+};
+
+const READ_METHODS: Record<string, readonly string[]> = {
+  Map: ['get', 'has', 'forEach', 'keys', 'values', 'entries'],
+  Set: ['has', 'forEach', 'keys', 'values', 'entries'],
+  WeakMap: ['get', 'has'],
+  WeakSet: ['has'],
+};
+const WRITE_METHODS: Record<string, readonly string[]> = {
+  Map: ['set', 'delete', 'clear'],
+  Set: ['add', 'delete', 'clear'],
+  WeakMap: ['set', 'delete'],
+  WeakSet: ['add', 'delete'],
+};
+const CONTAINERS = { Map, Set, WeakMap, WeakSet } as const;
+
+/** The recorder attached now (one at a time: runs are synchronous). */
+let attached: FootprintRecorder | null = null;
+/** Prototype methods replaced while attached, to put back. */
+let saved: { proto: object; key: PropertyKey; desc: PropertyDescriptor }[] = [];
+
+function installPatches(): void {
+  for (const [name, ctor] of Object.entries(CONTAINERS)) {
+    const proto = ctor.prototype as object;
+    const patch = (key: PropertyKey, write: boolean) => {
+      const desc = Object.getOwnPropertyDescriptor(proto, key);
+      if (desc === undefined) return;
+      saved.push({ proto, key, desc });
+      if (typeof desc.value === 'function') {
+        const orig = desc.value as (...a: unknown[]) => unknown;
+        const isSet = key === 'set';
+        const isAdd = key === 'add';
+        const isGet = key === 'get';
+        Object.defineProperty(proto, key, {
+          ...desc,
+          value: function (this: object, ...args: unknown[]) {
+            const rec = attached;
+            if (rec === null || rec.isExcluded(this)) return orig.apply(this, args);
+            rec.container(this, write);
+            if (!rec.isTracked(this)) {
+              // A container outside the roots (a kernel module's WeakMap): its accesses are recorded; an
+              // array it hands out becomes a proxy stored back, so that changes to it are seen too.
+              const r = orig.apply(this, args);
+              if (isGet && Array.isArray(r) && this instanceof WeakMap) {
+                const proxy = rec.adopt(r);
+                ORIG.wmSet.call(this as WeakMap<object, unknown>, args[0] as object, proxy);
+                return proxy;
+              }
+              return r;
+            }
+            // What goes into a tracked container is instrumented (an array value stored as its proxy); a
+            // Set's elements and every key keep their identity (lookups compare it).
+            if (isSet) return orig.call(this, args[0], rec.adopt(args[1]));
+            if (isAdd) rec.adoptInPlace(args[0]);
+            const r = orig.apply(this, args);
+            return write ? r : rec.handOut(r);
+          },
+        });
+      } else if (desc.get !== undefined) {
+        const get = desc.get;
+        Object.defineProperty(proto, key, {
+          ...desc,
+          get: function (this: object) {
+            attached?.container(this, false);
+            return get.call(this);
+          },
+        });
+      }
+    };
+    for (const m of READ_METHODS[name]!) patch(m, false);
+    for (const m of WRITE_METHODS[name]!) patch(m, true);
+    if (name === 'Map' || name === 'Set') {
+      patch(Symbol.iterator, false);
+      patch('size', false);
+    }
+  }
+}
+
+function removePatches(): void {
+  for (const s of saved.reverse()) Object.defineProperty(s.proto, s.key, s.desc);
+  saved = [];
+}
+
+function isTyped(v: unknown): v is Uint8Array | Uint32Array | Int32Array | Float64Array {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView);
+}
+
+/** Objects left as they are: functions aside, those whose state lives outside their fields. */
+function opaque(v: object): boolean {
+  if (v instanceof Promise || v instanceof Date || v instanceof RegExp || v instanceof Error) return true;
+  if (v instanceof ArrayBuffer || v instanceof DataView) return true;
+  if (v instanceof WeakMap || v instanceof WeakSet) return true;
+  const tag = Object.prototype.toString.call(v);
+  return tag === '[object Generator]' || tag === '[object Map Iterator]' || tag === '[object Set Iterator]';
+}
+
+/**
+ * Records the slots each step reads and writes. attach() before the first step, begin()/end() around
+ * each step, detach() when the run is over (always: it restores the patched prototypes).
+ */
+export class FootprintRecorder {
+  private next = 1;
+  private recording = false;
+  /** The current step's slots (plain sets filled through the saved Set.prototype.add). */
+  private reads = new Set<number>();
+  private writes = new Set<number>();
+  /** Slots of containers and of objects' fields (objects: the first field's slot). */
+  private readonly slots = new WeakMap<object, number>();
+  private readonly proxies = new WeakMap<object, object>();
+  private readonly proxied = new WeakMap<object, true>();
+  private readonly done = new WeakMap<object, true>();
+  private readonly excluded = new WeakMap<object, true>();
+  /** Typed arrays read in the step under way, with their contents when first read in it. */
+  private typed: { arr: ArrayLike<number>; copy: ArrayLike<number>; slot: number }[] = [];
+  /** Named slots (inboxes, charts, timers): stable names in every run. */
+  private readonly named = new Map<string, number>();
+
+  /** Slot names for debugging (kept when asked for). */
+  names: string[] | null = null;
+
+  attach(): void {
+    if (attached !== null) throw new Error('footprint: a recorder is already attached');
+    attached = this;
+    installPatches();
+  }
+
+  detach(): void {
+    if (attached === this) {
+      attached = null;
+      removePatches();
+    }
+  }
+
+  /** Containers never recorded (the engine's bookkeeping). */
+  exclude(...containers: readonly object[]): void {
+    for (const c of containers) ORIG.wmSet.call(this.excluded, c, true);
+  }
+
+  begin(): void {
+    this.reads = new Set();
+    this.writes = new Set();
+    this.recording = true;
+  }
+
+  /** The step's footprint (typed arrays that changed count as written). */
+  end(): Footprint {
+    this.recording = false;
+    for (const t of this.typed) {
+      const { arr, copy } = t;
+      let same = arr.length === copy.length;
+      for (let i = 0; same && i < arr.length; i += 1) same = arr[i] === copy[i];
+      if (!same) ORIG.setAdd.call(this.writes, t.slot);
+    }
+    this.typed = [];
+    const reads: string[] = [];
+    const writes: string[] = [];
+    for (const r of ORIG.setValues.call(this.reads) as IterableIterator<number>) reads.push(String(r));
+    for (const w of ORIG.setValues.call(this.writes) as IterableIterator<number>) writes.push(String(w));
+    return { reads, writes };
+  }
+
+  /** A name outside the object graph (inbox:ID, chart:ID, timers): read and/or written by this step. */
+  touchName(name: string, write: boolean): void {
+    if (!this.recording) return;
+    let slot = ORIG.mapGet.call(this.named, name) as number | undefined;
+    if (slot === undefined) {
+      slot = this.next++;
+      ORIG.mapSet.call(this.named, name, slot);
+      if (this.names !== null) this.names[slot] = name;
+    }
+    ORIG.setAdd.call(this.reads, slot);
+    if (write) ORIG.setAdd.call(this.writes, slot);
+  }
+
+  /** True for containers reachable from the roots (adopted). */
+  isTracked(c: object): boolean {
+    return ORIG.wmHas.call(this.done, c) === true;
+  }
+
+  isExcluded(c: object): boolean {
+    return c === this.reads || c === this.writes || ORIG.wmHas.call(this.excluded, c) === true;
+  }
+
+  /** A Map/Set/WeakMap/WeakSet method ran on `c`. */
+  container(c: object, write: boolean): void {
+    if (!this.recording) return;
+    const slot = this.slotOf(c);
+    ORIG.setAdd.call(this.reads, slot);
+    if (write) ORIG.setAdd.call(this.writes, slot);
+  }
+
+  /** A value a container handed out: a typed array counts as read; objects are adopted (instrumented). */
+  handOut(v: unknown): unknown {
+    if (isTyped(v)) this.readTyped(v);
+    else this.adoptInPlace(v);
+    return v;
+  }
+
+  /** Instrument `v` and what it reaches, keeping its identity (an array itself stays raw). */
+  adoptInPlace(v: unknown): void {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return;
+    this.adopt(v);
+  }
+
+  /** Instrument everything reachable from `root`; returns what to store in place of it (arrays: a proxy). */
+  adopt(root: unknown): unknown {
+    if (root === null || typeof root !== 'object') return root;
+    const stack: object[] = [];
+    const out = this.adoptOne(root, stack);
+    for (let o = stack.pop(); o !== undefined; o = stack.pop()) this.instrument(o, stack);
+    return out;
+  }
+
+  private slotOf(c: object): number {
+    let s = ORIG.wmGet.call(this.slots, c) as number | undefined;
+    if (s === undefined) {
+      s = this.next++;
+      ORIG.wmSet.call(this.slots, c, s);
+      if (this.names !== null) this.names[s] = `${c.constructor?.name ?? '?'}#${s}`;
+    }
+    return s;
+  }
+
+  /**
+   * A typed array handed out in the step under way: its slot is read, and its contents are kept the first
+   * time so that end() sees whether the step changed it. The kernel keeps page contents in fields and
+   * indexes them there, so a write to one is always preceded by this read in the same step.
+   */
+  readTyped(v: ArrayLike<number> & object): void {
+    if (!this.recording) return;
+    const slot = this.slotOf(v);
+    if (ORIG.setHas.call(this.reads, slot) === true) return;
+    ORIG.setAdd.call(this.reads, slot);
+    this.typed.push({ arr: v, copy: (v as Uint8Array).slice(), slot });
+  }
+
+  private readSlot(s: number): void {
+    if (this.recording) ORIG.setAdd.call(this.reads, s);
+  }
+
+  private writeSlot(s: number): void {
+    if (this.recording) {
+      ORIG.setAdd.call(this.reads, s);
+      ORIG.setAdd.call(this.writes, s);
+    }
+  }
+
+  /** What to store for `v`: its proxy for an array; `v` itself otherwise (queued for instrumenting). */
+  private adoptOne(v: object, stack: object[]): object {
+    if (ORIG.wmHas.call(this.proxied, v) === true) return v;
+    if (Array.isArray(v)) {
+      const known = ORIG.wmGet.call(this.proxies, v) as object | undefined;
+      if (known !== undefined) return known;
+      const proxy = this.arrayProxy(v);
+      ORIG.wmSet.call(this.proxies, v, proxy);
+      ORIG.wmSet.call(this.proxied, proxy, true);
+      for (let i = 0; i < v.length; i += 1) {
+        const e = v[i];
+        if (e !== null && typeof e === 'object') v[i] = this.adoptOne(e, stack);
+      }
+      return proxy;
+    }
+    if (ORIG.wmHas.call(this.done, v) === true) return v;
+    ORIG.wmSet.call(this.done, v, true);
+    if (typeof v === 'function' || opaque(v)) return v;
+    if (isTyped(v)) return v;
+    stack.push(v);
+    return v;
+  }
+
+  private instrument(o: object, stack: object[]): void {
+    if (o instanceof Map) {
+      for (const [k, v] of ORIG.mapEntries.call(o) as IterableIterator<[unknown, unknown]>) {
+        if (k !== null && typeof k === 'object') this.adoptOne(k, stack);
+        if (v !== null && typeof v === 'object') {
+          const stored = this.adoptOne(v, stack);
+          if (stored !== v) ORIG.mapSet.call(o, k, stored);
+        }
+      }
+      return;
+    }
+    if (o instanceof Set) {
+      for (const v of ORIG.setValues.call(o) as IterableIterator<unknown>) {
+        if (v !== null && typeof v === 'object') this.adoptOne(v, stack);
+      }
+      return;
+    }
+    if (Object.isFrozen(o)) {
+      for (const k of Reflect.ownKeys(o)) {
+        const v = (o as AnyObj)[k];
+        if (v !== null && typeof v === 'object') this.adoptOne(v, stack);
+      }
+      return;
+    }
+    const rec = this;
+    for (const k of Reflect.ownKeys(o)) {
+      const desc = Object.getOwnPropertyDescriptor(o, k)!;
+      if (!('value' in desc)) continue;
+      let value = desc.value as unknown;
+      if (value !== null && typeof value === 'object') value = this.adoptOne(value, stack);
+      if (!desc.configurable) continue;
+      if (!desc.writable) {
+        Object.defineProperty(o, k, { value, enumerable: desc.enumerable ?? false, configurable: false });
+        continue;
+      }
+      const slot = this.next++;
+      if (this.names !== null) this.names[slot] = `${o.constructor?.name ?? '?'}.${String(k)}`;
+      Object.defineProperty(o, k, {
+        enumerable: desc.enumerable ?? false,
+        configurable: false,
+        get() {
+          rec.readSlot(slot);
+          if (isTyped(value)) rec.readTyped(value);
+          return value;
+        },
+        set(x: unknown) {
+          rec.writeSlot(slot);
+          value = rec.adopt(x);
+        },
+      });
+    }
+    Object.preventExtensions(o);
+  }
+
+  private arrayProxy(target: unknown[]): object {
+    const rec = this;
+    const slot = this.slotOf(target);
+    return new Proxy(target, {
+      get(t, k, receiver) {
+        rec.readSlot(slot);
+        const v = Reflect.get(t, k, receiver);
+        if (isTyped(v)) rec.readTyped(v);
+        return v;
+      },
+      set(t, k, v, receiver) {
+        rec.writeSlot(slot);
+        return Reflect.set(t, k, rec.adopt(v), receiver);
+      },
+      has(t, k) {
+        rec.readSlot(slot);
+        return Reflect.has(t, k);
+      },
+      deleteProperty(t, k) {
+        rec.writeSlot(slot);
+        return Reflect.deleteProperty(t, k);
+      },
+      ownKeys(t) {
+        rec.readSlot(slot);
+        return Reflect.ownKeys(t);
+      },
+      defineProperty(t, k, d) {
+        rec.writeSlot(slot);
+        return Reflect.defineProperty(t, k, d);
+      },
+    });
+  }
+}

@@ -1,0 +1,222 @@
+// One run of a scenario with every step's footprint recorded (src/explore/footprint.ts) and reported
+// to the guide after the step (src/explore/verify_por.ts's sleep sets), plus a canonical hash of the
+// state a run ends in (what the reduction must preserve). Mirrors no kernel file.
+//
+// A step's footprint is what was touched between its delivery and the end of the step (before the
+// per-step checks, whose reads are not needed: see verify_por.ts). Timer steps (a timer fires only when
+// no actor is enabled, so nothing is asleep then) are not reported. The recorder is attached once the
+// scenario is built, before the first step, and detached when the run ends, whatever the outcome.
+
+import { createHash } from 'node:crypto';
+import type { Chooser } from '../engine/strategy.ts';
+import type { Scenario, Workload } from '../sim/scenario.ts';
+import type { Sim } from '../sim/sim.ts';
+import { FootprintRecorder } from './footprint.ts';
+import { type RunOptions, type RunResult, runScenario } from './run.ts';
+import type { FootprintSink } from './verify_por.ts';
+
+/** What a recorded run gives besides its result. */
+export interface RecordedRun {
+  readonly result: RunResult;
+  /** Canonical hash of everything reachable from the worlds and the scenario's shared objects at the end. */
+  readonly stateHash: string;
+}
+
+/** Containers of the engine's bookkeeping: the Maps and Sets in the fields of `roots` and of their fields. */
+function bookkeeping(roots: readonly object[]): object[] {
+  const out: object[] = [];
+  const fieldsOf = (o: object): unknown[] => Object.keys(o).map((k) => (o as Record<string, unknown>)[k]);
+  for (const r of roots) {
+    for (const v of fieldsOf(r)) {
+      if (v instanceof Map || v instanceof Set) out.push(v);
+      else if (v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)) {
+        for (const w of fieldsOf(v)) if (w instanceof Map || w instanceof Set) out.push(w);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Run `scenario` under `opts` with `guide` choosing and told every step's footprint. The options'
+ * own guide and onStep are replaced.
+ */
+export function recordedRun(
+  scenario: Scenario,
+  opts: Omit<RunOptions, 'guide' | 'onStep'>,
+  guide: Chooser & FootprintSink,
+  hashState = false,
+  debugNames: ((names: string[]) => void) | null = null,
+): RecordedRun {
+  const rec = new FootprintRecorder();
+  if (debugNames !== null) {
+    rec.names = [];
+    debugNames(rec.names);
+  }
+  let workload: Workload | null = null;
+  let roots: object[] = [];
+  let actor = '';
+  let open = false;
+  const chooser: Chooser = {
+    register(id) {
+      guide.register(id);
+      rec.touchName(`inbox:${id}`, true);
+    },
+    posted(to) {
+      guide.posted(to);
+      rec.touchName(`inbox:${to}`, true);
+    },
+    delivered(id) {
+      guide.delivered(id);
+      actor = id;
+      open = true;
+      rec.begin();
+      rec.touchName(`inbox:${id}`, true);
+    },
+    pick(enabled) {
+      return guide.pick(enabled);
+    },
+    chosen(id) {
+      guide.chosen(id);
+    },
+    priorityOf(id) {
+      return guide.priorityOf(id);
+    },
+  };
+  const wrapped: Scenario = {
+    ...scenario,
+    build(sim, rng) {
+      workload = scenario.build(sim, rng);
+      return workload;
+    },
+  };
+  let result: RunResult;
+  try {
+    result = runScenario(wrapped, {
+      ...opts,
+      guide: chooser,
+      onStep(sim, worlds, steps) {
+        if (steps === 0) {
+          rec.attach();
+          hookSim(sim, rec);
+          rec.exclude(...bookkeeping([sim.scheduler, sim.trace, sim.mirror]));
+          roots = [...worlds, ...(workload?.shared?.() ?? [])];
+          for (const r of roots) rec.adopt(r);
+          return;
+        }
+        if (open) {
+          open = false;
+          guide.touched(actor, rec.end());
+        }
+      },
+    });
+  } finally {
+    rec.detach();
+  }
+  return { result, stateHash: hashState ? stateHash(roots) : '' };
+}
+
+/** Name the scheduler's timers, the statecharts' states and the Sim's counters in footprints. */
+function hookSim(sim: Sim, rec: FootprintRecorder): void {
+  const sched = sim.scheduler;
+  const sleep = sched.sleep;
+  const cancel = sched.cancelSleep;
+  Object.defineProperty(sched, 'sleep', {
+    value(this: typeof sched, ...args: Parameters<typeof sched.sleep>) {
+      rec.touchName('timers', true);
+      return sleep.apply(this, args);
+    },
+  });
+  Object.defineProperty(sched, 'cancelSleep', {
+    value(this: typeof sched, id: number) {
+      rec.touchName('timers', true);
+      return cancel.call(this, id);
+    },
+  });
+  const mirror = sim.mirror;
+  const emit = mirror.emit;
+  Object.defineProperty(mirror, 'emit', {
+    value(this: typeof mirror, ...args: Parameters<typeof mirror.emit>) {
+      rec.touchName(`chart:${args[1]}`, true);
+      return emit.apply(this, args);
+    },
+  });
+  for (const field of ['workers', 'senders']) {
+    let v = (sim as unknown as Record<string, unknown>)[field];
+    Object.defineProperty(sim, field, {
+      get() {
+        rec.touchName(`sim.${field}`, false);
+        return v;
+      },
+      set(x: unknown) {
+        rec.touchName(`sim.${field}`, true);
+        v = x;
+      },
+    });
+  }
+}
+
+/**
+ * A canonical hash of everything reachable from `roots`: objects numbered in the order a depth-first
+ * walk meets them, fields in key order, Map and Set entries in insertion order, functions by name.
+ */
+export function stateHash(roots: readonly object[]): string {
+  const h = createHash('sha256');
+  const ids = new Map<object, number>();
+  const walk = (v: unknown, depth: number): void => {
+    if (v === null || typeof v !== 'object') {
+      if (typeof v === 'function') h.update(`f:${(v as { name?: string }).name ?? ''};`);
+      else if (typeof v === 'bigint') h.update(`n:${v};`);
+      else h.update(`${typeof v}:${String(v)};`);
+      return;
+    }
+    const seen = ids.get(v);
+    if (seen !== undefined) {
+      h.update(`@${seen};`);
+      return;
+    }
+    ids.set(v, ids.size);
+    if (ArrayBuffer.isView(v)) {
+      h.update(`T[${Array.from(v as unknown as ArrayLike<number>).join(',')}];`);
+      return;
+    }
+    if (Array.isArray(v)) {
+      h.update(`[${v.length}:`);
+      for (const e of v) walk(e, depth + 1);
+      h.update(']');
+      return;
+    }
+    if (v instanceof Map) {
+      h.update('M{');
+      for (const [k, e] of v) {
+        walk(k, depth + 1);
+        walk(e, depth + 1);
+      }
+      h.update('}');
+      return;
+    }
+    if (v instanceof Set) {
+      h.update('S{');
+      for (const e of v) walk(e, depth + 1);
+      h.update('}');
+      return;
+    }
+    if (v instanceof WeakMap || v instanceof WeakSet) {
+      h.update('W;');
+      return;
+    }
+    const tag = Object.prototype.toString.call(v);
+    if (tag === '[object Generator]') {
+      h.update('G;');
+      return;
+    }
+    h.update(`{${(v as { constructor?: { name?: string } }).constructor?.name ?? ''}:`);
+    for (const k of Object.keys(v).sort()) {
+      h.update(`${k}=`);
+      walk((v as Record<string, unknown>)[k], depth + 1);
+    }
+    h.update('}');
+  };
+  for (const r of roots) walk(r, 0);
+  return h.digest('hex').slice(0, 32);
+}
