@@ -292,7 +292,9 @@ export class Constants {
       const n = v.node;
       if (n.type === 'VariableDeclarator' && (n.id as AstNode).type === 'Identifier') {
         const name = (n.id as AstNode).name as string;
-        decls.set(name, [...(decls.get(name) ?? []), n]);
+        // A `let` or `var` may be assigned again: only a `const` binds a name to its initialiser.
+        const once = v.parent?.type === 'VariableDeclaration' && v.parent.kind === 'const';
+        decls.set(name, [...(decls.get(name) ?? []), ...(once ? [n] : [n, n])]);
       }
       if (n.type === 'Identifier' && v.parent !== null && v.parent.type !== 'VariableDeclarator') {
         // Parameters and other bindings of the same name make the name ambiguous.

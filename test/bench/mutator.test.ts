@@ -233,6 +233,16 @@ describe('skip rules', () => {
       [3, '1', 'unread-field'],
       [3, '3', 'unread-field'],
     ]);
+    // A `let` may be assigned again: it is not a switch, and the code under it is kept.
+    const re =
+      'export function h(g, o) {\n  let on = g.mutations.has(MUTATION_X);\n  on = true;\n  if (on) o.f();\n}\n';
+    const rer = classifyMutants('src/kernel/h.ts', re);
+    expect(rer.skipped.map((m) => [m.line, m.operator])).toEqual([]);
+    expect(rer.mutants.filter((m) => m.line === 4).map((m) => m.operator)).toEqual([
+      'condition-true',
+      'condition-false',
+      'statement-removal',
+    ]);
     // Without facts only the switches are known; every other mutant is a candidate.
     const bare = classifyMutants('src/kernel/a.ts', A);
     expect(new Set(bare.skipped.map((m) => m.rule))).toEqual(new Set(['catalogue-switch']));
