@@ -181,6 +181,14 @@ export class FootprintRecorder {
     }
   }
 
+  /**
+   * Objects never instrumented (the run's Sim, scheduler, trace and statecharts: the engine's own state,
+   * named through its hooks instead); their containers are still recorded unless excluded.
+   */
+  leaveAlone(...objects: readonly object[]): void {
+    for (const o of objects) ORIG.wmSet.call(this.done, o, true);
+  }
+
   /** Containers never recorded (the engine's bookkeeping). */
   exclude(...containers: readonly object[]): void {
     for (const c of containers) ORIG.wmSet.call(this.excluded, c, true);

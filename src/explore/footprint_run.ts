@@ -100,6 +100,7 @@ export function recordedRun(
           rec.attach();
           hookSim(sim, rec);
           rec.exclude(...bookkeeping([sim.scheduler, sim.trace, sim.mirror]));
+          rec.leaveAlone(sim, sim.scheduler, sim.trace, sim.mirror, ...sim.allTasks());
           roots = [...worlds, ...(workload?.shared?.() ?? [])];
           for (const r of roots) rec.adopt(r);
           return;

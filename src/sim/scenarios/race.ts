@@ -569,6 +569,9 @@ function buildRace(cfg: RaceConfig, sim: Sim): Workload {
     worlds() {
       return [...worlds.values()].map((w) => w.global);
     },
+    shared() {
+      return [run];
+    },
   };
 }
 
