@@ -258,10 +258,13 @@ export function dmemCgroups(overrides: Partial<DmemConfig> = {}, name = 'dmem-cg
     summary: `3 clients in dmem cgroups (${cgText}), ${cfg.bosPerClient} BOs each, ${cfg.frames} frames, VRAM ${cfg.vramKiB} KiB, TT ${cfg.ttKiB} KiB: charge, evict within the limit, protect`,
     config: { scenario: 'dmem-cgroups', ...cfg, lifecycle: LIFECYCLE },
     sometimes: [
+      // Without the design, dmem-compare has no cgroup whose max a charge could hit.
+      ...(cfg.cgroups === 'on'
+        ? [{ id: 'bgLimitHits', description: "a charge hit the background cgroup's dmem.max" }]
+        : []),
       { id: 'evictions', description: 'a validate evicted another BO' },
       { id: 'fgInTt', description: "the foreground client's BO ended a validate in TT" },
       { id: 'bgInTt', description: "a background job's BO ended a validate in TT" },
-      { id: 'bgLimitHits', description: "a charge hit the background cgroup's dmem.max" },
       { id: 'submitFailures', description: 'a submit could not place its BOs' },
     ],
     build(sim: Sim, rng: Rng): Workload {
