@@ -27,6 +27,7 @@ import type { OperationCtx } from './placement.ts';
 import { type Resource, TTM_NUM_MOVE_FENCES, ttmResourceFree, ttmResourceSetBo } from './resource.ts';
 import { DmaResvUsage, dmaResvCopyFences, dmaResvWaitTimeout } from './resv.ts';
 import { warnOn } from './rules/check.ts';
+import { checkTransferFailed, transferBefore } from './rules/errno_post.ts';
 import { checkGhostCopy } from './rules/placement.ts';
 import {
   BO_MOVE_MEMCPY_SRC,
@@ -110,6 +111,11 @@ export function* ttmBoMoveMemcpy(bo: BufferObject, ctx: OperationCtx, dstMem: Re
  * ('ghost.alloc') or its fence slot ('resv.reserve') fails; then `bo` is left as it was.
  */
 export function ttmBufferObjectTransfer(bo: BufferObject): BufferObject | number {
+  const before = transferBefore(bo);
+  return checkTransferFailed(bo, before, bufferObjectTransfer(bo));
+}
+
+function bufferObjectTransfer(bo: BufferObject): BufferObject | number {
   const global = bo.bdev.global;
   if (global?.injectFault('ghost.alloc', bo.id)) return -ENOMEM;
   // The ghost's dma_resv_reserve_fences is asked before the model builds the ghost object. The kernel

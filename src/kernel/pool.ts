@@ -37,6 +37,7 @@ import {
 } from './pool_type.ts';
 import type { PageCaching, Ram } from './ram.ts';
 import { warnOn } from './rules/check.ts';
+import { checkErrnoReturn, POOL_ALLOC_RETURNS } from './rules/errno_returns.ts';
 import {
   POOL_ALLOC_DMA_DEV,
   POOL_ALLOC_NOT_BACKED_UP,
@@ -551,7 +552,8 @@ function freeAllocatedUnmapped(pool: Pool, ram: Ram, tt: Tt, allocated: number):
  */
 export function* ttmPoolAlloc(pool: Pool, tt: Tt, ctx: OperationCtx): KGen<number> {
   if (warnOn(pool.global, POOL_ALLOC_NOT_BACKED_UP, tt.isBackedUp(), tt.id, '')) return -EINVAL;
-  return postPoolAlloc(tt, yield* poolAllocInner(pool, tt, ctx, allocStateInit(tt), null));
+  const ret = postPoolAlloc(tt, yield* poolAllocInner(pool, tt, ctx, allocStateInit(tt), null));
+  return checkErrnoReturn(pool.global, POOL_ALLOC_RETURNS, tt.id, ret);
 }
 
 /**

@@ -6,6 +6,8 @@
 import type { KernelRule } from './rules/check.ts';
 import { DMA_RESV_RULES } from './rules/dma_resv.ts';
 import { DMEM_RULES } from './rules/dmem.ts';
+import { ERRNO_POST_RULES } from './rules/errno_post.ts';
+import { ERRNO_RETURN_RULES } from './rules/errno_returns.ts';
 import { MOVE_COUNT_RULES } from './rules/move_counts.ts';
 import { PLACEMENT_RULES } from './rules/placement.ts';
 import { TT_RELEASE_RULES } from './rules/tt_release.ts';
@@ -68,4 +70,6 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...MOVE_COUNT_RULES,
   ...DMA_RESV_RULES,
   ...DMEM_RULES,
+  ...ERRNO_RETURN_RULES,
+  ...ERRNO_POST_RULES,
 ];

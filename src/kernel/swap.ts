@@ -41,6 +41,8 @@ import {
 } from './resource.ts';
 import { DmaResvUsage } from './resv.ts';
 import { assertBoResvHeld, warnOn } from './rules/check.ts';
+import { checkShrunkInSystem } from './rules/errno_post.ts';
+import { checkBoShrinkReturn } from './rules/errno_returns.ts';
 import { BO_SWAPOUT_NO_MULTIHOP } from './rules/ttm_bo.ts';
 import { BO_SHRINK_RESV_HELD } from './rules/ttm_bo_util.ts';
 import { noteNonFatalSwapout } from './rules/ttm_device.ts';
@@ -292,6 +294,11 @@ const SYS_PLACEMENT = placementOf(place(TTM_PL_SYSTEM));
  * signal; -EINTR from the backup; the move's or the wait's other errors (-ERESTARTSYS, -EBUSY).
  */
 export function* ttmBoShrink(ctx: OperationCtx, bo: BufferObject, flags: BoShrinkFlags): KGen<number> {
+  const ret = yield* boShrink(ctx, bo, flags);
+  return checkShrunkInSystem(bo, flags.allowMove, checkBoShrinkReturn(bo.bdev.global, bo.id, ret));
+}
+
+function* boShrink(ctx: OperationCtx, bo: BufferObject, flags: BoShrinkFlags): KGen<number> {
   assertBoResvHeld(BO_SHRINK_RESV_HELD, bo);
   const res = bo.resource;
   if (res === null) throw new Error(`ttm_bo_shrink: ${bo.id} has no resource`);

@@ -34,6 +34,8 @@ import type { OperationCtx } from './placement.ts';
 import { type PoolTtRestore, ttmPoolAlloc, ttmPoolFree, ttmPoolRestoreAndAlloc } from './pool.ts';
 import { type BackupFlags, ttmPoolBackup, ttmPoolDropBackedUp } from './pool_backup.ts';
 import { assertBoResvHeld, warnOn } from './rules/check.ts';
+import { checkRestoreKept } from './rules/errno_post.ts';
+import { checkErrnoReturn, POOL_RESTORE_RETURNS, TT_POPULATE_RETURNS } from './rules/errno_returns.ts';
 import { backupBefore, checkBackupCount, checkTtFini } from './rules/tt_release.ts';
 import {
   TT_BACKUP_HAS_BACKUP,
@@ -210,7 +212,8 @@ function accountPages(bdev: Device, tt: Tt, sign: 1 | -1): void {
  * or the swapout / allocation / swapin error, with the counters reverted.
  */
 export function* ttmTtPopulate(bdev: Device, tt: Tt | null, ctx: OperationCtx): KGen<number> {
-  return postTtPopulate(tt, yield* populate(bdev, tt, ctx));
+  const ret = postTtPopulate(tt, yield* populate(bdev, tt, ctx));
+  return checkErrnoReturn(bdev.global, TT_POPULATE_RETURNS, tt?.id ?? bdev.id, ret);
 }
 
 function* populate(bdev: Device, tt: Tt | null, ctx: OperationCtx): KGen<number> {
@@ -351,7 +354,13 @@ export function ttmTtBackup(bdev: Device, tt: Tt, flags: BackupFlags): number {
  * -EINTR, a backup read error). Populated-ness is left to ttm_tt_populate, which drivers call it from.
  */
 export function* ttmTtRestore(bdev: Device, tt: Tt, ctx: OperationCtx): KGen<number> {
-  const ret = yield* ttmPoolRestoreAndAlloc(bdev.pool, tt, ctx);
+  const hadRestore = tt.restore !== null;
+  const restored = yield* ttmPoolRestoreAndAlloc(bdev.pool, tt, ctx);
+  const ret = checkRestoreKept(
+    tt,
+    hadRestore,
+    checkErrnoReturn(tt.global, POOL_RESTORE_RETURNS, tt.id, restored),
+  );
   if (ret === -EINTR) emitTt(tt, { type: 'tt.restore.interrupted' });
   if (ret !== 0) return postTtRestore(tt, ret);
   tt.pageFlags &= ~TTM_TT_FLAG_BACKED_UP;
