@@ -35,6 +35,7 @@ import { warnOn } from './rules/check.ts';
 import { DEVICE_INIT_VMA_MANAGER } from './rules/ttm_device.ts';
 import { postDeviceInit } from './rules_post.ts';
 import type { Tt } from './tt.ts';
+import { WwMutex } from './ww_mutex.ts';
 
 /** struct ttm_device_funcs: the driver's hooks. */
 export interface DeviceFuncs {
@@ -71,6 +72,13 @@ const DMA32_PAGES = 2 ** 31 / 4096;
 /** The TTM globals (struct ttm_global) and the machine's memory: one per simulated world, never module state. */
 export class TtmGlobal {
   readonly deviceList: Device[] = [];
+  /**
+   * ttm_global_mutex (ttm_device.c, "protecting the global state"): a sleeping mutex that
+   * ttm_global_swapout holds across its whole device walk, swapouts included.
+   * Deviation(device-list-no-mutex): ttm_device_init and ttm_device_fini edit the device list without
+   * it; neither sleeps in the model, so one that runs while a global swapout sleeps does not wait for it.
+   */
+  readonly globalMutex = new WwMutex('ttm_global_mutex');
   boCount = 0;
   /**
    * Every BO of this world not yet destroyed (ghosts and zombies included), in creation order: added by

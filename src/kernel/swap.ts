@@ -10,9 +10,9 @@
 // which returns the page count on success; "drm/ttm: fix swapped-out resources never leaving their
 // bulk_move range" (3db7d7d58341) made it `ret > 0`, as the model does (the shipped form is the mutation
 // swapout-not-ret).
-// Simplified: no ttm_global_mutex (nothing here sleeps between picking a device and moving it to the
-// tail other than inside the swapout itself); no gfp flags; no dmem cgroup; no kswapd.
-// Deviation(no-global-mutex): ttm_global_swapout takes no ttm_global_mutex around its device walk.
+// ttm_global_swapout holds ttm_global_mutex (TtmGlobal.globalMutex) across its device walk, as
+// ttm_device.c does: one global swapout at a time in the world.
+// Simplified: no gfp flags; no dmem cgroup; no kswapd.
 // Deviation(no-gfp-flags): swapout, backup and the pool take no gfp flags; what each call may do
 // (reclaim, wait, fail) is fixed at its call site.
 
@@ -255,11 +255,21 @@ export function* ttmDeviceSwapout(bdev: Device, ctx: OperationCtx): KGen<number>
 }
 
 /**
- * ttm_global_swapout: try each device of the world in turn; the first that swaps something out goes to
- * the tail of the device list (round-robin). Returns the pages swapped out, 0 when no device had
- * anything, or the last device's error.
+ * ttm_global_swapout: under ttm_global_mutex ("mutex_lock(&ttm_global_mutex);", a sleeping,
+ * uninterruptible lock held across every device's swapout), try each device of the world in turn; the
+ * first that swaps something out goes to the tail of the device list (round-robin). Returns the pages
+ * swapped out, 0 when no device had anything, or the last device's error. Every other task that needs a
+ * global swapout (ttm_tt_populate over the page limit) sleeps on the mutex meanwhile.
  */
 export function* ttmGlobalSwapout(global: TtmGlobal, ctx: OperationCtx): KGen<number> {
+  const mutex = global.globalMutex;
+  // mutex_lock: a free mutex is taken on its fast path without sleeping (no scheduling point, so a run
+  // in which no two global swapouts overlap is the run it was before the mutex); a held one puts the
+  // task to sleep until the holder unlocks and hands it over.
+  const current = global.deviceList[0]?.env.current() ?? null;
+  if (current === null || !mutex.trylock(current)) {
+    yield { kind: 'lock', mutex, ctx: null, interruptible: false, slow: false };
+  }
   let ret = 0;
   for (const bdev of [...global.deviceList]) {
     ret = yield* ttmDeviceSwapout(bdev, ctx);
@@ -272,6 +282,7 @@ export function* ttmGlobalSwapout(global: TtmGlobal, ctx: OperationCtx): KGen<nu
       break;
     }
   }
+  mutex.unlock();
   return ret;
 }
 

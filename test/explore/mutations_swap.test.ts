@@ -29,29 +29,29 @@ const CASES: readonly Case[] = [
   {
     mutation: 'swapout-busy-zombie-progress',
     scenario: 'swap-race',
-    seed: 2n,
+    seed: 1n,
     strategy: 'random',
     failure: {
       kind: 'liveness',
       id: 'liveness.livelock',
-      actor: 'task:client1',
+      actor: 'task:hog',
       step: 2000,
       message:
-        'livelock: the last 1962 steps repeat a 3-step cycle of task:client1: task:client1 timer blocked→blocked ; task:client1 timer.fire blocked→runnable ; task:client1 task.run runnable→blocked',
+        'livelock: the last 1962 steps repeat a 3-step cycle of task:hog: task:hog timer blocked→blocked ; task:hog timer.fire blocked→runnable ; task:hog task.run runnable→blocked',
     },
   },
   {
     mutation: 'swapout-unlocked-tt-check',
     scenario: 'swap-race',
-    seed: 124n,
+    seed: 393n,
     strategy: 'pos',
     failure: {
       kind: 'crash',
       id: 'crash.exception',
-      step: 28,
+      step: 19,
       message: "Cannot read properties of null (reading 'numPages')",
     },
-    crashedIn: 'task:client0',
+    crashedIn: 'task:client1',
   },
   {
     mutation: 'swapout-no-resource-check',
@@ -61,7 +61,7 @@ const CASES: readonly Case[] = [
     failure: {
       kind: 'crash',
       id: 'crash.exception',
-      step: 19,
+      step: 28,
       message: "Cannot read properties of null (reading 'memType')",
     },
     crashedIn: 'task:hog',
