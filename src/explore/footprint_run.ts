@@ -101,6 +101,8 @@ export function recordedRun(
           hookSim(sim, rec);
           rec.exclude(...bookkeeping([sim.scheduler, sim.trace, sim.mirror]));
           rec.leaveAlone(sim, sim.scheduler, sim.trace, sim.mirror, ...sim.allTasks());
+          // Without the scenario's list of what its tasks share, state kept in closures is not seen.
+          if (workload?.shared === undefined) guide.unrecorded?.();
           roots = [...worlds, ...(workload?.shared?.() ?? [])];
           for (const r of roots) rec.adopt(r);
           return;

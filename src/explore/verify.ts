@@ -20,8 +20,10 @@ import { scenarioHash, TOKEN_VERSION } from '../engine/token.ts';
 import type { FaultHook } from '../kernel/faults.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import type { Sim } from '../sim/sim.ts';
+import { recordedRun } from './footprint_run.ts';
 import { type RunResult, runScenario } from './run.ts';
 import type { SearchEnd } from './verify_parallel.ts';
+import { SleepSetGuide } from './verify_por.ts';
 import {
   advance,
   type Bounds,
@@ -271,10 +273,9 @@ export function scenarioProgram(s: ScenarioSearch): Program<ScenarioExecution> {
   const mutations = s.mutations ?? [];
   const withFaults = (s.faults ?? 0) > 0;
   return (guide, item) => {
-    const r = runScenario(s.scenario, {
+    const opts = {
       seed,
-      strategy: 'fifo',
-      guide,
+      strategy: 'fifo' as const,
       mutations,
       ...(withFaults
         ? {
@@ -282,7 +283,12 @@ export function scenarioProgram(s: ScenarioSearch): Program<ScenarioExecution> {
             watch: (sim: Sim) => countEvaluations(sim, guide),
           }
         : {}),
-    });
+    };
+    // Under the reduction's guide every step's footprint is recorded and reported (verify_por.ts).
+    const r =
+      guide instanceof SleepSetGuide
+        ? recordedRun(s.scenario, opts, guide).result
+        : runScenario(s.scenario, { ...opts, guide });
     const failed = r.outcome !== 'pass';
     return {
       failed,

@@ -40,7 +40,7 @@
 
 import type { Chooser } from '../engine/strategy.ts';
 import { dependent, type Footprint } from './sleep_sets.ts';
-import { type Execution, PrefixChooser, preempts, type WorkItem } from './verify_search.ts';
+import { type Execution, PrefixChooser, preempts, type Reduction, type WorkItem } from './verify_search.ts';
 
 export type { Footprint } from './sleep_sets.ts';
 
@@ -67,6 +67,8 @@ export interface SleepChild {
 /** A chooser a program reports its steps' footprints to (one call per delivery, after it). */
 export interface FootprintSink {
   touched(actor: string, fp: Footprint): void;
+  /** The run cannot record its footprints (its scenario does not list what its tasks share): reduce nothing. */
+  unrecorded?(): void;
 }
 
 /** The reduction's verdict on one run, read after it. */
@@ -80,6 +82,12 @@ export interface ReductionRun {
   children(d: number): { readonly first: SleepChild | null; readonly pruned: number };
   /** The next sibling of this item (at its last choice), with how many of its siblings were pruned. */
   sibling(): { readonly next: SleepChild | null; readonly pruned: number };
+  /**
+   * Without chaining (every alternative of choice d queued by this run, as verify_search.ts does): the
+   * data of alternative i, asleep there the actors asleep at d and the pick (when it may sleep), or
+   * undefined when i is asleep or after the cut.
+   */
+  child(d: number, i: number): { readonly data: SleepData } | undefined;
 }
 
 /** The name written by every step that evaluates a fault site (the evaluations are counted globally). */
@@ -118,6 +126,8 @@ export class SleepSetGuide<C extends Chooser & { fault(): boolean }> implements 
   private pickedJustNow = false;
   private faultInStep = false;
   private last = '';
+  /** Footprints are not recorded: nothing sleeps. */
+  private off = false;
 
   constructor(
     readonly inner: C,
@@ -199,7 +209,13 @@ export class SleepSetGuide<C extends Chooser & { fault(): boolean }> implements 
     return this.inner.fault();
   }
 
+  unrecorded(): void {
+    this.off = true;
+    this.sleep = [];
+  }
+
   touched(actor: string, fp: Footprint): void {
+    if (this.off) return;
     const step: Footprint = this.faultInStep
       ? { reads: [...fp.reads, FAULT_EVALUATIONS], writes: [...fp.writes, FAULT_EVALUATIONS] }
       : fp;
@@ -232,6 +248,19 @@ export class SleepSetGuide<C extends Chooser & { fault(): boolean }> implements 
         for (let i = 0; i < n.enabled.length; i += 1) if (i !== n.picked) alternatives.push(i);
         if (d >= cutAt) return { first: null, pruned: alternatives.length };
         return chain(d, n, n.sleep, alternatives, bounded);
+      },
+      child(d: number, i: number) {
+        if (d >= cutAt) return undefined;
+        const n = nodes[d - base];
+        if (n === undefined || i === n.picked) return undefined;
+        const u = n.enabled[i]!;
+        if (n.sleep.some((e) => e.actor === u)) return undefined;
+        const sleep = n.sleep.slice();
+        const t = n.enabled[n.picked]!;
+        if (n.step !== undefined && !sleep.some((e) => e.actor === t) && maySleep(n, t, u, bounded)) {
+          sleep.push({ actor: t, step: n.step });
+        }
+        return { data: { sleep, later: [] } };
       },
       sibling() {
         if (own === undefined || data === undefined) return { next: null, pruned: 0 };
@@ -294,6 +323,17 @@ export function maySleep(
     (n.enabledAfter === false ? 0 : 1);
   return delta <= 0;
 }
+
+/**
+ * The reduction verify's search takes (src/explore/verify_search.ts: every alternative queued by the run
+ * that reached its choice, each with the data child() gives). The scenario program records footprints
+ * when its guide is a SleepSetGuide (src/explore/footprint_run.ts).
+ */
+export const sleepSetReduction: Reduction = {
+  guide(inner: PrefixChooser, item: WorkItem): SleepSetGuide<PrefixChooser> {
+    return new SleepSetGuide(inner, item, true);
+  },
+};
 
 /** A program that reports its steps' footprints and asks its guide at fault sites. */
 export type ObservedProgram<E extends Execution> = (

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { recordedRun } from '../../src/explore/footprint_run.ts';
 import { runScenario } from '../../src/explore/run.ts';
 import type { Footprint } from '../../src/explore/sleep_sets.ts';
-import { porSearch } from '../../src/explore/verify_por.ts';
+import { verify } from '../../src/explore/verify.ts';
+import { porSearch, sleepSetReduction } from '../../src/explore/verify_por.ts';
 import { PrefixChooser } from '../../src/explore/verify_search.ts';
 import { calibrate } from '../../src/sim/scenarios/calibrate.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
@@ -121,5 +122,33 @@ describe('reduction on calibrate: the same final states and failing checks', () 
       expect(at1.r.counterexample?.preemptions).toBe(1);
       expect(at1.failing).toEqual(['calibrator.lost-update']);
     }
+  });
+});
+
+describe('verify with the sleep-set reduction', () => {
+  it('calibrate (starvation of 3 steps): certified at P = 1 with fewer schedules; the lost update found at P = 1', () => {
+    const scenario = calibrate({ starvationSteps: 3 });
+    const plain = verify({ scenario, preemptions: 1 });
+    const reduced = verify({ scenario, preemptions: 1, reduction: sleepSetReduction });
+    expect(plain).toMatchObject({ complete: true, pruned: 0, counterexample: null });
+    expect(reduced).toMatchObject({ complete: true, counterexample: null });
+    expect([plain.schedules, reduced.schedules, reduced.pruned]).toEqual([2676, 2200, 314]);
+    const lost = calibrate({});
+    const found = verify({
+      scenario: lost,
+      preemptions: 1,
+      mutations: ['calibrator-lost-update'],
+      reduction: sleepSetReduction,
+    });
+    expect(found.counterexample).toMatchObject({ preemptions: 1, failure: { id: 'calibrator.lost-update' } });
+  });
+
+  it('a scenario that does not list what its tasks share is searched unreduced (abba-ww, P = 0)', () => {
+    const abba = findScenario('abba-ww')!;
+    expect(verify({ scenario: abba, preemptions: 0, reduction: sleepSetReduction })).toMatchObject({
+      schedules: 32,
+      pruned: 0,
+      complete: true,
+    });
   });
 });
