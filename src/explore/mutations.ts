@@ -5,6 +5,7 @@
 // `ttm-sim mutations` prints this list; `--mutation NAME[=VALUE]` switches one on.
 
 import { CALIBRATOR_MUTATIONS } from './mutations_calibrators.ts';
+import { DMEM_MUTATIONS } from './mutations_dmem.ts';
 import { MOVE_MUTATIONS } from './mutations_move.ts';
 import { STRESS_MUTATIONS } from './mutations_stress.ts';
 import { SWAP_MUTATIONS } from './mutations_swap.ts';
@@ -40,6 +41,7 @@ export interface MutationInfo {
 export const MUTATIONS: readonly MutationInfo[] = [
   ...SWAP_MUTATIONS,
   ...MOVE_MUTATIONS,
+  ...DMEM_MUTATIONS,
   ...CALIBRATOR_MUTATIONS,
   ...STRESS_MUTATIONS,
 ];

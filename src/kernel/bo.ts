@@ -18,6 +18,7 @@ import type { Device, Hop, TtmGlobal } from './device.ts';
 import { type DmemPool, dmemCgroupStateEvictValuable } from './dmem_cgroup.ts';
 import type { KGen } from './env.ts';
 import {
+  EAGAIN,
   EALREADY,
   EBUSY,
   EDEADLK,
@@ -34,6 +35,7 @@ import {
 import { dmaFenceGet, dmaFencePut } from './fence_refs.ts';
 import { type OperationCtx, operationCtx, type Place, type Placement } from './placement.ts';
 import {
+  dmemEagainForm,
   type LimitPoolOut,
   type LruBulkMove,
   type Resource,
@@ -481,7 +483,7 @@ export function* ttmBoAllocResource(
     const limit: LimitPoolOut = { pool: null };
     let res = ttmResourceAlloc(bo, p, forceSpace ? limit : null);
     if (typeof res === 'number') {
-      if (res !== -ENOSPC) return res;
+      if (res !== -ENOSPC && !(res === -EAGAIN && dmemEagainForm(bo))) return res;
       if (!mayEvict) continue;
       res = yield* ttmBoEvictAlloc(bdev, man, p, bo, ctx, ticket, limit.pool);
       if (res === -EBUSY) continue;

@@ -218,6 +218,20 @@ function emitUsage(man: ResourceManager): void {
   man.bdev.env.emit('manager', man.id, { type: 'man.usage', usage: man.usage });
 }
 
+/**
+ * Mutation: ttm_resource_alloc returns dmem_cgroup_try_charge's -EAGAIN as it is, and
+ * ttm_bo_alloc_resource evicts on -ENOSPC or -EAGAIN — the form of "drm/ttm: Handle cgroup based
+ * eviction in TTM" (2b624a2c1865, 6.14) before "drm/ttm: Convert -EAGAIN from dmem_cgroup_try_charge to
+ * -ENOSPC" (2026, Cc stable 6.14+). ttm_bo_evict_cb turns only -ENOSPC into "keep walking", so the
+ * evictor's -EAGAIN re-allocation ends the walk and reaches ttm_bo_validate's caller.
+ */
+export const MUTATION_DMEM_EAGAIN = 'dmem-charge-eagain';
+
+/** Does the world run the form before the -EAGAIN conversion (MUTATION_DMEM_EAGAIN)? */
+export function dmemEagainForm(bo: BufferObject): boolean {
+  return bo.bdev.global?.mutations.has(MUTATION_DMEM_EAGAIN) ?? false;
+}
+
 /** Where ttm_resource_alloc reports the limiting pool of a failed charge (ret_limit_pool). */
 export interface LimitPoolOut {
   pool: DmemPool | null;
@@ -241,7 +255,7 @@ export function ttmResourceAlloc(
     const charge = dmemCgroupTryCharge(man.cg, bo.size, bo.bdev.env.current(), limitOut !== null);
     if (limitOut !== null) limitOut.pool = charge.limitPool;
     if (charge.ret !== 0) {
-      const ret = charge.ret === -EAGAIN ? -ENOSPC : charge.ret;
+      const ret = charge.ret === -EAGAIN && !dmemEagainForm(bo) ? -ENOSPC : charge.ret;
       return postResourceAlloc(bo, place.memType, place.flags, usage, ret);
     }
     pool = charge.pool;
