@@ -8,8 +8,9 @@
 // Two steps of different actors are independent when neither wrote a name the other read or wrote.
 // The program must report every shared name a step reads or writes: an unreported access makes the
 // reduction unsound. The simulator's trace effects name statechart transitions only (not reads, not
-// plain-field writes), so scenarios are not searched this way yet; see README "Every schedule up to a
-// bound".
+// plain-field writes); scenario runs record their footprints with src/explore/footprint.ts instead, and
+// verify's bounded search uses the sleep sets of src/explore/verify_por.ts (see README "Every schedule
+// up to a bound").
 //
 // The search: at each choice the enabled actors not asleep are explored in order, each after the ones
 // before it; an actor whose step from a state was explored sleeps in that state's later siblings, and
