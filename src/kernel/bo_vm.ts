@@ -8,10 +8,10 @@
 // page_offset: address-derived offset plus vm_pgoff minus the BO's mmap offset); no mmap_lock (its
 // drop on the retry paths is implicit), no vm_ops override, no ttm_bo_vm_open (fork / VMA split). No
 // io_mem_reserve: a resource of a manager without a tt (VRAM) is iomem and its PTEs point at the
-// resource's start + offset in that manager's aperture; a fault on a BO with no resource returns SIGBUS
-// where the kernel would dereference NULL. drm_dev_enter is the device's `unplugged` flag.
-// Deviation(fault-no-resource-sigbus): ttm_bo_vm_fault_reserved on a BO without a resource returns
-// VM_FAULT_SIGBUS instead of dereferencing bo->resource.
+// resource's start + offset in that manager's aperture. A fault on a BO with no resource dereferences
+// NULL as the kernel does (ttm_mem_io_reserve reads bo->resource->bus.offset unchecked): a KernelOops
+// (oops.ts), which the run reports as a crash naming the pointer. drm_dev_enter is the device's
+// `unplugged` flag.
 // Also ttm_bo_access / ttm_bo_vm_access (ptrace, devcoredump): access through the kernel mapping of a
 // tt-backed BO; device memory needs the driver's access_memory hook, which the model has none of.
 
@@ -31,6 +31,7 @@ import type { Device } from './device.ts';
 import type { KGen } from './env.ts';
 import { EAGAIN, EINTR, EINVAL, EIO, ENODATA, ENOMEM, ERESTARTSYS } from './errno.ts';
 import { pteInsertOutcome } from './mm_memory.ts';
+import { nullDeref } from './oops.ts';
 import { operationCtx } from './placement.ts';
 import { DmaResvUsage, dmaResvLock, dmaResvWaitTimeout } from './resv.ts';
 import { warnOn } from './rules/check.ts';
@@ -344,8 +345,8 @@ export const MUTATION_FAULT_POPULATE_OOM = 'fault-populate-oom';
  * (a missing page is OOM for the faulting page and ends the prefault later on); iomem PTEs point at the
  * resource in its aperture. Returns NOPAGE (installed, or present already, or the first insert failed,
  * or populate was interrupted: -EINTR/-ERESTARTSYS/-EAGAIN), RETRY (from the idle wait), SIGBUS (offset
- * beyond the BO, no resource, other populate errors, failed idle wait), OOM (NULL faulting page), or the
- * error of a failed prefault insert after the first page.
+ * beyond the BO, other populate errors, failed idle wait), OOM (NULL faulting page), or the error of a
+ * failed prefault insert after the first page. A BO without a resource is a NULL dereference (an oops).
  */
 export function* ttmBoVmFaultReserved(
   vma: CpuMapping,
@@ -369,7 +370,11 @@ function* faultReserved(
   const idle = yield* ttmBoVmFaultIdle(bo, flags);
   if (idle !== null) return idle;
   const res = bo.resource;
-  if (res === null) return 'SIGBUS';
+  // "err = ttm_mem_io_reserve(bdev, bo->resource);": its first line reads mem->bus.offset, with no
+  // NULL check (ttm_mem_io_free has one; ttm_mem_io_reserve never got it).
+  if (res === null) {
+    nullDeref('bo->resource', 'ttm_bo_vm_fault_reserved', bo.id, 'ttm_mem_io_reserve(bdev, bo->resource)');
+  }
   if (pageOffset >= pfnUp(bo.size)) return 'SIGBUS';
   const man = bo.bdev.manager(res.memType);
   if (man === null) throw new Error(`ttm_bo_vm_fault: no manager for memory type ${res.memType}`);

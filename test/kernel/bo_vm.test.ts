@@ -37,6 +37,7 @@ import {
 import { ttmSetDriverManager } from '../../src/kernel/device.ts';
 import { EAGAIN, EINTR, EINVAL, EIO, ENOMEM, ERESTARTSYS } from '../../src/kernel/errno.ts';
 import { DmaFence } from '../../src/kernel/fence.ts';
+import { KernelOops } from '../../src/kernel/oops.ts';
 import { operationCtx, place, placementOf } from '../../src/kernel/placement.ts';
 import {
   RangeManager,
@@ -366,12 +367,24 @@ describe('ttm_bo_vm_fault: error returns', () => {
     expect(bo.resv.isLocked()).toBe(false);
   });
 
-  test('ttm_bo_vm_fault: BO without a resource → SIGBUS (the kernel would dereference NULL)', () => {
+  test('ttm_bo_vm_fault: BO without a resource → the NULL dereference of ttm_mem_io_reserve(bdev, bo->resource), an oops naming bo->resource; the resv stays held as the dying task left it', () => {
     const t = device();
     const bo = kunitBo(t, 2 * PAGE_SIZE);
     const vma = mmap(bo);
-    expect(fault(t, vma, 0, FIRST)).toBe('SIGBUS');
-    expect(bo.resv.isLocked()).toBe(false);
+    let oops: unknown = null;
+    try {
+      fault(t, vma, 0, FIRST);
+    } catch (err) {
+      oops = err;
+    }
+    expect(oops).toBeInstanceOf(KernelOops);
+    const o = oops as KernelOops;
+    expect([o.pointer, o.func, o.actor]).toEqual(['bo->resource', 'ttm_bo_vm_fault_reserved', bo.id]);
+    expect(o.message).toBe(
+      `BUG: kernel NULL pointer dereference: bo->resource of ${bo.id} is NULL in ttm_bo_vm_fault_reserved (ttm_mem_io_reserve(bdev, bo->resource))`,
+    );
+    expect(bo.resv.isLocked()).toBe(true);
+    expect(vma.ptes.size).toBe(0);
   });
 });
 
