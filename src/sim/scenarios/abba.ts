@@ -83,6 +83,9 @@ export function abbaDeadlock(withTickets: boolean, name: string): Scenario {
         worlds() {
           return [global];
         },
+        shared() {
+          return [run];
+        },
       };
     },
   };

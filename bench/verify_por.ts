@@ -1,0 +1,59 @@
+// Schedules with and without the sleep-set reduction of `verify` (src/explore/verify_por.ts), and the
+// time each search took: `tsx bench/verify_por.ts [--cap N] [--out FILE]`. Each search is capped at N
+// schedules (default 20,000); a capped search says so (complete: false). Results in
+// bench/results/verify_por.json. Wall-clock numbers depend on the machine and its load.
+
+import { writeFileSync } from 'node:fs';
+import { verify } from '../src/explore/verify.ts';
+import { sleepSetReduction } from '../src/explore/verify_por.ts';
+import { calibrate } from '../src/sim/scenarios/calibrate.ts';
+import { findScenario } from '../src/sim/scenarios/index.ts';
+import type { Scenario } from '../src/sim/scenario.ts';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1]! : def;
+};
+const cap = Number(opt('--cap', '20000'));
+const out = opt('--out', 'bench/results/verify_por.json');
+const only = opt('--only', '');
+
+const cases: [string, Scenario, number][] = [
+  ['calibrate', findScenario('calibrate')!, 0],
+  ['calibrate', findScenario('calibrate')!, 1],
+  ['calibrate', findScenario('calibrate')!, 2],
+  ['calibrate starvation 3', calibrate({ starvationSteps: 3 }), 2],
+  ['abba-ww', findScenario('abba-ww')!, 0],
+  ['abba-ww', findScenario('abba-ww')!, 1],
+  ['small', findScenario('small')!, 0],
+  ['small', findScenario('small')!, 1],
+  ['small', findScenario('small')!, 2],
+];
+
+const rows: unknown[] = [];
+for (const [name, scenario, p] of cases) {
+  if (only !== '' && !name.startsWith(only)) continue;
+  for (const reduce of [false, true]) {
+    const t0 = performance.now();
+    const r = verify({
+      scenario,
+      preemptions: p,
+      maxSchedules: cap,
+      ...(reduce ? { reduction: sleepSetReduction } : {}),
+    });
+    const seconds = Number(((performance.now() - t0) / 1000).toFixed(2));
+    const row = {
+      scenario: name,
+      preemptions: p,
+      reduce,
+      schedules: r.schedules,
+      pruned: r.pruned,
+      complete: r.complete,
+      seconds,
+    };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  }
+}
+writeFileSync(out, `${JSON.stringify({ cap, rows }, null, 2)}\n`);
