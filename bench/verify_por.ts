@@ -6,9 +6,9 @@
 import { writeFileSync } from 'node:fs';
 import { verify } from '../src/explore/verify.ts';
 import { sleepSetReduction } from '../src/explore/verify_por.ts';
+import type { Scenario } from '../src/sim/scenario.ts';
 import { calibrate } from '../src/sim/scenarios/calibrate.ts';
 import { findScenario } from '../src/sim/scenarios/index.ts';
-import type { Scenario } from '../src/sim/scenario.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
