@@ -76,7 +76,7 @@ export const MOVE_MUTATIONS: readonly MutationInfo[] = [
     commit: '7be2bb8c2ff3',
     year: 2022,
     change:
-      "ttm_bo_add_move_fence keeps its reference on the manager's move fence after adding it to the BO (Fixes 8bb31587820a)",
+      "ttm_bo_add_move_fence keeps its reference on the manager's move fence after adding it to the BO (Fixes 8bb31587820a); runs the single-fence form before 7.0's eviction-fence slots, where the bug lives",
     scenario: 'move-race',
     detectedBy: 'correctness.fence-leak',
   },
