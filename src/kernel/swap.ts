@@ -41,7 +41,7 @@ import {
 } from './resource.ts';
 import { DmaResvUsage } from './resv.ts';
 import { assertBoResvHeld, warnOn } from './rules/check.ts';
-import { checkShrunkInSystem } from './rules/errno_post.ts';
+import { checkShrunkInSystem, checkShrunkNothing } from './rules/errno_post.ts';
 import { checkBoShrinkReturn } from './rules/errno_returns.ts';
 import { BO_SWAPOUT_NO_MULTIHOP } from './rules/ttm_bo.ts';
 import { BO_SHRINK_RESV_HELD } from './rules/ttm_bo_util.ts';
@@ -305,7 +305,7 @@ const SYS_PLACEMENT = placementOf(place(TTM_PL_SYSTEM));
  * signal; -EINTR from the backup; the move's or the wait's other errors (-ERESTARTSYS, -EBUSY).
  */
 export function* ttmBoShrink(ctx: OperationCtx, bo: BufferObject, flags: BoShrinkFlags): KGen<number> {
-  const ret = yield* boShrink(ctx, bo, flags);
+  const ret = checkShrunkNothing(bo, yield* boShrink(ctx, bo, flags));
   return checkShrunkInSystem(bo, flags.allowMove, checkBoShrinkReturn(bo.bdev.global, bo.id, ret));
 }
 

@@ -3,7 +3,8 @@
 // its restore state exists keeps that state for the next call to resume (drivers/gpu/drm/ttm/ttm_pool.c,
 // ttm_pool_restore_and_alloc and __ttm_pool_alloc's error path); a ghost that cannot be made leaves the
 // BO as it was (drivers/gpu/drm/ttm/ttm_bo_util.c, ttm_buffer_object_transfer); pages ttm_bo_shrink
-// reports shrunken were shrunken in SYSTEM when it was allowed to move the BO there (ttm_bo_shrink).
+// reports shrunken were shrunken in SYSTEM when it was allowed to move the BO there, and a shrink that
+// reports none found nothing resident to shrink (ttm_bo_shrink, ttm_pool_backup).
 // Checked on return; the values each function may return are src/kernel/rules/errno_returns.ts. Text
 // read from torvalds/linux (≈v6.15-v6.17).
 
@@ -57,11 +58,27 @@ export const BO_SHRINK_POST_SYSTEM = kernelRule(
   ],
 );
 
+export const BO_SHRINK_POST_ZERO = kernelRule(
+  'bo.shrink.post-zero',
+  'return',
+  "ttm_bo_shrink returning 0: no slot of the BO's tt holds a resident page (ttm_pool_backup skips only empty slots, so 0 pages backed up or freed without an error means there was none)",
+  [
+    {
+      file: POOL_C,
+      func: 'ttm_pool_backup',
+      text: 'Return: Number of pages actually backed up or freed, or negative error code on error.',
+    },
+    { file: POOL_C, func: 'ttm_pool_backup', text: 'if (unlikely(!page)) continue;' },
+    { file: POOL_C, func: 'ttm_pool_backup', text: 'return shrunken ? shrunken : ret;' },
+  ],
+);
+
 /** The rules of this module, in catalogue order. */
 export const ERRNO_POST_RULES: readonly KernelRule[] = [
   POOL_RESTORE_POST_ERROR,
   GHOST_TRANSFER_POST_ERROR,
   BO_SHRINK_POST_SYSTEM,
+  BO_SHRINK_POST_ZERO,
 ];
 
 /**
@@ -114,6 +131,22 @@ export function checkShrunkInSystem(bo: BufferObject, allowMove: boolean, ret: n
     bo.id,
     broken
       ? `returned ${ret}, but ${bo.id} is ${memType === null ? 'without a resource' : `in ${memTypeName(memType)}`}`
+      : '',
+  );
+  return ret;
+}
+
+/** bo.shrink.post-zero: ttm_bo_shrink of `bo` returned `ret`. Returns `ret`. */
+export function checkShrunkNothing(bo: BufferObject, ret: number): number {
+  const pages = ret === 0 ? (bo.ttm?.pages ?? []) : [];
+  const resident = pages.findIndex((p) => typeof p === 'number');
+  warnOn(
+    bo.bdev.global,
+    BO_SHRINK_POST_ZERO,
+    resident >= 0,
+    bo.id,
+    resident >= 0
+      ? `returned 0, but slot ${resident} of ${bo.ttm?.id} holds page frame ${pages[resident]}`
       : '',
   );
   return ret;

@@ -14,6 +14,7 @@ import {
   BO_SHRINK_POST_SYSTEM,
   checkRestoreKept,
   checkShrunkInSystem,
+  checkShrunkNothing,
   checkTransferFailed,
   ERRNO_POST_RULES,
   POOL_RESTORE_POST_ERROR,
@@ -39,7 +40,7 @@ function failAll(g: TtmGlobal, site: FaultSite): void {
 }
 
 describe('the errno rules', () => {
-  test('seven return checks with one-line upstream text, all in KERNEL_RULES', () => {
+  test('eight return checks with one-line upstream text, all in KERNEL_RULES', () => {
     expect([...ERRNO_RETURN_RULES, ...ERRNO_POST_RULES].map((r) => r.id)).toEqual([
       'pool.alloc.returns',
       'pool.restore-and-alloc.returns',
@@ -48,6 +49,7 @@ describe('the errno rules', () => {
       'pool.restore-and-alloc.post-error',
       'ghost.transfer.post-error',
       'bo.shrink.post-system',
+      'bo.shrink.post-zero',
     ]);
     for (const r of [...ERRNO_RETURN_RULES, ...ERRNO_POST_RULES]) {
       expect(r.when).toBe('return');
@@ -182,5 +184,25 @@ describe('bo.shrink.returns and bo.shrink.post-system', () => {
     expect(w.global.ruleBroken?.message).toBe(
       `${BO_SHRINK_POST_SYSTEM.description}: returned 4, but ${w.vramBo.id} is in vram`,
     );
+  });
+});
+
+describe('bo.shrink.post-zero', () => {
+  test('0 with every page backed up holds; 0 while the tt still holds resident pages breaks it', () => {
+    const x = xeWorld();
+    expect(checkShrunkNothing(x.bo, 0)).toBe(0);
+    expect(x.global.ruleBroken).toBeNull();
+    const w = amdWorld();
+    expect(checkShrunkNothing(w.ttBo, 4)).toBe(4);
+    expect(checkShrunkNothing(w.ttBo, -EBUSY)).toBe(-EBUSY);
+    expect(w.global.ruleBroken).toBeNull();
+    const frame = w.ttBo.ttm!.pages![0];
+    expect(checkShrunkNothing(w.ttBo, 0)).toBe(0);
+    expect(w.global.ruleBroken?.rule.id).toBe('bo.shrink.post-zero');
+    expect(
+      w.global.ruleBroken?.message.endsWith(
+        `: returned 0, but slot 0 of ${w.ttBo.ttm!.id} holds page frame ${frame}`,
+      ),
+    ).toBe(true);
   });
 });
