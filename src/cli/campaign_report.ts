@@ -9,6 +9,7 @@ import { EXIT_CODE } from '../engine/types.ts';
 import { type CampaignState, type FoundFailure, pctMissBounds } from '../explore/campaign.ts';
 import { canonicalSiteCounts, sitesNeverFired } from '../explore/faults.ts';
 import type { StopReason } from '../explore/fuzz.ts';
+import { knownFinding } from '../explore/known_findings.ts';
 import type { MergedCampaign } from '../explore/shard.ts';
 import { FAULT_SITES } from '../kernel/faults.ts';
 import { SCENARIOS } from '../sim/scenarios/index.ts';
@@ -104,6 +105,27 @@ export function stateLines(s: CampaignState, maxSteps: number, corpora: string, 
       lines.push(...failureText(f, i + 1, scenarioArg));
     });
   }
+  lines.push(...knownBugLines(s.knownBugs));
+  return lines;
+}
+
+/**
+ * The known kernel bugs a campaign reproduced (src/explore/known_findings.ts): the failures whose
+ * candidate fix, replayed on the same schedule, passes. Reported apart, not counted as failures.
+ */
+export function knownBugLines(bugs: readonly FoundFailure[], indent = '  '): string[] {
+  if (bugs.length === 0) return [];
+  const lines = [
+    `${indent}known bugs  ${bugs.length} kernel bug${bugs.length === 1 ? '' : 's'} the model keeps as upstream has ${bugs.length === 1 ? 'it' : 'them'}, reproduced (not counted as failures: the fix, replayed on the same schedule, passes):`,
+  ];
+  for (const f of bugs) {
+    const k = f.finding === undefined ? undefined : knownFinding(f.finding);
+    lines.push(
+      `${indent}  ${f.id}${f.actor === null ? '' : ` on ${f.actor}`}: ${k?.summary ?? f.message}`,
+      `${indent}    ${k === undefined ? '' : `${k.upstream.file} ${k.upstream.function}; README "${k.readme}"; `}first at schedule ${f.schedule}, in ${f.count} schedule${f.count === 1 ? '' : 's'}`,
+      `${indent}    token   ${f.token}`,
+    );
+  }
   return lines;
 }
 
@@ -194,6 +216,7 @@ export function stateJson(s: CampaignState, maxSteps: number): Record<string, un
     faultSites: faultSitesJson(s),
     sometimes: s.goals,
     failures: s.failures,
+    knownBugs: s.knownBugs,
     pctMissBound: s.failures.length === 0 ? pctMissBounds(s) : null,
   };
 }

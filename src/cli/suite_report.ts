@@ -16,7 +16,7 @@ import { canonicalSiteCounts, type SiteCounts, sitesNeverFired } from '../explor
 import { defaultSuite, type SuiteCampaign, type SuiteReport, type SuiteRunInfo } from '../explore/suite.ts';
 import { FAULT_SITES } from '../kernel/faults.ts';
 import { SCENARIOS } from '../sim/scenarios/index.ts';
-import { fmtRate, runJson, stateJson } from './campaign_report.ts';
+import { fmtRate, knownBugLines, runJson, stateJson } from './campaign_report.ts';
 import { shellWord } from './scenario_option.ts';
 
 function plural(n: number, word: string): string {
@@ -317,6 +317,10 @@ export function suiteText(r: SuiteReport, args?: readonly string[]): string {
       });
     }
   }
+  const known = r.campaigns.flatMap(
+    (c) => c.state?.knownBugs.map((f) => ({ ...f, id: `${c.scenario}: ${f.id}` })) ?? [],
+  );
+  lines.push(...knownBugLines(known));
   lines.push(...nextLines(r, scenarioArgs(r, args)));
   return lines.join('\n');
 }

@@ -21,7 +21,15 @@ import type { Failure } from '../engine/types.ts';
 import { FAULT_SITES, type FaultSite } from '../kernel/faults.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { Coverage } from './coverage.ts';
-import { countSites, drawTargetedUniform, drawUniform, type FaultPlan, type SiteCounts } from './faults.ts';
+import {
+  countSites,
+  drawTargetedUniform,
+  drawUniform,
+  type FaultPlan,
+  type SiteCounts,
+  targetSites,
+} from './faults.ts';
+import { explainFailure } from './known_findings.ts';
 import { exactReplayOptions, type RunOptions, type RunResult, runScenario } from './run.ts';
 import { type ShrinkResult, shrink } from './shrink.ts';
 
@@ -122,6 +130,8 @@ export interface FoundFailure {
   readonly steps: number;
   /** Schedules that failed this way. */
   count: number;
+  /** The known kernel bug this is (src/explore/known_findings.ts), in CampaignState.knownBugs only. */
+  readonly finding?: string;
   shrunk: {
     readonly token: string;
     readonly steps: number;
@@ -156,6 +166,11 @@ export interface CampaignState {
   readonly armRuns: Record<string, number>;
   readonly armFailures: Record<string, number>;
   readonly failures: FoundFailure[];
+  /**
+   * Failures that are known kernel bugs the model keeps (their fix, replayed on the same schedule,
+   * passes): reported apart, never counted as failures, never shrunk.
+   */
+  readonly knownBugs: FoundFailure[];
   readonly goals: GoalState[];
   readonly corpus: CorpusEntry[];
   readonly coverage: Coverage;
@@ -259,6 +274,7 @@ export function newState(opts: CampaignOptions, calibration: Calibration): Campa
     armRuns: {},
     armFailures: {},
     failures: [],
+    knownBugs: [],
     goals: [
       ...(opts.scenario.sometimes ?? []).map((g) => ({ id: g.id, description: g.description, reached: 0 })),
       // Fault goals only where faults can fire: faults on, and fault sites reached by the calibration.
@@ -278,12 +294,18 @@ export function newState(opts: CampaignOptions, calibration: Calibration): Campa
 
 /**
  * A uniform plan over the calibrated run length, each fault aimed at one of the sites the calibration
- * saw evaluated, those the campaign has not fired yet first, or at none, and armed no later than its
+ * or an earlier schedule of the campaign saw evaluated, those the campaign has not fired yet first, or
+ * at none, and armed no later than its
  * site's last calibrated evaluation (src/explore/faults.ts drawTargetedUniform). A calibration read
  * from a corpus file written before sites were recorded has none: its faults stay untargeted.
  */
-function uniformPlan(rng: Rng, calibration: Calibration, fired: Readonly<SiteCounts>): FaultPlan {
-  const sites = calibration.sites ?? [];
+function uniformPlan(
+  rng: Rng,
+  calibration: Calibration,
+  evaluated: Readonly<SiteCounts>,
+  fired: Readonly<SiteCounts>,
+): FaultPlan {
+  const sites = targetSites(calibration.sites ?? [], evaluated);
   if (sites.length === 0) return { kind: 'steps', steps: drawUniform(rng, calibration.meanSteps) };
   return {
     kind: 'steps',
@@ -358,7 +380,7 @@ export function scheduleOptions(
   const window = state.calibration.faultSites;
   const faults: FaultPlan =
     faultMode === 'uniform'
-      ? uniformPlan(rng.fork('faults'), state.calibration, state.faultSitesFired)
+      ? uniformPlan(rng.fork('faults'), state.calibration, state.faultSitesEvaluated, state.faultSitesFired)
       : faultMode === 'buggify'
         ? { kind: 'buggify', rng: rng.fork('faults'), window }
         : { kind: 'planned', at: [] };
@@ -445,11 +467,31 @@ export function runOne(
     result.faultsFired.map((f) => f.site),
   );
   let newFailure: FoundFailure | null = null;
-  if (result.failure !== null && result.signature !== null) {
-    state.armFailures[name] = (state.armFailures[name] ?? 0) + 1;
+  const knownBug =
+    result.signature === null ? undefined : state.knownBugs.find((f) => f.signature === result.signature);
+  if (knownBug !== undefined) knownBug.count += 1;
+  else if (result.failure !== null && result.signature !== null) {
     const known = state.failures.find((f) => f.signature === result.signature);
+    const finding = known === undefined ? explainFailure(opts.scenario, run, result) : null;
+    if (finding === null) state.armFailures[name] = (state.armFailures[name] ?? 0) + 1;
     if (known !== undefined) known.count += 1;
-    else {
+    else if (finding !== null) {
+      state.knownBugs.push({
+        signature: result.signature,
+        kind: result.failure.kind,
+        id: result.failure.id,
+        message: result.failure.message,
+        actor: result.failure.actor ?? null,
+        schedule: i,
+        arm: name,
+        seed: result.seed,
+        token: result.token,
+        steps: result.steps,
+        count: 1,
+        shrunk: null,
+        finding: finding.id,
+      });
+    } else {
       newFailure = {
         signature: result.signature,
         kind: result.failure.kind,

@@ -54,6 +54,8 @@ export interface OnDisk extends CampaignIdentity, Partial<SliceRecord> {
   readonly armRuns: Record<string, number>;
   readonly armFailures: Record<string, number>;
   readonly failures: FoundFailure[];
+  /** Absent in files written before known bugs were told apart: read as none. */
+  readonly knownBugs?: FoundFailure[];
   readonly goals: GoalState[];
   readonly faultRuns: number;
   readonly lateFaultRuns: number;
@@ -107,6 +109,7 @@ export function toRecord(id: CampaignIdentity, state: CampaignState, slice?: Sli
     armRuns: state.armRuns,
     armFailures: state.armFailures,
     failures: state.failures,
+    knownBugs: state.knownBugs,
     goals: state.goals,
     faultRuns: state.faultRuns,
     lateFaultRuns: state.lateFaultRuns,
@@ -129,6 +132,7 @@ export function fromRecord(data: OnDisk): CampaignState {
     armRuns: copy.armRuns,
     armFailures: copy.armFailures,
     failures: copy.failures,
+    knownBugs: copy.knownBugs ?? [],
     goals: copy.goals,
     faultRuns: copy.faultRuns,
     lateFaultRuns: copy.lateFaultRuns,

@@ -79,6 +79,7 @@ const failure = shape({
   token: str,
   steps: count,
   count: count,
+  finding: optional(str),
   shrunk: nullable(
     shape({
       token: str,
@@ -117,6 +118,7 @@ const CORPUS_RECORD = shape({
   armRuns: record(count),
   armFailures: record(count),
   failures: list(failure),
+  knownBugs: optional(list(failure)),
   goals: list(shape({ id: str, description: str, reached: count })),
   faultRuns: count,
   lateFaultRuns: count,

@@ -179,12 +179,29 @@ export function mergeShards(inputs: readonly ShardInput[]): Merge {
   };
 }
 
+/** Failures of several slices by signature: the earliest schedule's record, with the counts added. */
+function mergeFailures(lists: readonly (readonly FoundFailure[])[]): FoundFailure[] {
+  const bySignature = new Map<string, FoundFailure>();
+  for (const list of lists) {
+    for (const f of list) {
+      const known = bySignature.get(f.signature);
+      if (known === undefined) bySignature.set(f.signature, { ...f });
+      else {
+        const count = known.count + f.count;
+        const first = f.schedule < known.schedule ? { ...f } : known;
+        first.count = count;
+        bySignature.set(f.signature, first);
+      }
+    }
+  }
+  return [...bySignature.values()].sort((a, b) => a.schedule - b.schedule);
+}
+
 /** The commutative merge of slice states (given in slice order, which only fixes tie-free orders). */
 export function mergeStates(calibration: Calibration, states: readonly CampaignState[]): CampaignState {
   const armRuns: Record<string, number> = {};
   const armFailures: Record<string, number> = {};
   const goals: GoalState[] = [];
-  const bySignature = new Map<string, FoundFailure>();
   const coverage = new Coverage();
   const out = { next: 0, steps: 0, faultRuns: 0, lateFaultRuns: 0 };
   const sitesEvaluated: SiteCounts = {};
@@ -204,23 +221,14 @@ export function mergeStates(calibration: Calibration, states: readonly CampaignS
       if (known === undefined) goals.push({ ...g });
       else known.reached += g.reached;
     }
-    for (const f of s.failures) {
-      const known = bySignature.get(f.signature);
-      if (known === undefined) bySignature.set(f.signature, { ...f });
-      else {
-        const count = known.count + f.count;
-        const first = f.schedule < known.schedule ? { ...f } : known;
-        first.count = count;
-        bySignature.set(f.signature, first);
-      }
-    }
   }
   return {
     ...out,
     calibration,
     armRuns: canonicalArms(armRuns),
     armFailures: canonicalArms(armFailures),
-    failures: [...bySignature.values()].sort((a, b) => a.schedule - b.schedule),
+    failures: mergeFailures(states.map((s) => s.failures)),
+    knownBugs: mergeFailures(states.map((s) => s.knownBugs)),
     goals,
     faultSitesEvaluated: canonicalSiteCounts(sitesEvaluated),
     faultSitesFired: canonicalSiteCounts(sitesFired),

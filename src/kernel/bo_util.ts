@@ -105,6 +105,12 @@ export function* ttmBoMoveMemcpy(bo: BufferObject, ctx: OperationCtx, dstMem: Re
 }
 
 /**
+ * A candidate fix of ttm_buffer_object_transfer's error path: `atomic_dec(&ttm_glob.bo_count);` before
+ * freeing the ghost whose fence slot could not be reserved (README "A BO count that counts a freed ghost").
+ */
+export const PATCH_TRANSFER_BO_COUNT = 'transfer-error-bo-count';
+
+/**
  * ttm_buffer_object_transfer: a ghost BO takes over the old resource so the BO can get a new one while
  * the GPU still uses the old memory. The ghost has its own locked resv with a fence slot, holds a
  * reference on the BO, and sits at the LRU tail. Returns the ghost, or -ENOMEM when its kmalloc
@@ -121,9 +127,10 @@ function bufferObjectTransfer(bo: BufferObject): BufferObject | number {
   // The ghost's dma_resv_reserve_fences is asked before the model builds the ghost object. The kernel
   // has counted the ghost in ttm_glob.bo_count by then ("atomic_inc(&ttm_glob.bo_count);") and its
   // error path only unlocks and frees it ("dma_resv_unlock(&fbo->base.base._resv); kfree(fbo);"):
-  // the count stays one too high, and the model keeps it so.
+  // the count stays one too high, and the model keeps it so. The candidate fix
+  // (PATCH_TRANSFER_BO_COUNT) decrements the count again on that path, as the ghost's release would.
   if (global?.injectFault('resv.reserve', bo.id)) {
-    global.boCount += 1;
+    if (!global.patches.has(PATCH_TRANSFER_BO_COUNT)) global.boCount += 1;
     return -ENOMEM;
   }
   const ghost = newBufferObject(bo.bdev, bo.size);

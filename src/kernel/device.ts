@@ -105,6 +105,12 @@ export class TtmGlobal {
    */
   mutations: ReadonlySet<string> = new Set();
   /**
+   * Named candidate fixes switched on in this world: each mends one kernel bug the model keeps as
+   * upstream has it (src/explore/known_findings.ts replays a failure with its fix to tell a known bug
+   * from a new one). Off by default: the model is upstream's code.
+   */
+  patches: ReadonlySet<string> = new Set();
+  /**
    * The run's fault plan, asked at every fault site (src/kernel/faults.ts). Null: no fault injection
    * (the KUnit ports and unit tests), and `injectFault` always answers false.
    */

@@ -32,6 +32,11 @@ export interface RunOptions {
   readonly mutations?: readonly string[];
   /** Design specs (src/designs) switched on; none is today's kernel. Carried by the token. */
   readonly designs?: readonly string[];
+  /**
+   * Candidate fixes of known kernel bugs switched on (TtmGlobal.patches). Not carried by the token: only
+   * the classification of a failure as a known bug runs with them (src/explore/known_findings.ts).
+   */
+  readonly patches?: readonly string[];
   /** Check the per-step oracles (src/explore/oracles/) after every step; default true. */
   readonly oracles?: boolean;
   /** Which fault-site evaluations fail (src/sim/fault_plan.ts); none when absent. */
@@ -157,6 +162,7 @@ export function runScenarioWith(judges: RunJudges, scenario: Scenario, opts: Run
     ...(opts.xstateActors === true ? { xstateActors: true } : {}),
     mutations,
     designs,
+    ...(opts.patches === undefined || opts.patches.length === 0 ? {} : { patches: opts.patches }),
     ...(opts.tape === undefined ? {} : { tape: opts.tape }),
     ...(opts.guide === undefined ? {} : { guide: opts.guide }),
     ...(opts.recordChosen === true ? { recordChosen: true } : {}),

@@ -36,6 +36,8 @@ export interface SimOptions {
   readonly mutations?: readonly string[];
   /** Design specs (src/designs) switched on in the worlds scenarios build; none is today's kernel. */
   readonly designs?: readonly string[];
+  /** Candidate fixes of known kernel bugs switched on in the worlds scenarios build (TtmGlobal.patches). */
+  readonly patches?: readonly string[];
   /** A chooser replacing the strategy's (see SchedulerOptions.guide). */
   readonly guide?: Chooser;
   /** Keep the actor picked at every real choice. */
@@ -125,6 +127,7 @@ export class Sim implements TaskHost {
   readonly env: KernelEnv;
   readonly mutations: ReadonlySet<string>;
   readonly designs: ReadonlySet<string>;
+  readonly patches: ReadonlySet<string>;
   /**
    * The run's fault plan as the kernel model asks it (null: no fault injection). Set after the scenario
    * is built: faults belong to the run, not to the setup.
@@ -169,6 +172,7 @@ export class Sim implements TaskHost {
     this.mutations = new Set(opts.mutations ?? []);
     this.omit = new Set(opts.omit ?? []);
     this.designs = new Set(opts.designs ?? []);
+    this.patches = new Set(opts.patches ?? []);
   }
 
   setCurrent(task: string | null): void {
@@ -241,6 +245,7 @@ export class Sim implements TaskHost {
   adopt(global: TtmGlobal): void {
     global.mutations = this.mutations;
     global.designs = this.designs;
+    global.patches = this.patches;
     installDesigns(global);
     global.faultHook = this.faultHookFn;
   }
