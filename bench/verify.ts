@@ -13,7 +13,7 @@
 // Usage: npm run bench:verify [-- --part catalogue,counts,largest,workers --cap N --max-p P --faults F
 //        --candidates a,b,c --budget S --out FILE]
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,30 +111,43 @@ if (parts.has('counts')) {
   out.counts = counts;
 }
 
-/** `ttm-sim verify ARGS --json`, killed after `seconds`; its JSON, or null when it did not finish. */
+/**
+ * `ttm-sim verify ARGS --json`, interrupted (SIGINT) after `seconds`: its JSON (verdict 'interrupted'
+ * then), read until it exits (spawnSync would stop reading at its timeout and lose what it prints).
+ */
 function cli(args: readonly string[], seconds: number) {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [BIN, 'verify', ...args, '--json'], {
-    encoding: 'utf8',
-    env: { ...process.env, TTM_SIM_FROM_SOURCE: '1' },
-    timeout: seconds * 1000,
-    killSignal: 'SIGINT',
+  return new Promise<{ code: number | null; wall: number; json: Record<string, unknown> | null }>((done) => {
+    const child = spawn(process.execPath, [BIN, 'verify', ...args, '--json'], {
+      env: { ...process.env, TTM_SIM_FROM_SOURCE: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+    });
+    const timer = setTimeout(() => child.kill('SIGINT'), seconds * 1000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      let json: Record<string, unknown> | null = null;
+      try {
+        json = JSON.parse(stdout) as Record<string, unknown>;
+      } catch {
+        json = null;
+      }
+      done({ code, wall: (performance.now() - t0) / 1000, json });
+    });
   });
-  const wall = (performance.now() - t0) / 1000;
-  let json: Record<string, unknown> | null = null;
-  try {
-    json = JSON.parse(r.stdout) as Record<string, unknown>;
-  } catch {
-    json = null;
-  }
-  return { code: r.status, wall, json };
 }
 
 if (parts.has('largest')) {
   const tries: Record<string, unknown>[] = [];
   for (const name of candidates) {
     const dir = mkdtempSync(join(tmpdir(), 'ttm-sim-verify-bench-'));
-    const r = cli(['--scenario', name, '--preemptions', '1', '--workers', '2', '--corpus', dir], budget);
+    const r = await cli(
+      ['--scenario', name, '--preemptions', '1', '--workers', '2', '--corpus', dir],
+      budget,
+    );
     let saved: { frontier?: { byLevel?: number[] } } | null = null;
     try {
       saved = JSON.parse(readFileSync(join(dir, 'verify.json'), 'utf8'));
@@ -164,8 +177,8 @@ if (parts.has('workers')) {
     ['--scenario', 'abba-ww', '--preemptions', '1'],
     ['--scenario', 'upload-race', '--preemptions', '1'],
   ]) {
-    const one = cli(args, budget);
-    const two = cli([...args, '--workers', '2'], budget);
+    const one = await cli(args, budget);
+    const two = await cli([...args, '--workers', '2'], budget);
     const strip = (j: Record<string, unknown> | null) => {
       if (j === null) return null;
       const { seconds: _s, ...rest } = j;
