@@ -40,6 +40,15 @@ export function drawTargets(rng: Rng, count: number, sites: readonly FaultSite[]
 }
 
 /**
+ * The sites a campaign's uniform faults aim at: those its calibration saw evaluated (`calibrated`) and
+ * those its schedules so far evaluated (`evaluated`: a site the unfaulted calibration runs never reach,
+ * such as one on a path only a fault or a rare interleaving opens), in FAULT_SITES order.
+ */
+export function targetSites(calibrated: readonly FaultSite[], evaluated: Readonly<SiteCounts>): FaultSite[] {
+  return FAULT_SITES.filter((s) => calibrated.includes(s) || (evaluated[s] ?? 0) > 0);
+}
+
+/**
  * Targets for the `count` planned faults of one schedule of a campaign: while some of `sites` (those the
  * calibration saw evaluated) have not fired yet in the campaign (`fired`, per site the schedules that
  * fired it), distinct sites drawn uniformly among those, so that a few faulted schedules fire different
