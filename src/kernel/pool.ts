@@ -38,6 +38,7 @@ import {
 import type { PageCaching, Ram } from './ram.ts';
 import { warnOn } from './rules/check.ts';
 import { checkErrnoReturn, POOL_ALLOC_RETURNS } from './rules/errno_returns.ts';
+import { notePoolFallback, postPoolFirst } from './rules/pool_types.ts';
 import {
   POOL_ALLOC_DMA_DEV,
   POOL_ALLOC_NOT_BACKED_UP,
@@ -434,6 +435,7 @@ function* poolAllocInner(
     const pt = ttmPoolSelectType(pool, pageCaching, order);
     if (pt !== null && allowPools) p = typeTake(pt, mgr);
     if (p === null) {
+      notePoolFallback(tt, pt, allowPools, order);
       // From the system; this also stops taking from pools until the order drops. Each system
       // allocation is an evaluation of the 'page.alloc' fault site: a fired fault is alloc_pages
       // (or dma_alloc_attrs) returning NULL.
@@ -553,6 +555,7 @@ function freeAllocatedUnmapped(pool: Pool, ram: Ram, tt: Tt, allocated: number):
 export function* ttmPoolAlloc(pool: Pool, tt: Tt, ctx: OperationCtx): KGen<number> {
   if (warnOn(pool.global, POOL_ALLOC_NOT_BACKED_UP, tt.isBackedUp(), tt.id, '')) return -EINVAL;
   const ret = postPoolAlloc(tt, yield* poolAllocInner(pool, tt, ctx, allocStateInit(tt), null));
+  postPoolFirst(pool.global, tt, tt.id);
   return checkErrnoReturn(pool.global, POOL_ALLOC_RETURNS, tt.id, ret);
 }
 
@@ -610,7 +613,9 @@ export function* ttmPoolRestoreAndAlloc(pool: Pool, tt: Tt, ctx: OperationCtx): 
       return applyCaching(mgrOf(pool), tt, alloc);
     }
   }
-  return yield* poolAllocInner(pool, tt, ctx, alloc, restore);
+  const ret = yield* poolAllocInner(pool, tt, ctx, alloc, restore);
+  postPoolFirst(pool.global, tt, tt.id);
+  return ret;
 }
 
 /**

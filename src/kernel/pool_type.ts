@@ -17,6 +17,7 @@ import type { Device, TtmGlobal } from './device.ts';
 import type { Iommu } from './iommu.ts';
 import type { Ram } from './ram.ts';
 import { warnOn } from './rules/check.ts';
+import { POOL_INIT_TYPES } from './rules/pool_types.ts';
 import { POOL_INIT_DMA_ALLOC_DEV, POOL_MGR_FINI_SHRINKER_LIST } from './rules/ttm_pool.ts';
 
 export { TTM_ALLOCATION_POOL_USE_DMA_ALLOC, TTM_ALLOCATION_POOL_USE_DMA32 } from './allocation.ts';
@@ -133,15 +134,17 @@ export class Pool {
     );
     // DMA-alloc pools keep per-device types for every caching; other per-device types exist only with a
     // NUMA node (x86 WC/UC), which the simulated devices do not have.
-    if (!this.useDmaAlloc) return;
-    for (const [i, caching] of CACHINGS.entries()) {
-      for (let order = 0; order < NR_PAGE_ORDERS; order += 1) {
-        this.caching[i]!.orders[order] =
-          global === null
-            ? new PoolType(this, caching, order)
-            : global.poolMgr.typeInit(this, caching, order);
+    if (this.useDmaAlloc) {
+      for (const [i, caching] of CACHINGS.entries()) {
+        for (let order = 0; order < NR_PAGE_ORDERS; order += 1) {
+          this.caching[i]!.orders[order] =
+            global === null
+              ? new PoolType(this, caching, order)
+              : global.poolMgr.typeInit(this, caching, order);
+        }
       }
     }
+    postPoolInit(this);
   }
 
   get useDmaAlloc(): boolean {
@@ -241,6 +244,31 @@ function typeFini(pt: PoolType, mgr: TtmPoolManager): void {
  * pool before "drm/ttm: fix DMA32 handling in the global page pool" (3e3e59ef0cbe, 2020).
  */
 export const MUTATION_POOL_DMA32_SHARED = 'pool-dma32-shared';
+
+/**
+ * pool.init.types on return of ttm_pool_init: a DMA-allocating pool has its own type of that pool,
+ * caching and order in every slot; any other pool (no NUMA node in the model) has none, its blocks go to
+ * the global types.
+ */
+export function postPoolInit(pool: Pool): void {
+  const wrong = wrongPoolTypeSlot(pool);
+  warnOn(pool.global, POOL_INIT_TYPES, wrong !== null, pool.bdev?.id ?? 'pool', wrong ?? '');
+}
+
+/** The first slot of `pool.caching` that ttm_pool_init should have set up differently, in words, or null. */
+function wrongPoolTypeSlot(pool: Pool): string | null {
+  for (const [i, caching] of CACHINGS.entries()) {
+    for (let order = 0; order < NR_PAGE_ORDERS; order += 1) {
+      const pt = pool.caching[i]!.orders[order] ?? null;
+      if (!pool.useDmaAlloc) {
+        if (pt !== null) return `a pool without use_dma_alloc has its own ${caching} type of order ${order}`;
+      } else if (pt === null || pt.pool !== pool || pt.caching !== caching || pt.order !== order) {
+        return `the ${caching} slot of order ${order} holds ${pt === null ? 'no type' : `the ${pt.caching} type of order ${pt.order}`}`;
+      }
+    }
+  }
+  return null;
+}
 
 /** ttm_pool_select_type: the type pages of (caching, order) are pooled in, or null (not pooled). */
 export function ttmPoolSelectType(pool: Pool, caching: Caching, order: number): PoolType | null {

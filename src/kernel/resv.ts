@@ -8,6 +8,7 @@ import type { FaultSource } from './faults.ts';
 import type { DmaFence } from './fence.ts';
 import { assertHeld, warnOn } from './rules/check.ts';
 import { RESV_ADD_FENCE_HELD, RESV_ADD_FENCE_SLOT, RESV_RESERVE_FENCES_HELD } from './rules/dma_resv.ts';
+import { postAddFenceSameContext } from './rules/dma_resv_fences.ts';
 import { WwAcquireCtx, type WwHolder, WwMutex } from './ww_mutex.ts';
 
 export enum DmaResvUsage {
@@ -101,8 +102,10 @@ export class DmaResv {
       assertHeld(this.global, RESV_ADD_FENCE_HELD, this.lock, this.env.current(), this.id);
     const same = this.fences.find((f) => f.fence.context === fence.context && fence.context !== 0);
     if (same !== undefined) {
+      const old = same.fence;
       if (fence.seqno >= same.fence.seqno) same.fence = fence;
       same.usage = Math.min(same.usage, usage);
+      postAddFenceSameContext(this.global, this.id, old, same.fence);
       return;
     }
     const noSlot = this.slotsReserved === 0 && !this.fences.some((f) => f.fence.signaled);

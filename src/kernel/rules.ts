@@ -5,11 +5,13 @@
 
 import type { KernelRule } from './rules/check.ts';
 import { DMA_RESV_RULES } from './rules/dma_resv.ts';
+import { DMA_RESV_FENCE_RULES } from './rules/dma_resv_fences.ts';
 import { DMEM_RULES } from './rules/dmem.ts';
 import { ERRNO_POST_RULES } from './rules/errno_post.ts';
 import { ERRNO_RETURN_RULES } from './rules/errno_returns.ts';
 import { MOVE_COUNT_RULES } from './rules/move_counts.ts';
 import { PLACEMENT_RULES } from './rules/placement.ts';
+import { POOL_TYPE_RULES } from './rules/pool_types.ts';
 import { TT_RELEASE_RULES } from './rules/tt_release.ts';
 import { TTM_BO_RULES } from './rules/ttm_bo.ts';
 import { TTM_BO_UTIL_RULES } from './rules/ttm_bo_util.ts';
@@ -17,6 +19,7 @@ import { TTM_DEVICE_VM_RULES } from './rules/ttm_device.ts';
 import { TTM_POOL_RULES } from './rules/ttm_pool.ts';
 import { TTM_RESOURCE_RULES } from './rules/ttm_resource.ts';
 import { TTM_TT_RULES } from './rules/ttm_tt.ts';
+import { XE_SHRINKER_RULES } from './rules/xe_shrinker.ts';
 import { POSTCONDITION_RULES } from './rules_post.ts';
 
 export type { KernelRule, RuleBreach } from './rules/check.ts';
@@ -69,6 +72,9 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...TT_RELEASE_RULES,
   ...MOVE_COUNT_RULES,
   ...DMA_RESV_RULES,
+  ...POOL_TYPE_RULES,
+  ...DMA_RESV_FENCE_RULES,
+  ...XE_SHRINKER_RULES,
   ...DMEM_RULES,
   ...ERRNO_RETURN_RULES,
   ...ERRNO_POST_RULES,

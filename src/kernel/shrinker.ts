@@ -14,6 +14,7 @@ import { EBUSY, EINTR } from './errno.ts';
 import { type OperationCtx, operationCtx, place } from './placement.ts';
 import { SHRINK_EMPTY, SHRINK_STOP, ttmPoolShrinkerCount, ttmPoolShrinkerScan } from './pool_type.ts';
 import { ResourceCursor } from './resource.ts';
+import { postShrinkBackup } from './rules/xe_shrinker.ts';
 import type { SimDevice } from './simdrv.ts';
 import { ttmBoShrink, ttmBoShrinkAvoidWait, ttmBoShrinkSuitable } from './swap.ts';
 
@@ -31,6 +32,8 @@ export interface ShrinkControl {
 interface Pass {
   readonly purgeOnly: boolean;
   readonly writeback: boolean;
+  /** The scan's gfp mask has __GFP_FS (xe_shrinker_scan's can_backup). */
+  readonly fs: boolean;
 }
 
 export interface ShrinkStats {
@@ -82,12 +85,12 @@ export class XeShrinker {
     let freed = 0;
     if (this.pages().purgeable > 0) {
       this.emit({ type: 'shrinker.pass', pass: 'purge' });
-      freed += yield* this.walk(ctx, sc.nrToScan, { purgeOnly: true, writeback: false });
+      freed += yield* this.walk(ctx, sc.nrToScan, { purgeOnly: true, writeback: false, fs: sc.gfpFs });
     }
     if (freed < sc.nrToScan && sc.gfpFs) {
       this.emit({ type: 'shrinker.pass', pass: 'backup' });
       const writeback = !ctx.noWaitGpu && sc.gfpIo;
-      freed += yield* this.walk(ctx, sc.nrToScan - freed, { purgeOnly: false, writeback });
+      freed += yield* this.walk(ctx, sc.nrToScan - freed, { purgeOnly: false, writeback, fs: sc.gfpFs });
     }
     this.emit({ type: 'shrinker.done', freed });
     return freed === 0 ? SHRINK_STOP : freed;
@@ -145,6 +148,7 @@ export class XeShrinker {
       writeback: pass.writeback,
       allowMove: true,
     });
+    postShrinkBackup(bo.bdev.global, bo.id, purgeable, pass.fs, lret);
     if (lret > 0) {
       if (purgeable) this.stats.purged += lret;
       else this.stats.backedUp += lret;

@@ -64,6 +64,13 @@ export interface SimDeviceConfig {
    * before the flags existed.
    */
   readonly allocFlags?: number;
+  /**
+   * The device's pool allocates coherent DMA memory (ttm_device_init's use_dma_alloc, as radeon and
+   * amdgpu pass it on platforms where streaming DMA is not coherent): every block gets its DMA address
+   * at allocation and keeps it while pooled, per-device pool types of every caching and order. Default
+   * false (the generic page allocator). A design's hooks may turn it on too.
+   */
+  readonly useDmaAlloc?: boolean;
 }
 
 /**
@@ -307,7 +314,7 @@ export function createSimDevice(
     dev: {},
     mapping: {},
     vmaManager: { nodes: 0 },
-    useDmaAlloc: hooks?.useDmaAlloc === true,
+    useDmaAlloc: hooks?.useDmaAlloc === true || cfg.useDmaAlloc === true,
     useDma32: false,
     allocFlags: cfg.allocFlags ?? 0,
   });

@@ -12,7 +12,7 @@ import { EXIT_CODE } from '../../src/engine/types.ts';
 import { SCENARIOS } from '../../src/sim/scenarios/index.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/ttm-sim.js');
-const SEED1_SHA = '23a3f7832c7968dd1e7eddda4f3b521123edfdc2785008ef3d4f1ed911f74815';
+const SEED1_SHA = 'd9614473c06a341bacaf1c2ebbc434d463357830c0d7a70eeb64a99d24ce31d1';
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
@@ -51,7 +51,7 @@ describe('ttm-sim run / replay / selfcheck', () => {
   test('run --json: exit 0 and one object with token, seed, steps, outcome, traceSha256', () => {
     expect(first.code).toBe(0);
     expect(first.value.seed).toBe('1');
-    expect(first.value.steps).toBe(448);
+    expect(first.value.steps).toBe(419);
     expect(first.value.outcome).toBe('pass');
     expect(first.value.traceSha256).toBe(SEED1_SHA);
     expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
@@ -60,28 +60,28 @@ describe('ttm-sim run / replay / selfcheck', () => {
   test('run --trace: the file is the canonical JSONL whose SHA-256 is the reported one', () => {
     const bytes = readFileSync(join(dir, 'a.jsonl'));
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(SEED1_SHA);
-    expect(bytes.toString('utf8').trimEnd().split('\n')).toHaveLength(448);
+    expect(bytes.toString('utf8').trimEnd().split('\n')).toHaveLength(419);
   });
 
   test('replay TOKEN: same steps and trace SHA-256, same trace bytes', () => {
     const r = json('replay', token, '--trace', join(dir, 'b.jsonl'));
     expect(r.code).toBe(0);
     expect(r.value.traceSha256).toBe(SEED1_SHA);
-    expect(r.value.steps).toBe(448);
+    expect(r.value.steps).toBe(419);
     expect(readFileSync(join(dir, 'b.jsonl'))).toEqual(readFileSync(join(dir, 'a.jsonl')));
   });
 
   test('selfcheck TOKEN: two runs identical → exit 0', () => {
     const r = cli('selfcheck', token);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`selfcheck: 2 runs identical, 448 steps, sha256 ${SEED1_SHA}\n`);
+    expect(r.stdout).toBe(`selfcheck: 2 runs identical, 419 steps, sha256 ${SEED1_SHA}\n`);
   });
 
   test('run without --json prints the summary with outcome, steps and token', () => {
     const r = cli('run', '--seed', '1');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('outcome     pass');
-    expect(r.stdout).toContain('steps       448');
+    expect(r.stdout).toContain('steps       419');
     expect(r.stdout).toContain(`token       ${token}`);
   });
 
@@ -160,13 +160,13 @@ describe('ttm-sim trace', () => {
     const a = cli('trace', token, '--perfetto', join(dir, 'a.json'));
     const b = cli('trace', token, '--perfetto', join(dir, 'b.json'));
     expect(a.code).toBe(0);
-    expect(a.stdout).toBe(`wrote ${join(dir, 'a.json')}: 448 steps, outcome pass\n`);
+    expect(a.stdout).toBe(`wrote ${join(dir, 'a.json')}: 419 steps, outcome pass\n`);
     const bytes = readFileSync(join(dir, 'a.json'));
     expect(bytes).toEqual(readFileSync(join(dir, 'b.json')));
     expect(b.code).toBe(0);
     expect(
       (JSON.parse(bytes.toString('utf8')) as { traceEvents: unknown[] }).traceEvents.length,
-    ).toBeGreaterThan(448);
+    ).toBeGreaterThan(419);
   });
 });
 

@@ -504,9 +504,9 @@ describe('runScenario with pct and pos', () => {
   it('runScenario: vram-pressure seed 1 pct:2:1000 → pinned sha, token carries the params and replays', () => {
     const r = runScenario(scenario, { seed: 1n, strategy: 'pct', strategyParams: { depth: 2, k: 1000 } });
     expect(r.outcome).toBe('pass');
-    expect(r.steps).toBe(333);
-    expect(r.choices).toBe(316);
-    expect(r.traceSha256).toBe('fe0918ba2051bf51f752877a8b0046250b06c82dcfd6898cf8ea1ab4f4fd1e4d');
+    expect(r.steps).toBe(334);
+    expect(r.choices).toBe(310);
+    expect(r.traceSha256).toBe('c039cc702832112ce00467859ae431af57a9578ad143d8b02774cca83a514e34');
     expect(r.strategyParams).toEqual({ depth: 2, k: 1000 });
     const d = decodeToken(r.token);
     if (!d.ok) throw new Error(d.reason);
@@ -525,9 +525,9 @@ describe('runScenario with pct and pos', () => {
 
   it('runScenario: vram-pressure seed 1 pos → pinned sha; a random run is unchanged by the new strategies', () => {
     const r = runScenario(scenario, { seed: 1n, strategy: 'pos' });
-    expect(r.traceSha256).toBe('1e27e04821fd24cfc04f1da26a276923f6ea6c707c307614baa48ec213c80e49');
-    expect(r.steps).toBe(399);
+    expect(r.traceSha256).toBe('92583b26bcc762d1dbb5624f13162a919e0ba483006fcd6430f1c727c6f855d9');
+    expect(r.steps).toBe(479);
     const random = runScenario(scenario, { seed: 1n });
-    expect(random.traceSha256).toBe('23a3f7832c7968dd1e7eddda4f3b521123edfdc2785008ef3d4f1ed911f74815');
+    expect(random.traceSha256).toBe('d9614473c06a341bacaf1c2ebbc434d463357830c0d7a70eeb64a99d24ce31d1');
   });
 });

@@ -54,8 +54,8 @@ describe(`determinism over ${SEEDS} seeds of ${DEFAULT_SCENARIO}`, () => {
 
   test('seed 1 has a pinned trace hash (changes only when the model or engine changes)', () => {
     const d = main[1]!;
-    // 448 steps: the whole life (suspend, resume, teardown) and the GPU jobs' data.
-    expect(d.steps).toBe(448);
-    expect(d.traceSha256).toBe('23a3f7832c7968dd1e7eddda4f3b521123edfdc2785008ef3d4f1ed911f74815');
+    // 419 steps: the whole life (suspend, resume, teardown) and the GPU jobs' data.
+    expect(d.steps).toBe(419);
+    expect(d.traceSha256).toBe('d9614473c06a341bacaf1c2ebbc434d463357830c0d7a70eeb64a99d24ce31d1');
   });
 });

@@ -30,8 +30,20 @@ export const SCENARIOS: readonly Scenario[] = [
   expectFailures(abbaDeadlock(false, 'abba-deadlock')),
   abbaDeadlock(true, 'abba-ww'),
   memoryPressure(),
+  // The same pressure with write-combined tts, a swap space smaller than what reclaim wants (backups
+  // stop halfway, then find no room) and one writer reclaiming from a GFP_NOFS context (purge only).
+  memoryPressure(
+    { ttCaching: 'write_combined', swapPages: 128, nofsWriters: 1, kswapdWakeups: 6, watermarkPages: 24 },
+    'memory-pressure-wc',
+  ),
   moveRace(),
   uploadRace(),
+  // The same uploads on a device whose pool allocates coherent DMA memory (use_dma_alloc), with staging
+  // BOs big enough for multi-page blocks and an IOVA space that pooled blocks keep mapped.
+  uploadRace(
+    { useDmaAlloc: true, minBoPages: 5, maxBoPages: 11, iovaPages: 48, readBack: true },
+    'upload-dma',
+  ),
   swapRace(),
   bulkLru(),
   poolReclaim(),

@@ -26,7 +26,7 @@ import {
   ttmBoUnreserve,
 } from '../../kernel/bo.ts';
 import { type CpuMapping, ttmBoMmapObj, ttmBoVmClose, ttmBoVmFault } from '../../kernel/bo_vm.ts';
-import { PAGE_SIZE, TTM_PL_SYSTEM } from '../../kernel/constants.ts';
+import { type Caching, PAGE_SIZE, TTM_PL_SYSTEM } from '../../kernel/constants.ts';
 import { currentPlace } from '../../kernel/content.ts';
 import { TtmGlobal } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
@@ -53,6 +53,13 @@ export interface MemoryPressureConfig {
   /** kswapd wakes this many times, 1 ms apart, and reclaims when free RAM is under the watermark. */
   readonly kswapdWakeups: number;
   readonly watermarkPages: number;
+  /** Caching of the device's tts (xe: write-combined for scanout and other uncached-CPU BOs). Default cached. */
+  readonly ttCaching?: Caching;
+  /**
+   * The first n writers populate from a GFP_NOFS context (as a driver does while the filesystem waits on
+   * it): their direct reclaim may purge but not back up (xe_shrinker_scan's can_backup). Default 0.
+   */
+  readonly nofsWriters?: number;
 }
 
 const DEFAULTS: MemoryPressureConfig = {
@@ -99,6 +106,8 @@ interface Counters {
   createFailures: number;
   /** CPU faults that returned VM_FAULT_SIGBUS after a fault fired (the access is not retried). */
   faultErrors: number;
+  /** Direct reclaims run from a GFP_NOFS context (purge only). */
+  nofsReclaims: number;
 }
 
 export function memoryPressure(
@@ -125,11 +134,12 @@ export function memoryPressure(
         vramBytes: 64 * PAGE_SIZE,
         ttBytes: 64 * PAGE_SIZE,
         style: 'xe',
+        ...(cfg.ttCaching === undefined ? {} : { ttCaching: cfg.ttCaching }),
       });
       const shrinker = new XeShrinker(dev);
       // The shrinkers this world's page allocator runs in direct reclaim (no GPU waits there).
-      global.directReclaim = directReclaimOf(dev, shrinker);
       const run = new MemoryPressureRun(cfg, sim, rng, global, dev, shrinker);
+      global.directReclaim = directReclaimOf(run);
       run.data = new PageData(run.breaches, stepCounter(sim));
       // Count the injected faults, so that a kernel error path they cause is told from a breach.
       global.faultHook = countingFaultHook(global.faultHook, run.c);
@@ -137,7 +147,8 @@ export function memoryPressure(
       // has nothing to do: the xe shrinker backs them up), resume, teardown once every BO was put.
       const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: run.all }], { hibernate: false });
       run.lc = lc;
-      for (let w = 0; w < cfg.writers; w += 1) lc.worker(`writer${w}`, () => run.writer());
+      for (let w = 0; w < cfg.writers; w += 1)
+        lc.worker(`writer${w}`, () => run.writer(w < (cfg.nofsWriters ?? 0)));
       lc.worker('kswapd', () => run.kswapd());
       for (let r = 0; r < cfg.readers; r += 1) lc.worker(`reader${r}`, () => run.reader(`task:reader${r}`));
       lc.release = () => run.release();
@@ -163,11 +174,15 @@ export function memoryPressure(
 }
 
 /**
- * Direct reclaim of the world's page allocator: the xe shrinkers, no GPU waits. Returned, not written
- * as an arrow function in the assignment: see resvObserver in kernel/resv.ts.
+ * Direct reclaim of the world's page allocator: the xe shrinkers, no GPU waits. A task inside a
+ * memalloc_nofs_save() section reclaims without __GFP_FS and __GFP_IO (current_gfp_context). Returned,
+ * not written as an arrow function in the assignment: see resvObserver in kernel/resv.ts.
  */
-function directReclaimOf(dev: SimDevice, shrinker: XeShrinker): (pages: number) => KGen<number> {
-  return (pages) => reclaim(dev, shrinker, { nrToScan: pages, gfpFs: true, gfpIo: false, kswapd: false });
+function directReclaimOf(run: MemoryPressureRun): (pages: number) => KGen<number> {
+  return (pages) => {
+    const fs = !run.nofsTasks.has(run.sim.env.current());
+    return reclaim(run.dev, run.shrinker, { nrToScan: pages, gfpFs: fs, gfpIo: false, kswapd: false });
+  };
 }
 
 /** The fault hook `adopted`, counting the faults that fire into `c` (returned, as directReclaimOf is). */
@@ -197,12 +212,15 @@ class MemoryPressureRun {
     faultsFired: 0,
     createFailures: 0,
     faultErrors: 0,
+    nofsReclaims: 0,
   };
   readonly breaches: Breach[] = [];
   /** What every page must hold, and the checks on every read (src/sim/data_checks.ts). */
   data!: PageData;
   readonly all: BufferObject[] = [];
   readonly written = new Set<BufferObject>();
+  /** Tasks inside a memalloc_nofs_save() section: their allocations reclaim as GFP_NOFS. */
+  readonly nofsTasks = new Set<string>();
   /** Writers and readers not finished yet. */
   running: number;
   /** Writers not finished yet. */
@@ -221,15 +239,20 @@ class MemoryPressureRun {
     this.writing = cfg.writers;
   }
 
-  /** Populate (resv held): on -ENOMEM run direct reclaim (no GPU waits) and try again. */
+  /**
+   * Populate (resv held): on -ENOMEM run direct reclaim (no GPU waits) and try again. `nofs`: the
+   * allocation's context is GFP_NOFS, so reclaim may not write to shmem.
+   */
   *populate(bo: BufferObject): KGen<number> {
+    const nofs = this.nofsTasks.has(this.sim.env.current());
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const ret = yield* ttmBoPopulate(bo, operationCtx({ interruptible: true }));
       if (ret !== -ENOMEM) return ret;
       this.c.directReclaims += 1;
+      if (nofs) this.c.nofsReclaims += 1;
       yield* reclaim(this.dev, this.shrinker, {
         nrToScan: this.cfg.boPages,
-        gfpFs: true,
+        gfpFs: !nofs,
         gfpIo: false,
         kswapd: false,
       });
@@ -237,9 +260,11 @@ class MemoryPressureRun {
     return -ENOMEM;
   }
 
-  /** A writer: create, populate and fill its BOs, marking every n-th purgeable. */
-  *writer(): KGen<number> {
+  /** A writer: create, populate and fill its BOs, marking every n-th purgeable (`nofs`: see populate). */
+  *writer(nofs: boolean): KGen<number> {
     const { cfg, c, dev } = this;
+    // memalloc_nofs_save() for the writer's whole life: every allocation it makes is GFP_NOFS.
+    if (nofs) this.nofsTasks.add(this.sim.env.current());
     for (let i = 0; i < cfg.bosPerWriter; i += 1) {
       if (i === Math.ceil(cfg.bosPerWriter / 2)) yield* this.lc.freezePoint();
       const bo = newBufferObject(dev.bdev, cfg.boPages * PAGE_SIZE);
@@ -391,6 +416,7 @@ function statsOf(run: MemoryPressureRun): Record<string, number> {
     faultsFired: c.faultsFired,
     createFailures: c.createFailures,
     faultErrors: c.faultErrors,
+    ...((run.cfg.nofsWriters ?? 0) > 0 ? { nofsReclaims: c.nofsReclaims } : {}),
     purgedPages: run.shrinker.stats.purged,
     backedUpPages: run.shrinker.stats.backedUp,
     ramUsedPages: run.global.ram.usedPages,

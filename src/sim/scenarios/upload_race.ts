@@ -31,6 +31,16 @@ export interface UploadRaceConfig {
   readonly maxBoPages: number;
   /** The device's IOVA space in pages (small: concurrent populates exhaust it). */
   readonly iovaPages: number;
+  /**
+   * The device's pool allocates coherent DMA memory (use_dma_alloc): each block is mapped through the
+   * IOMMU when it is allocated and stays mapped while it is pooled, in the device's own pool types.
+   */
+  readonly useDmaAlloc?: boolean;
+  /**
+   * After the upload the uploader reads every page of the BO again (as a driver reading back what it
+   * staged): what it wrote must still be there while the other uploader's populates allocate and clear.
+   */
+  readonly readBack?: boolean;
 }
 
 const DEFAULTS: UploadRaceConfig = {
@@ -52,7 +62,7 @@ export function uploadRace(overrides: Partial<UploadRaceConfig> = {}, name = 'up
   const cfg: UploadRaceConfig = { ...DEFAULTS, ...overrides };
   return {
     name,
-    summary: `${cfg.uploaders} uploaders × ${cfg.bosPerUploader} write-combined staging BOs of ${cfg.minBoPages}-${cfg.maxBoPages} pages, populated by CPU faults through the page pool and an IOMMU`,
+    summary: `${cfg.uploaders} uploaders × ${cfg.bosPerUploader} write-combined staging BOs of ${cfg.minBoPages}-${cfg.maxBoPages} pages, populated by CPU faults through the page pool${cfg.useDmaAlloc === true ? ' (coherent DMA allocation)' : ''} and an IOMMU`,
     config: { scenario: 'upload-race', ...cfg, lifecycle: LIFECYCLE },
     build(sim: Sim, rng: Rng): Workload {
       const global = new TtmGlobal();
@@ -62,8 +72,9 @@ export function uploadRace(overrides: Partial<UploadRaceConfig> = {}, name = 'up
         ttBytes: 16 * PAGE_SIZE,
         ttCaching: 'write_combined',
         iommuPages: cfg.iovaPages,
+        useDmaAlloc: cfg.useDmaAlloc === true,
       });
-      const run = new UploadRaceRun(dev);
+      const run = new UploadRaceRun(dev, cfg.readBack === true);
       run.data = new PageData(run.breaches, stepCounter(sim));
       // Suspend while each uploader holds its middle staging BO (populated, unmapped), resume, teardown.
       const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: run.all }], { hibernate: false });
@@ -98,7 +109,10 @@ class UploadRaceRun {
   readonly all: BufferObject[] = [];
   lc!: Lifecycle;
 
-  constructor(readonly dev: SimDevice) {}
+  constructor(
+    readonly dev: SimDevice,
+    readonly readBack: boolean,
+  ) {}
 
   /** An uploader (`who`): per size, a staging BO created, mapped, touched page by page and put. */
   *uploader(who: string, sizes: readonly number[]): KGen<number> {
@@ -122,9 +136,17 @@ class UploadRaceRun {
       this.data.trackNew(bo);
       const vma = ttmBoMmapObj(bo);
       if (typeof vma !== 'number') {
+        let uploaded = 0;
         for (let page = 0; page < pages; page += 1) {
           // The upload: each page reads zeros (fresh), then gets the data written through its PTE.
           if (!(yield* touchPage(vma, page, who, c, this.breaches, this.data, true))) break;
+          uploaded += 1;
+        }
+        if (this.readBack) {
+          yield { kind: 'yield', label: 'read-back' };
+          for (let page = 0; page < uploaded; page += 1) {
+            if (!(yield* touchPage(vma, page, who, c, this.breaches, this.data, false))) break;
+          }
         }
         yield* ttmBoVmClose(vma);
       }

@@ -1,8 +1,10 @@
 // vram-pressure: several clients compete for a small VRAM. Each creates BOs, then submits frames: it
 // reserves its BOs plus the shared ones with one ww ticket (backing off on -EDEADLK through the
 // slowpath), validates them into VRAM with TT as fallback (evicting others), fences them with a GPU job
-// and unreserves. One client pins a scanout buffer for a while. At the end every reference is put, busy
-// BOs become zombies and the delayed-delete workers clean them up.
+// and unreserves, then presents: the frame's fence, as a sync_file, is imported into a shared BO, where
+// another client's later frame on the same ring may have put a newer fence already. One client pins a
+// scanout buffer for a while. At the end every reference is put, busy BOs become zombies and the
+// delayed-delete workers clean them up.
 
 import type { Rng } from '../../engine/prng.ts';
 import {
@@ -28,6 +30,7 @@ import {
 import { TtmGlobal } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
 import { errnoName } from '../../kernel/errno.ts';
+import type { DmaFence } from '../../kernel/fence.ts';
 import { operationCtx, type Placement, place, placementOf } from '../../kernel/placement.ts';
 import { DmaResvUsage, wwAcquireInit } from '../../kernel/resv.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
@@ -89,22 +92,25 @@ interface Counters {
   pins: number;
   pinFailures: number;
   bytesMoved: number;
+  /** Frame fences imported into a shared BO as sync_files after the frame. */
+  imports: number;
 }
 
+/** One frame: the job's fence, or null when the frame was not submitted. */
 function* submitFrame(
   dev: SimDevice,
   bos: readonly BufferObject[],
   c: Counters,
   env: Sim['env'],
   data: PageData,
-): KGen<void> {
+): KGen<DmaFence | null> {
   const ticket = wwAcquireInit(env);
   const locked = yield* reserveAll(bos, ticket, () => {
     c.backoffs += 1;
   });
   if (typeof locked === 'number') {
     c.submitFailures += 1;
-    return;
+    return null;
   }
   const ctx = operationCtx({ interruptible: true });
   let failed = false;
@@ -113,9 +119,10 @@ function* submitFrame(
     if (ret !== 0) failed = true;
   }
   c.bytesMoved += ctx.bytesMoved;
+  let job: DmaFence | null = null;
   if (failed) c.submitFailures += 1;
   else {
-    const job = dev.gfxRing.emit();
+    job = dev.gfxRing.emit();
     // The job reads and writes every page of the frame's BOs once their fences signalled.
     data.gpuJob(locked, job, env.current());
     for (const bo of locked) {
@@ -125,6 +132,23 @@ function* submitFrame(
     c.submits += 1;
   }
   for (const bo of locked) ttmBoUnreserve(bo);
+  return job;
+}
+
+/**
+ * Present: the client's frame fence, exported as a sync_file, is imported into a shared BO for implicit
+ * sync (DMA_BUF_IOCTL_IMPORT_SYNC_FILE: dma_resv_lock, dma_resv_reserve_fences, dma_resv_add_fence with
+ * WRITE usage), as Vulkan WSI does after a present. Another client's later frame on the same ring may
+ * have fenced that BO in between, so fences of one context arrive out of order.
+ */
+function* importSyncFile(bo: BufferObject, fence: DmaFence, c: Counters): KGen<void> {
+  const ret = yield* ttmBoReserve(bo, false, false, null);
+  if (ret !== 0) return;
+  if (bo.resv.reserveFences(1) === 0) {
+    bo.resv.addFence(fence, DmaResvUsage.WRITE);
+    c.imports += 1;
+  }
+  ttmBoUnreserve(bo);
 }
 
 function* scanout(bo: BufferObject, pin: boolean, c: Counters): KGen<void> {
@@ -232,6 +256,7 @@ class VramPressureRun {
     pins: 0,
     pinFailures: 0,
     bytesMoved: 0,
+    imports: 0,
   };
   readonly all: BufferObject[] = [];
   /** What every page must hold; GPU jobs read and write every page of their BOs (data_checks.ts). */
@@ -291,7 +316,9 @@ class VramPressureRun {
     for (let frame = 0; frame < cfg.frames; frame += 1) {
       if (frame === Math.ceil(cfg.frames / 2)) yield* this.lc.freezePoint();
       if (client === 0 && frame === 1 && bos[0] !== undefined) yield* scanout(bos[0], true, c);
-      yield* submitFrame(dev, set, c, this.sim.env, this.data);
+      const job = yield* submitFrame(dev, set, c, this.sim.env, this.data);
+      // Present: the frame's fence goes into the first shared BO as an imported sync_file.
+      if (job !== null && mine[0] !== undefined) yield* importSyncFile(mine[0], job, c);
       // The compositor reads the scanout (pinned from frame 1) and a shared BO back while the other
       // clients reserve, validate and evict: CPU faults race the tickets, pins and evictions.
       if (client === 0) {
@@ -325,6 +352,7 @@ function statsOf(run: VramPressureRun): Record<string, number> {
     pins: c.pins,
     pinFailures: c.pinFailures,
     bytesMoved: c.bytesMoved,
+    imports: c.imports,
     evictions: m.count('bo.evicted'),
     moves: m.count('bo.moved'),
     zombies: m.count('bo.zombie'),
