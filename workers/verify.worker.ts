@@ -13,6 +13,7 @@ import {
   type Program,
   type WorkItem,
 } from '../src/explore/verify_search.ts';
+import { sleepSetReduction } from '../src/explore/verify_por.ts';
 import { resolveScenario } from '../src/sim/scenario_file.ts';
 
 export interface VerifyPiece {
@@ -26,6 +27,8 @@ export interface VerifyPiece {
   readonly level: number;
   readonly stack: readonly WorkItem[];
   readonly maxRuns: number;
+  /** The sleep-set reduction (src/explore/verify_por.ts) on. */
+  readonly reduce: boolean;
 }
 
 let cached: { readonly key: string; readonly program: Program<ScenarioExecution> } | null = null;
@@ -51,7 +54,14 @@ function programOf(p: VerifyPiece): Program<ScenarioExecution> {
 }
 
 export function runPiece(p: VerifyPiece): ChunkResult<ScenarioExecution> {
-  return exploreChunk(programOf(p), p.bounds, p.level, p.stack, p.maxRuns);
+  return exploreChunk(
+    programOf(p),
+    p.bounds,
+    p.level,
+    p.stack,
+    p.maxRuns,
+    p.reduce ? sleepSetReduction : undefined,
+  );
 }
 
 export default runPiece;

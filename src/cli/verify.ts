@@ -27,6 +27,7 @@ import {
   type VerifyIdentity,
 } from '../explore/verify_corpus.ts';
 import { type ChunkRunner, type SearchEnd, searchParallel } from '../explore/verify_parallel.ts';
+import { sleepSetReduction } from '../explore/verify_por.ts';
 import {
   type Bounds,
   type ChunkResult,
@@ -50,7 +51,7 @@ export const MAX_SCHEDULES_MAX = 1_000_000_000;
 const SAVE_EVERY_MS = 5_000;
 
 export const VERIFY_HELP = `Usage: ttm-sim verify --scenario S --preemptions P [--faults F] [--workers W] [--corpus DIR]
-                      [--mutation M] [--seed N] [--max-schedules N] [--json]
+                      [--reduce] [--mutation M] [--seed N] [--max-schedules N] [--json]
 
 Runs every schedule of scenario S with at most P preemptions (iterative context bounding) and at most
 F failing fault sites: a schedule is the actor picked at each choice between two or more enabled actors
@@ -77,6 +78,9 @@ Prints one of
                      stops) and resume from it: the same command continues where the last one stopped,
                      with the result an uninterrupted search has; a search with other options (scenario,
                      seed, mutations, bounds) or of another model version is refused, naming the field
+  --reduce           skip schedules that only reorder independent steps (sleep sets under the bound:
+                     each step's reads and writes are recorded, which makes a run several times
+                     slower); the pruned count is reported; a certificate covers the same schedules
   --mutation M       switch a catalogue mutation on (repeatable; 'ttm-sim mutations')
   --seed N           the workload's seed, what the scenario draws when it is built (default 0); the
                      schedules are the search's, not the seed's
@@ -119,6 +123,7 @@ export async function cmdVerify(args: string[]): Promise<number> {
         mutation: { type: 'string', multiple: true },
         seed: { type: 'string' },
         'max-schedules': { type: 'string' },
+        reduce: { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -165,8 +170,9 @@ export async function cmdVerify(args: string[]): Promise<number> {
     mutations,
     preemptions,
     faults,
+    reduce: values.reduce === true,
   };
-  const input = { scenario, seed, mutations, preemptions, faults };
+  const input = { scenario, seed, mutations, preemptions, faults, reduce: id.reduce };
 
   let dir: string | undefined;
   let release = () => {};
@@ -215,7 +221,10 @@ export async function cmdVerify(args: string[]): Promise<number> {
 
 interface SearchPlan {
   readonly id: VerifyIdentity;
-  readonly input: Parameters<typeof scenarioProgram>[0] & { readonly preemptions: number };
+  readonly input: Parameters<typeof scenarioProgram>[0] & {
+    readonly preemptions: number;
+    readonly reduce: boolean;
+  };
   readonly bounds: Bounds;
   readonly start: Frontier;
   readonly secondsBefore: number;
@@ -249,11 +258,12 @@ async function search(plan: SearchPlan): Promise<number> {
   // Pieces: on this thread (handing the event loop back between them, so signals arrive), or on a pool.
   let pool: Piscina | null = null;
   let runner: ChunkRunner<ScenarioExecution>;
+  const reduction = plan.id.reduce ? sleepSetReduction : undefined;
   if (workers === 1) {
     const program = scenarioProgram(plan.input);
     runner = async (level, stack, maxRuns) => {
       await new Promise<void>((r) => setImmediate(r));
-      return exploreChunk(program, bounds, level, stack, maxRuns);
+      return exploreChunk(program, bounds, level, stack, maxRuns, reduction);
     };
   } else {
     const p = createPool('verify.worker.ts', workers);
@@ -268,6 +278,7 @@ async function search(plan: SearchPlan): Promise<number> {
         level,
         stack,
         maxRuns,
+        reduce: plan.id.reduce,
       };
       return p.run(piece) as Promise<ChunkResult<ScenarioExecution>>;
     };
@@ -403,7 +414,7 @@ export function verifyText(
 ): string {
   const muts = r.mutations.map((m) => ` --mutation ${m}`).join('');
   const out = [
-    `ttm-sim verify --scenario ${r.scenario} --preemptions ${r.preemptions}${r.faults === 0 ? '' : ` --faults ${r.faults}`}${muts} --seed ${r.seed}`,
+    `ttm-sim verify --scenario ${r.scenario} --preemptions ${r.preemptions}${r.faults === 0 ? '' : ` --faults ${r.faults}`}${r.reduce ? ' --reduce' : ''}${muts} --seed ${r.seed}`,
   ];
   const per = r.byPreemptions.map((n, p) => `${n} with ${p}`).join(', ');
   const perFaults =
@@ -434,7 +445,7 @@ export function verifyText(
           : `  incomplete      stopped after ${r.schedules} schedules (--max-schedules): no certificate`,
       `  scenario hash   ${r.scenarioHash}`,
       `  model version   ttm-sim ${VERSION}, token format ${r.tokenVersion}`,
-      `  schedules       ${r.schedules} (${per}${perFaults}), ${r.pruned} pruned`,
+      `  schedules       ${r.schedules} (${per}${perFaults}), ${r.pruned} pruned${r.reduce ? ' (sleep-set reduction)' : ''}`,
       `  time            ${seconds} s${threads}`,
     );
   }

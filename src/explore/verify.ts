@@ -326,6 +326,8 @@ export interface VerifyResult {
   readonly byFaults: readonly number[];
   /** Schedules skipped as equivalent to explored ones (no reduction: 0). */
   readonly pruned: number;
+  /** The sleep-set reduction was on. */
+  readonly reduce: boolean;
   readonly complete: boolean;
   /** The first failing schedule: fewest preemptions, then fewest faults, then the search's order. */
   readonly counterexample: {
@@ -343,7 +345,7 @@ export interface VerifyResult {
 
 /** The result of a scenario search from its search result. */
 export function verifyResultOf(
-  input: ScenarioSearch & { readonly preemptions: number },
+  input: ScenarioSearch & { readonly preemptions: number; readonly reduce?: boolean },
   found: SearchResult<ScenarioExecution>,
 ): VerifyResult {
   const cx = found.counterexample;
@@ -359,6 +361,7 @@ export function verifyResultOf(
     byPreemptions: found.byPreemptions,
     byFaults: found.byFaults,
     pruned: found.pruned,
+    reduce: input.reduce ?? false,
     complete: found.complete,
     counterexample:
       cx === null
@@ -386,5 +389,5 @@ export function verify(input: VerifyInput): VerifyResult {
     ...(input.frontier === undefined ? {} : { frontier: input.frontier }),
     ...(input.reduction === undefined ? {} : { reduction: input.reduction }),
   });
-  return verifyResultOf(input, found);
+  return verifyResultOf({ ...input, reduce: input.reduction !== undefined }, found);
 }

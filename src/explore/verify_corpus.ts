@@ -1,6 +1,6 @@
 // A bounded-exhaustive search on disk: `verify.json` in the corpus directory holds what identifies the
 // search (scenario and its hash, model and token versions, workload seed, mutations, the preemption and
-// fault bounds), its frontier (src/explore/verify_search.ts: the stack of prefixes per level and the
+// fault bounds, the reduction on or off), its frontier (src/explore/verify_search.ts: the stack of prefixes per level and the
 // schedules run per level) and, once it ended, its result. It is written atomically and durably
 // (src/explore/durable_write.ts) every few seconds and when the search stops, so an interrupted search
 // resumes where it stopped, with the result it would have had uninterrupted. Mirrors no kernel file.
@@ -31,6 +31,8 @@ export interface VerifyIdentity {
   readonly mutations: readonly string[];
   readonly preemptions: number;
   readonly faults: number;
+  /** The sleep-set reduction on (its frontier's prefixes carry sleep sets, its counts differ). */
+  readonly reduce: boolean;
 }
 
 /** The identity fields in the order a mismatch is reported, with the option that sets each. */
@@ -43,6 +45,7 @@ const IDENTITY: readonly (readonly [keyof VerifyIdentity, string])[] = [
   ['mutations', '--mutation'],
   ['preemptions', '--preemptions'],
   ['faults', '--faults'],
+  ['reduce', '--reduce'],
 ];
 
 /** What verify.json holds. */

@@ -520,11 +520,23 @@ const ROWS: Row[] = [
     ),
   },
   {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--reduce', '--corpus', '@'],
+    says: ['verify.json is a search of another reduce (--reduce: false there, true here)'],
+    setup: file(
+      'verify.json',
+      `${JSON.stringify({ format: 'ttm-sim-verify/1', scenario: 'calibrate', scenarioHash: '6235be96d0f325d268e41e627d00136f', modelVersion: '0.1.0', tokenVersion: 1, seed: '0', mutations: [], preemptions: 1, faults: 0, reduce: false })}\n`,
+    ),
+  },
+  {
+    args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--reduce=yes'],
+    says: ["Option '--reduce' does not take an argument"],
+  },
+  {
     args: [...['verify', '--scenario', 'calibrate', '--preemptions', '1'], '--corpus', '@'],
     says: ['verify.json is damaged: frontier.stacks[0][0] must be a prefix', 'got "?"'],
     setup: file(
       'verify.json',
-      `${JSON.stringify({ format: 'ttm-sim-verify/1', scenario: 'calibrate', scenarioHash: '6235be96d0f325d268e41e627d00136f', modelVersion: '0.1.0', tokenVersion: 1, seed: '0', mutations: [], preemptions: 1, faults: 0, seconds: 0, result: null, frontier: { level: 0, roots: 1, rootsStarted: 0, pruned: 0, byLevel: [0, 0], stacks: [['?'], []] } })}\n`,
+      `${JSON.stringify({ format: 'ttm-sim-verify/1', scenario: 'calibrate', scenarioHash: '6235be96d0f325d268e41e627d00136f', modelVersion: '0.1.0', tokenVersion: 1, seed: '0', mutations: [], preemptions: 1, faults: 0, reduce: false, seconds: 0, result: null, frontier: { level: 0, roots: 1, rootsStarted: 0, pruned: 0, byLevel: [0, 0], stacks: [['?'], []] } })}\n`,
     ),
   },
   {

@@ -64,6 +64,28 @@ describe('verify --workers', () => {
   });
 });
 
+describe('verify --reduce', () => {
+  test('the sleep-set reduction: the same result on 1 or 2 threads and resumed from a corpus', () => {
+    const args = ['verify', '--scenario', 'calibrate', '--preemptions', '1', '--reduce', '--json'];
+    const one = cli(...args);
+    expect(one.code).toBe(EXIT_CODE.pass);
+    const whole = untimed(one.stdout);
+    expect(whole).toMatchObject({
+      verdict: 'certificate',
+      schedules: 3_241,
+      byPreemptions: [120, 3_121],
+      pruned: 1_429,
+      reduce: true,
+    });
+    expect(untimed(cli(...args, '--workers', '2').stdout)).toEqual(whole);
+    // Stopped after 1,000 schedules on 2 threads (prefixes carry their sleep sets), resumed on one.
+    const dir = join(root, 'reduce');
+    const part = cli(...args, '--workers', '2', '--max-schedules', '1000', '--corpus', dir);
+    expect(untimed(part.stdout)).toMatchObject({ verdict: 'incomplete', schedules: 1_000 });
+    expect(untimed(cli(...args, '--corpus', dir).stdout)).toEqual(whole);
+  }, 180_000);
+});
+
 describe('verify --corpus', () => {
   test('stopped by --max-schedules, resumed on 2 threads: the uninterrupted result; then printed again', () => {
     const dir = join(root, 'abba');

@@ -30,6 +30,7 @@ const id: VerifyIdentity = {
   mutations: [],
   preemptions: 1,
   faults: 1,
+  reduce: false,
 };
 
 describe('verify.json', () => {
