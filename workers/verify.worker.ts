@@ -6,6 +6,7 @@
 
 import { scenarioHash } from '../src/engine/token.ts';
 import { type ScenarioExecution, scenarioProgram } from '../src/explore/verify.ts';
+import { sleepSetReduction } from '../src/explore/verify_por.ts';
 import {
   type Bounds,
   type ChunkResult,
@@ -13,7 +14,6 @@ import {
   type Program,
   type WorkItem,
 } from '../src/explore/verify_search.ts';
-import { sleepSetReduction } from '../src/explore/verify_por.ts';
 import { resolveScenario } from '../src/sim/scenario_file.ts';
 
 export interface VerifyPiece {

@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, test } from 'vitest';
 import { EXIT_CODE } from '../../src/engine/types.ts';
 
@@ -138,7 +139,7 @@ describe('verify --corpus', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // The first save comes after the first piece: interrupt once the corpus exists.
     for (let i = 0; i < 600 && !existsSync(join(dir, 'verify.json')); i += 1) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     child.kill('SIGINT');
     expect(await exited).toBe(130);
