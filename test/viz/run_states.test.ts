@@ -158,7 +158,7 @@ describe('RunResult.failureStep: the trace line a failure belongs to', () => {
     [
       'livelock',
       'swap-race',
-      { seed: 2n, mutations: ['swapout-busy-zombie-progress'], maxSteps: 2000 },
+      { seed: 1n, mutations: ['swapout-busy-zombie-progress'], maxSteps: 2000 },
       'liveness.livelock',
       2000,
       1999,
