@@ -11,6 +11,7 @@ import { ERRNO_POST_RULES } from './rules/errno_post.ts';
 import { ERRNO_RETURN_RULES } from './rules/errno_returns.ts';
 import { MOVE_COUNT_RULES } from './rules/move_counts.ts';
 import { PLACEMENT_RULES } from './rules/placement.ts';
+import { POOL_BACKUP_BUSY_RULES } from './rules/pool_backup_busy.ts';
 import { POOL_TYPE_RULES } from './rules/pool_types.ts';
 import { TT_RELEASE_RULES } from './rules/tt_release.ts';
 import { TTM_BO_RULES } from './rules/ttm_bo.ts';
@@ -73,6 +74,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...MOVE_COUNT_RULES,
   ...DMA_RESV_RULES,
   ...POOL_TYPE_RULES,
+  ...POOL_BACKUP_BUSY_RULES,
   ...DMA_RESV_FENCE_RULES,
   ...XE_SHRINKER_RULES,
   ...DMEM_RULES,

@@ -13,6 +13,7 @@ import {
   type BackupHandle,
   type ShmemFile,
   shmemFileSetup,
+  ttmBackupBytesAvail,
   ttmBackupFini,
   ttmBackupShmemCreate,
 } from './backup.ts';
@@ -36,6 +37,7 @@ import { type BackupFlags, ttmPoolBackup, ttmPoolDropBackedUp } from './pool_bac
 import { assertBoResvHeld, warnOn } from './rules/check.ts';
 import { checkRestoreKept } from './rules/errno_post.ts';
 import { checkErrnoReturn, POOL_RESTORE_RETURNS, TT_POPULATE_RETURNS } from './rules/errno_returns.ts';
+import { backupRefused, postPoolBackupBusy } from './rules/pool_backup_busy.ts';
 import { backupBefore, checkBackupCount, checkTtFini } from './rules/tt_release.ts';
 import {
   TT_BACKUP_HAS_BACKUP,
@@ -337,7 +339,9 @@ export function ttmTtBackup(bdev: Device, tt: Tt, flags: BackupFlags): number {
   if (warnOn(tt.global, TT_BACKUP_HAS_BACKUP, tt.backup === null, tt.id, '')) return 0;
   const ram = globalOf(tt).ram;
   const before = backupBefore(tt, ram);
+  const refused = backupRefused(ttmBackupBytesAvail(globalOf(tt).swap), flags.purge, bdev.pool.useDmaAlloc);
   const ret = checkBackupCount(tt, ram, before, ttmPoolBackup(bdev.pool, tt, flags));
+  postPoolBackupBusy(tt.global, tt.id, refused, ret);
   if (ret > 0) {
     tt.global?.ttBackedUpHook?.(tt);
     tt.pageFlags &= ~TTM_TT_FLAG_PRIV_POPULATED;
