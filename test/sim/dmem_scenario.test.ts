@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { compareDesigns } from '../../src/cli/compare.ts';
 import { notApplicable, parseDesign } from '../../src/designs/index.ts';
 import { runScenario } from '../../src/explore/run.ts';
+import { scenarioFromText } from '../../src/sim/scenario_file/load.ts';
 import { findScenario, suiteScenarios } from '../../src/sim/scenarios/index.ts';
 
 const KEYS = [
@@ -112,5 +113,39 @@ describe('design dmem', () => {
       ['dmem:protect=none', 2, null],
       ['dmem', 2, null],
     ]);
+  });
+});
+
+describe('scenario files of dmem-cgroups', () => {
+  test('no field changed: the built-in dmem-cgroups itself (same config, same name)', () => {
+    const r = scenarioFromText('a.json', '{"scenario": "dmem-cgroups"}');
+    expect(r.ok && r.scenario.name).toBe('dmem-cgroups');
+  });
+
+  test('limits and sizes changed: a run that passes under the checks', () => {
+    const r = scenarioFromText(
+      'b.json',
+      '{"scenario": "dmem-cgroups", "vramKiB": 192, "bgMaxKiB": 64, "fgLowKiB": 96, "fgMinKiB": 0, "frames": 2}',
+    );
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.scenario.config).toMatchObject({
+      vramKiB: 192,
+      bgMaxKiB: 64,
+      fgLowKiB: 96,
+      fgMinKiB: 0,
+      frames: 2,
+    });
+    expect(runScenario(r.scenario, { seed: 1n, strategy: 'random' }).outcome).toBe('pass');
+  });
+
+  test('a BO larger than both managers, a dmem.max not in KiB multiples of 4 → one line each', () => {
+    const big = scenarioFromText('c.json', '{"scenario": "dmem-cgroups", "maxBoKiB": 2048}');
+    expect(big).toEqual({
+      ok: false,
+      reason:
+        'c.json:1:42: maxBoKiB: a BO of 2048 KiB is larger than every manager it may be placed in (VRAM 256 KiB, TT 1024 KiB); make it at most 1024, or give VRAM or TT more room',
+    });
+    const odd = scenarioFromText('d.json', '{"scenario": "dmem-cgroups", "bgMaxKiB": 6}');
+    expect(odd.ok).toBe(false);
   });
 });

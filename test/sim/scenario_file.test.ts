@@ -61,7 +61,7 @@ function race(from: string, to: string): string {
 }
 
 const FIELDS_BO = 'name, device, kib, placement, pinned';
-const CONFIGURABLE = '"vram-pressure", "memory-pressure", "race"';
+const CONFIGURABLE = '"vram-pressure", "memory-pressure", "race", "dmem-cgroups"';
 
 describe('example scenario files', () => {
   const examples = readdirSync('examples')

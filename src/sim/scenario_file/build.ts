@@ -6,6 +6,7 @@
 
 import { Rng } from '../../engine/prng.ts';
 import type { Scenario } from '../scenario.ts';
+import { dmemCgroups } from '../scenarios/dmem.ts';
 import { findScenario } from '../scenarios/index.ts';
 import { memoryPressure } from '../scenarios/memory_pressure.ts';
 import {
@@ -38,6 +39,7 @@ import {
   BO,
   CONFIGURABLE,
   DEVICE,
+  DMEM_CGROUPS,
   MEMORY_PRESSURE,
   RACE_TOP,
   TASK_BASE,
@@ -97,6 +99,32 @@ function vramPressureFile(ck: Checker, root: JNode): Built {
     }
   }
   return ck.issues.length > 0 ? null : { scenario: vramPressure(o) };
+}
+
+function dmemCgroupsFile(ck: Checker, root: JNode): Built {
+  const o = overrides(ck, root, DMEM_CGROUPS, 'a dmem-cgroups config');
+  if (o === null) return null;
+  const cfg = dmemCgroups(o).config as Record<string, number>;
+  const at = (key: string): Pos => nodeAt(root, [key]).pos;
+  const min = cfg.minBoKiB!;
+  const max = cfg.maxBoKiB!;
+  const room = Math.max(cfg.vramKiB!, cfg.ttKiB!);
+  if (min > max) {
+    ck.issue(
+      at('maxBoKiB'),
+      'maxBoKiB',
+      `${max} is below minBoKiB (${min})`,
+      `make maxBoKiB at least ${min} or minBoKiB at most ${max}`,
+    );
+  } else if (max > room) {
+    ck.issue(
+      at('maxBoKiB'),
+      'maxBoKiB',
+      `a BO of ${max} KiB is larger than every manager it may be placed in (VRAM ${cfg.vramKiB} KiB, TT ${cfg.ttKiB} KiB)`,
+      `make it at most ${room}, or give VRAM or TT more room`,
+    );
+  }
+  return ck.issues.length > 0 ? null : { scenario: dmemCgroups(o) };
 }
 
 function memoryPressureFile(ck: Checker, root: JNode): Built {
@@ -269,6 +297,8 @@ export function checkFile(ck: Checker, root: JNode): Built {
       return memoryPressureFile(ck, root);
     case 'race':
       return raceFile(ck, root);
+    case 'dmem-cgroups':
+      return dmemCgroupsFile(ck, root);
   }
   if (findScenario(name) !== undefined) {
     ck.issue(

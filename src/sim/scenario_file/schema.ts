@@ -5,6 +5,7 @@
 // may use, names that refer to nothing, BOs that do not fit next to each other) is left to the checker,
 // which editors do not run. Defaults come from the built-in scenarios' own.
 
+import { dmemCgroups } from '../scenarios/dmem.ts';
 import { memoryPressure } from '../scenarios/memory_pressure.ts';
 import { RACE_DEFAULTS, TASK_KINDS } from '../scenarios/race.ts';
 import { vramPressure } from '../scenarios/vram_pressure.ts';
@@ -13,6 +14,7 @@ import {
   BO,
   CONFIGURABLE,
   DEVICE,
+  DMEM_CGROUPS,
   type FieldTable,
   MEMORY_PRESSURE,
   RACE_TOP,
@@ -118,6 +120,12 @@ export function scenarioSchema(): Json {
       'The memory-pressure built-in with some settings changed; the others keep their defaults.',
       mp,
       top('memory-pressure'),
+    ),
+    'dmem-cgroups': objectSchema(
+      DMEM_CGROUPS,
+      'The dmem-cgroups built-in with some settings changed (sizes, limits and protections); the others keep their defaults.',
+      dmemCgroups({}).config as Record<string, unknown>,
+      top('dmem-cgroups'),
     ),
     race: objectSchema(
       RACE_TOP,
@@ -227,6 +235,7 @@ export function schemaReference(schema: Json = scenarioSchema()): string {
     ['vram-pressure', '`"scenario": "vram-pressure"`'],
     ['memory-pressure', '`"scenario": "memory-pressure"`'],
     ['race', '`"scenario": "race"`'],
+    ['dmem-cgroups', '`"scenario": "dmem-cgroups"`'],
     ['device', 'A device (`devices[i]`)'],
     ['bo', 'A BO (`bos[i]`)'],
     ...TASK_KINDS.map((k): [string, string] => [`task-${k}`, `${article(k)} ${k} task (\`tasks[i]\`)`]),

@@ -16,7 +16,7 @@ import {
 import { type Field, int, kib, NAME, oneOf, opt, req } from './fields.ts';
 
 /** The configurable scenarios, by the name a file gives in "scenario". */
-export const CONFIGURABLE = ['vram-pressure', 'memory-pressure', 'race'] as const;
+export const CONFIGURABLE = ['vram-pressure', 'memory-pressure', 'race', 'dmem-cgroups'] as const;
 export type Configurable = (typeof CONFIGURABLE)[number];
 
 export type FieldTable = Readonly<Record<string, Field>>;
@@ -71,6 +71,27 @@ export const MEMORY_PRESSURE: FieldTable = {
   watermarkPages: opt(
     int(0, 1 << 20, 'free-page watermark'),
     'Free-page watermark under which kswapd reclaims.',
+  ),
+};
+
+export const DMEM_CGROUPS: FieldTable = {
+  vramKiB: opt(kib(4, 1 << 20, 'VRAM size in KiB'), 'Size of the VRAM manager (the dmem region) in KiB.'),
+  ttKiB: opt(kib(4, 1 << 20, 'TT size in KiB'), 'Size of the TT (GART) manager in KiB.'),
+  bosPerClient: opt(
+    int(1, 32, 'BOs per client'),
+    'BOs each of the 3 clients creates and validates every frame.',
+  ),
+  minBoKiB: opt(
+    kib(4, 1 << 16, 'BO sizes in KiB'),
+    'Smallest BO size in KiB (sizes are drawn from the seed).',
+  ),
+  maxBoKiB: opt(kib(4, 1 << 16, 'BO sizes in KiB'), 'Largest BO size in KiB.'),
+  frames: opt(int(1, 100, 'frames per client'), 'Frames each client submits.'),
+  fgLowKiB: opt(kib(0, 1 << 20, 'dmem.low in KiB'), "The foreground cgroup's dmem.low in KiB."),
+  fgMinKiB: opt(kib(0, 1 << 20, 'dmem.min in KiB'), "The foreground cgroup's dmem.min in KiB."),
+  bgMaxKiB: opt(
+    kib(4, 1 << 20, 'dmem.max in KiB'),
+    "The background cgroup's dmem.max in KiB, shared by its two job cgroups.",
   ),
 };
 
@@ -196,4 +217,5 @@ export const TASK_FIELDS: readonly string[] = [
 export const OVERRIDES: Readonly<Record<Exclude<Configurable, 'race'>, FieldTable>> = {
   'vram-pressure': VRAM_PRESSURE,
   'memory-pressure': MEMORY_PRESSURE,
+  'dmem-cgroups': DMEM_CGROUPS,
 };
