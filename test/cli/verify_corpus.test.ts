@@ -62,7 +62,7 @@ describe('verify --workers', () => {
     expect(b.code).toBe(EXIT_CODE.correctness);
     expect(untimed(b.stdout)).toEqual(untimed(a.stdout));
     expect(untimed(a.stdout)).toMatchObject({ schedules: 7, byPreemptions: [6, 1] });
-  });
+  }, 300_000);
 });
 
 describe('verify --reduce', () => {
@@ -84,7 +84,7 @@ describe('verify --reduce', () => {
     const part = cli(...args, '--workers', '2', '--max-schedules', '1000', '--corpus', dir);
     expect(untimed(part.stdout)).toMatchObject({ verdict: 'incomplete', schedules: 1_000 });
     expect(untimed(cli(...args, '--corpus', dir).stdout)).toEqual(whole);
-  }, 180_000);
+  }, 300_000);
 });
 
 describe('verify --corpus', () => {
@@ -124,7 +124,7 @@ describe('verify --corpus', () => {
       `ttm-sim: --corpus: ${dir}/verify.json is a search of another preemptions (--preemptions: 1 there, 2 here); use another --corpus directory or the same options\n`,
     );
     expect(readFileSync(join(dir, 'verify.json'), 'utf8')).toBe(before);
-  });
+  }, 300_000);
 
   test('SIGINT saves the frontier and exits 130; resuming gives the uninterrupted result', async () => {
     const dir = join(root, 'sigint');
@@ -158,7 +158,7 @@ describe('verify --corpus', () => {
       byPreemptions: [120, 5_196, 114_354],
       complete: true,
     });
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('verify --faults', () => {
@@ -172,7 +172,7 @@ describe('verify --faults', () => {
       '  model version   ttm-sim 0.1.0, token format 1',
       '  schedules       1472 (1472 with 0; 32 with 0 faults, 1440 with 1 fault), 0 pruned',
     ]);
-  }, 120_000);
+  }, 300_000);
 
   test('a counterexample with one fault at P = 0 (without faults it needs a preemption); its token replays it', () => {
     const r = cli(
@@ -208,5 +208,5 @@ describe('verify --faults', () => {
     expect(JSON.parse(replay.stdout)).toMatchObject({
       failure: { message: 'iommu:device:0: unmap of IOVA 5, which is not mapped' },
     });
-  }, 120_000);
+  }, 300_000);
 });
