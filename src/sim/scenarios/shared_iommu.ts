@@ -7,6 +7,8 @@
 // put. Today's kernel maps at populate and keeps the IOVA for the tt's lifetime: when the space is full
 // a map fails with -EFAULT and so does the validate. The shared-iommu design binds at the move into TT
 // and evicts for IOVA room (each device its own BOs, or any device's); the two-step design likewise.
+// Each frame also checks that the devices' DMA goes through the IOMMU the platform put them behind: with
+// today's driver every page of a BO in TT has a DMA address that this IOMMU translates to that page.
 
 import type { Rng } from '../../engine/prng.ts';
 import {
@@ -25,7 +27,7 @@ import { Iommu } from '../../kernel/iommu.ts';
 import { operationCtx, type Placement, place, placementOf } from '../../kernel/placement.ts';
 import { DmaResvUsage, wwAcquireInit } from '../../kernel/resv.ts';
 import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
-import type { Scenario, Workload } from '../scenario.ts';
+import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 import { LIFECYCLE, Lifecycle, type LifecycleCounters, lifecycleStats } from './lifecycle.ts';
 import { reserveAll } from './reserve.ts';
@@ -72,8 +74,36 @@ interface Counters {
   backoffs: number;
 }
 
+/**
+ * The first page of `bo` (in TT, resv held, populated by today's driver) whose DMA address `iommu` does not
+ * translate to the page's frame, said in words, or null. A device behind an IOMMU gets its bus addresses
+ * from it (dma_map_page through the device's IOMMU domain; ttm_pool_map stores them in dma_address[]).
+ */
+function dmaNotThrough(bo: BufferObject, iommu: Iommu): string | null {
+  const tt = bo.ttm;
+  if (tt === null || !tt.isPopulated() || tt.pages === null) return null;
+  const dma = tt.dmaAddress;
+  for (let i = 0; i < tt.pages.length; i += 1) {
+    const page = tt.pages[i];
+    if (typeof page !== 'number') continue;
+    const addr = dma === null ? null : (dma[i] ?? null);
+    if (addr === null) return `${bo.id} page ${i} (frame ${page}) has no DMA address`;
+    const frame = iommu.translate(addr);
+    if (frame !== page)
+      return `${bo.id} page ${i} (frame ${page}) has DMA address ${addr}, which ${iommu.id} ${frame === undefined ? 'does not map' : `maps to frame ${frame}`}`;
+  }
+  return null;
+}
+
 /** One frame: reserve the set, validate each into TT, fence with a GPU job. 0 or the first error. */
-function* frame(dev: SimDevice, set: readonly BufferObject[], c: Counters, sim: Sim): KGen<number> {
+function* frame(
+  dev: SimDevice,
+  set: readonly BufferObject[],
+  c: Counters,
+  sim: Sim,
+  iommu: Iommu,
+  breaches: Breach[],
+): KGen<number> {
   const ticket = wwAcquireInit(sim.env);
   const locked = yield* reserveAll(set, ticket, () => {
     c.backoffs += 1;
@@ -87,6 +117,16 @@ function* frame(dev: SimDevice, set: readonly BufferObject[], c: Counters, sim: 
   }
   if (ret === -EFAULT) c.efault += 1;
   if (ret === -ENOSPC) c.enospc += 1;
+  // Designs (src/designs) bind DMA their own way; their oracles judge it.
+  if (ret === 0 && dev.bdev.global?.designs.size === 0 && breaches.length === 0) {
+    for (const bo of locked) {
+      const wrong = dmaNotThrough(bo, iommu);
+      if (wrong !== null) {
+        breaches.push({ id: 'correctness.dma-iommu', actor: bo.id, message: wrong });
+        break;
+      }
+    }
+  }
   if (ret === 0) {
     const job = dev.gfxRing.emit();
     for (const bo of locked) {
@@ -114,7 +154,7 @@ export function sharedIommu(overrides: Partial<SharedIommuConfig> = {}, name = '
       const global = new TtmGlobal();
       sim.adopt(global);
       const iommu = new Iommu('iommu:shared', cfg.iovaPages);
-      const run = new SharedIommuRun(cfg, sim);
+      const run = new SharedIommuRun(cfg, sim, iommu);
       const devs: SimDevice[] = [];
       const all = run.all;
       // Suspend halfway through the frames (TT evicted: the shared IOVA space empties), resume, then
@@ -142,7 +182,7 @@ export function sharedIommu(overrides: Partial<SharedIommuConfig> = {}, name = '
           return statsOf(run.c, iommu, global, run.lc.c);
         },
         check() {
-          return run.lc.check();
+          return [...run.breaches, ...run.lc.check()];
         },
         describe() {
           return all.map(describeBo);
@@ -163,11 +203,14 @@ export function sharedIommu(overrides: Partial<SharedIommuConfig> = {}, name = '
 class SharedIommuRun {
   readonly c: Counters = { frames: 0, framesDropped: 0, retries: 0, efault: 0, enospc: 0, backoffs: 0 };
   readonly all: BufferObject[] = [];
+  /** Frames whose DMA did not go through the shared IOMMU. */
+  readonly breaches: Breach[] = [];
   lc!: Lifecycle;
 
   constructor(
     readonly cfg: SharedIommuConfig,
     readonly sim: Sim,
+    readonly iommu: Iommu,
   ) {}
 
   /** The client of `dev`: BOs of `sizes` bytes in SYSTEM, a frame per set of BO indices, retried. */
@@ -184,7 +227,7 @@ class SharedIommuRun {
       if (f === Math.ceil(sets.length / 2)) yield* this.lc.freezePoint();
       const set = picks.map((i) => bos[i]).filter((b): b is BufferObject => b !== undefined);
       for (let attempt = 0; ; attempt += 1) {
-        if ((yield* frame(dev, set, c, this.sim)) === 0) {
+        if ((yield* frame(dev, set, c, this.sim, this.iommu, this.breaches)) === 0) {
           c.frames += 1;
           break;
         }
