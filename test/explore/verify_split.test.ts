@@ -5,11 +5,11 @@
 // stopped after N schedules and resumed from its frontier giving the uninterrupted result.
 
 import { describe, expect, it } from 'vitest';
+import { progressLine } from '../../src/cli/verify.ts';
 import { Rng } from '../../src/engine/prng.ts';
 import { Scheduler } from '../../src/engine/scheduler.ts';
 import { Trace } from '../../src/engine/trace.ts';
 import type { SimActor } from '../../src/engine/types.ts';
-import { progressLine } from '../../src/cli/verify.ts';
 import { boundedSearch, searchResultOf } from '../../src/explore/verify.ts';
 import { type ChunkRunner, cutStack, searchParallel } from '../../src/explore/verify_parallel.ts';
 import {
