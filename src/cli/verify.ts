@@ -294,7 +294,8 @@ async function search(plan: SearchPlan): Promise<number> {
     return Math.max(1, Math.min(20_000, Math.round((target * done) / ms)));
   };
   let lastShown = started;
-  let lastSaved = started;
+  // The first save comes after the first piece, then every SAVE_EVERY_MS.
+  let lastSaved = Number.NEGATIVE_INFINITY;
   let shown = false;
   const seconds = () => plan.secondsBefore + Math.round(performance.now() - started) / 1000;
   const save = (front: Frontier, result: Record<string, unknown> | null) => {
