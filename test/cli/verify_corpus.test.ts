@@ -126,7 +126,7 @@ describe('verify --corpus', () => {
     expect(readFileSync(join(dir, 'verify.json'), 'utf8')).toBe(before);
   }, 300_000);
 
-  test('SIGINT saves the frontier and exits 130; resuming gives the uninterrupted result', async () => {
+  test('SIGINT saves the frontier and exits 130, SIGTERM 143; resuming gives the uninterrupted result', async () => {
     const dir = join(root, 'sigint');
     const args = ['verify', '--scenario', 'calibrate', '--preemptions', '2', '--json', '--corpus', dir];
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -150,6 +150,23 @@ describe('verify --corpus', () => {
     const saved = JSON.parse(readFileSync(join(dir, 'verify.json'), 'utf8'));
     expect(saved.result).toBeNull();
     expect(saved.frontier.byLevel.reduce((a: number, b: number) => a + b, 0)).toBe(stopped.schedules);
+    // SIGTERM on the resumed search: the same, with 143.
+    const term = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, TTM_SIM_FROM_SOURCE: '1' },
+    });
+    let termOut = '';
+    term.stdout.on('data', (d) => {
+      termOut += String(d);
+    });
+    const termExit = new Promise<number | null>((resolve) => term.on('exit', (code) => resolve(code)));
+    const before = readFileSync(join(dir, 'verify.json'), 'utf8');
+    for (let i = 0; i < 600 && readFileSync(join(dir, 'verify.json'), 'utf8') === before; i += 1)
+      await sleep(50);
+    term.kill('SIGTERM');
+    expect(await termExit).toBe(143);
+    const termed = JSON.parse(termOut) as { verdict: string; schedules: number };
+    expect(termed.verdict).toBe('interrupted');
+    expect(termed.schedules).toBeGreaterThan(stopped.schedules);
     const resumed = cli(...args);
     expect(resumed.code).toBe(EXIT_CODE.pass);
     expect(untimed(resumed.stdout)).toMatchObject({
