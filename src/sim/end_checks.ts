@@ -121,6 +121,15 @@ export const LIFECYCLE_END_CHECKS: readonly CheckInfo[] = [
     'every RAM page frame is free again (no page held by a tt, a pool, a restore or a bounce)',
     rule(`${TTM}/ttm_pool.c`, 'ttm_pool_free_page', '__free_pages(p, order);'),
   ),
+  end(
+    'trace.resv-state',
+    "the trace agrees with the objects: every BO's reservation, unlocked at the end, is unlocked in its statechart too (every unlock was traced)",
+    rule(
+      'include/linux/dma-resv.h',
+      'dma_resv_unlock',
+      ' * Unlocks the reservation object following exclusive access.',
+    ),
+  ),
 ];
 
 /** End-of-run checks the scenario files make themselves (their workloads' own outcomes). */
@@ -159,6 +168,15 @@ export const WORKLOAD_END_CHECKS: readonly CheckInfo[] = [
     'correctness.reclaim',
     'a populate does not fail with -ENOMEM while free and pooled pages could hold the whole tt',
     rule(`${TTM}/ttm_pool.c`, 'ttm_pool_shrinker_scan', 'num_freed += ttm_pool_shrink();'),
+  ),
+  end(
+    'correctness.dma-iommu',
+    'shared-iommu: every page of a BO validated into TT has a DMA address that the IOMMU its device is behind translates to that page',
+    rule(
+      `${TTM}/ttm_pool.c`,
+      'ttm_pool_map',
+      'addr = dma_map_page(pool->dev, p, 0, size, DMA_BIDIRECTIONAL);',
+    ),
   ),
   end(
     'correctness.dma32',
@@ -339,4 +357,28 @@ export function endOfLifeChecks(w: WorldRecord, tornDown: boolean): Breach[] {
     out.push({ id: 'correctness.page-leak', message: `${g.ram.usedPages} page frames never freed` });
   }
   return out;
+}
+
+/**
+ * trace.resv-state: each of `bos` whose reservation is unlocked at the end must be `unlocked` in its
+ * statechart (`state` gives a chart's state by object id, undefined for an object no chart follows).
+ */
+export function traceAgreesChecks(
+  state: (id: string) => string | undefined,
+  bos: readonly BufferObject[],
+): Breach[] {
+  for (const bo of bos) {
+    if (bo.resv.isLocked()) continue;
+    const s = state(bo.resv.id);
+    if (s !== undefined && s !== 'unlocked') {
+      return [
+        {
+          id: 'trace.resv-state',
+          actor: bo.resv.id,
+          message: `unlocked, but its statechart is in ${s}: an unlock was not traced`,
+        },
+      ];
+    }
+  }
+  return [];
 }

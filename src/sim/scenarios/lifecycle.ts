@@ -34,7 +34,7 @@ import {
   ttmDevicePrepareHibernation,
   ttmRangeManFini,
 } from '../../kernel/teardown.ts';
-import { endOfLifeChecks, type WorldRecord } from '../end_checks.ts';
+import { endOfLifeChecks, traceAgreesChecks, type WorldRecord } from '../end_checks.ts';
 import type { Breach } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 
@@ -311,6 +311,8 @@ export class Lifecycle {
   check(): Breach[] {
     const out = [...this.breaches];
     for (const r of this.records) out.push(...endOfLifeChecks(r, this.tornDown));
+    const mirror = this.sim.mirror;
+    for (const r of this.records) out.push(...traceAgreesChecks((id) => mirror.state(id), r.bos));
     return out;
   }
 }

@@ -79,7 +79,7 @@ interface Counters {
  * translate to the page's frame, said in words, or null. A device behind an IOMMU gets its bus addresses
  * from it (dma_map_page through the device's IOMMU domain; ttm_pool_map stores them in dma_address[]).
  */
-function dmaNotThrough(bo: BufferObject, iommu: Iommu): string | null {
+export function dmaNotThrough(bo: BufferObject, iommu: Iommu): string | null {
   const tt = bo.ttm;
   if (tt === null || !tt.isPopulated() || tt.pages === null) return null;
   const dma = tt.dmaAddress;
