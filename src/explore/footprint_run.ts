@@ -55,6 +55,8 @@ export function recordedRun(
   }
   let workload: Workload | null = null;
   let roots: object[] = [];
+  /** The engine's objects: neither instrumented nor part of the state hash. */
+  let engine: object[] = [];
   let actor = '';
   let open = false;
   const chooser: Chooser = {
@@ -100,7 +102,8 @@ export function recordedRun(
           rec.attach();
           hookSim(sim, rec);
           rec.exclude(...bookkeeping([sim.scheduler, sim.trace, sim.mirror]));
-          rec.leaveAlone(sim, sim.scheduler, sim.trace, sim.mirror, ...sim.allTasks());
+          engine = [sim, sim.scheduler, sim.trace, sim.mirror, ...sim.allTasks()];
+          rec.leaveAlone(...engine);
           // Without the scenario's list of what its tasks share, state kept in closures is not seen.
           if (workload?.shared === undefined) guide.unrecorded?.();
           roots = [...worlds, ...(workload?.shared?.() ?? [])];
@@ -116,7 +119,7 @@ export function recordedRun(
   } finally {
     rec.detach();
   }
-  return { result, stateHash: hashState ? stateHash(roots) : '' };
+  return { result, stateHash: hashState ? stateHash(roots, engine) : '' };
 }
 
 /** Name the scheduler's timers, the statecharts' states and the Sim's counters in footprints. */
@@ -160,12 +163,14 @@ function hookSim(sim: Sim, rec: FootprintRecorder): void {
 }
 
 /**
- * A canonical hash of everything reachable from `roots`: objects numbered in the order a depth-first
- * walk meets them, fields in key order, Map and Set entries in insertion order, functions by name.
+ * A canonical hash of everything reachable from `roots` but `skip` (the engine's objects: step counts,
+ * trace, tallies): objects numbered in the order a depth-first walk meets them, fields in key order,
+ * Map and Set entries in insertion order, functions by name.
  */
-export function stateHash(roots: readonly object[]): string {
+export function stateHash(roots: readonly object[], skip: readonly object[] = []): string {
   const h = createHash('sha256');
   const ids = new Map<object, number>();
+  for (const o of skip) ids.set(o, -1);
   const walk = (v: unknown, depth: number): void => {
     if (v === null || typeof v !== 'object') {
       if (typeof v === 'function') h.update(`f:${(v as { name?: string }).name ?? ''};`);

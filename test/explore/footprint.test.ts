@@ -125,6 +125,30 @@ describe('reduction on calibrate: the same final states and failing checks', () 
   });
 });
 
+describe('reduction on abba-ww (two ww tasks, the kernel resv, LRU and lifecycle)', () => {
+  it('P = 1: the same final-state hashes (engine bookkeeping aside) with 370 schedules as with 400', () => {
+    const abba = findScenario('abba-ww')!;
+    const run = (reduce: boolean) => {
+      const states = new Set<string>();
+      const r = porSearch(
+        (guide) => {
+          const rr = recordedRun(abba, { seed: 0n, strategy: 'fifo' }, guide, true);
+          states.add(rr.stateHash);
+          return { failed: rr.result.outcome !== 'pass' };
+        },
+        { preemptions: 1, reduce },
+      );
+      return { r, states: [...states].sort() };
+    };
+    const full = run(false);
+    const reduced = run(true);
+    expect([full.r.schedules, reduced.r.schedules, reduced.r.pruned]).toEqual([400, 370, 20]);
+    expect(full.r.complete && reduced.r.complete).toBe(true);
+    expect(full.states.length).toBe(2);
+    expect(reduced.states).toEqual(full.states);
+  }, 600_000);
+});
+
 describe('verify with the sleep-set reduction', () => {
   it('calibrate (starvation of 3 steps): certified at P = 1 with fewer schedules; the lost update found at P = 1', () => {
     const scenario = calibrate({ starvationSteps: 3 });
