@@ -123,7 +123,7 @@ export const LIFECYCLE_END_CHECKS: readonly CheckInfo[] = [
   ),
   end(
     'trace.resv-state',
-    "the trace agrees with the objects: every BO's reservation, unlocked at the end, is unlocked in its statechart too (every unlock was traced)",
+    'the trace agrees with the objects: every BO the trace follows has a statechart for its reservation (locked at init), and a reservation unlocked at the end is unlocked in its statechart too (every lock and unlock was traced)',
     rule(
       'include/linux/dma-resv.h',
       'dma_resv_unlock',
@@ -370,6 +370,17 @@ export function traceAgreesChecks(
   for (const bo of bos) {
     if (bo.resv.isLocked()) continue;
     const s = state(bo.resv.id);
+    if (s === undefined && state(bo.id) !== undefined) {
+      // A BO the trace follows went through ttm_bo_init_reserved, which returns with its reservation
+      // locked: that lock was taken at least once, so its statechart must exist.
+      return [
+        {
+          id: 'trace.resv-state',
+          actor: bo.resv.id,
+          message: `the reservation of ${bo.id} was locked at init, but no statechart saw it`,
+        },
+      ];
+    }
     if (s !== undefined && s !== 'unlocked') {
       return [
         {

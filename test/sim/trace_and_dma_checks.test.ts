@@ -33,6 +33,19 @@ describe('trace.resv-state', () => {
     ]);
   });
 
+  test('a BO the trace follows whose reservation no chart saw breaks it', () => {
+    const t = world();
+    const a = kunitBo(t, PAGE_SIZE);
+    const states = new Map<string, string>([[a.id, 'idle']]);
+    expect(traceAgreesChecks((id) => states.get(id), [a])).toEqual([
+      {
+        id: 'trace.resv-state',
+        actor: a.resv.id,
+        message: `the reservation of ${a.id} was locked at init, but no statechart saw it`,
+      },
+    ]);
+  });
+
   test('small seed 0: every reservation ends unlocked in its chart too', () => {
     const r = runScenario(findScenario('small')!, { seed: 0n });
     expect(r.outcome).toBe('pass');
