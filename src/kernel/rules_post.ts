@@ -317,7 +317,7 @@ export const DEVICE_INIT_POST = kernelRule(
 export const DEVICE_PREPARE_HIBERNATION_POST = kernelRule(
   'device.prepare-hibernation.post',
   'return',
-  'ttm_device_prepare_hibernation returning 0: no BO listed on the device’s use_tt managers is left that ttm_bo_swapout_cb would swap out (unpinned, with a populated tt neither EXTERNAL nor SWAPPED); not judged: a zombie or a BO whose resv another task holds (the walk trylocks), and a BO whose swapout in this call failed with -ENOMEM or -ENOSPC (non-fatal: -EBUSY)',
+  'ttm_device_prepare_hibernation returning 0: no BO listed on the device’s use_tt managers is left that ttm_bo_swapout_cb would swap out (unpinned, with a populated tt neither EXTERNAL nor SWAPPED); not judged: a zombie or a BO whose resv another task holds (the walk trylocks), and a BO whose swapout in this call failed with -ENOMEM or -ENOSPC (non-fatal: -EBUSY) or with -EBUSY (a timed-out wait: the walk skips it)',
   [
     {
       file: DEV_C,
@@ -326,6 +326,11 @@ export const DEVICE_PREPARE_HIBERNATION_POST = kernelRule(
     },
     { file: DEV_C, func: 'ttm_device_prepare_hibernation', text: '} while (ret > 0);' },
     { file: BO_C, func: 'ttm_bo_swapout_cb', text: '/* Consider -ENOMEM and -ENOSPC non-fatal. */' },
+    {
+      file: 'drivers/gpu/drm/ttm/ttm_bo_util.c',
+      func: 'ttm_lru_walk_for_evict',
+      text: 'if (lret == -EBUSY || lret == -EALREADY) lret = 0;',
+    },
   ],
 );
 

@@ -138,6 +138,8 @@ function* ttmBoSwapoutCb(bo: BufferObject, ctx: OperationCtx): KGen<number> {
     }
   } else {
     ret = yield* swapoutLocked(bo, res, ctx);
+    // A wait that timed out (or a move that found the BO busy) is -EBUSY: the LRU walk skips the BO.
+    if (ret === -EBUSY) noteNonFatalSwapout(bo);
   }
   if (ret === -ENOMEM || ret === -ENOSPC) {
     noteNonFatalSwapout(bo);

@@ -52,7 +52,9 @@ export const TTM_DEVICE_VM_RULES: readonly KernelRule[] = [
 // ---------------------------------------------------------------------------------------------------
 // What device.prepare-hibernation.post (src/kernel/rules_post.ts) may not judge: ttm_bo_swapout_cb
 // treats -ENOMEM and -ENOSPC of a BO's swapout as non-fatal ("Consider -ENOMEM and -ENOSPC non-fatal."),
-// so ttm_device_prepare_hibernation can return 0 with such a BO still holding its pages.
+// and the LRU walk skips a BO whose callback returned -EBUSY, e.g. its wait for idle timed out
+// (ttm_lru_walk_for_evict: "if (lret == -EBUSY || lret == -EALREADY) lret = 0;"), so
+// ttm_device_prepare_hibernation can return 0 with such a BO still holding its pages.
 
 let nonFatalSwapouts = new WeakSet<BufferObject>();
 
@@ -61,12 +63,12 @@ export function beginPrepareHibernation(): void {
   nonFatalSwapouts = new WeakSet<BufferObject>();
 }
 
-/** ttm_bo_swapout_cb turned the -ENOMEM or -ENOSPC of `bo`'s swapout into -EBUSY. */
+/** ttm_bo_swapout_cb turned the -ENOMEM or -ENOSPC of `bo`'s swapout into -EBUSY, or it failed with -EBUSY. */
 export function noteNonFatalSwapout(bo: BufferObject): void {
   nonFatalSwapouts.add(bo);
 }
 
-/** Whether a swapout of `bo` failed for memory since ttm_device_prepare_hibernation started. */
+/** Whether a swapout of `bo` failed as non-fatal (-EBUSY) since ttm_device_prepare_hibernation started. */
 export function swapoutFailedForMemory(bo: BufferObject): boolean {
   return nonFatalSwapouts.has(bo);
 }

@@ -403,7 +403,7 @@ describe('populate, swapout, backup, restore', () => {
       id: 'device.prepare-hibernation.post',
       actor: 'device:0',
       message:
-        'ttm_device_prepare_hibernation returning 0: no BO listed on the device’s use_tt managers is left that ttm_bo_swapout_cb would swap out (unpinned, with a populated tt neither EXTERNAL nor SWAPPED); not judged: a zombie or a BO whose resv another task holds (the walk trylocks), and a BO whose swapout in this call failed with -ENOMEM or -ENOSPC (non-fatal: -EBUSY): bo:1 (res:1, memory type 1) still holds populated tt:0',
+        'ttm_device_prepare_hibernation returning 0: no BO listed on the device’s use_tt managers is left that ttm_bo_swapout_cb would swap out (unpinned, with a populated tt neither EXTERNAL nor SWAPPED); not judged: a zombie or a BO whose resv another task holds (the walk trylocks), and a BO whose swapout in this call failed with -ENOMEM or -ENOSPC (non-fatal: -EBUSY) or with -EBUSY (a timed-out wait: the walk skips it): bo:1 (res:1, memory type 1) still holds populated tt:0',
     });
   });
 
