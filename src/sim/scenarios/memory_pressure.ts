@@ -5,7 +5,9 @@
 // fault handler: a backed-up BO is restored by the fault, and restores are interrupted at seeded points
 // (-EINTR → the fault returns NOPAGE → the reader touches the page again and the restore resumes).
 // Every page a reader sees must hold the writer's content (or zeros for a purged BO). At the end every
-// BO is put and nothing may be left: no frame, no swap slot, no BO.
+// BO is put and nothing may be left: no frame, no swap slot, no BO. Options drive more of the pool and
+// the shrinker: write-combined tts (`ttCaching`), and writers inside memalloc_nofs_save() (`nofsWriters`)
+// whose direct reclaim has no __GFP_FS, so the xe shrinker may only purge for them.
 // Under injected faults (a campaign's fault plan) the kernel's error paths are legitimate outcomes and
 // are counted, not reported: a BO whose creation fails, while a fault fires, with an error a fault site
 // can cause; a CPU fault that ends in VM_FAULT_SIGBUS once any fault has fired in the run

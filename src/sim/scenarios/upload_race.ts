@@ -7,7 +7,9 @@
 // them. The IOVA space is small: when both uploaders hold mapped staging BOs, a populate can find no
 // IOVA range for a later block and fail with -EFAULT halfway (so can an injected fault). The run checks
 // that a failed populate reaches userspace as SIGBUS (never VM_FAULT_OOM) and that nothing is left: no
-// BO, no IOMMU mapping, no frame.
+// BO, no IOMMU mapping, no frame. The `upload-dma` variant gives the device a pool that allocates coherent
+// DMA memory (use_dma_alloc: ttm_pool_alloc_page's dma_alloc_attrs path, the pool's own types) and has
+// each uploader read its pages back after the upload.
 
 import type { Rng } from '../../engine/prng.ts';
 import { type BufferObject, newBufferObject, ttmBoInitValidate, ttmBoPut } from '../../kernel/bo.ts';
