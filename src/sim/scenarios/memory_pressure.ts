@@ -242,8 +242,8 @@ class MemoryPressureRun {
   }
 
   /**
-   * Populate (resv held): on -ENOMEM run direct reclaim (no GPU waits) and try again. `nofs`: the
-   * allocation's context is GFP_NOFS, so reclaim may not write to shmem.
+   * Populate (resv held): on -ENOMEM run direct reclaim (no GPU waits) and try again. A task inside
+   * memalloc_nofs_save() reclaims as GFP_NOFS: purge only, nothing written to shmem.
    */
   *populate(bo: BufferObject): KGen<number> {
     const nofs = this.nofsTasks.has(this.sim.env.current());
@@ -262,7 +262,10 @@ class MemoryPressureRun {
     return -ENOMEM;
   }
 
-  /** A writer: create, populate and fill its BOs, marking every n-th purgeable (`nofs`: see populate). */
+  /**
+   * A writer: create, populate and fill its BOs, marking every n-th purgeable. `nofs`: the writer runs
+   * inside memalloc_nofs_save() for its whole life (see populate).
+   */
   *writer(nofs: boolean): KGen<number> {
     const { cfg, c, dev } = this;
     // memalloc_nofs_save() for the writer's whole life: every allocation it makes is GFP_NOFS.
