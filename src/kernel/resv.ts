@@ -9,6 +9,7 @@ import type { DmaFence } from './fence.ts';
 import { assertHeld, warnOn } from './rules/check.ts';
 import { RESV_ADD_FENCE_HELD, RESV_ADD_FENCE_SLOT, RESV_RESERVE_FENCES_HELD } from './rules/dma_resv.ts';
 import { postAddFenceSameContext } from './rules/dma_resv_fences.ts';
+import { postResvLock } from './rules/ww_lock.ts';
 import { WwAcquireCtx, type WwHolder, WwMutex } from './ww_mutex.ts';
 
 export enum DmaResvUsage {
@@ -55,6 +56,11 @@ export class DmaResv {
   ) {
     this.lock = new WwMutex(id);
     if (env !== null) this.lock.observer = resvObserver(env, id);
+  }
+
+  /** The world whose rules this resv's users are held to. */
+  get world(): TtmGlobal | null {
+    return this.global;
   }
 
   /** dma_resv_locking_ctx: the ww ticket that holds this resv, if any. */
@@ -187,7 +193,9 @@ export function* dmaResvLock(
   interruptible: boolean,
   slow = false,
 ): KGen<number> {
-  return yield { kind: 'lock', mutex: resv.lock, ctx, interruptible, slow };
+  const ret: number = yield { kind: 'lock', mutex: resv.lock, ctx, interruptible, slow };
+  postResvLock(resv.world, resv.id, ret, ctx !== null, interruptible, slow);
+  return ret;
 }
 
 /** dma_resv_wait_timeout: 1 when idle, 0 on timeout, -ERESTARTSYS when interrupted. */

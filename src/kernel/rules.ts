@@ -20,6 +20,7 @@ import { TTM_DEVICE_VM_RULES } from './rules/ttm_device.ts';
 import { TTM_POOL_RULES } from './rules/ttm_pool.ts';
 import { TTM_RESOURCE_RULES } from './rules/ttm_resource.ts';
 import { TTM_TT_RULES } from './rules/ttm_tt.ts';
+import { WW_LOCK_RULES } from './rules/ww_lock.ts';
 import { XE_SHRINKER_RULES } from './rules/xe_shrinker.ts';
 import { POSTCONDITION_RULES } from './rules_post.ts';
 
@@ -77,6 +78,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...POOL_BACKUP_BUSY_RULES,
   ...DMA_RESV_FENCE_RULES,
   ...XE_SHRINKER_RULES,
+  ...WW_LOCK_RULES,
   ...DMEM_RULES,
   ...ERRNO_RETURN_RULES,
   ...ERRNO_POST_RULES,
