@@ -2,7 +2,8 @@
 // kernel/locking/ww_mutex.h), as every caller's back-off logic relies on them: 0 (locked), -EALREADY (the
 // acquire context holds it already), -EDEADLK (Wait-Die: back off and retry with the slow path; never
 // from the slow path itself, never without a context), -EINTR (interruptible variants, a signal). Checked
-// where src/kernel/resv.ts mirrors dma_resv_lock.
+// where src/kernel/resv.ts mirrors dma_resv_lock. A negative value it does not list at all is left to the
+// return rules of its callers (bo.reserve.returns), which name the function userspace sees.
 
 import type { TtmGlobal } from '../device.ts';
 import { EALREADY, EDEADLK, EINTR, errnoName } from '../errno.ts';
@@ -13,7 +14,7 @@ const H = 'include/linux/dma-resv.h';
 export const RESV_LOCK_RETURNS = kernelRule(
   'dma-resv.lock.returns',
   'return',
-  'dma_resv_lock returns 0, -EALREADY or -EDEADLK (with an acquire context, not the slow path), or -EINTR (interruptible); nothing else',
+  'dma_resv_lock returns 0 or a negative errno: -EALREADY and -EDEADLK only with an acquire context (-EDEADLK not from the slow path), -EINTR only when interruptible',
   [
     { file: H, func: 'dma_resv_lock', text: ' * Returns -EDEADLK if a deadlock situation would occur.' },
     {
@@ -25,13 +26,13 @@ export const RESV_LOCK_RETURNS = kernelRule(
   ],
 );
 
-/** The errors dma_resv_lock may return for these arguments (0 aside). */
+/** Whether dma_resv_lock may return `ret` for these arguments. */
 function allowed(ret: number, withCtx: boolean, interruptible: boolean, slow: boolean): boolean {
-  if (ret === 0) return true;
+  if (ret > 0) return false;
   if (ret === -EINTR) return interruptible;
   if (ret === -EALREADY) return withCtx;
   if (ret === -EDEADLK) return withCtx && !slow;
-  return false;
+  return true;
 }
 
 /** dma-resv.lock.returns on return of dma_resv_lock[_interruptible][_slow] of `resvId`. */
