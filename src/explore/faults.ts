@@ -81,14 +81,11 @@ export function drawUniform(rng: Rng, window: number): number[] {
 }
 
 /**
- * A campaign's uniform plan with targets: while the campaign has reachable sites it has not fired, one
- * fault for each of them (at least as many as drawUniform would draw), a sweep that gives every such
- * site its turn in a schedule or two; once all have fired, 1 to 3 faults as drawUniform draws them.
- * Targets come from drawCampaignTargets, and each fault's step is drawn uniformly in the window up to
- * the latest step at which the calibration saw its target evaluated (`lastStep`; the whole `window` for
- * an untargeted fault or a site without a recorded step), so that a fault aimed at a site evaluated only
- * early in a run (a ghost, a driver's copy job) is armed before its last chance. Steps are sorted,
- * targets kept with them.
+ * A campaign's uniform plan with targets: 1 to 3 faults (as drawUniform), but 3 (or as many as are
+ * left) while the campaign has sites it has not fired, their targets from drawCampaignTargets, and each fault's step drawn uniformly in the window up to the latest step at
+ * which the calibration saw its target evaluated (`lastStep`; the whole `window` for an untargeted fault
+ * or a site without a recorded step), so that a fault aimed at a site evaluated only early in a run (a
+ * ghost, a driver's copy job) is armed before its last chance. Steps are sorted, targets kept with them.
  */
 export function drawTargetedUniform(
   rng: Rng,
@@ -100,7 +97,7 @@ export function drawTargetedUniform(
   if (window <= 0) return { steps: [], sites: [] };
   const drawn = 1 + rng.below(3);
   const left = sites.filter((s) => (fired[s] ?? 0) === 0).length;
-  const count = Math.min(window, Math.max(drawn, left));
+  const count = Math.min(window, left > 0 ? Math.max(drawn, Math.min(3, left)) : drawn);
   const targets = drawCampaignTargets(rng, count, sites, fired);
   const planned = targets.map((site, i) => {
     const last = site === null ? undefined : lastStep[site];
