@@ -278,7 +278,8 @@ describe('the default suite (npm start)', () => {
 
 describe('the report of a scenario file', () => {
   it('its next commands name the file, so the tokens they take are read with it', async () => {
-    const token = 'AQAAAAAAAAADAiJjqrapWdi7NHJ3h1NeWxwGAxYBGHBvb2wtcmVzdG9yZS1zdGFsZS1zdGF0ZScFCgEBAQcxAQUGBgEBAgcGNAkCAQIBCgEJAwkDAwEMFwEFAQsHAQv78yFf';
+    const token =
+      'AQAAAAAAAAADAiJjqrapWdi7NHJ3h1NeWxwGAxYBGHBvb2wtcmVzdG9yZS1zdGFsZS1zdGF0ZScFCgEBAQcxAQUGBgEBAgcGNAkCAQIBCgEJAwkDAwEMFwEFAQsHAQv78yFf';
     const r = await fuzz({
       scenario: 'examples/memory-small.json',
       schedules: 8,

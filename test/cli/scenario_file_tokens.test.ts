@@ -29,7 +29,8 @@ function hashOf(path: string): string {
 }
 
 /** The first failure of a short campaign of the example with the stale-restore bug put back. */
-const FUZZ_TOKEN = 'AQAAAAAAAAADAiJjqrapWdi7NHJ3h1NeWxwGAxYBGHBvb2wtcmVzdG9yZS1zdGFsZS1zdGF0ZScFCgEBAQcxAQUGBgEBAgcGNAkCAQIBCgEJAwkDAwEMFwEFAQsHAQv78yFf';
+const FUZZ_TOKEN =
+  'AQAAAAAAAAADAiJjqrapWdi7NHJ3h1NeWxwGAxYBGHBvb2wtcmVzdG9yZS1zdGFsZS1zdGF0ZScFCgEBAQcxAQUGBgEBAgcGNAkCAQIBCgEJAwkDAwEMFwEFAQsHAQv78yFf';
 
 describe('a scenario file token through every command', () => {
   test('the example configures memory-pressure, not a built-in: its hash is its own', () => {
@@ -75,7 +76,8 @@ describe('a scenario file token through every command', () => {
       '--mutation',
       'pool-restore-stale-state',
     ];
-    const sliced = 'AQAAAAAAAAAGAiJjqrapWdi7NHJ3h1NeWxwGAxYBGHBvb2wtcmVzdG9yZS1zdGFsZS1zdGF0ZRYbZR0IBAQGCgIOAgwHAwENBwMFBgQI2FtT8A';
+    const sliced =
+      'AQAAAAAAAAAGAiJjqrapWdi7NHJ3h1NeWxwGAxYBGHBvb2wtcmVzdG9yZS1zdGFsZS1zdGF0ZRYbZR0IBAQGCgIOAgwHAwENBwMFBgQI2FtT8A';
     const workers = cli(...args, '--workers', '2');
     expect(workers.code).toBe(EXIT_CODE.correctness);
     expect(workers.stdout).toContain(`     shrink  ttm-sim shrink ${sliced} --scenario ${EXAMPLE}\n`);
