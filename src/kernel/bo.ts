@@ -899,7 +899,9 @@ export function* ttmBoEvictFirst(_bdev: Device, man: ResourceManager, ctx: Opera
 export function* ttmResourceManagerEvictAll(bdev: Device, man: ResourceManager): KGen<number> {
   const ctx = operationCtx();
   let ret: number;
+  const spins = lockupSpins();
   do {
+    softLockupSpin(spins, 'ttm_resource_manager_evict_all');
     ret = yield* ttmBoEvictFirst(bdev, man, ctx);
   } while (ret === 0);
   if (ret !== -ENOENT) return ret;

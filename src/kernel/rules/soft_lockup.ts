@@ -1,7 +1,8 @@
 // The soft-lockup watchdog (kernel/watchdog.c: "BUG: soft lockup - CPU#%d stuck for %us!") for the
 // model's loops over finite structures: the LRU cursor (ttm_resource_manager_first/_next in
-// drivers/gpu/drm/ttm/ttm_resource.c), the eviction walk over it (ttm_lru_walk_for_evict in ttm_bo_util.c)
-// and the shmem swap-slot search. A loop that runs inside one step takes no scheduling point, so neither
+// drivers/gpu/drm/ttm/ttm_resource.c), the eviction walk over it (ttm_lru_walk_for_evict in ttm_bo_util.c),
+// the loop of ttm_resource_manager_evict_all over ttm_bo_evict_first (ttm_resource.c, which calls
+// cond_resched() in it) and the shmem swap-slot search. A loop that runs inside one step takes no scheduling point, so neither
 // the step budget nor the liveness checks can see it never end; upstream, the CPU would be stuck until
 // the watchdog reports it. Here a loop that turns more often in one call than any structure of the model
 // holds items (SOFT_LOCKUP_SPINS, far above the few hundred resources, pages or slots of a scenario)
