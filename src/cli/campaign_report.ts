@@ -105,26 +105,55 @@ export function stateLines(s: CampaignState, maxSteps: number, corpora: string, 
       lines.push(...failureText(f, i + 1, scenarioArg));
     });
   }
-  lines.push(...knownBugLines(s.knownBugs));
+  lines.push(...knownBugLines(s.knownBugs.map((failure) => ({ failure }))));
   return lines;
+}
+
+/** `text` in lines of at most 108 columns: the first after `first`, the others after `rest`. */
+function wrapWords(text: string, first: string, rest: string): string[] {
+  const out: string[] = [];
+  let line = first;
+  for (const word of text.split(' ')) {
+    const lead = line === first || line === rest;
+    if (!lead && line.length + 1 + word.length > 108) {
+      out.push(line);
+      line = rest + word;
+    } else line = lead ? line + word : `${line} ${word}`;
+  }
+  out.push(line);
+  return out;
+}
+
+/** A known bug a campaign met, with the scenario it met it in when the report covers several. */
+export interface KnownBugRun {
+  readonly scenario?: string;
+  readonly failure: FoundFailure;
 }
 
 /**
  * The known kernel bugs a campaign reproduced (src/explore/known_findings.ts): the failures whose
- * candidate fix, replayed on the same schedule, passes. Reported apart, not counted as failures.
+ * candidate fix, replayed on the same schedule, passes. Reported apart, not counted as failures: one
+ * block per bug (what goes wrong, where upstream has it), then where it was met, with a token each.
  */
-export function knownBugLines(bugs: readonly FoundFailure[], indent = '  '): string[] {
-  if (bugs.length === 0) return [];
+export function knownBugLines(runs: readonly KnownBugRun[]): string[] {
+  if (runs.length === 0) return [];
+  const ids = [...new Set(runs.map((r) => r.failure.finding ?? r.failure.id))];
+  const n = ids.length;
   const lines = [
-    `${indent}known bugs  ${bugs.length} kernel bug${bugs.length === 1 ? '' : 's'} the model keeps as upstream has ${bugs.length === 1 ? 'it' : 'them'}, reproduced (not counted as failures: the fix, replayed on the same schedule, passes):`,
+    `  known bugs  ${n} kernel bug${n === 1 ? '' : 's'} the model keeps as upstream has ${n === 1 ? 'it' : 'them'} (not failures: each run passes with the fix)`,
   ];
-  for (const f of bugs) {
-    const k = f.finding === undefined ? undefined : knownFinding(f.finding);
-    lines.push(
-      `${indent}  ${f.id}${f.actor === null ? '' : ` on ${f.actor}`}: ${k?.summary ?? f.message}`,
-      `${indent}    ${k === undefined ? '' : `${k.upstream.file} ${k.upstream.function}; README "${k.readme}"; `}first at schedule ${f.schedule}, in ${f.count} schedule${f.count === 1 ? '' : 's'}`,
-      `${indent}    token   ${f.token}`,
-    );
+  for (const id of ids) {
+    const k = knownFinding(id);
+    const mine = runs.filter((r) => (r.failure.finding ?? r.failure.id) === id);
+    const f0 = mine[0]!.failure;
+    lines.push(...wrapWords(`${f0.id}: ${k?.summary ?? f0.message}`, '    ', '      '));
+    if (k !== undefined) lines.push(`      ${k.upstream.file} ${k.upstream.function}; README "${k.readme}"`);
+    for (const { scenario, failure: f } of mine) {
+      const where = scenario === undefined ? '' : `${scenario}, `;
+      lines.push(
+        `      ${where}first at schedule ${f.schedule}, in ${f.count} schedule${f.count === 1 ? '' : 's'}: ${f.token}`,
+      );
+    }
   }
   return lines;
 }

@@ -317,8 +317,8 @@ export function suiteText(r: SuiteReport, args?: readonly string[]): string {
       });
     }
   }
-  const known = r.campaigns.flatMap(
-    (c) => c.state?.knownBugs.map((f) => ({ ...f, id: `${c.scenario}: ${f.id}` })) ?? [],
+  const known = r.campaigns.flatMap((c) =>
+    (c.state?.knownBugs ?? []).map((failure) => ({ scenario: c.scenario, failure })),
   );
   lines.push(...knownBugLines(known));
   lines.push(...nextLines(r, scenarioArgs(r, args)));

@@ -1,6 +1,7 @@
 // Known kernel bugs told apart from new failures by replaying the failing schedule with the bug's fix.
 
 import { describe, expect, test } from 'vitest';
+import { knownBugLines } from '../../src/cli/campaign_report.ts';
 import { CHECK_CATALOGUE } from '../../src/explore/check_catalogue.ts';
 import { explainFailure, KNOWN_FINDINGS, knownFinding } from '../../src/explore/known_findings.ts';
 import { type RunOptions, runScenario } from '../../src/explore/run.ts';
@@ -52,5 +53,40 @@ describe('known kernel bugs', () => {
     const passed = runScenario(moveRace, { seed: 0n, strategy: 'fifo' });
     expect(passed.failure).toBeNull();
     expect(explainFailure(moveRace, { seed: 0n, strategy: 'fifo' }, passed)).toBeNull();
+  });
+});
+
+describe('the known-bug lines of a report', () => {
+  const failure = (schedule: number, count: number, token: string) => ({
+    signature: 'correctness|accounting.bo-count|-',
+    kind: 'correctness' as const,
+    id: 'accounting.bo-count',
+    message: 'ttm_glob.bo_count is 1 with 0 BOs left',
+    actor: null,
+    schedule,
+    arm: 'pos',
+    seed: '22',
+    token,
+    steps: 300,
+    count,
+    shrunk: null,
+    finding: 'transfer-error-bo-count',
+  });
+
+  test('one block per bug, a line per scenario that met it, nothing when none', () => {
+    expect(knownBugLines([])).toEqual([]);
+    expect(
+      knownBugLines([
+        { scenario: 'vram-pressure', failure: failure(22, 1, 'TOKEN-A') },
+        { scenario: 'dmem-compare', failure: failure(7, 3, 'TOKEN-B') },
+      ]),
+    ).toEqual([
+      '  known bugs  1 kernel bug the model keeps as upstream has it (not failures: each run passes with the fix)',
+      '    accounting.bo-count: ttm_buffer_object_transfer counts its ghost in ttm_glob.bo_count, and its error',
+      '      path frees the ghost without taking it off again: the count stays one too high',
+      '      drivers/gpu/drm/ttm/ttm_bo_util.c ttm_buffer_object_transfer; README "A BO count that counts a freed ghost"',
+      '      vram-pressure, first at schedule 22, in 1 schedule: TOKEN-A',
+      '      dmem-compare, first at schedule 7, in 3 schedules: TOKEN-B',
+    ]);
   });
 });
