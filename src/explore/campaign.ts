@@ -475,8 +475,8 @@ export function runOne(
     const finding = known === undefined ? explainFailure(opts.scenario, run, result) : null;
     if (finding === null) state.armFailures[name] = (state.armFailures[name] ?? 0) + 1;
     if (known !== undefined) known.count += 1;
-    else if (finding !== null) {
-      state.knownBugs.push({
+    else {
+      const first: FoundFailure = {
         signature: result.signature,
         kind: result.failure.kind,
         id: result.failure.id,
@@ -489,25 +489,14 @@ export function runOne(
         steps: result.steps,
         count: 1,
         shrunk: null,
-        finding: finding.id,
-      });
-    } else {
-      newFailure = {
-        signature: result.signature,
-        kind: result.failure.kind,
-        id: result.failure.id,
-        message: result.failure.message,
-        actor: result.failure.actor ?? null,
-        schedule: i,
-        arm: name,
-        seed: result.seed,
-        token: result.token,
-        steps: result.steps,
-        count: 1,
-        shrunk: null,
+        ...(finding === null ? {} : { finding: finding.id }),
       };
-      if (opts.shrink ?? true) newFailure.shrunk = shrunkOf(opts, run, result, now);
-      state.failures.push(newFailure);
+      if (finding !== null) state.knownBugs.push(first);
+      else {
+        newFailure = first;
+        if (opts.shrink ?? true) newFailure.shrunk = shrunkOf(opts, run, result, now);
+        state.failures.push(newFailure);
+      }
     }
   }
   return { index: i, result, arm: name, newFailure };
