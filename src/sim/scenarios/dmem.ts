@@ -22,7 +22,6 @@ import {
   ttmBoValidate,
 } from '../../kernel/bo.ts';
 import {
-  memTypeName,
   PAGE_SIZE,
   TTM_PL_FLAG_FALLBACK,
   TTM_PL_TT,
@@ -46,6 +45,7 @@ import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 import { LIFECYCLE, Lifecycle, lifecycleStats } from './lifecycle.ts';
 import { reserveAll } from './reserve.ts';
+import { describeBo } from './vram_pressure.ts';
 
 export interface DmemConfig {
   readonly vramKiB: number;
@@ -340,13 +340,4 @@ function statsOf(run: DmemRun): Record<string, number> {
     ...dataStats(run.data),
     ...lifecycleStats(run.lc.c),
   };
-}
-
-function describeBo(bo: BufferObject): string {
-  const where = bo.destroyed
-    ? 'destroyed'
-    : bo.resource === null
-      ? 'no resource'
-      : memTypeName(bo.resource.memType);
-  return `${bo.id} ${bo.size / 1024} KiB: ${where}`;
 }

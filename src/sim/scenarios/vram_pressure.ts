@@ -367,7 +367,8 @@ function statsOf(run: VramPressureRun): Record<string, number> {
   };
 }
 
-function describeBo(bo: BufferObject): string {
+/** A BO as the world descriptions list it: id, size, where it is. */
+export function describeBo(bo: BufferObject): string {
   const where = bo.destroyed
     ? 'destroyed'
     : bo.resource === null
