@@ -22,6 +22,7 @@ import {
   ttmBoValidate,
 } from '../../kernel/bo.ts';
 import {
+  memTypeName,
   PAGE_SIZE,
   TTM_PL_FLAG_FALLBACK,
   TTM_PL_TT,
@@ -45,7 +46,6 @@ import type { Breach, Scenario, Workload } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 import { LIFECYCLE, Lifecycle, lifecycleStats } from './lifecycle.ts';
 import { reserveAll } from './reserve.ts';
-import { describeBo } from './vram_pressure.ts';
 
 export interface DmemConfig {
   readonly vramKiB: number;
@@ -340,4 +340,13 @@ function statsOf(run: DmemRun): Record<string, number> {
     ...dataStats(run.data),
     ...lifecycleStats(run.lc.c),
   };
+}
+
+function describeBo(bo: BufferObject): string {
+  const where = bo.destroyed
+    ? 'destroyed'
+    : bo.resource === null
+      ? 'no resource'
+      : memTypeName(bo.resource.memType);
+  return `${bo.id} ${bo.size / 1024} KiB: ${where}`;
 }

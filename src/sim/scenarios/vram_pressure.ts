@@ -367,8 +367,7 @@ function statsOf(run: VramPressureRun): Record<string, number> {
   };
 }
 
-/** A BO as the world descriptions list it: id, size, where it is. */
-export function describeBo(bo: BufferObject): string {
+function describeBo(bo: BufferObject): string {
   const where = bo.destroyed
     ? 'destroyed'
     : bo.resource === null
