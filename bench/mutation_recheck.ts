@@ -11,7 +11,8 @@
 //
 // Usage: npm run bench:mutation-recheck -- [--from bench/results/mutation.json] [--status survived,timeout]
 //          [--only src/kernel/bo.ts:215,src/kernel/pool.ts:89] [--include-equivalent] [--jobs 1]
-//          [--rev COMMIT] [--out FILE] [--skip-baseline] [--budget N]
+//          [--rev COMMIT] [--out FILE] [--skip-baseline] [--budget N] [--timeout-ms MS]
+// The time limit is the earlier run's (or 3× this run's unmutated suite, if longer) unless --timeout-ms sets it.
 // --only names mutants by the file and line of the earlier run (as its report lists them).
 
 import { spawnSync } from 'node:child_process';
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     dir: { type: 'string' },
     budget: { type: 'string' },
+    'timeout-ms': { type: 'string' },
     'skip-baseline': { type: 'boolean' },
   },
 });
@@ -179,7 +181,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 const trees = Array.from({ length: jobs }, (_, i) => slotTree(base, REPO, dir, i));
-let timeoutMs = earlier.timeoutMs ?? 30 * 60_000;
+let timeoutMs =
+  values['timeout-ms'] !== undefined ? Number(values['timeout-ms']) : (earlier.timeoutMs ?? 30 * 60_000);
 if (values['skip-baseline'] !== true) {
   const b = await runChild({
     childScript: CHILD,
@@ -192,7 +195,7 @@ if (values['skip-baseline'] !== true) {
     fail(
       `the unmutated suite does not pass on this tree (${b.outcome?.failure != null ? `${b.outcome.failure.scenario}: ${b.outcome.failure.id} ${b.outcome.failure.message}` : `exit ${b.exitCode ?? b.signal}: ${b.stderr}`}); no mutant was run`,
     );
-  timeoutMs = Math.max(timeoutMs, Math.round(3 * b.ms));
+  if (values['timeout-ms'] === undefined) timeoutMs = Math.max(timeoutMs, Math.round(3 * b.ms));
   log(
     `unmutated suite passed in ${(b.ms / 1000).toFixed(1)} s; time limit ${(timeoutMs / 1000).toFixed(1)} s`,
   );
