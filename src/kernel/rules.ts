@@ -14,6 +14,7 @@ import { PLACEMENT_RULES } from './rules/placement.ts';
 import { POOL_BACKUP_BUSY_RULES } from './rules/pool_backup_busy.ts';
 import { POOL_TYPE_RULES } from './rules/pool_types.ts';
 import { TT_RELEASE_RULES } from './rules/tt_release.ts';
+import { TT_TRACE_RULES } from './rules/tt_trace.ts';
 import { TTM_BO_RULES } from './rules/ttm_bo.ts';
 import { TTM_BO_UTIL_RULES } from './rules/ttm_bo_util.ts';
 import { TTM_DEVICE_VM_RULES } from './rules/ttm_device.ts';
@@ -72,6 +73,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...POSTCONDITION_RULES,
   ...PLACEMENT_RULES,
   ...TT_RELEASE_RULES,
+  ...TT_TRACE_RULES,
   ...MOVE_COUNT_RULES,
   ...DMA_RESV_RULES,
   ...POOL_TYPE_RULES,

@@ -39,6 +39,7 @@ import { checkRestoreKept } from './rules/errno_post.ts';
 import { checkErrnoReturn, POOL_RESTORE_RETURNS, TT_POPULATE_RETURNS } from './rules/errno_returns.ts';
 import { backupRefused, postPoolBackupBusy } from './rules/pool_backup_busy.ts';
 import { backupBefore, checkBackupCount, checkTtFini } from './rules/tt_release.ts';
+import { checkTtEvent } from './rules/tt_trace.ts';
 import {
   TT_BACKUP_HAS_BACKUP,
   TT_CREATE_MAPPABLE_EXTERNAL,
@@ -113,6 +114,7 @@ export class Tt {
 }
 
 function emitTt(tt: Tt, event: MirrorEvent): void {
+  checkTtEvent(tt, event);
   tt.env.emit('tt', tt.id, event);
 }
 

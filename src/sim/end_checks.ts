@@ -130,6 +130,17 @@ export const LIFECYCLE_END_CHECKS: readonly CheckInfo[] = [
       ' * Unlocks the reservation object following exclusive access.',
     ),
   ),
+  end(
+    'trace.resource-state',
+    'the trace agrees with the objects once the run is torn down: a resource statechart is left on an LRU (onLru, unevictable) exactly when a BO still holds that resource, so every resource freed reported its ttm_resource_fini',
+    rule(`${TTM}/ttm_resource.c`, 'ttm_resource_fini', 'list_del_init(&res->lru);'),
+    rule(`${TTM}/ttm_resource.c`, 'ttm_resource_init', 'list_add_tail(&res->lru, &man->lru[bo->priority]);'),
+  ),
+  end(
+    'trace.tt-state',
+    'the trace agrees with the objects once the run is torn down: a tt statechart is left short of destroyed exactly when a BO still holds that tt, so every tt ttm_tt_destroy took down reported it',
+    rule(`${TTM}/ttm_tt.c`, 'ttm_tt_destroy', 'bdev->funcs->ttm_tt_destroy(bdev, ttm);'),
+  ),
 ];
 
 /** End-of-run checks the scenario files make themselves (their workloads' own outcomes). */
@@ -392,4 +403,66 @@ export function traceAgreesChecks(
     }
   }
   return [];
+}
+
+/** What traceObjectsChecks reads of the statecharts: every chart's object id and its state. */
+export interface ChartView {
+  ids(): readonly string[];
+  state(id: string): string | undefined;
+}
+
+const RESOURCE_LIVE = new Set(['allocated', 'onLru', 'unevictable']);
+
+/**
+ * trace.resource-state and trace.tt-state: after teardown (`tornDown`), the statecharts of resources
+ * (`res:N`) and tts (`tt:N`) agree with the objects the worlds still hold. A resource chart is left short
+ * of `freed` exactly when some BO of a world (ghosts and zombies included) still holds that resource, a tt
+ * chart short of `destroyed` exactly when some BO still holds that tt. Every other resource and tt was
+ * taken down, and its chart must have been told. Before teardown nothing is judged: a task stopped
+ * halfway may hold a resource no BO points at yet.
+ */
+export function traceObjectsChecks(
+  charts: ChartView,
+  worlds: readonly WorldRecord[],
+  tornDown: boolean,
+): Breach[] {
+  if (!tornDown) return [];
+  const resources = new Set<string>();
+  const tts = new Set<string>();
+  for (const w of worlds) {
+    for (const bo of w.global.bos) {
+      if (bo.resource !== null && !bo.resource.freed) resources.add(bo.resource.id);
+      if (bo.ttm !== null && !bo.ttm.destroyed) tts.add(bo.ttm.id);
+    }
+  }
+  const out: Breach[] = [];
+  for (const id of charts.ids()) {
+    const s = charts.state(id);
+    if (s === undefined) continue;
+    if (id.startsWith('res:')) {
+      const live = RESOURCE_LIVE.has(s);
+      if (live !== resources.has(id)) {
+        out.push({
+          id: 'trace.resource-state',
+          actor: id,
+          message: live
+            ? `no BO holds ${id} any more, but its statechart is in ${s}: its ttm_resource_fini was not traced`
+            : `a BO still holds ${id}, but its statechart is in ${s}`,
+        });
+      }
+    } else if (id.startsWith('tt:')) {
+      const live = s !== 'destroyed';
+      if (live !== tts.has(id)) {
+        out.push({
+          id: 'trace.tt-state',
+          actor: id,
+          message: live
+            ? `no BO holds ${id} any more, but its statechart is in ${s}: its ttm_tt_destroy was not traced`
+            : `a BO still holds ${id}, but its statechart is in ${s}`,
+        });
+      }
+    }
+    if (out.length > 0) return out;
+  }
+  return out;
 }

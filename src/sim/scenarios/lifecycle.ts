@@ -34,7 +34,7 @@ import {
   ttmDevicePrepareHibernation,
   ttmRangeManFini,
 } from '../../kernel/teardown.ts';
-import { endOfLifeChecks, traceAgreesChecks, type WorldRecord } from '../end_checks.ts';
+import { endOfLifeChecks, traceAgreesChecks, traceObjectsChecks, type WorldRecord } from '../end_checks.ts';
 import type { Breach } from '../scenario.ts';
 import type { Sim } from '../sim.ts';
 
@@ -313,6 +313,7 @@ export class Lifecycle {
     for (const r of this.records) out.push(...endOfLifeChecks(r, this.tornDown));
     const mirror = this.sim.mirror;
     for (const r of this.records) out.push(...traceAgreesChecks((id) => mirror.state(id), r.bos));
+    out.push(...traceObjectsChecks(mirror, this.records, this.tornDown));
     return out;
   }
 }
