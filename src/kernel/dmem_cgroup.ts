@@ -8,12 +8,20 @@
 // Units are bytes, as dmem charges them (dmem_cgroup_try_charge(region, size, ...)).
 // Simplified: no RCU, refcounts or css lifetimes (a pool lives as long as its tree; dmem_cgroup_pool_state_put
 // has nothing to drop), no cgroup removal or task migration after a charge (a resource is uncharged from
-// the pool it was charged to, as upstream); no watermark reset, no dmem.peak file; the limits are written
-// through functions, not cgroupfs. The kernel has no state machine here: a pool has counters, not states.
+// the pool it was charged to, as upstream); no dmem.peak reset; the files are read and written through
+// functions (dmemFileRead, dmemSetLimit), not cgroupfs. A tree made with its world reports the rules of
+// src/kernel/rules/dmem_files.ts there (a pool's reset, what a limit write leaves, the peak). The kernel has no state machine here: a pool has counters, not states.
 // Upstream runs the charge and the protection walk under RCU without sleeping; here they run between two
 // scheduling points, so no task sees a half-done charge.
 
+import type { TtmGlobal } from './device.ts';
 import { EAGAIN, EBUSY, EINVAL, ENODEV } from './errno.ts';
+import {
+  checkDmemLimitWrite,
+  checkDmemPeak,
+  checkDmemPoolReset,
+  type DmemLimits,
+} from './rules/dmem_files.ts';
 
 /** PAGE_COUNTER_MAX: no limit ("max" in dmem.max). */
 export const PAGE_COUNTER_MAX = Number.MAX_SAFE_INTEGER;
@@ -82,6 +90,10 @@ export interface DmemCharge {
 /** The cgroup hierarchy of one world, its registered regions, and which task runs in which cgroup. */
 export class DmemCgroupTree {
   readonly root: DmemCgroup = new DmemCgroup(this, '', null);
+
+  /** `global`: the world whose kernel rules the tree's functions report to (null: none, unit tests). */
+  constructor(readonly global: TtmGlobal | null = null) {}
+
   /** dmem_cgroup_regions, in registration order. */
   readonly regions: DmemRegion[] = [];
   /** cgroup.procs: tasks by systemId. A task not listed runs in the root cgroup. */
@@ -160,9 +172,37 @@ export function dmemGetPool(cg: DmemCgroup, region: DmemRegion): DmemPool | numb
     parent = p;
   }
   const pool = new DmemPool(region, cg, parent);
+  checkDmemPoolReset(cg.tree.global, pool, PAGE_COUNTER_MAX);
   cg.pools.push(pool);
   region.pools.push(pool);
   return pool;
+}
+
+/** The files of a dmem cgroup the model reads: dmem.current, dmem.peak and the three limits. */
+export type DmemFile = 'current' | 'peak' | DmemLimitFile;
+/** The files dmemcg_limit_write writes. */
+export type DmemLimitFile = 'max' | 'low' | 'min';
+
+/**
+ * dmemcg_limit_show with get_resource_current/_peak/_min/_low/_max: the value `cg`'s file shows for
+ * `region` (PAGE_COUNTER_MAX shows as "max"). A cgroup without a pool in the region shows 0, and "max"
+ * for dmem.max. null: the root has no such file (CFTYPE_NOT_ON_ROOT: every file but dmem.current).
+ */
+export function dmemFileRead(cg: DmemCgroup, region: DmemRegion, file: DmemFile): number | null {
+  if (cg.parent === null && file !== 'current') return null;
+  const pool = dmemFindPool(cg, region);
+  if (pool === null) return file === 'max' ? PAGE_COUNTER_MAX : 0;
+  if (file === 'current') return pool.usage;
+  if (file === 'peak') return pool.watermark;
+  return pool[file];
+}
+
+function readLimits(cg: DmemCgroup, region: DmemRegion): DmemLimits {
+  return {
+    min: dmemFileRead(cg, region, 'min'),
+    low: dmemFileRead(cg, region, 'low'),
+    max: dmemFileRead(cg, region, 'max'),
+  };
 }
 
 /**
@@ -174,9 +214,17 @@ export function dmemGetPool(cg: DmemCgroup, region: DmemRegion): DmemPool | numb
 export function dmemSetLimit(
   cg: DmemCgroup,
   region: DmemRegion,
-  which: 'max' | 'low' | 'min',
+  which: DmemLimitFile,
   bytes: number,
 ): number {
+  const before = readLimits(cg, region);
+  const ret = dmemLimitWrite(cg, region, which, bytes);
+  checkDmemLimitWrite(cg.tree.global, cg, which, bytes, ret, before, readLimits(cg, region));
+  return ret;
+}
+
+/** dmemcg_limit_write's apply step for the files of `cg` (dmemSetLimit, which checks what it did). */
+function dmemLimitWrite(cg: DmemCgroup, region: DmemRegion, which: DmemLimitFile, bytes: number): number {
   if (cg.parent === null) return -EINVAL;
   const pool = dmemGetPool(cg, region);
   if (typeof pool === 'number') return pool;
@@ -207,6 +255,19 @@ export function dmemCgroupTryCharge(
   const cg = region.tree.cgroupOf(task);
   const pool = dmemGetPool(cg, region);
   if (typeof pool === 'number') return { ret: pool, pool: null, limitPool: null };
+  const g = region.tree.global;
+  if (g === null) return pageCounterTryCharge(pool, size, wantLimit);
+  const chain: DmemPool[] = [];
+  for (let c: DmemPool | null = pool; c !== null; c = c.parent) chain.push(c);
+  const usage = chain.map((c) => c.usage);
+  const peak = chain.map((c) => c.watermark);
+  const charge = pageCounterTryCharge(pool, size, wantLimit);
+  checkDmemPeak(g, chain, usage, peak, size);
+  return charge;
+}
+
+/** page_counter_try_charge up `pool`'s ancestry, for dmemCgroupTryCharge. */
+function pageCounterTryCharge(pool: DmemPool, size: number, wantLimit: boolean): DmemCharge {
   for (let c: DmemPool | null = pool; c !== null; c = c.parent) {
     const next = c.usage + size;
     if (next > c.max) {

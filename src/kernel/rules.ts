@@ -7,6 +7,7 @@ import type { KernelRule } from './rules/check.ts';
 import { DMA_RESV_RULES } from './rules/dma_resv.ts';
 import { DMA_RESV_FENCE_RULES } from './rules/dma_resv_fences.ts';
 import { DMEM_RULES } from './rules/dmem.ts';
+import { DMEM_FILE_RULES } from './rules/dmem_files.ts';
 import { ERRNO_POST_RULES } from './rules/errno_post.ts';
 import { ERRNO_RETURN_RULES } from './rules/errno_returns.ts';
 import { MOVE_COUNT_RULES } from './rules/move_counts.ts';
@@ -82,6 +83,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...XE_SHRINKER_RULES,
   ...WW_LOCK_RULES,
   ...DMEM_RULES,
+  ...DMEM_FILE_RULES,
   ...ERRNO_RETURN_RULES,
   ...ERRNO_POST_RULES,
 ];

@@ -143,7 +143,7 @@ class DmemRun {
   setUp(mode: CgroupMode): void {
     if (mode === 'none') return;
     const cfg = this.cfg;
-    const tree = new DmemCgroupTree();
+    const tree = new DmemCgroupTree(this.global);
     const vram = this.dev.bdev.manager(TTM_PL_VRAM);
     const region = dmemCgroupRegisterRegion(tree, cfg.vramKiB * 1024, `drm/${this.dev.bdev.id}/vram0`);
     if (vram === null || region === null) return;
@@ -152,6 +152,9 @@ class DmemRun {
     const bg = tree.createCgroup('bg');
     const a = tree.createCgroup('a', bg);
     const b = tree.createCgroup('b', bg);
+    // The root has no dmem.max (CFTYPE_NOT_ON_ROOT): an administrator's write there is refused and
+    // changes nothing (dmem.limit-write.post checks both writes).
+    dmemSetLimit(tree.root, region, 'max', cfg.bgMaxKiB * 1024);
     dmemSetLimit(bg, region, 'max', cfg.bgMaxKiB * 1024);
     if (mode === 'protect') {
       dmemSetLimit(fg, region, 'low', cfg.fgLowKiB * 1024);
