@@ -62,6 +62,15 @@ import {
 } from './resv.ts';
 import { assertBoResvHeld, assertHeld, warnOn } from './rules/check.ts';
 import { checkDmemVictim } from './rules/dmem.ts';
+import { pendingEvictionFences, postEvictAll } from './rules/evict_all.ts';
+import {
+  auditEvicted,
+  auditSkip,
+  auditWalkStart,
+  type EvictAllocAudit,
+  evictAllocAudit,
+  postEvictAlloc,
+} from './rules/evict_alloc.ts';
 import { checkMoveCounts, moveCounts } from './rules/move_counts.ts';
 import { lockupSpins, softLockupSpin } from './rules/soft_lockup.ts';
 import {
@@ -697,6 +706,8 @@ export interface LruWalkArg {
   readonly ctx: OperationCtx;
   ticket: WwAcquireCtx | null;
   trylockOnly: boolean;
+  /** What the walks of one ttm_bo_evict_alloc do to the BOs they meet (bo.evict-alloc.ticketed). */
+  readonly audit?: EvictAllocAudit;
 }
 
 interface EvictWalk extends LruWalkArg {
@@ -735,6 +746,7 @@ function* ttmBoEvictCb(walk: EvictWalk, bo: BufferObject): KGen<number> {
   if (lret === 0) {
     walk.evicted += 1;
     const res = ttmResourceAlloc(walk.evictor, walk.place);
+    if (walk.audit !== undefined) auditEvicted(walk.audit);
     if (typeof res !== 'number') {
       walk.res = res;
       return 1;
@@ -763,6 +775,7 @@ export function* ttmLruWalkForEvict(
   const cursor = new ResourceCursor(man);
   let progress = 0;
   const spins = lockupSpins();
+  if (walk.audit !== undefined) auditWalkStart(walk.audit);
   try {
     for (let res = cursor.next(); res !== null; res = cursor.next()) {
       softLockupSpin(spins, 'ttm_lru_walk_for_evict');
@@ -778,6 +791,8 @@ export function* ttmLruWalkForEvict(
         assertBoResvHeld(LRU_WALK_TRYLOCK_RESV_HELD, bo);
         locked = true;
       } else if (walk.ticket === null || walk.ctx.noWaitGpu || walk.trylockOnly) {
+        if (walk.audit !== undefined)
+          auditSkip(walk.audit, walk.ticket !== null && !walk.ctx.noWaitGpu, bo.id);
         continue;
       }
       if (!ttmBoGetUnlessZero(bo)) {
@@ -827,6 +842,7 @@ export function* ttmBoEvictAlloc(
   ticket: WwAcquireCtx | null,
   limitPool: DmemPool | null = null,
 ): KGen<Resource | number> {
+  const audit = evictAllocAudit();
   const walk: EvictWalk = {
     ctx,
     ticket,
@@ -838,6 +854,7 @@ export function* ttmBoEvictAlloc(
     limitPool,
     tryLow: false,
     hitLow: false,
+    audit,
   };
   const evictCb = (bo: BufferObject) => ttmBoEvictCb(walk, bo);
   let lret = yield* ttmLruWalkForEvict(walk, man, 1, evictCb);
@@ -861,9 +878,15 @@ export function* ttmBoEvictAlloc(
       walk.tryLow = true;
     }
   }
-  if (lret < 0) return lret;
-  if (lret === 0 || walk.res === null) return -EBUSY;
-  return walk.res;
+  const ret = lret < 0 ? lret : lret === 0 || walk.res === null ? -EBUSY : walk.res;
+  postEvictAlloc(
+    evictor.bdev.global,
+    evictor.id,
+    typeof ret === 'number' ? ret : 0,
+    ticket !== null && !ctx.noWaitGpu,
+    audit,
+  );
+  return ret;
 }
 
 /**
@@ -904,6 +927,7 @@ export function* ttmResourceManagerEvictAll(bdev: Device, man: ResourceManager):
     softLockupSpin(spins, 'ttm_resource_manager_evict_all');
     ret = yield* ttmBoEvictFirst(bdev, man, ctx);
   } while (ret === 0);
+  const pending = pendingEvictionFences(man);
   if (ret !== -ENOENT) return ret;
   for (let i = 0; i < TTM_NUM_MOVE_FENCES; i += 1) {
     const fence = man.evictionFences[i]!;
@@ -911,6 +935,7 @@ export function* ttmResourceManagerEvictAll(bdev: Device, man: ResourceManager):
     const w = yield { kind: 'fences', fences: [fence], interruptible: false, timeoutMs: null };
     if (w < 0) return w;
   }
+  postEvictAll(bdev.global, man, 0, pending);
   return 0;
 }
 

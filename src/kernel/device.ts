@@ -32,6 +32,7 @@ import {
 } from './resource.ts';
 import type { RuleBreach } from './rules/check.ts';
 import { warnOn } from './rules/check.ts';
+import { postDeviceFiniList } from './rules/device_list.ts';
 import { DEVICE_INIT_VMA_MANAGER } from './rules/ttm_device.ts';
 import { postDeviceInit } from './rules_post.ts';
 import type { Tt } from './tt.ts';
@@ -253,6 +254,7 @@ export function ttmDeviceInit(global: TtmGlobal, bdev: Device, args: DeviceInitA
 /** ttm_device_fini: leave the device list, drop the SYSTEM manager, free the pool. */
 export function ttmDeviceFini(bdev: Device): void {
   const global = bdev.global;
+  const before = global === null ? [] : [...global.deviceList];
   if (global !== null) {
     const at = global.deviceList.indexOf(bdev);
     if (at >= 0) global.deviceList.splice(at, 1);
@@ -264,5 +266,6 @@ export function ttmDeviceFini(bdev: Device): void {
   bdev.pool.fini();
   // ttm_global_release: the world's last device takes the global pools down (ttm_pool_mgr_fini).
   if (global !== null && global.deviceList.length === 0) ttmPoolMgrFini(global.poolMgr, global);
+  postDeviceFiniList(global, bdev, before);
   bdev.env.emit('device', bdev.id, { type: 'dev.fini' });
 }

@@ -10,6 +10,7 @@ import { assertHeld, warnOn } from './rules/check.ts';
 import { RESV_ADD_FENCE_HELD, RESV_ADD_FENCE_SLOT, RESV_RESERVE_FENCES_HELD } from './rules/dma_resv.ts';
 import { postAddFenceSameContext } from './rules/dma_resv_fences.ts';
 import { postResvLock } from './rules/ww_lock.ts';
+import { postWwKill } from './rules/ww_mutex_kill.ts';
 import { WwAcquireCtx, type WwHolder, WwMutex } from './ww_mutex.ts';
 
 export enum DmaResvUsage {
@@ -195,6 +196,7 @@ export function* dmaResvLock(
 ): KGen<number> {
   const ret: number = yield { kind: 'lock', mutex: resv.lock, ctx, interruptible, slow };
   postResvLock(resv.world, resv.id, ret, ctx !== null, interruptible, slow);
+  postWwKill(resv.world, resv.id, ret, ctx);
   return ret;
 }
 

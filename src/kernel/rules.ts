@@ -4,12 +4,15 @@
 // (`ttm-sim oracles`) is built from these descriptions; a check never targets one known bug.
 
 import type { KernelRule } from './rules/check.ts';
+import { DEVICE_LIST_RULES } from './rules/device_list.ts';
 import { DMA_RESV_RULES } from './rules/dma_resv.ts';
 import { DMA_RESV_FENCE_RULES } from './rules/dma_resv_fences.ts';
 import { DMEM_RULES } from './rules/dmem.ts';
 import { DMEM_FILE_RULES } from './rules/dmem_files.ts';
 import { ERRNO_POST_RULES } from './rules/errno_post.ts';
 import { ERRNO_RETURN_RULES } from './rules/errno_returns.ts';
+import { EVICT_ALL_RULES } from './rules/evict_all.ts';
+import { EVICT_ALLOC_RULES } from './rules/evict_alloc.ts';
 import { MOVE_COUNT_RULES } from './rules/move_counts.ts';
 import { PLACEMENT_RULES } from './rules/placement.ts';
 import { POOL_BACKUP_BUSY_RULES } from './rules/pool_backup_busy.ts';
@@ -23,6 +26,7 @@ import { TTM_POOL_RULES } from './rules/ttm_pool.ts';
 import { TTM_RESOURCE_RULES } from './rules/ttm_resource.ts';
 import { TTM_TT_RULES } from './rules/ttm_tt.ts';
 import { WW_LOCK_RULES } from './rules/ww_lock.ts';
+import { WW_MUTEX_KILL_RULES } from './rules/ww_mutex_kill.ts';
 import { XE_SHRINKER_RULES } from './rules/xe_shrinker.ts';
 import { POSTCONDITION_RULES } from './rules_post.ts';
 
@@ -82,6 +86,10 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...DMA_RESV_FENCE_RULES,
   ...XE_SHRINKER_RULES,
   ...WW_LOCK_RULES,
+  ...WW_MUTEX_KILL_RULES,
+  ...EVICT_ALLOC_RULES,
+  ...EVICT_ALL_RULES,
+  ...DEVICE_LIST_RULES,
   ...DMEM_RULES,
   ...DMEM_FILE_RULES,
   ...ERRNO_RETURN_RULES,

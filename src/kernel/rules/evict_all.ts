@@ -1,0 +1,58 @@
+// What ttm_resource_manager_evict_all (drivers/gpu/drm/ttm/ttm_resource.c) leaves behind when it returns 0,
+// as suspend and teardown rely on it: "Evict all the objects out of a memory manager until it is empty",
+// then wait for the fences of the pipelined evictions out of it (man->pipelined_eviction.fences[], each
+// slot a different engine), so that no copy from the manager's memory is still running when the driver
+// powers it down or frees it. Judged from the fences the slots held when the eviction loop ended (a
+// snapshot taken there), not through the loop that waits for them.
+
+import type { TtmGlobal } from '../device.ts';
+import type { DmaFence } from '../fence.ts';
+import type { ResourceManager } from '../resource.ts';
+import { type KernelRule, kernelRule, warnOn } from './check.ts';
+
+const RES = 'drivers/gpu/drm/ttm/ttm_resource.c';
+
+export const EVICT_ALL_FENCES = kernelRule(
+  'resource.evict-all.fences',
+  'return',
+  'when ttm_resource_manager_evict_all returns 0, every fence its eviction-fence slots held once the manager was empty has signalled',
+  [
+    {
+      file: RES,
+      func: 'ttm_resource_manager_evict_all',
+      text: ' * Evict all the objects out of a memory manager until it is empty.',
+    },
+    { file: RES, func: 'ttm_resource_manager_evict_all', text: 'ret = dma_fence_wait(fence, false);' },
+  ],
+);
+
+/** The unsignalled fences of the manager's eviction-fence slots, slot order. */
+export function pendingEvictionFences(man: ResourceManager): DmaFence[] {
+  const out: DmaFence[] = [];
+  for (const f of man.evictionFences) if (f !== null && !f.signaled) out.push(f);
+  return out;
+}
+
+/**
+ * resource.evict-all.fences on return of ttm_resource_manager_evict_all of `man`: `pending` the
+ * snapshot pendingEvictionFences took when the eviction loop ended with -ENOENT.
+ */
+export function postEvictAll(
+  g: TtmGlobal | null,
+  man: ResourceManager,
+  ret: number,
+  pending: readonly DmaFence[],
+): void {
+  const left = ret === 0 ? pending.filter((f) => !f.signaled) : [];
+  const broken = left.length > 0;
+  warnOn(
+    g,
+    EVICT_ALL_FENCES,
+    broken,
+    man.id,
+    broken ? `it returned 0 with ${left.map((f) => f.id).join(', ')} of its eviction slots unsignalled` : '',
+  );
+}
+
+/** The rules of this module. */
+export const EVICT_ALL_RULES: readonly KernelRule[] = [EVICT_ALL_FENCES];
