@@ -1,11 +1,13 @@
 // A simulated TTM driver, shaped like amdgpu's use of TTM: VRAM is device memory (no tt), TT is the
 // GART aperture (a tt bound into it), SYSTEM is plain pages. VRAM↔TT moves are GPU copies on a copy
 // ring, pipelined behind a fence; SYSTEM↔TT is a bind/unbind; VRAM↔SYSTEM bounces through TT
-// (-EMULTIHOP); eviction sends VRAM to TT (SYSTEM as fallback) and TT to SYSTEM.
+// (-EMULTIHOP); eviction sends VRAM to TT (SYSTEM as fallback) and TT to SYSTEM. While a scenario
+// turns the copy engine off (SimMman.bufferFuncsEnabled, amdgpu_ttm_set_buffer_funcs_status) moves to or
+// from VRAM are CPU copies and VRAM evicts to SYSTEM; a BO marked discardable gets no eviction placement.
 // Designs (src/designs) change the driver only through SimDriverHooks, which the design registry
 // installs on a world before its devices are created; this file knows no design.
 
-import { type BufferObject, ttmBoEvictionValuable } from './bo.ts';
+import { type BufferObject, ttmBoEvictionValuable, ttmBoWaitCtx } from './bo.ts';
 import { ttmBoMoveAccelCleanup, ttmBoMoveMemcpy, ttmBoMoveNull } from './bo_util.ts';
 import {
   type Caching,
@@ -30,7 +32,7 @@ import type { KernelEnv, KGen } from './env.ts';
 import { EBUSY, EINVAL, EMULTIHOP, ENOMEM, ERESTARTSYS, errnoName } from './errno.ts';
 import { FenceTimeline } from './fence.ts';
 import { Iommu } from './iommu.ts';
-import { type OperationCtx, type Placement, place, placementOf } from './placement.ts';
+import { NO_PLACEMENT, type OperationCtx, type Placement, place, placementOf } from './placement.ts';
 import { ttmPoolAlloc, ttmPoolFree } from './pool.ts';
 import {
   RangeManager,
@@ -163,6 +165,7 @@ function* simMove(
   copyRing: () => FenceTimeline,
   ttCaching: Caching,
   hooks: SimDriverHooks | null,
+  bufferFuncs: boolean,
   bo: BufferObject,
   evict: boolean,
   ctx: OperationCtx,
@@ -178,6 +181,15 @@ function* simMove(
   if (old === null || (old.memType === TTM_PL_SYSTEM && bo.ttm === null)) {
     ttmBoMoveNull(bo, newMem);
     return 0;
+  }
+  if (!bufferFuncs && (old.memType === TTM_PL_VRAM || newMem.memType === TTM_PL_VRAM)) {
+    // Without the copy engine ("if (adev->mman.buffer_funcs_enabled) r = amdgpu_move_blit(...); else
+    // r = -ENODEV;" then "r = ttm_bo_move_memcpy(bo, ctx, new_mem);"), VRAM↔SYSTEM needs no bounce and
+    // the CPU copies once the BO is idle: ttm_bo_move_memcpy copies at once and its cleanup WARNs on a
+    // busy BO, so the driver waits first (ttm_bo_wait_ctx: -EBUSY under no_wait_gpu, -ERESTARTSYS).
+    const ret = yield* ttmBoWaitCtx(bo, ctx);
+    if (ret !== 0) return ret;
+    return yield* ttmBoMoveMemcpy(bo, ctx, newMem);
   }
   if (needsHop(old.memType, newMem.memType)) {
     if (hop !== null) hop.place = place(TTM_PL_TT, TTM_PL_FLAG_TEMPORARY);
@@ -245,6 +257,7 @@ export function simDeviceFuncs(
   xe: XeState | null = null,
   ttCaching: Caching = 'cached',
   hooks: SimDriverHooks | null = null,
+  mman: SimMman | null = null,
 ): DeviceFuncs {
   const xeHooks =
     xe === null
@@ -261,8 +274,12 @@ export function simDeviceFuncs(
     },
     evictionValuable: ttmBoEvictionValuable,
     evictFlags(bo: BufferObject): Placement {
+      // amdgpu_evict_flags: "if (abo->flags & AMDGPU_GEM_CREATE_DISCARDABLE) { placement->num_placement
+      // = 0; return; }": TTM drops the backing store (ttm_bo_pipeline_gutting) instead of moving it.
+      if (mman?.discardable.has(bo) === true) return NO_PLACEMENT;
       const memType = bo.resource?.memType;
-      if (memType === TTM_PL_VRAM) return VRAM_EVICT;
+      // "if (!adev->mman.buffer_funcs_enabled) { /* Move to system memory */": no copy engine to TT.
+      if (memType === TTM_PL_VRAM) return mman?.bufferFuncsEnabled === false ? SYSTEM_EVICT : VRAM_EVICT;
       if (memType === TTM_PL_TT) return TT_EVICT;
       return SYSTEM_EVICT;
     },
@@ -273,7 +290,17 @@ export function simDeviceFuncs(
       newMem: Resource,
       hop: Hop | null,
     ): KGen<number> {
-      return simMove(copyRing, ttCaching, hooks, bo, evict, ctx, newMem, hop);
+      return simMove(
+        copyRing,
+        ttCaching,
+        hooks,
+        mman?.bufferFuncsEnabled !== false,
+        bo,
+        evict,
+        ctx,
+        newMem,
+        hop,
+      );
     },
   };
 }
@@ -287,6 +314,23 @@ export interface SimDevice {
   readonly copyRing: FenceTimeline;
   /** The ring user command submissions run on. */
   readonly gfxRing: FenceTimeline;
+  /** The driver's memory-management state (amdgpu's adev->mman), which scenarios may change. */
+  readonly mman: SimMman;
+}
+
+/** The driver state its move and evict_flags callbacks read (amdgpu's struct amdgpu_mman). */
+export interface SimMman {
+  /**
+   * amdgpu_ttm_set_buffer_funcs_status: false while the copy engine is down (a GPU reset, early init,
+   * late suspend). Moves to or from VRAM then fall back to ttm_bo_move_memcpy after waiting for the
+   * BO to be idle, VRAM↔SYSTEM needs no bounce, and evict_flags sends VRAM to SYSTEM. Default true.
+   */
+  bufferFuncsEnabled: boolean;
+  /**
+   * BOs created with AMDGPU_GEM_CREATE_DISCARDABLE: userspace does not need their content kept, so
+   * evict_flags gives no placement and eviction drops their memory. Looked up, never iterated.
+   */
+  readonly discardable: WeakSet<BufferObject>;
 }
 
 /** A device with SYSTEM, TT and VRAM managers, a copy ring and a graphics ring. */
@@ -299,10 +343,11 @@ export function createSimDevice(
   let copyRing: FenceTimeline | null = null;
   const xe: XeState | null = cfg.style === 'xe' ? { purgeable: new Set(), owner: new WeakMap() } : null;
   const hooks = simDriverHooksOf(global);
+  const mman: SimMman = { bufferFuncsEnabled: true, discardable: new WeakSet() };
   const bdev = new Device(
     id,
     env,
-    simDeviceFuncs(() => copyRing!, xe, cfg.ttCaching ?? 'cached', hooks),
+    simDeviceFuncs(() => copyRing!, xe, cfg.ttCaching ?? 'cached', hooks, mman),
   );
   copyRing = new FenceTimeline(env, `${id}/copy`);
   const gfxRing = new FenceTimeline(env, `${id}/gfx`);
@@ -336,7 +381,7 @@ export function createSimDevice(
   watchMemory(env, global, bdev);
   const vram = addRangeManager(bdev, TTM_PL_VRAM, false, cfg.vramBytes);
   const tt = addRangeManager(bdev, TTM_PL_TT, true, cfg.ttBytes);
-  return { bdev, xe, vram, tt, copyRing, gfxRing };
+  return { bdev, xe, vram, tt, copyRing, gfxRing, mman };
 }
 
 /**

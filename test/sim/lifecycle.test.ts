@@ -28,6 +28,7 @@ const LIFE_SCENARIOS: readonly [string, number][] = [
   ['race', 1],
   ['small', 1],
   ['shared-iommu', 2],
+  ['vm-reset', 1],
 ];
 
 describe('lifecycle: every should-pass scenario lives init, work, suspend, resume, work, teardown', () => {

@@ -17,6 +17,7 @@ import { small } from './small.ts';
 import { stressScenarios } from './stress.ts';
 import { swapRace } from './swap_race.ts';
 import { uploadRace } from './upload_race.ts';
+import { vmReset } from './vm_reset.ts';
 import { vramPressure } from './vram_pressure.ts';
 
 /** `s`, marked as failing on some schedules by design (a demonstration, left out of the default suite). */
@@ -61,6 +62,7 @@ export const SCENARIOS: readonly Scenario[] = [
   // The dmem-cgroups workload without cgroups unless the dmem design is on: compare's baseline is today's
   // kernel with no cgroup configured (README "dmem cgroups").
   dmemCgroups({ cgroups: 'design' }, 'dmem-compare'),
+  vmReset(),
 ];
 
 export const DEFAULT_SCENARIO = 'vram-pressure';

@@ -1,0 +1,428 @@
+// vm-reset: one amdgpu process's memory through a GPU reset, driving the driver behaviour the other
+// scenarios leave out:
+// - the VM task creates its per-VM BOs under the VM's reservation, held by the caller, with
+//   allow_res_evict (amdgpu_bo_create: ".allow_res_evict = bp->type != ttm_bo_type_kernel, .resv =
+//   bp->resv"): an eviction walk for a new per-VM BO may evict its siblings without locking them
+//   (ttm_lru_walk_ticketlock's "bo->base.resv == ctx->resv && ctx->allow_res_evict"); its frames validate
+//   every per-VM BO with ctx.resv set, as amdgpu_cs_bo_validate does, and one GPU job reads and writes them;
+// - a client has a scratch BO created with AMDGPU_GEM_CREATE_DISCARDABLE (amdgpu_evict_flags gives it no
+//   placement: an eviction waits for it to be idle and drops its memory, ttm_bo_pipeline_gutting) and a
+//   buffer it purges once while its GPU job still runs (madvise DONTNEED: ttm_bo_validate with an empty
+//   placement guts a busy BO, its memory and tt going to a ghost behind the job's fence);
+// - a display task flips a scanout into the CPU-visible window of VRAM, contiguous ([0, lpfn) with
+//   TTM_PL_FLAG_CONTIGUOUS: a resource placed without it is not compatible and moves), from a page flip
+//   that must not block: the scanout is trylocked (ttm_bo_reserve with no_wait) and validated with
+//   no_wait_gpu, so a busy victim, a busy gutting or a busy manager move fence answers -EBUSY and the
+//   flip is skipped;
+// - a GPU reset takes the copy engine away for a while (amdgpu_ttm_set_buffer_funcs_status(adev,
+//   false)): moves fall back to ttm_bo_move_memcpy once the BO is idle, and evictions from VRAM go to
+//   SYSTEM ("Move to system memory");
+// - the whole life: init, work, suspend (evict_all of VRAM, which guts the discardable BO, then TT; the
+//   pinned scanout stays), resume, more work, the last puts, teardown.
+// Checks: every rule of the catalogue on every step, the data checks on every GPU read (a BO whose
+// content the driver may drop is tracked afresh once its user knows it may have been dropped), the errno
+// userspace may get from each call, and at the end nothing left (src/sim/end_checks.ts).
+
+import type { Rng } from '../../engine/prng.ts';
+import {
+  type BufferObject,
+  newBufferObject,
+  ttmBoInitReserved,
+  ttmBoPin,
+  ttmBoPut,
+  ttmBoReserve,
+  ttmBoUnpin,
+  ttmBoUnreserve,
+  ttmBoValidate,
+} from '../../kernel/bo.ts';
+import {
+  PAGE_SIZE,
+  TTM_PL_FLAG_CONTIGUOUS,
+  TTM_PL_FLAG_FALLBACK,
+  TTM_PL_SYSTEM,
+  TTM_PL_TT,
+  TTM_PL_VRAM,
+} from '../../kernel/constants.ts';
+import { TtmGlobal } from '../../kernel/device.ts';
+import type { KGen } from '../../kernel/env.ts';
+import type { DmaFence } from '../../kernel/fence.ts';
+import {
+  NO_PLACEMENT,
+  type OperationCtx,
+  operationCtx,
+  type Placement,
+  place,
+  placementOf,
+} from '../../kernel/placement.ts';
+import { type DmaResv, DmaResvUsage } from '../../kernel/resv.ts';
+import { createSimDevice, type SimDevice } from '../../kernel/simdrv.ts';
+import { dataStats, PageData, stepCounter } from '../data_checks.ts';
+import type { Breach, Scenario, Workload } from '../scenario.ts';
+import type { Sim } from '../sim.ts';
+import { LIFECYCLE, Lifecycle, lifecycleStats } from './lifecycle.ts';
+import { oneWorldWorkload } from './race_common.ts';
+import { Completion, checkErrno } from './swap_checks.ts';
+
+export interface VmResetConfig {
+  readonly vramPages: number;
+  readonly ttPages: number;
+  /** VRAM pages the CPU reaches through the BAR: the window scanouts are flipped into. */
+  readonly visiblePages: number;
+  /** Per-VM BOs created before the first frame, and their sizes. */
+  readonly vmBos: number;
+  readonly minVmBoPages: number;
+  readonly maxVmBoPages: number;
+  /** Pages of the per-VM BO the VM adds after its first frame. */
+  readonly growPages: number;
+  readonly frames: number;
+  readonly scratchPages: number;
+  readonly bufferPages: number;
+  readonly scanoutPages: number;
+  readonly flips: number;
+}
+
+const DEFAULTS: VmResetConfig = {
+  vramPages: 32,
+  ttPages: 64,
+  visiblePages: 12,
+  vmBos: 3,
+  minVmBoPages: 5,
+  maxVmBoPages: 7,
+  growPages: 4,
+  frames: 4,
+  scratchPages: 6,
+  bufferPages: 5,
+  scanoutPages: 4,
+  flips: 3,
+};
+
+const VRAM_OR_TT: Placement = placementOf(place(TTM_PL_VRAM), place(TTM_PL_TT, TTM_PL_FLAG_FALLBACK));
+const VRAM_ONLY: Placement = placementOf(place(TTM_PL_VRAM));
+const SYSTEM_ONLY: Placement = placementOf(place(TTM_PL_SYSTEM));
+
+interface Counters {
+  vmSubmits: number;
+  /** Per-VM BOs created while VRAM was full of the VM's own BOs. */
+  vmCreates: number;
+  clientSubmits: number;
+  validateFailures: number;
+  /** Buffers purged (validated with an empty placement) while their GPU job ran. */
+  busyPurges: number;
+  /** Client frames that found the scratch BO without memory: an eviction dropped it. */
+  scratchDropped: number;
+  flips: number;
+  /** Flips skipped: the scanout was locked, or its validation would have had to wait (-EBUSY). */
+  flipsBusy: number;
+  /** Validations that ran while the copy engine was off. */
+  resetValidations: number;
+}
+
+export function vmReset(overrides: Partial<VmResetConfig> = {}, name = 'vm-reset'): Scenario {
+  const cfg: VmResetConfig = { ...DEFAULTS, ...overrides };
+  return {
+    name,
+    summary: `a VM of ${cfg.vmBos}+1 BOs under one reservation created with allow_res_evict, a discardable BO gutted on eviction, a buffer purged while busy, a scanout flipped into ${cfg.visiblePages} pages of visible VRAM without waiting, a GPU reset that turns the copy engine off (memcpy moves)`,
+    config: { scenario: 'vm-reset', ...cfg, lifecycle: LIFECYCLE },
+    sometimes: [
+      { id: 'busyPurges', description: 'a buffer was purged while its GPU job ran (gutting into a ghost)' },
+      { id: 'scratchDropped', description: 'an eviction dropped the discardable BO' },
+      { id: 'flipsBusy', description: 'a page flip was skipped rather than wait' },
+      { id: 'resetValidations', description: 'a validation ran while the copy engine was off' },
+    ],
+    build(sim: Sim, rng: Rng): Workload {
+      const global = new TtmGlobal();
+      sim.adopt(global);
+      const dev = createSimDevice(sim.env, global, 'device:0', {
+        vramBytes: cfg.vramPages * PAGE_SIZE,
+        ttBytes: cfg.ttPages * PAGE_SIZE,
+      });
+      const run = new VmResetRun(cfg, sim, dev);
+      run.data = new PageData(run.breaches, stepCounter(sim));
+      const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: run.all }], { hibernate: false });
+      run.lc = lc;
+      const vmSizes = Array.from({ length: cfg.vmBos }, () => rng.int(cfg.minVmBoPages, cfg.maxVmBoPages));
+      // The buffer is purged after the client's submission of a frame drawn from the seed.
+      const purgeAt = rng.int(0, cfg.frames - 1);
+      lc.worker('vm', () => run.vm(vmSizes));
+      lc.worker('client', () => run.client(purgeAt));
+      lc.worker('display', () => run.display());
+      lc.worker('reset', () => run.reset());
+      lc.release = () => run.release();
+      lc.start();
+      return oneWorldWorkload(
+        global,
+        run.all,
+        () => statsOf(run, global),
+        () => [...run.breaches, ...lc.check()],
+      );
+    },
+  };
+}
+
+/** One run: its device, counters, breaches and BOs, and the tasks' bodies (methods: see RaceRun). */
+class VmResetRun {
+  readonly c: Counters = {
+    vmSubmits: 0,
+    vmCreates: 0,
+    clientSubmits: 0,
+    validateFailures: 0,
+    busyPurges: 0,
+    scratchDropped: 0,
+    flips: 0,
+    flipsBusy: 0,
+    resetValidations: 0,
+  };
+  readonly breaches: Breach[] = [];
+  data!: PageData;
+  lc!: Lifecycle;
+  readonly all: BufferObject[] = [];
+  readonly vmBos: BufferObject[] = [];
+  root: BufferObject | null = null;
+  scratch: BufferObject | null = null;
+  buffer: BufferObject | null = null;
+  scanout: BufferObject | null = null;
+  /** The VM's first frame, and the client's second: the GPU reset starts after one, ends after the other. */
+  readonly vmFrame0: Completion;
+  readonly clientFrame1: Completion;
+  /** The scanout's placement: contiguous, inside the CPU-visible window. */
+  readonly scanoutPlacement: Placement;
+
+  constructor(
+    readonly cfg: VmResetConfig,
+    readonly sim: Sim,
+    readonly dev: SimDevice,
+  ) {
+    this.vmFrame0 = new Completion(sim.env, 'vm-frame-0');
+    this.clientFrame1 = new Completion(sim.env, 'client-frame-1');
+    this.scanoutPlacement = placementOf(place(TTM_PL_VRAM, TTM_PL_FLAG_CONTIGUOUS, 0, cfg.visiblePages));
+  }
+
+  /** A new BO validated into `placement`, reserved on return (its own resv, or `resv`, held). */
+  *create(
+    who: string,
+    pages: number,
+    placement: Placement,
+    resv: DmaResv | null,
+    ctx: OperationCtx,
+    discardable = false,
+  ): KGen<BufferObject | null> {
+    const bdev = this.dev.bdev;
+    const bo = newBufferObject(bdev, pages * PAGE_SIZE);
+    this.all.push(bo);
+    if (discardable) this.dev.mman.discardable.add(bo);
+    const ret = yield* ttmBoInitReserved(bdev, bo, 'device', placement, 1, ctx, null, resv, null);
+    checkErrno(ret, `creating ${bo.id}`, who, this.breaches);
+    if (ret !== 0) return null;
+    this.data.trackNew(bo);
+    return bo;
+  }
+
+  *validate(who: string, bo: BufferObject, placement: Placement, ctx: OperationCtx): KGen<number> {
+    if (!this.dev.mman.bufferFuncsEnabled) this.c.resetValidations += 1;
+    const ret = yield* ttmBoValidate(bo, placement, ctx);
+    checkErrno(ret, `validating ${bo.id}`, who, this.breaches);
+    if (ret !== 0) this.c.validateFailures += 1;
+    return ret;
+  }
+
+  /** A GPU job of `who` over `bos` (reserved, placed), its fence added to `resv` or each BO's resv. */
+  submit(who: string, bos: readonly BufferObject[], resv: DmaResv | null): DmaFence {
+    const job = this.dev.gfxRing.emit();
+    this.data.gpuJob(bos, job, who);
+    for (const r of resv === null ? bos.map((b) => b.resv) : [resv]) {
+      if (r.reserveFences(1) === 0) r.addFence(job, DmaResvUsage.WRITE);
+    }
+    return job;
+  }
+
+  /** The VM: its page directory, per-VM BOs created under its reservation, then its frames. */
+  *vm(vmSizes: readonly number[]): KGen<number> {
+    const { cfg, c, vmBos } = this;
+    const who = 'task:vm';
+    const pd = yield* this.create(who, 1, SYSTEM_ONLY, null, operationCtx({ interruptible: true }));
+    if (pd === null) {
+      this.vmFrame0.complete();
+      return 0;
+    }
+    this.root = pd;
+    // amdgpu_bo_create of a per-VM BO: the VM's reservation is held, and evicting its own BOs is allowed.
+    const createCtx = (): OperationCtx =>
+      operationCtx({ interruptible: true, allowResEvict: true, resv: pd.resv });
+    for (const pages of vmSizes) yield* this.addVmBo(pages, createCtx());
+    ttmBoUnreserve(pd);
+    for (let frame = 0; frame < cfg.frames; frame += 1) {
+      if (frame === Math.ceil(cfg.frames / 2)) yield* this.lc.freezePoint();
+      yield { kind: 'yield', label: 'vm.frame' };
+      if ((yield* ttmBoReserve(pd, true, false, null)) === 0) {
+        if (frame === 1) yield* this.addVmBo(cfg.growPages, createCtx());
+        let ok = vmBos.length > 0;
+        for (const bo of vmBos) {
+          // amdgpu_cs_bo_validate: ".resv = bo->tbo.base.resv", without allow_res_evict.
+          const ctx = operationCtx({ interruptible: true, resv: pd.resv });
+          if ((yield* this.validate(who, bo, VRAM_OR_TT, ctx)) !== 0) ok = false;
+        }
+        if (ok) {
+          this.submit(who, [...vmBos], pd.resv);
+          c.vmSubmits += 1;
+        }
+        pd.resv.unlock();
+      }
+      if (frame === 0) this.vmFrame0.complete();
+    }
+    this.vmFrame0.complete();
+    return 0;
+  }
+
+  /** A per-VM BO of `pages` created under the VM's (held) reservation. */
+  *addVmBo(pages: number, ctx: OperationCtx): KGen<void> {
+    const pd = this.root!;
+    const full = this.dev.vram.usage + pages * PAGE_SIZE > this.cfg.vramPages * PAGE_SIZE;
+    const bo = yield* this.create('task:vm', pages, VRAM_OR_TT, pd.resv, ctx);
+    if (bo === null) return;
+    if (full) this.c.vmCreates += 1;
+    this.vmBos.push(bo);
+  }
+
+  /** The client: a discardable scratch BO and a buffer, a job over each per frame, one busy purge. */
+  *client(purgeAt: number): KGen<number> {
+    const { cfg, c } = this;
+    const who = 'task:client';
+    const ctx = (): OperationCtx => operationCtx({ interruptible: true });
+    const scratch = yield* this.create(who, cfg.scratchPages, VRAM_ONLY, null, ctx(), true);
+    if (scratch !== null) ttmBoUnreserve(scratch);
+    this.scratch = scratch;
+    const buffer = yield* this.create(who, cfg.bufferPages, VRAM_OR_TT, null, ctx());
+    if (buffer !== null) ttmBoUnreserve(buffer);
+    this.buffer = buffer;
+    for (let frame = 0; frame < cfg.frames; frame += 1) {
+      if (frame === Math.ceil(cfg.frames / 2)) yield* this.lc.freezePoint();
+      yield { kind: 'yield', label: 'client.frame' };
+      if (scratch !== null && (yield* ttmBoReserve(scratch, true, false, null)) === 0) {
+        if (scratch.resource === null) c.scratchDropped += 1;
+        if ((yield* this.validate(who, scratch, VRAM_ONLY, ctx())) === 0) {
+          // What a discardable BO holds is undefined after any eviction: userspace fills it again
+          // every frame, so its pages are judged afresh from here (a job still queued on it ran on
+          // memory no eviction could have dropped: an eviction waits for the BO to be idle first).
+          this.data.track(scratch, 'unknown');
+          this.submit(who, [scratch], null);
+          c.clientSubmits += 1;
+        }
+        ttmBoUnreserve(scratch);
+      }
+      if (buffer !== null && (yield* ttmBoReserve(buffer, true, false, null)) === 0) {
+        let job: DmaFence | null = null;
+        if ((yield* this.validate(who, buffer, VRAM_OR_TT, ctx())) === 0) {
+          job = this.submit(who, [buffer], null);
+          c.clientSubmits += 1;
+        }
+        let purged = false;
+        if (frame === purgeAt) {
+          // madvise(DONTNEED) on a buffer still in use: the purge guts it behind its job's fence.
+          if (job !== null && !job.signaled) c.busyPurges += 1;
+          purged = (yield* this.validate(who, buffer, NO_PLACEMENT, ctx())) === 0;
+        }
+        ttmBoUnreserve(buffer);
+        if (purged) {
+          // Userspace knows the content is gone; its job still writes the memory the ghost now owns,
+          // so the buffer is judged afresh once that job ran.
+          if (job !== null && !job.signaled)
+            yield { kind: 'fences', fences: [job], interruptible: false, timeoutMs: null };
+          this.data.track(buffer, 'unknown');
+        }
+      }
+      if (frame === 1) this.clientFrame1.complete();
+    }
+    this.clientFrame1.complete();
+    return 0;
+  }
+
+  /**
+   * The display: the scanout rendered, then flipped: trylocked, unpinned, validated into the visible
+   * window (contiguous) without waiting for the GPU, and pinned there.
+   */
+  *display(): KGen<number> {
+    const { cfg, c } = this;
+    const who = 'task:display';
+    const bo = yield* this.create(
+      who,
+      cfg.scanoutPages,
+      VRAM_OR_TT,
+      null,
+      operationCtx({ interruptible: true }),
+    );
+    if (bo === null) return 0;
+    this.scanout = bo;
+    let rendered = this.submit(who, [bo], null);
+    ttmBoUnreserve(bo);
+    for (let flip = 0; flip < cfg.flips; flip += 1) {
+      if (flip === Math.ceil(cfg.flips / 2)) yield* this.lc.freezePoint();
+      // The flip shows a finished frame: its rendering is waited for before the commit starts.
+      if (!rendered.signaled)
+        yield { kind: 'fences', fences: [rendered], interruptible: false, timeoutMs: null };
+      yield { kind: 'yield', label: 'display.flip' };
+      if ((yield* ttmBoReserve(bo, true, true, null)) !== 0) {
+        c.flipsBusy += 1;
+        continue;
+      }
+      if (bo.pinCount > 0) ttmBoUnpin(bo);
+      const ctx = operationCtx({ interruptible: true, noWaitGpu: true });
+      const ret = yield* this.validate(who, bo, this.scanoutPlacement, ctx);
+      if (ret === 0) {
+        ttmBoPin(bo);
+        c.flips += 1;
+        // The next frame is rendered into the pinned scanout.
+        rendered = this.submit(who, [bo], null);
+      } else c.flipsBusy += 1;
+      ttmBoUnreserve(bo);
+    }
+    return 0;
+  }
+
+  /**
+   * A GPU reset: the copy engine is off from the VM's first frame until the client's second
+   * (amdgpu_ttm_set_buffer_funcs_status(adev, false), then true once the rings are back).
+   */
+  *reset(): KGen<number> {
+    yield* this.vmFrame0.wait();
+    this.dev.mman.bufferFuncsEnabled = false;
+    yield* this.clientFrame1.wait();
+    this.dev.mman.bufferFuncsEnabled = true;
+    return 0;
+  }
+
+  /** Every task finished: the scanout is unpinned, and every reference goes. */
+  *release(): KGen<void> {
+    const bo = this.scanout;
+    if (bo !== null && (yield* ttmBoReserve(bo, false, false, null)) === 0) {
+      while (bo.pinCount > 0) ttmBoUnpin(bo);
+      ttmBoUnreserve(bo);
+    }
+    for (const b of [this.scanout, this.scratch, this.buffer, ...this.vmBos, this.root]) {
+      if (b === null) continue;
+      yield { kind: 'yield', label: 'teardown.put' };
+      yield* ttmBoPut(b);
+    }
+  }
+}
+
+/** The run's statistics (one object literal of fixed shape: see statsOf in race.ts). */
+function statsOf(run: VmResetRun, global: TtmGlobal): Record<string, number> {
+  const c = run.c;
+  const m = run.sim.mirror;
+  return {
+    vmSubmits: c.vmSubmits,
+    vmCreates: c.vmCreates,
+    clientSubmits: c.clientSubmits,
+    validateFailures: c.validateFailures,
+    busyPurges: c.busyPurges,
+    scratchDropped: c.scratchDropped,
+    flips: c.flips,
+    flipsBusy: c.flipsBusy,
+    resetValidations: c.resetValidations,
+    evictions: m.count('bo.evicted'),
+    zombies: m.count('bo.zombie'),
+    boCount: global.boCount,
+    ...dataStats(run.data),
+    ...lifecycleStats(run.lc.c),
+  };
+}
