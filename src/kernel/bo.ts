@@ -60,6 +60,7 @@ import {
   dmaResvReserveFences,
   dmaResvWaitTimeout,
 } from './resv.ts';
+import { checkReleaseLastResortWait } from './rules/bo_release.ts';
 import { assertBoResvHeld, assertHeld, warnOn } from './rules/check.ts';
 import { checkDmemVictim } from './rules/dmem.ts';
 import { pendingEvictionFences, postEvictAll } from './rules/evict_all.ts';
@@ -96,6 +97,14 @@ import {
   BO_VALIDATE_RETURNS,
   BO_WAIT_CTX_RETURNS,
 } from './rules/ttm_bo.ts';
+import {
+  checkEvictMoved,
+  checkMultihop,
+  checkNothingLeft,
+  checkSystemPlace,
+  countTurns,
+  type TurnCount,
+} from './rules/validate_space.ts';
 import {
   postBoPopulate,
   postInitReserved,
@@ -334,7 +343,8 @@ export function* ttmBoHandleMoveMem(
   ctx: OperationCtx,
   hop: Hop | null,
 ): KGen<number> {
-  const ret = yield* handleMoveMem(bo, mem, evict, ctx, hop);
+  const before = bo.resource;
+  const ret = checkMultihop(bo, mem, before, yield* handleMoveMem(bo, mem, evict, ctx, hop));
   // Counts read after the move's last scheduling point: other tasks' moves, and moves nested in this one
   // with the same ctx (ttm_tt_populate's ttm_global_swapout), are counted by then.
   const counted = moveCounts(bo, ctx);
@@ -494,8 +504,13 @@ export function* ttmBoAllocResource(
     if (typeof res === 'number') {
       if (res !== -ENOSPC && !(res === -EAGAIN && dmemEagainForm(bo))) return res;
       if (!mayEvict) continue;
-      res = yield* ttmBoEvictAlloc(bdev, man, p, bo, ctx, ticket, limit.pool);
-      if (res === -EBUSY) continue;
+      const seen: TurnCount = { turns: 0 };
+      res = yield* countTurns(ttmBoEvictAlloc(bdev, man, p, bo, ctx, ticket, limit.pool), seen);
+      if (res === -EBUSY) {
+        const ownValuable = bdev.funcs.evictionValuable === ttmBoEvictionValuable;
+        checkNothingLeft(bo, man, p, ctx, seen.turns, limit.pool !== null, ownValuable);
+        continue;
+      }
       if (typeof res === 'number') return res;
     }
     ret = ttmBoAddPipelinedEvictionFences(bo, man, ctx.noWaitGpu);
@@ -521,6 +536,7 @@ export function* ttmBoMemSpace(
     ret = yield* ttmBoAllocResource(bo, placement, ctx, forceSpace);
     forceSpace = !forceSpace;
   } while (ret === -ENOSPC && forceSpace);
+  if (typeof ret === 'number') checkSystemPlace('ttm_bo_mem_space', bo, placement, ctx, ret);
   return ret;
 }
 
@@ -591,6 +607,7 @@ function* validate(bo: BufferObject, placement: Placement, ctx: OperationCtx): K
   } while (ret !== 0 && forceSpace);
   // "For backward compatibility with userspace": -ENOMEM, unless the device asked for -ENOSPC
   // (TTM_ALLOCATION_PROPAGATE_ENOSPC, ttm_device's alloc_flags, 6.19).
+  checkSystemPlace('ttm_bo_validate', bo, placement, ctx, ret);
   if (ret === -ENOSPC) return (bo.bdev.allocFlags & TTM_ALLOCATION_PROPAGATE_ENOSPC) !== 0 ? ret : -ENOMEM;
   if (bo.resource === null || bo.resource.memType === TTM_PL_SYSTEM) return ttmTtCreate(bo, true);
   return 0;
@@ -693,11 +710,12 @@ export function* ttmBoEvict(bo: BufferObject, ctx: OperationCtx): KGen<number> {
   }
   const evictMem = yield* ttmBoMemSpace(bo, placement, ctx);
   if (typeof evictMem === 'number') return evictMem;
+  const evictions = bo.bdev.global?.counters.evictions ?? 0;
   const ret = bo.bdev.global?.mutations.has(MUTATION_EVICT_MULTIHOP_ERROR)
     ? yield* ttmBoHandleMoveMem(bo, evictMem, true, ctx, { place: null })
     : yield* moveWithBounce(bo, evictMem, true, ctx);
   if (ret !== 0) ttmResourceFree(bo, evictMem);
-  return ret;
+  return checkEvictMoved(bo, evictMem, evictions, ret);
 }
 
 /** The state of one eviction walk (struct ttm_bo_evict_walk + ttm_lru_walk_arg). */
@@ -1013,6 +1031,7 @@ function* ttmBoRelease(bo: BufferObject): KGen<void> {
     const ret = yield* ttmBoIndividualizeResv(bo);
     if (ret !== 0) {
       yield* dmaResvWaitTimeout(bo.resv, DmaResvUsage.BOOKKEEP, false, TTM_BO_RELEASE_WAIT_TIMEOUT_MS);
+      checkReleaseLastResortWait(bo);
     }
     bdev.funcs.releaseNotify?.(bo);
     if (bo.vmaNode) {

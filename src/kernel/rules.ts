@@ -25,6 +25,7 @@ import { TTM_DEVICE_VM_RULES } from './rules/ttm_device.ts';
 import { TTM_POOL_RULES } from './rules/ttm_pool.ts';
 import { TTM_RESOURCE_RULES } from './rules/ttm_resource.ts';
 import { TTM_TT_RULES } from './rules/ttm_tt.ts';
+import { VALIDATE_SPACE_RULES } from './rules/validate_space.ts';
 import { WW_LOCK_RULES } from './rules/ww_lock.ts';
 import { WW_MUTEX_KILL_RULES } from './rules/ww_mutex_kill.ts';
 import { XE_SHRINKER_RULES } from './rules/xe_shrinker.ts';
@@ -80,6 +81,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...TT_RELEASE_RULES,
   ...TT_TRACE_RULES,
   ...MOVE_COUNT_RULES,
+  ...VALIDATE_SPACE_RULES,
   ...DMA_RESV_RULES,
   ...POOL_TYPE_RULES,
   ...POOL_BACKUP_BUSY_RULES,
