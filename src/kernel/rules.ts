@@ -3,6 +3,7 @@
 // postcondition of an exported function, or an invariant of an object that drivers rely on). The catalogue
 // (`ttm-sim oracles`) is built from these descriptions; a check never targets one known bug.
 
+import { BO_RELEASE_RULES } from './rules/bo_release.ts';
 import type { KernelRule } from './rules/check.ts';
 import { DEVICE_LIST_RULES } from './rules/device_list.ts';
 import { DMA_RESV_RULES } from './rules/dma_resv.ts';
@@ -92,6 +93,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...EVICT_ALLOC_RULES,
   ...EVICT_ALL_RULES,
   ...DEVICE_LIST_RULES,
+  ...BO_RELEASE_RULES,
   ...DMEM_RULES,
   ...DMEM_FILE_RULES,
   ...ERRNO_RETURN_RULES,

@@ -8,18 +8,22 @@
 import { describe, expect, test } from 'vitest';
 import {
   type LruWalkArg,
+  newBufferObject,
   ttmBoEvictAlloc,
+  ttmBoInitValidate,
+  ttmBoPut,
   ttmLruWalkForEvict,
   ttmResourceManagerEvictAll,
 } from '../../../src/kernel/bo.ts';
-import { TTM_PL_VRAM } from '../../../src/kernel/constants.ts';
+import { TTM_PL_SYSTEM, TTM_PL_VRAM } from '../../../src/kernel/constants.ts';
 import { ttmDeviceFini } from '../../../src/kernel/device.ts';
 import type { KGen } from '../../../src/kernel/env.ts';
 import { EBUSY, EDEADLK, EINTR } from '../../../src/kernel/errno.ts';
 import { FenceTimeline } from '../../../src/kernel/fence.ts';
-import { operationCtx, place } from '../../../src/kernel/placement.ts';
+import { operationCtx, place, placementOf } from '../../../src/kernel/placement.ts';
 import type { Resource } from '../../../src/kernel/resource.ts';
-import { dmaResvLock, wwAcquireInit } from '../../../src/kernel/resv.ts';
+import { DmaResv, dmaResvLock, wwAcquireInit } from '../../../src/kernel/resv.ts';
+import { BO_RELEASE_RULES, checkReleaseLastResortWait } from '../../../src/kernel/rules/bo_release.ts';
 import { DEVICE_LIST_RULES, postDeviceFiniList } from '../../../src/kernel/rules/device_list.ts';
 import { EVICT_ALL_RULES, pendingEvictionFences, postEvictAll } from '../../../src/kernel/rules/evict_all.ts';
 import {
@@ -40,7 +44,7 @@ import {
   testDevicesBasic,
   ttmDeviceKunitInit,
 } from '../../kunit/fixtures.ts';
-import { placedBo, run, simWorld } from '../fault_fixtures.ts';
+import { faultPlan, placedBo, run, simWorld } from '../fault_fixtures.ts';
 import { world } from '../page_fixtures.ts';
 import { expectBroken, expectNoneBroken } from './fixtures.ts';
 
@@ -50,13 +54,20 @@ function* skipBo(): KGen<number> {
   return 0;
 }
 
-test('four return checks with one-line upstream text, in KERNEL_RULES', () => {
-  const rules = [...WW_MUTEX_KILL_RULES, ...EVICT_ALLOC_RULES, ...EVICT_ALL_RULES, ...DEVICE_LIST_RULES];
+test('five checks with one-line upstream text, in KERNEL_RULES', () => {
+  const rules = [
+    ...WW_MUTEX_KILL_RULES,
+    ...EVICT_ALLOC_RULES,
+    ...EVICT_ALL_RULES,
+    ...DEVICE_LIST_RULES,
+    ...BO_RELEASE_RULES,
+  ];
   expect(rules.map((r) => [r.id, r.when])).toEqual([
     ['ww.kill.holds-locks', 'return'],
     ['bo.evict-alloc.ticketed', 'return'],
     ['resource.evict-all.fences', 'return'],
     ['device.fini.list', 'return'],
+    ['bo.release.last-resort-wait', 'call'],
   ]);
   for (const r of rules) {
     expect(KERNEL_RULES).toContain(r);
@@ -214,5 +225,38 @@ describe('device.fini.list', () => {
     expect(ttmDeviceKunitInit(other, d, false, false)).toBe(0);
     postDeviceFiniList(other.global, d, [d]);
     expectBroken(other.global, 'device.fini.list', d.id);
+  });
+});
+
+describe('bo.release.last-resort-wait', () => {
+  test('the fences of a BO on a shared resv cannot be copied: release waits, the BO keeps the shared resv, the rule holds', () => {
+    const w = simWorld();
+    const shared = new DmaResv('resv:shared');
+    const bo = newBufferObject(w.dev.bdev, 2 * PAGE_SIZE);
+    expect(shared.trylock(w.dev.bdev.env.current())).toBe(true);
+    expect(
+      run(
+        w,
+        ttmBoInitValidate(w.dev.bdev, bo, 'device', placementOf(place(TTM_PL_SYSTEM)), 1, false, shared),
+      ),
+    ).toBe(0);
+    shared.unlock();
+    const log = faultPlan(w.global, { 'resv.copy': [1] });
+    run(w, ttmBoPut(bo));
+    expect(log).toEqual(['resv.copy#1 bo:0 FAIL']);
+    expect(bo.resv).toBe(shared);
+    expect(bo.destroyed).toBe(true);
+    expectNoneBroken(w.global);
+  });
+
+  test('a wait where the BO already has its own resv breaks it', () => {
+    const w = simWorld();
+    const bo = placedBo(w, 1, TTM_PL_VRAM);
+    expect(bo.resv).toBe(bo.ownResv);
+    checkReleaseLastResortWait(bo);
+    expectBroken(w.global, 'bo.release.last-resort-wait', bo.id);
+    expect(w.global.ruleBroken?.message).toBe(
+      "ttm_bo_release waits for a BO's fences only when they could not be copied to its own resv; a BO whose own resv holds them is left to the delayed destroy: it waited although the BO already has its own resv with the fences copied",
+    );
   });
 });
