@@ -92,7 +92,7 @@ function installPatches(): void {
               // array it hands out becomes a proxy stored back, so that changes to it are seen too.
               const r = orig.apply(this, args);
               if (isGet && Array.isArray(r) && this instanceof WeakMap) {
-                const proxy = rec.adopt(r);
+                const proxy = rec.adoptUntrackedArray(r);
                 ORIG.wmSet.call(this as WeakMap<object, unknown>, args[0] as object, proxy);
                 return proxy;
               }
@@ -131,6 +131,16 @@ function removePatches(): void {
   saved = [];
 }
 
+/** A slot: a number given when the object was adopted, or a name the same in every run. */
+type Slot = number | string;
+
+/** The slot of every container outside the roots that no name was given (see FootprintRecorder.container). */
+export const UNTRACKED = 'untracked';
+
+function isContainer(v: object): boolean {
+  return v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet;
+}
+
 function isTyped(v: unknown): v is Uint8Array | Uint32Array | Int32Array | Float64Array {
   return ArrayBuffer.isView(v) && !(v instanceof DataView);
 }
@@ -152,18 +162,16 @@ export class FootprintRecorder {
   private next = 1;
   private recording = false;
   /** The current step's slots (plain sets filled through the saved Set.prototype.add). */
-  private reads = new Set<number>();
-  private writes = new Set<number>();
-  /** Slots of containers and of objects' fields (objects: the first field's slot). */
-  private readonly slots = new WeakMap<object, number>();
+  private reads = new Set<Slot>();
+  private writes = new Set<Slot>();
+  /** Slots of containers and typed arrays, numbered when adopted; named ones for the engine's containers. */
+  private readonly slots = new WeakMap<object, Slot>();
   private readonly proxies = new WeakMap<object, object>();
   private readonly proxied = new WeakMap<object, true>();
   private readonly done = new WeakMap<object, true>();
   private readonly excluded = new WeakMap<object, true>();
   /** Typed arrays read in the step under way, with their contents when first read in it. */
-  private typed: { arr: ArrayLike<number>; copy: ArrayLike<number>; slot: number }[] = [];
-  /** Named slots (inboxes, charts, timers): stable names in every run. */
-  private readonly named = new Map<string, number>();
+  private typed: { arr: ArrayLike<number>; copy: ArrayLike<number>; slot: Slot }[] = [];
 
   /** Slot names for debugging (kept when asked for). */
   names: string[] | null = null;
@@ -212,22 +220,28 @@ export class FootprintRecorder {
     this.typed = [];
     const reads: string[] = [];
     const writes: string[] = [];
-    for (const r of ORIG.setValues.call(this.reads) as IterableIterator<number>) reads.push(String(r));
-    for (const w of ORIG.setValues.call(this.writes) as IterableIterator<number>) writes.push(String(w));
+    for (const r of ORIG.setValues.call(this.reads) as IterableIterator<Slot>) reads.push(String(r));
+    for (const w of ORIG.setValues.call(this.writes) as IterableIterator<Slot>) writes.push(String(w));
     return { reads, writes };
   }
 
-  /** A name outside the object graph (inbox:ID, chart:ID, timers): read and/or written by this step. */
+  /**
+   * A name outside the object graph (inbox:ID, chart:ID, timers): read and/or written by this step. The
+   * name itself is the slot (never a number), so it is the same in every run whatever order the run
+   * meets it in.
+   */
   touchName(name: string, write: boolean): void {
     if (!this.recording) return;
-    let slot = ORIG.mapGet.call(this.named, name) as number | undefined;
-    if (slot === undefined) {
-      slot = this.next++;
-      ORIG.mapSet.call(this.named, name, slot);
-      if (this.names !== null) this.names[slot] = name;
-    }
-    ORIG.setAdd.call(this.reads, slot);
-    if (write) ORIG.setAdd.call(this.writes, slot);
+    ORIG.setAdd.call(this.reads, name);
+    if (write) ORIG.setAdd.call(this.writes, name);
+  }
+
+  /**
+   * Name a container outside the roots (the engine's: Sim's id counters, task and ring tables) by a path
+   * that is the same in every run; call before the first step.
+   */
+  nameContainer(c: object, name: string): void {
+    if (ORIG.wmGet.call(this.slots, c) === undefined) ORIG.wmSet.call(this.slots, c, name);
   }
 
   /** True for containers reachable from the roots (adopted). */
@@ -239,10 +253,15 @@ export class FootprintRecorder {
     return c === this.reads || c === this.writes || ORIG.wmHas.call(this.excluded, c) === true;
   }
 
-  /** A Map/Set/WeakMap/WeakSet method ran on `c`. */
+  /**
+   * A Map/Set/WeakMap/WeakSet method ran on `c`. A container neither adopted nor named (a kernel module's
+   * WeakMap, a Set it holds, an engine table made during the run) has no slot of its own: all of them
+   * share the name UNTRACKED, since a number given at its first access in a run would depend on the
+   * order the run met it in, and two runs could give one container two numbers.
+   */
   container(c: object, write: boolean): void {
     if (!this.recording) return;
-    const slot = this.slotOf(c);
+    const slot = (ORIG.wmGet.call(this.slots, c) as Slot | undefined) ?? UNTRACKED;
     ORIG.setAdd.call(this.reads, slot);
     if (write) ORIG.setAdd.call(this.writes, slot);
   }
@@ -269,8 +288,28 @@ export class FootprintRecorder {
     return out;
   }
 
-  private slotOf(c: object): number {
-    let s = ORIG.wmGet.call(this.slots, c) as number | undefined;
+  /**
+   * An array handed out by a container outside the roots: a proxy whose accesses count as UNTRACKED (see
+   * container()), stored back in its place; what it holds is adopted.
+   */
+  adoptUntrackedArray(arr: unknown[]): object {
+    const known = ORIG.wmGet.call(this.proxies, arr) as object | undefined;
+    if (known !== undefined) return known;
+    const stack: object[] = [];
+    const proxy = this.arrayProxy(arr, UNTRACKED);
+    ORIG.wmSet.call(this.proxies, arr, proxy);
+    ORIG.wmSet.call(this.proxied, proxy, true);
+    for (let i = 0; i < arr.length; i += 1) {
+      const e = arr[i];
+      if (e !== null && typeof e === 'object') arr[i] = this.adoptOne(e, stack);
+    }
+    const out = proxy;
+    for (let o = stack.pop(); o !== undefined; o = stack.pop()) this.instrument(o, stack);
+    return out;
+  }
+
+  private slotOf(c: object): Slot {
+    let s = ORIG.wmGet.call(this.slots, c) as Slot | undefined;
     if (s === undefined) {
       s = this.next++;
       ORIG.wmSet.call(this.slots, c, s);
@@ -286,17 +325,17 @@ export class FootprintRecorder {
    */
   readTyped(v: ArrayLike<number> & object): void {
     if (!this.recording) return;
-    const slot = this.slotOf(v);
+    const slot = (ORIG.wmGet.call(this.slots, v) as Slot | undefined) ?? UNTRACKED;
     if (ORIG.setHas.call(this.reads, slot) === true) return;
     ORIG.setAdd.call(this.reads, slot);
     this.typed.push({ arr: v, copy: (v as Uint8Array).slice(), slot });
   }
 
-  private readSlot(s: number): void {
+  private readSlot(s: Slot): void {
     if (this.recording) ORIG.setAdd.call(this.reads, s);
   }
 
-  private writeSlot(s: number): void {
+  private writeSlot(s: Slot): void {
     if (this.recording) {
       ORIG.setAdd.call(this.reads, s);
       ORIG.setAdd.call(this.writes, s);
@@ -320,6 +359,9 @@ export class FootprintRecorder {
     }
     if (ORIG.wmHas.call(this.done, v) === true) return v;
     ORIG.wmSet.call(this.done, v, true);
+    // Containers and typed arrays are numbered when adopted, like fields: the number is then given at
+    // the same point of every run that adopts them (never at a first access, whose order differs).
+    if (isContainer(v) || isTyped(v)) this.slotOf(v);
     if (typeof v === 'function' || opaque(v)) return v;
     if (isTyped(v)) return v;
     stack.push(v);
@@ -380,9 +422,9 @@ export class FootprintRecorder {
     Object.preventExtensions(o);
   }
 
-  private arrayProxy(target: unknown[]): object {
+  private arrayProxy(target: unknown[], name?: Slot): object {
     const rec = this;
-    const slot = this.slotOf(target);
+    const slot = name ?? this.slotOf(target);
     return new Proxy(target, {
       get(t, k, receiver) {
         rec.readSlot(slot);

@@ -108,6 +108,12 @@ export function recordedRun(
           if (workload?.shared === undefined) guide.unrecorded?.();
           roots = [...worlds, ...(workload?.shared?.() ?? [])];
           for (const r of roots) rec.adopt(r);
+          nameEngineContainers(rec, [
+            ['sim', sim],
+            ['scheduler', sim.scheduler],
+            ['mirror', sim.mirror],
+            ...sim.allTasks().map((t) => [`task:${t.id}`, t] as [string, object]),
+          ]);
           return;
         }
         if (open) {
@@ -120,6 +126,32 @@ export function recordedRun(
     rec.detach();
   }
   return { result, stateHash: hashState ? stateHash(roots, engine) : '' };
+}
+
+/**
+ * Name the containers the engine's objects hold (Sim's id counters and tables, the rings' fence maps, the
+ * tasks' own tables), up to three levels down, by their path from `roots`: the same name in every run.
+ * Containers already adopted keep their numbers; those met later are UNTRACKED (footprint.ts).
+ */
+function nameEngineContainers(rec: FootprintRecorder, roots: readonly (readonly [string, object])[]): void {
+  const seen = new Set<object>();
+  const walk = (v: unknown, path: string, depth: number): void => {
+    if (v === null || typeof v !== 'object' || seen.has(v) || depth > 3) return;
+    seen.add(v);
+    if (v instanceof Map) {
+      rec.nameContainer(v, path);
+      for (const [k, e] of v)
+        if (typeof k === 'string' || typeof k === 'number') walk(e, `${path}[${k}]`, depth + 1);
+      return;
+    }
+    if (v instanceof Set || v instanceof WeakMap || v instanceof WeakSet) {
+      rec.nameContainer(v, path);
+      return;
+    }
+    if (Array.isArray(v) || ArrayBuffer.isView(v) || typeof v === 'function') return;
+    for (const k of Object.keys(v)) walk((v as Record<string, unknown>)[k], `${path}.${k}`, depth + 1);
+  };
+  for (const [name, r] of roots) walk(r, name, 0);
 }
 
 /** Name the scheduler's timers, the statecharts' states and the Sim's counters in footprints. */

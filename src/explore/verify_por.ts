@@ -93,6 +93,61 @@ export interface ReductionRun {
 /** The name written by every step that evaluates a fault site (the evaluations are counted globally). */
 export const FAULT_EVALUATIONS = 'fault-evaluations';
 
+/**
+ * Where the reduction is lost, counted over the runs of a search (bench/verify_por_loss.ts): for each
+ * alternative queued, whether the run's pick joined its sleep set; for each sleeping actor woken by a
+ * step that conflicts with its own, the slots they share. Absent in normal searches (nothing counted).
+ */
+export interface SleepStats {
+  /** Alternatives queued (child() gave data). */
+  queued: number;
+  /** Queued alternatives whose parent's pick sleeps there. */
+  pickSleeps: number;
+  /** Queued alternatives whose parent's pick may not sleep: Δ > 0 (by its terms, see maySleep). */
+  boundRefused: number;
+  /** Of those, refused only because the pick stays enabled after its step (Δ's third term). */
+  boundByContinuing: number;
+  /** Queued alternatives whose parent's pick was already asleep or took no recorded step. */
+  pickOther: number;
+  /** Alternatives dropped: asleep at their choice, or after a cut. */
+  prunedAsleep: number;
+  prunedCut: number;
+  /** Sleeping actors woken by a conflicting step, and by their own step (the run is then cut). */
+  wokenByConflict: number;
+  wokenByOwnStep: number;
+  /** Per conflicting slot name (after `name`): how many wake-ups it took part in. */
+  conflicts: Map<string, number>;
+  /** Runs whose scenario lists nothing shared (footprints dropped). */
+  unrecordedRuns: number;
+  /** Names a slot (the run's recorder's names), or null: the slot number is used. */
+  name: ((slot: string) => string) | null;
+}
+
+export function newSleepStats(): SleepStats {
+  return {
+    queued: 0,
+    pickSleeps: 0,
+    boundRefused: 0,
+    boundByContinuing: 0,
+    pickOther: 0,
+    prunedAsleep: 0,
+    prunedCut: 0,
+    wokenByConflict: 0,
+    wokenByOwnStep: 0,
+    conflicts: new Map(),
+    unrecordedRuns: 0,
+    name: null,
+  };
+}
+
+/** The slots two dependent steps conflict on (what one wrote and the other read or wrote). */
+export function conflictSlots(a: Footprint, b: Footprint): string[] {
+  const out: string[] = [];
+  for (const w of a.writes) if (b.writes.includes(w) || b.reads.includes(w)) out.push(w);
+  for (const w of b.writes) if (!out.includes(w) && a.reads.includes(w)) out.push(w);
+  return out;
+}
+
 /** A choice of the run's own part, with what the reduction needs of it. */
 interface Node {
   readonly enabled: readonly string[];
@@ -133,6 +188,7 @@ export class SleepSetGuide<C extends Chooser & { fault(): boolean }> implements 
     readonly inner: C,
     private readonly item: WorkItem & { readonly data?: unknown },
     private readonly bounded: boolean,
+    private readonly stats: SleepStats | null = null,
   ) {}
 
   register(id: string): void {
@@ -150,6 +206,7 @@ export class SleepSetGuide<C extends Chooser & { fault(): boolean }> implements 
       this.pendingAfter = undefined;
     }
     this.pickedJustNow = false;
+    if (this.stats !== null && this.sleep.some((e) => e.actor === id)) this.stats.wokenByOwnStep += 1;
     if (this.cutAt === Number.POSITIVE_INFINITY && this.sleep.some((e) => e.actor === id)) {
       // A forced step of a sleeping actor: choices from here on give no children.
       this.cutAt = this.choices;
@@ -210,6 +267,7 @@ export class SleepSetGuide<C extends Chooser & { fault(): boolean }> implements 
   }
 
   unrecorded(): void {
+    if (this.stats !== null && !this.off) this.stats.unrecordedRuns += 1;
     this.off = true;
     this.sleep = [];
   }
@@ -226,8 +284,20 @@ export class SleepSetGuide<C extends Chooser & { fault(): boolean }> implements 
       this.pendingStep = undefined;
       this.pendingAfter = node;
     }
+    if (this.sleep.length > 0 && this.stats !== null) this.countWakes(actor, step, this.stats);
     if (this.sleep.length > 0) {
       this.sleep = this.sleep.filter((e) => e.actor !== actor && !dependent(e.step, step));
+    }
+  }
+
+  private countWakes(actor: string, step: Footprint, stats: SleepStats): void {
+    for (const e of this.sleep) {
+      if (e.actor === actor || !dependent(e.step, step)) continue;
+      stats.wokenByConflict += 1;
+      const names = new Set(
+        conflictSlots(e.step, step).map((s) => (stats.name === null ? s : stats.name(s))),
+      );
+      for (const n of names) stats.conflicts.set(n, (stats.conflicts.get(n) ?? 0) + 1);
     }
   }
 
@@ -239,6 +309,7 @@ export class SleepSetGuide<C extends Chooser & { fault(): boolean }> implements 
     const bounded = this.bounded;
     const own = this.own;
     const data = this.item.data as SleepData | undefined;
+    const stats = this.stats;
     return {
       cut: cutAt !== Number.POSITIVE_INFINITY,
       children(d: number) {
@@ -250,16 +321,22 @@ export class SleepSetGuide<C extends Chooser & { fault(): boolean }> implements 
         return chain(d, n, n.sleep, alternatives, bounded);
       },
       child(d: number, i: number) {
-        if (d >= cutAt) return undefined;
+        if (d >= cutAt) {
+          if (stats !== null) stats.prunedCut += 1;
+          return undefined;
+        }
         const n = nodes[d - base];
         if (n === undefined || i === n.picked) return undefined;
         const u = n.enabled[i]!;
-        if (n.sleep.some((e) => e.actor === u)) return undefined;
+        if (n.sleep.some((e) => e.actor === u)) {
+          if (stats !== null) stats.prunedAsleep += 1;
+          return undefined;
+        }
         const sleep = n.sleep.slice();
         const t = n.enabled[n.picked]!;
-        if (n.step !== undefined && !sleep.some((e) => e.actor === t) && maySleep(n, t, u, bounded)) {
-          sleep.push({ actor: t, step: n.step });
-        }
+        const may = n.step !== undefined && !sleep.some((e) => e.actor === t);
+        if (may && maySleep(n, t, u, bounded)) sleep.push({ actor: t, step: n.step! });
+        if (stats !== null) countChild(stats, n, t, u, may, bounded);
         return { data: { sleep, later: [] } };
       },
       sibling() {
@@ -302,6 +379,17 @@ function chain(
     return { first: { d, i, data: { sleep: next, later: alternatives.slice(k + 1) } }, pruned };
   }
   return { first: null, pruned };
+}
+
+/** Count one queued alternative u at node n (pick t) by whether t sleeps there, and why not. */
+function countChild(stats: SleepStats, n: Node, t: string, u: string, may: boolean, bounded: boolean): void {
+  stats.queued += 1;
+  if (!may) stats.pickOther += 1;
+  else if (maySleep(n, t, u, bounded)) stats.pickSleeps += 1;
+  else {
+    stats.boundRefused += 1;
+    if (maySleep({ ...n, enabledAfter: false }, t, u, bounded)) stats.boundByContinuing += 1;
+  }
 }
 
 /**

@@ -73,9 +73,9 @@ describe('verify --reduce', () => {
     const whole = untimed(one.stdout);
     expect(whole).toMatchObject({
       verdict: 'certificate',
-      schedules: 3_241,
-      byPreemptions: [120, 3_121],
-      pruned: 1_429,
+      schedules: 3_156,
+      byPreemptions: [120, 3_036],
+      pruned: 1_510,
       reduce: true,
     });
     expect(untimed(cli(...args, '--workers', '2').stdout)).toEqual(whole);

@@ -231,3 +231,138 @@ describe('when an explored pick may sleep in an alternative (bounded)', () => {
     expect(maySleep({ enabled: ['b', 'c'], last: 'a', enabledAfter: undefined }, 'b', 'c', true)).toBe(false);
   });
 });
+
+describe('generated programs: every state within the bound is reached, at no more preemptions', () => {
+  /** One step's operation on cells x and y (and the task's local value). */
+  type Kind = 'read-x' | 'write-x' | 'read-y' | 'write-y' | 'add-y' | 'private';
+  const KINDS: readonly Kind[] = ['read-x', 'write-x', 'read-y', 'write-y', 'add-y', 'private'];
+
+  interface Visit {
+    readonly failed: boolean;
+    readonly preemptions: number;
+    /** The state after every step (cells and every task's progress and local). */
+    readonly states: readonly string[];
+  }
+
+  /** Tasks of the given step kinds on the real scheduler; each step posts the task's next one to itself. */
+  function program(kinds: readonly (readonly Kind[])[]): ObservedProgram<Visit> {
+    return (guide) => {
+      let last = '';
+      let preemptions = 0;
+      const counting = {
+        register: (id: string) => guide.register(id),
+        posted: (to: string) => guide.posted(to),
+        delivered(id: string) {
+          guide.delivered(id);
+          last = id;
+        },
+        pick(enabled: readonly string[]) {
+          const i = guide.pick(enabled);
+          if (enabled.includes(last) && enabled[i] !== last) preemptions += 1;
+          return i;
+        },
+        chosen: (id: string) => guide.chosen(id),
+        priorityOf: (id: string) => guide.priorityOf(id),
+      };
+      const sched = new Scheduler({
+        rng: Rng.fromSeed(0n),
+        strategy: 'fifo',
+        trace: new Trace({ keepLines: false }),
+        guide: counting,
+      });
+      const cells = { x: 0, y: 0 };
+      const progress: number[] = kinds.map(() => 0);
+      const locals: number[] = kinds.map(() => 0);
+      kinds.forEach((steps, ti) => {
+        const id = `t${ti}`;
+        const actor: SimActor = {
+          id,
+          deliver() {
+            const n = progress[ti]!;
+            progress[ti] = n + 1;
+            const kind = steps[n]!;
+            let fp: Footprint = { reads: [], writes: [] };
+            if (kind === 'read-x') {
+              locals[ti] = cells.x;
+              fp = { reads: ['x'], writes: [] };
+            } else if (kind === 'write-x') {
+              cells.x = (locals[ti]! * 3 + ti + 1) % 97;
+              fp = { reads: [], writes: ['x'] };
+            } else if (kind === 'read-y') {
+              locals[ti] = cells.y;
+              fp = { reads: ['y'], writes: [] };
+            } else if (kind === 'write-y') {
+              cells.y = (locals[ti]! * 5 + ti + 2) % 89;
+              fp = { reads: [], writes: ['y'] };
+            } else if (kind === 'add-y') {
+              cells.y = (cells.y * 2 + ti + 1) % 89;
+              fp = { reads: ['y'], writes: ['y'] };
+            } else locals[ti] = locals[ti]! + 7;
+            if (n + 1 < steps.length) sched.post(id, id, { type: 'task.run' });
+            const inbox = `inbox:${id}`;
+            guide.touched(id, { reads: [...fp.reads, inbox], writes: [...fp.writes, inbox] });
+          },
+          state: () => `n${progress[ti]}`,
+        };
+        sched.register(actor);
+        sched.post('test', id, { type: 'task.run' });
+      });
+      const states: string[] = [];
+      while (sched.step())
+        states.push(`x=${cells.x} y=${cells.y} p=${progress.join(',')} l=${locals.join(',')}`);
+      return { failed: false, preemptions, states };
+    };
+  }
+
+  /** Deterministic programs: 2 or 3 tasks of 1 to 3 steps, kinds drawn by a linear congruential sequence. */
+  function generated(count: number): (readonly (readonly Kind[])[])[] {
+    let seed = 12345;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return Math.floor((seed / 2147483648) * n);
+    };
+    const out: (readonly (readonly Kind[])[])[] = [];
+    for (let c = 0; c < count; c += 1) {
+      const tasks = 2 + next(2);
+      out.push(
+        Array.from({ length: tasks }, () =>
+          Array.from({ length: 1 + next(3) }, () => KINDS[next(KINDS.length)]!),
+        ),
+      );
+    }
+    return out;
+  }
+
+  /** Every state reached, with the fewest preemptions of a run reaching it. */
+  function reached(p: ObservedProgram<Visit>, preemptions: number, reduce: boolean) {
+    const best = new Map<string, number>();
+    const r = porSearch(p, {
+      preemptions,
+      reduce,
+      keepGoing: true,
+      onRun: (e) => {
+        const v = e as Visit;
+        for (const s of v.states)
+          best.set(s, Math.min(best.get(s) ?? Number.POSITIVE_INFINITY, v.preemptions));
+      },
+    });
+    return { r, best: [...best.entries()].sort(([a], [b]) => (a < b ? -1 : 1)) };
+  }
+
+  it('60 programs at P = 0, 1, 2: the same states, each at the same fewest preemptions; counts pinned', () => {
+    let full = 0;
+    let reduced = 0;
+    let pruned = 0;
+    for (const kinds of generated(60)) {
+      for (const p of [0, 1, 2]) {
+        const a = reached(program(kinds), p, false);
+        const b = reached(program(kinds), p, true);
+        expect(b.best).toEqual(a.best);
+        full += a.r.schedules;
+        reduced += b.r.schedules;
+        pruned += b.r.pruned;
+      }
+    }
+    expect({ full, reduced, pruned }).toEqual({ full: 3024, reduced: 2201, pruned: 622 });
+  });
+});
