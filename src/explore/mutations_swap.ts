@@ -23,7 +23,7 @@ export const SWAP_MUTATIONS: readonly MutationInfo[] = [
     change:
       "a busy zombie's failed cleanup counts as its pages swapped out, so ttm_tt_populate's page-limit loop calls ttm_global_swapout again and again while the zombie's fence is unsignalled",
     scenario: 'swap-race',
-    detectedBy: 'liveness.livelock',
+    detectedBy: 'bo.swapout.zombie-cleaned',
   },
   {
     name: MUTATION_SWAPOUT_UNLOCKED_TT_CHECK,

@@ -18,6 +18,7 @@ import { MOVE_COUNT_RULES } from './rules/move_counts.ts';
 import { PLACEMENT_RULES } from './rules/placement.ts';
 import { POOL_BACKUP_BUSY_RULES } from './rules/pool_backup_busy.ts';
 import { POOL_TYPE_RULES } from './rules/pool_types.ts';
+import { SWAPOUT_RULES } from './rules/swapout.ts';
 import { TT_RELEASE_RULES } from './rules/tt_release.ts';
 import { TT_TRACE_RULES } from './rules/tt_trace.ts';
 import { TTM_BO_RULES } from './rules/ttm_bo.ts';
@@ -96,6 +97,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...BO_RELEASE_RULES,
   ...DMEM_RULES,
   ...DMEM_FILE_RULES,
+  ...SWAPOUT_RULES,
   ...ERRNO_RETURN_RULES,
   ...ERRNO_POST_RULES,
 ];

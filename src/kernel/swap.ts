@@ -43,6 +43,7 @@ import { DmaResvUsage } from './resv.ts';
 import { assertBoResvHeld, warnOn } from './rules/check.ts';
 import { checkShrunkInSystem, checkShrunkNothing } from './rules/errno_post.ts';
 import { checkBoShrinkReturn } from './rules/errno_returns.ts';
+import { checkSwapoutReturn, checkSwapoutZombie } from './rules/swapout.ts';
 import { BO_SWAPOUT_NO_MULTIHOP } from './rules/ttm_bo.ts';
 import { BO_SHRINK_RESV_HELD } from './rules/ttm_bo_util.ts';
 import { noteNonFatalSwapout } from './rules/ttm_device.ts';
@@ -196,11 +197,39 @@ export function* ttmBoSwapout(
     (mutations.has(MUTATION_SWAPOUT_UNLOCKED_TT_CHECK) ||
       mutations.has(MUTATION_SWAPOUT_NO_RESOURCE_CHECK) ||
       mutations.has(MUTATION_SWAPOUT_VALUABLE_BEFORE_RESOURCE));
-  const processBo = swapoutCallback(ctx);
-  if (!legacy) return yield* ttmLruWalkForEvict(arg, man, target, processBo);
-  return yield* ttmLruWalkForEvict(arg, man, target, processBo, (res, bo) =>
-    swapoutUnlockedChecks(mutations, res, bo),
-  );
+  const audit: SwapoutAudit = { swapped: 0 };
+  const processBo = swapoutCallback(ctx, audit);
+  const ret = !legacy
+    ? yield* ttmLruWalkForEvict(arg, man, target, processBo)
+    : yield* ttmLruWalkForEvict(arg, man, target, processBo, (res, bo) =>
+        swapoutUnlockedChecks(mutations, res, bo),
+      );
+  checkSwapoutReturn(man.bdev.global, man.id, ret, audit.swapped);
+  return ret;
+}
+
+/** What the callbacks of one ttm_bo_swapout did: the pages they took out of RAM. */
+interface SwapoutAudit {
+  swapped: number;
+}
+
+/**
+ * ttm_bo_swapout_cb for the walk of one ttm_bo_swapout, with what the rules of rules/swapout.ts need:
+ * the pages of a tt that was populated before the callback and is not (or is no longer the BO's) after
+ * it left RAM; a zombie's cleanup is checked on return.
+ */
+function* auditedSwapoutCb(bo: BufferObject, ctx: OperationCtx, audit: SwapoutAudit): KGen<number> {
+  const tt = bo.ttm;
+  const pages = tt?.isPopulated() ? tt.numPages : 0;
+  const zombie =
+    bo.deleted &&
+    pages > 0 &&
+    bo.pinCount === 0 &&
+    !((tt as Tt).pageFlags & (TTM_TT_FLAG_EXTERNAL | TTM_TT_FLAG_SWAPPED));
+  const ret = yield* ttmBoSwapoutCb(bo, ctx);
+  if (pages > 0 && (bo.ttm !== tt || !(tt as Tt).isPopulated())) audit.swapped += pages;
+  if (zombie) checkSwapoutZombie(bo.bdev.global, bo, true, ret);
+  return ret;
 }
 
 /**
@@ -208,8 +237,8 @@ export function* ttmBoSwapout(
  * helper: an arrow function bound to a local name gets a `name` property defined on every call under the
  * project's TypeScript loader (esbuild's keepNames), a cost paid on every swapout walk.
  */
-function swapoutCallback(ctx: OperationCtx): (bo: BufferObject) => KGen<number> {
-  return (bo) => ttmBoSwapoutCb(bo, ctx);
+function swapoutCallback(ctx: OperationCtx, audit: SwapoutAudit): (bo: BufferObject) => KGen<number> {
+  return (bo) => auditedSwapoutCb(bo, ctx, audit);
 }
 
 /**

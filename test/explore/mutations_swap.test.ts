@@ -32,12 +32,12 @@ const CASES: readonly Case[] = [
     seed: 1n,
     strategy: 'random',
     failure: {
-      kind: 'liveness',
-      id: 'liveness.livelock',
-      actor: 'task:hog',
-      step: 2000,
+      kind: 'correctness',
+      id: 'bo.swapout.zombie-cleaned',
+      actor: 'bo:3',
+      step: 33,
       message:
-        'livelock: the last 1962 steps repeat a 3-step cycle of task:hog: task:hog timer blocked→blocked ; task:hog timer.fire blocked→runnable ; task:hog task.run runnable→blocked',
+        'ttm_bo_swapout_cb on a deleted BO with a populated tt returns its wait’s error, or num_pages once the BO is cleaned up: a return ≥ 0 leaves it no tt and no resource: bo:3 returned 8 and still holds tt:5 and res:5',
     },
   },
   {
