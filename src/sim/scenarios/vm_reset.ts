@@ -17,6 +17,9 @@
 // - a GPU reset takes the copy engine away for a while (amdgpu_ttm_set_buffer_funcs_status(adev,
 //   false)): moves fall back to ttm_bo_move_memcpy once the BO is idle, and evictions from VRAM go to
 //   SYSTEM ("Move to system memory");
+// - a guest (KVM) maps the VM's first BO and reads it through asynchronous page faults: the first fault
+//   of a page has FAULT_FLAG_RETRY_NOWAIT (get_user_pages with FOLL_NOWAIT), so a fault that meets a
+//   pipelined move asks for a retry without sleeping (ttm_bo_vm_fault_idle), and the retry waits;
 // - the whole life: init, work, suspend (evict_all of VRAM, which guts the discardable BO, then TT; the
 //   pinned scanout stays), resume, more work, the last puts, teardown.
 // Checks: every rule of the catalogue on every step, the data checks on every GPU read (a BO whose
@@ -35,6 +38,7 @@ import {
   ttmBoUnreserve,
   ttmBoValidate,
 } from '../../kernel/bo.ts';
+import { type CpuMapping, ttmBoMmapObj, ttmBoVmClose, ttmBoVmFault } from '../../kernel/bo_vm.ts';
 import {
   PAGE_SIZE,
   TTM_PL_FLAG_CONTIGUOUS,
@@ -45,6 +49,7 @@ import {
 } from '../../kernel/constants.ts';
 import { TtmGlobal } from '../../kernel/device.ts';
 import type { KGen } from '../../kernel/env.ts';
+import { errnoName } from '../../kernel/errno.ts';
 import type { DmaFence } from '../../kernel/fence.ts';
 import {
   NO_PLACEMENT,
@@ -79,6 +84,13 @@ export interface VmResetConfig {
   readonly bufferPages: number;
   readonly scanoutPages: number;
   readonly flips: number;
+  /** Times the guest reads every page of the VM's first BO. */
+  readonly guestRounds: number;
+  /**
+   * The suspend is a hibernation: after the evictions amdgpu's S4 path calls
+   * ttm_device_prepare_hibernation, which swaps out what is left in tts.
+   */
+  readonly hibernate: boolean;
 }
 
 const DEFAULTS: VmResetConfig = {
@@ -94,7 +106,12 @@ const DEFAULTS: VmResetConfig = {
   bufferPages: 5,
   scanoutPages: 4,
   flips: 3,
+  guestRounds: 2,
+  hibernate: true,
 };
+
+/** Faults on one page before a read gives up (a liveness bound; never reached in a passing run). */
+const MAX_FAULTS = 16;
 
 const VRAM_OR_TT: Placement = placementOf(place(TTM_PL_VRAM), place(TTM_PL_TT, TTM_PL_FLAG_FALLBACK));
 const VRAM_ONLY: Placement = placementOf(place(TTM_PL_VRAM));
@@ -115,6 +132,11 @@ interface Counters {
   flipsBusy: number;
   /** Validations that ran while the copy engine was off. */
   resetValidations: number;
+  /** The guest's faults, those answered RETRY without sleeping (RETRY_NOWAIT), pages it read. */
+  guestFaults: number;
+  nowaitRetries: number;
+  guestPages: number;
+  sigbus: number;
 }
 
 export function vmReset(overrides: Partial<VmResetConfig> = {}, name = 'vm-reset'): Scenario {
@@ -128,6 +150,10 @@ export function vmReset(overrides: Partial<VmResetConfig> = {}, name = 'vm-reset
       { id: 'scratchDropped', description: 'an eviction dropped the discardable BO' },
       { id: 'flipsBusy', description: 'a page flip was skipped rather than wait' },
       { id: 'resetValidations', description: 'a validation ran while the copy engine was off' },
+      {
+        id: 'nowaitRetries',
+        description: 'a FAULT_FLAG_RETRY_NOWAIT fault asked for a retry without sleeping',
+      },
     ],
     build(sim: Sim, rng: Rng): Workload {
       const global = new TtmGlobal();
@@ -138,7 +164,7 @@ export function vmReset(overrides: Partial<VmResetConfig> = {}, name = 'vm-reset
       });
       const run = new VmResetRun(cfg, sim, dev);
       run.data = new PageData(run.breaches, stepCounter(sim));
-      const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: run.all }], { hibernate: false });
+      const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: run.all }], { hibernate: cfg.hibernate });
       run.lc = lc;
       const vmSizes = Array.from({ length: cfg.vmBos }, () => rng.int(cfg.minVmBoPages, cfg.maxVmBoPages));
       // The buffer is purged after the client's submission of a frame drawn from the seed.
@@ -147,6 +173,7 @@ export function vmReset(overrides: Partial<VmResetConfig> = {}, name = 'vm-reset
       lc.worker('client', () => run.client(purgeAt));
       lc.worker('display', () => run.display());
       lc.worker('reset', () => run.reset());
+      lc.worker('guest', () => run.guest());
       lc.release = () => run.release();
       lc.start();
       return oneWorldWorkload(
@@ -171,6 +198,10 @@ class VmResetRun {
     flips: 0,
     flipsBusy: 0,
     resetValidations: 0,
+    guestFaults: 0,
+    nowaitRetries: 0,
+    guestPages: 0,
+    sigbus: 0,
   };
   readonly breaches: Breach[] = [];
   data!: PageData;
@@ -181,6 +212,8 @@ class VmResetRun {
   scratch: BufferObject | null = null;
   buffer: BufferObject | null = null;
   scanout: BufferObject | null = null;
+  /** The VM made its BOs (or failed to). */
+  readonly vmReady: Completion;
   /** The VM's first frame, and the client's second: the GPU reset starts after one, ends after the other. */
   readonly vmFrame0: Completion;
   readonly clientFrame1: Completion;
@@ -192,6 +225,7 @@ class VmResetRun {
     readonly sim: Sim,
     readonly dev: SimDevice,
   ) {
+    this.vmReady = new Completion(sim.env, 'vm-ready');
     this.vmFrame0 = new Completion(sim.env, 'vm-frame-0');
     this.clientFrame1 = new Completion(sim.env, 'client-frame-1');
     this.scanoutPlacement = placementOf(place(TTM_PL_VRAM, TTM_PL_FLAG_CONTIGUOUS, 0, cfg.visiblePages));
@@ -241,6 +275,7 @@ class VmResetRun {
     const who = 'task:vm';
     const pd = yield* this.create(who, 1, SYSTEM_ONLY, null, operationCtx({ interruptible: true }));
     if (pd === null) {
+      this.vmReady.complete();
       this.vmFrame0.complete();
       return 0;
     }
@@ -250,6 +285,7 @@ class VmResetRun {
       operationCtx({ interruptible: true, allowResEvict: true, resv: pd.resv });
     for (const pages of vmSizes) yield* this.addVmBo(pages, createCtx());
     ttmBoUnreserve(pd);
+    this.vmReady.complete();
     for (let frame = 0; frame < cfg.frames; frame += 1) {
       if (frame === Math.ceil(cfg.frames / 2)) yield* this.lc.freezePoint();
       yield { kind: 'yield', label: 'vm.frame' };
@@ -390,6 +426,70 @@ class VmResetRun {
     return 0;
   }
 
+  /**
+   * The guest: maps the VM's first BO and reads every page, round after round, through asynchronous
+   * page faults (the first fault of a page with FAULT_FLAG_RETRY_NOWAIT), checking what it reads.
+   */
+  *guest(): KGen<number> {
+    const who = 'task:guest';
+    yield* this.vmReady.wait();
+    const bo = this.vmBos[0];
+    if (bo === undefined) return 0;
+    const vma = ttmBoMmapObj(bo);
+    if (typeof vma === 'number') {
+      this.breaches.push({
+        id: 'correctness.errno',
+        actor: who,
+        message: `a shared mapping of ${bo.id} returned ${errnoName(vma)}`,
+      });
+      return 0;
+    }
+    for (let round = 0; round < this.cfg.guestRounds; round += 1) {
+      if (round === Math.ceil(this.cfg.guestRounds / 2)) yield* this.lc.freezePoint();
+      yield { kind: 'yield', label: 'guest.round' };
+      for (let page = 0; page < bo.numPages; page += 1) if (!(yield* this.guestRead(vma, page, who))) break;
+    }
+    yield* ttmBoVmClose(vma);
+    return 0;
+  }
+
+  /** One read of `page`: fault until a PTE is there (false on SIGBUS or a stuck page), then check it. */
+  *guestRead(vma: CpuMapping, page: number, who: string): KGen<boolean> {
+    const c = this.c;
+    for (let attempt = 0; attempt < MAX_FAULTS; attempt += 1) {
+      const pte = vma.ptes.get(page);
+      if (pte !== undefined) {
+        c.guestPages += 1;
+        this.data.verifyPte(vma.bo, pte, page, who);
+        return true;
+      }
+      c.guestFaults += 1;
+      // The asynchronous fault first (FOLL_NOWAIT), then the synchronous one KVM falls back to.
+      const nowait = attempt === 0;
+      const flags = { allowRetry: attempt <= 1, retryNowait: nowait, interruptible: true };
+      const ret = yield* ttmBoVmFault(vma, page, flags);
+      if (ret === 'RETRY' && nowait) c.nowaitRetries += 1;
+      if (ret === 'SIGBUS') {
+        c.sigbus += 1;
+        return false;
+      }
+      if (ret === 'OOM') {
+        this.breaches.push({
+          id: 'correctness.fault-oom',
+          actor: who,
+          message: `fault on ${vma.bo.id} page ${page} returned VM_FAULT_OOM: the OOM killer runs for a TTM fault`,
+        });
+        return false;
+      }
+    }
+    this.breaches.push({
+      id: 'correctness.fault-stuck',
+      actor: who,
+      message: `${vma.bo.id} page ${page} still unmapped after ${MAX_FAULTS} faults`,
+    });
+    return false;
+  }
+
   /** Every task finished: the scanout is unpinned, and every reference goes. */
   *release(): KGen<void> {
     const bo = this.scanout;
@@ -419,6 +519,10 @@ function statsOf(run: VmResetRun, global: TtmGlobal): Record<string, number> {
     flips: c.flips,
     flipsBusy: c.flipsBusy,
     resetValidations: c.resetValidations,
+    guestFaults: c.guestFaults,
+    nowaitRetries: c.nowaitRetries,
+    guestPages: c.guestPages,
+    sigbus: c.sigbus,
     evictions: m.count('bo.evicted'),
     zombies: m.count('bo.zombie'),
     boCount: global.boCount,
