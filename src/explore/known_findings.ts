@@ -7,6 +7,7 @@
 // known bug replays the failure as found.
 
 import { PATCH_TRANSFER_BO_COUNT } from '../kernel/bo_util.ts';
+import { PATCH_POOL_APPLY_CACHING_DIVIDE } from '../kernel/pool.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { exactReplayOptions, type RunOptions, type RunResult, runScenario } from './run.ts';
 
@@ -38,6 +39,19 @@ export const KNOWN_FINDINGS: readonly KnownFinding[] = [
     },
     patch: PATCH_TRANSFER_BO_COUNT,
     readme: 'A BO count that counts a freed ghost',
+  },
+  {
+    id: 'pool-alloc-error-wc-freed-cached',
+    check: 'page.free.wb',
+    summary:
+      "ttm_pool_apply_caching on x86 leaves caching_divide where it was, so when the DMA map of the page that applied it fails, __ttm_pool_alloc's error path frees the pages it just made WC/UC as cached: to the page allocator without set_pages_wb",
+    upstream: {
+      file: 'drivers/gpu/drm/ttm/ttm_pool.c',
+      function: 'ttm_pool_apply_caching',
+      text: 'return set_pages_array_wc(alloc->caching_divide, num_pages);',
+    },
+    patch: PATCH_POOL_APPLY_CACHING_DIVIDE,
+    readme: 'Write-combined pages freed as cached after a failed DMA map',
   },
 ];
 

@@ -100,7 +100,7 @@ export const SWAP_MUTATIONS: readonly MutationInfo[] = [
     change:
       'ttm_pool_shrinker_scan returns after the first ttm_pool_shrink that freed anything (one block), whatever nr_to_scan asked for',
     scenario: 'pool-reclaim',
-    detectedBy: 'correctness.reclaim',
+    detectedBy: 'pool.shrinker-scan.target',
   },
   {
     name: MUTATION_POOL_DMA32_SHARED,

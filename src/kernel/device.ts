@@ -30,9 +30,11 @@ import {
   ttmResourceManagerInit,
   ttmResourceManagerSetUsed,
 } from './resource.ts';
+import { postDevicePoolFlags } from './rules/allocation_flags.ts';
 import type { RuleBreach } from './rules/check.ts';
 import { warnOn } from './rules/check.ts';
 import { postDeviceFiniList } from './rules/device_list.ts';
+import { postGlobalInit } from './rules/page_allocator.ts';
 import { DEVICE_INIT_VMA_MANAGER } from './rules/ttm_device.ts';
 import { postDeviceInit } from './rules_post.ts';
 import type { Tt } from './tt.ts';
@@ -91,7 +93,7 @@ export class TtmGlobal {
   /** ttm_tt.c's accounting: pages of populated non-EXTERNAL tts, and those of DMA32 pools. */
   ttmPagesAllocated = 0;
   ttmDma32PagesAllocated = 0;
-  /** ttm_pages_limit (totalram / 2) and ttm_dma32_pages_limit (min(that, 2 GiB)). */
+  /** ttm_pages_limit (totalram / 2) and ttm_dma32_pages_limit (min(totalram, 2 GiB)). */
   ttmPagesLimit: number;
   ttmDma32PagesLimit: number;
   /**
@@ -150,7 +152,11 @@ export class TtmGlobal {
     const half = Math.floor(ram.totalPages / 2);
     this.poolMgr = new TtmPoolManager(ram, half);
     this.ttmPagesLimit = half;
-    this.ttmDma32PagesLimit = Math.min(half, DMA32_PAGES);
+    // num_dma32: all of (lowmem) RAM, capped at 2 GiB; not half of it.
+    this.ttmDma32PagesLimit = Math.min(ram.totalPages, DMA32_PAGES);
+    ram.world ??= this;
+    this.poolMgr.world = this;
+    postGlobalInit(this, ram.totalPages);
   }
 
   /** True when the run's fault plan makes this evaluation of `site` fail (`where` names the object). */
@@ -243,6 +249,7 @@ export function ttmDeviceInit(global: TtmGlobal, bdev: Device, args: DeviceInitA
   if (args.useDma32) flags |= TTM_ALLOCATION_POOL_USE_DMA32;
   bdev.allocFlags = flags;
   bdev.pool = new Pool(args.dev, NUMA_NO_NODE, flags, global, bdev);
+  postDevicePoolFlags(global, bdev, args.useDmaAlloc, args.useDma32);
   bdev.vmaManager = args.vmaManager;
   bdev.devMapping = args.mapping;
   bdev.global = global;

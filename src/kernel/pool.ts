@@ -179,12 +179,24 @@ function applyCaching(mgr: TtmPoolManager, tt: Tt, alloc: PoolAllocState): numbe
     if (tt.global?.injectFault('page.alloc', tt.id)) return -ENOMEM;
     const pages = pagesOf(tt).slice(alloc.cachingDivide, alloc.pages) as number[];
     mgr.ram.setCachingPages(pages, pageCachingOf(alloc.ttCaching));
-    // x86 returns here: the caller moves the divide once it commits a page of consistent caching.
+    // x86 returns here ("return set_pages_array_wc(alloc->caching_divide, num_pages);"): the caller
+    // moves the divide only once it commits a page of consistent caching. When the DMA map of that page
+    // fails in between, the staged pages are WC/UC below no divide, and the error path frees them as
+    // cached: to the system without set_pages_wb (README "Write-combined pages freed as cached after a
+    // failed DMA map"). The candidate fix moves the divide here, as the non-x86 path does.
+    if (tt.global?.patches.has(PATCH_POOL_APPLY_CACHING_DIVIDE)) alloc.cachingDivide = alloc.pages;
     return 0;
   }
   alloc.cachingDivide = alloc.pages;
   return 0;
 }
+
+/**
+ * A candidate fix of ttm_pool_apply_caching on x86: move caching_divide past the pages whose caching it
+ * has just changed, so that an allocation failing before the next commit frees them with the tt's
+ * caching (pooled, or set back to write-back) instead of as cached.
+ */
+export const PATCH_POOL_APPLY_CACHING_DIVIDE = 'pool-apply-caching-divide';
 
 /** ttm_pool_allocated_page_commit: fill tt->pages (and dma_address) from a block. */
 function allocatedPageCommit(tt: Tt, p: number, firstDma: number, alloc: PoolAllocState, nr: number): void {

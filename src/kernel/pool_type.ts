@@ -17,6 +17,7 @@ import type { Device, TtmGlobal } from './device.ts';
 import type { Iommu } from './iommu.ts';
 import type { Ram } from './ram.ts';
 import { warnOn } from './rules/check.ts';
+import { postPoolShrinkerScan } from './rules/page_allocator.ts';
 import { POOL_INIT_TYPES } from './rules/pool_types.ts';
 import { POOL_INIT_DMA_ALLOC_DEV, POOL_MGR_FINI_SHRINKER_LIST } from './rules/ttm_pool.ts';
 
@@ -68,6 +69,8 @@ export class TtmPoolManager {
    * and each interruptible restore step fails with -EINTR, consuming one count per hit.
    */
   backupFaultInject = 0;
+  /** The world these globals belong to (set by its TtmGlobal): where a broken rule is recorded. */
+  world: TtmGlobal | null = null;
   private nextDmaId = 1;
 
   constructor(
@@ -324,6 +327,13 @@ export function ttmPoolShrinkerScan(
   nrToScan: number,
   mutations: ReadonlySet<string> = NO_MUTATIONS,
 ): number {
+  const ret = shrinkerScan(mgr, nrToScan, mutations);
+  postPoolShrinkerScan(mgr, nrToScan, ret === SHRINK_STOP ? 0 : ret);
+  return ret;
+}
+
+/** The loop of ttm_pool_shrinker_scan. */
+function shrinkerScan(mgr: TtmPoolManager, nrToScan: number, mutations: ReadonlySet<string>): number {
   const oneBlock = mutations.has(MUTATION_POOL_SHRINKER_ONE_BLOCK);
   let freed = 0;
   let idle = 0;

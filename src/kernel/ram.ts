@@ -9,8 +9,10 @@
 // Frame 0 is reserved (never handed out, not counted as used), as the first page of physical memory is
 // on x86, so a frame number or direct-mapped DMA address is never 0 (NULL).
 
+import type { TtmGlobal } from './device.ts';
 import { ENOMEM } from './errno.ts';
 import { RangeAllocator, type RangeNode } from './range_allocator.ts';
+import { checkFreeWb } from './rules/page_allocator.ts';
 
 /** x86 page attribute of a frame in the kernel's linear map (set_pages_array_wc/uc/wb). */
 export type PageCaching = 'wb' | 'wc' | 'uc';
@@ -30,6 +32,8 @@ export class Ram {
   cachingChanges = 0;
   /** Frame 0, never handed out. */
   private readonly reserved: number;
+  /** The world whose page allocator this is (set by its TtmGlobal): where a broken rule is recorded. */
+  world: TtmGlobal | null = null;
 
   constructor(
     readonly totalPages: number,
@@ -80,6 +84,7 @@ export class Ram {
   freeBlock(first: number): void {
     const node = this.blocks.get(first);
     if (node === undefined) throw new Error(`free of page frame ${first}, which is not an allocated block`);
+    checkFreeWb(this.world, first, node.size, this);
     this.blocks.delete(first);
     this.mm.remove(node);
   }
@@ -111,22 +116,34 @@ export class Ram {
     return false;
   }
 
+  /**
+   * A frame number every access goes through: an integer frame of this RAM. Anything else (null, a
+   * negative errno, a frame past the end) is a pointer to no page: the model reading or writing through
+   * it is a simulator bug, never data.
+   */
+  private frame(pfn: number): number {
+    if (pfn >>> 0 !== pfn || pfn >= this.totalPages) {
+      throw new Error(`access to page frame ${String(pfn)}, which is not a frame of ${this.totalPages}`);
+    }
+    return pfn;
+  }
+
   read(pfn: number): number {
-    return this.content[pfn]!;
+    return this.content[this.frame(pfn)]!;
   }
 
   write(pfn: number, value: number): void {
-    this.content[pfn] = value >>> 0;
+    this.content[this.frame(pfn)] = value >>> 0;
   }
 
   /** clear_page. */
   clear(pfn: number): void {
-    this.content[pfn] = 0;
+    this.content[this.frame(pfn)] = 0;
   }
 
   /** copy_highpage. */
   copy(dst: number, src: number): void {
-    this.content[dst] = this.content[src]!;
+    this.content[this.frame(dst)] = this.content[this.frame(src)]!;
   }
 
   getPrivate(pfn: number): number {

@@ -3,6 +3,7 @@
 // postcondition of an exported function, or an invariant of an object that drivers rely on). The catalogue
 // (`ttm-sim oracles`) is built from these descriptions; a check never targets one known bug.
 
+import { ALLOCATION_FLAG_RULES } from './rules/allocation_flags.ts';
 import { BO_RELEASE_RULES } from './rules/bo_release.ts';
 import type { KernelRule } from './rules/check.ts';
 import { DEVICE_LIST_RULES } from './rules/device_list.ts';
@@ -15,6 +16,7 @@ import { ERRNO_RETURN_RULES } from './rules/errno_returns.ts';
 import { EVICT_ALL_RULES } from './rules/evict_all.ts';
 import { EVICT_ALLOC_RULES } from './rules/evict_alloc.ts';
 import { MOVE_COUNT_RULES } from './rules/move_counts.ts';
+import { PAGE_ALLOCATOR_RULES } from './rules/page_allocator.ts';
 import { PLACEMENT_RULES } from './rules/placement.ts';
 import { POOL_BACKUP_BUSY_RULES } from './rules/pool_backup_busy.ts';
 import { POOL_TYPE_RULES } from './rules/pool_types.ts';
@@ -86,6 +88,8 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...VALIDATE_SPACE_RULES,
   ...DMA_RESV_RULES,
   ...POOL_TYPE_RULES,
+  ...PAGE_ALLOCATOR_RULES,
+  ...ALLOCATION_FLAG_RULES,
   ...POOL_BACKUP_BUSY_RULES,
   ...DMA_RESV_FENCE_RULES,
   ...XE_SHRINKER_RULES,

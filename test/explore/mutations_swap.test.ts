@@ -129,11 +129,11 @@ const CASES: readonly Case[] = [
     strategy: 'random',
     failure: {
       kind: 'correctness',
-      id: 'correctness.reclaim',
-      actor: 'task:allocator',
-      step: 192,
+      id: 'pool.shrinker-scan.target',
+      actor: 'pool',
+      step: 95,
       message:
-        'populating bo:42 (67 pages) failed with -ENOMEM although 64 free and 15 pooled pages could hold it',
+        'ttm_pool_shrinker_scan returns having freed at least nr_to_scan pages, or with no page left in any pool type: freed 1 of 19 pages with 30 still pooled',
     },
   },
   {
