@@ -3,7 +3,8 @@
 // ring, pipelined behind a fence; SYSTEM↔TT is a bind/unbind; VRAM↔SYSTEM bounces through TT
 // (-EMULTIHOP); eviction sends VRAM to TT (SYSTEM as fallback) and TT to SYSTEM. While a scenario
 // turns the copy engine off (SimMman.bufferFuncsEnabled, amdgpu_ttm_set_buffer_funcs_status) moves to or
-// from VRAM are CPU copies and VRAM evicts to SYSTEM; a BO marked discardable gets no eviction placement.
+// from VRAM are CPU copies and VRAM evicts to SYSTEM; an imported (sg) BO and a BO marked discardable get
+// no eviction placement.
 // Designs (src/designs) change the driver only through SimDriverHooks, which the design registry
 // installs on a world before its devices are created; this file knows no design.
 
@@ -274,9 +275,10 @@ export function simDeviceFuncs(
     },
     evictionValuable: ttmBoEvictionValuable,
     evictFlags(bo: BufferObject): Placement {
-      // amdgpu_evict_flags: "if (abo->flags & AMDGPU_GEM_CREATE_DISCARDABLE) { placement->num_placement
-      // = 0; return; }": TTM drops the backing store (ttm_bo_pipeline_gutting) instead of moving it.
-      if (mman?.discardable.has(bo) === true) return NO_PLACEMENT;
+      // amdgpu_evict_flags: "Don't handle scatter gather BOs" (an import's pages are its exporter's) and
+      // "if (abo->flags & AMDGPU_GEM_CREATE_DISCARDABLE) { placement->num_placement = 0; return; }": TTM
+      // drops the backing store (ttm_bo_pipeline_gutting) instead of moving it.
+      if (bo.type === 'sg' || mman?.discardable.has(bo) === true) return NO_PLACEMENT;
       const memType = bo.resource?.memType;
       // "if (!adev->mman.buffer_funcs_enabled) { /* Move to system memory */": no copy engine to TT.
       if (memType === TTM_PL_VRAM) return mman?.bufferFuncsEnabled === false ? SYSTEM_EVICT : VRAM_EVICT;

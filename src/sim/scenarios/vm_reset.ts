@@ -8,7 +8,12 @@
 // - a client has a scratch BO created with AMDGPU_GEM_CREATE_DISCARDABLE (amdgpu_evict_flags gives it no
 //   placement: an eviction waits for it to be idle and drops its memory, ttm_bo_pipeline_gutting) and a
 //   buffer it purges once while its GPU job still runs (madvise DONTNEED: ttm_bo_validate with an empty
-//   placement guts a busy BO, its memory and tt going to a ghost behind the job's fence);
+//   placement guts a busy BO, its memory and tt going to a ghost behind the job's fence); it also
+//   imports a foreign dma-buf (an sg BO in TT, used by its GPU jobs), which its exporter moves once
+//   while a job still reads it: amdgpu_dma_buf_move_notify invalidates the import with ttm_bo_validate
+//   and an empty placement, so the busy sg BO is gutted into a ghost that keeps the import's
+//   reservation, and the next frame validates it back; an eviction gives it no placement either
+//   (amdgpu_evict_flags: "Don't handle scatter gather BOs");
 // - a display task flips a scanout into the CPU-visible window of VRAM, contiguous ([0, lpfn) with
 //   TTM_PL_FLAG_CONTIGUOUS: a resource placed without it is not compatible and moves), from a page flip
 //   that must not block: the scanout is trylocked (ttm_bo_reserve with no_wait) and validated with
@@ -82,6 +87,8 @@ export interface VmResetConfig {
   readonly frames: number;
   readonly scratchPages: number;
   readonly bufferPages: number;
+  /** Pages of the imported dma-buf. */
+  readonly importPages: number;
   readonly scanoutPages: number;
   readonly flips: number;
   /** Times the guest reads every page of the VM's first BO. */
@@ -104,6 +111,7 @@ const DEFAULTS: VmResetConfig = {
   frames: 4,
   scratchPages: 6,
   bufferPages: 5,
+  importPages: 3,
   scanoutPages: 4,
   flips: 3,
   guestRounds: 2,
@@ -116,6 +124,7 @@ const MAX_FAULTS = 16;
 const VRAM_OR_TT: Placement = placementOf(place(TTM_PL_VRAM), place(TTM_PL_TT, TTM_PL_FLAG_FALLBACK));
 const VRAM_ONLY: Placement = placementOf(place(TTM_PL_VRAM));
 const SYSTEM_ONLY: Placement = placementOf(place(TTM_PL_SYSTEM));
+const TT_ONLY: Placement = placementOf(place(TTM_PL_TT));
 
 interface Counters {
   vmSubmits: number;
@@ -125,6 +134,8 @@ interface Counters {
   validateFailures: number;
   /** Buffers purged (validated with an empty placement) while their GPU job ran. */
   busyPurges: number;
+  /** Imports invalidated by their exporter's move while a GPU job still read them. */
+  busyInvalidations: number;
   /** Client frames that found the scratch BO without memory: an eviction dropped it. */
   scratchDropped: number;
   flips: number;
@@ -147,6 +158,10 @@ export function vmReset(overrides: Partial<VmResetConfig> = {}, name = 'vm-reset
     config: { scenario: 'vm-reset', ...cfg, lifecycle: LIFECYCLE },
     sometimes: [
       { id: 'busyPurges', description: 'a buffer was purged while its GPU job ran (gutting into a ghost)' },
+      {
+        id: 'busyInvalidations',
+        description: "an import was invalidated by its exporter's move while a GPU job read it",
+      },
       { id: 'scratchDropped', description: 'an eviction dropped the discardable BO' },
       { id: 'flipsBusy', description: 'a page flip was skipped rather than wait' },
       { id: 'resetValidations', description: 'a validation ran while the copy engine was off' },
@@ -169,8 +184,10 @@ export function vmReset(overrides: Partial<VmResetConfig> = {}, name = 'vm-reset
       const vmSizes = Array.from({ length: cfg.vmBos }, () => rng.int(cfg.minVmBoPages, cfg.maxVmBoPages));
       // The buffer is purged after the client's submission of a frame drawn from the seed.
       const purgeAt = rng.int(0, cfg.frames - 1);
+      // The exporter moves the import's buffer after the client's submission of a frame drawn too.
+      const moveAt = rng.int(0, cfg.frames - 1);
       lc.worker('vm', () => run.vm(vmSizes));
-      lc.worker('client', () => run.client(purgeAt));
+      lc.worker('client', () => run.client(purgeAt, moveAt));
       lc.worker('display', () => run.display());
       lc.worker('reset', () => run.reset());
       lc.worker('guest', () => run.guest());
@@ -194,6 +211,7 @@ class VmResetRun {
     clientSubmits: 0,
     validateFailures: 0,
     busyPurges: 0,
+    busyInvalidations: 0,
     scratchDropped: 0,
     flips: 0,
     flipsBusy: 0,
@@ -211,6 +229,7 @@ class VmResetRun {
   root: BufferObject | null = null;
   scratch: BufferObject | null = null;
   buffer: BufferObject | null = null;
+  imported: BufferObject | null = null;
   scanout: BufferObject | null = null;
   /** The VM made its BOs (or failed to). */
   readonly vmReady: Completion;
@@ -238,16 +257,20 @@ class VmResetRun {
     placement: Placement,
     resv: DmaResv | null,
     ctx: OperationCtx,
-    discardable = false,
+    kind: 'device' | 'discardable' | 'import' = 'device',
   ): KGen<BufferObject | null> {
     const bdev = this.dev.bdev;
     const bo = newBufferObject(bdev, pages * PAGE_SIZE);
     this.all.push(bo);
-    if (discardable) this.dev.mman.discardable.add(bo);
-    const ret = yield* ttmBoInitReserved(bdev, bo, 'device', placement, 1, ctx, null, resv, null);
+    if (kind === 'discardable') this.dev.mman.discardable.add(bo);
+    // An import passes its exporter's sg table (amdgpu_dma_buf_create_obj: ttm_bo_type_sg).
+    const type = kind === 'import' ? 'sg' : 'device';
+    const sg = kind === 'import' ? { nents: pages } : null;
+    const ret = yield* ttmBoInitReserved(bdev, bo, type, placement, 1, ctx, sg, resv, null);
     checkErrno(ret, `creating ${bo.id}`, who, this.breaches);
     if (ret !== 0) return null;
-    this.data.trackNew(bo);
+    // An import's pages hold what its exporter wrote, which this process does not know: not tracked.
+    if (kind !== 'import') this.data.trackNew(bo);
     return bo;
   }
 
@@ -320,16 +343,19 @@ class VmResetRun {
   }
 
   /** The client: a discardable scratch BO and a buffer, a job over each per frame, one busy purge. */
-  *client(purgeAt: number): KGen<number> {
+  *client(purgeAt: number, moveAt: number): KGen<number> {
     const { cfg, c } = this;
     const who = 'task:client';
     const ctx = (): OperationCtx => operationCtx({ interruptible: true });
-    const scratch = yield* this.create(who, cfg.scratchPages, VRAM_ONLY, null, ctx(), true);
+    const scratch = yield* this.create(who, cfg.scratchPages, VRAM_ONLY, null, ctx(), 'discardable');
     if (scratch !== null) ttmBoUnreserve(scratch);
     this.scratch = scratch;
     const buffer = yield* this.create(who, cfg.bufferPages, VRAM_OR_TT, null, ctx());
     if (buffer !== null) ttmBoUnreserve(buffer);
     this.buffer = buffer;
+    const imported = yield* this.create(who, cfg.importPages, TT_ONLY, null, ctx(), 'import');
+    if (imported !== null) ttmBoUnreserve(imported);
+    this.imported = imported;
     for (let frame = 0; frame < cfg.frames; frame += 1) {
       if (frame === Math.ceil(cfg.frames / 2)) yield* this.lc.freezePoint();
       yield { kind: 'yield', label: 'client.frame' };
@@ -366,10 +392,36 @@ class VmResetRun {
           this.data.track(buffer, 'unknown');
         }
       }
+      if (imported !== null) yield* this.useImport(imported, frame === moveAt);
       if (frame === 1) this.clientFrame1.complete();
     }
     this.clientFrame1.complete();
     return 0;
+  }
+
+  /**
+   * One frame's use of the import: validated back into TT, read by a GPU job (its fence added; the data
+   * is the exporter's), and, when `moved`, invalidated by the exporter's move right after
+   * (amdgpu_dma_buf_move_notify: an empty placement given to ttm_bo_validate).
+   */
+  *useImport(bo: BufferObject, moved: boolean): KGen<void> {
+    const who = 'task:client';
+    if ((yield* ttmBoReserve(bo, true, false, null)) !== 0) return;
+    const ctx = operationCtx({ interruptible: true });
+    let job: DmaFence | null = null;
+    if ((yield* this.validate(who, bo, TT_ONLY, ctx)) === 0 && bo.resv.reserveFences(1) === 0) {
+      job = this.dev.gfxRing.emit();
+      bo.resv.addFence(job, DmaResvUsage.READ);
+      this.c.clientSubmits += 1;
+    }
+    // amdgpu_dma_buf_move_notify: "if (!bo->tbo.resource || bo->tbo.resource->mem_type ==
+    // TTM_PL_SYSTEM) return;", otherwise ttm_bo_validate with "ctx = { false, false }".
+    const res = bo.resource;
+    if (moved && res !== null && res.memType !== TTM_PL_SYSTEM) {
+      if (job !== null && !job.signaled) this.c.busyInvalidations += 1;
+      yield* this.validate(who, bo, NO_PLACEMENT, operationCtx());
+    }
+    ttmBoUnreserve(bo);
   }
 
   /**
@@ -497,7 +549,7 @@ class VmResetRun {
       while (bo.pinCount > 0) ttmBoUnpin(bo);
       ttmBoUnreserve(bo);
     }
-    for (const b of [this.scanout, this.scratch, this.buffer, ...this.vmBos, this.root]) {
+    for (const b of [this.scanout, this.scratch, this.buffer, this.imported, ...this.vmBos, this.root]) {
       if (b === null) continue;
       yield { kind: 'yield', label: 'teardown.put' };
       yield* ttmBoPut(b);
@@ -515,6 +567,7 @@ function statsOf(run: VmResetRun, global: TtmGlobal): Record<string, number> {
     clientSubmits: c.clientSubmits,
     validateFailures: c.validateFailures,
     busyPurges: c.busyPurges,
+    busyInvalidations: c.busyInvalidations,
     scratchDropped: c.scratchDropped,
     flips: c.flips,
     flipsBusy: c.flipsBusy,
