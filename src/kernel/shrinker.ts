@@ -13,8 +13,15 @@ import type { KGen, MirrorEvent } from './env.ts';
 import { EBUSY, EINTR } from './errno.ts';
 import { type OperationCtx, operationCtx, place } from './placement.ts';
 import { SHRINK_EMPTY, SHRINK_STOP, ttmPoolShrinkerCount, ttmPoolShrinkerScan } from './pool_type.ts';
-import { ResourceCursor } from './resource.ts';
-import { postShrinkBackup } from './rules/xe_shrinker.ts';
+import { ResourceCursor, type ResourceManager } from './resource.ts';
+import { countTurns } from './rules/validate_space.ts';
+import {
+  checkScanAfterCount,
+  checkXeShrinkerCount,
+  checkXeShrinkerWalkSkips,
+  postShrinkBackup,
+  type ShrinkScanAudit,
+} from './rules/xe_shrinker.ts';
 import type { SimDevice } from './simdrv.ts';
 import { ttmBoShrink, ttmBoShrinkAvoidWait, ttmBoShrinkSuitable } from './swap.ts';
 
@@ -34,6 +41,8 @@ interface Pass {
   readonly writeback: boolean;
   /** The scan's gfp mask has __GFP_FS (xe_shrinker_scan's can_backup). */
   readonly fs: boolean;
+  /** What the scan's walks did, for the rules of rules/xe_shrinker.ts. */
+  readonly audit: ShrinkScanAudit;
 }
 
 export interface ShrinkStats {
@@ -75,25 +84,69 @@ export class XeShrinker {
     const swap = this.dev.bdev.global?.swap;
     if (sc.gfpFs && swap !== undefined)
       n += Math.min(Math.floor(ttmBackupBytesAvail(swap) / PAGE_SIZE), shrinkable);
-    return n === 0 ? SHRINK_EMPTY : n;
+    const ret = n === 0 ? SHRINK_EMPTY : n;
+    const bdev = this.dev.bdev;
+    checkXeShrinkerCount(
+      bdev.global,
+      this.id,
+      this.managers(),
+      (bo) => this.dev.xe!.purgeable.has(bo),
+      sc.gfpFs,
+      swap === undefined ? 0 : Math.floor(ttmBackupBytesAvail(swap) / PAGE_SIZE),
+      ret,
+      SHRINK_EMPTY,
+    );
+    return ret;
   }
 
-  /** xe_shrinker_scan: a purge pass when purgeable pages exist, then (with __GFP_FS) a backup pass. */
+  /** xe_shrinker_scan, with the rules of its call (count first) and of its walks (rules/xe_shrinker.ts). */
   *scan(sc: ShrinkControl): KGen<number> {
+    const g = this.dev.bdev.global;
+    checkScanAfterCount(g, this.id, sc.nrToScan, this.count(sc), SHRINK_EMPTY);
     const ctx = operationCtx({ interruptible: false, noWaitGpu: ttmBoShrinkAvoidWait(sc.kswapd) });
+    const audit: ShrinkScanAudit = { turns: 0, handed: [], passes: 0, interrupted: false };
+    const ret = yield* countTurns(this.scanPasses(sc, ctx, audit), audit);
+    if (ret === SHRINK_STOP) checkXeShrinkerWalkSkips(g, this.id, this.managers(), ctx, audit);
+    return ret;
+  }
+
+  /** The passes of xe_shrinker_scan: a purge pass when purgeable pages exist, then (with __GFP_FS) a backup pass. */
+  private *scanPasses(sc: ShrinkControl, ctx: OperationCtx, audit: ShrinkScanAudit): KGen<number> {
     this.emit({ type: 'shrinker.scan', target: sc.nrToScan });
     let freed = 0;
     if (this.pages().purgeable > 0) {
       this.emit({ type: 'shrinker.pass', pass: 'purge' });
-      freed += yield* this.walk(ctx, sc.nrToScan, { purgeOnly: true, writeback: false, fs: sc.gfpFs });
+      audit.passes += 1;
+      freed += yield* this.walk(ctx, sc.nrToScan, { purgeOnly: true, writeback: false, fs: sc.gfpFs, audit });
     }
     if (freed < sc.nrToScan && sc.gfpFs) {
       this.emit({ type: 'shrinker.pass', pass: 'backup' });
+      audit.passes += 1;
       const writeback = !ctx.noWaitGpu && sc.gfpIo;
-      freed += yield* this.walk(ctx, sc.nrToScan - freed, { purgeOnly: false, writeback, fs: sc.gfpFs });
+      freed += yield* this.walk(ctx, sc.nrToScan - freed, {
+        purgeOnly: false,
+        writeback,
+        fs: sc.gfpFs,
+        audit,
+      });
     }
     this.emit({ type: 'shrinker.done', freed });
     return freed === 0 ? SHRINK_STOP : freed;
+  }
+
+  /** The shrinker's name in checks: `<device>/shrinker`. */
+  get id(): string {
+    return `${this.dev.bdev.id}/shrinker`;
+  }
+
+  /** The managers the shrinker walks (SYSTEM, TT), those the device has. */
+  private managers(): ResourceManager[] {
+    const out: ResourceManager[] = [];
+    for (const memType of [TTM_PL_SYSTEM, TTM_PL_TT]) {
+      const man = this.dev.bdev.manager(memType);
+      if (man !== null) out.push(man);
+    }
+    return out;
   }
 
   private emit(event: MirrorEvent): void {
@@ -139,6 +192,7 @@ export class XeShrinker {
   private *xeBoShrink(ctx: OperationCtx, bo: BufferObject, pass: Pass): KGen<number> {
     const tt = bo.ttm!;
     const res = bo.resource!;
+    pass.audit.handed.push(bo.id);
     const purgeable = this.dev.xe!.purgeable.has(bo) || bo.deleted || bo.ghostOf !== null;
     if (!(tt.pageFlags & TTM_TT_FLAG_EXTERNAL_MAPPABLE)) return -EBUSY;
     if (pass.purgeOnly && !purgeable) return -EBUSY;
@@ -149,6 +203,7 @@ export class XeShrinker {
       allowMove: true,
     });
     postShrinkBackup(bo.bdev.global, bo.id, purgeable, pass.fs, lret);
+    if (lret === -EINTR) pass.audit.interrupted = true;
     if (lret > 0) {
       if (purgeable) this.stats.purged += lret;
       else this.stats.backedUp += lret;
