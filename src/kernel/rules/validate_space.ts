@@ -41,7 +41,7 @@ export const EVICT_ALLOC_NOTHING_LEFT = kernelRule(
 export const ALLOC_SYSTEM_PLACE = kernelRule(
   'bo.alloc.system-place',
   'return',
-  'ttm_bo_mem_space and ttm_bo_validate do not run out of space (-ENOSPC) when the placement has a SYSTEM place one of the two passes tries, the system manager is in use and the ctx may wait for the GPU: the system manager only fails to allocate with -ENOMEM',
+  "ttm_bo_mem_space and ttm_bo_validate do not run out of space (-ENOSPC) when the placement has a SYSTEM place one of the two passes tries, the system manager is in use, the ctx may wait for the GPU and no ww ticket holds the BO's resv: the system manager only fails to allocate with -ENOMEM, and only a ticket-lock's -EDEADLK comes back from an eviction walk as -ENOSPC",
   [
     { file: SYS_C, func: 'ttm_sys_man_alloc', text: '*res = kzalloc(sizeof(**res), GFP_KERNEL);' },
     {
@@ -50,6 +50,11 @@ export const ALLOC_SYSTEM_PLACE = kernelRule(
       text: 'if (place->flags & (force_space ? TTM_PL_FLAG_DESIRED : TTM_PL_FLAG_FALLBACK))',
     },
     { file: BO_C, func: 'ttm_bo_mem_space', text: '} while (ret == -ENOSPC && force_space);' },
+    {
+      file: 'drivers/gpu/drm/ttm/ttm_bo_util.c',
+      func: 'ttm_lru_walk_ticketlock',
+      text: '/* Caller needs to exit the ww transaction. */',
+    },
   ],
 );
 
@@ -202,7 +207,9 @@ function triedSystemPlace(placement: Placement): Place | null {
 
 /**
  * `fn` (ttm_bo_mem_space, or ttm_bo_validate before it maps -ENOSPC for userspace) ends with `ret` for
- * `bo` and `placement`. Returns `ret`.
+ * `bo` and `placement`. Not judged with no_wait_gpu (an unsignalled pipelined-eviction fence makes a
+ * place answer -EBUSY) or with a ww ticket on the BO's resv (ttm_bo_alloc_resource's walks ticket-lock,
+ * and a -EDEADLK, turned into -ENOSPC, ends the pass before the SYSTEM place). Returns `ret`.
  */
 export function checkSystemPlace(
   fn: 'ttm_bo_mem_space' | 'ttm_bo_validate',
@@ -212,7 +219,7 @@ export function checkSystemPlace(
   ret: number,
 ): number {
   let broken = false;
-  if (ret === -ENOSPC && !ctx.noWaitGpu) {
+  if (ret === -ENOSPC && !ctx.noWaitGpu && bo.resv.lockingCtx() === null) {
     const sys = bo.bdev.manager(TTM_PL_SYSTEM);
     broken = sys?.useType === true && sys.cg === null && triedSystemPlace(placement) !== null;
   }

@@ -24,6 +24,7 @@ import { TtmGlobal } from '../../../src/kernel/device.ts';
 import { EMULTIHOP, ENOSPC } from '../../../src/kernel/errno.ts';
 import { operationCtx, type Placement, place, placementOf } from '../../../src/kernel/placement.ts';
 import { Ram } from '../../../src/kernel/ram.ts';
+import { wwAcquireInit } from '../../../src/kernel/resv.ts';
 import {
   checkEvictMoved,
   checkMultihop,
@@ -146,6 +147,11 @@ describe('validate_space rules', () => {
     checkSystemPlace('ttm_bo_mem_space', a, sys, operationCtx({ noWaitGpu: true }), -ENOSPC);
     checkSystemPlace('ttm_bo_mem_space', a, placementOf(place(TTM_PL_VRAM)), operationCtx(), -ENOSPC);
     checkSystemPlace('ttm_bo_validate', a, sys, operationCtx(), 0);
+    // Under a ww ticket an eviction walk's -EDEADLK comes back as -ENOSPC: not judged.
+    const ticket = wwAcquireInit(w.env);
+    expect(runSync(w.env, ttmBoReserve(a, false, false, ticket))).toBe(0);
+    checkSystemPlace('ttm_bo_validate', a, sys, operationCtx(), -ENOSPC);
+    ttmBoUnreserve(a);
     expectNoneBroken(w.global);
     checkSystemPlace('ttm_bo_mem_space', a, sys, operationCtx(), -ENOSPC);
     expectBroken(w.global, 'bo.alloc.system-place', a.id);
