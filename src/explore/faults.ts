@@ -81,11 +81,16 @@ export function drawUniform(rng: Rng, window: number): number[] {
 }
 
 /**
- * A campaign's uniform plan with targets: 1 to 3 faults (as drawUniform), but 3 (or as many as are
- * left) while the campaign has sites it has not fired, their targets from drawCampaignTargets, and each fault's step drawn uniformly in the window up to the latest step at
+ * A campaign's uniform plan with targets: 1 to 3 faults (as drawUniform), but one for every site the
+ * campaign has not fired yet (at least as many as drawn) while there are such sites, their targets from
+ * drawCampaignTargets, and each fault's step drawn uniformly in the window up to the latest step at
  * which the calibration saw its target evaluated (`lastStep`; the whole `window` for an untargeted fault
  * or a site without a recorded step), so that a fault aimed at a site evaluated only early in a run (a
  * ghost, a driver's copy job) is armed before its last chance. Steps are sorted, targets kept with them.
+ * Aiming at every unfired site at once is what lets a short campaign (the default suite's handful of
+ * faulted schedules per scenario) take every error path its scenario reaches, not the first three drawn:
+ * a fault aimed at a site that the schedule does not reach after its step simply does not fire, and the
+ * faults that do fire are each a legitimate error return of the kernel, whatever came before.
  */
 export function drawTargetedUniform(
   rng: Rng,
@@ -97,7 +102,7 @@ export function drawTargetedUniform(
   if (window <= 0) return { steps: [], sites: [] };
   const drawn = 1 + rng.below(3);
   const left = sites.filter((s) => (fired[s] ?? 0) === 0).length;
-  const count = Math.min(window, left > 0 ? Math.max(drawn, Math.min(3, left)) : drawn);
+  const count = Math.min(window, left > 0 ? Math.max(drawn, left) : drawn);
   const targets = drawCampaignTargets(rng, count, sites, fired);
   const planned = targets.map((site, i) => {
     const last = site === null ? undefined : lastStep[site];
