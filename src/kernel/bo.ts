@@ -953,7 +953,7 @@ export function* ttmResourceManagerEvictAll(bdev: Device, man: ResourceManager):
     const w = yield { kind: 'fences', fences: [fence], interruptible: false, timeoutMs: null };
     if (w < 0) return w;
   }
-  postEvictAll(bdev.global, man, 0, pending);
+  postEvictAll(bdev.global, man, pending);
   return 0;
 }
 

@@ -34,16 +34,11 @@ export function pendingEvictionFences(man: ResourceManager): DmaFence[] {
 }
 
 /**
- * resource.evict-all.fences on return of ttm_resource_manager_evict_all of `man`: `pending` the
+ * resource.evict-all.fences on a return of 0 from ttm_resource_manager_evict_all of `man`: `pending` the
  * snapshot pendingEvictionFences took when the eviction loop ended with -ENOENT.
  */
-export function postEvictAll(
-  g: TtmGlobal | null,
-  man: ResourceManager,
-  ret: number,
-  pending: readonly DmaFence[],
-): void {
-  const left = ret === 0 ? pending.filter((f) => !f.signaled) : [];
+export function postEvictAll(g: TtmGlobal | null, man: ResourceManager, pending: readonly DmaFence[]): void {
+  const left = pending.filter((f) => !f.signaled);
   const broken = left.length > 0;
   warnOn(
     g,
