@@ -32,11 +32,6 @@ export const FAULT_SITES = [
 
 export type FaultSite = (typeof FAULT_SITES)[number];
 
-/** The sites of FAULT_SITES whose count in `perSite` (indexed like FAULT_SITES) is not zero. */
-export function sitesCounted(perSite: ArrayLike<number>): FaultSite[] {
-  return FAULT_SITES.filter((_, i) => (perSite[i] ?? 0) > 0);
-}
-
 /** Answers "should this evaluation of `site` fail?"; called once per evaluation. */
 export type FaultHook = (site: FaultSite, where: string) => boolean;
 

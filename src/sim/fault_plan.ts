@@ -89,6 +89,15 @@ export class FaultInjector {
   }
 }
 
+/**
+ * The sites of FAULT_SITES whose count in `perSite` (indexed like FAULT_SITES, e.g. the injector's
+ * evaluationsBySite) is not zero: the sites a run evaluated, which its result reports and a campaign
+ * aims its later faults at.
+ */
+export function sitesCounted(perSite: ArrayLike<number>): FaultSite[] {
+  return FAULT_SITES.filter((_, i) => (perSite[i] ?? 0) > 0);
+}
+
 /** Per site with a step in `perSite` (indexed like FAULT_SITES, -1: none), that step; keys in FAULT_SITES order. */
 export function lastStepsOf(perSite: ArrayLike<number>): Partial<Record<FaultSite, number>> {
   const out: Partial<Record<FaultSite, number>> = {};

@@ -7,12 +7,12 @@ import { encodeToken, type StrategyName, type StrategyParams, scenarioHash } fro
 import type { Failure, Outcome } from '../engine/types.ts';
 import type { CounterTotals } from '../kernel/counters.ts';
 import type { TtmGlobal } from '../kernel/device.ts';
-import { type FaultSite, sitesCounted } from '../kernel/faults.ts';
+import type { FaultSite } from '../kernel/faults.ts';
 import type { Iommu } from '../kernel/iommu.ts';
 import type { RuleBreach } from '../kernel/rules/check.ts';
 import { SoftLockup } from '../kernel/rules/soft_lockup.ts';
 import { DriverLoadRefused } from '../kernel/simdrv.ts';
-import { FaultInjector, type FaultPlan, type FiredFault, lastStepsOf } from './fault_plan.ts';
+import { FaultInjector, type FaultPlan, type FiredFault, lastStepsOf, sitesCounted } from './fault_plan.ts';
 import type { TransitionCounter } from './mirror.ts';
 import type { Scenario } from './scenario.ts';
 import { Sim } from './sim.ts';

@@ -12,8 +12,8 @@ import {
   type SiteCounts,
 } from '../../src/explore/faults.ts';
 import { fuzz, prepareCampaign } from '../../src/explore/fuzz.ts';
-import type { FaultSite } from '../../src/kernel/faults.ts';
-import { lastStepsOf } from '../../src/sim/fault_plan.ts';
+import { FAULT_SITES, type FaultSite } from '../../src/kernel/faults.ts';
+import { lastStepsOf, sitesCounted } from '../../src/sim/fault_plan.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 
 const SITES: FaultSite[] = ['page.alloc', 'iommu.map', 'tt.create', 'ghost.alloc', 'driver.move.copy'];
@@ -137,6 +137,10 @@ describe('the injector records each site’s last step', () => {
       inj.hook(site, 'x');
     }
     expect(lastStepsOf(inj.lastStepBySite)).toEqual({ 'page.alloc': 7, 'tt.create': 9 });
+    // The sites the run evaluated (what its result reports and a campaign aims at), in FAULT_SITES order.
+    expect(sitesCounted(inj.evaluationsBySite)).toEqual(['page.alloc', 'tt.create']);
+    expect(sitesCounted(new Uint32Array(FAULT_SITES.length))).toEqual([]);
+    expect(sitesCounted(new Uint32Array(FAULT_SITES.length).fill(1))).toEqual([...FAULT_SITES]);
   });
 });
 
