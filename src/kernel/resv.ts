@@ -9,6 +9,7 @@ import type { DmaFence } from './fence.ts';
 import { assertHeld, warnOn } from './rules/check.ts';
 import { RESV_ADD_FENCE_HELD, RESV_ADD_FENCE_SLOT, RESV_RESERVE_FENCES_HELD } from './rules/dma_resv.ts';
 import { postAddFenceSameContext } from './rules/dma_resv_fences.ts';
+import { checkWaitReturn } from './rules/errno_waits.ts';
 import { postResvLock } from './rules/ww_lock.ts';
 import { postWwKill } from './rules/ww_mutex_kill.ts';
 import { WwAcquireCtx, type WwHolder, WwMutex } from './ww_mutex.ts';
@@ -209,7 +210,8 @@ export function* dmaResvWaitTimeout(
 ): KGen<number> {
   const pending = resv.fencesFor(usage).filter((f) => !f.signaled);
   if (pending.length === 0) return 1;
-  return yield { kind: 'fences', fences: pending, interruptible, timeoutMs };
+  const ret: number = yield { kind: 'fences', fences: pending, interruptible, timeoutMs };
+  return checkWaitReturn(resv.world, resv.id, interruptible, timeoutMs, ret);
 }
 
 /** ww_acquire_init: a new ticket for `task`; tickets taken later are younger. */

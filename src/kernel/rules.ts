@@ -13,6 +13,7 @@ import { DMEM_RULES } from './rules/dmem.ts';
 import { DMEM_FILE_RULES } from './rules/dmem_files.ts';
 import { ERRNO_POST_RULES } from './rules/errno_post.ts';
 import { ERRNO_RETURN_RULES } from './rules/errno_returns.ts';
+import { ERRNO_WAIT_RULES } from './rules/errno_waits.ts';
 import { EVICT_ALL_RULES } from './rules/evict_all.ts';
 import { EVICT_ALLOC_RULES } from './rules/evict_alloc.ts';
 import { MOVE_COUNT_RULES } from './rules/move_counts.ts';
@@ -103,5 +104,6 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...DMEM_FILE_RULES,
   ...SWAPOUT_RULES,
   ...ERRNO_RETURN_RULES,
+  ...ERRNO_WAIT_RULES,
   ...ERRNO_POST_RULES,
 ];
