@@ -34,6 +34,7 @@ import { pteInsertOutcome } from './mm_memory.ts';
 import { nullDeref } from './oops.ts';
 import { operationCtx } from './placement.ts';
 import { DmaResvUsage, dmaResvLock, dmaResvWaitTimeout } from './resv.ts';
+import { checkBoAccessReturn } from './rules/bo_access.ts';
 import { warnOn } from './rules/check.ts';
 import { checkIomemFault, checkVmClosed } from './rules/placement.ts';
 import { VM_ACCESS_KMAP_NOT_IOMEM, VM_RESERVE_RETURNS } from './rules/ttm_device.ts';
@@ -526,6 +527,17 @@ function* accessKmapChecked(
  * access_memory hook in the model), -ENODATA (the BO has no resource), -ERESTARTSYS, or a populate error.
  */
 export function* ttmBoAccess(
+  bo: BufferObject,
+  offset: number,
+  len: number,
+  write: boolean,
+  buf: number[],
+): KGen<number> {
+  return checkBoAccessReturn(bo, offset, len, yield* boAccess(bo, offset, len, write, buf));
+}
+
+/** The body of ttm_bo_access. */
+function* boAccess(
   bo: BufferObject,
   offset: number,
   len: number,

@@ -4,6 +4,7 @@
 // (`ttm-sim oracles`) is built from these descriptions; a check never targets one known bug.
 
 import { ALLOCATION_FLAG_RULES } from './rules/allocation_flags.ts';
+import { BO_ACCESS_RULES } from './rules/bo_access.ts';
 import { BO_RELEASE_RULES } from './rules/bo_release.ts';
 import type { KernelRule } from './rules/check.ts';
 import { DEVICE_LIST_RULES } from './rules/device_list.ts';
@@ -91,6 +92,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...POOL_TYPE_RULES,
   ...PAGE_ALLOCATOR_RULES,
   ...ALLOCATION_FLAG_RULES,
+  ...BO_ACCESS_RULES,
   ...POOL_BACKUP_BUSY_RULES,
   ...DMA_RESV_FENCE_RULES,
   ...XE_SHRINKER_RULES,

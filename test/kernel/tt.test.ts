@@ -79,10 +79,10 @@ describe('ttm_tt create and accounting', () => {
     expect(flags).toEqual([TTM_TT_FLAG_ZERO_ALLOC, 0, TTM_TT_FLAG_EXTERNAL]);
   });
 
-  test('ttm_tt limits: ttm_pages_limit = totalram / 2, DMA32 limit = min(that, 2 GiB of pages)', () => {
+  test('ttm_tt limits: ttm_pages_limit = totalram / 2, DMA32 limit = min(totalram, 2 GiB of pages)', () => {
     const small = new TtmGlobal(new Ram(1000));
     expect(ttmTtPagesLimit(small)).toBe(500);
-    expect(small.ttmDma32PagesLimit).toBe(500);
+    expect(small.ttmDma32PagesLimit).toBe(1000);
     const big = new TtmGlobal(new Ram(2_000_000));
     expect(ttmTtPagesLimit(big)).toBe(1_000_000);
     expect(big.ttmDma32PagesLimit).toBe(524_288);
