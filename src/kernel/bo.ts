@@ -62,7 +62,7 @@ import {
 } from './resv.ts';
 import { checkReleaseLastResortWait } from './rules/bo_release.ts';
 import { assertBoResvHeld, assertHeld, warnOn } from './rules/check.ts';
-import { checkDmemVictim } from './rules/dmem.ts';
+import { checkDmemLowBestEffort, checkDmemVictim } from './rules/dmem.ts';
 import { pendingEvictionFences, postEvictAll } from './rules/evict_all.ts';
 import {
   auditEvicted,
@@ -509,6 +509,7 @@ export function* ttmBoAllocResource(
       if (res === -EBUSY) {
         const ownValuable = bdev.funcs.evictionValuable === ttmBoEvictionValuable;
         checkNothingLeft(bo, man, p, ctx, seen.turns, limit.pool !== null, ownValuable);
+        checkDmemLowBestEffort(bo, man, p, ctx, seen.turns, limit.pool, ownValuable);
         continue;
       }
       if (typeof res === 'number') return res;

@@ -36,7 +36,7 @@ import {
   ttmResourceManagerInit,
   ttmResourceManagerSetUsed,
 } from '../../src/kernel/resource.ts';
-import { checkDmemCharged, checkDmemVictim } from '../../src/kernel/rules/dmem.ts';
+import { checkDmemCharged, checkDmemLowBestEffort, checkDmemVictim } from '../../src/kernel/rules/dmem.ts';
 import { runSync, SyncEnv } from '../../src/kernel/sync.ts';
 import { kunitBo, mockManagerInit, testDevice } from '../kunit/fixtures.ts';
 
@@ -407,5 +407,36 @@ describe('dmem rules fire', () => {
     expect(d.t.global.ruleBroken).toBeNull();
     checkDmemVictim(d.t.global, null, a1.resource!.css, false, a1.id);
     expect(d.t.global.ruleBroken?.rule.id).toBe('dmem.evict.low-first');
+  });
+
+  test('dmem.evict.low-best-effort: -EBUSY from turn-free walks while a BO within low but above min is left', () => {
+    const d = cgDevice();
+    dmemSetLimit(d.a, d.region, 'low', 16 * PAGE_SIZE);
+    dmemSetLimit(d.a, d.region, 'min', 2 * PAGE_SIZE);
+    const [a1] = create(d, 'task:a', 8);
+    d.env.who = 'task:b';
+    const evictor = kunitBo(d.t, 4 * PAGE_SIZE);
+    const ctx = operationCtx({ interruptible: false });
+    // Not judged after a scheduling point: the walks may have met another world.
+    checkDmemLowBestEffort(evictor, d.vram, place(TTM_PL_VRAM), ctx, 1, null, true);
+    expect(d.t.global.ruleBroken).toBeNull();
+    checkDmemLowBestEffort(evictor, d.vram, place(TTM_PL_VRAM), ctx, 0, null, true);
+    expect(d.t.global.ruleBroken?.rule.id).toBe('dmem.evict.low-best-effort');
+    expect(d.t.global.ruleBroken?.actor).toBe(evictor.id);
+    expect(
+      d.t.global.ruleBroken?.message.endsWith(
+        `${a1.id} (${a1.resource!.id}, charged to dmem:vram/a with 32768 B, effective low 65536 B, min 8192 B) is left on ${d.vram.id}'s LRU for ${evictor.id}`,
+      ),
+    ).toBe(true);
+  });
+
+  test('dmem.evict.low-best-effort: a BO within its min is not left for the walks', () => {
+    const d = cgDevice();
+    dmemSetLimit(d.a, d.region, 'min', 16 * PAGE_SIZE);
+    create(d, 'task:a', 8);
+    d.env.who = 'task:b';
+    const evictor = kunitBo(d.t, 4 * PAGE_SIZE);
+    checkDmemLowBestEffort(evictor, d.vram, place(TTM_PL_VRAM), operationCtx(), 0, null, true);
+    expect(d.t.global.ruleBroken).toBeNull();
   });
 });

@@ -6,6 +6,7 @@ import { compareDesigns } from '../../src/cli/compare.ts';
 import { notApplicable, parseDesign } from '../../src/designs/index.ts';
 import { runScenario } from '../../src/explore/run.ts';
 import { scenarioFromText } from '../../src/sim/scenario_file/load.ts';
+import { dmemLow } from '../../src/sim/scenarios/dmem_low.ts';
 import { findScenario, suiteScenarios } from '../../src/sim/scenarios/index.ts';
 
 const KEYS = [
@@ -41,6 +42,24 @@ describe('dmem-cgroups', () => {
       bgLimitHits: 16,
       evictions: 22,
     });
+  });
+
+  test('dmem-low seed 1: q0 and q1 hit g’s max and evict p0’s BOs below their dmem.low down to its min; p0 keeps 2 frames in VRAM', () => {
+    const r = runScenario(dmemLow(), { seed: 1n, strategy: 'random' });
+    expect(r.outcome).toBe('pass');
+    expect(Object.fromEntries(KEYS.map((k) => [k, r.stats[k]!]))).toEqual({
+      submits: 8,
+      submitFailures: 4,
+      fgFramesInVram: 2,
+      bgFramesInVram: 0,
+      fgInTt: 0,
+      bgInTt: 8,
+      fgPeakBytes: 110592,
+      bgPeakBytes: 131072,
+      bgLimitHits: 38,
+      evictions: 23,
+    });
+    expect(r.stats.lifeTeardowns).toBe(1);
   });
 
   test('dmem-cgroups is in the default suite; dmem-compare too (without the design it is today’s kernel)', () => {

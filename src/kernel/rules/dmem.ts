@@ -10,13 +10,20 @@
 // - an eviction made for a limited cgroup takes its victim from the limiting pool's subtree, never from a
 //   pool within its effective min, and, in the passes that respect low, never from one within its
 //   effective low.
+// - dmem.low is best-effort: an allocation that ttm_bo_evict_alloc gives up on (-EBUSY) from walks that
+//   took no scheduling point leaves no BO charged above its effective min, in the limiting pool's
+//   subtree, that the walks could have taken (the walks ignoring low come after one that hit it).
 // Only managers with a region (man->cg) evaluate these rules: a world without cgroups evaluates none.
 
+import type { BufferObject } from '../bo.ts';
+import { TTM_PL_FLAG_DESIRED, TTM_PL_FLAG_FALLBACK } from '../constants.ts';
 import type { TtmGlobal } from '../device.ts';
 import type { DmemPool, DmemRegion } from '../dmem_cgroup.ts';
-import { dmemCgroupBelow, dmemPoolInSubtree } from '../dmem_cgroup.ts';
+import { dmemCgroupBelow, dmemCgroupStateEvictValuable, dmemPoolInSubtree } from '../dmem_cgroup.ts';
 import type { ListHead } from '../list.ts';
+import type { OperationCtx, Place } from '../placement.ts';
 import type { LruItem, Resource, ResourceManager } from '../resource.ts';
+import { DmaResvUsage } from '../resv.ts';
 import { type KernelRule, kernelRule, warnOn } from './check.ts';
 
 const DMEM = 'kernel/cgroup/dmem.c';
@@ -111,6 +118,21 @@ export const DMEM_EVICT_LOW_FIRST = kernelRule(
   ],
 );
 
+export const DMEM_LOW_BEST_EFFORT = kernelRule(
+  'dmem.evict.low-best-effort',
+  'return',
+  "ttm_bo_evict_alloc returning -EBUSY from walks that took no scheduling point leaves no BO charged to a dmem pool that the walks ignoring low could take: resv unlocked, referenced, unpinned, idle unless the ctx may wait, its resource intersecting the place, in the limiting pool's subtree and above its effective min",
+  [
+    { file: BO, func: 'ttm_bo_evict_alloc', text: '/* One more attempt if we hit low limit? */' },
+    { file: BO, func: 'ttm_bo_evict_alloc', text: 'evict_walk.try_low = true;' },
+    {
+      file: DMEM,
+      func: 'dmem_cgroup_state_evict_valuable',
+      text: 'be set to true to indicate this function can be retried with @ignore_low',
+    },
+  ],
+);
+
 /** The dmem rules, in the order above. */
 export const DMEM_RULES: readonly KernelRule[] = [
   DMEM_CHARGE_WITHIN_MAX,
@@ -120,7 +142,71 @@ export const DMEM_RULES: readonly KernelRule[] = [
   DMEM_EVICT_LIMIT_SUBTREE,
   DMEM_EVICT_MIN_PROTECTED,
   DMEM_EVICT_LOW_FIRST,
+  DMEM_LOW_BEST_EFFORT,
 ];
+
+/** Whether some page of `res` lies in [fpfn, lpfn) of `place` (a resource without a range: always). */
+function intersects(res: Resource, place: Place): boolean {
+  if (res.node === null) return true;
+  const end = res.node.start + res.node.size;
+  return end > place.fpfn && (place.lpfn === 0 || res.node.start < place.lpfn);
+}
+
+/**
+ * Whether ttm_bo_evict of `bo` gets as far as a scheduling point or succeeds: its evict_flags placement is
+ * empty (gutting) or has a place ttm_bo_mem_space tries in a manager in use. A victim without one fails
+ * at once, and the walk passes over it.
+ */
+function movable(bo: BufferObject): boolean {
+  const placement = bo.bdev.funcs.evictFlags(bo);
+  if (placement.placement.length === 0) return true;
+  for (const p of placement.placement) {
+    if (p.flags & TTM_PL_FLAG_DESIRED && p.flags & TTM_PL_FLAG_FALLBACK) continue;
+    if (bo.bdev.manager(p.memType)?.useType === true) return true;
+  }
+  return false;
+}
+
+/**
+ * dmem.evict.low-best-effort: ttm_bo_evict_alloc for `evictor` at `place` in `man` returned -EBUSY after
+ * `turns` scheduling points, its charge limited by `limit` (null: the device is full). Judged only when
+ * the walks took none (so the LRUs and locks are as they saw them and no eviction was tried) and the
+ * driver's eviction_valuable is TTM's own (`defaultValuable`).
+ */
+export function checkDmemLowBestEffort(
+  evictor: BufferObject,
+  man: ResourceManager,
+  place: Place,
+  ctx: OperationCtx,
+  turns: number,
+  limit: DmemPool | null,
+  defaultValuable: boolean,
+): void {
+  if (man.cg === null || turns > 0 || !defaultValuable) return;
+  let left: Resource | null = null;
+  for (const head of man.lru as readonly ListHead[]) {
+    for (let n = head.next as LruItem; n !== head && left === null; n = n.next as LruItem) {
+      const res = n.res;
+      const bo = res?.bo ?? null;
+      if (res === null || bo === null || res.css === null || bo === evictor || bo.resv === evictor.resv)
+        continue;
+      if (bo.resv.lock.holder !== null || bo.kref === 0 || bo.pinCount > 0) continue;
+      if (ctx.noWaitGpu && !bo.resv.testSignaled(DmaResvUsage.BOOKKEEP)) continue;
+      if (!intersects(res, place) || !movable(bo)) continue;
+      if (!dmemCgroupStateEvictValuable(limit, res.css, true, { hitLow: false })) continue;
+      left = res;
+    }
+  }
+  warnOn(
+    evictor.bdev.global,
+    DMEM_LOW_BEST_EFFORT,
+    left !== null,
+    evictor.id,
+    left === null
+      ? ''
+      : `${left.bo?.id} (${left.id}, charged to ${left.css?.id} with ${left.css?.usage} B, effective low ${left.css?.elow} B, min ${left.css?.emin} B) is left on ${man.id}'s LRU for ${evictor.id}${limit === null ? '' : ` limited by ${limit.id}`}`,
+  );
+}
 
 /** dmem.try-charge.within-max, after a charge that returned 0 to `pool`. */
 export function checkDmemCharged(g: TtmGlobal | null, pool: DmemPool, actor: string): void {

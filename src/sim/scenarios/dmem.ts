@@ -65,6 +65,13 @@ export interface DmemConfig {
    * whether the foreground gets dmem.low/min), otherwise no region and no cgroup (today's kernel).
    */
   readonly cgroups: 'on' | 'design';
+  /**
+   * The cgroup tree (absent: 'fg-bg'). 'fg-bg': the foreground `fg` (low, min) next to `bg` (max) over
+   * jobs `bg/a` and `bg/b`. 'low-siblings': `g` (the max) over `g/p` (the low and min, client p0) and
+   * `g/q` (clients q0 and q1), so the charges that hit g's max find the protected sibling's BOs within
+   * their low: dmem.low is best-effort, and ttm_bo_evict_alloc's walks that ignore it evict them.
+   */
+  readonly layout?: 'fg-bg' | 'low-siblings';
 }
 
 const DEFAULTS: DmemConfig = {
@@ -86,6 +93,17 @@ const CLIENTS = [
   { name: 'job-a', cgroup: 'bg/a' },
   { name: 'job-b', cgroup: 'bg/b' },
 ] as const;
+
+/** The clients of the 'low-siblings' layout: the protected p0, then q0 and q1 sharing g/q. */
+const LOW_SIBLING_CLIENTS = [
+  { name: 'p0', cgroup: 'g/p' },
+  { name: 'q0', cgroup: 'g/q' },
+  { name: 'q1', cgroup: 'g/q' },
+] as const;
+
+function clientsOf(cfg: DmemConfig): readonly { readonly name: string; readonly cgroup: string }[] {
+  return cfg.layout === 'low-siblings' ? LOW_SIBLING_CLIENTS : CLIENTS;
+}
 
 /** Where BOs go: VRAM, or TT when VRAM cannot be made free (amdgpu's VRAM|GTT domain). */
 const VRAM_OR_TT: Placement = placementOf(place(TTM_PL_VRAM), place(TTM_PL_TT, TTM_PL_FLAG_FALLBACK));
@@ -148,6 +166,12 @@ class DmemRun {
     const region = dmemCgroupRegisterRegion(tree, cfg.vramKiB * 1024, `drm/${this.dev.bdev.id}/vram0`);
     if (vram === null || region === null) return;
     vram.cg = region;
+    this.tree = tree;
+    this.region = region;
+    if (cfg.layout === 'low-siblings') {
+      this.setUpLowSiblings(mode, tree, region);
+      return;
+    }
     const fg = tree.createCgroup('fg');
     const bg = tree.createCgroup('bg');
     const a = tree.createCgroup('a', bg);
@@ -166,9 +190,25 @@ class DmemRun {
       ['bg/b', b],
     ]);
     for (const cl of CLIENTS) tree.attachTask(`task:${cl.name}`, byPath.get(cl.cgroup)!);
-    this.tree = tree;
-    this.region = region;
     this.cgroups.push(fg, bg, a, b);
+  }
+
+  /** The 'low-siblings' tree: g (dmem.max) over g/p (dmem.low, dmem.min) and g/q. */
+  private setUpLowSiblings(mode: CgroupMode, tree: DmemCgroupTree, region: DmemRegion): void {
+    const cfg = this.cfg;
+    const g = tree.createCgroup('g');
+    const p = tree.createCgroup('p', g);
+    const q = tree.createCgroup('q', g);
+    dmemSetLimit(g, region, 'max', cfg.bgMaxKiB * 1024);
+    if (mode === 'protect') {
+      dmemSetLimit(p, region, 'low', cfg.fgLowKiB * 1024);
+      dmemSetLimit(p, region, 'min', cfg.fgMinKiB * 1024);
+    }
+    tree.attachTask('task:p0', p);
+    tree.attachTask('task:q0', q);
+    tree.attachTask('task:q1', q);
+    // Stats read index 0 as the protected cgroup and 1 as the limited one.
+    this.cgroups.push(p, g, q);
   }
 
   /** Reserve, validate, fence and unreserve the client's BOs once. */
@@ -253,9 +293,11 @@ function sizeBytes(rng: Rng, cfg: DmemConfig): number {
 export function dmemCgroups(overrides: Partial<DmemConfig> = {}, name = 'dmem-cgroups'): Scenario {
   const cfg: DmemConfig = { ...DEFAULTS, ...overrides };
   const cgText =
-    cfg.cgroups === 'on'
-      ? `fg low ${cfg.fgLowKiB} KiB min ${cfg.fgMinKiB} KiB, bg max ${cfg.bgMaxKiB} KiB over jobs a and b`
-      : 'cgroups only with --design dmem';
+    cfg.cgroups !== 'on'
+      ? 'cgroups only with --design dmem'
+      : cfg.layout === 'low-siblings'
+        ? `g max ${cfg.bgMaxKiB} KiB over p (low ${cfg.fgLowKiB} KiB min ${cfg.fgMinKiB} KiB) and q`
+        : `fg low ${cfg.fgLowKiB} KiB min ${cfg.fgMinKiB} KiB, bg max ${cfg.bgMaxKiB} KiB over jobs a and b`;
   return {
     name,
     summary: `3 clients in dmem cgroups (${cgText}), ${cfg.bosPerClient} BOs each, ${cfg.frames} frames, VRAM ${cfg.vramKiB} KiB, TT ${cfg.ttKiB} KiB: charge, evict within the limit, protect`,
@@ -282,7 +324,7 @@ export function dmemCgroups(overrides: Partial<DmemConfig> = {}, name = 'dmem-cg
       run.setUp(modeOf(cfg, global.designs));
       const lc = new Lifecycle(sim, [{ global, devices: [dev], bos: run.all }], { hibernate: false });
       run.lc = lc;
-      for (const [i, cl] of CLIENTS.entries()) {
+      for (const [i, cl] of clientsOf(cfg).entries()) {
         const sizes = Array.from({ length: cfg.bosPerClient }, () => sizeBytes(rng, cfg));
         lc.worker(cl.name, () => run.client(i, sizes));
       }
