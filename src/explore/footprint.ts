@@ -66,6 +66,19 @@ const CONTAINERS = { Map, Set, WeakMap, WeakSet } as const;
 
 /** The recorder attached now (one at a time: runs are synchronous). */
 let attached: FootprintRecorder | null = null;
+
+// What instrumenting did to objects, kept for the process, not for one run: an object a run made
+// non-extensible with accessor fields (a module-level object reachable from a scenario's roots, met again
+// by every later run) cannot be instrumented twice, so its accessors and its arrays' proxies report to
+// whichever recorder is attached, and each recorder numbers them when it adopts them, like every other
+// object: the numbers are then the same in the first run of a process and in every later one.
+/** An instrumented object's field values, by the index of the field among FIELDS. */
+const VALUES = new WeakMap<object, unknown[]>();
+/** An instrumented object's fields turned into accessors, in order. */
+const FIELDS = new WeakMap<object, readonly PropertyKey[]>();
+/** An array's proxy, and a proxy's array. */
+const PROXY_OF = new WeakMap<object, object>();
+const TARGET_OF = new WeakMap<object, unknown[]>();
 /** Prototype methods replaced while attached, to put back. */
 let saved: { proto: object; key: PropertyKey; desc: PropertyDescriptor }[] = [];
 
@@ -166,12 +179,17 @@ export class FootprintRecorder {
   private writes = new Set<Slot>();
   /** Slots of containers and typed arrays, numbered when adopted; named ones for the engine's containers. */
   private readonly slots = new WeakMap<object, Slot>();
-  private readonly proxies = new WeakMap<object, object>();
-  private readonly proxied = new WeakMap<object, true>();
   private readonly done = new WeakMap<object, true>();
   private readonly excluded = new WeakMap<object, true>();
   /** Typed arrays read in the step under way, with their contents when first read in it. */
   private typed: { arr: ArrayLike<number>; copy: ArrayLike<number>; slot: Slot }[] = [];
+
+  /**
+   * Above 0 while a statechart takes an event (footprint_run.ts): the containers it touches that are not
+   * named or adopted are its own (its table's or XState's scratch Maps and Sets, made and dropped within
+   * the event), all of them covered by the `chart:<id>` name the event writes.
+   */
+  quiet = 0;
 
   /** Slot names for debugging (kept when asked for). */
   names: string[] | null = null;
@@ -262,6 +280,7 @@ export class FootprintRecorder {
   container(c: object, write: boolean): void {
     if (!this.recording) return;
     const slot = (ORIG.wmGet.call(this.slots, c) as Slot | undefined) ?? UNTRACKED;
+    if (slot === UNTRACKED && this.quiet > 0) return;
     ORIG.setAdd.call(this.reads, slot);
     if (write) ORIG.setAdd.call(this.writes, slot);
   }
@@ -293,19 +312,45 @@ export class FootprintRecorder {
    * container()), stored back in its place; what it holds is adopted.
    */
   adoptUntrackedArray(arr: unknown[]): object {
-    const known = ORIG.wmGet.call(this.proxies, arr) as object | undefined;
-    if (known !== undefined) return known;
-    const stack: object[] = [];
-    const proxy = this.arrayProxy(arr, UNTRACKED);
-    ORIG.wmSet.call(this.proxies, arr, proxy);
-    ORIG.wmSet.call(this.proxied, proxy, true);
-    for (let i = 0; i < arr.length; i += 1) {
-      const e = arr[i];
-      if (e !== null && typeof e === 'object') arr[i] = this.adoptOne(e, stack);
+    const target = (ORIG.wmGet.call(TARGET_OF, arr) as unknown[] | undefined) ?? arr;
+    const proxy = proxyOf(target);
+    if (ORIG.wmHas.call(this.done, target) !== true) {
+      ORIG.wmSet.call(this.done, target, true);
+      ORIG.wmSet.call(this.slots, target, UNTRACKED);
+      const stack: object[] = [];
+      for (let i = 0; i < target.length; i += 1) {
+        const e = target[i];
+        if (e !== null && typeof e === 'object') target[i] = this.adoptOne(e, stack);
+      }
+      for (let o = stack.pop(); o !== undefined; o = stack.pop()) this.instrument(o, stack);
     }
-    const out = proxy;
-    for (let o = stack.pop(); o !== undefined; o = stack.pop()) this.instrument(o, stack);
-    return out;
+    return proxy;
+  }
+
+  /** Field `i` of the instrumented object `o` was read or written (UNTRACKED when this run did not adopt `o`). */
+  field(o: object, i: number, write: boolean): void {
+    if (!this.recording) return;
+    const base = ORIG.wmGet.call(this.slots, o) as Slot | undefined;
+    const slot = typeof base === 'number' ? base + i : UNTRACKED;
+    ORIG.setAdd.call(this.reads, slot);
+    if (write) ORIG.setAdd.call(this.writes, slot);
+  }
+
+  /** The array behind a proxy was read or written. */
+  array(target: object, write: boolean): void {
+    if (!this.recording) return;
+    const slot = (ORIG.wmGet.call(this.slots, target) as Slot | undefined) ?? UNTRACKED;
+    ORIG.setAdd.call(this.reads, slot);
+    if (write) ORIG.setAdd.call(this.writes, slot);
+  }
+
+  /** Debug names: a container, array or typed array held by a field is named after it (`Class.field:Map`). */
+  private nameHeld(v: object, holder: object, k: PropertyKey): void {
+    const target = (ORIG.wmGet.call(TARGET_OF, v) as object | undefined) ?? v;
+    const s = ORIG.wmGet.call(this.slots, target) as Slot | undefined;
+    if (typeof s === 'number' && this.names !== null && this.names[s]?.includes('#') === true) {
+      this.names[s] = `${holder.constructor?.name ?? '?'}.${String(k)}:${target.constructor?.name ?? '?'}`;
+    }
   }
 
   private slotOf(c: object): Slot {
@@ -331,29 +376,19 @@ export class FootprintRecorder {
     this.typed.push({ arr: v, copy: (v as Uint8Array).slice(), slot });
   }
 
-  private readSlot(s: Slot): void {
-    if (this.recording) ORIG.setAdd.call(this.reads, s);
-  }
-
-  private writeSlot(s: Slot): void {
-    if (this.recording) {
-      ORIG.setAdd.call(this.reads, s);
-      ORIG.setAdd.call(this.writes, s);
-    }
-  }
-
   /** What to store for `v`: its proxy for an array; `v` itself otherwise (queued for instrumenting). */
   private adoptOne(v: object, stack: object[]): object {
-    if (ORIG.wmHas.call(this.proxied, v) === true) return v;
-    if (Array.isArray(v)) {
-      const known = ORIG.wmGet.call(this.proxies, v) as object | undefined;
-      if (known !== undefined) return known;
-      const proxy = this.arrayProxy(v);
-      ORIG.wmSet.call(this.proxies, v, proxy);
-      ORIG.wmSet.call(this.proxied, proxy, true);
-      for (let i = 0; i < v.length; i += 1) {
-        const e = v[i];
-        if (e !== null && typeof e === 'object') v[i] = this.adoptOne(e, stack);
+    const target =
+      (ORIG.wmGet.call(TARGET_OF, v) as unknown[] | undefined) ?? (Array.isArray(v) ? v : undefined);
+    if (target !== undefined) {
+      const proxy = proxyOf(target);
+      if (ORIG.wmHas.call(this.done, target) !== true) {
+        ORIG.wmSet.call(this.done, target, true);
+        this.slotOf(target);
+        for (let i = 0; i < target.length; i += 1) {
+          const e = target[i];
+          if (e !== null && typeof e === 'object') target[i] = this.adoptOne(e, stack);
+        }
       }
       return proxy;
     }
@@ -385,73 +420,124 @@ export class FootprintRecorder {
       }
       return;
     }
-    if (Object.isFrozen(o)) {
+    // An object instrumented by an earlier run is non-extensible with non-configurable accessors, which
+    // Object.isFrozen also calls frozen: FIELDS tells them apart.
+    if (ORIG.wmGet.call(FIELDS, o) === undefined && Object.isFrozen(o)) {
       for (const k of Reflect.ownKeys(o)) {
         const v = (o as AnyObj)[k];
         if (v !== null && typeof v === 'object') this.adoptOne(v, stack);
       }
       return;
     }
-    const rec = this;
+    const keys = (ORIG.wmGet.call(FIELDS, o) as readonly PropertyKey[] | undefined) ?? instrumentFields(o);
+    const values = ORIG.wmGet.call(VALUES, o) as unknown[];
+    const base = this.next;
+    this.next += keys.length;
+    ORIG.wmSet.call(this.slots, o, base);
+    for (let i = 0; i < keys.length; i += 1) {
+      if (this.names !== null) this.names[base + i] = `${o.constructor?.name ?? '?'}.${String(keys[i])}`;
+      const v = values[i];
+      if (v !== null && typeof v === 'object') {
+        values[i] = this.adoptOne(v, stack);
+        if (this.names !== null) this.nameHeld(values[i] as object, o, keys[i]!);
+      }
+    }
+    // Fields left as data (not writable, or not configurable): what they hold is adopted in place.
     for (const k of Reflect.ownKeys(o)) {
       const desc = Object.getOwnPropertyDescriptor(o, k)!;
       if (!('value' in desc)) continue;
-      let value = desc.value as unknown;
-      if (value !== null && typeof value === 'object') value = this.adoptOne(value, stack);
-      if (!desc.configurable) continue;
-      if (!desc.writable) {
-        Object.defineProperty(o, k, { value, enumerable: desc.enumerable ?? false, configurable: false });
-        continue;
-      }
-      const slot = this.next++;
-      if (this.names !== null) this.names[slot] = `${o.constructor?.name ?? '?'}.${String(k)}`;
+      const v = desc.value as unknown;
+      if (v !== null && typeof v === 'object') this.adoptOne(v, stack);
+    }
+  }
+}
+
+/**
+ * Turn the writable fields of `o` into accessors reporting to the attached recorder (once per object and
+ * process: see VALUES); fields not writable become non-configurable with their value. Returns the fields
+ * turned into accessors, in order.
+ */
+function instrumentFields(o: object): readonly PropertyKey[] {
+  const keys: PropertyKey[] = [];
+  const values: unknown[] = [];
+  for (const k of Reflect.ownKeys(o)) {
+    const desc = Object.getOwnPropertyDescriptor(o, k)!;
+    if (!('value' in desc) || !desc.configurable) continue;
+    if (!desc.writable) {
       Object.defineProperty(o, k, {
+        value: desc.value,
         enumerable: desc.enumerable ?? false,
         configurable: false,
-        get() {
-          rec.readSlot(slot);
-          if (isTyped(value)) rec.readTyped(value);
-          return value;
-        },
-        set(x: unknown) {
-          rec.writeSlot(slot);
-          value = rec.adopt(x);
-        },
       });
+      continue;
     }
-    Object.preventExtensions(o);
-  }
-
-  private arrayProxy(target: unknown[], name?: Slot): object {
-    const rec = this;
-    const slot = name ?? this.slotOf(target);
-    return new Proxy(target, {
-      get(t, k, receiver) {
-        rec.readSlot(slot);
-        const v = Reflect.get(t, k, receiver);
-        if (isTyped(v)) rec.readTyped(v);
+    const i = keys.length;
+    keys.push(k);
+    values.push(desc.value);
+    Object.defineProperty(o, k, {
+      enumerable: desc.enumerable ?? false,
+      configurable: false,
+      get() {
+        const rec = attached;
+        const v = values[i];
+        if (rec !== null) {
+          rec.field(o, i, false);
+          if (isTyped(v)) rec.readTyped(v);
+        }
         return v;
       },
-      set(t, k, v, receiver) {
-        rec.writeSlot(slot);
-        return Reflect.set(t, k, rec.adopt(v), receiver);
-      },
-      has(t, k) {
-        rec.readSlot(slot);
-        return Reflect.has(t, k);
-      },
-      deleteProperty(t, k) {
-        rec.writeSlot(slot);
-        return Reflect.deleteProperty(t, k);
-      },
-      ownKeys(t) {
-        rec.readSlot(slot);
-        return Reflect.ownKeys(t);
-      },
-      defineProperty(t, k, d) {
-        rec.writeSlot(slot);
-        return Reflect.defineProperty(t, k, d);
+      set(x: unknown) {
+        const rec = attached;
+        if (rec === null) values[i] = x;
+        else {
+          rec.field(o, i, true);
+          values[i] = rec.adopt(x);
+        }
       },
     });
   }
+  Object.preventExtensions(o);
+  ORIG.wmSet.call(VALUES, o, values);
+  ORIG.wmSet.call(FIELDS, o, keys);
+  return keys;
+}
+
+/** The proxy of an array (made once per array and process): every access reports to the attached recorder. */
+function proxyOf(target: unknown[]): object {
+  const known = ORIG.wmGet.call(PROXY_OF, target) as object | undefined;
+  if (known !== undefined) return known;
+  const proxy = new Proxy(target, {
+    get(t, k, receiver) {
+      const rec = attached;
+      rec?.array(t, false);
+      const v = Reflect.get(t, k, receiver);
+      if (rec !== null && isTyped(v)) rec.readTyped(v);
+      return v;
+    },
+    set(t, k, v, receiver) {
+      const rec = attached;
+      if (rec === null) return Reflect.set(t, k, v, receiver);
+      rec.array(t, true);
+      return Reflect.set(t, k, rec.adopt(v), receiver);
+    },
+    has(t, k) {
+      attached?.array(t, false);
+      return Reflect.has(t, k);
+    },
+    deleteProperty(t, k) {
+      attached?.array(t, true);
+      return Reflect.deleteProperty(t, k);
+    },
+    ownKeys(t) {
+      attached?.array(t, false);
+      return Reflect.ownKeys(t);
+    },
+    defineProperty(t, k, d) {
+      attached?.array(t, true);
+      return Reflect.defineProperty(t, k, d);
+    },
+  });
+  ORIG.wmSet.call(PROXY_OF, target, proxy);
+  ORIG.wmSet.call(TARGET_OF, proxy, target);
+  return proxy;
 }

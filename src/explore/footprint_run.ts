@@ -9,6 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Chooser } from '../engine/strategy.ts';
+import { ChartTable } from '../sim/chart_table.ts';
 import type { Scenario, Workload } from '../sim/scenario.ts';
 import type { Sim } from '../sim/sim.ts';
 import { FootprintRecorder } from './footprint.ts';
@@ -93,6 +94,7 @@ export function recordedRun(
     },
   };
   let result: RunResult;
+  const restore: (() => void)[] = [];
   try {
     result = runScenario(wrapped, {
       ...opts,
@@ -100,6 +102,7 @@ export function recordedRun(
       onStep(sim, worlds, steps) {
         if (steps === 0) {
           rec.attach();
+          restore.push(quietWhile(rec, ChartTable.prototype, ['start', 'step', 'snapshot']));
           hookSim(sim, rec);
           rec.exclude(...bookkeeping([sim.scheduler, sim.trace, sim.mirror]));
           engine = [sim, sim.scheduler, sim.trace, sim.mirror, ...sim.allTasks()];
@@ -124,6 +127,7 @@ export function recordedRun(
     });
   } finally {
     rec.detach();
+    for (const r of restore) r();
   }
   return { result, stateHash: hashState ? stateHash(roots, engine) : '' };
 }
@@ -154,6 +158,36 @@ function nameEngineContainers(rec: FootprintRecorder, roots: readonly (readonly 
   for (const [name, r] of roots) walk(r, name, 0);
 }
 
+/**
+ * While one of `methods` of `proto` runs, the containers it touches that are neither adopted nor named are
+ * not recorded (FootprintRecorder.quiet): a chart table's step touches the chart's state (a statechart
+ * the mirror keeps, written under `chart:<id>`, or a task's own) and the table's memo of plans, which
+ * gives the same answer whatever it holds. Returns what puts the methods back.
+ */
+function quietWhile(rec: FootprintRecorder, proto: object, methods: readonly string[]): () => void {
+  const saved: [string, PropertyDescriptor][] = [];
+  for (const m of methods) {
+    const desc = Object.getOwnPropertyDescriptor(proto, m);
+    if (desc === undefined || typeof desc.value !== 'function') continue;
+    saved.push([m, desc]);
+    const orig = desc.value as (...a: unknown[]) => unknown;
+    Object.defineProperty(proto, m, {
+      ...desc,
+      value(this: unknown, ...args: unknown[]) {
+        rec.quiet += 1;
+        try {
+          return orig.apply(this, args);
+        } finally {
+          rec.quiet -= 1;
+        }
+      },
+    });
+  }
+  return () => {
+    for (const [m, desc] of saved) Object.defineProperty(proto, m, desc);
+  };
+}
+
 /** Name the scheduler's timers, the statecharts' states and the Sim's counters in footprints. */
 function hookSim(sim: Sim, rec: FootprintRecorder): void {
   const sched = sim.scheduler;
@@ -176,7 +210,12 @@ function hookSim(sim: Sim, rec: FootprintRecorder): void {
   Object.defineProperty(mirror, 'emit', {
     value(this: typeof mirror, ...args: Parameters<typeof mirror.emit>) {
       rec.touchName(`chart:${args[1]}`, true);
-      return emit.apply(this, args);
+      rec.quiet += 1;
+      try {
+        return emit.apply(this, args);
+      } finally {
+        rec.quiet -= 1;
+      }
     },
   });
   for (const field of ['workers', 'senders']) {
