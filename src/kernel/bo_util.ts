@@ -28,6 +28,7 @@ import { type Resource, TTM_NUM_MOVE_FENCES, ttmResourceFree, ttmResourceSetBo }
 import { DmaResvUsage, dmaResvCopyFences, dmaResvWaitTimeout } from './resv.ts';
 import { warnOn } from './rules/check.ts';
 import { checkTransferFailed, transferBefore } from './rules/errno_post.ts';
+import { checkWaitFreeNode } from './rules/errno_waits.ts';
 import { checkGhostCopy } from './rules/placement.ts';
 import {
   BO_MOVE_MEMCPY_SRC,
@@ -54,6 +55,11 @@ export function ttmBoMoveNull(bo: BufferObject, newMem: Resource): void {
  * use, free the old resource. 0 or -EBUSY on timeout.
  */
 function* ttmBoWaitFreeNode(bo: BufferObject, dstUseTt: boolean): KGen<number> {
+  const old = bo.resource;
+  return checkWaitFreeNode(bo, old, yield* waitFreeNode(bo, dstUseTt));
+}
+
+function* waitFreeNode(bo: BufferObject, dstUseTt: boolean): KGen<number> {
   const ret = yield* dmaResvWaitTimeout(bo.resv, DmaResvUsage.BOOKKEEP, false, TTM_BO_WAIT_TIMEOUT_MS);
   if (ret === 0) return -EBUSY;
   if (ret < 0) return ret;

@@ -1,19 +1,22 @@
 // Tests of src/kernel/rules/errno_waits.ts (dma-resv.wait-timeout.returns: what dma_resv_wait_timeout may
-// answer). Real waits on one thread give the answers the kerneldoc lists (a signalled set, a timed wait
+// answer; bo.wait-free-node.post: ttm_bo_wait_free_node frees only behind an idle BO). Real waits on one thread give the answers the kerneldoc lists (a signalled set, a timed wait
 // that runs out, a signal); an answer outside the list breaks exactly that rule, with its id, actor and
 // message.
 
 import { describe, expect, test } from 'vitest';
-import { EIO, ERESTARTSYS } from '../../../src/kernel/errno.ts';
+import { EBUSY, EIO, ERESTARTSYS } from '../../../src/kernel/errno.ts';
 import { DmaFence } from '../../../src/kernel/fence.ts';
 import { DmaResvUsage, dmaResvWaitTimeout } from '../../../src/kernel/resv.ts';
 import {
+  checkWaitFreeNode,
   checkWaitReturn,
   ERRNO_WAIT_RULES,
   waitAnswerProblem,
+  waitFreeNodeProblem,
 } from '../../../src/kernel/rules/errno_waits.ts';
 import { KERNEL_RULES } from '../../../src/kernel/rules.ts';
 import { runSync } from '../../../src/kernel/sync.ts';
+import { xeWorld } from '../../explore/oracles/worlds.ts';
 import { kunitBo, PAGE_SIZE } from '../../kunit/fixtures.ts';
 import { world } from '../page_fixtures.ts';
 
@@ -21,8 +24,13 @@ const PREFIX =
   'dma_resv_wait_timeout returns more than zero when the fences signalled, 0 only for a wait with a timeout that ran out, -ERESTARTSYS only for an interruptible wait, nothing else';
 
 describe('ERRNO_WAIT_RULES', () => {
-  test('one return check citing the kerneldoc of dma_resv_wait_timeout, in KERNEL_RULES', () => {
-    expect(ERRNO_WAIT_RULES.map((r) => r.id)).toEqual(['dma-resv.wait-timeout.returns']);
+  test('two return checks (dma_resv_wait_timeout, ttm_bo_wait_free_node), in KERNEL_RULES', () => {
+    expect(ERRNO_WAIT_RULES.map((r) => r.id)).toEqual([
+      'dma-resv.wait-timeout.returns',
+      'bo.wait-free-node.post',
+    ]);
+    expect(ERRNO_WAIT_RULES[1]!.when).toBe('return');
+    expect(KERNEL_RULES).toContain(ERRNO_WAIT_RULES[1]);
     expect(ERRNO_WAIT_RULES[0]!.when).toBe('return');
     expect(KERNEL_RULES).toContain(ERRNO_WAIT_RULES[0]);
     expect(ERRNO_WAIT_RULES[0]!.upstream.map((u) => [u.file, u.func])).toEqual([
@@ -74,5 +82,37 @@ describe('dma-resv.wait-timeout.returns', () => {
     expect(t.global.ruleBroken?.rule.id).toBe('dma-resv.wait-timeout.returns');
     expect(t.global.ruleBroken?.actor).toBe(bo.resv.id);
     expect(t.global.ruleBroken?.message).toBe(`${PREFIX}: returned -EIO`);
+  });
+});
+
+const FREE_NODE =
+  "ttm_bo_wait_free_node frees the BO's old resource only once the BO is idle: returning 0 it leaves every fence of the BO signalled and the old resource freed, returning an error (a wait that timed out is -EBUSY) it leaves the BO holding its old resource";
+
+describe('bo.wait-free-node.post', () => {
+  test('an idle BO whose resource was freed holds for 0; a BO still holding it holds for -EBUSY', () => {
+    const w = xeWorld();
+    const old = w.bo.resource!;
+    expect(waitFreeNodeProblem(w.bo, old, -EBUSY)).toBe('');
+    expect(waitFreeNodeProblem(w.bo, old, 0)).toBe(`returned 0 with ${old.id} not freed`);
+    old.freed = true;
+    expect(waitFreeNodeProblem(w.bo, old, 0)).toBe('');
+    expect(waitFreeNodeProblem(w.bo, old, -EBUSY)).toBe(
+      `returned -EBUSY but the BO no longer holds ${old.id}`,
+    );
+    expect(w.global.ruleBroken).toBeNull();
+  });
+
+  test('0 from a BO whose fences have not signalled (the timed-out wait taken as success) breaks it', () => {
+    const w = xeWorld();
+    const bo = w.bo;
+    const old = bo.resource!;
+    expect(bo.resv.trylock(w.env.current())).toBe(true);
+    expect(bo.resv.reserveFences(1)).toBe(0);
+    bo.resv.addFence(new DmaFence(w.env.nextId('fence-ctx') + 100, 1), DmaResvUsage.KERNEL);
+    old.freed = true;
+    expect(checkWaitFreeNode(bo, old, 0)).toBe(0);
+    expect(w.global.ruleBroken?.rule.id).toBe('bo.wait-free-node.post');
+    expect(w.global.ruleBroken?.actor).toBe(bo.id);
+    expect(w.global.ruleBroken?.message).toBe(`${FREE_NODE}: returned 0 with fences of the BO unsignalled`);
   });
 });
