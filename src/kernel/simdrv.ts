@@ -157,7 +157,7 @@ function* xeTtPopulate(xe: XeState, bdev: Device, tt: Tt, ctx: OperationCtx): KG
 
 /**
  * The driver's move (amdgpu_bo_move, simplified): designs first, then a null move where no data moves,
- * -EMULTIHOP between VRAM and SYSTEM, the copy engine between VRAM and TT, memcpy otherwise.
+ * -EMULTIHOP between VRAM and SYSTEM, the copy engine for every other move (VRAM↔TT, VRAM→VRAM).
  * A module-level generator on purpose: a generator method made per device (an object literal's `*move`)
  * gets its own hidden class on first call, and that class, allocated old, held the whole run's world
  * through every young-generation collection until the next full one.
@@ -207,9 +207,10 @@ function* simMove(
     ttmBoMoveNull(bo, newMem);
     return 0;
   }
-  if (pair.includes(TTM_PL_VRAM) && pair.includes(TTM_PL_TT))
-    return yield* copyMove(copyRing(), bo, evict, newMem);
-  return yield* ttmBoMoveMemcpy(bo, ctx, newMem);
+  // "if (adev->mman.buffer_funcs_enabled) r = amdgpu_move_blit(bo, evict, new_mem, old_mem);": every
+  // move left (VRAM↔TT, and VRAM→VRAM between ranges or into a contiguous node) goes to the copy engine,
+  // which syncs to the BO's fences; a CPU copy here would read the pages before a running job wrote them.
+  return yield* copyMove(copyRing(), bo, evict, newMem);
 }
 
 /**

@@ -122,14 +122,14 @@ describe('StateRecorder: bulk moves', () => {
 });
 
 describe('fences a task sleeps on', () => {
-  test('hot-unplug seed 1: the driver waits from line 34 on fence:hot-unplug.due, which no resv holds; the panel lists it unsignalled, then signalled at line 68, and drops it once nobody waits (line 70)', () => {
+  test('hot-unplug seed 1: the driver waits from line 37 on fence:hot-unplug.due, which no resv holds; the panel lists it unsignalled, then signalled at line 96, and drops it once nobody waits (line 98)', () => {
     const { states } = record('hot-unplug', { seed: 1n });
-    expect(valuesAt(states, 33, 'fence:hot-unplug.due')).toEqual({});
-    expect(valuesAt(states, 34, 'task:driver')['waits for']).toBe('fence fence:hot-unplug.due');
-    expect(valuesAt(states, 34, 'fence:hot-unplug.due')).toEqual({ signalled: 'no' });
-    expect(valuesAt(states, 67, 'fence:hot-unplug.due')).toEqual({ signalled: 'no' });
-    expect(valuesAt(states, 68, 'fence:hot-unplug.due')).toEqual({ signalled: 'yes' });
-    expect(valuesAt(states, 70, 'fence:hot-unplug.due')).toEqual({});
+    expect(valuesAt(states, 36, 'fence:hot-unplug.due')).toEqual({});
+    expect(valuesAt(states, 37, 'task:driver')['waits for']).toBe('fence fence:hot-unplug.due');
+    expect(valuesAt(states, 37, 'fence:hot-unplug.due')).toEqual({ signalled: 'no' });
+    expect(valuesAt(states, 95, 'fence:hot-unplug.due')).toEqual({ signalled: 'no' });
+    expect(valuesAt(states, 96, 'fence:hot-unplug.due')).toEqual({ signalled: 'yes' });
+    expect(valuesAt(states, 98, 'fence:hot-unplug.due')).toEqual({});
   });
 });
 
