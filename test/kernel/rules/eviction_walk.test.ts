@@ -10,12 +10,16 @@ import {
   type LruWalkArg,
   newBufferObject,
   ttmBoEvictAlloc,
+  ttmBoInitReserved,
   ttmBoInitValidate,
   ttmBoPut,
+  ttmBoReserve,
+  ttmBoUnreserve,
+  ttmBoValidate,
   ttmLruWalkForEvict,
   ttmResourceManagerEvictAll,
 } from '../../../src/kernel/bo.ts';
-import { TTM_PL_SYSTEM, TTM_PL_VRAM } from '../../../src/kernel/constants.ts';
+import { TTM_PL_SYSTEM, TTM_PL_TT, TTM_PL_VRAM } from '../../../src/kernel/constants.ts';
 import { ttmDeviceFini } from '../../../src/kernel/device.ts';
 import type { KGen } from '../../../src/kernel/env.ts';
 import { EBUSY, EDEADLK, EINTR } from '../../../src/kernel/errno.ts';
@@ -36,12 +40,16 @@ import {
 } from '../../../src/kernel/rules/evict_alloc.ts';
 import { postWwKill, WW_MUTEX_KILL_RULES } from '../../../src/kernel/rules/ww_mutex_kill.ts';
 import { KERNEL_RULES } from '../../../src/kernel/rules.ts';
-import { runSync } from '../../../src/kernel/sync.ts';
+import { runSync, type SyncEnv } from '../../../src/kernel/sync.ts';
+import { Sim } from '../../../src/sim/sim.ts';
 import {
   kunitBo,
+  mockManagerInit,
   newTtmDevice,
   PAGE_SIZE,
+  testDevice,
   testDevicesBasic,
+  ttmDevFuncs,
   ttmDeviceKunitInit,
 } from '../../kunit/fixtures.ts';
 import { faultPlan, placedBo, run, simWorld } from '../fault_fixtures.ts';
@@ -105,7 +113,7 @@ describe('ww.kill.holds-locks', () => {
 });
 
 describe('bo.evict-alloc.ticketed', () => {
-  test('a ticketed evict_alloc that evicts a trylockable victim gets a resource; one with only a pinned BO in the way gets -EBUSY; the rule holds', () => {
+  test('a ticketed evict_alloc that evicts a trylockable victim gets a resource; the rule holds', () => {
     const w = simWorld();
     const man = w.dev.bdev.manager(TTM_PL_VRAM)!;
     const victim = placedBo(w, 16, TTM_PL_VRAM);
@@ -117,6 +125,62 @@ describe('bo.evict-alloc.ticketed', () => {
     expect((res as Resource).memType).toBe(TTM_PL_VRAM);
     expect(victim.resource?.memType).not.toBe(TTM_PL_VRAM);
     expectNoneBroken(w.global);
+  });
+
+  test('under contention a ticketed validate sleeps on the victim held by another task, evicts it and gets VRAM; the rule holds on every schedule', () => {
+    let contended = 0;
+    for (let seed = 0n; seed < 12n; seed += 1n) {
+      const sim = new Sim({ seed });
+      const t = testDevice(ttmDevFuncs, sim.env as SyncEnv);
+      mockManagerInit(t.bdev, TTM_PL_VRAM, 4 * PAGE_SIZE);
+      mockManagerInit(t.bdev, TTM_PL_TT, 16 * PAGE_SIZE);
+      const vram = placementOf(place(TTM_PL_VRAM));
+      let holding = false;
+      let ret = null as number | null;
+      sim.spawn('main', function* () {
+        const victim = newBufferObject(t.bdev, 4 * PAGE_SIZE);
+        expect(
+          yield* ttmBoInitReserved(t.bdev, victim, 'device', vram, 1, operationCtx(), null, null, null),
+        ).toBe(0);
+        victim.resv.unlock();
+        sim.spawn('holder', function* () {
+          expect(yield* ttmBoReserve(victim, false, false, null)).toBe(0);
+          holding = true;
+          for (let i = 0; i < 3; i += 1) yield { kind: 'yield', label: 'holder.work' };
+          holding = false;
+          ttmBoUnreserve(victim);
+          return 0;
+        });
+        sim.spawn('evictor', function* () {
+          const bo = newBufferObject(t.bdev, 2 * PAGE_SIZE);
+          expect(
+            yield* ttmBoInitReserved(
+              t.bdev,
+              bo,
+              'device',
+              placementOf(place(TTM_PL_TT)),
+              1,
+              operationCtx(),
+              null,
+              null,
+              null,
+            ),
+          ).toBe(0);
+          bo.resv.unlock();
+          const ticket = wwAcquireInit(sim.env);
+          expect(yield* dmaResvLock(bo.resv, ticket, false)).toBe(0);
+          if (holding) contended += 1;
+          ret = yield* ttmBoValidate(bo, vram, operationCtx());
+          bo.resv.unlock();
+          return 0;
+        });
+        return 0;
+      });
+      sim.run();
+      expect(ret).toBe(0);
+      expectNoneBroken(t.global);
+    }
+    expect(contended).toBeGreaterThan(0);
   });
 
   test('a trylock-only walk passes a BO another task holds while its ticket is armed; -EBUSY after it breaks the rule', () => {
