@@ -4,6 +4,7 @@
 // the model does holds each rule; breaking exactly one records it with its id, actor and message.
 
 import { describe, expect, test } from 'vitest';
+import { runScenario } from '../../../src/explore/run.ts';
 import { TtmGlobal } from '../../../src/kernel/device.ts';
 import { Iommu } from '../../../src/kernel/iommu.ts';
 import { PATCH_POOL_APPLY_CACHING_DIVIDE, ttmPoolAlloc, ttmPoolFree } from '../../../src/kernel/pool.ts';
@@ -16,6 +17,7 @@ import {
 } from '../../../src/kernel/rules/page_allocator.ts';
 import { KERNEL_RULES } from '../../../src/kernel/rules.ts';
 import { runSync } from '../../../src/kernel/sync.ts';
+import { SCENARIOS } from '../../../src/sim/scenarios/index.ts';
 import { intrCtx, newTt, world } from '../page_fixtures.ts';
 import { expectBroken, expectNoneBroken } from './fixtures.ts';
 
@@ -173,3 +175,27 @@ describe('write-combined pages freed as cached after a failed DMA map (a kernel 
     expect(t.global.ram.isAllocated(pooled)).toBe(false);
   });
 });
+
+describe('a pool shrinker scan that stops early, seen by the rule and by the workload', () => {
+  const poolReclaim = SCENARIOS.find((s) => s.name === 'pool-reclaim')!;
+  const opts = { seed: 0n, strategy: 'random' as const, mutations: ['pool-shrinker-one-block'] };
+
+  test('pool.shrinker-scan.target fires at the scan that stopped', () => {
+    const r = runScenario(poolReclaim, opts);
+    expect([r.failure?.id, r.failure?.step]).toEqual(['pool.shrinker-scan.target', 95]);
+  });
+
+  test('with kernel rules cleared after every step, the populate that failed is correctness.reclaim', () => {
+    const r = runScenario(poolReclaim, {
+      ...opts,
+      onStep: (_sim, worlds) => {
+        for (const g of worlds) g.ruleBroken = null;
+      },
+    });
+    expect(r.failure?.id).toBe('correctness.reclaim');
+    expect(r.failure?.message).toBe(RECLAIM_MESSAGE);
+  });
+});
+
+const RECLAIM_MESSAGE =
+  'populating bo:42 (67 pages) failed with -ENOMEM although 64 free and 15 pooled pages could hold it';
