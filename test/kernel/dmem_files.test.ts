@@ -120,7 +120,7 @@ describe('the rules of src/kernel/rules/dmem_files.ts fire', () => {
     expect(w.g.ruleBroken?.rule.id).toBe('dmem.limit-write.post');
     expect(w.g.ruleBroken?.actor).toBe('dmem:(root)');
     expect(w.g.ruleBroken?.message).toBe(
-      "a dmem.min/low/max write that succeeds makes that file read the value written and leaves the other limits as they were; a write that fails changes no limit; the root cgroup has none of these files: the write to (root)'s dmem.max returned 0, but (root) has no dmem.max",
+      "a dmem.min/low/max write makes that file read the value written and leaves the other limits as they were, unless page_counter_set_max refused a max below the usage (the old max stays; dmem.c does not report it, the model returns -EBUSY) or the cgroup is the root, which has none of these files: the write to (root)'s dmem.max returned 0, but (root) has no dmem.max",
     );
   });
 

@@ -4,8 +4,9 @@
 // src/kernel/dmem_cgroup.ts mirrors those functions:
 // - a pool starts empty, with no peak, dmem.min 0, dmem.low 0 and dmem.max "max", so its files read what
 //   they read before it existed;
-// - a dmem.min/low/max write that succeeds makes that file read the value written and leaves the other
-//   two as they were; a write that fails changes none of them; the root has no such files;
+// - a dmem.min/low/max write makes that file read the value written and leaves the other two as they
+//   were, unless page_counter_set_max refused a max below the usage (dmem.c does not report that; the
+//   model returns -EBUSY) or the cgroup is the root, which has no such files: then nothing changes;
 // - dmem.peak never falls, never reads below dmem.current, and rises only to a usage a charge reached.
 // The values are read through the model's file readers (dmemFileRead), not through the write's own code.
 
@@ -34,11 +35,12 @@ export const DMEM_POOL_RESET = kernelRule(
 export const DMEM_LIMIT_WRITE = kernelRule(
   'dmem.limit-write.post',
   'return',
-  'a dmem.min/low/max write that succeeds makes that file read the value written and leaves the other limits as they were; a write that fails changes no limit; the root cgroup has none of these files',
+  'a dmem.min/low/max write makes that file read the value written and leaves the other limits as they were, unless page_counter_set_max refused a max below the usage (the old max stays; dmem.c does not report it, the model returns -EBUSY) or the cgroup is the root, which has none of these files',
   [
     { file: DMEM, func: 'dmemcg_limit_write', text: 'apply(pool, new_limit);' },
     { file: DMEM, func: 'dmemcg_limit_write', text: 'return err ?: nbytes;' },
     { file: DMEM, func: 'files[]', text: '.flags = CFTYPE_NOT_ON_ROOT,' },
+    { file: 'mm/page_counter.c', func: 'page_counter_set_max', text: 'if (usage > nr_pages)' },
   ],
 );
 
