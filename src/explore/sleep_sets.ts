@@ -31,10 +31,35 @@ export interface Footprint {
   readonly writes: readonly string[];
 }
 
+// Saved before any recorded run patches the containers' prototypes (src/explore/footprint.ts): the
+// lookups below are the search's own, not the model's, and must not go through the patches.
+const SET_HAS = Set.prototype.has;
+const SET_ADD = Set.prototype.add;
+const WM_GET = WeakMap.prototype.get;
+const WM_SET = WeakMap.prototype.set;
+
+/** The names a footprint touched (read or written: a write is also a read), made once per footprint. */
+const TOUCHED = new WeakMap<Footprint, Set<string>>();
+
+function touchedOf(f: Footprint): Set<string> {
+  let t = WM_GET.call(TOUCHED, f) as Set<string> | undefined;
+  if (t === undefined) {
+    t = new Set<string>();
+    for (const r of f.reads) SET_ADD.call(t, r);
+    for (const w of f.writes) SET_ADD.call(t, w);
+    WM_SET.call(TOUCHED, f, t);
+  }
+  return t;
+}
+
 /** True when two steps of different actors do not commute: one wrote what the other read or wrote. */
 export function dependent(a: Footprint, b: Footprint): boolean {
-  const hits = (ws: readonly string[], other: Footprint) =>
-    ws.some((w) => other.writes.includes(w) || other.reads.includes(w));
+  const hits = (ws: readonly string[], other: Footprint) => {
+    if (ws.length === 0) return false;
+    const t = touchedOf(other);
+    for (const w of ws) if (SET_HAS.call(t, w) === true) return true;
+    return false;
+  };
   return hits(a.writes, b) || hits(b.writes, a);
 }
 
