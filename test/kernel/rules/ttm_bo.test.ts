@@ -240,14 +240,24 @@ describe('ttm_bo.h and kerneldoc Returns:', () => {
   });
 
   test('bo.wait-ctx.returns: the fence wait answers -EIO → ttm_bo_wait_ctx returns an errno it does not list', () => {
-    const t = testDevice();
-    const bo = lockedBo(t);
-    expect(bo.resv.reserveFences(1)).toBe(0);
-    bo.resv.addFence(new DmaFence(900, 1), DmaResvUsage.WRITE);
-    const gen = ttmBoWaitCtx(bo, operationCtx());
-    expect(gen.next(0).value).toMatchObject({ kind: 'fences' });
-    expect(gen.next(-EIO)).toEqual({ done: true, value: -EIO });
-    expectBroken(t.global, 'bo.wait-ctx.returns', bo.id);
+    // The wait's own answer is judged first where dma_resv_wait_timeout returns
+    // (dma-resv.wait-timeout.returns) on a reservation of the world; a reservation shared from outside
+    // any world (resv.world null) is not judged there, so ttm_bo_wait_ctx's own rule is the one recorded.
+    for (const shared of [false, true]) {
+      const t = testDevice();
+      const bo = lockedBo(t);
+      if (shared) {
+        bo.resv = new DmaResv('resv:shared', t.env, null);
+        expect(bo.resv.trylock(t.env.current())).toBe(true);
+      }
+      expect(bo.resv.reserveFences(1)).toBe(0);
+      bo.resv.addFence(new DmaFence(900, 1), DmaResvUsage.WRITE);
+      const gen = ttmBoWaitCtx(bo, operationCtx());
+      expect(gen.next(0).value).toMatchObject({ kind: 'fences' });
+      expect(gen.next(-EIO)).toEqual({ done: true, value: -EIO });
+      if (shared) expectBroken(t.global, 'bo.wait-ctx.returns', bo.id);
+      else expectBroken(t.global, 'dma-resv.wait-timeout.returns', bo.resv.id);
+    }
   });
 
   test('bo.assign-mem.unplaced: ttm_bo_assign_mem over a resource the BO still has', () => {
