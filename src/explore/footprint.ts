@@ -3,10 +3,15 @@
 // attached to a run: a normal run pays nothing (no property of any object is touched).
 //
 // Names are slot numbers: one per field of an object, one per container (array, Map, Set, WeakMap,
-// WeakSet, typed array). Slots are numbered in the order the run meets them, so two runs with the same
-// prefix of steps give the same objects the same numbers up to the end of that prefix: footprints of
-// different runs compare correctly for every object that existed at their common prefix (an object made
-// later can only be touched by the step that made it, or after it).
+// WeakSet, typed array), each given when the object is adopted (in the walk of the roots before the
+// first step, or by the step that stores it where a tracked field or container holds it), never at a
+// first access, whose order differs between runs. Two runs with the same prefix of steps therefore give
+// the same objects the same numbers up to the end of that prefix: footprints of different runs compare
+// correctly for every object that existed at their common prefix (an object made later can only be
+// touched by the step that made it, or after it; two such objects sharing a number is a false conflict).
+// Names outside the object graph are strings (inbox:ID, chart:ID, timers, the engine's tables by their
+// path), and every container neither adopted nor named shares the one name UNTRACKED. Instrumenting is
+// kept for the process (an object stays non-extensible with accessors), numbering is per recorder.
 //
 // How accesses are seen:
 //   - objects reachable from the roots (the worlds, the objects a scenario shares between its tasks):
@@ -18,8 +23,9 @@
 //     index, length or method access through it reads or writes the array's slot;
 //   - Map, Set, WeakMap and WeakSet methods are patched on their prototypes while a recorder is
 //     attached: every call reads or writes the container's slot (module-level WeakMaps of the kernel
-//     included), except containers of the engine's own bookkeeping (trace, statechart tallies, the
-//     scheduler's tables: inboxes are named by the scheduler's hooks instead);
+//     included, as UNTRACKED), except containers of the engine's own bookkeeping (trace, statechart
+//     tallies, the scheduler's tables: inboxes are named by the scheduler's hooks instead) and the
+//     scratch containers of a chart table's step (footprint_run.ts: `quiet`);
 //   - typed arrays (page contents) are compared with a copy after every step: a change is a write; a
 //     read is seen when a field or array hands the typed array out;
 //   - the scheduler's inboxes (a post writes the receiver's inbox, a delivery reads and writes its own),
