@@ -4,9 +4,10 @@
 // them straight back, data and all), and `coherent` has a pool that allocates coherent DMA memory
 // (use_dma_alloc: dma_alloc_attrs returns zeroed memory). A writer on `plain` fills its BOs through the
 // CPU and puts them; a reader on `coherent` creates BOs, maps them and reads every page before it writes
-// it, so a frame the writer gave back must read zeros there (data.fresh-zero); a debugger peeks at
-// single bytes of the reader's BOs with ttm_bo_access, as ptrace does (its return value is judged by
-// bo.access.returns). Life: both workers halfway, suspend, resume, the rest, teardown of both devices.
+// it, so a frame the writer gave back must read zeros there (data.fresh-zero), then reads the last byte of
+// the BO back with ttm_bo_access; a debugger peeks at single bytes of the reader's BOs the same way, as
+// ptrace does (what ttm_bo_access returns is judged by bo.access.returns). Life: both workers halfway,
+// suspend, resume, the rest, teardown of both devices.
 
 import type { Rng } from '../../engine/prng.ts';
 import { type BufferObject, newBufferObject, ttmBoInitValidate, ttmBoPut } from '../../kernel/bo.ts';
@@ -155,6 +156,11 @@ class FrameRecycleRun {
         else if (this.writerFrames.has(p)) c.recycledFrames += 1;
       }
       if (!writer) {
+        // The reader's own look at what it wrote, one byte of its last page, as a devcoredump reads a BO.
+        const buf: number[] = [];
+        const r = yield* ttmBoAccess(bo, bo.size - 1, 1, false, buf);
+        c.peeks += 1;
+        if (r !== 1) this.judge(who, bo, r);
         yield { kind: 'yield', label: 'reader.done' };
         this.current = null;
       }
