@@ -135,6 +135,21 @@ export type Program<E extends Execution> = (guide: SearchGuide, item: WorkItem) 
 export interface ReductionVerdict {
   /** Child of choice d (≥ the item's tape length) picking alternative i: its data, or undefined to prune it. */
   child(d: number, i: number): { readonly data?: unknown } | undefined;
+  /**
+   * Chained siblings (both or neither): the first alternative of choice d to queue, carrying the others
+   * in its data, and how many were pruned; after the run of an item, its next sibling at its own last
+   * choice. Each sibling is queued by the run of the one before it, so it can sleep in what that one did;
+   * the order of the search is unchanged (the next sibling goes under the run's own children).
+   */
+  children?(d: number): { readonly first: Chained | null; readonly pruned: number };
+  sibling?(): { readonly next: Chained | null; readonly pruned: number };
+}
+
+/** A chained child: the pick `i` at choice `d`, with the reduction's data. */
+export interface Chained {
+  readonly d: number;
+  readonly i: number;
+  readonly data: unknown;
 }
 
 /**
@@ -244,6 +259,17 @@ export function exploreChunk<E extends Execution>(
       if (q === level) work.push(next);
       else pushes.push([q, { ...next, root: true }]);
     };
+    const chained = verdict?.children !== undefined && verdict.sibling !== undefined ? verdict : null;
+    if (chained !== null) {
+      // The next sibling first, so that the run's own children (pushed after it) are explored before it.
+      const s = chained.sibling!();
+      pruned += s.pruned;
+      if (s.next !== null) {
+        const next = picks.slice(0, s.next.d);
+        next.push(s.next.i);
+        push(level, { tape: next, faults: item.faults, evalStart: item.evalStart, data: s.next.data });
+      }
+    }
     // Decisions after the prefix in time order: evaluations [e, E_d) come before choice d.
     let e = item.evalStart;
     const evaluationChildren = (until: number, d: number) => {
@@ -259,6 +285,25 @@ export function exploreChunk<E extends Execution>(
     for (let d = item.tape.length; d < choices.length; d += 1) {
       const c = choices[d]!;
       evaluationChildren(c.evaluationsBefore, d);
+      if (chained !== null) {
+        // Every alternative at one choice costs the same (the run's pick is the last actor when enabled).
+        const alt = c.picked === 0 ? 1 : 0;
+        if (alt >= c.enabled.length) continue;
+        const q = p + (preempts(c, alt) ? 1 : 0);
+        if (q > bounds.preemptions) continue;
+        const { first, pruned: np } = chained.children!(d);
+        pruned += np;
+        if (first === null) continue;
+        const next = picks.slice(0, d);
+        next.push(first.i);
+        push(levelIndex(bounds, q, f), {
+          tape: next,
+          faults: item.faults,
+          evalStart: c.evaluationsBefore,
+          data: first.data,
+        });
+        continue;
+      }
       for (let i = c.enabled.length - 1; i >= 0; i -= 1) {
         if (i === c.picked) continue;
         const q = p + (preempts(c, i) ? 1 : 0);

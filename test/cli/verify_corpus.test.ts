@@ -73,9 +73,9 @@ describe('verify --reduce', () => {
     const whole = untimed(one.stdout);
     expect(whole).toMatchObject({
       verdict: 'certificate',
-      schedules: 3_156,
-      byPreemptions: [120, 3_036],
-      pruned: 1_510,
+      schedules: 2_550,
+      byPreemptions: [120, 2_430],
+      pruned: 1_307,
       reduce: true,
     });
     expect(untimed(cli(...args, '--workers', '2').stdout)).toEqual(whole);

@@ -9,7 +9,13 @@ import { Scheduler } from '../../src/engine/scheduler.ts';
 import { Trace } from '../../src/engine/trace.ts';
 import type { SimActor } from '../../src/engine/types.ts';
 import type { Footprint } from '../../src/explore/sleep_sets.ts';
-import { maySleep, type ObservedProgram, porSearch } from '../../src/explore/verify_por.ts';
+import { boundedSearch } from '../../src/explore/verify.ts';
+import {
+  maySleep,
+  type ObservedProgram,
+  porSearch,
+  sleepSetReduction,
+} from '../../src/explore/verify_por.ts';
 
 interface TinyRun {
   readonly failed: boolean;
@@ -364,5 +370,31 @@ describe('generated programs: every state within the bound is reached, at no mor
       }
     }
     expect({ full, reduced, pruned }).toEqual({ full: 3024, reduced: 2201, pruned: 622 });
+  });
+
+  it("verify's own search with the reduction (siblings chained) reaches the same states as porSearch, with its counts", () => {
+    let same = 0;
+    for (const kinds of generated(60)) {
+      for (const p of [0, 1, 2]) {
+        const ref = reached(program(kinds), p, true);
+        const best = new Map<string, number>();
+        const observed = program(kinds);
+        const r = boundedSearch(
+          (guide) => {
+            const v = observed(guide as unknown as Parameters<typeof observed>[0]);
+            for (const st of v.states)
+              best.set(st, Math.min(best.get(st) ?? Number.POSITIVE_INFINITY, v.preemptions));
+            return v;
+          },
+          { preemptions: p, reduction: sleepSetReduction },
+        );
+        expect([...best.entries()].sort(([a], [b]) => (a < b ? -1 : 1))).toEqual(
+          reached(program(kinds), p, false).best,
+        );
+        expect([r.schedules, r.pruned]).toEqual([ref.r.schedules, ref.r.pruned]);
+        same += 1;
+      }
+    }
+    expect(same).toBe(180);
   });
 });
