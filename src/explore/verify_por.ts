@@ -99,7 +99,7 @@ export const FAULT_EVALUATIONS = 'fault-evaluations';
  * step that conflicts with its own, the slots they share. Absent in normal searches (nothing counted).
  */
 export interface SleepStats {
-  /** Alternatives queued (child() gave data). */
+  /** Alternatives queued (by child(), or first in their chain). */
   queued: number;
   /** Queued alternatives whose parent's pick sleeps there. */
   pickSleeps: number;
@@ -317,8 +317,11 @@ export class SleepSetGuide<C extends Chooser & { fault(): boolean }> implements 
         if (n === undefined) return { first: null, pruned: 0 };
         const alternatives: number[] = [];
         for (let i = 0; i < n.enabled.length; i += 1) if (i !== n.picked) alternatives.push(i);
-        if (d >= cutAt) return { first: null, pruned: alternatives.length };
-        return chain(d, n, n.sleep, alternatives, bounded);
+        if (d >= cutAt) {
+          if (stats !== null) stats.prunedCut += alternatives.length;
+          return { first: null, pruned: alternatives.length };
+        }
+        return chain(d, n, n.sleep, alternatives, bounded, stats);
       },
       child(d: number, i: number) {
         if (d >= cutAt) {
@@ -342,7 +345,7 @@ export class SleepSetGuide<C extends Chooser & { fault(): boolean }> implements 
       sibling() {
         if (own === undefined || data === undefined) return { next: null, pruned: 0 };
         return (({ first, pruned }) => ({ next: first, pruned }))(
-          chain(base - 1, own, data.sleep, data.later, bounded),
+          chain(base - 1, own, data.sleep, data.later, bounded, stats),
         );
       },
     };
@@ -359,9 +362,11 @@ function chain(
   sleep: readonly SleepEntry[],
   alternatives: readonly number[],
   bounded: boolean,
+  stats: SleepStats | null = null,
 ): { first: SleepChild | null; pruned: number } {
   const next = sleep.slice();
   const t = n.enabled[n.picked]!;
+  const may = n.step !== undefined && !sleep.some((e) => e.actor === t);
   let pruned = 0;
   for (let k = 0; k < alternatives.length; k += 1) {
     const i = alternatives[k]!;
@@ -374,8 +379,10 @@ function chain(
     }
     if (next.some((e) => e.actor === u)) {
       pruned += 1;
+      if (stats !== null) stats.prunedAsleep += 1;
       continue;
     }
+    if (stats !== null) countChild(stats, n, t, u, may, bounded);
     return { first: { d, i, data: { sleep: next, later: alternatives.slice(k + 1) } }, pruned };
   }
   return { first: null, pruned };
