@@ -63,7 +63,7 @@ import {
 import { checkReleaseLastResortWait } from './rules/bo_release.ts';
 import { assertBoResvHeld, assertHeld, warnOn } from './rules/check.ts';
 import { checkDmemLowBestEffort, checkDmemVictim } from './rules/dmem.ts';
-import { pendingEvictionFences, postEvictAll } from './rules/evict_all.ts';
+import { checkEvictAllEmpty, pendingEvictionFences, postEvictAll } from './rules/evict_all.ts';
 import {
   auditEvicted,
   auditSkip,
@@ -948,6 +948,7 @@ export function* ttmResourceManagerEvictAll(bdev: Device, man: ResourceManager):
   } while (ret === 0);
   const pending = pendingEvictionFences(man);
   if (ret !== -ENOENT) return ret;
+  checkEvictAllEmpty(bdev.global, man);
   for (let i = 0; i < TTM_NUM_MOVE_FENCES; i += 1) {
     const fence = man.evictionFences[i]!;
     if (fence === null || fence.signaled) continue;

@@ -29,7 +29,12 @@ import type { Resource } from '../../../src/kernel/resource.ts';
 import { DmaResv, dmaResvLock, wwAcquireInit } from '../../../src/kernel/resv.ts';
 import { BO_RELEASE_RULES, checkReleaseLastResortWait } from '../../../src/kernel/rules/bo_release.ts';
 import { DEVICE_LIST_RULES, postDeviceFiniList } from '../../../src/kernel/rules/device_list.ts';
-import { EVICT_ALL_RULES, pendingEvictionFences, postEvictAll } from '../../../src/kernel/rules/evict_all.ts';
+import {
+  checkEvictAllEmpty,
+  EVICT_ALL_RULES,
+  pendingEvictionFences,
+  postEvictAll,
+} from '../../../src/kernel/rules/evict_all.ts';
 import {
   auditEvicted,
   auditSkip,
@@ -62,7 +67,7 @@ function* skipBo(): KGen<number> {
   return 0;
 }
 
-test('five checks with one-line upstream text, in KERNEL_RULES', () => {
+test('six checks with one-line upstream text, in KERNEL_RULES', () => {
   const rules = [
     ...WW_MUTEX_KILL_RULES,
     ...EVICT_ALLOC_RULES,
@@ -74,6 +79,7 @@ test('five checks with one-line upstream text, in KERNEL_RULES', () => {
     ['ww.kill.holds-locks', 'return'],
     ['bo.evict-alloc.ticketed', 'return'],
     ['resource.evict-all.fences', 'return'],
+    ['resource.evict-all.empty', 'call'],
     ['device.fini.list', 'return'],
     ['bo.release.last-resort-wait', 'call'],
   ]);
@@ -320,6 +326,29 @@ describe('bo.release.last-resort-wait', () => {
     expectBroken(w.global, 'bo.release.last-resort-wait', bo.id);
     expect(w.global.ruleBroken?.message).toBe(
       "ttm_bo_release waits for a BO's fences only when they could not be copied to its own resv; a BO whose own resv holds them is left to the delayed destroy: it waited although the BO already has its own resv with the fences copied",
+    );
+  });
+});
+
+describe('resource.evict-all.empty', () => {
+  test('evict_all of a VRAM holding two BOs: both evicted, the loop ends on empty lists, the rule holds', () => {
+    const w = simWorld();
+    const vram = w.dev.bdev.manager(TTM_PL_VRAM)!;
+    const bos = [placedBo(w, 4, TTM_PL_VRAM), placedBo(w, 4, TTM_PL_VRAM)];
+    expect(run(w, ttmResourceManagerEvictAll(w.dev.bdev, vram))).toBe(0);
+    expect(bos.map((b) => b.resource?.memType === TTM_PL_VRAM)).toEqual([false, false]);
+    expect(vram.usage).toBe(0);
+    expectNoneBroken(w.global);
+  });
+
+  test('-ENOENT with a resource still on an LRU list breaks it', () => {
+    const w = simWorld();
+    const vram = w.dev.bdev.manager(TTM_PL_VRAM)!;
+    const bo = placedBo(w, 4, TTM_PL_VRAM);
+    checkEvictAllEmpty(w.global, vram);
+    expectBroken(w.global, 'resource.evict-all.empty', vram.id);
+    expect(w.global.ruleBroken?.message).toBe(
+      `ttm_resource_manager_evict_all stops evicting (ttm_bo_evict_first finds no first resource: -ENOENT) only when no resource is left on any of the manager's LRU lists: the loop ended with -ENOENT while ${bo.resource!.id} were still listed`,
     );
   });
 });
