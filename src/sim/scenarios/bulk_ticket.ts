@@ -3,12 +3,13 @@
 // together on the LRU by the VM's bulk move (amdgpu's vm->lru_bulk_move). Each VM frame locks the
 // reservation (no ticket), validates both BOs into VRAM, works for a while (a long ioctl), then takes its
 // second BO out of the bulk move and puts it back (amdgpu_vm_bo_del and amdgpu_vm_bo_base_init of a BO
-// unbound and bound again), bumps the bulk move to the LRU tail and unlocks. A rival client submits its
-// own BO under a ww ticket (drm_exec style): its ttm_bo_validate needs VRAM, its trylock walk finds the
-// VM's BOs locked, so its ticketed walk sleeps on the VM's reservation with the LRU cursor's hitch
-// parked after the range's first resource, right before the range's last, which the VM then takes out
-// (ttm_lru_bulk_move_del: "pos->last = ttm_lru_prev_res(res)" must step over the hitch). The per-step
-// oracle lru.bulk-range judges every range; the rival's walk is judged by bo.evict-alloc.ticketed.
+// unbound and bound again), bumps the bulk move to the LRU tail and unlocks, 1 ms between frames. A rival
+// client submits its own BO under a ww ticket (drm_exec style) every 2 ms, putting it back in TT between
+// submissions: its ttm_bo_validate needs VRAM, its trylock walk finds the VM's BOs locked, so its
+// ticketed walk sleeps on the VM's reservation with the LRU cursor's hitch parked after the range's
+// first resource, right before the range's last, which the VM then takes out (ttm_lru_bulk_move_del:
+// "pos->last = ttm_lru_prev_res(res)" must step over the hitch). The per-step oracle lru.bulk-range
+// judges every range; the rival's walk is judged by bo.evict-alloc.ticketed.
 // Life: frames halfway, suspend, resume, the rest, the puts (the per-VM BOs leave the bulk move first),
 // teardown.
 
@@ -53,6 +54,9 @@ export interface BulkTicketConfig {
   readonly rivalSubmits: number;
   /** Virtual milliseconds a VM frame holds the reservation after validating. */
   readonly holdMs: number;
+  /** Virtual milliseconds between the VM's frames, and between the rival's submissions. */
+  readonly vmGapMs: number;
+  readonly rivalGapMs: number;
 }
 
 export const BULK_TICKET_DEFAULTS: BulkTicketConfig = {
@@ -62,6 +66,8 @@ export const BULK_TICKET_DEFAULTS: BulkTicketConfig = {
   frames: 4,
   rivalSubmits: 4,
   holdMs: 3,
+  vmGapMs: 1,
+  rivalGapMs: 2,
 };
 
 const SYSTEM_ONLY = placementOf(place(TTM_PL_SYSTEM));
@@ -168,7 +174,7 @@ class BulkTicketRun {
     this.vmReady.complete();
     for (let frame = 0; frame < cfg.frames && pd !== null; frame += 1) {
       if (frame === Math.ceil(cfg.frames / 2)) yield* this.lc.freezePoint();
-      yield { kind: 'yield', label: 'vm.frame' };
+      yield { kind: 'sleep', ms: cfg.vmGapMs };
       if ((yield* ttmBoReserve(pd, true, false, null)) !== 0) continue;
       let ok = true;
       for (const bo of vmBos) if ((yield* this.validate('task:vm', bo, VRAM_OR_TT)) !== 0) ok = false;
@@ -203,7 +209,7 @@ class BulkTicketRun {
     ttmBoUnreserve(bo);
     for (let i = 0; i < cfg.rivalSubmits; i += 1) {
       if (i === Math.ceil(cfg.rivalSubmits / 2)) yield* this.lc.freezePoint();
-      yield { kind: 'yield', label: 'rival.submit' };
+      yield { kind: 'sleep', ms: cfg.rivalGapMs };
       const ticket = wwAcquireInit(this.sim.env);
       if ((yield* dmaResvLock(bo.resv, ticket, true)) !== 0) continue;
       if ((yield* this.validate('task:rival', bo, VRAM_OR_TT)) === 0) {
