@@ -9,9 +9,12 @@
 // take. Along the run they stay asleep while the steps taken are independent of theirs. After the run,
 // the alternative `i` at a choice `d` of the run's own part is dropped (counted as pruned) when its actor
 // is asleep there; otherwise it carries the actors asleep there plus the actor the run picked at `d`,
-// with the step it took, when that actor may sleep in the alternative (below). Choices after the point
-// where a sleeping actor stepped give no children: what follows is a reordering of a schedule covered
-// elsewhere. A fault child (a fault-site evaluation that fails) carries nothing: it starts awake.
+// with the step it took, when that actor may sleep in the alternative (below). The alternatives of one
+// choice are chained: the run queues the first not asleep, carrying the rest (`later`), and the run of
+// each queues the next, in which its own pick sleeps too under the same condition (the pick of a node
+// sleeping in the node's later alternatives is Godefroid's rule; the argument below holds for it with
+// t the earlier sibling). Choices after the point where a sleeping actor stepped give no children: what
+// follows is a reordering of a schedule covered elsewhere. A fault child (a fault-site evaluation that fails) carries nothing: it starts awake.
 //
 // Why it is sound, with checks after every step and a preemption bound P. Say actor t took step `t` at
 // node n (prefix π, last actor p) in some run, and the run's alternative u at n got t asleep. A
@@ -420,9 +423,10 @@ export function maySleep(
 }
 
 /**
- * The reduction verify's search takes (src/explore/verify_search.ts: every alternative queued by the run
- * that reached its choice, each with the data child() gives). The scenario program records footprints
- * when its guide is a SleepSetGuide (src/explore/footprint_run.ts).
+ * The reduction verify's search takes (src/explore/verify_search.ts: the alternatives of one choice
+ * chained, the first queued by the run that reached the choice with the data children() gives, each next
+ * one by the run of the one before it, with the data sibling() gives). The scenario program records
+ * footprints when its guide is a SleepSetGuide (src/explore/footprint_run.ts).
  */
 export const sleepSetReduction: Reduction = {
   guide(inner: PrefixChooser, item: WorkItem): SleepSetGuide<PrefixChooser> {
