@@ -239,4 +239,25 @@ for (const w of work)
 log(
   `${work.length} re-run: killed ${count('killed')}, survived ${count('survived')}, timed out ${count('timeout')}, gone ${count('gone')}, invalid ${count('invalid')}; results in ${out}`,
 );
+// With every mutant of the earlier run selected (--status killed,survived,timeout and no --only), this is
+// that sample scored on today's tree: survivors judged equivalent (bench/mutation_equivalent.json, by the
+// earlier run's lines) leave the denominator, and so do mutants whose code is gone.
+const equivalent = work.filter(
+  (w) => w.r.status === 'survived' && judgements.some((j) => judges(j, w.r)),
+).length;
+const scored = count('killed') + count('survived') + count('timeout') - equivalent;
+if (scored > 0)
+  log(
+    `score = killed / (killed + survived + timed out − judged equivalent) = ${count('killed')} / ${scored} = ${((100 * count('killed')) / scored).toFixed(1)} % (${equivalent} survivors judged equivalent; timeouts counted as killed: ${(((count('killed') + count('timeout')) * 100) / scored).toFixed(1)} %)`,
+  );
+for (const w of work)
+  if (w.r.status === 'survived' && !judgements.some((j) => judges(j, w.r)))
+    log(
+      `  survived  ${w.r.file}:${w.r.line} (now ${w.r.lineNow}) [${w.r.operator}] ${oneLine(w.r.original, 60)}  →  ${oneLine(w.r.replacement, 40)}`,
+    );
+for (const w of work)
+  if (w.r.status === 'timeout')
+    log(
+      `  timeout   ${w.r.file}:${w.r.line} (now ${w.r.lineNow}) [${w.r.operator}] ${oneLine(w.r.original, 60)}  →  ${oneLine(w.r.replacement, 40)}`,
+    );
 writeFileSync(join(dir, 'done'), '');
