@@ -245,7 +245,7 @@ describe('the suite report a kernel developer reads (fuzz().text, as npm start p
       '  found       nothing: no check failed, no run deadlocked, livelocked or crashed',
       '  next        run longer (or add --workers N to use N cores): npx ttm-sim fuzz --scenario calibrate --scenario stress-pte --schedules 120',
       '              one scenario in depth: npx ttm-sim fuzz --scenario calibrate --schedules 1000',
-      '              every scenario expected to pass (23 of 25): npx ttm-sim fuzz',
+      '              every scenario expected to pass (28 of 30): npx ttm-sim fuzz',
       '              the 2 that fail by design: npx ttm-sim fuzz --scenario abba-deadlock --scenario shared-iommu-retry',
     ]);
     // A quoted command is never cut by the wrapping.
@@ -256,20 +256,20 @@ describe('the suite report a kernel developer reads (fuzz().text, as npm start p
 
 describe('the default suite (npm start)', () => {
   it("its report says what ran in a kernel developer's words, and how to run longer and the demonstrations", async () => {
-    const r = await fuzz({ schedules: 23, faults: 'off', shrink: false });
+    const r = await fuzz({ schedules: 28, faults: 'off', shrink: false });
     const lines = r.text.split('\n');
     expect(lines.slice(1, 8)).toEqual([
-      '  workload    every built-in scenario expected to pass (23 of 25): kernel tasks (GPU submits under ww',
+      '  workload    every built-in scenario expected to pass (28 of 30): kernel tasks (GPU submits under ww',
       '              reservations, eviction, swapout, the shrinker, CPU faults, delayed delete) racing on TTM',
       '              devices, buffer objects and fences through a whole life of init, work, suspend, resume and',
-      "              teardown ('npx ttm-sim scenarios' describes each). 23 schedules in equal shares (1 each), each",
+      "              teardown ('npx ttm-sim scenarios' describes each). 28 schedules in equal shares (1 each), each",
       '              one interleaving from its own seed (base seed 0), drawn in turn by a random walk, PCT (aimed',
       '              at bugs needing 1, 2 or 3 preemptions), POS, and mutation of earlier interleavings that',
       '              reached new states; no faults injected.',
     ]);
     // After the label (`next`, or blank when a failure's commands come first).
     expect(lines.slice(-3).map((l) => l.slice(14))).toEqual([
-      'run longer (or add --workers N to use N cores): npx ttm-sim fuzz --faults off --schedules 230',
+      'run longer (or add --workers N to use N cores): npx ttm-sim fuzz --faults off --schedules 280',
       `one scenario in depth: npx ttm-sim fuzz --scenario ${r.failures[0]?.scenario ?? 'vram-pressure'} --faults off --schedules 1000`,
       'the 2 that fail by design: npx ttm-sim fuzz --scenario abba-deadlock --scenario shared-iommu-retry',
     ]);
@@ -293,7 +293,7 @@ describe('the report of a scenario file', () => {
       `              draw it (statecharts, timeline): npx ttm-sim view ${token} --scenario examples/memory-small.json --out failure.html`,
       '              run longer (or add --workers N to use N cores): npx ttm-sim fuzz --scenario examples/memory-small.json --mutation pool-restore-stale-state --schedules 80',
       '              one scenario in depth: npx ttm-sim fuzz --scenario examples/memory-small.json --mutation pool-restore-stale-state --schedules 1000',
-      '              every scenario expected to pass (23 of 25): npx ttm-sim fuzz',
+      '              every scenario expected to pass (28 of 30): npx ttm-sim fuzz',
       '              the 2 that fail by design: npx ttm-sim fuzz --scenario abba-deadlock --scenario shared-iommu-retry',
     ]);
   });
@@ -354,8 +354,8 @@ describe('bad input throws TtmSimError naming the problem', () => {
 });
 
 describe('catalogues', () => {
-  it('scenarios: the 25 built-in ones in `ttm-sim scenarios` order; two fail by design', () => {
-    expect(scenarios.length).toBe(25);
+  it('scenarios: the 30 built-in ones in `ttm-sim scenarios` order; two fail by design', () => {
+    expect(scenarios.length).toBe(30);
     expect(scenarios[0]).toMatchObject({ name: 'vram-pressure', expect: 'pass' });
     expect(scenarios.filter((s) => s.expect === 'fail').map((s) => s.name)).toEqual([
       'abba-deadlock',

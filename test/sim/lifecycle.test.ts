@@ -29,6 +29,10 @@ const LIFE_SCENARIOS: readonly [string, number][] = [
   ['small', 1],
   ['shared-iommu', 2],
   ['vm-reset', 1],
+  ['placement', 1],
+  ['ticket-contention', 1],
+  ['dmem-low', 1],
+  ['frame-recycle', 2],
 ];
 
 describe('lifecycle: every should-pass scenario lives init, work, suspend, resume, work, teardown', () => {

@@ -4,11 +4,15 @@
 import type { Scenario } from '../scenario.ts';
 import { abbaDeadlock } from './abba.ts';
 import { bulkLru } from './bulk_lru.ts';
+import { bulkTicket } from './bulk_ticket.ts';
 import { calibrate } from './calibrate.ts';
 import { dmemCgroups } from './dmem.ts';
+import { dmemLow } from './dmem_low.ts';
+import { frameRecycle } from './frame_recycle.ts';
 import { hotUnplug } from './hot_unplug.ts';
 import { memoryPressure } from './memory_pressure.ts';
 import { moveRace } from './move_race.ts';
+import { placementScenario } from './placement.ts';
 import { poolDma32 } from './pool_dma32.ts';
 import { poolReclaim } from './pool_reclaim.ts';
 import { race } from './race.ts';
@@ -16,6 +20,7 @@ import { sharedIommu } from './shared_iommu.ts';
 import { small } from './small.ts';
 import { stressScenarios } from './stress.ts';
 import { swapRace } from './swap_race.ts';
+import { ticketContention } from './ticket_contention.ts';
 import { uploadRace } from './upload_race.ts';
 import { vmReset } from './vm_reset.ts';
 import { vramPressure } from './vram_pressure.ts';
@@ -38,6 +43,7 @@ export const SCENARIOS: readonly Scenario[] = [
     'memory-pressure-wc',
   ),
   moveRace(),
+  placementScenario(),
   uploadRace(),
   // The same uploads on a device whose pool allocates coherent DMA memory (use_dma_alloc), with staging
   // BOs big enough for multi-page blocks and an IOVA space that pooled blocks keep mapped.
@@ -47,6 +53,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ),
   swapRace(),
   bulkLru(),
+  bulkTicket(),
   poolReclaim(),
   poolDma32(),
   calibrate(),
@@ -57,12 +64,15 @@ export const SCENARIOS: readonly Scenario[] = [
   // fighting over one IOMMU"): the design explorer's demonstration.
   expectFailures(sharedIommu({ retries: 0 }, 'shared-iommu-retry')),
   small(),
+  ticketContention(),
   hotUnplug(),
   dmemCgroups(),
   // The dmem-cgroups workload without cgroups unless the dmem design is on: compare's baseline is today's
   // kernel with no cgroup configured (README "dmem cgroups").
   dmemCgroups({ cgroups: 'design' }, 'dmem-compare'),
+  dmemLow(),
   vmReset(),
+  frameRecycle(),
 ];
 
 export const DEFAULT_SCENARIO = 'vram-pressure';
