@@ -60,7 +60,7 @@ export function waitFreeNodeProblem(bo: BufferObject, old: Resource | null, ret:
     if (old !== null && !old.freed) return `returned 0 with ${old.id} not freed`;
     return '';
   }
-  if (bo.resource !== old || (old !== null && old.freed))
+  if (bo.resource !== old || old?.freed === true)
     return `returned ${errnoName(ret)} but the BO no longer holds ${old?.id ?? 'no resource'}`;
   return '';
 }
