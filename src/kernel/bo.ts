@@ -105,6 +105,7 @@ import {
   countTurns,
   type TurnCount,
 } from './rules/validate_space.ts';
+import { checkVmaOffsetManager } from './rules/vma_offset.ts';
 import {
   postBoPopulate,
   postInitReserved,
@@ -651,7 +652,7 @@ export function* ttmBoInitReserved(
   bo.resv = resv ?? bo.ownResv;
   if (bdev.global !== null) bdev.global.boCount += 1;
   if (type === 'device' || type === 'sg') {
-    if (bdev.vmaManager !== null) bdev.vmaManager.nodes += 1;
+    if (checkVmaOffsetManager(bdev, bo.id, 'add') && bdev.vmaManager !== null) bdev.vmaManager.nodes += 1;
     bo.vmaNode = true;
   }
   const g = bdev.global;
@@ -1037,7 +1038,8 @@ function* ttmBoRelease(bo: BufferObject): KGen<void> {
     }
     bdev.funcs.releaseNotify?.(bo);
     if (bo.vmaNode) {
-      if (bdev.vmaManager !== null) bdev.vmaManager.nodes -= 1;
+      if (checkVmaOffsetManager(bdev, bo.id, 'remove') && bdev.vmaManager !== null)
+        bdev.vmaManager.nodes -= 1;
       bo.vmaNode = false;
     }
     const busy = !bo.ownResv.testSignaled(DmaResvUsage.BOOKKEEP);

@@ -32,6 +32,7 @@ import { TTM_POOL_RULES } from './rules/ttm_pool.ts';
 import { TTM_RESOURCE_RULES } from './rules/ttm_resource.ts';
 import { TTM_TT_RULES } from './rules/ttm_tt.ts';
 import { VALIDATE_SPACE_RULES } from './rules/validate_space.ts';
+import { VMA_OFFSET_RULES } from './rules/vma_offset.ts';
 import { WW_LOCK_RULES } from './rules/ww_lock.ts';
 import { WW_MUTEX_KILL_RULES } from './rules/ww_mutex_kill.ts';
 import { XE_SHRINKER_RULES } from './rules/xe_shrinker.ts';
@@ -101,6 +102,7 @@ export const KERNEL_RULES: readonly KernelRule[] = [
   ...EVICT_ALLOC_RULES,
   ...EVICT_ALL_RULES,
   ...DEVICE_LIST_RULES,
+  ...VMA_OFFSET_RULES,
   ...BO_RELEASE_RULES,
   ...DMEM_RULES,
   ...DMEM_FILE_RULES,
