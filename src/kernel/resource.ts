@@ -616,7 +616,9 @@ export const rangeManagerFunc: ManagerFunc = {
     const mode: InsertMode = place.flags & TTM_PL_FLAG_TOPDOWN ? 'high' : 'best';
     const pages = pfnUp(bo.size);
     const node = rman.mm.insert(pages, bo.pageAlignment, place.fpfn, place.lpfn, mode);
-    if (typeof node === 'number') return -ENOSPC;
+    // drm_mm_insert_node_in_range's answer is passed up as it is ("if (unlikely(ret)) { ...
+    // return ret; }"): -ENOSPC when no hole fits.
+    if (typeof node === 'number') return node;
     checkRangeAlloc(bo, place, rman.mm.allocated, rman.mm.sizePages, node, pages, bo.pageAlignment);
     const res = new Resource(`res:${man.bdev.env.nextId('res')}`, bo, place);
     res.node = node;

@@ -194,6 +194,14 @@ describe('ttm_range_man_alloc', () => {
     expect(man.usage).toBe(2 * PAGE_SIZE);
   });
 
+  test("ttm_range_man_alloc: 3 pages in the 2-page range [2, 4) of an empty manager → drm_mm's -ENOSPC passed up", () => {
+    const t = testDevice();
+    const man = vramRange(t, 8);
+    expect(ttmResourceAlloc(kunitBo(t, 3 * PAGE_SIZE), place(TTM_PL_VRAM, 0, 2, 4))).toBe(-ENOSPC);
+    expect(man.usage).toBe(0);
+    expect(man.mm.usedPages).toBe(0);
+  });
+
   test('ttm_range_man_free: freeing → pages and usage returned, resource off the LRU', () => {
     const t = testDevice();
     const man = vramRange(t);
