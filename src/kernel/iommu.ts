@@ -7,6 +7,9 @@
 import { EFAULT } from './errno.ts';
 import { RangeAllocator, type RangeNode } from './range_allocator.ts';
 
+/** The lowest IOVA page the allocator hands out (iommu_dma_init_domain's base_pfn). */
+export const FIRST_IOVA_PAGE = 1;
+
 export interface IommuMapping {
   readonly iova: number;
   readonly device: string;
@@ -23,11 +26,16 @@ export class Iommu {
   /** Told about every map, unmap and failed map with the IOVA pages in use (the IOMMU's statechart). */
   observer: ((op: 'map' | 'unmap' | 'fault', usedPages: number) => void) | null = null;
 
+  /**
+   * `sizePages` IOVA pages can be handed out: [1, sizePages]. IOVA page 0 is never given, as the IOVA
+   * domain of the DMA API starts at pfn 1 (drivers/iommu/dma-iommu.c, iommu_dma_init_domain:
+   * "base_pfn = max_t(unsigned long, 1, base >> order);"), so a DMA address of 0 is never a mapping.
+   */
   constructor(
     readonly id: string,
     readonly sizePages: number,
   ) {
-    this.mm = new RangeAllocator(sizePages);
+    this.mm = new RangeAllocator(sizePages + FIRST_IOVA_PAGE);
   }
 
   get usedPages(): number {
@@ -49,7 +57,7 @@ export class Iommu {
       this.observer?.('fault', this.usedPages);
       return -EFAULT;
     }
-    const node = this.mm.insert(pfns.length, 1, 0, 0, 'best');
+    const node = this.mm.insert(pfns.length, 1, FIRST_IOVA_PAGE, 0, 'best');
     if (typeof node === 'number') {
       this.mapFailures += 1;
       this.observer?.('fault', this.usedPages);

@@ -215,7 +215,7 @@ describe('verify --faults', () => {
         preemptions: 0,
         faults: 1,
         faultsFired: ['page.alloc@tt:5'],
-        failure: { id: 'crash.exception', message: 'iommu:device:0: unmap of IOVA 5, which is not mapped' },
+        failure: { id: 'crash.exception', message: 'iommu:device:0: unmap of IOVA 6, which is not mapped' },
         steps: 24,
         choices: 25,
       },
@@ -223,7 +223,7 @@ describe('verify --faults', () => {
     const replay = cli('replay', out.counterexample.token, '--json');
     expect(replay.code).toBe(EXIT_CODE.crash);
     expect(JSON.parse(replay.stdout)).toMatchObject({
-      failure: { message: 'iommu:device:0: unmap of IOVA 5, which is not mapped' },
+      failure: { message: 'iommu:device:0: unmap of IOVA 6, which is not mapped' },
     });
   }, 300_000);
 });

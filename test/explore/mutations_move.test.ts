@@ -76,7 +76,7 @@ const CASES: readonly Case[] = [
       id: 'iommu.mappings',
       actor: 'iommu:device:0',
       step: 16,
-      message: 'iommu:device:0 maps IOVA 7 for device:0 to frame 8, which RAM holds as free',
+      message: 'iommu:device:0 maps IOVA 8 for device:0 to frame 8, which RAM holds as free',
     },
   },
   {
@@ -92,7 +92,7 @@ const CASES: readonly Case[] = [
       kind: 'crash',
       id: 'crash.exception',
       step: 19,
-      message: 'iommu:device:0: unmap of IOVA 0, which is not mapped',
+      message: 'iommu:device:0: unmap of IOVA 1, which is not mapped',
     },
   },
   {

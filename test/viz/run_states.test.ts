@@ -45,19 +45,19 @@ describe('StateRecorder', () => {
     expect(states.steps).toHaveLength(plain.steps);
   });
 
-  test('pool-alloc-error-no-unmap, upload-race seed 1: at the failing line the IOMMU still maps IOVA 7 (4 pages) to the freed frames 8-11', () => {
+  test('pool-alloc-error-no-unmap, upload-race seed 1: at the failing line the IOMMU still maps IOVA 8 (4 pages) to the freed frames 8-11', () => {
     const { r, states } = record('upload-race', { seed: 1n, mutations: ['pool-alloc-error-no-unmap'] });
     expect(r.failure?.message).toBe(
-      'iommu:device:0 maps IOVA 7 for device:0 to frame 8, which RAM holds as free',
+      'iommu:device:0 maps IOVA 8 for device:0 to frame 8, which RAM holds as free',
     );
     expect(r.failureStep).toBe(16);
     expect(valuesAt(states, 16, 'iommu:device:0')).toEqual({
       'free IOVA': '1 of 12 pages',
       mappings: '4',
-      'IOVA 0': '+4 device:0 → frames 4,5,6,7',
-      'IOVA 4': '+2 device:0 → frames 2,3',
-      'IOVA 6': '+1 device:0 → frames 1',
-      'IOVA 7': '+4 device:0 → frames 8,9,10,11',
+      'IOVA 1': '+4 device:0 → frames 4,5,6,7',
+      'IOVA 5': '+2 device:0 → frames 2,3',
+      'IOVA 7': '+1 device:0 → frames 1',
+      'IOVA 8': '+4 device:0 → frames 8,9,10,11',
       'map failures': '1',
     });
     expect(valuesAt(states, 16, 'bo:2')).toEqual({
