@@ -8,8 +8,13 @@ import { world } from '../page_fixtures.ts';
 import { expectBroken, expectNoneBroken } from './fixtures.ts';
 
 describe('xe.shrinker.nofs-purge-only', () => {
-  test('a return check with one-line upstream text, in KERNEL_RULES', () => {
-    expect(XE_SHRINKER_RULES.map((r) => [r.id, r.when])).toEqual([['xe.shrinker.nofs-purge-only', 'return']]);
+  test("the module's rules, one-line upstream text, in KERNEL_RULES", () => {
+    expect(XE_SHRINKER_RULES.map((r) => [r.id, r.when])).toEqual([
+      ['xe.shrinker.nofs-purge-only', 'return'],
+      ['shrinker.scan.after-count', 'call'],
+      ['xe.shrinker.count', 'return'],
+      ['xe.shrinker.walk-skips', 'return'],
+    ]);
     for (const r of XE_SHRINKER_RULES) {
       expect(KERNEL_RULES).toContain(r);
       for (const u of r.upstream) expect(u.text).not.toContain('\n');
