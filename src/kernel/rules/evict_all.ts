@@ -30,7 +30,7 @@ export const EVICT_ALL_FENCES = kernelRule(
 
 export const EVICT_ALL_EMPTY = kernelRule(
   'resource.evict-all.empty',
-  'call',
+  'return',
   "ttm_resource_manager_evict_all stops evicting (ttm_bo_evict_first finds no first resource: -ENOENT) only when no resource is left on any of the manager's LRU lists",
   [
     {

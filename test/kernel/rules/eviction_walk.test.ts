@@ -79,7 +79,7 @@ test('six checks with one-line upstream text, in KERNEL_RULES', () => {
     ['ww.kill.holds-locks', 'return'],
     ['bo.evict-alloc.ticketed', 'return'],
     ['resource.evict-all.fences', 'return'],
-    ['resource.evict-all.empty', 'call'],
+    ['resource.evict-all.empty', 'return'],
     ['device.fini.list', 'return'],
     ['bo.release.last-resort-wait', 'call'],
   ]);
