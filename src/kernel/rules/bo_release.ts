@@ -14,7 +14,7 @@ const BO = 'drivers/gpu/drm/ttm/ttm_bo.c';
 
 export const BO_RELEASE_LAST_RESORT_WAIT = kernelRule(
   'bo.release.last-resort-wait',
-  'call',
+  'return',
   "ttm_bo_release waits for a BO's fences only when they could not be copied to its own resv; a BO whose own resv holds them is left to the delayed destroy",
   [
     { file: BO, func: 'ttm_bo_release', text: '/* Last resort, if we fail to allocate memory for the' },
@@ -22,7 +22,7 @@ export const BO_RELEASE_LAST_RESORT_WAIT = kernelRule(
   ],
 );
 
-/** bo.release.last-resort-wait where ttm_bo_release has waited for the BO's fences. */
+/** bo.release.last-resort-wait on return of the wait ttm_bo_release makes for the BO's fences (a kerneldoc contract, no assert site). */
 export function checkReleaseLastResortWait(bo: BufferObject): void {
   const copied = bo.type !== 'sg' && bo.resv === bo.ownResv;
   warnOn(

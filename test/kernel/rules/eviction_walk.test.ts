@@ -81,7 +81,7 @@ test('six checks with one-line upstream text, in KERNEL_RULES', () => {
     ['resource.evict-all.fences', 'return'],
     ['resource.evict-all.empty', 'return'],
     ['device.fini.list', 'return'],
-    ['bo.release.last-resort-wait', 'call'],
+    ['bo.release.last-resort-wait', 'return'],
   ]);
   for (const r of rules) {
     expect(KERNEL_RULES).toContain(r);
