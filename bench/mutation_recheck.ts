@@ -17,7 +17,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { applyMutant, isValidMutant, type Mutant, oneLine } from './mutation/mutator.ts';
@@ -169,7 +169,7 @@ mkdirSync(dirname(out), { recursive: true });
 const save = () =>
   writeAtomic(
     out,
-    `${JSON.stringify({ from, fromCommit: earlier.identity.commit, commit, budget, suiteSeed: suiteSeed.toString(), mutants: work.map((w) => w.r) }, null, 2)}\n`,
+    `${JSON.stringify({ from: relative(REPO, from), fromCommit: earlier.identity.commit, commit, budget, suiteSeed: suiteSeed.toString(), mutants: work.map((w) => w.r) }, null, 2)}\n`,
   );
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
